@@ -1,0 +1,29 @@
+# Thin wrapper over CMake presets. `make demo` and `make test` install their own dependencies.
+.PHONY: deps build test test-asan demo bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j2
+
+# The test command of the README and of CI: warnings as errors, all tests.
+test: deps
+	cmake --preset ci >/dev/null
+	cmake --build --preset ci -j2
+	ctest --preset ci -j2
+
+test-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j2
+	ctest --preset asan -j2
+
+demo: build
+	build/release/gpuplan plan --out report
+
+bench: build
+	bench/run.sh
+
+clean:
+	rm -rf build

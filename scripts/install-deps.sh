@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs gpuplan's build and test dependencies from Debian's packages.
+# Idempotent: installs only what is missing; runs apt-get update first when it must install.
+# Usage: scripts/install-deps.sh [--browser]   (--browser adds chromium for the report test)
+set -euo pipefail
+
+packages=(g++ cmake make pkg-config libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+          libfmt-dev coinor-libcbc-dev libgtest-dev libbenchmark-dev libjs-chart.js)
+if [[ "${1:-}" == "--browser" ]]; then packages+=(chromium); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
