@@ -1,0 +1,1 @@
+#include "sizing/serving.h"
