@@ -8,13 +8,16 @@ build: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j2
 
-# The test command of the README and of CI: warnings as errors, all tests.
-test: deps
+# The test command of the README and of CI: warnings as errors, all tests, including the
+# report's real-browser test (hence chromium).
+test:
+	@scripts/install-deps.sh --browser
 	cmake --preset ci >/dev/null
 	cmake --build --preset ci -j2
 	ctest --preset ci -j2
 
-test-asan: deps
+test-asan:
+	@scripts/install-deps.sh --browser
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j2
 	ctest --preset asan -j2
