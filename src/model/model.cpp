@@ -1,0 +1,469 @@
+// Parameter counts and FLOPs from a decoder-only transformer's shape.
+//
+// Per layer (hidden h, heads n_h of size d, kv heads n_kv, FFN width f):
+//   (1) attention, standard/GQA: h*n_h*d (Q) + 2*h*n_kv*d (K, V) + n_h*d*h (O)
+//   (2) attention, MLA (DeepSeek-V2 paper, sec. 2.1, eqs. 1-11): h*r_q + r_q*n_h*(d_nope+d_rope)
+//       + h*(r_kv+d_rope) + r_kv*n_h*(d_nope+d_v) + n_h*d_v*h, plus the two latent RMSNorms
+//   (3) FFN: 2*h*f, or 3*h*f when gated (SwiGLU, Shazeer 2020)
+//   (4) MoE layer: (E routed + S shared) experts of width f_e, each as (3), plus a router h*E
+//   (5) norms: h per RMSNorm, 2h per LayerNorm (has_bias), two per layer
+// Whole model: sum over layers + V*h embedding (+ V*h output head unless tied) + learned positions
+// + final norm (+ BLOOM's embedding LayerNorm). Active = the same with k routed experts per token.
+#include "model/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+
+namespace gpuplan::model {
+
+namespace {
+
+constexpr int kMaxDim = 1 << 20;        // no real model has a dimension near a million
+constexpr int kMaxLayers = 10000;
+constexpr double kMinInferParams = 1e7;   // smaller than any LLM worth sizing
+constexpr double kMaxInferParams = 1e14;  // 100T: far beyond any published model
+
+// Counts of one layer's matmul weights (no norms or biases): attention, and an FFN of width f.
+double AttentionMatmulParams(const ModelShape& s) {
+  const double h = s.hidden;
+  if (s.is_mla()) {
+    const MlaShape& m = s.mla;
+    const double qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
+    const double q = m.q_lora_rank > 0 ? h * m.q_lora_rank + double(m.q_lora_rank) * s.num_heads * qk
+                                       : h * s.num_heads * qk;
+    const double kv = h * (m.kv_lora_rank + m.qk_rope_head_dim) +
+                      double(m.kv_lora_rank) * s.num_heads * (m.qk_nope_head_dim + m.v_head_dim);
+    return q + kv + double(s.num_heads) * m.v_head_dim * h;
+  }
+  const double d = s.head_size();
+  return h * s.num_heads * d * 2 + 2 * h * s.kv_heads() * d;
+}
+
+double FfnMatmulParams(const ModelShape& s, double f) {
+  return (s.is_gated_ffn ? 3.0 : 2.0) * s.hidden * f;
+}
+
+double NormParams(const ModelShape& s) { return s.has_bias ? 2.0 * s.hidden : s.hidden; }
+
+double AttentionExtraParams(const ModelShape& s) {
+  double extra = 2 * NormParams(s);  // (5)
+  if (s.is_mla()) extra += s.mla.q_lora_rank + s.mla.kv_lora_rank;
+  if (s.has_bias) extra += double(s.num_heads) * s.head_size() + 2.0 * s.kv_heads() * s.head_size() + s.hidden;
+  return extra;
+}
+
+double FfnBiasParams(const ModelShape& s, double f) {
+  return s.has_bias ? (s.is_gated_ffn ? 2 * f : f) + s.hidden : 0;
+}
+
+}  // namespace
+
+ParamCounts CountParams(const ModelShape& s) {
+  ParamCounts c;
+  const double h = s.hidden;
+  c.attention_per_layer = AttentionMatmulParams(s) + AttentionExtraParams(s);  // (1), (2), (5)
+  const double f = s.dense_ffn();
+  c.dense_ffn_per_layer = FfnMatmulParams(s, f) + FfnBiasParams(s, f);  // (3)
+  c.embedding = double(s.vocab) * h + double(s.num_learned_positions) * h;
+  const double head = s.has_tied_embeddings ? 0 : double(s.vocab) * h;
+  const double final_norms = NormParams(s) + (s.has_embedding_norm ? 2 * h : 0);
+  double total = c.embedding + head + final_norms + s.num_layers * c.attention_per_layer;
+  double active = total;
+  if (s.is_moe()) {
+    const double fe = s.moe.expert_ffn_hidden;
+    c.expert = FfnMatmulParams(s, fe) + FfnBiasParams(s, fe);
+    const double router = h * s.moe.num_experts;
+    c.moe_layer_experts = (s.moe.num_experts + s.moe.num_shared_experts) * c.expert + router;  // (4)
+    const double active_moe =
+        (s.moe.experts_per_token + s.moe.num_shared_experts) * c.expert + router;
+    const int num_moe_layers = s.num_layers - s.moe.num_dense_layers;
+    total += s.moe.num_dense_layers * c.dense_ffn_per_layer + num_moe_layers * c.moe_layer_experts;
+    active += s.moe.num_dense_layers * c.dense_ffn_per_layer + num_moe_layers * active_moe;
+  } else {
+    total += s.num_layers * c.dense_ffn_per_layer;
+    active = total;
+  }
+  c.total = total;
+  c.active = active;
+  if (c.embedding + head == 0) c.embedding = 0;
+  c.embedding += head;
+  return c;
+}
+
+double ForwardWeightFlopPerToken(const ModelShape& s) {
+  double per_layer_attn = AttentionMatmulParams(s);
+  double matmul = s.num_layers * per_layer_attn;
+  if (s.is_moe()) {
+    const double fe = s.moe.expert_ffn_hidden;
+    const double active_moe =
+        (s.moe.experts_per_token + s.moe.num_shared_experts) * FfnMatmulParams(s, fe) +
+        double(s.hidden) * s.moe.num_experts;
+    matmul += s.moe.num_dense_layers * FfnMatmulParams(s, s.dense_ffn()) +
+              (s.num_layers - s.moe.num_dense_layers) * active_moe;
+  } else {
+    matmul += s.num_layers * FfnMatmulParams(s, s.dense_ffn());
+  }
+  matmul += double(s.vocab) * s.hidden;  // the LM head (tied or not, it is a matmul)
+  return 2 * matmul;
+}
+
+double ForwardAttentionFlopPerToken(const ModelShape& s, int seq_len) {
+  double qk_width = 0, v_width = 0;
+  if (s.is_mla()) {
+    qk_width = double(s.num_heads) * (s.mla.qk_nope_head_dim + s.mla.qk_rope_head_dim);
+    v_width = double(s.num_heads) * s.mla.v_head_dim;
+  } else {
+    qk_width = v_width = double(s.num_heads) * s.head_size();
+  }
+  // QK^T and softmax(QK^T)V: 2 FLOP per multiply-add, seq_len keys per query.
+  return s.num_layers * 2.0 * seq_len * (qk_width + v_width);
+}
+
+double ForwardFlopPerToken(const ModelShape& s, int seq_len) {
+  return ForwardWeightFlopPerToken(s) + ForwardAttentionFlopPerToken(s, seq_len);
+}
+
+Result<void> Validate(const ModelShape& s, std::string_view where) {
+  auto positive = [&](std::string_view field, double v, double max) -> Result<void> {
+    if (!(v > 0) || v > max) {
+      return Error{fmt::format("{}: '{}' must be between 1 and {}, got {}", where, field, max, v)};
+    }
+    return Ok{};
+  };
+  GPUPLAN_TRY(positive("layers", s.num_layers, kMaxLayers));
+  GPUPLAN_TRY(positive("hidden", s.hidden, kMaxDim));
+  GPUPLAN_TRY(positive("heads", s.num_heads, kMaxDim));
+  GPUPLAN_TRY(positive("vocab", s.vocab, 1e8));
+  if (s.num_kv_heads < 0 || s.num_kv_heads > s.num_heads || s.num_heads % s.kv_heads() != 0) {
+    return Error{fmt::format("{}: 'kv_heads' must divide 'heads' ({}), got {}", where, s.num_heads,
+                             s.num_kv_heads)};
+  }
+  if (s.head_dim < 0 || s.head_dim > kMaxDim || s.ffn_hidden < 0 || s.ffn_hidden > kMaxDim ||
+      s.num_learned_positions < 0 || s.train_seq_len < 0) {
+    return Error{fmt::format("{}: 'head_dim', 'ffn_hidden', 'learned_positions' and 'seq_len' "
+                             "must be >= 0",
+                             where)};
+  }
+  if (s.head_dim == 0 && !s.is_mla() && s.hidden % s.num_heads != 0) {
+    return Error{fmt::format("{}: 'heads' ({}) must divide 'hidden' ({}) unless 'head_dim' is set",
+                             where, s.num_heads, s.hidden)};
+  }
+  const MoeShape& m = s.moe;
+  if (m.num_experts < 0 || m.experts_per_token < 0 || m.num_shared_experts < 0 ||
+      m.num_dense_layers < 0 || m.expert_ffn_hidden < 0) {
+    return Error{fmt::format("{}: [moe] fields must be >= 0", where)};
+  }
+  if (s.is_moe()) {
+    if (m.experts_per_token < 1 || m.experts_per_token > m.num_experts) {
+      return Error{fmt::format("{}: [moe] 'experts_per_token' must be between 1 and 'experts' "
+                               "({}), got {}",
+                               where, m.num_experts, m.experts_per_token)};
+    }
+    GPUPLAN_TRY(positive("moe.expert_ffn_hidden", m.expert_ffn_hidden, kMaxDim));
+    if (m.num_dense_layers >= s.num_layers) {
+      return Error{fmt::format("{}: [moe] 'dense_layers' must be < 'layers' ({}), got {}", where,
+                               s.num_layers, m.num_dense_layers)};
+    }
+  }
+  const MlaShape& a = s.mla;
+  if (a.kv_lora_rank < 0 || a.q_lora_rank < 0 || a.qk_nope_head_dim < 0 ||
+      a.qk_rope_head_dim < 0 || a.v_head_dim < 0) {
+    return Error{fmt::format("{}: [mla] fields must be >= 0", where)};
+  }
+  if (s.is_mla() && (a.qk_nope_head_dim + a.qk_rope_head_dim == 0 || a.v_head_dim == 0)) {
+    return Error{fmt::format("{}: [mla] needs 'qk_nope_head_dim' or 'qk_rope_head_dim', and "
+                             "'v_head_dim'",
+                             where)};
+  }
+  return Ok{};
+}
+
+namespace {
+
+std::string Where(const std::string& path, const toml::node& node) {
+  return fmt::format("{}:{}", path, node.source().begin.line);
+}
+
+const std::set<std::string_view> kTopKeys = {
+    "name",          "display_name",     "source",       "layers",
+    "hidden",        "heads",            "kv_heads",     "head_dim",
+    "ffn_hidden",    "gated_ffn",        "vocab",        "tied_embeddings",
+    "bias",          "learned_positions", "embedding_norm", "seq_len",
+    "published_params", "published_active_params", "moe", "mla", "notes"};
+const std::set<std::string_view> kMoeKeys = {"experts", "experts_per_token", "shared_experts",
+                                             "dense_layers", "expert_ffn_hidden"};
+const std::set<std::string_view> kMlaKeys = {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
+                                             "qk_rope_head_dim", "v_head_dim"};
+
+Result<void> CheckKeys(const toml::table& t, const std::set<std::string_view>& keys,
+                       const std::string& path, std::string_view section) {
+  for (const auto& [key, value] : t) {
+    if (keys.contains(key.str())) continue;
+    std::vector<std::string> names(keys.begin(), keys.end());
+    const std::string near = NearestName(key.str(), names);
+    return Error{fmt::format("{}: {}unknown key '{}'{}", Where(path, value), section, key.str(),
+                             near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near))};
+  }
+  return Ok{};
+}
+
+// Reads an optional integer field into `dest`; errors name file, line, field and value.
+Result<void> GetInt(const toml::table& t, std::string_view key, const std::string& path,
+                    std::string_view prefix, int* dest) {
+  const toml::node* n = t.get(key);
+  if (!n) return Ok{};
+  std::optional<int64_t> v = n->value_exact<int64_t>();
+  if (!v) {
+    std::ostringstream got;
+    got << toml::node_view<const toml::node>(n);
+    return Error{fmt::format("{}: '{}{}' must be an integer, got {}", Where(path, *n), prefix, key,
+                             got.str())};
+  }
+  if (*v < 0 || *v > kMaxDim) {
+    return Error{fmt::format("{}: '{}{}' must be between 0 and {}, got {}", Where(path, *n),
+                             prefix, key, kMaxDim, *v)};
+  }
+  *dest = static_cast<int>(*v);
+  return Ok{};
+}
+
+Result<void> GetBool(const toml::table& t, std::string_view key, const std::string& path,
+                     bool* dest) {
+  const toml::node* n = t.get(key);
+  if (!n) return Ok{};
+  std::optional<bool> v = n->value_exact<bool>();
+  if (!v) return Error{fmt::format("{}: '{}' must be true or false", Where(path, *n), key)};
+  *dest = *v;
+  return Ok{};
+}
+
+Result<void> GetString(const toml::table& t, std::string_view key, const std::string& path,
+                       std::string* dest) {
+  const toml::node* n = t.get(key);
+  if (!n) return Ok{};
+  std::optional<std::string> v = n->value_exact<std::string>();
+  if (!v) return Error{fmt::format("{}: '{}' must be a string", Where(path, *n), key)};
+  *dest = *v;
+  return Ok{};
+}
+
+Result<void> GetDouble(const toml::table& t, std::string_view key, const std::string& path,
+                       double* dest) {
+  const toml::node* n = t.get(key);
+  if (!n) return Ok{};
+  std::optional<double> v = n->value<double>();
+  if (!v || !(*v >= 0)) {
+    return Error{fmt::format("{}: '{}' must be a number >= 0", Where(path, *n), key)};
+  }
+  *dest = *v;
+  return Ok{};
+}
+
+}  // namespace
+
+Result<ModelShape> ParseModel(std::string_view toml_text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, path);
+  } catch (const toml::parse_error& e) {
+    return Error{fmt::format("{}:{}: malformed TOML: {}", path, e.source().begin.line,
+                             e.description())};
+  }
+  GPUPLAN_TRY(CheckKeys(root, kTopKeys, path, ""));
+  ModelShape s;
+  GPUPLAN_TRY(GetString(root, "name", path, &s.name));
+  GPUPLAN_TRY(GetString(root, "display_name", path, &s.display_name));
+  GPUPLAN_TRY(GetString(root, "source", path, &s.source));
+  for (const char* required : {"layers", "hidden", "heads", "vocab"}) {
+    if (!root.get(required)) {
+      return Error{fmt::format("{}:1: missing '{}'", path, required)};
+    }
+  }
+  GPUPLAN_TRY(GetInt(root, "layers", path, "", &s.num_layers));
+  GPUPLAN_TRY(GetInt(root, "hidden", path, "", &s.hidden));
+  GPUPLAN_TRY(GetInt(root, "heads", path, "", &s.num_heads));
+  GPUPLAN_TRY(GetInt(root, "kv_heads", path, "", &s.num_kv_heads));
+  GPUPLAN_TRY(GetInt(root, "head_dim", path, "", &s.head_dim));
+  GPUPLAN_TRY(GetInt(root, "ffn_hidden", path, "", &s.ffn_hidden));
+  GPUPLAN_TRY(GetInt(root, "vocab", path, "", &s.vocab));
+  GPUPLAN_TRY(GetInt(root, "learned_positions", path, "", &s.num_learned_positions));
+  GPUPLAN_TRY(GetInt(root, "seq_len", path, "", &s.train_seq_len));
+  GPUPLAN_TRY(GetBool(root, "gated_ffn", path, &s.is_gated_ffn));
+  GPUPLAN_TRY(GetBool(root, "tied_embeddings", path, &s.has_tied_embeddings));
+  GPUPLAN_TRY(GetBool(root, "bias", path, &s.has_bias));
+  GPUPLAN_TRY(GetBool(root, "embedding_norm", path, &s.has_embedding_norm));
+  GPUPLAN_TRY(GetDouble(root, "published_params", path, &s.published_params));
+  GPUPLAN_TRY(GetDouble(root, "published_active_params", path, &s.published_active_params));
+  if (const toml::node* n = root.get("notes")) {
+    const toml::array* arr = n->as_array();
+    if (!arr) return Error{fmt::format("{}: 'notes' must be an array of strings", Where(path, *n))};
+    for (const toml::node& e : *arr) {
+      if (!e.is_string()) {
+        return Error{fmt::format("{}: 'notes' must be an array of strings", Where(path, e))};
+      }
+      s.notes.push_back(*e.value<std::string>());
+    }
+  }
+  if (const toml::node* n = root.get("moe")) {
+    const toml::table* t = n->as_table();
+    if (!t) return Error{fmt::format("{}: 'moe' must be a table", Where(path, *n))};
+    GPUPLAN_TRY(CheckKeys(*t, kMoeKeys, path, "[moe] "));
+    GPUPLAN_TRY(GetInt(*t, "experts", path, "moe.", &s.moe.num_experts));
+    GPUPLAN_TRY(GetInt(*t, "experts_per_token", path, "moe.", &s.moe.experts_per_token));
+    GPUPLAN_TRY(GetInt(*t, "shared_experts", path, "moe.", &s.moe.num_shared_experts));
+    GPUPLAN_TRY(GetInt(*t, "dense_layers", path, "moe.", &s.moe.num_dense_layers));
+    GPUPLAN_TRY(GetInt(*t, "expert_ffn_hidden", path, "moe.", &s.moe.expert_ffn_hidden));
+  }
+  if (const toml::node* n = root.get("mla")) {
+    const toml::table* t = n->as_table();
+    if (!t) return Error{fmt::format("{}: 'mla' must be a table", Where(path, *n))};
+    GPUPLAN_TRY(CheckKeys(*t, kMlaKeys, path, "[mla] "));
+    GPUPLAN_TRY(GetInt(*t, "q_lora_rank", path, "mla.", &s.mla.q_lora_rank));
+    GPUPLAN_TRY(GetInt(*t, "kv_lora_rank", path, "mla.", &s.mla.kv_lora_rank));
+    GPUPLAN_TRY(GetInt(*t, "qk_nope_head_dim", path, "mla.", &s.mla.qk_nope_head_dim));
+    GPUPLAN_TRY(GetInt(*t, "qk_rope_head_dim", path, "mla.", &s.mla.qk_rope_head_dim));
+    GPUPLAN_TRY(GetInt(*t, "v_head_dim", path, "mla.", &s.mla.v_head_dim));
+  }
+  if (s.name.empty()) s.name = std::filesystem::path(path).stem().string();
+  if (s.display_name.empty()) s.display_name = s.name;
+  GPUPLAN_TRY(Validate(s, path));
+  return s;
+}
+
+Result<ModelShape> LoadModel(const std::string& path) {
+  auto text = ReadFile(path, 1 << 20);
+  GPUPLAN_TRY(text);
+  return ParseModel(*text, path);
+}
+
+std::string DefaultModelsDir() { return DefaultDataDir() + "/models"; }
+
+std::vector<std::string> PresetNames(const std::string& models_dir) {
+  const std::string dir = models_dir.empty() ? DefaultModelsDir() : models_dir;
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".toml") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<ModelShape> LoadPreset(std::string_view name, const std::string& models_dir) {
+  const std::vector<std::string> names = PresetNames(models_dir);
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    return Error{UnknownNameMessage("model", name, names)};
+  }
+  const std::string dir = models_dir.empty() ? DefaultModelsDir() : models_dir;
+  return LoadModel(fmt::format("{}/{}.toml", dir, name));
+}
+
+Result<ModelShape> FindModel(std::string_view name_or_path, const std::string& models_dir) {
+  if (name_or_path.find('/') != std::string_view::npos || name_or_path.ends_with(".toml")) {
+    return LoadModel(std::string(name_or_path));
+  }
+  return LoadPreset(name_or_path, models_dir);
+}
+
+// Shape inference from a parameter count. Rule (documented for `--params`): a Llama-3-style
+// decoder (SwiGLU FFN of 3.5x hidden rounded to 256, GQA with 8 KV heads of 128, vocab 128,256,
+// untied embeddings) whose hidden/layers aspect ratio is closest to 128, the ratio of GPT-3 175B
+// (12288/96) and Llama 3 405B (16384/126); Kaplan et al. 2020 (fig. 5) show loss is flat for
+// ratios 50-200. Hidden is a multiple of 128 (one head). For MoE (active < total): Mixtral-style
+// top-2 routing with experts as wide as the dense FFN; the active count sets the dense shape and
+// the expert count fills the total.
+Result<ModelShape> InferShape(double params, double active_params) {
+  constexpr double kAspect = 128;
+  constexpr int kHeadDim = 128;
+  constexpr int kKvHeads = 8;
+  constexpr int kVocab = 128256;
+  constexpr int kFfnRound = 256;
+  constexpr int kExpertsPerToken = 2;
+  if (!(params >= kMinInferParams) || params > kMaxInferParams) {
+    return Error{fmt::format("--params must be between {} and {}, got {}",
+                             FormatQuantity(kMinInferParams), FormatQuantity(kMaxInferParams),
+                             params)};
+  }
+  const bool is_moe = active_params > 0 && active_params < params;
+  if (active_params < 0 || active_params > params) {
+    return Error{fmt::format("--active-params must be between 0 and --params ({}), got {}",
+                             FormatQuantity(params), active_params)};
+  }
+  if (is_moe && active_params < kMinInferParams) {
+    return Error{fmt::format("--active-params must be at least {}, got {}",
+                             FormatQuantity(kMinInferParams), active_params)};
+  }
+  const double dense_target = is_moe ? active_params : params;
+  auto make = [&](int layers, int hidden) {
+    ModelShape s;
+    s.num_layers = layers;
+    s.hidden = hidden;
+    s.num_heads = hidden / kHeadDim;
+    s.num_kv_heads = std::min(kKvHeads, s.num_heads);
+    while (s.num_heads % s.num_kv_heads != 0) --s.num_kv_heads;
+    s.ffn_hidden = std::max(kFfnRound, int(std::lround(3.5 * hidden / kFfnRound)) * kFfnRound);
+    s.is_gated_ffn = true;
+    s.vocab = kVocab;
+    if (is_moe) {
+      s.moe = {.num_experts = kExpertsPerToken,
+               .experts_per_token = kExpertsPerToken,
+               .expert_ffn_hidden = s.ffn_hidden / kExpertsPerToken};
+    }
+    return s;
+  };
+  ModelShape best;
+  double best_err = 1e300;
+  for (int layers = 2; layers <= 256; ++layers) {
+    // Hidden whose active count is nearest the target at this depth (bisection on multiples of 128).
+    int lo = 1, hi = kMaxDim / kHeadDim;
+    while (lo < hi) {
+      const int mid = (lo + hi) / 2;
+      if (CountParams(make(layers, mid * kHeadDim)).active < dense_target) lo = mid + 1;
+      else hi = mid;
+    }
+    for (int units : {lo - 1, lo}) {
+      if (units < 1) continue;
+      const ModelShape s = make(layers, units * kHeadDim);
+      const double count_err = std::abs(CountParams(s).active / dense_target - 1);
+      const double aspect_err = std::abs(std::log(double(s.hidden) / layers / kAspect));
+      // Prefer the right size first (within 3%), then the aspect ratio.
+      const double err = (count_err > 0.03 ? 10 + count_err : 0) + aspect_err;
+      if (err < best_err) {
+        best_err = err;
+        best = s;
+      }
+    }
+  }
+  if (is_moe) {
+    // Fill the total with experts: each extra expert adds one expert per layer.
+    const ParamCounts c = CountParams(best);
+    const double per_expert_all_layers = c.expert * best.num_layers;
+    const int extra = int(std::lround((params - c.total) / per_expert_all_layers));
+    best.moe.num_experts = std::max(kExpertsPerToken + 1, kExpertsPerToken + extra);
+  }
+  const ParamCounts c = CountParams(best);
+  best.name = fmt::format("inferred-{}", FormatQuantity(params));
+  best.display_name = best.name;
+  best.source = "inferred from the parameter count (see model.cpp InferShape)";
+  best.published_params = params;
+  if (is_moe) best.published_active_params = active_params;
+  best.notes.push_back(fmt::format(
+      "shape inferred from --params {}{}: {} layers, hidden {}, {} heads ({} KV), SwiGLU FFN {}, "
+      "vocab {}{} (Llama-3-style, hidden/layers near 128); computed {} params{}",
+      FormatQuantity(params), is_moe ? fmt::format(" --active-params {}", FormatQuantity(active_params)) : "",
+      best.num_layers, best.hidden, best.num_heads, best.num_kv_heads, best.ffn_hidden, best.vocab,
+      is_moe ? fmt::format(", {} experts of {} (top-{})", best.moe.num_experts,
+                           best.moe.expert_ffn_hidden, best.moe.experts_per_token)
+             : "",
+      FormatQuantity(c.total), is_moe ? fmt::format(", {} active", FormatQuantity(c.active)) : ""));
+  return best;
+}
+
+}  // namespace gpuplan::model
