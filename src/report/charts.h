@@ -1,0 +1,35 @@
+// Internal to report/: the Chart.js configurations the page draws, built from the report
+// document in C++ so that tests can check them. The page's script only hands each config to
+// Chart.js, after turning the "gpuplanFormat" hints on axes (usd, percent, duration, compact)
+// into tick and tooltip formatters.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report/format.h"
+
+namespace gpuplan::report::detail {
+
+enum class Reader { kMinister, kOperator };
+
+struct ChartSpec {
+  std::string id;       // canvas id: "chart-capacity"
+  Reader reader = Reader::kMinister;
+  std::string title;
+  std::string caption;  // one line under the title: what the chart shows, units
+  Json config = Json::object();  // a Chart.js 3 configuration: {type, data, options}
+};
+
+// Timelines longer than this are thinned (every k-th point, the last always kept).
+inline constexpr size_t kMaxTimelinePoints = 1000;
+
+// One spec per chart whose data is present, in page order: capacity, power, tpp, spend (for
+// the minister), then waits, wait percentiles, policies, utilization (for the operator).
+std::vector<ChartSpec> BuildCharts(const Json& report);
+
+// Bin labels for a wait histogram: edges [0, 60, 3600] and 3 counts -> "0 s–1 min",
+// "1 min–1 h", "≥ 1 h" (a count past the last edge is open-ended).
+std::vector<std::string> HistogramLabels(const Json& edges_s, size_t num_counts);
+
+}  // namespace gpuplan::report::detail

@@ -1,0 +1,53 @@
+// Internal to report/: tolerant readers of the report document and the human formats the page
+// and the summary share. Nothing here throws on odd input: a wrong type reads as absent.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace gpuplan::report::detail {
+
+using Json = nlohmann::ordered_json;
+
+// j[key] when j is an object holding key, else nullptr.
+const Json* Find(const Json& j, std::string_view key);
+// The number at j[key]; nullopt when absent, null or not a number.
+std::optional<double> Num(const Json& j, std::string_view key);
+double NumOr(const Json& j, std::string_view key, double fallback);
+// The string at j[key]; `fallback` when absent or not a string.
+std::string StrOr(const Json& j, std::string_view key, std::string_view fallback = "");
+bool BoolOr(const Json& j, std::string_view key, bool fallback);
+// The array at j[key], or an empty array.
+const Json& ArrayAt(const Json& j, std::string_view key);
+// The object at j[key], or nullptr.
+const Json* ObjectAt(const Json& j, std::string_view key);
+
+// The simulation.policies entry of the policy the plan chose (simulation.policy), else the first;
+// nullptr when there is none.
+const Json* ChosenPolicy(const Json& simulation);
+// A section's stage error ("error" key), or "".
+std::string StageError(const Json& section);
+
+// & < > " ' as entities: safe in element text and in quoted attributes.
+std::string HtmlEscape(std::string_view text);
+// Compact JSON that is safe inside <script>: '<', '>' and '&' become \u003c, \u003e, \u0026 (so
+// "</script>" and "<!--" cannot appear); invalid UTF-8 is replaced, never thrown on.
+std::string ScriptSafeJson(const Json& j);
+
+// "$1.23 B", "$45.6 M", "$12.3 k", "$950".
+std::string FormatUsd(double usd);
+// Thousands separators, rounded to an integer: 18000 -> "18,000".
+std::string FormatCount(double n);
+// 0.7834 -> "78.3%".
+std::string FormatPercent(double fraction);
+// "45 s", "12 min", "3.4 h", "2.1 days".
+std::string FormatDurationS(double seconds);
+// A number in at most `digits` significant digits, no exponent below 1e6: 31.94 -> "31.9".
+std::string FormatNumber(double value, int digits = 3);
+// What a constraint's name means to a minister: "budget_2027" -> "the budget".
+std::string ConstraintInWords(std::string_view constraint);
+
+}  // namespace gpuplan::report::detail

@@ -1,0 +1,25 @@
+#include "report/report.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "report/format.h"
+
+namespace gpuplan::report {
+
+Result<void> WriteReport(const std::string& dir, const nlohmann::ordered_json& report,
+                         const RenderOptions& options) {
+  // Render first: a failure here leaves nothing behind, not even the folder.
+  auto html = RenderHtml(report, options);
+  if (!html) return html.error();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Error{fmt::format("{}: cannot create the report folder: {}", dir, ec.message())};
+  const std::string json = report.dump(2, ' ', false, detail::Json::error_handler_t::replace) + "\n";
+  GPUPLAN_TRY(WriteFileAtomic(dir + "/report.json", json));
+  GPUPLAN_TRY(WriteFileAtomic(dir + "/report.html", *html));
+  return Ok{};
+}
+
+}  // namespace gpuplan::report

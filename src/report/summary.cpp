@@ -1,0 +1,334 @@
+// The minister's summary: short sentences in the order a decision is made (what to buy, what it
+// costs, what binds, what tenants will wait), built only from the report document.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "report/format.h"
+#include "report/report.h"
+#include "units/units.h"
+
+namespace gpuplan::report {
+
+namespace {
+
+using detail::ArrayAt;
+using detail::FormatCount;
+using detail::FormatDurationS;
+using detail::FormatNumber;
+using detail::FormatPercent;
+using detail::FormatUsd;
+using detail::Json;
+using detail::Num;
+using detail::NumOr;
+using detail::ObjectAt;
+using detail::StrOr;
+
+// Sizing lines beyond this many are folded into "and N more".
+constexpr size_t kMaxSizingLines = 3;
+// Relaxation values from this size up are shown with an SI suffix.
+constexpr double kLargeValue = 1e6;
+constexpr double kSecondsPerDay = 86400;
+
+std::string NotAvailable(std::string_view what, const Json* section) {
+  const std::string error = section == nullptr ? "" : detail::StageError(*section);
+  if (error.empty()) return fmt::format("{}: not available.", what);
+  return fmt::format("{}: not available ({}).", what, error);
+}
+
+std::string JoinWords(const std::vector<std::string>& items) {
+  if (items.empty()) return "";
+  if (items.size() == 1) return items[0];
+  std::string out;
+  for (size_t i = 0; i + 1 < items.size(); ++i) out += (i > 0 ? ", " : "") + items[i];
+  return out + " and " + items.back();
+}
+
+void ScenarioLines(const Json& report, std::vector<std::string>& lines) {
+  const Json* scenario = ObjectAt(report, "scenario");
+  if (scenario == nullptr) return;
+  const std::string name = StrOr(*scenario, "name", "this scenario");
+  const Json& horizon = ArrayAt(*scenario, "horizon");
+  if (horizon.size() >= 2 && horizon.front().is_string() && horizon.back().is_string()) {
+    lines.push_back(fmt::format("Plan for {} from {} to {} ({} quarters).", name,
+                                horizon.front().get<std::string>(),
+                                horizon.back().get<std::string>(), horizon.size()));
+  } else {
+    lines.push_back(fmt::format("Plan for {}.", name));
+  }
+}
+
+void PurchaseLines(const Json& buy, std::vector<std::string>& lines) {
+  // Quarter -> "4,000 h100-sxm5-80gb (NVIDIA)" pieces; std::map sorts "2026Q4" < "2027Q1".
+  std::map<std::string, std::vector<std::string>> by_quarter;
+  double total_gpus = 0;
+  for (const Json& p : ArrayAt(buy, "purchases")) {
+    const double gpus = NumOr(p, "gpus", 0);
+    if (gpus <= 0) continue;
+    total_gpus += gpus;
+    const std::string vendor = StrOr(p, "vendor");
+    by_quarter[StrOr(p, "quarter", "?")].push_back(
+        fmt::format("{} {}{}", FormatCount(gpus), StrOr(p, "accelerator", "GPUs"),
+                    vendor.empty() ? "" : " (" + vendor + ")"));
+  }
+  if (by_quarter.empty()) {
+    lines.push_back("Buy nothing: the plan needs no new GPUs.");
+    return;
+  }
+  std::vector<std::string> parts;
+  for (const auto& [quarter, items] : by_quarter) {
+    parts.push_back(fmt::format("in {} {}", quarter, JoinWords(items)));
+  }
+  lines.push_back(
+      fmt::format("Buy {} GPUs: {}.", FormatCount(total_gpus), JoinWords(parts)));
+}
+
+void CostLine(const Json& buy, std::vector<std::string>& lines) {
+  const auto total = Num(buy, "total_cost_usd");
+  if (!total) return;
+  std::string line = fmt::format("It costs {} over the horizon", FormatUsd(*total));
+  std::vector<std::string> parts;
+  if (auto capex = Num(buy, "capex_usd")) parts.push_back(FormatUsd(*capex) + " to buy");
+  if (auto opex = Num(buy, "opex_usd")) parts.push_back(FormatUsd(*opex) + " to run");
+  double rental_usd = 0;
+  for (const Json& s : ArrayAt(buy, "spend")) rental_usd += NumOr(s, "rental_usd", 0);
+  if (rental_usd > 0) parts.push_back(FormatUsd(rental_usd) + " to rent");
+  if (!parts.empty()) line += ": " + JoinWords(parts);
+  lines.push_back(line + ".");
+}
+
+void CapacityLine(const Json& buy, std::vector<std::string>& lines) {
+  const Json& capacity = ArrayAt(buy, "capacity");
+  if (capacity.empty() || !capacity.back().is_object()) return;
+  const Json& last = capacity.back();
+  std::string line = fmt::format("By {} the center has {} GPUs", StrOr(last, "quarter", "the end"),
+                                 FormatCount(NumOr(last, "gpus", 0)));
+  if (auto eq = Num(last, "h100_equivalents")) {
+    line += fmt::format(" ({} H100-equivalents)", FormatCount(*eq));
+  }
+  const auto power = Num(last, "power_mw");
+  const auto power_cap = Num(last, "power_cap_mw");
+  if (power && power_cap && *power_cap > 0) {
+    line += fmt::format(", drawing {} MW of its {} MW power cap", FormatNumber(*power),
+                        FormatNumber(*power_cap));
+  } else if (power) {
+    line += fmt::format(", drawing {} MW", FormatNumber(*power));
+  }
+  const auto tpp = Num(last, "tpp");
+  const auto tpp_cap = Num(last, "tpp_cap");
+  if (tpp && tpp_cap && *tpp_cap > 0) {
+    line += fmt::format(", and using {} of the export-control (TPP) cap",
+                        FormatPercent(*tpp / *tpp_cap));
+  }
+  lines.push_back(line + ".");
+}
+
+std::string BindingPhrase(const Json& b) {
+  const std::string constraint = StrOr(b, "constraint", "?");
+  const std::string description = StrOr(b, "description");
+  std::string phrase = detail::ConstraintInWords(constraint);
+  if (!description.empty()) phrase += " (" + description + ")";
+  return phrase;
+}
+
+void BindingLine(const Json& buy, std::vector<std::string>& lines) {
+  const Json* binding = detail::Find(buy, "binding");
+  if (binding == nullptr || !binding->is_array()) return;
+  std::vector<std::string> phrases;
+  for (const Json& b : *binding) {
+    if (b.is_object()) phrases.push_back(BindingPhrase(b));
+  }
+  if (phrases.empty()) {
+    lines.push_back("No budget, power, export or supply constraint binds: demand alone sets the "
+                    "size of the fleet.");
+  } else {
+    lines.push_back("What binds: " + JoinWords(phrases) + ".");
+  }
+}
+
+void InfeasibleLines(const Json& buy, std::vector<std::string>& lines) {
+  std::vector<std::string> conflict;
+  for (const Json& c : ArrayAt(buy, "conflict")) {
+    if (c.is_string()) conflict.push_back(detail::ConstraintInWords(c.get<std::string>()));
+  }
+  // Two raw names may read the same in words ("budget_2027", "budget_2028").
+  conflict.erase(std::unique(conflict.begin(), conflict.end()), conflict.end());
+  if (conflict.empty()) {
+    lines.push_back("No purchase plan satisfies this scenario: the optimizer found no fleet that "
+                    "meets every constraint.");
+  } else {
+    lines.push_back(fmt::format("No purchase plan satisfies this scenario: {} cannot all hold "
+                                "at once.", JoinWords(conflict)));
+  }
+  for (const Json& b : ArrayAt(buy, "binding")) {
+    std::string phrase = BindingPhrase(b);
+    if (auto value = Num(b, "relaxation_value")) {
+      // Large limits (budgets, TPP) read better as "1.45T" than as thirteen digits.
+      const std::string shown = std::fabs(*value) >= kLargeValue ? FormatQuantity(*value)
+                                                                  : FormatNumber(*value, 4);
+      lines.push_back(fmt::format("Relaxing {} to {} would make a plan possible.", phrase, shown));
+    } else {
+      lines.push_back(fmt::format("In conflict: {}.", phrase));
+    }
+  }
+  const std::string error = detail::StageError(buy);
+  if (!error.empty()) lines.push_back("The optimizer said: " + error + ".");
+}
+
+void BuyLines(const Json& report, std::vector<std::string>& lines) {
+  const Json* buy = ObjectAt(report, "buy");
+  const std::string status = buy == nullptr ? "" : StrOr(*buy, "status");
+  if (buy == nullptr || status.empty() || status == "no_solution") {
+    lines.push_back(NotAvailable("Procurement", buy));
+    if (status == "no_solution" && detail::StageError(*buy).empty()) {
+      lines.back() = "Procurement: the optimizer found no plan within its limits.";
+    }
+    return;
+  }
+  if (status == "infeasible") {
+    InfeasibleLines(*buy, lines);
+    return;
+  }
+  PurchaseLines(*buy, lines);
+  CostLine(*buy, lines);
+  if (status == "feasible" && !detail::BoolOr(*buy, "proven_optimal", false)) {
+    std::string line = "This plan is feasible but not proven to be the best";
+    if (auto gap = Num(*buy, "gap")) line += fmt::format(" (within {})", FormatPercent(*gap));
+    lines.push_back(line + ".");
+  }
+  CapacityLine(*buy, lines);
+  BindingLine(*buy, lines);
+}
+
+void SizingLines(const Json& report, std::vector<std::string>& lines) {
+  const Json* sizing = detail::Find(report, "sizing");
+  if (sizing == nullptr || !sizing->is_array()) {
+    lines.push_back(NotAvailable("Workload sizing", sizing));
+    return;
+  }
+  size_t shown = 0;
+  for (const Json& s : *sizing) {
+    if (!s.is_object()) continue;
+    if (shown == kMaxSizingLines) {
+      lines.push_back(fmt::format("... and {} more workloads (see the sizing table).",
+                                  sizing->size() - shown));
+      break;
+    }
+    ++shown;
+    const std::string workload = StrOr(s, "workload", StrOr(s, "model", "?"));
+    const std::string error = detail::StageError(s);
+    if (!error.empty()) {
+      lines.push_back(fmt::format("Sizing {} failed: {}.", workload, error));
+      continue;
+    }
+    std::string line = fmt::format("Training {}", workload);
+    const std::string model = StrOr(s, "model");
+    if (!model.empty() && model != workload) line += " (" + model + ")";
+    line += fmt::format(" takes {} {} GPUs for {}", FormatCount(NumOr(s, "gpus", 0)),
+                        StrOr(s, "accelerator", "?"),
+                        FormatDurationS(NumOr(s, "days", 0) * kSecondsPerDay));
+    std::vector<std::string> extra;
+    if (auto h = Num(s, "gpu_hours")) extra.push_back(FormatCount(*h) + " GPU-hours");
+    if (auto usd = Num(s, "cost_usd")) extra.push_back(FormatUsd(*usd));
+    if (!extra.empty()) line += " (" + JoinWords(extra) + ")";
+    lines.push_back(line + ".");
+  }
+}
+
+void ServingLines(const Json& report, std::vector<std::string>& lines) {
+  for (const Json& s : ArrayAt(report, "serving")) {
+    if (!s.is_object()) continue;
+    const std::string error = detail::StageError(s);
+    const std::string workload = StrOr(s, "workload", StrOr(s, "model", "?"));
+    if (!error.empty()) {
+      lines.push_back(fmt::format("Serving {} could not be sized: {}.", workload, error));
+      continue;
+    }
+    std::string line = fmt::format("Serving {} at {} requests/s needs {} {} GPUs", workload,
+                                   FormatNumber(NumOr(s, "rps", 0)),
+                                   FormatCount(NumOr(s, "gpus", 0)), StrOr(s, "accelerator", "?"));
+    if (auto usd = Num(s, "usd_per_million_tokens")) {
+      line += fmt::format(" ({} per million tokens)", FormatUsd(*usd));
+    }
+    lines.push_back(line + ".");
+  }
+}
+
+std::string ClassName(std::string name) {
+  if (!name.empty()) name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+  return name;
+}
+
+void SimulationLines(const Json& report, std::vector<std::string>& lines) {
+  const Json* sim = ObjectAt(report, "simulation");
+  const Json* chosen = sim == nullptr ? nullptr : detail::ChosenPolicy(*sim);
+  if (chosen == nullptr) {
+    lines.push_back(NotAvailable("Simulation of the tenants' jobs", sim));
+    return;
+  }
+  const std::string policy = StrOr(*chosen, "policy", StrOr(*sim, "policy", "?"));
+  std::string line = fmt::format("Under the {} scheduling policy the GPUs are busy {} of the time",
+                                 policy, FormatPercent(NumOr(*chosen, "utilization", 0)));
+  if (auto useful = Num(*chosen, "useful_utilization")) {
+    line += fmt::format(" ({} on work that is kept)", FormatPercent(*useful));
+  }
+  if (auto jain = Num(*chosen, "jain_index")) {
+    line += fmt::format("; fairness between tenants (Jain index, 1 = equal) is {:.2f}", *jain);
+  }
+  lines.push_back(line + ".");
+  if (const Json* per_class = ObjectAt(*chosen, "per_class")) {
+    for (const auto& [name, c] : per_class->items()) {
+      std::string wait = fmt::format("{} tenants wait {} on average", ClassName(name),
+                                     FormatDurationS(NumOr(c, "mean_wait_s", 0)));
+      if (auto p95 = Num(c, "p95_wait_s")) {
+        wait += fmt::format("; 95 in 100 of their jobs start within {}", FormatDurationS(*p95));
+      }
+      const auto received = Num(c, "received_share");
+      const auto entitled = Num(c, "entitled_share");
+      if (received && entitled) {
+        wait += fmt::format("; they get {} of the GPU time against {} entitled",
+                            FormatPercent(*received), FormatPercent(*entitled));
+      }
+      lines.push_back(wait + ".");
+    }
+  }
+  // Several policies compared: name the one with the shortest tail wait.
+  const Json& policies = ArrayAt(*sim, "policies");
+  const Json* best = nullptr;
+  for (const Json& p : policies) {
+    if (!Num(p, "p95_wait_s")) continue;
+    if (best == nullptr || *Num(p, "p95_wait_s") < *Num(*best, "p95_wait_s")) best = &p;
+  }
+  if (policies.size() > 1 && best != nullptr) {
+    lines.push_back(fmt::format("Of {} policies compared, {} gives the shortest 95th-percentile "
+                                "wait ({}).", policies.size(), StrOr(*best, "policy", "?"),
+                                FormatDurationS(*Num(*best, "p95_wait_s"))));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> Summarize(const nlohmann::ordered_json& report) {
+  std::vector<std::string> lines;
+  if (!report.is_object() || report.empty()) {
+    lines.push_back("The report is empty: no stage of the plan produced a result.");
+    return lines;
+  }
+  ScenarioLines(report, lines);
+  BuyLines(report, lines);
+  SimulationLines(report, lines);
+  SizingLines(report, lines);
+  ServingLines(report, lines);
+  const size_t num_warnings = ArrayAt(report, "warnings").size();
+  if (num_warnings > 0) {
+    lines.push_back(fmt::format("{} warning{}: see the engineer's section.", num_warnings,
+                                num_warnings == 1 ? "" : "s"));
+  }
+  return lines;
+}
+
+}  // namespace gpuplan::report
