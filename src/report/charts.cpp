@@ -297,25 +297,29 @@ void AddUtilization(const Json& timeline, std::vector<ChartSpec>& charts) {
   for (size_t i = 0; i < timeline.size(); ++i) {
     if (i % stride == 0 || i + 1 == timeline.size()) rows.push_back(timeline[i]);
   }
-  Json labels = Json::array();
-  for (const Json& r : rows) {
-    const std::string quarter = StrOr(r, "quarter");
-    const std::string day = fmt::format("day {}", FormatNumber(NumOr(r, "t_s", 0) / kSecondsPerDay, 3));
-    labels.push_back(quarter.empty() ? day : day + " (" + quarter + ")");
-  }
+  // A linear x axis in days: round ticks, and points keep their true spacing.
+  const auto points = [&rows](std::string_view key) {
+    Json out = Json::array();
+    for (const Json& r : rows) {
+      const auto y = Num(r, key);
+      out.push_back({{"x", NumOr(r, "t_s", 0) / kSecondsPerDay},
+                     {"y", y ? Json(*y) : Json(nullptr)}});
+    }
+    return out;
+  };
   Json datasets = Json::array();
-  Json util = LineDataset("utilization", Column(rows, "utilization"), Color(0));
+  Json util = LineDataset("utilization", points("utilization"), Color(0));
   util["pointRadius"] = 0;
   util["yAxisID"] = "y";
   datasets.push_back(std::move(util));
   if (AnyNumber(rows, "useful_utilization")) {
-    Json useful = LineDataset("useful utilization", Column(rows, "useful_utilization"), Color(2));
+    Json useful = LineDataset("useful utilization", points("useful_utilization"), Color(2));
     useful["pointRadius"] = 0;
     useful["yAxisID"] = "y";
     datasets.push_back(std::move(useful));
   }
   if (AnyNumber(rows, "queue_length")) {
-    Json queue = LineDataset("jobs waiting", Column(rows, "queue_length"), Color(1));
+    Json queue = LineDataset("jobs waiting", points("queue_length"), Color(1));
     queue["pointRadius"] = 0;
     queue["borderWidth"] = 1;
     queue["yAxisID"] = "y1";
@@ -326,10 +330,11 @@ void AddUtilization(const Json& timeline, std::vector<ChartSpec>& charts) {
               .caption = "Share of installed GPUs busy (left axis) and jobs waiting in the queue "
                          "(right axis), as the fleet grows."};
   c.config["type"] = "line";
-  c.config["data"] = {{"labels", labels}, {"datasets", datasets}};
+  c.config["data"] = {{"datasets", datasets}};
   c.config["options"] = BaseOptions();
   Json& scales = c.config["options"]["scales"];
-  scales["x"] = {{"ticks", {{"maxTicksLimit", 12}, {"autoSkip", true}}}};
+  scales["x"] = Axis("day of the plan", "compact");
+  scales["x"]["type"] = "linear";
   scales["y"] = Axis("utilization", "percent");
   scales["y"]["max"] = 1;
   scales["y1"] = Axis("jobs waiting", "compact");

@@ -277,7 +277,7 @@ std::string SizingTable(const Json& report) {
             NumCell(s, "gpu_hours", FormatCount) + NumCell(s, "mfu", FormatPercent) +
             NumCell(s, "tflops_per_gpu", [](double v) { return FormatNumber(v); }) +
             NumCell(s, "memory_per_gpu_gib", [](double v) { return FormatNumber(v); }) +
-            TextCell(Parallelism(s)) +
+            "<td class=\"wrap\">" + HtmlEscape(Parallelism(s)) + "</td>" +
             NumCell(s, "energy_mwh", [](double v) { return FormatNumber(v); }) +
             NumCell(s, "cost_usd", FormatUsd) + "</tr>";
   }

@@ -41,10 +41,11 @@ figure.chart figcaption { color: var(--muted); font-size: 13px; margin-bottom: 8
 .canvas-box { position: relative; height: 300px; }
 .table-wrap { overflow-x: auto; background: var(--card); border: 1px solid var(--line);
               border-radius: 6px; }
-table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
-th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left;
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left;
          white-space: nowrap; }
-th { background: #eef2f7; font-weight: 600; }
+th { background: #eef2f7; font-weight: 600; white-space: normal; vertical-align: bottom; }
+td.wrap { white-space: normal; min-width: 150px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.chosen td { background: #eaf4fb; font-weight: 600; }
 td.error { color: var(--bad); white-space: normal; }
@@ -143,6 +144,21 @@ inline constexpr char kRenderScript[] = R"js(
     if (a < 86400) return +(s / 3600).toPrecision(2) + ' h';
     return +(s / 86400).toPrecision(3) + ' d';
   }
+  // Duration axes get ticks at round steps (10 min, 1 h, 6 h, ...) instead of 1.4 h, 2.8 h.
+  var kStepsS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
+                 43200, 86400, 172800, 604800, 2592000];
+  function roundDurationTicks(axis) {
+    var top = axis.max;
+    if (!(top > 0)) return;
+    var step = kStepsS[kStepsS.length - 1];
+    for (var i = 0; i < kStepsS.length; i++) {
+      if (top / kStepsS[i] <= 8) { step = kStepsS[i]; break; }
+    }
+    var ticks = [];
+    for (var v = 0; v < top + step; v += step) ticks.push({ value: v });
+    axis.ticks = ticks;
+    axis.max = ticks[ticks.length - 1].value;
+  }
   var formats = {
     compact: function (v) { return compact.format(v); },
     usd: function (v) { return '$' + compact.format(v); },
@@ -158,6 +174,7 @@ inline constexpr char kRenderScript[] = R"js(
       Object.keys(scales).forEach(function (axis) {
         var f = formats[scales[axis].gpuplanFormat];
         if (!f) return;
+        if (scales[axis].gpuplanFormat === 'duration') scales[axis].afterBuildTicks = roundDurationTicks;
         scales[axis].ticks = Object.assign({}, scales[axis].ticks,
                                            { callback: function (v) { return f(v); } });
       });
@@ -165,7 +182,8 @@ inline constexpr char kRenderScript[] = R"js(
       config.options.plugins.tooltip = { callbacks: { label: function (ctx) {
         var axis = scales[ctx.dataset.yAxisID || 'y'] || {};
         var f = formats[axis.gpuplanFormat] || formats.compact;
-        return ctx.dataset.label + ': ' + (ctx.raw === null ? 'n/a' : f(ctx.raw));
+        var y = ctx.parsed.y;
+        return ctx.dataset.label + ': ' + (y === null || y === undefined ? 'n/a' : f(y));
       } } };
       var chart = new Chart(document.getElementById(spec.id), config);
       var drawn = chart.canvas.width > 0 && chart.data.datasets.some(function (d, i) {
