@@ -1,0 +1,168 @@
+// sizing: how many accelerators a workload needs. Training (this header: FLOPs, memory per GPU,
+// a first-principles step-time model and a parallelism search; formulation in training.cpp) and
+// serving (serving.h, included at the end).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "model/model.h"
+#include "units/units.h"
+
+namespace gpuplan::sizing {
+
+enum class Recompute { kNone, kSelective, kFull };
+std::string_view ToString(Recompute r);
+
+// Documented defaults (reasons in training.cpp).
+inline constexpr double kDefaultGoodput = 0.9;          // Llama 3: ">90% effective training time"
+inline constexpr double kDefaultPue = 1.2;              // a modern liquid/air-cooled AI hall
+inline constexpr double kMemoryHeadroomFraction = 0.1;  // allocator slack, NCCL buffers, context
+inline constexpr double kFallbackUsdPerGpuHour = 2.0;   // when neither flag nor catalog price
+
+// One parallel layout. GPUs = tp * cp * pp * dp; ep divides dp * cp (experts only).
+struct Parallelism {
+  int tp = 1;          // tensor parallel (within the scale-up domain)
+  int pp = 1;          // pipeline stages
+  int dp = 1;          // data-parallel replicas
+  int ep = 1;          // expert parallel (MoE)
+  int cp = 1;          // context parallel (sequence split)
+  int microbatch = 1;  // sequences per microbatch
+  int virtual_stages = 1;  // interleaved 1F1B chunks per GPU (1: plain 1F1B)
+  Recompute recompute = Recompute::kNone;
+  int zero = 1;        // ZeRO stage 0..3 (1: distributed optimizer, Megatron's default)
+  int num_gpus() const { return tp * cp * pp * dp; }
+};
+
+// Seconds of one training step on the slowest GPU, by term (see training.cpp (T1)-(T9)).
+struct StepBreakdown {
+  double compute_s = 0;       // weight GEMMs + attention, forward and backward (T1)
+  double recompute_s = 0;     // extra forward work of activation recomputation (T2)
+  double memory_bound_s = 0;  // norms, activations, residuals, optimizer (T3)
+  double tp_comm_s = 0;       // tensor/sequence-parallel collectives (T4)
+  double cp_comm_s = 0;       // context-parallel KV exchange, exposed part (T5)
+  double ep_comm_s = 0;       // MoE all-to-all, exposed part (T6)
+  double pp_bubble_s = 0;     // pipeline fill and drain (T7)
+  double pp_comm_s = 0;       // stage-to-stage sends (T7)
+  double dp_comm_s = 0;       // gradient reduce-scatter / parameter all-gather, exposed (T8)
+  double step_s = 0;          // the sum
+};
+
+// Bytes on the most loaded GPU (the first pipeline stage, or the last if the head is larger).
+struct MemoryBreakdown {
+  double weights_bytes = 0;
+  double gradients_bytes = 0;
+  double optimizer_bytes = 0;
+  double activations_bytes = 0;
+  double total_bytes = 0;
+  double usable_bytes = 0;  // capacity less the headroom
+};
+
+struct ConfigEval {
+  Parallelism parallelism;
+  int global_batch_seqs = 0;  // actual: dp * microbatch * num_microbatches
+  int num_microbatches = 0;
+  StepBreakdown time;
+  MemoryBreakdown memory;
+  bool fits = false;
+  double tokens_per_s = 0;  // whole job, steady state
+  double mfu = 0;           // model FLOPs / peak at the training precision
+  double hfu = 0;           // (model + recompute FLOPs) / peak
+};
+
+struct TrainRequest {
+  model::ModelShape model;
+  double tokens = 0;
+  catalog::Precision precision = catalog::Precision::kBf16;
+  int seq_len = 0;                 // 0: the model's training context, else 4096
+  int num_gpus = 0;                // > 0: how long on this many GPUs ...
+  double deadline_days = 0;        // ... or > 0: the fewest whole nodes that meet it
+  int global_batch_seqs = 0;       // 0: the documented default (training.cpp)
+  double goodput = kDefaultGoodput;  // share of wall time doing useful steps (whole runs only)
+  bool is_full_run = true;         // false: a benchmark; goodput not applied
+  double pue = kDefaultPue;
+  double usd_per_gpu_hour = 0;     // 0: amortized from the catalog price
+  // Pin parts of the layout (validation against published runs); 0 / nullopt: search.
+  int fixed_tp = 0, fixed_pp = 0, fixed_dp = 0, fixed_microbatch = 0;
+  std::optional<Recompute> fixed_recompute = std::nullopt;
+  int explain_top = 0;             // keep this many best configurations in TrainPlan::top
+};
+
+// Everything `gpuplan size train --json` prints (DESIGN contract) and a little more.
+struct TrainPlan {
+  std::string model;
+  double params = 0;
+  double active_params = 0;
+  double tokens = 0;
+  std::string accelerator;
+  catalog::Precision precision = catalog::Precision::kBf16;
+  int seq_len = 0;
+  int gpus = 0;
+  double days = 0;              // whole run, goodput applied
+  double gpu_hours = 0;         // whole run, goodput applied
+  double tflops_per_gpu = 0;    // model FLOP/s per GPU (what MFU counts), in TFLOP/s
+  double hardware_tflops_per_gpu = 0;  // with recompute FLOPs (what HFU counts)
+  double mfu = 0;
+  double hfu = 0;
+  double tokens_per_s = 0;      // whole job, steady state, no goodput
+  double step_s = 0;
+  int global_batch_seqs = 0;
+  double flop_per_token = 0;    // model FLOPs (6N + attention)
+  Parallelism parallelism;
+  StepBreakdown time;
+  MemoryBreakdown memory;
+  double memory_per_gpu_gib = 0;
+  double goodput = 0;           // as applied (1 for benchmarks)
+  double pue = 0;
+  double energy_mwh = 0;        // accelerators at TDP x PUE over the whole run
+  double usd_per_gpu_hour = 0;
+  double cost_usd = 0;
+  int configs_evaluated = 0;
+  std::vector<ConfigEval> top;  // best first, when explain_top > 0
+  std::vector<std::string> notes;
+};
+
+// Sizes a training run of request.model on `gpu`. Errors: bad request fields, FP8 on a part
+// without it, and a model that fits no configuration (the message names the smallest memory per
+// GPU it would need).
+Result<TrainPlan> SizeTraining(const TrainRequest& request, const catalog::Accelerator& gpu);
+
+// The building blocks, for tests and benchmarks.
+// Time and memory of one layout. REQUIRES: valid shape; p.num_gpus() > 0; seq_len > 0;
+// global_batch_seqs > 0.
+ConfigEval EvaluateConfig(const model::ModelShape& shape, const catalog::Accelerator& gpu,
+                          catalog::Precision precision, int seq_len, int global_batch_seqs,
+                          const Parallelism& p);
+// Model FLOPs per trained token: 3 x forward (fwd + bwd), attention counted non-causally.
+double TrainFlopPerToken(const model::ModelShape& shape, int seq_len);
+// The default global batch (sequences) for `num_gpus` at `seq_len` (rule in training.cpp).
+int DefaultGlobalBatchSeqs(int num_gpus, int seq_len);
+
+// The DESIGN JSON of `gpuplan size train`, for the CLI and the end-to-end plan.
+nlohmann::ordered_json TrainPlanJson(const TrainPlan& plan);
+
+
+// One row of ../shared/reference/training_runs.csv, predicted by SizeTraining.
+struct ValidationRow {
+  std::string id;
+  std::string row_type;    // full_pretraining_run, throughput_benchmark, ...
+  std::string metric;      // "gpu_hours", "hw_tflops_per_gpu" or "days"
+  double predicted = 0;
+  double published = 0;
+  double ratio = 0;        // predicted / published
+  std::string config;      // the layout evaluated, e.g. "tp8 pp4 dp32 mb1 v2 full zero1"
+  std::string assumption;  // what the row leaves open and the prediction had to assume
+};
+// Predicts every row of the training-runs CSV at `csv_path` with one physical model: a stated
+// parallelism is evaluated as stated, otherwise searched. Errors: unreadable CSV, unknown rows.
+Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_path,
+                                                        const catalog::Catalog& catalog);
+
+}  // namespace gpuplan::sizing
+
+#include "sizing/serving.h"

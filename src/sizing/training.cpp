@@ -1,0 +1,679 @@
+// Training sizing: FLOPs, memory per GPU and step time of one parallel layout, and the search for
+// the fastest layout that fits.
+//
+// Sets and parameters. A decoder of L layers, hidden h, FFN width f, vocab V, attention widths
+// w_qk, w_v (heads x head size), KV width w_kv; MoE: k routed + S shared experts of width f_e out
+// of E. Sequence s, microbatch b sequences, global batch B sequences. Layout: tensor t, context c,
+// pipeline p (v interleaved chunks), data d, expert e parallel; GPUs N = t c p d. Per microbatch a
+// GPU holds n = b s / c tokens. Accelerator: peak F (FLOP/s at the precision), GEMM efficiency g,
+// memory bandwidth M, scale-up bandwidth U and scale-out bandwidth O (bytes/s per direction).
+//
+// Step time on the slowest stage (the one with ceil(L/p) layers and the LM head):
+//   (T1) GEMM and attention compute: forward 2 n (weights touched)/t + 2 n s (w_qk + w_v)/t FLOPs
+//        per layer (Narayanan et al. SC'21 eq. 3 counts the same), backward 2x forward (Kaplan et
+//        al. 2020 sec. 2.1), at F g eta(m), where eta(m) = m/(m + kTileDim) is the small-GEMM
+//        derate of the smallest GEMM dimension m (tile quantization: NVIDIA "Matrix
+//        Multiplication Background" guide). FP8 runs weight GEMMs at the FP8 peak, attention at
+//        BF16 (Transformer Engine keeps attention in BF16).
+//   (T2) recompute: full = one more forward (Chen et al. 2016; Korthikanti et al. 2022 sec. 5);
+//        selective = norms and activation functions again (memory-bound, (T3)).
+//   (T3) memory-bound work at kHbmEfficiency M: per token and layer, norms and residuals ~10h,
+//        RoPE 2(w_qk + w_kv), the activation function 3f (gated) or 2f, MoE permutes 4kh, FP8
+//        casts of GEMM inputs; 2 bytes per element, backward 2x forward (Korthikanti et al. 2022,
+//        Table 2 counts the same tensors); optimizer step ~30 bytes per local parameter.
+//   (T4) tensor/sequence parallel: 2 all-reduce-equivalent collectives per layer forward and 2
+//        backward (Shoeybi et al. 2019 fig. 4; Korthikanti et al. 2022 sec. 4.2.2), ring cost
+//        2 (t-1)/t x n h x 2 bytes / (U x kCollectiveEfficiency) + latency (Thakur et al. 2005).
+//   (T5) context parallel: ring attention passes (c-1) KV chunks per layer (Liu et al. 2023),
+//        overlapped with attention compute; only the excess is exposed.
+//   (T6) MoE all-to-all: dispatch and combine of k copies of each token's h-vector, the share
+//        that leaves the node over O, the rest over U (Lepikhin et al. 2020 GShard; DeepSeek-V3
+//        report sec. 3.2.1), overlapped with another microbatch's compute (DualPipe, 1F1B a2a
+//        overlap); only the excess is exposed.
+//   (T7) pipeline: (m + (p-1)/v) x per-microbatch stage time, i.e. bubble (p-1)/(v m)
+//        (Narayanan et al. SC'21 sec. 2.2.2, interleaved 1F1B); stage sends n h x 2 / t bytes.
+//   (T8) data parallel: reduce-scatter of gradients + all-gather of parameters (ZeRO-1/2,
+//        Rajbhandari et al. 2020 sec. 5), 2 (d-1)/d x 2 bytes x local params over O (or U when the
+//        replicas share a node), overlapped with the last microbatch's backward and the first's
+//        forward; ZeRO-3 gathers weights per microbatch (1.5x the volume), overlapped per microbatch.
+//   (T9) step = sum of the above; tokens/s = B s / step; MFU = 3 x forward FLOPs x tokens/s /
+//        (N F) (PaLM, Chowdhery et al. 2022 app. B); HFU adds recompute FLOPs.
+//
+// Memory on the most loaded GPU (first or last stage):
+//   (M1) weights 2 bytes, gradients 2, Adam fp32 master + moments 12 per local parameter (ZeRO
+//        paper's 16 bytes/param), sharded over the data-parallel group by the ZeRO stage; FP8 adds a
+//        1-byte weight copy.
+//   (M2) activations per layer and token (Korthikanti et al. 2022 eq. 2 with sequence parallel and
+//        flash attention, generalised to GQA and gated FFN): 4h norms + 2h + 2(w_qk + 2 w_kv) + 4h
+//        attention + 2h + 6f (gated) or 4f FFN, x (k + S) for experts, / t; selective recompute
+//        drops the norm and activation outputs; full keeps the 2h layer input. The first stage
+//        holds L layers' worth of one microbatch under 1F1B (x (1 + (p-1)/(p v)) interleaved), the
+//        last stage also fp32 logits n V x 6 / t bytes.
+//   (M3) fits if total <= capacity x (1 - kMemoryHeadroomFraction).
+//
+// Search: t in powers of two within the scale-up domain, c, p, e, b, v, recompute and ZeRO
+// stage; the fastest layout that fits wins, ties to the first found (deterministic order).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "sizing/sizing.h"
+
+namespace gpuplan::sizing {
+
+namespace {
+
+// Fraction of peak HBM bandwidth elementwise kernels reach (STREAM-like kernels reach 80-90%).
+constexpr double kHbmEfficiency = 0.8;
+// NCCL bus bandwidth / link bandwidth for large messages (nccl-tests on DGX A100/H100 reach
+// ~75-85% of NVLink and InfiniBand line rate).
+constexpr double kCollectiveEfficiency = 0.8;
+// Fixed cost of one collective or send (kernel launch + protocol), seconds.
+constexpr double kCollectiveLatencyS = 10e-6;
+// GEMM dimension at which tile quantization halves throughput (128x128 CTA tiles, NVIDIA
+// "Matrix Multiplication Background" guide: efficiency falls as m/(m + tile)).
+constexpr double kTileDim = 128;
+// FP8 GEMMs reach a smaller share of their (2x BF16) peak than BF16 GEMMs do of theirs: on H100,
+// Transformer Engine FP8 speeds large-model training 1.3-1.5x over BF16, not 2x (NVIDIA NeMo
+// performance tables; quantization scaling and BF16 epilogues). 0.7 gives 1.4x.
+constexpr double kFp8GemmEfficiencyRatio = 0.7;
+// Attention kernels (softmax between two batched GEMMs) sustain less than plain GEMMs:
+// FlashAttention-2 reaches 50-73% of A100 peak forward and less backward (Dao 2023, sec. 4.1)
+// where cuBLAS GEMMs reach ~80%; unfused attention (Megatron 2021) is lower still.
+constexpr double kAttentionEfficiencyRatio = 0.6;
+constexpr double kBf16Bytes = 2;
+constexpr double kFp32Bytes = 4;
+constexpr double kAdamBytesPerParam = 12;       // fp32 master weights, momentum, variance
+constexpr double kOptimizerStepBytesPerParam = 30;  // read grad+master+m+v, write master+m+v+bf16
+constexpr double kSecondsPerHour = 3600;
+constexpr double kSecondsPerDay = 86400;
+constexpr double kBytesPerGib = 1073741824.0;
+constexpr int kMaxGpus = 1 << 20;
+constexpr double kMaxTokens = 1e16;
+// Default global batch: at least 4M tokens (Llama 2, arXiv:2307.09288 sec. 2.2; GPT-3 used 3.2M)
+// and one sequence per 8 GPUs (Llama 3 405B: 16M tokens on 16,384 GPUs at 8K, arXiv:2407.21783).
+constexpr double kDefaultBatchTokens = 4 * 1048576.0;
+constexpr int kGpusPerSequence = 8;
+constexpr int kDefaultSeqLen = 4096;
+
+// Per-layer quantities of a model, averaged over its layers (dense and MoE layers differ).
+struct LayerCosts {
+  double weight_flop_per_token = 0;     // forward, matmuls, one layer (before / t)
+  double attn_flop_per_token_per_s = 0; // forward attention FLOPs per token per key
+  double elementwise_elems_per_token = 0;  // forward, (T3)
+  double fp8_cast_elems_per_token = 0;  // GEMM inputs to quantize
+  double act_bytes_per_token = 0;       // (M2), no recompute, before / t
+  double act_bytes_selective = 0;       // (M2), selective
+  double dense_params = 0;              // per layer, TP-sharded (non-expert)
+  double expert_params = 0;             // per layer, all experts (EP- and TP-sharded)
+  double shared_expert_params = 0;      // per layer
+  double moe_fraction = 0;              // share of layers with experts
+  double routed_copies = 0;             // k: copies of each token sent by the all-to-all
+  double kv_width = 0;
+  double min_gemm_dim = 0;              // before / t
+};
+
+LayerCosts ComputeLayerCosts(const model::ModelShape& m) {
+  LayerCosts c;
+  const model::ParamCounts pc = model::CountParams(m);
+  const double h = m.hidden;
+  const double L = m.num_layers;
+  double w_qk = 0, w_v = 0, w_kv = 0;
+  if (m.is_mla()) {
+    w_qk = double(m.num_heads) * (m.mla.qk_nope_head_dim + m.mla.qk_rope_head_dim);
+    w_v = double(m.num_heads) * m.mla.v_head_dim;
+    w_kv = m.mla.kv_lora_rank + m.mla.qk_rope_head_dim;
+  } else {
+    w_qk = w_v = double(m.num_heads) * m.head_size();
+    w_kv = double(m.kv_heads()) * m.head_size();
+  }
+  c.kv_width = m.is_mla() ? w_qk + w_v : 2 * w_kv;  // MLA exchanges decompressed K and V
+  c.attn_flop_per_token_per_s = 2 * (w_qk + w_v);
+  const double gate = m.is_gated_ffn ? 3 : 2;
+  const double attn_act = 2 * h + 2 * (w_qk + 2 * w_kv) + 4 * h;
+  auto ffn_act = [&](double f) { return 2 * h + (m.is_gated_ffn ? 6 : 4) * f; };
+  auto ffn_act_out = [&](double f) { return 2 * f; };
+  const double dense_ffn = m.dense_ffn();
+  // Dense layer.
+  const double dense_weights = pc.attention_per_layer + gate * h * dense_ffn;
+  const double dense_elems = 10 * h + 2 * (w_qk + w_kv) + gate * dense_ffn;
+  const double dense_act = 4 * h + attn_act + ffn_act(dense_ffn);
+  const double dense_sel = dense_act - 4 * h - ffn_act_out(dense_ffn);
+  const double dense_casts = 2 * h + w_v + dense_ffn;
+  if (!m.is_moe()) {
+    c.weight_flop_per_token = 2 * dense_weights;
+    c.elementwise_elems_per_token = dense_elems;
+    c.fp8_cast_elems_per_token = dense_casts;
+    c.act_bytes_per_token = dense_act;
+    c.act_bytes_selective = dense_sel;
+    c.dense_params = pc.attention_per_layer + pc.dense_ffn_per_layer;
+    c.min_gemm_dim = std::min(h, dense_ffn);
+    return c;
+  }
+  const double k = m.moe.experts_per_token + m.moe.num_shared_experts;
+  const double fe = m.moe.expert_ffn_hidden;
+  const double moe_weights = pc.attention_per_layer + k * gate * h * fe + h * m.moe.num_experts;
+  const double moe_elems = 10 * h + 2 * (w_qk + w_kv) + k * gate * fe + 4 * k * h;
+  const double moe_act = 4 * h + attn_act + k * ffn_act(fe) + 4 * k * h;
+  const double moe_sel = moe_act - 4 * h - k * ffn_act_out(fe);
+  const double moe_casts = 2 * h + w_v + k * (h + fe);
+  const double nd = m.moe.num_dense_layers, nm = L - nd;
+  auto avg = [&](double dense, double moe) { return (nd * dense + nm * moe) / L; };
+  c.weight_flop_per_token = 2 * avg(dense_weights, moe_weights);
+  c.elementwise_elems_per_token = avg(dense_elems, moe_elems);
+  c.fp8_cast_elems_per_token = avg(dense_casts, moe_casts);
+  c.act_bytes_per_token = avg(dense_act, moe_act);
+  c.act_bytes_selective = avg(dense_sel, moe_sel);
+  c.dense_params = pc.attention_per_layer + nd / L * pc.dense_ffn_per_layer;
+  c.expert_params = nm / L * (pc.expert * m.moe.num_experts + h * m.moe.num_experts);
+  c.shared_expert_params = nm / L * pc.expert * m.moe.num_shared_experts;
+  c.moe_fraction = nm / L;
+  c.routed_copies = m.moe.experts_per_token;
+  c.min_gemm_dim = std::min(h, fe);
+  return c;
+}
+
+// Ring all-reduce-equivalent time of `bytes` among `n` ranks at `bw` (Thakur et al. 2005).
+double RingS(double bytes, int n, double bw) {
+  if (n <= 1 || bytes <= 0) return 0;
+  return 2.0 * (n - 1) / n * bytes / (bw * kCollectiveEfficiency) + kCollectiveLatencyS;
+}
+
+// Everything EvaluateConfig needs that does not depend on the layout.
+struct Problem {
+  const model::ModelShape* shape = nullptr;
+  const catalog::Accelerator* gpu = nullptr;
+  catalog::Precision precision = catalog::Precision::kBf16;
+  int seq_len = 0;
+  int global_batch_seqs = 0;
+  LayerCosts layer;
+  double embedding_params = 0;  // input table (+ positions)
+  double head_params = 0;       // output head (V h), held by the last stage even when tied
+  double model_flop_per_token = 0;
+  double forward_flop_per_token = 0;
+};
+
+Problem MakeProblem(const model::ModelShape& shape, const catalog::Accelerator& gpu,
+                    catalog::Precision precision, int seq_len, int global_batch_seqs) {
+  Problem pr;
+  pr.shape = &shape;
+  pr.gpu = &gpu;
+  pr.precision = precision;
+  pr.seq_len = seq_len;
+  pr.global_batch_seqs = global_batch_seqs;
+  pr.layer = ComputeLayerCosts(shape);
+  pr.embedding_params = double(shape.vocab + shape.num_learned_positions) * shape.hidden;
+  pr.head_params = double(shape.vocab) * shape.hidden;
+  pr.forward_flop_per_token = model::ForwardFlopPerToken(shape, seq_len);
+  pr.model_flop_per_token = 3 * pr.forward_flop_per_token;
+  return pr;
+}
+
+ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
+  const model::ModelShape& m = *pr.shape;
+  const catalog::Accelerator& gpu = *pr.gpu;
+  const LayerCosts& lc = pr.layer;
+  ConfigEval ev;
+  ev.parallelism = par;
+  const int t = par.tp, c = par.cp, p = par.pp, d = par.dp, e = par.ep, b = par.microbatch;
+  const int v = par.virtual_stages;
+  const double s = pr.seq_len;
+  const double h = m.hidden;
+  const int mb = std::max(1, int(std::lround(double(pr.global_batch_seqs) / (double(d) * b))));
+  ev.num_microbatches = mb;
+  ev.global_batch_seqs = mb * b * d;
+  const double n = b * s / c;  // tokens per microbatch per GPU
+  const double layers = std::ceil(double(m.num_layers) / p);
+  const bool fp8 = pr.precision == catalog::Precision::kFp8 && gpu.has_fp8();
+  const double peak_gemm = gpu.PeakFlopPerS(pr.precision);
+  const double peak_attn = gpu.peak_bf16_flop_per_s;
+  const double hbm = gpu.memory_bandwidth_bytes_per_s * kHbmEfficiency;
+  const double gpn = gpu.gpus_per_node;
+  auto bw_for_group = [&](double span) {  // span: GPUs covered by the group in rank order
+    return span <= gpu.scaleup_domain ? gpu.scaleup_bytes_per_s : gpu.scaleout_bytes_per_s;
+  };
+
+  // (T1) per layer, per microbatch, forward.
+  const double gemm_dim = std::min(n, lc.min_gemm_dim / t);
+  const double eta = gemm_dim / (gemm_dim + kTileDim);
+  const double weight_flop = n * lc.weight_flop_per_token / t;
+  const double attn_flop = n * s * lc.attn_flop_per_token_per_s / t;
+  const double gemm_eff = gpu.gemm_efficiency * eta * (fp8 ? kFp8GemmEfficiencyRatio : 1.0);
+  const double gemm_fwd_s = weight_flop / (peak_gemm * gemm_eff);
+  const double attn_fwd_s = attn_flop / (peak_attn * gpu.gemm_efficiency * kAttentionEfficiencyRatio);
+  const double compute_fwd_s = gemm_fwd_s + attn_fwd_s;
+  // (T3)
+  double elem_bytes = n * lc.elementwise_elems_per_token * kBf16Bytes / t;
+  if (fp8) elem_bytes += n * lc.fp8_cast_elems_per_token * (kBf16Bytes + 1) / t;
+  const double mem_fwd_s = elem_bytes / hbm;
+  // (T4)
+  const double tp_bytes = n * h * kBf16Bytes;
+  const double tp_one_s = RingS(tp_bytes, t, bw_for_group(t));
+  const double tp_fwd_s = 2 * tp_one_s;
+  // (T5) ring attention: receive (c-1) chunks of K and V, overlapped with attention compute.
+  double cp_fwd_s = 0;
+  if (c > 1) {
+    const double kv_bytes = (c - 1) * n * lc.kv_width * kBf16Bytes / std::min(t, m.kv_heads());
+    cp_fwd_s = std::max(0.0, kv_bytes / (bw_for_group(double(t) * c) * kCollectiveEfficiency) -
+                                 attn_fwd_s);
+  }
+  // (T6) all-to-all: k copies of n tokens' h-vectors out and back, share leaving the node.
+  double ep_fwd_s = 0;
+  if (m.is_moe() && e > 1) {
+    const double ranks_per_node = std::clamp(gpn / (double(t) * c), 1.0, double(e));
+    const double remote = 1 - ranks_per_node / e;
+    const double token_bytes = lc.routed_copies * n * h * (fp8 ? 1.5 : 2.0) / t;  // fp8 dispatch
+    const double a2a_s = token_bytes * remote / (gpu.scaleout_bytes_per_s * kCollectiveEfficiency) +
+                         token_bytes * (1 - remote) / (gpu.scaleup_bytes_per_s * kCollectiveEfficiency) +
+                         2 * kCollectiveLatencyS;
+    ep_fwd_s = std::max(0.0, 2 * a2a_s * lc.moe_fraction - compute_fwd_s);
+  }
+  // Recompute (T2): full = the forward again; selective = the elementwise part again.
+  double recompute_s = 0;
+  if (par.recompute == Recompute::kFull) {
+    recompute_s = compute_fwd_s + mem_fwd_s + tp_fwd_s + cp_fwd_s + ep_fwd_s;
+  } else if (par.recompute == Recompute::kSelective) {
+    recompute_s = 0.5 * mem_fwd_s;
+  }
+  // Per microbatch on the slowest stage: forward + backward (2x compute and memory traffic).
+  const double head_flop = 2 * n * pr.head_params / t;
+  const double head_s = 3 * head_flop / (peak_gemm * gemm_eff) +
+                        3 * n * m.vocab * kFp32Bytes * 2 / t / hbm;
+  const double layer_compute = 3 * compute_fwd_s;
+  const double layer_mem = 3 * mem_fwd_s;
+  const double layer_tp = 2 * tp_fwd_s;
+  const double layer_cp = 3 * cp_fwd_s;
+  const double layer_ep = 2 * ep_fwd_s;
+  const double per_mb_compute = layers * layer_compute + head_s;
+  const double per_mb_recompute = layers * recompute_s;
+  const double per_mb_mem = layers * layer_mem;
+  const double per_mb_tp = layers * layer_tp;
+  const double per_mb_cp = layers * layer_cp;
+  const double per_mb_ep = layers * layer_ep;
+  // (T7) stage-to-stage: one activation each way per chunk boundary.
+  const double pp_bytes = n * h * kBf16Bytes / t;
+  const double per_mb_pp =
+      p > 1 ? 2 * v * (pp_bytes / (gpu.scaleout_bytes_per_s * kCollectiveEfficiency) +
+                       kCollectiveLatencyS)
+            : 0;
+  const double per_mb = per_mb_compute + per_mb_recompute + per_mb_mem + per_mb_tp + per_mb_cp +
+                        per_mb_ep + per_mb_pp;
+  const double bubble_mb = double(p - 1) / v;
+
+  // (M1) local parameters on the first stage (embedding) or the last (head).
+  const double dense_local = lc.dense_params * layers / t;
+  const double expert_local =
+      (lc.expert_params / e + lc.shared_expert_params) * layers / t;
+  const double body_params = dense_local + expert_local;
+  const double local_params =
+      p == 1 ? body_params + pr.embedding_params / t +
+                   (m.has_tied_embeddings ? 0 : pr.head_params / t)
+             : body_params + std::max(pr.embedding_params, pr.head_params) / t;
+  // (T8) data parallel over d x c ranks (Megatron shards the optimizer over DP x CP).
+  const int dp_ranks = d * c;
+  const double dp_bw = bw_for_group(double(t) * c * d);
+  double dp_s = 0;
+  if (dp_ranks > 1) {
+    const double grad_bytes = local_params * kBf16Bytes;
+    const double half = RingS(grad_bytes, dp_ranks, dp_bw) / 2;  // reduce-scatter or all-gather
+    const double last_bwd = (per_mb - per_mb_pp) * 2 / 3;
+    const double first_fwd = (per_mb - per_mb_pp) / 3;
+    if (par.zero == 3) {
+      // Per microbatch: gather weights under the forward; gather again and reduce-scatter the
+      // gradients under the backward (FSDP prefetch, Zhao et al. 2023 sec. 3.3).
+      dp_s = mb * (std::max(0.0, half - first_fwd) + std::max(0.0, 2 * half - last_bwd));
+    } else if (par.zero == 0) {
+      dp_s = std::max(0.0, 2 * half - last_bwd);
+    } else {
+      dp_s = std::max(0.0, half - last_bwd) + std::max(0.0, half - first_fwd);
+    }
+  }
+  // Optimizer step, memory-bound on the local shard.
+  const double shard = par.zero >= 1 ? dp_ranks : 1;
+  const double opt_s = local_params / shard * kOptimizerStepBytesPerParam / hbm;
+
+  StepBreakdown& T = ev.time;
+  const double k = mb + bubble_mb;
+  T.compute_s = mb * per_mb_compute;
+  T.recompute_s = mb * per_mb_recompute;
+  T.memory_bound_s = mb * per_mb_mem + opt_s;
+  T.tp_comm_s = mb * per_mb_tp;
+  T.cp_comm_s = mb * per_mb_cp;
+  T.ep_comm_s = mb * per_mb_ep;
+  T.pp_comm_s = mb * per_mb_pp;
+  T.pp_bubble_s = bubble_mb * per_mb;
+  T.dp_comm_s = dp_s;
+  T.step_s = k * per_mb + dp_s + opt_s;
+
+  // (M1)-(M3)
+  MemoryBreakdown& M = ev.memory;
+  const double dp_shard = dp_ranks;
+  const double w_bytes = kBf16Bytes + (fp8 ? 1 : 0);
+  M.weights_bytes = local_params * w_bytes / (par.zero >= 3 ? dp_shard : 1);
+  M.gradients_bytes = local_params * kBf16Bytes / (par.zero >= 2 ? dp_shard : 1);
+  M.optimizer_bytes = local_params * kAdamBytesPerParam / (par.zero >= 1 ? dp_shard : 1);
+  double act_per_layer_token = 0;
+  switch (par.recompute) {
+    case Recompute::kNone: act_per_layer_token = lc.act_bytes_per_token / t; break;
+    case Recompute::kSelective: act_per_layer_token = lc.act_bytes_selective / t; break;
+    case Recompute::kFull: act_per_layer_token = 2 * h / t; break;
+  }
+  const double in_flight = std::min<double>(mb, p) / p;
+  const double interleave = p > 1 ? 1 + double(p - 1) / (double(p) * v) : 1;
+  double first_act = m.num_layers * in_flight * interleave * n * act_per_layer_token;
+  if (par.recompute == Recompute::kFull) first_act += n * lc.act_bytes_per_token / t;  // working set
+  const double logits = n * m.vocab * (kBf16Bytes + kFp32Bytes) / t;
+  const double last_act = layers * n * act_per_layer_token + logits;
+  M.activations_bytes = p == 1 ? first_act + logits : std::max(first_act, last_act);
+  M.total_bytes = M.weights_bytes + M.gradients_bytes + M.optimizer_bytes + M.activations_bytes;
+  M.usable_bytes = gpu.memory_bytes * (1 - kMemoryHeadroomFraction);
+  ev.fits = M.total_bytes <= M.usable_bytes;
+
+  const double tokens_per_step = double(ev.global_batch_seqs) * s;
+  ev.tokens_per_s = tokens_per_step / T.step_s;
+  const double gpus = par.num_gpus();
+  const double peak = gpu.PeakFlopPerS(pr.precision);
+  ev.mfu = pr.model_flop_per_token * ev.tokens_per_s / (gpus * peak);
+  const double recompute_flop_per_token =
+      par.recompute == Recompute::kFull ? pr.forward_flop_per_token : 0;
+  ev.hfu = (pr.model_flop_per_token + recompute_flop_per_token) * ev.tokens_per_s / (gpus * peak);
+  return ev;
+}
+
+std::vector<int> PowersOfTwoUpTo(int limit) {
+  std::vector<int> out;
+  for (int x = 1; x <= limit; x *= 2) out.push_back(x);
+  return out;
+}
+
+struct SearchResult {
+  std::vector<ConfigEval> best;  // best first, up to keep
+  int evaluated = 0;
+  double min_memory_bytes = std::numeric_limits<double>::infinity();
+};
+
+// Searches every layout of `num_gpus` GPUs (fixed fields of the request pinned).
+SearchResult Search(const Problem& pr, const TrainRequest& req, int num_gpus, int keep) {
+  SearchResult res;
+  const model::ModelShape& m = *pr.shape;
+  const catalog::Accelerator& gpu = *pr.gpu;
+  const int max_tp = std::min({gpu.scaleup_domain, m.num_heads, num_gpus});
+  const std::vector<int> tps = req.fixed_tp > 0 ? std::vector<int>{req.fixed_tp} : PowersOfTwoUpTo(max_tp);
+  std::vector<Recompute> recomputes = {Recompute::kNone, Recompute::kSelective, Recompute::kFull};
+  if (req.fixed_recompute) recomputes = {*req.fixed_recompute};
+  const std::vector<int> microbatches =
+      req.fixed_microbatch > 0 ? std::vector<int>{req.fixed_microbatch} : std::vector<int>{1, 2, 4, 8};
+  auto consider = [&](const ConfigEval& ev) {
+    ++res.evaluated;
+    res.min_memory_bytes = std::min(res.min_memory_bytes, ev.memory.total_bytes);
+    if (!ev.fits) return;
+    auto pos = std::find_if(res.best.begin(), res.best.end(), [&](const ConfigEval& o) {
+      return ev.tokens_per_s > o.tokens_per_s;
+    });
+    if (int(pos - res.best.begin()) >= keep) return;
+    res.best.insert(pos, ev);
+    if (int(res.best.size()) > keep) res.best.pop_back();
+  };
+  for (int t : tps) {
+    if (num_gpus % t != 0) continue;
+    for (int c = 1; c <= 32 && t * c <= num_gpus; c *= 2) {
+      if ((num_gpus / t) % c != 0 || pr.seq_len % c != 0 || pr.seq_len / c < 1024) continue;
+      if (c > 1 && pr.seq_len < 16384) continue;  // CP only pays for long contexts
+      const int rest = num_gpus / (t * c);
+      for (int p = 1; p <= std::min(rest, m.num_layers); ++p) {
+        if (rest % p != 0) continue;
+        if (req.fixed_pp > 0 && p != req.fixed_pp) continue;
+        const int d = rest / p;
+        if (req.fixed_dp > 0 && d != req.fixed_dp) continue;
+        if (d > pr.global_batch_seqs) continue;
+        std::vector<int> eps = {1};
+        if (m.is_moe()) {
+          eps.clear();
+          for (int e = 1; e <= std::min(m.moe.num_experts, d * c); e *= 2) {
+            if ((d * c) % e == 0 && m.moe.num_experts % e == 0) eps.push_back(e);
+          }
+        }
+        const int layers_per_stage = (m.num_layers + p - 1) / p;
+        for (int e : eps) {
+          for (int b : microbatches) {
+            if (double(d) * b > pr.global_batch_seqs) continue;
+            for (int v : {1, 2, 4}) {
+              if (v > 1 && (p == 1 || layers_per_stage % v != 0)) continue;
+              for (Recompute r : recomputes) {
+                for (int z : {0, 1, 2, 3}) {
+                  if (z >= 2 && p > 1) continue;  // ZeRO-2/3 do not combine with pipelines
+                  if (z == 0 && d * c == 1) continue;
+                  if (z > 0 && d * c == 1 && z != 1) continue;
+                  Parallelism par{.tp = t, .pp = p, .dp = d, .ep = e, .cp = c, .microbatch = b,
+                                  .virtual_stages = v, .recompute = r, .zero = z};
+                  consider(Evaluate(pr, par));
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return res;
+}
+
+}  // namespace
+
+std::string_view ToString(Recompute r) {
+  switch (r) {
+    case Recompute::kNone: return "none";
+    case Recompute::kSelective: return "selective";
+    case Recompute::kFull: return "full";
+  }
+  return "none";
+}
+
+double TrainFlopPerToken(const model::ModelShape& shape, int seq_len) {
+  return 3 * model::ForwardFlopPerToken(shape, seq_len);
+}
+
+int DefaultGlobalBatchSeqs(int num_gpus, int seq_len) {
+  const double by_tokens = std::ceil(kDefaultBatchTokens / seq_len);
+  const double by_gpus = std::ceil(double(num_gpus) / kGpusPerSequence);
+  return int(std::max(by_tokens, by_gpus));
+}
+
+ConfigEval EvaluateConfig(const model::ModelShape& shape, const catalog::Accelerator& gpu,
+                          catalog::Precision precision, int seq_len, int global_batch_seqs,
+                          const Parallelism& p) {
+  const Problem pr = MakeProblem(shape, gpu, precision, seq_len, global_batch_seqs);
+  return Evaluate(pr, p);
+}
+
+Result<TrainPlan> SizeTraining(const TrainRequest& req, const catalog::Accelerator& gpu) {
+  GPUPLAN_TRY(model::Validate(req.model, req.model.name));
+  if (!(req.tokens > 0) || req.tokens > kMaxTokens) {
+    return Error{fmt::format("--tokens must be between 1 and {}, got {}", FormatQuantity(kMaxTokens),
+                             req.tokens)};
+  }
+  if ((req.num_gpus > 0) == (req.deadline_days > 0)) {
+    return Error{"give exactly one of --gpus (> 0) or --days (> 0)"};
+  }
+  if (req.num_gpus < 0 || req.num_gpus > kMaxGpus) {
+    return Error{fmt::format("--gpus must be between 1 and {}, got {}", kMaxGpus, req.num_gpus)};
+  }
+  if (req.deadline_days < 0 || req.deadline_days > 3650) {
+    return Error{fmt::format("--days must be between 0 and 3650, got {}", req.deadline_days)};
+  }
+  if (!(req.goodput > 0) || req.goodput > 1) {
+    return Error{fmt::format("--goodput must be in (0, 1], got {}", req.goodput)};
+  }
+  if (!(req.pue >= 1) || req.pue > 3) {
+    return Error{fmt::format("--pue must be between 1 and 3, got {}", req.pue)};
+  }
+  if (req.usd_per_gpu_hour < 0 || req.usd_per_gpu_hour > 1000) {
+    return Error{fmt::format("--usd-per-gpu-hour must be between 0 and 1000, got {}",
+                             req.usd_per_gpu_hour)};
+  }
+  if (req.precision == catalog::Precision::kFp8 && !gpu.has_fp8()) {
+    return Error{fmt::format("accelerator '{}' has no FP8; use --precision bf16", gpu.id)};
+  }
+  const int seq_len =
+      req.seq_len > 0 ? req.seq_len
+                      : (req.model.train_seq_len > 0 ? req.model.train_seq_len : kDefaultSeqLen);
+  if (seq_len < 1 || seq_len > (1 << 22)) {
+    return Error{fmt::format("--seq must be between 1 and {}, got {}", 1 << 22, seq_len)};
+  }
+  if (req.global_batch_seqs < 0) {
+    return Error{fmt::format("global batch must be > 0, got {}", req.global_batch_seqs)};
+  }
+  const int keep = std::max(1, req.explain_top);
+  const int gpn = gpu.gpus_per_node;
+  auto batch_for = [&](int gpus) {
+    return req.global_batch_seqs > 0 ? req.global_batch_seqs : DefaultGlobalBatchSeqs(gpus, seq_len);
+  };
+  int evaluated = 0;
+  double min_mem = std::numeric_limits<double>::infinity();
+  auto search = [&](int gpus) {
+    const Problem pr = MakeProblem(req.model, gpu, req.precision, seq_len, batch_for(gpus));
+    SearchResult r = Search(pr, req, gpus, keep);
+    evaluated += r.evaluated;
+    min_mem = std::min(min_mem, r.min_memory_bytes);
+    return r;
+  };
+  const double goodput = req.is_full_run ? req.goodput : 1.0;
+  auto days_of = [&](const ConfigEval& ev) {
+    return req.tokens / ev.tokens_per_s / goodput / kSecondsPerDay;
+  };
+  SearchResult chosen;
+  int gpus = req.num_gpus;
+  if (gpus > 0) {
+    chosen = search(gpus);
+  } else {
+    // Smallest whole-node count meeting the deadline: double until met, then bisect on nodes.
+    int lo_nodes = 0, hi_nodes = 1;
+    SearchResult hi_res;
+    while (true) {
+      hi_res = search(hi_nodes * gpn);
+      if (!hi_res.best.empty() && days_of(hi_res.best[0]) <= req.deadline_days) break;
+      lo_nodes = hi_nodes;
+      if (hi_nodes * gpn >= kMaxGpus / 2) {
+        if (hi_res.best.empty()) break;
+        return Error{fmt::format(
+            "no cluster up to {} {} GPUs trains {} tokens within {} days (best: {:.1f} days)",
+            hi_nodes * gpn, gpu.id, FormatQuantity(req.tokens), req.deadline_days,
+            days_of(hi_res.best[0]))};
+      }
+      hi_nodes *= 2;
+    }
+    while (hi_nodes - lo_nodes > 1) {
+      const int mid = (lo_nodes + hi_nodes) / 2;
+      SearchResult r = search(mid * gpn);
+      if (!r.best.empty() && days_of(r.best[0]) <= req.deadline_days) {
+        hi_nodes = mid;
+        hi_res = std::move(r);
+      } else {
+        lo_nodes = mid;
+      }
+    }
+    chosen = std::move(hi_res);
+    gpus = hi_nodes * gpn;
+  }
+  if (chosen.best.empty()) {
+    return Error{fmt::format(
+        "{} fits no parallel layout on {} {} GPUs ({:.0f} GB each, {:.0f}% kept as headroom): the "
+        "leanest layout needs {:.1f} GiB per GPU; use more GPUs or an accelerator with more memory",
+        req.model.name, gpus, gpu.id, gpu.memory_bytes / 1e9, kMemoryHeadroomFraction * 100,
+        min_mem / kBytesPerGib)};
+  }
+  const ConfigEval& best = chosen.best[0];
+  TrainPlan plan;
+  const model::ParamCounts pc = model::CountParams(req.model);
+  plan.model = req.model.name;
+  plan.params = pc.total;
+  plan.active_params = pc.active;
+  plan.tokens = req.tokens;
+  plan.accelerator = gpu.id;
+  plan.precision = req.precision;
+  plan.seq_len = seq_len;
+  plan.gpus = gpus;
+  plan.goodput = goodput;
+  plan.tokens_per_s = best.tokens_per_s;
+  plan.days = days_of(best);
+  plan.gpu_hours = plan.days * 24 * gpus;
+  plan.flop_per_token = TrainFlopPerToken(req.model, seq_len);
+  plan.tflops_per_gpu = plan.flop_per_token * best.tokens_per_s / gpus / 1e12;
+  plan.mfu = best.mfu;
+  plan.hfu = best.hfu;
+  plan.hardware_tflops_per_gpu = best.hfu * gpu.PeakFlopPerS(req.precision) / 1e12;
+  plan.step_s = best.time.step_s;
+  plan.global_batch_seqs = best.global_batch_seqs;
+  plan.parallelism = best.parallelism;
+  plan.time = best.time;
+  plan.memory = best.memory;
+  plan.memory_per_gpu_gib = best.memory.total_bytes / kBytesPerGib;
+  plan.pue = req.pue;
+  plan.energy_mwh = plan.gpu_hours * gpu.tdp_w * req.pue / 1e6;
+  double price = req.usd_per_gpu_hour;
+  if (price <= 0) price = AmortizedUsdPerGpuHour(gpu);
+  if (price <= 0) {
+    price = kFallbackUsdPerGpuHour;
+    plan.notes.push_back(fmt::format("no price for {}: cost uses ${:.2f}/GPU-hour (override with "
+                                     "--usd-per-gpu-hour)", gpu.id, price));
+  }
+  plan.usd_per_gpu_hour = price;
+  plan.cost_usd = plan.gpu_hours * price;
+  plan.configs_evaluated = evaluated;
+  if (req.explain_top > 0) plan.top = chosen.best;
+  for (const std::string& note : req.model.notes) plan.notes.push_back(note);
+  if (req.is_full_run) {
+    plan.notes.push_back(fmt::format(
+        "days and gpu_hours include goodput {:.2f} (failures, restarts, evaluation); tokens_per_s "
+        "does not",
+        goodput));
+  }
+  plan.notes.push_back(fmt::format(
+      "energy: accelerators at TDP ({:.0f} W) x PUE {:.2f}; hosts and network not included",
+      gpu.tdp_w, req.pue));
+  return plan;
+}
+
+nlohmann::ordered_json TrainPlanJson(const TrainPlan& p) {
+  nlohmann::ordered_json j;
+  j["model"] = p.model;
+  j["params"] = p.params;
+  j["active_params"] = p.active_params;
+  j["tokens"] = p.tokens;
+  j["accelerator"] = p.accelerator;
+  j["precision"] = std::string(catalog::ToString(p.precision));
+  j["seq_len"] = p.seq_len;
+  j["gpus"] = p.gpus;
+  j["days"] = p.days;
+  j["gpu_hours"] = p.gpu_hours;
+  j["tflops_per_gpu"] = p.tflops_per_gpu;
+  j["hardware_tflops_per_gpu"] = p.hardware_tflops_per_gpu;
+  j["mfu"] = p.mfu;
+  j["hfu"] = p.hfu;
+  j["tokens_per_s"] = p.tokens_per_s;
+  j["step_s"] = p.step_s;
+  j["global_batch_seqs"] = p.global_batch_seqs;
+  const Parallelism& par = p.parallelism;
+  j["parallelism"] = {{"tp", par.tp},
+                      {"pp", par.pp},
+                      {"dp", par.dp},
+                      {"ep", par.ep},
+                      {"cp", par.cp},
+                      {"microbatch", par.microbatch},
+                      {"virtual_stages", par.virtual_stages},
+                      {"recompute", std::string(ToString(par.recompute))},
+                      {"zero", par.zero}};
+  j["memory_per_gpu_gib"] = p.memory_per_gpu_gib;
+  j["goodput"] = p.goodput;
+  j["pue"] = p.pue;
+  j["energy_mwh"] = p.energy_mwh;
+  j["usd_per_gpu_hour"] = p.usd_per_gpu_hour;
+  j["cost_usd"] = p.cost_usd;
+  j["configs_evaluated"] = p.configs_evaluated;
+  j["notes"] = p.notes;
+  return j;
+}
+
+}  // namespace gpuplan::sizing

@@ -1,0 +1,193 @@
+// Predicts the published runs of ../shared/reference/training_runs.csv with SizeTraining.
+// One model for every row; what a row leaves open is filled by one stated rule, never per row:
+//   - accelerator and model from the row's text (preset per model family, see PresetFor);
+//   - a stated TP/PP/DP (Megatron Table 1) or model-parallel size (Table 2: TP 8 inside a DGX
+//     node, PP = size / 8) is evaluated as stated, with Megatron's full recompute and microbatch 1
+//     when stated; everything else is searched;
+//   - Megatron rows report TFLOP/s counting recompute (their eq. 3): compared with our hardware
+//     TFLOP/s; MLPerf rows compare wall time (FP8 where the row says so); full runs compare
+//     GPU-hours with the default goodput;
+//   - full runs without a GPU count (Llama 2) assume 2048 GPUs (the count Meta used for LLaMA 1
+//     65B, arXiv:2302.13971 sec. 2.4); GPU-hours barely depend on it;
+//   - MLPerf rows without logged tokens (Gaudi 2) assume the 1.208B tokens NVIDIA's runs logged.
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "sizing/sizing.h"
+
+namespace gpuplan::sizing {
+
+namespace {
+
+constexpr int kAssumedLlama2Gpus = 2048;
+constexpr double kAssumedMlperfTokens = 1207959552;  // NVIDIA dgxh100_n64 trained_samples
+constexpr int kMegatronTpInNode = 8;
+
+// RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines.
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        field += ch;
+      }
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == ',') {
+      row.push_back(std::move(field));
+      field.clear();
+    } else if (ch == '\n' || ch == '\r') {
+      if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      row.push_back(std::move(field));
+      field.clear();
+      if (!(row.size() == 1 && row[0].empty())) rows.push_back(std::move(row));
+      row.clear();
+    } else {
+      field += ch;
+    }
+  }
+  if (!field.empty() || !row.empty()) {
+    row.push_back(std::move(field));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string AcceleratorFor(const std::string& text) {
+  if (text.find("A100-SXM4-80GB") != std::string::npos) return "a100-sxm4-80gb";
+  if (text.find("H100-SXM5-80GB") != std::string::npos) return "h100-sxm5-80gb";
+  if (text.find("Gaudi2") != std::string::npos) return "gaudi2";
+  return "";
+}
+
+std::string PresetFor(const std::string& id) {
+  if (id.rfind("llama2-", 0) == 0 || id == "opt-175b" || id == "bloom-176b") return id;
+  std::smatch mm;
+  static const std::regex kT1("megatron-sc21-t1-(.+)");
+  static const std::regex kT2("megatron-sc21-t2-ptd-([0-9.]+b)-.*");
+  if (std::regex_match(id, mm, kT1)) return "megatron-" + mm[1].str();
+  if (std::regex_match(id, mm, kT2)) return "megatron-" + mm[1].str();
+  if (id == "megatron-sc21-gpt3-estimate" || id.rfind("mlperf-", 0) == 0) return "gpt3-175b";
+  return "";
+}
+
+double ToDouble(const std::string& s) { return s.empty() ? 0 : std::stod(s); }
+
+int MatchInt(const std::string& text, const char* pattern) {
+  std::smatch mm;
+  const std::regex re(pattern);
+  return std::regex_search(text, mm, re) ? std::stoi(mm[1].str()) : 0;
+}
+
+std::string ConfigString(const Parallelism& p) {
+  return fmt::format("tp{} pp{} dp{}{}{} mb{} v{} {} zero{}", p.tp, p.pp, p.dp,
+                     p.ep > 1 ? fmt::format(" ep{}", p.ep) : "",
+                     p.cp > 1 ? fmt::format(" cp{}", p.cp) : "", p.microbatch, p.virtual_stages,
+                     ToString(p.recompute), p.zero);
+}
+
+}  // namespace
+
+Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_path,
+                                                        const catalog::Catalog& catalog) {
+  auto text = ReadFile(csv_path, 16 << 20);
+  GPUPLAN_TRY(text);
+  const auto rows = ParseCsv(*text);
+  if (rows.size() < 2) return Error{fmt::format("{}: no data rows", csv_path)};
+  std::map<std::string, size_t> col;
+  for (size_t i = 0; i < rows[0].size(); ++i) col[rows[0][i]] = i;
+  for (const char* need : {"id", "row_type", "tokens", "accelerator", "num_accelerators",
+                           "wall_days", "gpu_hours", "achieved_tflops_per_gpu", "precision",
+                           "parallelism", "quote", "seq_len"}) {
+    if (!col.contains(need)) return Error{fmt::format("{}:1: missing column '{}'", csv_path, need)};
+  }
+  std::vector<ValidationRow> out;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    const auto& row = rows[r];
+    auto get = [&](const char* name) -> std::string {
+      const size_t i = col[name];
+      return i < row.size() ? row[i] : std::string();
+    };
+    ValidationRow v;
+    v.id = get("id");
+    v.row_type = get("row_type");
+    const std::string where = fmt::format("{}:{} ({})", csv_path, r + 1, v.id);
+    const std::string preset = PresetFor(v.id);
+    const std::string acc_id = AcceleratorFor(get("accelerator"));
+    if (preset.empty() || acc_id.empty()) {
+      return Error{fmt::format("{}: no preset or accelerator for this row", where)};
+    }
+    auto shape = model::LoadPreset(preset);
+    GPUPLAN_TRY(shape);
+    auto acc = catalog.Find(acc_id);
+    GPUPLAN_TRY(acc);
+    TrainRequest req;
+    req.model = *shape;
+    req.seq_len = int(ToDouble(get("seq_len")));
+    req.precision = get("precision").find("fp8") != std::string::npos ? catalog::Precision::kFp8
+                                                                       : catalog::Precision::kBf16;
+    req.num_gpus = int(ToDouble(get("num_accelerators")));
+    const std::string par = get("parallelism");
+    req.global_batch_seqs = MatchInt(par + " " + get("quote"), "(?:global batch|batch size) ([0-9]+)");
+    req.tokens = ToDouble(get("tokens"));
+    const int tp = MatchInt(par, "TP([0-9]+)");
+    const int mp = MatchInt(par, "model-parallel size ([0-9]+)");
+    if (tp > 0) {
+      req.fixed_tp = tp;
+      req.fixed_pp = MatchInt(par, "PP([0-9]+)");
+      req.fixed_dp = MatchInt(par, "DP([0-9]+)");
+    } else if (mp > 0) {
+      req.fixed_tp = kMegatronTpInNode;
+      req.fixed_pp = mp / kMegatronTpInNode;
+    }
+    req.fixed_microbatch = MatchInt(par, "microbatch ([0-9]+)");
+    const bool is_megatron = v.id.rfind("megatron-", 0) == 0;
+    if (is_megatron) req.fixed_recompute = Recompute::kFull;
+    if (v.row_type == "full_pretraining_run") {
+      req.is_full_run = true;
+      v.metric = "gpu_hours";
+      v.published = ToDouble(get("gpu_hours"));
+      if (req.num_gpus == 0) {
+        req.num_gpus = kAssumedLlama2Gpus;
+        v.assumption = fmt::format("{} GPUs (count not published)", kAssumedLlama2Gpus);
+      }
+    } else if (v.row_type == "mlperf_benchmark") {
+      req.is_full_run = false;
+      v.metric = "days";
+      v.published = ToDouble(get("wall_days"));
+      if (req.tokens == 0) {
+        req.tokens = kAssumedMlperfTokens;
+        v.assumption = "1.208B tokens (not logged; NVIDIA's runs logged this)";
+      }
+    } else {
+      req.is_full_run = false;
+      v.metric = "hw_tflops_per_gpu";
+      v.published = ToDouble(get("achieved_tflops_per_gpu"));
+      if (req.tokens == 0) req.tokens = 1e9;  // throughput does not depend on it
+    }
+    auto plan = SizeTraining(req, **acc);
+    if (!plan) return Error{fmt::format("{}: {}", where, plan.error().message)};
+    if (v.metric == "gpu_hours") v.predicted = plan->gpu_hours;
+    if (v.metric == "days") v.predicted = plan->days;
+    if (v.metric == "hw_tflops_per_gpu") v.predicted = plan->hardware_tflops_per_gpu;
+    v.ratio = v.published > 0 ? v.predicted / v.published : 0;
+    v.config = ConfigString(plan->parallelism);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace gpuplan::sizing

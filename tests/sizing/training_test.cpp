@@ -1,0 +1,136 @@
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "sizing/sizing.h"
+
+namespace gpuplan::sizing {
+namespace {
+
+const catalog::Catalog& Catalog() {
+  static const catalog::Catalog* c = new catalog::Catalog(*catalog::Catalog::LoadDefault());
+  return *c;
+}
+const catalog::Accelerator& Gpu(const char* id) { return **Catalog().Find(id); }
+model::ModelShape Preset(const char* name) { return *model::LoadPreset(name); }
+
+TEST(TrainFlopPerToken, IsThreeForwardPasses) {
+  // 6N + 12 L h s (PaLM app. B) for Llama 2 7B at 4096: weights 2 x (6.738e9 - 32000 x 4096)
+  // forward, attention 4 x 32 x 4096 x 4096 forward; x3 for forward + backward.
+  const double fwd = 2 * (6738415616.0 - 32000.0 * 4096 - 65 * 4096) + 4.0 * 32 * 4096 * 4096;
+  EXPECT_NEAR(TrainFlopPerToken(Preset("llama2-7b"), 4096) / (3 * fwd), 1.0, 1e-9);
+}
+
+TEST(EvaluateConfig, MemoryMatchesMixedPrecisionAdamByHand) {
+  // One GPU, no sharding: 2 (bf16 weights) + 2 (grads) + 12 (fp32 master, m, v) bytes per
+  // parameter (Rajbhandari et al. 2020, sec. 3.1): 16 x 6.738e9 = 107.8 GB.
+  const Parallelism p{.tp = 1, .pp = 1, .dp = 1, .zero = 0};
+  const ConfigEval ev = EvaluateConfig(Preset("llama2-7b"), Gpu("h100-sxm5-80gb"),
+                                       catalog::Precision::kBf16, 4096, 1, p);
+  // (The final RMSNorm, 4096 weights, is not tracked: relative tolerance 1e-6.)
+  EXPECT_NEAR(ev.memory.weights_bytes / (2 * 6738415616.0), 1.0, 1e-6);
+  EXPECT_NEAR(ev.memory.gradients_bytes / (2 * 6738415616.0), 1.0, 1e-6);
+  EXPECT_NEAR(ev.memory.optimizer_bytes / (12 * 6738415616.0), 1.0, 1e-6);
+  EXPECT_FALSE(ev.fits);  // 108 GB of states alone exceed 80 GB
+}
+
+TEST(EvaluateConfig, ZeroStagesShardStatesOverDataParallel) {
+  const model::ModelShape m = Preset("llama2-7b");
+  const auto& gpu = Gpu("h100-sxm5-80gb");
+  auto eval = [&](int zero) {
+    return EvaluateConfig(m, gpu, catalog::Precision::kBf16, 4096, 64,
+                          Parallelism{.tp = 1, .pp = 1, .dp = 8, .zero = zero});
+  };
+  const ConfigEval z0 = eval(0), z1 = eval(1), z2 = eval(2), z3 = eval(3);
+  EXPECT_DOUBLE_EQ(z1.memory.optimizer_bytes, z0.memory.optimizer_bytes / 8);
+  EXPECT_DOUBLE_EQ(z1.memory.gradients_bytes, z0.memory.gradients_bytes);
+  EXPECT_DOUBLE_EQ(z2.memory.gradients_bytes, z0.memory.gradients_bytes / 8);
+  EXPECT_DOUBLE_EQ(z3.memory.weights_bytes, z0.memory.weights_bytes / 8);
+}
+
+TEST(EvaluateConfig, RecomputeTradesMemoryForTime) {
+  const model::ModelShape m = Preset("llama3-70b");
+  const auto& gpu = Gpu("h100-sxm5-80gb");
+  auto eval = [&](Recompute r) {
+    return EvaluateConfig(m, gpu, catalog::Precision::kBf16, 8192, 256,
+                          Parallelism{.tp = 8, .pp = 4, .dp = 8, .recompute = r});
+  };
+  const ConfigEval none = eval(Recompute::kNone), sel = eval(Recompute::kSelective),
+                   full = eval(Recompute::kFull);
+  EXPECT_LT(sel.memory.activations_bytes, none.memory.activations_bytes);
+  EXPECT_LT(full.memory.activations_bytes, sel.memory.activations_bytes);
+  EXPECT_GT(full.time.step_s, none.time.step_s);
+  // Full recompute adds one forward: HFU/MFU = 4/3 (Narayanan et al. 2021, eq. 3 vs 6N).
+  EXPECT_NEAR(full.hfu / full.mfu, 4.0 / 3, 1e-9);
+  EXPECT_DOUBLE_EQ(none.hfu, none.mfu);
+}
+
+TEST(EvaluateConfig, PipelineBubbleIsPMinusOneOverVM) {
+  // Narayanan et al. 2021 sec. 2.2: bubble time / ideal time = (p - 1) / (v m).
+  const Parallelism p{.tp = 8, .pp = 8, .dp = 4, .microbatch = 1, .virtual_stages = 2};
+  const ConfigEval ev = EvaluateConfig(Preset("gpt3-175b"), Gpu("a100-sxm4-80gb"),
+                                       catalog::Precision::kBf16, 2048, 128, p);
+  ASSERT_EQ(ev.num_microbatches, 32);
+  const double ideal = ev.time.compute_s + ev.time.recompute_s + ev.time.tp_comm_s +
+                       ev.time.cp_comm_s + ev.time.ep_comm_s + ev.time.pp_comm_s +
+                       ev.time.memory_bound_s;
+  // memory_bound_s also holds the optimizer step, which is outside the pipeline: tolerance.
+  EXPECT_NEAR(ev.time.pp_bubble_s / ideal, 7.0 / (2 * 32), 0.01);
+}
+
+TEST(SizeTraining, DaysAndGpuHoursFollowThroughputAndGoodput) {
+  TrainRequest req{.model = Preset("llama3-8b"), .tokens = 15e12, .num_gpus = 1024};
+  auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_NEAR(plan->days, 15e12 / plan->tokens_per_s / kDefaultGoodput / 86400, 1e-9);
+  EXPECT_NEAR(plan->gpu_hours, plan->days * 24 * 1024, 1e-6);
+  EXPECT_NEAR(plan->energy_mwh, plan->gpu_hours * 700 * kDefaultPue / 1e6, 1e-6);  // H100 700 W
+  EXPECT_GT(plan->mfu, 0.2);
+  EXPECT_LT(plan->mfu, 0.7);
+  EXPECT_LE(plan->memory.total_bytes, plan->memory.usable_bytes);
+}
+
+TEST(SizeTraining, DeadlineGivesWholeNodesThatMeetIt) {
+  TrainRequest req{.model = Preset("llama3-70b"), .tokens = 15e12, .deadline_days = 60};
+  auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->gpus % 8, 0);
+  EXPECT_LE(plan->days, 60);
+  // 70B x 15T tokens ~ 6.3e24 FLOP + attention; at ~400 TFLOP/s x 0.9 that is ~2,500 GPUs.
+  EXPECT_GT(plan->gpus, 1500);
+  EXPECT_LT(plan->gpus, 5000);
+}
+
+TEST(SizeTraining, ModelThatFitsNothingNamesTheMemoryItNeeds) {
+  TrainRequest req{.model = Preset("llama3-405b"), .tokens = 1e12, .num_gpus = 8};
+  auto plan = SizeTraining(req, Gpu("a100-sxm4-40gb"));
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.error().message.find("GiB per GPU"), std::string::npos) << plan.error().message;
+}
+
+TEST(SizeTraining, RejectsBadRequests) {
+  const auto& h100 = Gpu("h100-sxm5-80gb");
+  const model::ModelShape m = Preset("llama3-8b");
+  EXPECT_FALSE(SizeTraining({.model = m, .tokens = 0, .num_gpus = 8}, h100));
+  EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12}, h100));  // neither gpus nor days
+  EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12, .num_gpus = 8, .deadline_days = 3}, h100));
+  EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12, .num_gpus = -8}, h100));
+  EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12, .num_gpus = 8, .goodput = 1.5}, h100));
+  auto fp8 = SizeTraining({.model = m, .tokens = 1e12, .precision = catalog::Precision::kFp8,
+                           .num_gpus = 8},
+                          Gpu("a100-sxm4-80gb"));
+  ASSERT_FALSE(fp8);
+  EXPECT_NE(fp8.error().message.find("no FP8"), std::string::npos);
+}
+
+TEST(SizeTraining, SameInputsSameOutputs) {
+  TrainRequest req{.model = Preset("mixtral-8x7b"), .tokens = 1e12, .num_gpus = 256};
+  auto a = SizeTraining(req, Gpu("h100-sxm5-80gb"));
+  auto b = SizeTraining(req, Gpu("h100-sxm5-80gb"));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(TrainPlanJson(*a).dump(), TrainPlanJson(*b).dump());
+  EXPECT_LT(a->active_params, a->params);  // MoE: 12.9B of 46.7B active
+}
+
+}  // namespace
+}  // namespace gpuplan::sizing
