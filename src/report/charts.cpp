@@ -1,10 +1,10 @@
 #include "report/charts.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 namespace gpuplan::report::detail {
 
@@ -39,9 +39,8 @@ Json Axis(std::string_view title, std::string_view format, bool begin_at_zero = 
 
 // A Chart.js dataset; `order` 0 draws on top of 1 (lines over bars).
 Json Dataset(std::string_view type, std::string_view label, Json data, const std::string& color) {
-  return {{"type", type},          {"label", label},
-          {"data", std::move(data)}, {"borderColor", color},
-          {"backgroundColor", color}, {"order", type == "line" ? 0 : 1}};
+  return {{"type", type},         {"label", label},           {"data", std::move(data)},
+          {"borderColor", color}, {"backgroundColor", color}, {"order", type == "line" ? 0 : 1}};
 }
 
 Json LineDataset(std::string_view label, Json data, const std::string& color) {
@@ -88,10 +87,12 @@ Json Labels(const Json& rows, std::string_view key) {
 }
 
 void AddCapacity(const Json& capacity, std::vector<ChartSpec>& charts) {
-  ChartSpec c{.id = "chart-capacity", .reader = Reader::kMinister,
+  ChartSpec c{.id = "chart-capacity",
+              .reader = Reader::kMinister,
               .title = "Capacity by accelerator",
-              .caption = "GPUs installed per quarter, stacked by accelerator (bars, left axis); "
-                         "H100-equivalents of compute (line, right axis)."};
+              .caption =
+                  "GPUs installed per quarter, stacked by accelerator (bars, left axis); "
+                  "H100-equivalents of compute (line, right axis)."};
   Json datasets = Json::array();
   std::set<std::string> ids;  // sorted: same colours for the same inputs
   for (const Json& q : capacity) {
@@ -145,7 +146,8 @@ void AddAgainstCap(const Json& capacity, std::string_view key, std::string_view 
   d["fill"] = "origin";
   d["backgroundColor"] = "rgba(0,114,178,0.15)";
   datasets.push_back(std::move(d));
-  if (AnyNumber(capacity, cap_key)) datasets.push_back(CapDataset(cap_label, Column(capacity, cap_key)));
+  if (AnyNumber(capacity, cap_key))
+    datasets.push_back(CapDataset(cap_label, Column(capacity, cap_key)));
   c.config["type"] = "line";
   c.config["data"] = {{"labels", Labels(capacity, "quarter")}, {"datasets", datasets}};
   c.config["options"] = BaseOptions();
@@ -169,7 +171,9 @@ void AddSpend(const Json& spend, std::vector<ChartSpec>& charts) {
     datasets.push_back(std::move(d));
   }
   if (datasets.empty()) return;
-  ChartSpec c{.id = "chart-spend", .reader = Reader::kMinister, .title = "Spend by quarter",
+  ChartSpec c{.id = "chart-spend",
+              .reader = Reader::kMinister,
+              .title = "Spend by quarter",
               .caption = "US dollars per quarter, stacked: buying, running, renting."};
   c.config["type"] = "bar";
   c.config["data"] = {{"labels", Labels(spend, "quarter")}, {"datasets", datasets}};
@@ -207,10 +211,12 @@ void AddWaitHistogram(const Json& per_class, const std::string& policy,
     datasets.push_back(BarDataset(name, std::move(data), Color(color_idx++)));
   }
   if (datasets.empty()) return;
-  ChartSpec c{.id = "chart-waits", .reader = Reader::kOperator,
+  ChartSpec c{.id = "chart-waits",
+              .reader = Reader::kOperator,
               .title = "How long jobs wait, by tenant class",
               .caption = fmt::format("Share of each class's jobs by time from submission to "
-                                     "start, under the {} policy.", policy)};
+                                     "start, under the {} policy.",
+                                     policy)};
   c.config["type"] = "bar";
   c.config["data"] = {{"labels", labels}, {"datasets", datasets}};
   c.config["options"] = BaseOptions();
@@ -224,7 +230,9 @@ void AddWaitPercentiles(const Json& per_class, const std::string& policy,
   static constexpr struct {
     const char* key;
     const char* label;
-  } kStats[] = {{"p50_wait_s", "median"}, {"mean_wait_s", "mean"}, {"p95_wait_s", "95th percentile"},
+  } kStats[] = {{"p50_wait_s", "median"},
+                {"mean_wait_s", "mean"},
+                {"p95_wait_s", "95th percentile"},
                 {"p99_wait_s", "99th percentile"}};
   Json labels = Json::array();
   std::vector<const Json*> classes;
@@ -250,10 +258,11 @@ void AddWaitPercentiles(const Json& per_class, const std::string& policy,
     ++color_idx;
   }
   if (datasets.empty()) return;
-  ChartSpec c{.id = "chart-wait-percentiles", .reader = Reader::kOperator,
-              .title = "Wait percentiles by tenant class",
-              .caption = fmt::format("Median, mean and tail waits per class under the {} policy.",
-                                     policy)};
+  ChartSpec c{
+      .id = "chart-wait-percentiles",
+      .reader = Reader::kOperator,
+      .title = "Wait percentiles by tenant class",
+      .caption = fmt::format("Median, mean and tail waits per class under the {} policy.", policy)};
   c.config["type"] = "bar";
   c.config["data"] = {{"labels", labels}, {"datasets", datasets}};
   c.config["options"] = BaseOptions();
@@ -275,10 +284,12 @@ void AddPolicies(const Json& policies, std::vector<ChartSpec>& charts) {
   util["pointRadius"] = 6;
   util["pointStyle"] = "rectRot";
   datasets.push_back(std::move(util));
-  ChartSpec c{.id = "chart-policies", .reader = Reader::kOperator,
+  ChartSpec c{.id = "chart-policies",
+              .reader = Reader::kOperator,
               .title = "Scheduling policies compared",
-              .caption = "The same jobs on the same fleet under each policy: waits (bars, left "
-                         "axis) and utilization (diamonds, right axis)."};
+              .caption =
+                  "The same jobs on the same fleet under each policy: waits (bars, left "
+                  "axis) and utilization (diamonds, right axis)."};
   c.config["type"] = "bar";
   c.config["data"] = {{"labels", Labels(policies, "policy")}, {"datasets", datasets}};
   c.config["options"] = BaseOptions();
@@ -302,8 +313,8 @@ void AddUtilization(const Json& timeline, std::vector<ChartSpec>& charts) {
     Json out = Json::array();
     for (const Json& r : rows) {
       const auto y = Num(r, key);
-      out.push_back({{"x", NumOr(r, "t_s", 0) / kSecondsPerDay},
-                     {"y", y ? Json(*y) : Json(nullptr)}});
+      out.push_back(
+          {{"x", NumOr(r, "t_s", 0) / kSecondsPerDay}, {"y", y ? Json(*y) : Json(nullptr)}});
     }
     return out;
   };
@@ -325,10 +336,12 @@ void AddUtilization(const Json& timeline, std::vector<ChartSpec>& charts) {
     queue["yAxisID"] = "y1";
     datasets.push_back(std::move(queue));
   }
-  ChartSpec c{.id = "chart-utilization", .reader = Reader::kOperator,
+  ChartSpec c{.id = "chart-utilization",
+              .reader = Reader::kOperator,
               .title = "Utilization over time",
-              .caption = "Share of installed GPUs busy (left axis) and jobs waiting in the queue "
-                         "(right axis), as the fleet grows."};
+              .caption =
+                  "Share of installed GPUs busy (left axis) and jobs waiting in the queue "
+                  "(right axis), as the fleet grows."};
   c.config["type"] = "line";
   c.config["data"] = {{"datasets", datasets}};
   c.config["options"] = BaseOptions();
@@ -368,13 +381,15 @@ std::vector<ChartSpec> BuildCharts(const Json& report) {
     const Json& capacity = ArrayAt(*buy, "capacity");
     AddCapacity(capacity, charts);
     AddAgainstCap(capacity, "power_mw", "power_cap_mw",
-                  ChartSpec{.id = "chart-power", .reader = Reader::kMinister,
+                  ChartSpec{.id = "chart-power",
+                            .reader = Reader::kMinister,
                             .title = "Power against the facility cap",
                             .caption = "IT power drawn by the installed fleet, megawatts; dashed: "
                                        "the facility's power envelope."},
                   "power drawn", "power cap", "MW", charts);
     AddAgainstCap(capacity, "tpp", "tpp_cap",
-                  ChartSpec{.id = "chart-tpp", .reader = Reader::kMinister,
+                  ChartSpec{.id = "chart-tpp",
+                            .reader = Reader::kMinister,
                             .title = "Compute against the export-control cap",
                             .caption = "Total Processing Performance (TPP, US export-control "
                                        "measure) of the fleet; dashed: the cap."},

@@ -14,10 +14,10 @@ namespace gpuplan::report::detail {
 enum class Reader { kMinister, kOperator };
 
 struct ChartSpec {
-  std::string id;       // canvas id: "chart-capacity"
+  std::string id;  // canvas id: "chart-capacity"
   Reader reader = Reader::kMinister;
   std::string title;
-  std::string caption;  // one line under the title: what the chart shows, units
+  std::string caption;           // one line under the title: what the chart shows, units
   Json config = Json::object();  // a Chart.js 3 configuration: {type, data, options}
 };
 

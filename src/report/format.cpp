@@ -1,10 +1,10 @@
 #include "report/format.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace gpuplan::report::detail {
 
@@ -68,12 +68,23 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -86,10 +97,17 @@ std::string ScriptSafeJson(const Json& j) {
   // These characters occur only inside JSON strings, where \uXXXX means the same character.
   for (char c : dumped) {
     switch (c) {
-      case '<': out += "\\u003c"; break;
-      case '>': out += "\\u003e"; break;
-      case '&': out += "\\u0026"; break;
-      default: out += c;
+      case '<':
+        out += "\\u003c";
+        break;
+      case '>':
+        out += "\\u003e";
+        break;
+      case '&':
+        out += "\\u0026";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -155,8 +173,7 @@ std::string ConstraintInWords(std::string_view constraint) {
   if (has("budget") || has("capex") || has("cost")) return "the budget";
   if (has("power") || has("mw") || has("energy")) return "the power envelope";
   if (has("tpp") || has("export")) return "the export-control cap";
-  if (has("supply") || has("vendor") || has("sovereign") || has("domestic") ||
-      has("diversif")) {
+  if (has("supply") || has("vendor") || has("sovereign") || has("domestic") || has("diversif")) {
     return "the supply-security policy";
   }
   if (has("demand") || has("capacity") || has("h100")) return "the compute demand";

@@ -2,11 +2,10 @@
 // and the summary share. Nothing here throws on odd input: a wrong type reads as absent.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace gpuplan::report::detail {
 

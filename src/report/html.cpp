@@ -3,11 +3,11 @@
 // fairness; engineer: sizing, serving, constraints, warnings, raw JSON), then the data and the
 // scripts. Every piece of text from the document goes through HtmlEscape; the data goes into
 // <script type="application/json"> through ScriptSafeJson, so no string can end a script.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "report/charts.h"
 #include "report/format.h"
@@ -132,7 +132,7 @@ std::string Kpis(const Json& report) {
 // Lines that say something failed or could not be satisfied are shown in red.
 bool IsProblem(const std::string& line) {
   static constexpr const char* kMarks[] = {"not available", "No purchase plan", "failed",
-                                           "could not", "Relaxing", "In conflict"};
+                                           "could not",     "Relaxing",         "In conflict"};
   return std::any_of(std::begin(kMarks), std::end(kMarks),
                      [&line](const char* m) { return line.find(m) != std::string::npos; });
 }
@@ -146,10 +146,13 @@ std::string PurchasesTable(const Json& buy) {
             TextCell(StrOr(p, "vendor")) + NumCell(p, "nodes", FormatCount) +
             NumCell(p, "gpus", FormatCount) + NumCell(p, "capex_usd", FormatUsd) + "</tr>";
   }
-  return "<h3>Purchases</h3>\n" +
-         Table(HeaderRow({{"quarter", false}, {"accelerator", false}, {"vendor", false},
-                          {"nodes", true}, {"GPUs", true}, {"capex", true}}),
-               body);
+  return "<h3>Purchases</h3>\n" + Table(HeaderRow({{"quarter", false},
+                                                   {"accelerator", false},
+                                                   {"vendor", false},
+                                                   {"nodes", true},
+                                                   {"GPUs", true},
+                                                   {"capex", true}}),
+                                        body);
 }
 
 std::string MinisterSection(const Json& report, const std::vector<ChartSpec>& charts) {
@@ -183,18 +186,21 @@ std::string PerClassTable(const Json& policy) {
   std::string body;
   for (const auto& [name, c] : per_class->items()) {
     body += "<tr>" + TextCell(name) + NumCell(c, "jobs", FormatCount) +
-            NumCell(c, "mean_wait_s", FormatDurationS) +
-            NumCell(c, "p50_wait_s", FormatDurationS) +
-            NumCell(c, "p95_wait_s", FormatDurationS) +
-            NumCell(c, "p99_wait_s", FormatDurationS) + NumCell(c, "gpu_hours", FormatCount) +
-            NumCell(c, "entitled_share", FormatPercent) +
+            NumCell(c, "mean_wait_s", FormatDurationS) + NumCell(c, "p50_wait_s", FormatDurationS) +
+            NumCell(c, "p95_wait_s", FormatDurationS) + NumCell(c, "p99_wait_s", FormatDurationS) +
+            NumCell(c, "gpu_hours", FormatCount) + NumCell(c, "entitled_share", FormatPercent) +
             NumCell(c, "received_share", FormatPercent) + "</tr>";
   }
   return fmt::format("<h3>Tenant classes under the {} policy</h3>\n",
                      HtmlEscape(StrOr(policy, "policy", "chosen"))) +
-         Table(HeaderRow({{"class", false}, {"jobs", true}, {"mean wait", true},
-                          {"median wait", true}, {"p95 wait", true}, {"p99 wait", true},
-                          {"GPU-hours", true}, {"entitled share", true},
+         Table(HeaderRow({{"class", false},
+                          {"jobs", true},
+                          {"mean wait", true},
+                          {"median wait", true},
+                          {"p95 wait", true},
+                          {"p99 wait", true},
+                          {"GPU-hours", true},
+                          {"entitled share", true},
                           {"received share", true}}),
                body);
 }
@@ -209,19 +215,23 @@ std::string PoliciesTable(const Json& sim) {
     body += std::string(name == chosen ? "<tr class=\"chosen\">" : "<tr>") + TextCell(name) +
             NumCell(p, "jobs", FormatCount) + NumCell(p, "completed", FormatCount) +
             NumCell(p, "utilization", FormatPercent) +
-            NumCell(p, "useful_utilization", FormatPercent) +
-            NumCell(p, "goodput", FormatPercent) + NumCell(p, "avg_wait_s", FormatDurationS) +
-            NumCell(p, "p50_wait_s", FormatDurationS) +
-            NumCell(p, "p95_wait_s", FormatDurationS) +
-            NumCell(p, "p99_wait_s", FormatDurationS) +
+            NumCell(p, "useful_utilization", FormatPercent) + NumCell(p, "goodput", FormatPercent) +
+            NumCell(p, "avg_wait_s", FormatDurationS) + NumCell(p, "p50_wait_s", FormatDurationS) +
+            NumCell(p, "p95_wait_s", FormatDurationS) + NumCell(p, "p99_wait_s", FormatDurationS) +
             NumCell(p, "jain_index", [](double v) { return fmt::format("{:.3f}", v); }) + "</tr>";
   }
-  return "<h3>Scheduling policies</h3>\n" +
-         Table(HeaderRow({{"policy", false}, {"jobs", true}, {"completed", true},
-                          {"utilization", true}, {"useful", true}, {"goodput", true},
-                          {"mean wait", true}, {"median wait", true}, {"p95 wait", true},
-                          {"p99 wait", true}, {"Jain fairness", true}}),
-               body);
+  return "<h3>Scheduling policies</h3>\n" + Table(HeaderRow({{"policy", false},
+                                                             {"jobs", true},
+                                                             {"completed", true},
+                                                             {"utilization", true},
+                                                             {"useful", true},
+                                                             {"goodput", true},
+                                                             {"mean wait", true},
+                                                             {"median wait", true},
+                                                             {"p95 wait", true},
+                                                             {"p99 wait", true},
+                                                             {"Jain fairness", true}}),
+                                                  body);
 }
 
 std::string OperatorSection(const Json& report, const std::vector<ChartSpec>& charts) {
@@ -281,13 +291,21 @@ std::string SizingTable(const Json& report) {
             NumCell(s, "energy_mwh", [](double v) { return FormatNumber(v); }) +
             NumCell(s, "cost_usd", FormatUsd) + "</tr>";
   }
-  return "<h3>Training workloads</h3>\n" +
-         Table(HeaderRow({{"workload", false}, {"model", false}, {"params", true},
-                          {"tokens", true}, {"accelerator", false}, {"GPUs", true},
-                          {"days", true}, {"GPU-hours", true}, {"MFU", true},
-                          {"TFLOP/s per GPU", true}, {"GiB per GPU", true},
-                          {"parallelism", false}, {"energy MWh", true}, {"cost", true}}),
-               body);
+  return "<h3>Training workloads</h3>\n" + Table(HeaderRow({{"workload", false},
+                                                            {"model", false},
+                                                            {"params", true},
+                                                            {"tokens", true},
+                                                            {"accelerator", false},
+                                                            {"GPUs", true},
+                                                            {"days", true},
+                                                            {"GPU-hours", true},
+                                                            {"MFU", true},
+                                                            {"TFLOP/s per GPU", true},
+                                                            {"GiB per GPU", true},
+                                                            {"parallelism", false},
+                                                            {"energy MWh", true},
+                                                            {"cost", true}}),
+                                                 body);
 }
 
 std::string ServingTable(const Json& report) {
@@ -298,7 +316,8 @@ std::string ServingTable(const Json& report) {
     body += "<tr>" + TextCell(StrOr(s, "workload")) + TextCell(StrOr(s, "model"));
     const std::string error = detail::StageError(s);
     if (!error.empty()) {
-      body += "<td class=\"error\" colspan=\"7\">not available: " + HtmlEscape(error) + "</td></tr>";
+      body +=
+          "<td class=\"error\" colspan=\"7\">not available: " + HtmlEscape(error) + "</td></tr>";
       continue;
     }
     body += TextCell(StrOr(s, "accelerator")) +
@@ -308,16 +327,22 @@ std::string ServingTable(const Json& report) {
             NumCell(s, "tpot_ms", [](double v) { return FormatNumber(v); }) +
             NumCell(s, "usd_per_million_tokens", FormatUsd) + "</tr>";
   }
-  return "<h3>Serving workloads</h3>\n" +
-         Table(HeaderRow({{"workload", false}, {"model", false}, {"accelerator", false},
-                          {"requests/s", true}, {"GPUs", true}, {"tokens/s per GPU", true},
-                          {"TTFT ms", true}, {"TPOT ms", true}, {"$ per M tokens", true}}),
-               body);
+  return "<h3>Serving workloads</h3>\n" + Table(HeaderRow({{"workload", false},
+                                                           {"model", false},
+                                                           {"accelerator", false},
+                                                           {"requests/s", true},
+                                                           {"GPUs", true},
+                                                           {"tokens/s per GPU", true},
+                                                           {"TTFT ms", true},
+                                                           {"TPOT ms", true},
+                                                           {"$ per M tokens", true}}),
+                                                body);
 }
 
 std::string ConstraintsHtml(const Json& report) {
   const Json* buy = ObjectAt(report, "buy");
-  if (buy == nullptr) return "<h3>Procurement model</h3>\n" + NotAvailableHtml("Procurement", nullptr);
+  if (buy == nullptr)
+    return "<h3>Procurement model</h3>\n" + NotAvailableHtml("Procurement", nullptr);
   std::string out = "<h3>Procurement model</h3>\n<p>";
   out += fmt::format("Solver status: <b>{}</b>", HtmlEscape(StrOr(*buy, "status", "unknown")));
   const std::string kind = StrOr(*buy, "objective_kind");
@@ -329,7 +354,8 @@ std::string ConstraintsHtml(const Json& report) {
   out += detail::BoolOr(*buy, "proven_optimal", false) ? "; proven optimal" : "";
   out += ".</p>\n";
   const std::string error = detail::StageError(*buy);
-  if (!error.empty()) out += "<p class=\"na\"><span class=\"err\">" + HtmlEscape(error) + "</span></p>\n";
+  if (!error.empty())
+    out += "<p class=\"na\"><span class=\"err\">" + HtmlEscape(error) + "</span></p>\n";
   const Json& binding = ArrayAt(*buy, "binding");
   if (!binding.empty()) {
     std::string body;
@@ -339,10 +365,12 @@ std::string ConstraintsHtml(const Json& report) {
               "<td style=\"white-space:normal\">" + HtmlEscape(StrOr(b, "description")) + "</td>" +
               NumCell(b, "relaxation_value", [](double v) { return FormatNumber(v, 4); }) + "</tr>";
     }
-    out += "<h3>Binding constraints</h3>\n" +
-           Table(HeaderRow({{"constraint", false}, {"kind", false}, {"meaning", false},
-                            {"relaxed to", true}}),
-                 body);
+    out +=
+        "<h3>Binding constraints</h3>\n" +
+        Table(
+            HeaderRow(
+                {{"constraint", false}, {"kind", false}, {"meaning", false}, {"relaxed to", true}}),
+            body);
   }
   const Json& conflict = ArrayAt(*buy, "conflict");
   if (!conflict.empty()) {
@@ -374,8 +402,9 @@ std::string EngineerSection(const Json& report, const RenderOptions& options) {
     out += "The whole document: <a href=\"" + HtmlEscape(options.raw_json_href) + "\">" +
            HtmlEscape(options.raw_json_href) + "</a> (beside this page). ";
   }
-  out += "It is also embedded in this page:</p>\n<details class=\"raw\"><summary>Show the raw "
-         "JSON</summary><pre id=\"raw-json\"></pre></details>\n";
+  out +=
+      "It is also embedded in this page:</p>\n<details class=\"raw\"><summary>Show the raw "
+      "JSON</summary><pre id=\"raw-json\"></pre></details>\n";
   return out + "</section>\n";
 }
 
@@ -384,11 +413,13 @@ std::string EngineerSection(const Json& report, const RenderOptions& options) {
 Result<std::string> RenderHtml(const nlohmann::ordered_json& report, const RenderOptions& options) {
   auto library = ReadFile(options.chart_js_path);
   if (!library) {
-    return Error{fmt::format("cannot inline Chart.js: {} (install libjs-chart.js with "
-                             "scripts/install-deps.sh, or set the path)",
-                             library.error().message)};
+    return Error{
+        fmt::format("cannot inline Chart.js: {} (install libjs-chart.js with "
+                    "scripts/install-deps.sh, or set the path)",
+                    library.error().message)};
   }
-  if (library->empty()) return Error{fmt::format("{}: Chart.js file is empty", options.chart_js_path)};
+  if (library->empty())
+    return Error{fmt::format("{}: Chart.js file is empty", options.chart_js_path)};
   std::string lowered = *library;
   std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                  [](unsigned char c) { return std::tolower(c); });
@@ -404,8 +435,9 @@ Result<std::string> RenderHtml(const nlohmann::ordered_json& report, const Rende
   const std::string name = scenario == nullptr ? "" : StrOr(*scenario, "name");
   std::string html;
   html.reserve(library->size() + (1 << 16));
-  html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  html +=
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   html += "<title>" + HtmlEscape(name.empty() ? "gpuplan report" : "gpuplan report: " + name) +
           "</title>\n";
   html += "<style>" + std::string(detail::kPageCss) + "</style>\n";

@@ -1,8 +1,8 @@
 #include "report/report.h"
 
-#include <filesystem>
-
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "report/format.h"
 
@@ -16,7 +16,8 @@ Result<void> WriteReport(const std::string& dir, const nlohmann::ordered_json& r
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Error{fmt::format("{}: cannot create the report folder: {}", dir, ec.message())};
-  const std::string json = report.dump(2, ' ', false, detail::Json::error_handler_t::replace) + "\n";
+  const std::string json =
+      report.dump(2, ' ', false, detail::Json::error_handler_t::replace) + "\n";
   GPUPLAN_TRY(WriteFileAtomic(dir + "/report.json", json));
   GPUPLAN_TRY(WriteFileAtomic(dir + "/report.html", *html));
   return Ok{};

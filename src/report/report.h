@@ -4,10 +4,9 @@
 // is optional, and a missing or failed section is rendered as "not available" with its error.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "units/units.h"
 

@@ -1,12 +1,12 @@
 // The minister's summary: short sentences in the order a decision is made (what to buy, what it
 // costs, what binds, what tenants will wait), built only from the report document.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "report/format.h"
 #include "report/report.h"
@@ -83,8 +83,7 @@ void PurchaseLines(const Json& buy, std::vector<std::string>& lines) {
   for (const auto& [quarter, items] : by_quarter) {
     parts.push_back(fmt::format("in {} {}", quarter, JoinWords(items)));
   }
-  lines.push_back(
-      fmt::format("Buy {} GPUs: {}.", FormatCount(total_gpus), JoinWords(parts)));
+  lines.push_back(fmt::format("Buy {} GPUs: {}.", FormatCount(total_gpus), JoinWords(parts)));
 }
 
 void CostLine(const Json& buy, std::vector<std::string>& lines) {
@@ -143,8 +142,9 @@ void BindingLine(const Json& buy, std::vector<std::string>& lines) {
     if (b.is_object()) phrases.push_back(BindingPhrase(b));
   }
   if (phrases.empty()) {
-    lines.push_back("No budget, power, export or supply constraint binds: demand alone sets the "
-                    "size of the fleet.");
+    lines.push_back(
+        "No budget, power, export or supply constraint binds: demand alone sets the "
+        "size of the fleet.");
   } else {
     lines.push_back("What binds: " + JoinWords(phrases) + ".");
   }
@@ -158,18 +158,21 @@ void InfeasibleLines(const Json& buy, std::vector<std::string>& lines) {
   // Two raw names may read the same in words ("budget_2027", "budget_2028").
   conflict.erase(std::unique(conflict.begin(), conflict.end()), conflict.end());
   if (conflict.empty()) {
-    lines.push_back("No purchase plan satisfies this scenario: the optimizer found no fleet that "
-                    "meets every constraint.");
+    lines.push_back(
+        "No purchase plan satisfies this scenario: the optimizer found no fleet that "
+        "meets every constraint.");
   } else {
-    lines.push_back(fmt::format("No purchase plan satisfies this scenario: {} cannot all hold "
-                                "at once.", JoinWords(conflict)));
+    lines.push_back(
+        fmt::format("No purchase plan satisfies this scenario: {} cannot all hold "
+                    "at once.",
+                    JoinWords(conflict)));
   }
   for (const Json& b : ArrayAt(buy, "binding")) {
     std::string phrase = BindingPhrase(b);
     if (auto value = Num(b, "relaxation_value")) {
       // Large limits (budgets, TPP) read better as "1.45T" than as thirteen digits.
-      const std::string shown = std::fabs(*value) >= kLargeValue ? FormatQuantity(*value)
-                                                                  : FormatNumber(*value, 4);
+      const std::string shown =
+          std::fabs(*value) >= kLargeValue ? FormatQuantity(*value) : FormatNumber(*value, 4);
       lines.push_back(fmt::format("Relaxing {} to {} would make a plan possible.", phrase, shown));
     } else {
       lines.push_back(fmt::format("In conflict: {}.", phrase));
@@ -214,8 +217,8 @@ void SizingLines(const Json& report, std::vector<std::string>& lines) {
   for (const Json& s : *sizing) {
     if (!s.is_object()) continue;
     if (shown == kMaxSizingLines) {
-      lines.push_back(fmt::format("... and {} more workloads (see the sizing table).",
-                                  sizing->size() - shown));
+      lines.push_back(
+          fmt::format("... and {} more workloads (see the sizing table).", sizing->size() - shown));
       break;
     }
     ++shown;
@@ -304,9 +307,10 @@ void SimulationLines(const Json& report, std::vector<std::string>& lines) {
     if (best == nullptr || *Num(p, "p95_wait_s") < *Num(*best, "p95_wait_s")) best = &p;
   }
   if (policies.size() > 1 && best != nullptr) {
-    lines.push_back(fmt::format("Of {} policies compared, {} gives the shortest 95th-percentile "
-                                "wait ({}).", policies.size(), StrOr(*best, "policy", "?"),
-                                FormatDurationS(*Num(*best, "p95_wait_s"))));
+    lines.push_back(fmt::format(
+        "Of {} policies compared, {} gives the shortest 95th-percentile "
+        "wait ({}).",
+        policies.size(), StrOr(*best, "policy", "?"), FormatDurationS(*Num(*best, "p95_wait_s"))));
   }
 }
 

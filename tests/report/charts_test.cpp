@@ -23,9 +23,8 @@ TEST(BuildCharts, TheSampleHasEveryChartInPageOrder) {
   // The sample has capacity, power, TPP and spend, three policies with per-class histograms,
   // and a timeline: all eight charts.
   EXPECT_EQ(ids, (std::vector<std::string>{"chart-capacity", "chart-power", "chart-tpp",
-                                           "chart-spend", "chart-waits",
-                                           "chart-wait-percentiles", "chart-policies",
-                                           "chart-utilization"}));
+                                           "chart-spend", "chart-waits", "chart-wait-percentiles",
+                                           "chart-policies", "chart-utilization"}));
 }
 
 TEST(BuildCharts, CapacityStacksSumToTheFleetOfEachQuarter) {

@@ -43,8 +43,7 @@ TEST(Readers, WrongTypesReadAsAbsent) {
 }
 
 TEST(ChosenPolicy, PrefersTheNamedPolicyElseTheFirst) {
-  const Json sim = {{"policy", "easy"},
-                    {"policies", {{{"policy", "fifo"}}, {{"policy", "easy"}}}}};
+  const Json sim = {{"policy", "easy"}, {"policies", {{{"policy", "fifo"}}, {{"policy", "easy"}}}}};
   EXPECT_EQ(StrOr(*ChosenPolicy(sim), "policy"), "easy");
   const Json unnamed = {{"policies", {{{"policy", "fifo"}}, {{"policy", "easy"}}}}};
   EXPECT_EQ(StrOr(*ChosenPolicy(unnamed), "policy"), "fifo");

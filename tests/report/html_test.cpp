@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <regex>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "report/report.h"
 #include "report/test_util.h"
@@ -74,7 +74,8 @@ TEST_F(RenderHtmlTest, SelfContainedNoExternalSources) {
   const std::regex loaders(R"(<(link|img|iframe|embed|object|video|audio|source)\b)",
                            std::regex::icase);
   EXPECT_FALSE(std::regex_search(markup, loaders));
-  EXPECT_FALSE(std::regex_search(markup, std::regex(R"(<script[^>]*\bsrc\s*=)", std::regex::icase)));
+  EXPECT_FALSE(
+      std::regex_search(markup, std::regex(R"(<script[^>]*\bsrc\s*=)", std::regex::icase)));
   EXPECT_EQ(markup.find("@import"), std::string::npos);
   EXPECT_EQ(markup.find("url("), std::string::npos);
   // The only link is the relative one to report.json beside the page.

@@ -1,7 +1,6 @@
 // report_render_fixture FIXTURE.json OUT_DIR [CHART_JS]: writes OUT_DIR/report.{json,html} from
 // a report document, for browser_test.sh. Exit 0 ok, 1 on any failure (message on stderr).
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "report/report.h"

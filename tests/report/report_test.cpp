@@ -1,8 +1,9 @@
-#include <filesystem>
+#include "report/report.h"
 
 #include <gtest/gtest.h>
 
-#include "report/report.h"
+#include <filesystem>
+
 #include "report/test_util.h"
 
 namespace gpuplan::report {

@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "report/report.h"
 #include "report/test_util.h"
@@ -113,8 +113,7 @@ std::vector<Row> Rows() {
          "warnings": ["one"]})"),
        {"Training w1 (llama3-70b) takes 4,096 h200-sxm-141gb GPUs for 50.4 days (4,954,803 "
         "GPU-hours and $12.4 M).",
-        "Sizing w2 failed: unknown model 'gpt-1t'.",
-        "Training w3 takes 8 b200 GPUs for 1 day.",
+        "Sizing w2 failed: unknown model 'gpt-1t'.", "Training w3 takes 8 b200 GPUs for 1 day.",
         "... and 1 more workloads (see the sizing table).",
         "Serving chat at 50 requests/s needs 32 h200-sxm-141gb GPUs ($0.42 per million tokens).",
         "1 warning: see the engineer's section."},
@@ -127,11 +126,13 @@ TEST(Summarize, Table) {
     const std::string text = Joined(Summarize(row.report));
     for (const auto& phrase : row.must) {
       EXPECT_NE(text.find(phrase), std::string::npos)
-          << row.name << "\nmissing: " << phrase << "\nin:\n" << text;
+          << row.name << "\nmissing: " << phrase << "\nin:\n"
+          << text;
     }
     for (const auto& phrase : row.must_not) {
       EXPECT_EQ(text.find(phrase), std::string::npos)
-          << row.name << "\nunexpected: " << phrase << "\nin:\n" << text;
+          << row.name << "\nunexpected: " << phrase << "\nin:\n"
+          << text;
     }
   }
 }

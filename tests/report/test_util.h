@@ -1,11 +1,11 @@
 // Shared helpers for the report tests: the sample fixture, a stand-in Chart.js, temp folders.
 #pragma once
 
-#include <filesystem>
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "units/units.h"
 
@@ -21,9 +21,9 @@ inline nlohmann::ordered_json LoadSample() {
 // A fresh folder under the system temp dir, named after the running test.
 inline std::filesystem::path FreshTempDir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    (std::string("gpuplan_report_") + info->test_suite_name() +
-                                     "_" + info->name());
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      (std::string("gpuplan_report_") + info->test_suite_name() + "_" + info->name());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -33,7 +33,8 @@ inline std::filesystem::path FreshTempDir() {
 // tests do not depend on the Debian package (the browser test uses the real one).
 inline constexpr char kFakeChartJs[] =
     "/*! Chart.js stand-in, see https://www.chartjs.org */\n"
-    "window.Chart = function (canvas, config) { this.canvas = canvas; this.data = config.data; };\n";
+    "window.Chart = function (canvas, config) { this.canvas = canvas; this.data = config.data; "
+    "};\n";
 
 inline std::string WriteFakeChartJs(const std::filesystem::path& dir) {
   const std::string path = (dir / "chart.js").string();
