@@ -80,6 +80,7 @@ void PurchaseLines(const Json& buy, std::vector<std::string>& lines) {
     return;
   }
   std::vector<std::string> parts;
+  parts.reserve(by_quarter.size());
   for (const auto& [quarter, items] : by_quarter) {
     parts.push_back(fmt::format("in {} {}", quarter, JoinWords(items)));
   }
