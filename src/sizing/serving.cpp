@@ -462,6 +462,10 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
     plan.notes.push_back(fmt::format(
         "'{}' publishes no INT8 rate: INT8 is weight-only, the math stays BF16", gpu.id));
   }
+  if (r.num_gpus > plan.gpus) {
+    plan.notes.push_back(fmt::format("{} of the {} accelerators stay idle: replicas take {} each",
+                                     r.num_gpus - plan.gpus, r.num_gpus, c.tp));
+  }
   if (r.requests_per_s > 0 && plan.point.batch == c.batch && best_replicas > 0) {
     plan.notes.push_back("replicas run at the largest batch the latency targets allow");
   }

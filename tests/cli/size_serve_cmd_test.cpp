@@ -1,0 +1,115 @@
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+
+namespace gpuplan::cli {
+namespace {
+
+struct ServeRun {
+  int code;
+  std::string out, err;
+};
+
+ServeRun Serve(std::vector<const char*> args) {
+  args.insert(args.begin(), {"gpuplan", "size", "serve"});
+  std::ostringstream out, err;
+  const int code = RunMain(static_cast<int>(args.size()), args.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+bool Mentions(const ServeRun& r, const std::string& text) {
+  return r.err.find(text) != std::string::npos;
+}
+
+TEST(SizeServeCommand, JsonIsOneObjectWithThePlan) {
+  const ServeRun r = Serve({"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb",
+                            "--prompt-tokens", "1000", "--output-tokens", "200", "--rps", "50",
+                            "--ttft-ms", "500", "--tpot-ms", "50", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);  // throws (fails) unless exactly one object
+  for (const char* key :
+       {"model", "accelerator", "precision", "requests_per_s", "gpus", "replicas", "tp", "batch",
+        "ttft_ms", "tpot_ms", "tokens_per_s", "tokens_per_s_per_gpu",
+        "usd_per_million_output_tokens", "energy_kwh_per_million_output_tokens", "notes"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["model"], "llama3-70b");
+  EXPECT_EQ(j["gpus"].get<int>(), j["replicas"].get<int>() * j["tp"].get<int>());
+  EXPECT_LE(j["ttft_ms"].get<double>(), 500);
+  EXPECT_LE(j["tpot_ms"].get<double>(), 50);
+  EXPECT_GE(j["capacity_requests_per_s"].get<double>(), 50);
+  EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+TEST(SizeServeCommand, GpusModeAndHumanOutput) {
+  const ServeRun r = Serve({"--model", "llama3-8b", "--accelerator", "h200-sxm-141gb", "--gpus",
+                            "8", "--precision", "fp8", "--price-per-gpu-hour", "3"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("replicas x tp"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("per million output tokens"), std::string::npos) << r.out;
+}
+
+TEST(SizeServeCommand, OfflineHasNoTargets) {
+  const ServeRun r = Serve({"--model", "llama3-70b", "--accelerator", "h200-sxm-141gb", "--gpus",
+                            "1", "--precision", "fp8", "--offline", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["ttft_target_ms"].is_null());
+  EXPECT_EQ(j["batch"], j["max_batch"]);  // without targets the KV cache is the limit
+}
+
+TEST(SizeServeCommand, HelpTeachesByExample) {
+  const ServeRun r = Serve({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("Examples:"), std::string::npos) << r.out;
+}
+
+TEST(SizeServeCommand, BadInputExits2WithAClearMessage) {
+  const struct {
+    std::vector<const char*> args;
+    const char* message;  // part of the expected error
+  } rows[] = {
+      {{"--model", "llama9-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5"}, "llama"},
+      {{"--model", "llama3-70b", "--accelerator", "h10", "--rps", "5"}, "unknown accelerator"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "0"},
+       "'--rps' must be > 0"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps=-3"},
+       "'--rps' must be > 0"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--gpus", "0"},
+       "'--gpus' must be a whole number > 0"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb"}, "exactly one of --rps"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--gpus", "8"},
+       "excludes"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5",
+        "--prompt-tokens", "0"},
+       "'--prompt-tokens' must be a whole number > 0"},
+      {{"--model", "llama3-70b", "--accelerator", "a100-sxm4-80gb", "--rps", "5", "--precision",
+        "fp8"},
+       "no FP8"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--precision",
+        "fp4"},
+       "unknown precision"},
+      // 811 GB of BF16 weights; eight A100 40GB hold 288 GB.
+      {{"--model", "llama3-405b", "--accelerator", "a100-sxm4-40gb", "--rps", "1"},
+       "fits no tensor-parallel degree"},
+      // Reading 16 GB of weights per token takes > 6 ms on an H100.
+      {{"--model", "llama3-8b", "--accelerator", "h100-sxm5-80gb", "--rps", "1", "--tpot-ms",
+        "1"},
+       "latency targets unreachable"},
+  };
+  for (const auto& row : rows) {
+    const ServeRun r = Serve(row.args);
+    EXPECT_EQ(r.code, kExitBadInput) << row.message << "\n" << r.err;
+    EXPECT_TRUE(Mentions(r, row.message)) << "want '" << row.message << "', got: " << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace gpuplan::cli
