@@ -1,0 +1,373 @@
+// The event loop. Events run in (time, seq) order; at one instant all events run first (job
+// ends, failures, repairs, deliveries, retirements), then arrivals in trace order, then one
+// scheduling pass. Arrivals come from the submit-sorted job list rather than the heap, so the
+// heap holds only running jobs' ends and a few cluster events.
+#include "sim/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace gpuplan::sim::detail {
+
+Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<double> tenant_quota,
+               std::vector<double> tenant_weight, std::unique_ptr<SchedulingPolicy> policy)
+    : config_(config),
+      jobs_(std::move(jobs)),
+      tenant_quota_(std::move(tenant_quota)),
+      tenant_weight_(std::move(tenant_weight)),
+      tenant_running_gpus_(tenant_quota_.size(), 0.0),
+      policy_(std::move(policy)),
+      cluster_(config.cluster, config.placement),
+      running_pos_(jobs_.size(), -1),
+      failure_rng_(Rng(config.seed).Fork("failures")) {
+  for (size_t g = 0; g < config.cluster.groups.size(); ++g) {
+    const NodeGroup& group = config.cluster.groups[g];
+    const SimTime online = ToSimTime(std::max(0.0, group.available_from_s));
+    if (online == 0) {
+      for (int32_t n : cluster_.group_nodes(static_cast<int32_t>(g))) cluster_.SetInstalled(n, true);
+    } else {
+      Push(online, EventKind::kGroupOnline, static_cast<uint32_t>(g));
+      ++num_group_events_left_;
+    }
+    if (std::isfinite(group.retired_at_s)) {
+      Push(ToSimTime(std::max(0.0, group.retired_at_s)), EventKind::kGroupRetire,
+           static_cast<uint32_t>(g));
+      ++num_group_events_left_;
+    }
+  }
+  int64_t sum = 0;
+  for (const Node& node : cluster_.nodes()) {
+    sum += node.gpus;
+    gpu_prefix_.push_back(sum);
+  }
+}
+
+void Engine::Push(SimTime at, EventKind kind, uint32_t idx, uint32_t generation) {
+  events_.push(Event{.at = at, .seq = next_seq_++, .idx = idx, .generation = generation,
+                     .kind = kind});
+}
+
+bool Engine::IsActive() const {
+  return next_arrival_ < jobs_.size() || num_running_ > 0 || policy_->num_queued() > 0;
+}
+
+void Engine::Run() {
+  ScheduleNextFailure();
+  if (config_.timeline_interval_s > 0) {
+    timeline_pending_ = true;
+    Push(0, EventKind::kTimeline, 0);
+  }
+  constexpr SimTime kNoTime = std::numeric_limits<SimTime>::max();
+  while (true) {
+    while (next_arrival_ < jobs_.size() &&
+           jobs_[next_arrival_].status == JobStatus::kUnschedulable) {
+      ++next_arrival_;  // refused when bound to the cluster
+    }
+    SimTime t = events_.empty() ? kNoTime : events_.top().at;
+    if (next_arrival_ < jobs_.size()) t = std::min(t, jobs_[next_arrival_].submit);
+    if (t == kNoTime) break;
+    totals_.queue_area += static_cast<double>(policy_->num_queued()) * ToSeconds(t - now_);
+    now_ = t;
+    while (!events_.empty() && events_.top().at == now_) {
+      const Event e = events_.top();
+      events_.pop();
+      ++totals_.events;
+      Handle(e);
+    }
+    while (next_arrival_ < jobs_.size() && jobs_[next_arrival_].submit == now_) {
+      SimJob& job = jobs_[next_arrival_];
+      if (job.status == JobStatus::kPending) {
+        ++totals_.events;
+        job.status = JobStatus::kQueued;
+        policy_->Enqueue(*this, static_cast<JobIdx>(next_arrival_));
+      }
+      ++next_arrival_;
+    }
+    policy_->Schedule(*this, capacity_freed_);
+    capacity_freed_ = false;
+    ResolveStuckQueue();
+    totals_.max_queue = std::max(totals_.max_queue, policy_->num_queued());
+    if (config_.check_invariants) {
+      cluster_.CheckInvariants();
+      double held = 0;
+      for (double g : tenant_running_gpus_) held += g;
+      double allocated = 0;
+      for (JobIdx j : running_) allocated += jobs_[static_cast<size_t>(j)].gpu_fraction();
+      GPUPLAN_CHECK(std::fabs(held - allocated) < 1e-6) << "tenant GPU counts disagree";
+    }
+    if (config_.observer != nullptr &&
+        totals_.events - last_progress_events_ >= config_.progress_every_events) {
+      Progress();
+    }
+  }
+  if (config_.timeline_interval_s > 0) RecordTimeline();
+  if (config_.observer != nullptr) Progress();
+}
+
+void Engine::Progress() {
+  last_progress_events_ = totals_.events;
+  config_.observer->OnProgress(SimProgress{
+      .sim_time_s = ToSeconds(now_),
+      .last_arrival_s = jobs_.empty() ? 0 : ToSeconds(jobs_.back().submit),
+      .events = totals_.events,
+      .completed = num_completed_,
+      .num_jobs = static_cast<int64_t>(jobs_.size()),
+      .queued = policy_->num_queued(),
+      .running = num_running_});
+}
+
+void Engine::Handle(const Event& e) {
+  switch (e.kind) {
+    case EventKind::kFinish: {
+      SimJob& job = jobs_[e.idx];
+      if (job.status == JobStatus::kRunning && job.generation == e.generation) {
+        Stop(static_cast<JobIdx>(e.idx), StopKind::kFinished);
+      }
+      break;
+    }
+    case EventKind::kNodeFail: {
+      failure_pending_ = false;
+      const auto r = static_cast<int64_t>(failure_rng_.UniformInt(
+          static_cast<uint64_t>(gpu_prefix_.back())));
+      // Thinning: the draw covers every GPU; a node that is not up cannot fail again.
+      const auto n = static_cast<int32_t>(
+          std::upper_bound(gpu_prefix_.begin(), gpu_prefix_.end(), r) - gpu_prefix_.begin());
+      if (cluster_.IsAvailable(n)) {
+        ++totals_.failures;
+        TakeNodeDown(n, /*retire=*/false);
+        Push(now_ + ToSimTime(config_.failures.node_repair_s), EventKind::kNodeRepair,
+             static_cast<uint32_t>(n));
+      }
+      if (IsActive()) ScheduleNextFailure();
+      break;
+    }
+    case EventKind::kNodeRepair: {
+      const auto n = static_cast<int32_t>(e.idx);
+      if (!cluster_.nodes()[e.idx].is_up) {
+        cluster_.SetUp(n, true);
+        --num_nodes_down_;
+        capacity_freed_ = true;
+      }
+      break;
+    }
+    case EventKind::kGroupOnline:
+      for (int32_t n : cluster_.group_nodes(static_cast<int32_t>(e.idx))) {
+        cluster_.SetInstalled(n, true);
+      }
+      --num_group_events_left_;
+      capacity_freed_ = true;
+      break;
+    case EventKind::kGroupRetire:
+      for (int32_t n : cluster_.group_nodes(static_cast<int32_t>(e.idx))) TakeNodeDown(n, true);
+      --num_group_events_left_;
+      break;
+    case EventKind::kTimeline:
+      RecordTimeline();
+      if (IsActive()) {
+        Push(now_ + std::max<SimTime>(1, ToSimTime(config_.timeline_interval_s)),
+             EventKind::kTimeline, 0);
+      } else {
+        timeline_pending_ = false;
+      }
+      break;
+    case EventKind::kWakeup:
+      capacity_freed_ = true;
+      break;
+  }
+}
+
+void Engine::ScheduleNextFailure() {
+  if (!(config_.failures.gpu_mtbf_s > 0) || failure_pending_ || gpu_prefix_.empty() ||
+      gpu_prefix_.back() == 0) {
+    return;
+  }
+  const double rate_per_s = static_cast<double>(gpu_prefix_.back()) / config_.failures.gpu_mtbf_s;
+  Push(now_ + std::max<SimTime>(1, ToSimTime(failure_rng_.Exponential(rate_per_s))),
+       EventKind::kNodeFail, 0);
+  failure_pending_ = true;
+}
+
+void Engine::TakeNodeDown(int32_t n, bool retire) {
+  const std::vector<int32_t> victims = cluster_.nodes()[static_cast<size_t>(n)].jobs;
+  for (JobIdx j : victims) Stop(j, StopKind::kKilled);
+  if (retire) {
+    cluster_.SetInstalled(n, false);
+  } else {
+    cluster_.SetUp(n, false);
+    ++num_nodes_down_;
+  }
+}
+
+bool Engine::OverQuota(JobIdx j) const {
+  const SimJob& job = jobs_[static_cast<size_t>(j)];
+  const double quota = tenant_quota_[static_cast<size_t>(job.tenant)];
+  return quota > 0 &&
+         tenant_running_gpus_[static_cast<size_t>(job.tenant)] + job.gpu_fraction() > quota + 1e-9;
+}
+
+bool Engine::CanPlaceOn(JobIdx j, int32_t pool) const {
+  const SimJob& job = jobs_[static_cast<size_t>(j)];
+  return cluster_.CanPlace(pool, job.gpus, job.milli);
+}
+
+StartResult Engine::TryStart(JobIdx j) {
+  if (OverQuota(j)) return StartResult::kOverQuota;
+  uint64_t mask = jobs_[static_cast<size_t>(j)].allowed_pools;
+  while (mask != 0) {
+    const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
+    mask &= mask - 1;
+    if (CanPlaceOn(j, p)) {
+      StartOn(j, p);
+      return StartResult::kStarted;
+    }
+  }
+  return StartResult::kNoFit;
+}
+
+int64_t Engine::FreeGpus(uint64_t pool_mask) const {
+  int64_t free = 0;
+  while (pool_mask != 0) {
+    free += cluster_.pool(static_cast<int32_t>(__builtin_ctzll(pool_mask))).free_gpus;
+    pool_mask &= pool_mask - 1;
+  }
+  return free;
+}
+
+SimTime Engine::RunTime(JobIdx j, int32_t pool) const {
+  const SimJob& job = jobs_[static_cast<size_t>(j)];
+  const SimTime overhead = job.needs_overhead ? ToSimTime(config_.failures.restart_overhead_s) : 0;
+  return std::max<SimTime>(1, ToSimTime(job.work_left_ref_s / cluster_.pool(pool).speed)) +
+         overhead;
+}
+
+SimTime Engine::EstimatedRunTime(JobIdx j, int32_t pool) const {
+  const SimJob& job = jobs_[static_cast<size_t>(j)];
+  const SimTime overhead = job.needs_overhead ? ToSimTime(config_.failures.restart_overhead_s) : 0;
+  const double left = job.work_left_ref_s * (job.estimate_ref_s / job.work_ref_s);
+  return std::max<SimTime>(1, ToSimTime(left / cluster_.pool(pool).speed)) + overhead;
+}
+
+void Engine::StartOn(JobIdx j, int32_t pool) {
+  policy_->OnStart(*this, j);
+  SimJob& job = jobs_[static_cast<size_t>(j)];
+  GPUPLAN_CHECK(job.status == JobStatus::kQueued) << "job " << j << " started twice";
+  GPUPLAN_CHECK(now_ >= job.submit) << "job " << j << " starts before it arrives";
+  const bool placed = cluster_.Place(pool, job.gpus, job.milli, job.pieces);
+  GPUPLAN_CHECK(placed) << "job " << j << " does not fit pool " << pool;
+  for (const Piece& piece : job.pieces) cluster_.node(piece.node).jobs.push_back(j);
+  const SimTime run = RunTime(j, pool);
+  job.run_overhead = job.needs_overhead ? ToSimTime(config_.failures.restart_overhead_s) : 0;
+  job.needs_overhead = false;
+  job.pool = pool;
+  job.run_start = now_;
+  job.est_end = now_ + EstimatedRunTime(j, pool);
+  if (job.first_start < 0) job.first_start = now_;
+  job.status = JobStatus::kRunning;
+  tenant_running_gpus_[static_cast<size_t>(job.tenant)] += job.gpu_fraction();
+  running_pos_[static_cast<size_t>(j)] = static_cast<int32_t>(running_.size());
+  running_.push_back(j);
+  ++num_running_;
+  if (keep_end_index_) running_by_end_.insert({job.est_end, j});
+  Push(now_ + run, EventKind::kFinish, static_cast<uint32_t>(j), job.generation);
+}
+
+void Engine::Preempt(JobIdx j) {
+  GPUPLAN_CHECK(jobs_[static_cast<size_t>(j)].status == JobStatus::kRunning)
+      << "preempting job " << j << " that is not running";
+  ++totals_.preemptions;
+  Stop(j, StopKind::kPreempted);
+}
+
+void Engine::WakeUpAt(SimTime at) { Push(std::max(at, now_), EventKind::kWakeup, 0); }
+
+void Engine::Stop(JobIdx j, StopKind kind) {
+  policy_->OnStop(*this, j);
+  SimJob& job = jobs_[static_cast<size_t>(j)];
+  const double frac = job.gpu_fraction();
+  const double elapsed_s = ToSeconds(now_ - job.run_start);
+  const double worked_s = std::max(0.0, ToSeconds(now_ - job.run_start - job.run_overhead));
+  const double speed = cluster_.pool(job.pool).speed;
+  job.allocated_gpu_s += frac * elapsed_s;
+  job.attained_gpu_s += frac * elapsed_s;
+  double saved_s = worked_s;  // finished or preempted: all work kept
+  if (kind == StopKind::kKilled) {
+    const double interval = config_.failures.checkpoint_interval_s;
+    saved_s = interval > 0 ? std::floor(worked_s / interval) * interval : 0;
+  }
+  job.useful_gpu_s += frac * saved_s;
+  cluster_.Release(job.pieces);
+  for (const Piece& piece : job.pieces) {
+    auto& on_node = cluster_.node(piece.node).jobs;
+    auto it = std::find(on_node.begin(), on_node.end(), j);
+    *it = on_node.back();
+    on_node.pop_back();
+  }
+  std::vector<Piece>().swap(job.pieces);
+  tenant_running_gpus_[static_cast<size_t>(job.tenant)] -= frac;
+  const auto pos = static_cast<size_t>(running_pos_[static_cast<size_t>(j)]);
+  running_[pos] = running_.back();
+  running_pos_[static_cast<size_t>(running_[pos])] = static_cast<int32_t>(pos);
+  running_.pop_back();
+  running_pos_[static_cast<size_t>(j)] = -1;
+  --num_running_;
+  if (keep_end_index_) running_by_end_.erase({job.est_end, j});
+  ++job.generation;
+  capacity_freed_ = true;
+  if (kind == StopKind::kFinished) {
+    job.work_left_ref_s = 0;
+    job.end = now_;
+    job.status = JobStatus::kDone;
+    ++num_completed_;
+    totals_.makespan = std::max(totals_.makespan, now_);
+    return;
+  }
+  // The run ended before its finish event, so some work is always left.
+  job.work_left_ref_s = std::max(job.work_left_ref_s - saved_s * speed, 1e-6);
+  job.needs_overhead = true;
+  ++job.restarts;
+  ++totals_.restarts;
+  job.status = JobStatus::kQueued;
+  policy_->Enqueue(*this, j);
+}
+
+void Engine::RecordTimeline() {
+  double allocated = 0;
+  for (double g : tenant_running_gpus_) allocated += g;
+  timeline_.push_back(TimelineRow{.time_s = ToSeconds(now_),
+                                  .capacity_gpus = cluster_.installed_gpus(),
+                                  .up_gpus = cluster_.up_gpus(),
+                                  .allocated_gpus = allocated,
+                                  .running_jobs = num_running_,
+                                  .queued_jobs = policy_->num_queued(),
+                                  .completed_jobs = num_completed_});
+}
+
+void Engine::ResolveStuckQueue() {
+  // Nothing runs, nothing will arrive or come online, nothing is under repair: the queue can
+  // only move if a job fits the cluster as it is. Jobs that do not are unschedulable.
+  if (num_running_ > 0 || next_arrival_ < jobs_.size() || num_group_events_left_ > 0 ||
+      num_nodes_down_ > 0 || policy_->num_queued() == 0) {
+    return;
+  }
+  for (int round = 0; round < 2 && policy_->num_queued() > 0 && num_running_ == 0; ++round) {
+    for (JobIdx j : policy_->DrainQueue()) {
+      SimJob& job = jobs_[static_cast<size_t>(j)];
+      bool fits = false;
+      for (uint64_t mask = job.allowed_pools; mask != 0 && !fits; mask &= mask - 1) {
+        fits = CanPlaceOn(j, static_cast<int32_t>(__builtin_ctzll(mask)));
+      }
+      if (fits && round == 0) {
+        policy_->Enqueue(*this, j);
+        continue;
+      }
+      job.status = JobStatus::kUnschedulable;
+      late_unschedulable_.emplace_back(
+          j, fits ? "the policy left it queued with the cluster idle"
+                  : "does not fit the cluster left after retirements and deliveries");
+    }
+    if (policy_->num_queued() > 0) policy_->Schedule(*this, true);
+  }
+}
+
+}  // namespace gpuplan::sim::detail

@@ -1,0 +1,182 @@
+// Internals of sim: the event loop, job lifecycle and the interface policies drive.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/cluster.h"
+#include "sim/sim.h"
+
+namespace gpuplan::sim::detail {
+
+using JobIdx = int32_t;
+
+enum class JobStatus : uint8_t { kPending, kQueued, kRunning, kDone, kUnschedulable };
+
+// A trace job bound to the cluster. Work is in reference-seconds: the run time on a type of
+// relative speed v is work / v.
+struct SimJob {
+  SimTime submit = 0;
+  SimTime first_start = -1;
+  SimTime run_start = -1;     // start of the current run, restart overhead included
+  SimTime run_overhead = 0;   // overhead paid at the start of the current run
+  SimTime end = -1;
+  SimTime est_end = 0;        // expected end of the current run (policies' estimates)
+  double work_ref_s = 0;      // total work
+  double work_left_ref_s = 0;
+  double estimate_ref_s = 0;  // runtime estimate (the true work when the trace has none)
+  double attained_gpu_s = 0;  // service received in finished runs (las)
+  double allocated_gpu_s = 0;
+  double useful_gpu_s = 0;
+  int32_t gpus = 1;
+  int32_t milli = trace::kWholeGpuMilli;
+  int32_t tenant = 0;
+  int32_t pool = -1;          // pool of the current or last run
+  int32_t restarts = 0;
+  uint32_t generation = 0;    // bumps on every stop, so stale finish events are ignored
+  uint64_t allowed_pools = 0;
+  JobStatus status = JobStatus::kPending;
+  bool needs_overhead = false;
+  std::vector<Piece> pieces;
+  // GPUs the job holds, fractional shares as fractions.
+  double gpu_fraction() const { return gpus * (milli / static_cast<double>(trace::kWholeGpuMilli)); }
+};
+
+class Engine;
+
+// A scheduling policy owns the queue of waiting jobs and decides which to start. Engine calls
+// Enqueue when a job arrives or comes back (failure, preemption), OnStart/OnStop around each
+// run, and Schedule after each batch of simultaneous events. `capacity_freed`: GPUs came free
+// (a job ended, a node came up) since the last pass; otherwise only new jobs arrived.
+class SchedulingPolicy {
+ public:
+  virtual ~SchedulingPolicy() = default;
+  virtual void Enqueue(Engine& engine, JobIdx job) = 0;
+  virtual void OnStart(Engine& /*engine*/, JobIdx /*job*/) {}
+  virtual void OnStop(Engine& /*engine*/, JobIdx /*job*/) {}
+  virtual void Schedule(Engine& engine, bool capacity_freed) = 0;
+  virtual int64_t num_queued() const = 0;
+  // Removes and returns every queued job (in queue order).
+  virtual std::vector<JobIdx> DrainQueue() = 0;
+};
+
+enum class StartResult { kStarted, kNoFit, kOverQuota };
+
+class Engine {
+ public:
+  Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<double> tenant_quota,
+         std::vector<double> tenant_weight, std::unique_ptr<SchedulingPolicy> policy);
+
+  void Run();
+
+  // --- for policies ---
+  SimTime now() const { return now_; }
+  const SimConfig& config() const { return config_; }
+  const SimJob& job(JobIdx j) const { return jobs_[static_cast<size_t>(j)]; }
+  const Cluster& cluster() const { return cluster_; }
+  int num_tenants() const { return static_cast<int>(tenant_running_gpus_.size()); }
+  double tenant_running_gpus(int t) const { return tenant_running_gpus_[static_cast<size_t>(t)]; }
+  double tenant_weight(int t) const { return tenant_weight_[static_cast<size_t>(t)]; }
+  // Starts the job on the first allowed pool (fastest first) where it fits.
+  StartResult TryStart(JobIdx j);
+  bool OverQuota(JobIdx j) const;
+  bool CanPlaceOn(JobIdx j, int32_t pool) const;
+  void StartOn(JobIdx j, int32_t pool);
+  // Run time of the job's remaining work on `pool`, restart overhead included.
+  SimTime RunTime(JobIdx j, int32_t pool) const;
+  SimTime EstimatedRunTime(JobIdx j, int32_t pool) const;
+  uint64_t all_pools() const {
+    const size_t n = cluster_.pools().size();
+    return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+  }
+  // Whole free GPUs over the pools in `mask`.
+  int64_t FreeGpus(uint64_t pool_mask) const;
+  // Running jobs by (expected end, job); kept only when a policy asked for it.
+  void KeepEndIndex() { keep_end_index_ = true; }
+  const std::set<std::pair<SimTime, JobIdx>>& running_by_end() const { return running_by_end_; }
+  const std::vector<JobIdx>& running() const { return running_; }
+  // Stops a running job with its progress checkpointed; it pays the restart overhead later.
+  void Preempt(JobIdx j);
+  // Runs a scheduling pass at `at` (policies' own deadlines, e.g. las demotions).
+  void WakeUpAt(SimTime at);
+
+  // --- results ---
+  const std::vector<SimJob>& jobs() const { return jobs_; }
+  struct Totals {
+    int64_t events = 0, failures = 0, preemptions = 0, restarts = 0, max_queue = 0;
+    double queue_area = 0;  // queued jobs x seconds
+    SimTime makespan = 0;
+  };
+  const Totals& totals() const { return totals_; }
+  const std::vector<TimelineRow>& timeline() const { return timeline_; }
+  // Jobs found unschedulable while running (capacity retired), with the reason.
+  const std::vector<std::pair<JobIdx, std::string>>& late_unschedulable() const {
+    return late_unschedulable_;
+  }
+
+ private:
+  enum class EventKind : uint8_t { kFinish, kNodeFail, kNodeRepair, kGroupOnline, kGroupRetire,
+                                   kTimeline, kWakeup };
+  struct Event {
+    SimTime at = 0;
+    uint64_t seq = 0;
+    uint32_t idx = 0;
+    uint32_t generation = 0;
+    EventKind kind = EventKind::kFinish;
+  };
+  struct LaterFirst {
+    bool operator()(const Event& a, const Event& b) const {
+      return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+    }
+  };
+
+  void Push(SimTime at, EventKind kind, uint32_t idx, uint32_t generation = 0);
+  void Handle(const Event& e);
+  void Finish(JobIdx j);
+  enum class StopKind { kFinished, kKilled, kPreempted };
+  void Stop(JobIdx j, StopKind kind);
+  void TakeNodeDown(int32_t n, bool retire);
+  void ScheduleNextFailure();
+  bool IsActive() const;
+  void RecordTimeline();
+  void ResolveStuckQueue();
+  void Progress();
+
+  const SimConfig& config_;
+  std::vector<SimJob> jobs_;
+  std::vector<double> tenant_quota_;  // GPUs; 0: none
+  std::vector<double> tenant_weight_;
+  std::vector<double> tenant_running_gpus_;
+  std::unique_ptr<SchedulingPolicy> policy_;
+  Cluster cluster_;
+  std::priority_queue<Event, std::vector<Event>, LaterFirst> events_;
+  uint64_t next_seq_ = 0;
+  SimTime now_ = 0;
+  size_t next_arrival_ = 0;      // jobs_ are in submit order
+  int64_t num_running_ = 0;
+  int64_t num_nodes_down_ = 0;
+  int64_t num_group_events_left_ = 0;
+  int64_t num_completed_ = 0;
+  bool capacity_freed_ = false;
+  bool keep_end_index_ = false;
+  std::set<std::pair<SimTime, JobIdx>> running_by_end_;
+  std::vector<JobIdx> running_;   // unordered; positions in running_pos_
+  std::vector<int32_t> running_pos_;
+  Rng failure_rng_;
+  std::vector<int64_t> gpu_prefix_;  // cumulative GPUs over nodes, to draw a failing GPU
+  bool failure_pending_ = false;
+  bool timeline_pending_ = false;
+  int64_t last_progress_events_ = 0;
+  Totals totals_;
+  std::vector<TimelineRow> timeline_;
+  std::vector<std::pair<JobIdx, std::string>> late_unschedulable_;
+};
+
+// Registration (policies/registry.cpp): an explicit table, one line per policy.
+std::unique_ptr<SchedulingPolicy> MakePolicy(std::string_view name, const SimConfig& config);
+
+}  // namespace gpuplan::sim::detail

@@ -1,0 +1,232 @@
+// sim: a deterministic discrete-event simulator of a shared GPU center. It replays a job trace
+// on a heterogeneous cluster that grows (deliveries) and shrinks (retirements), under a
+// scheduling policy (fifo, sjf, easy, fairshare, las) and a placement (pack, spread), with node
+// failures, checkpoint/restart and goodput, and reports waits, JCT, slowdown, utilization and
+// fairness per tenant and per tenant class. The clock is int64 microseconds; events run in
+// (time, seq) order; all randomness comes from SimConfig::seed. Same inputs, same outputs.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "trace/trace.h"
+#include "units/units.h"
+
+namespace gpuplan::sim {
+
+using SimTime = int64_t;  // microseconds since the simulation start
+inline constexpr SimTime kMicrosPerSecond = 1'000'000;
+// The one conversion from seconds to the clock: rounded to the nearest microsecond.
+SimTime ToSimTime(double seconds);
+double ToSeconds(SimTime t);
+
+inline constexpr double kNever = std::numeric_limits<double>::infinity();
+
+// Nodes of one accelerator type that arrive together and may be retired together.
+// relative_speed: how much faster a job runs here than on the cluster's reference accelerator
+// (ClusterSpec::reference_accelerator); a job's run time on this group is
+// duration_s * speed(type it was measured on) / relative_speed.
+struct NodeGroup {
+  std::string accelerator = {};  // catalog id, or a trace's own type name (openb "G2")
+  int num_nodes = 0;
+  int gpus_per_node = 8;
+  double relative_speed = 1;
+  double available_from_s = 0;  // delivery
+  double retired_at_s = kNever;
+};
+
+struct AcceleratorSpeed {
+  std::string accelerator = {};
+  double relative_speed = 1;
+};
+
+struct ClusterSpec {
+  std::vector<NodeGroup> groups = {};
+  std::string reference_accelerator = {};  // speed 1; durations without a type are measured on it
+  // Speeds of types jobs may be measured on that the cluster lacks (e.g. the whole catalog).
+  std::vector<AcceleratorSpeed> known_speeds = {};
+  int64_t total_gpus() const;  // over all groups, regardless of time
+};
+
+// Relative effective speed of `a` over `reference`: the ratio of effective dense BF16 throughput,
+// peak_bf16_flop_per_s * gemm_efficiency, from the catalog. A caller with a sizing model may put
+// its own speeds in NodeGroup::relative_speed instead.
+double RelativeSpeed(const catalog::Accelerator& a, const catalog::Accelerator& reference);
+
+// "h100-sxm5-80gb:1250x8,mi300x:250x8" (nodes x GPUs per node; "id:N" alone is N GPUs in nodes
+// of the catalog's gpus_per_node). The first type is the reference; known_speeds lists every
+// catalog accelerator. Unknown ids list the valid ones and suggest the nearest.
+Result<ClusterSpec> ParseClusterSpec(std::string_view text, const catalog::Catalog& catalog);
+// The cluster of an openb node list: one group per (model, GPUs per node), speed 1 for all (the
+// trace's models are undisclosed), CPU-only nodes left out.
+Result<ClusterSpec> ClusterFromOpenbNodes(const std::vector<trace::OpenbNode>& nodes);
+
+enum class Placement { kPack, kSpread };
+std::string_view ToString(Placement p);
+Result<Placement> ParsePlacement(std::string_view text);
+
+// Failures: each GPU fails as a Poisson process of rate 1 / gpu_mtbf_s and takes its node down
+// for node_repair_s. A job on a failed or retired node loses the work since its last checkpoint
+// (every checkpoint_interval_s of its run; 0: no checkpoints) and re-queues; every restart costs
+// restart_overhead_s (also paid when las resumes a preempted job).
+struct FailureSpec {
+  double gpu_mtbf_s = 0;  // 0: no failures
+  double node_repair_s = 4 * 3600.0;
+  double checkpoint_interval_s = 3600;
+  double restart_overhead_s = 300;
+};
+
+// Called by the simulator every `progress_every_events` events and once at the end; the CLI
+// draws a progress line with it. Must not call back into the simulator.
+struct SimProgress {
+  double sim_time_s = 0;
+  double last_arrival_s = 0;
+  int64_t events = 0;
+  int64_t completed = 0;
+  int64_t num_jobs = 0;
+  int64_t queued = 0;
+  int64_t running = 0;
+};
+class SimObserver {
+ public:
+  virtual ~SimObserver() = default;
+  virtual void OnProgress(const SimProgress& progress) = 0;
+};
+
+struct SimConfig {
+  ClusterSpec cluster = {};
+  std::vector<trace::Tenant> tenants = {};  // override the trace's tenants of the same name
+  std::string policy = "fifo";         // PolicyNames()
+  Placement placement = Placement::kPack;
+  FailureSpec failures = {};
+  uint64_t seed = 1;
+  double timeline_interval_s = 0;  // 0: no timeline
+  bool record_jobs = true;         // SimResult::job_rows
+  bool check_invariants = false;   // verify the cluster's indexes after every pass (slow; tests)
+  int backfill_depth = 500;        // easy: queued jobs examined per pass (Slurm bf_max_job_test)
+  double fairshare_half_life_s = 7 * 86400.0;  // Slurm PriorityDecayHalfLife default
+  // las: attained GPU-seconds that demote a job to the next queue (Tiresias' thresholds).
+  std::vector<double> las_thresholds_gpu_s = {3600, 36000};
+  SimObserver* observer = nullptr;  // borrowed; may be null
+  int64_t progress_every_events = 1 << 18;
+};
+
+// Policies, in registration order, with a one-line description each.
+struct PolicyInfo {
+  std::string name = {};
+  std::string description = {};
+};
+std::vector<PolicyInfo> Policies();
+std::vector<std::string> PolicyNames();
+
+struct WaitStats {
+  int64_t num_jobs = 0;  // completed jobs the figures cover
+  double avg_wait_s = 0, p50_wait_s = 0, p95_wait_s = 0, p99_wait_s = 0;
+  double avg_jct_s = 0, p50_jct_s = 0, p99_jct_s = 0;
+  double avg_bounded_slowdown = 0;  // max(1, JCT / max(run, 10 s)) (Feitelson)
+};
+
+struct TenantResult {
+  std::string name = {};
+  trace::TenantClass tenant_class = trace::TenantClass::kUnclassified;
+  double share_weight = 1;
+  int64_t jobs = 0;
+  int64_t completed = 0;
+  int64_t unschedulable = 0;
+  WaitStats waits = {};
+  double gpu_hours = 0;           // allocated
+  double entitled_gpu_hours = 0;  // share_weight / sum of weights x all allocated GPU-hours
+  double share_ratio = 0;         // gpu_hours / entitled
+};
+
+struct ClassResult {
+  trace::TenantClass tenant_class = trace::TenantClass::kUnclassified;
+  int64_t tenants = 0;
+  int64_t jobs = 0;
+  int64_t completed = 0;
+  WaitStats waits = {};
+  double gpu_hours = 0;
+  double entitled_gpu_hours = 0;
+  double share_ratio = 0;
+};
+
+struct UnschedulableJob {
+  std::string job_id = {};
+  int64_t line = 0;
+  std::string reason = {};
+};
+
+struct TimelineRow {
+  double time_s = 0;
+  int64_t capacity_gpus = 0;  // installed (delivered, not retired)
+  int64_t up_gpus = 0;        // installed and not under repair
+  double allocated_gpus = 0;  // fractional shares counted as fractions
+  int64_t running_jobs = 0;
+  int64_t queued_jobs = 0;
+  int64_t completed_jobs = 0;
+};
+
+struct JobRow {
+  std::string job_id = {};
+  std::string tenant = {};
+  double submit_s = 0;
+  double start_s = -1;  // first start; -1: never started
+  double end_s = -1;
+  int gpus = 0;
+  int gpu_milli = trace::kWholeGpuMilli;
+  std::string accelerator = {};  // type of the last run
+  int restarts = 0;         // after failures or preemptions
+  double wait_s = 0;        // start - submit
+  double jct_s = 0;         // end - submit
+  double run_s = 0;         // the last run's length on its type, without restart overhead
+  double gpu_s = 0;         // allocated GPU-seconds, all runs
+};
+
+struct SimResult {
+  std::string policy = {};
+  std::string placement = {};
+  int64_t jobs = 0;
+  int64_t completed = 0;
+  int64_t unschedulable_count = 0;
+  double makespan_s = 0;         // last completion
+  double utilization = 0;        // allocated GPU-s / installed GPU-s over [0, makespan]
+  double useful_utilization = 0; // useful GPU-s / installed GPU-s
+  double goodput = 1;            // useful / allocated GPU-s
+  double allocated_gpu_hours = 0;
+  double useful_gpu_hours = 0;
+  double capacity_gpu_hours = 0;
+  double avg_queue_length = 0;   // time-average of queued jobs over [0, makespan]
+  int64_t max_queue_length = 0;
+  int64_t failures = 0;          // node failures
+  int64_t preemptions = 0;
+  int64_t restarts = 0;          // job restarts after failure, retirement or preemption
+  double jain_index = 1;         // over tenants' share_ratio
+  WaitStats waits = {};
+  int64_t events = 0;
+  double wall_s = 0;             // left 0 by the library (it never reads the clock); the CLI sets it
+  std::vector<TenantResult> per_tenant = {};  // in trace order
+  std::vector<ClassResult> per_class = {};    // classes present, in enum order
+  std::vector<UnschedulableJob> unschedulable = {};
+  std::vector<std::string> notes = {};        // the trace's notes and the simulator's
+  std::vector<TimelineRow> timeline = {};
+  std::vector<JobRow> job_rows = {};          // trace order; empty unless record_jobs
+};
+
+// Runs the simulation. Error for bad input (unknown policy, a type the cluster and known_speeds
+// lack, an empty cluster); jobs that can never fit are results (SimResult::unschedulable).
+Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config);
+
+// The DESIGN simulate JSON (jobs, completed, makespan_s, utilization, avg_wait_s, p50_wait_s,
+// p99_wait_s, avg_jct_s, p99_jct_s, per_tenant{...}, events, wall_s) plus per_class, fairness,
+// goodput and the unschedulable list. Timeline and job rows are left to the CSV writers.
+nlohmann::ordered_json ToJson(const SimResult& result);
+std::string TimelineCsv(const SimResult& result);
+std::string JobsCsv(const SimResult& result);
+
+}  // namespace gpuplan::sim

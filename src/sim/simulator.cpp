@@ -1,0 +1,365 @@
+// Simulate(): binds a trace to a cluster (types, speeds, static feasibility, quotas), runs the
+// engine and computes the results.
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "sim/engine.h"
+#include "sim/sim.h"
+
+namespace gpuplan::sim {
+
+namespace {
+
+using detail::JobIdx;
+using detail::JobStatus;
+using detail::SimJob;
+
+constexpr double kSecondsPerHour = 3600;
+constexpr double kSlowdownFloorS = 10;  // Feitelson's bounded-slowdown threshold
+
+Result<void> ValidateConfig(const SimConfig& config) {
+  if (config.cluster.groups.empty()) return Error{"the cluster has no node groups"};
+  for (const NodeGroup& g : config.cluster.groups) {
+    if (g.num_nodes < 0 || g.gpus_per_node < 1 || !(g.relative_speed > 0) ||
+        !(g.retired_at_s > g.available_from_s)) {
+      return Error{fmt::format("node group '{}': needs num_nodes >= 0, gpus_per_node >= 1, "
+                               "relative_speed > 0 and retired_at_s > available_from_s",
+                               g.accelerator)};
+    }
+  }
+  if (config.cluster.total_gpus() == 0) return Error{"the cluster has no GPUs"};
+  const FailureSpec& f = config.failures;
+  if (f.gpu_mtbf_s < 0 || f.node_repair_s < 0 || f.checkpoint_interval_s < 0 ||
+      f.restart_overhead_s < 0) {
+    return Error{"failure parameters must be >= 0"};
+  }
+  if (config.timeline_interval_s < 0) return Error{"the timeline interval must be >= 0"};
+  if (!(config.fairshare_half_life_s > 0)) return Error{"the fair-share half-life must be > 0"};
+  return Ok{};
+}
+
+// Most nodes of each pool installed at once, over the groups' [available, retired) intervals.
+std::vector<int64_t> MaxNodesPerPool(const SimConfig& config, const detail::Cluster& cluster) {
+  std::vector<int64_t> best(cluster.pools().size(), 0);
+  for (size_t p = 0; p < cluster.pools().size(); ++p) {
+    std::vector<std::pair<double, int64_t>> deltas;
+    for (size_t g = 0; g < config.cluster.groups.size(); ++g) {
+      const auto& nodes = cluster.group_nodes(static_cast<int32_t>(g));
+      if (nodes.empty() || cluster.nodes()[static_cast<size_t>(nodes.front())].pool !=
+                               static_cast<int32_t>(p)) {
+        continue;
+      }
+      const NodeGroup& group = config.cluster.groups[g];
+      deltas.push_back({std::max(0.0, group.available_from_s), group.num_nodes});
+      deltas.push_back({group.retired_at_s, -group.num_nodes});
+    }
+    std::sort(deltas.begin(), deltas.end());  // removals sort first at equal times
+    int64_t now = 0;
+    for (const auto& [t, d] : deltas) {
+      now += d;
+      best[p] = std::max(best[p], now);
+    }
+  }
+  return best;
+}
+
+double Percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const double rank = std::ceil(p * static_cast<double>(sorted.size()));
+  const size_t idx = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
+  return sorted[std::min(idx, sorted.size() - 1)];
+}
+
+struct WaitAccumulator {
+  std::vector<double> waits, jcts;
+  double slowdown_sum = 0;
+  void Add(double wait_s, double jct_s, double run_s) {
+    waits.push_back(wait_s);
+    jcts.push_back(jct_s);
+    slowdown_sum += std::max(1.0, jct_s / std::max(run_s, kSlowdownFloorS));
+  }
+  WaitStats Finish() {
+    WaitStats w;
+    w.num_jobs = static_cast<int64_t>(waits.size());
+    if (waits.empty()) return w;
+    std::sort(waits.begin(), waits.end());
+    std::sort(jcts.begin(), jcts.end());
+    double ws = 0, js = 0;
+    for (double v : waits) ws += v;
+    for (double v : jcts) js += v;
+    const auto n = static_cast<double>(waits.size());
+    w.avg_wait_s = ws / n;
+    w.p50_wait_s = Percentile(waits, 0.5);
+    w.p95_wait_s = Percentile(waits, 0.95);
+    w.p99_wait_s = Percentile(waits, 0.99);
+    w.avg_jct_s = js / n;
+    w.p50_jct_s = Percentile(jcts, 0.5);
+    w.p99_jct_s = Percentile(jcts, 0.99);
+    w.avg_bounded_slowdown = slowdown_sum / n;
+    return w;
+  }
+};
+
+}  // namespace
+
+Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
+  GPUPLAN_TRY(ValidateConfig(config));
+  std::unique_ptr<detail::SchedulingPolicy> policy = detail::MakePolicy(config.policy, config);
+  if (policy == nullptr) return Error{UnknownNameMessage("policy", config.policy, PolicyNames())};
+
+  // Tenants: the trace's, with the config's class, weight and quota where names match.
+  std::vector<trace::Tenant> tenants = trace.tenants;
+  for (trace::Tenant& t : tenants) {
+    for (const trace::Tenant& c : config.tenants) {
+      if (c.name == t.name) t = c;
+    }
+    if (!(t.share_weight > 0) || t.quota_gpus < 0) {
+      return Error{fmt::format("tenant '{}': share weight must be > 0 and quota >= 0", t.name)};
+    }
+  }
+  if (tenants.empty()) tenants.push_back(trace::Tenant{.name = "default"});
+
+  detail::Cluster layout(config.cluster, config.placement);
+  if (layout.pools().size() > 64) return Error{"the cluster has more than 64 node pools"};
+  const std::vector<int64_t> max_nodes = MaxNodesPerPool(config, layout);
+
+  // Trace types -> pools and speeds.
+  auto known_speed = [&](const std::string& name, double& speed) {
+    for (const NodeGroup& g : config.cluster.groups) {
+      if (g.accelerator == name) {
+        speed = g.relative_speed;
+        return true;
+      }
+    }
+    for (const AcceleratorSpeed& s : config.cluster.known_speeds) {
+      if (s.accelerator == name) {
+        speed = s.relative_speed;
+        return true;
+      }
+    }
+    return false;
+  };
+  std::vector<std::string> known_names;
+  for (const NodeGroup& g : config.cluster.groups) known_names.push_back(g.accelerator);
+  for (const AcceleratorSpeed& s : config.cluster.known_speeds) known_names.push_back(s.accelerator);
+  std::sort(known_names.begin(), known_names.end());
+  known_names.erase(std::unique(known_names.begin(), known_names.end()), known_names.end());
+  std::vector<uint64_t> type_pools(trace.type_names.size(), 0);
+  std::vector<double> type_speed(trace.type_names.size(), 0);
+  std::vector<bool> type_known(trace.type_names.size(), false);
+  for (size_t t = 0; t < trace.type_names.size(); ++t) {
+    type_known[t] = known_speed(trace.type_names[t], type_speed[t]);
+    for (size_t p = 0; p < layout.pools().size(); ++p) {
+      if (layout.pools()[p].accelerator == trace.type_names[t]) type_pools[t] |= uint64_t{1} << p;
+    }
+  }
+  const uint64_t all_pools =
+      layout.pools().size() >= 64 ? ~uint64_t{0} : (uint64_t{1} << layout.pools().size()) - 1;
+
+  SimResult result;
+  result.policy = config.policy;
+  result.placement = std::string(ToString(config.placement));
+  result.jobs = static_cast<int64_t>(trace.jobs.size());
+  result.notes = trace.notes;
+
+  std::vector<SimJob> jobs(trace.jobs.size());
+  std::vector<std::string> refusal(trace.jobs.size());
+  for (size_t i = 0; i < trace.jobs.size(); ++i) {
+    const trace::Job& tj = trace.jobs[i];
+    SimJob& job = jobs[i];
+    if (i > 0 && tj.submit_s < trace.jobs[i - 1].submit_s) {
+      return Error{fmt::format("{}: jobs are not sorted by submit time", trace.source)};
+    }
+    if (!(tj.duration_s > 0) || tj.gpus < 1 || tj.gpu_milli < 1 ||
+        tj.gpu_milli > trace::kWholeGpuMilli || !(tj.submit_s >= 0)) {
+      return Error{fmt::format("{}:{}: job '{}' needs submit_s >= 0, duration_s > 0, gpus >= 1 "
+                               "and gpu_milli in [1, 1000]", trace.source, tj.line, tj.id)};
+    }
+    double measured_speed = 1;
+    if (tj.measured_on_idx >= 0) {
+      const auto t = static_cast<size_t>(tj.measured_on_idx);
+      if (!type_known[t]) {
+        return Error{fmt::format("{}:{}: field 'accelerator': {}", trace.source, tj.line,
+                                 UnknownNameMessage("accelerator", trace.type_names[t],
+                                                    known_names))};
+      }
+      measured_speed = type_speed[t];
+    }
+    uint64_t pools = all_pools;
+    if (tj.allowed_mask != 0) {
+      pools = 0;
+      for (size_t t = 0; t < trace.type_names.size(); ++t) {
+        if ((tj.allowed_mask >> t & 1) == 0) continue;
+        if (!type_known[t]) {
+          return Error{fmt::format("{}:{}: field 'allowed': {}", trace.source, tj.line,
+                                   UnknownNameMessage("accelerator", trace.type_names[t],
+                                                      known_names))};
+        }
+        pools |= type_pools[t];
+      }
+    }
+    job.submit = ToSimTime(tj.submit_s);
+    job.work_ref_s = tj.duration_s * measured_speed;
+    job.work_left_ref_s = job.work_ref_s;
+    job.estimate_ref_s = tj.estimate_s > 0 ? tj.estimate_s * measured_speed : job.work_ref_s;
+    job.gpus = tj.gpus;
+    job.milli = tj.gpu_milli;
+    job.tenant = std::clamp<int32_t>(tj.tenant_idx, 0, static_cast<int32_t>(tenants.size()) - 1);
+    job.allowed_pools = pools;
+    // Static feasibility: some allowed pool must ever have enough nodes.
+    int64_t best_gpus = 0;
+    bool fits = false;
+    for (size_t p = 0; p < layout.pools().size(); ++p) {
+      if ((pools >> p & 1) == 0) continue;
+      const int64_t per_node = layout.pools()[p].gpus_per_node;
+      best_gpus = std::max(best_gpus, max_nodes[p] * per_node);
+      const int64_t nodes_needed = (tj.gpus + per_node - 1) / per_node;
+      fits |= max_nodes[p] >= nodes_needed && max_nodes[p] > 0;
+    }
+    const trace::Tenant& tenant = tenants[static_cast<size_t>(job.tenant)];
+    if (pools == 0) {
+      refusal[i] = "none of its allowed accelerator types is in the cluster";
+    } else if (!fits) {
+      refusal[i] = fmt::format("needs {} GPUs; its allowed types have at most {} at once", tj.gpus,
+                               best_gpus);
+    } else if (tenant.quota_gpus > 0 && job.gpu_fraction() > tenant.quota_gpus) {
+      refusal[i] = fmt::format("needs {} GPUs, more than tenant '{}''s quota of {}", tj.gpus,
+                               tenant.name, tenant.quota_gpus);
+    }
+    if (!refusal[i].empty()) job.status = JobStatus::kUnschedulable;
+  }
+
+  std::vector<double> quota, weight;
+  for (const trace::Tenant& t : tenants) {
+    quota.push_back(t.quota_gpus);
+    weight.push_back(t.share_weight);
+  }
+  detail::Engine engine(config, std::move(jobs), quota, weight, std::move(policy));
+  engine.Run();
+  for (const auto& [j, reason] : engine.late_unschedulable()) {
+    refusal[static_cast<size_t>(j)] = reason;
+  }
+
+  // Results.
+  const auto& done = engine.jobs();
+  const auto& totals = engine.totals();
+  result.events = totals.events;
+  result.failures = totals.failures;
+  result.preemptions = totals.preemptions;
+  result.restarts = totals.restarts;
+  result.max_queue_length = totals.max_queue;
+  result.makespan_s = ToSeconds(totals.makespan);
+  result.timeline = engine.timeline();
+  const size_t num_tenants = tenants.size();
+  std::vector<WaitAccumulator> per_tenant(num_tenants);
+  std::map<trace::TenantClass, WaitAccumulator> per_class;
+  WaitAccumulator all;
+  result.per_tenant.resize(num_tenants);
+  for (size_t t = 0; t < num_tenants; ++t) {
+    result.per_tenant[t].name = tenants[t].name;
+    result.per_tenant[t].tenant_class = tenants[t].tenant_class;
+    result.per_tenant[t].share_weight = tenants[t].share_weight;
+  }
+  double allocated_gpu_s = 0, useful_gpu_s = 0;
+  if (config.record_jobs) result.job_rows.reserve(done.size());
+  for (size_t i = 0; i < done.size(); ++i) {
+    const SimJob& job = done[i];
+    TenantResult& tr = result.per_tenant[static_cast<size_t>(job.tenant)];
+    ++tr.jobs;
+    tr.gpu_hours += job.allocated_gpu_s / kSecondsPerHour;
+    allocated_gpu_s += job.allocated_gpu_s;
+    useful_gpu_s += job.useful_gpu_s;
+    const double speed = job.pool >= 0 ? layout.pool(job.pool).speed : 1;
+    const double run_s = job.work_ref_s / speed;
+    if (job.status == JobStatus::kDone) {
+      ++result.completed;
+      ++tr.completed;
+      const double wait_s = ToSeconds(job.first_start - job.submit);
+      const double jct_s = ToSeconds(job.end - job.submit);
+      all.Add(wait_s, jct_s, run_s);
+      per_tenant[static_cast<size_t>(job.tenant)].Add(wait_s, jct_s, run_s);
+      per_class[tenants[static_cast<size_t>(job.tenant)].tenant_class].Add(wait_s, jct_s, run_s);
+    } else {
+      GPUPLAN_CHECK(job.status == JobStatus::kUnschedulable)
+          << "job " << trace.jobs[i].id << " neither completed nor reported unschedulable";
+      ++tr.unschedulable;
+      result.unschedulable.push_back(UnschedulableJob{
+          .job_id = trace.jobs[i].id, .line = trace.jobs[i].line, .reason = refusal[i]});
+    }
+    if (config.record_jobs) {
+      const bool is_done = job.status == JobStatus::kDone;
+      result.job_rows.push_back(JobRow{
+          .job_id = trace.jobs[i].id,
+          .tenant = tenants[static_cast<size_t>(job.tenant)].name,
+          .submit_s = ToSeconds(job.submit),
+          .start_s = job.first_start >= 0 ? ToSeconds(job.first_start) : -1,
+          .end_s = is_done ? ToSeconds(job.end) : -1,
+          .gpus = job.gpus,
+          .gpu_milli = job.milli,
+          .accelerator = job.pool >= 0 ? layout.pool(job.pool).accelerator : "",
+          .restarts = job.restarts,
+          .wait_s = job.first_start >= 0 ? ToSeconds(job.first_start - job.submit) : 0,
+          .jct_s = is_done ? ToSeconds(job.end - job.submit) : 0,
+          .run_s = is_done ? run_s : 0,
+          .gpu_s = job.allocated_gpu_s});
+    }
+  }
+  result.unschedulable_count = static_cast<int64_t>(result.unschedulable.size());
+  result.waits = all.Finish();
+  result.allocated_gpu_hours = allocated_gpu_s / kSecondsPerHour;
+  result.useful_gpu_hours = useful_gpu_s / kSecondsPerHour;
+  result.goodput = allocated_gpu_s > 0 ? useful_gpu_s / allocated_gpu_s : 1;
+  // Installed GPU-seconds over [0, makespan].
+  double capacity_gpu_s = 0;
+  for (const NodeGroup& g : config.cluster.groups) {
+    const double from = std::max(0.0, g.available_from_s);
+    const double to = std::min(g.retired_at_s, result.makespan_s);
+    if (to > from) capacity_gpu_s += (to - from) * g.num_nodes * g.gpus_per_node;
+  }
+  result.capacity_gpu_hours = capacity_gpu_s / kSecondsPerHour;
+  result.utilization = capacity_gpu_s > 0 ? allocated_gpu_s / capacity_gpu_s : 0;
+  result.useful_utilization = capacity_gpu_s > 0 ? useful_gpu_s / capacity_gpu_s : 0;
+  result.avg_queue_length = result.makespan_s > 0 ? totals.queue_area / result.makespan_s : 0;
+
+  // Fairness: each tenant with jobs is entitled to its weight's share of all allocated
+  // GPU-hours; Jain's index over received / entitled (1 = exactly proportional).
+  double weight_sum = 0;
+  for (const TenantResult& tr : result.per_tenant) {
+    if (tr.jobs > 0) weight_sum += tr.share_weight;
+  }
+  double sx = 0, sxx = 0;
+  int64_t n = 0;
+  for (size_t t = 0; t < num_tenants; ++t) {
+    TenantResult& tr = result.per_tenant[t];
+    tr.waits = per_tenant[t].Finish();
+    if (tr.jobs == 0 || weight_sum == 0) continue;
+    tr.entitled_gpu_hours = result.allocated_gpu_hours * tr.share_weight / weight_sum;
+    tr.share_ratio = tr.entitled_gpu_hours > 0 ? tr.gpu_hours / tr.entitled_gpu_hours : 0;
+    sx += tr.share_ratio;
+    sxx += tr.share_ratio * tr.share_ratio;
+    ++n;
+  }
+  result.jain_index = sxx > 0 ? sx * sx / (static_cast<double>(n) * sxx) : 1;
+  std::map<trace::TenantClass, ClassResult> classes;
+  for (const TenantResult& tr : result.per_tenant) {
+    if (tr.jobs == 0) continue;
+    ClassResult& cr = classes[tr.tenant_class];
+    cr.tenant_class = tr.tenant_class;
+    ++cr.tenants;
+    cr.jobs += tr.jobs;
+    cr.completed += tr.completed;
+    cr.gpu_hours += tr.gpu_hours;
+    cr.entitled_gpu_hours += tr.entitled_gpu_hours;
+  }
+  for (auto& [c, cr] : classes) {
+    cr.waits = per_class[c].Finish();
+    cr.share_ratio = cr.entitled_gpu_hours > 0 ? cr.gpu_hours / cr.entitled_gpu_hours : 0;
+    result.per_class.push_back(cr);
+  }
+  return result;
+}
+
+}  // namespace gpuplan::sim

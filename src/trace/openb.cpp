@@ -1,0 +1,190 @@
+// Alibaba openb 2023 (cluster-trace-gpu-v2023): pod list and node list, read by column name.
+// Source: github.com/alibaba/clusterdata, cluster-trace-gpu-v2023/csv; Weng et al., "Beware of
+// Fragmentation", USENIX ATC'23.
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "trace/csv_util.h"
+#include "trace/trace.h"
+
+namespace gpuplan::trace {
+
+namespace {
+
+using detail::FieldError;
+using detail::FieldPos;
+
+// Maps header names to positions; errors name the first missing required column.
+template <size_t N>
+Result<std::array<int, N>> MapHeader(std::string_view header, const std::string& path,
+                                     const std::array<std::string_view, N>& names,
+                                     size_t num_required, size_t& num_fields) {
+  std::vector<std::string_view> fields;
+  detail::SplitFields(header, ',', fields);
+  num_fields = fields.size();
+  std::array<int, N> col;
+  col.fill(-1);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    for (size_t c = 0; c < N; ++c) {
+      if (detail::TrimView(fields[i]) == names[c]) col[c] = static_cast<int>(i);
+    }
+  }
+  for (size_t c = 0; c < num_required; ++c) {
+    if (col[c] < 0) {
+      return Error{fmt::format("{}:1: header lacks the required column '{}'", path, names[c])};
+    }
+  }
+  return col;
+}
+
+enum PodColumn { kName, kNumGpu, kGpuMilli, kCreation, kDeletion, kGpuSpec, kQos, kPhase,
+                 kScheduled, kNumPodColumns };
+constexpr std::array<std::string_view, kNumPodColumns> kPodColumns = {
+    "name", "num_gpu", "gpu_milli", "creation_time", "deletion_time", "gpu_spec", "qos",
+    "pod_phase", "scheduled_time"};
+constexpr size_t kNumPodRequired = 5;
+
+}  // namespace
+
+Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
+  Trace trace;
+  trace.source = path;
+  detail::LineReader lines(text);
+  std::string_view line;
+  if (!lines.Next(line) || detail::TrimView(line).empty()) {
+    return Error{fmt::format("{}: empty trace (no header, no pods)", path)};
+  }
+  size_t num_fields = 0;
+  auto col_or = MapHeader(line, path, kPodColumns, kNumPodRequired, num_fields);
+  if (!col_or) return col_or.error();
+  const auto col = *col_or;
+  std::vector<std::string_view> fields;
+  int64_t num_cpu_only = 0, num_nonpositive = 0, num_never_scheduled = 0;
+  while (lines.Next(line)) {
+    if (detail::TrimView(line).empty()) continue;
+    const int64_t ln = lines.line_number();
+    detail::SplitFields(line, ',', fields);
+    if (fields.size() != num_fields) {
+      return Error{fmt::format("{}:{}: expected {} fields as in the header, got {} (truncated or "
+                               "malformed line)",
+                               path, ln, num_fields, fields.size())};
+    }
+    auto field = [&](PodColumn c) {
+      return col[c] < 0 ? std::string_view() : detail::TrimView(fields[static_cast<size_t>(col[c])]);
+    };
+    auto pos = [&](PodColumn c) { return FieldPos{path, ln, kPodColumns[c]}; };
+    auto num_gpu = detail::ParseInt(field(kNumGpu), pos(kNumGpu));
+    if (!num_gpu) return num_gpu.error();
+    if (*num_gpu < 0) return FieldError(pos(kNumGpu), "must be >= 0", field(kNumGpu));
+    auto milli = detail::ParseInt(field(kGpuMilli), pos(kGpuMilli));
+    if (!milli) return milli.error();
+    if (*milli < 0 || *milli > kWholeGpuMilli) {
+      return FieldError(pos(kGpuMilli), "must be in [0, 1000]", field(kGpuMilli));
+    }
+    auto creation = detail::ParseDouble(field(kCreation), pos(kCreation));
+    if (!creation) return creation.error();
+    auto deletion = detail::ParseDouble(field(kDeletion), pos(kDeletion));
+    if (!deletion) return deletion.error();
+    if (*num_gpu == 0 || *milli == 0) {
+      ++num_cpu_only;  // a CPU pod: nothing for a GPU simulator to place
+      continue;
+    }
+    // Run time is deletion - scheduled (the trace's own wait excluded); pods never scheduled
+    // (Pending) asked for deletion - creation.
+    double start = *creation;
+    if (!field(kScheduled).empty()) {
+      auto scheduled = detail::ParseDouble(field(kScheduled), pos(kScheduled));
+      if (!scheduled) return scheduled.error();
+      start = *scheduled;
+    } else if (col[kScheduled] >= 0) {
+      ++num_never_scheduled;
+    }
+    if (*deletion - start <= 0) {
+      ++num_nonpositive;
+      continue;
+    }
+    Job job;
+    job.line = ln;
+    job.id = std::string(field(kName));
+    job.tenant_idx = trace.TenantIndex(field(kQos).empty() ? "default" : field(kQos));
+    job.submit_s = *creation;
+    job.duration_s = *deletion - start;
+    job.gpus = static_cast<int32_t>(std::min<int64_t>(*num_gpu, 1'000'000));
+    // A share of one GPU only for single-GPU pods; multi-GPU pods take whole GPUs.
+    job.gpu_milli = job.gpus == 1 ? static_cast<int32_t>(*milli) : kWholeGpuMilli;
+    const std::string_view spec = field(kGpuSpec);
+    if (!spec.empty()) {
+      std::vector<std::string_view> names;
+      detail::SplitFields(spec, '|', names);
+      for (std::string_view n : names) {
+        auto idx = trace.TypeIndex(detail::TrimView(n));
+        if (!idx) return idx.error();
+        job.allowed_mask |= uint64_t{1} << *idx;
+      }
+    }
+    trace.jobs.push_back(std::move(job));
+  }
+  if (num_cpu_only > 0) {
+    trace.notes.push_back(fmt::format("{} CPU-only pods (num_gpu 0) skipped", num_cpu_only));
+  }
+  if (num_nonpositive > 0) {
+    trace.notes.push_back(
+        fmt::format("{} pods with deletion_time <= start skipped (no run time)", num_nonpositive));
+  }
+  if (num_never_scheduled > 0) {
+    trace.notes.push_back(fmt::format(
+        "{} pods never scheduled (Pending): replayed for deletion - creation", num_never_scheduled));
+  }
+  GPUPLAN_TRY(detail::FinishTrace(trace));
+  return trace;
+}
+
+Result<std::vector<OpenbNode>> ParseOpenbNodes(std::string_view text, const std::string& path) {
+  enum NodeColumn { kSn, kGpu, kModel, kNumNodeColumns };
+  constexpr std::array<std::string_view, kNumNodeColumns> kNodeColumns = {"sn", "gpu", "model"};
+  detail::LineReader lines(text);
+  std::string_view line;
+  if (!lines.Next(line) || detail::TrimView(line).empty()) {
+    return Error{fmt::format("{}: empty node list", path)};
+  }
+  size_t num_fields = 0;
+  auto col_or = MapHeader(line, path, kNodeColumns, kNumNodeColumns, num_fields);
+  if (!col_or) return col_or.error();
+  const auto col = *col_or;
+  std::vector<OpenbNode> nodes;
+  std::vector<std::string_view> fields;
+  while (lines.Next(line)) {
+    if (detail::TrimView(line).empty()) continue;
+    const int64_t ln = lines.line_number();
+    detail::SplitFields(line, ',', fields);
+    if (fields.size() != num_fields) {
+      return Error{fmt::format("{}:{}: expected {} fields as in the header, got {}", path, ln,
+                               num_fields, fields.size())};
+    }
+    auto field = [&](NodeColumn c) { return detail::TrimView(fields[static_cast<size_t>(col[c])]); };
+    auto gpus = detail::ParseInt(field(kGpu), FieldPos{path, ln, "gpu"});
+    if (!gpus) return gpus.error();
+    if (*gpus < 0 || *gpus > 1024) {
+      return FieldError(FieldPos{path, ln, "gpu"}, "must be in [0, 1024]", field(kGpu));
+    }
+    if (*gpus > 0 && field(kModel).empty()) {
+      return FieldError(FieldPos{path, ln, "model"}, "must name the GPU model of a GPU node", "");
+    }
+    nodes.push_back(OpenbNode{.name = std::string(field(kSn)),
+                              .gpus = static_cast<int>(*gpus),
+                              .model = std::string(field(kModel))});
+  }
+  if (nodes.empty()) return Error{fmt::format("{}: the node list has no nodes", path)};
+  return nodes;
+}
+
+Result<std::vector<OpenbNode>> ReadOpenbNodes(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text) return text.error();
+  return ParseOpenbNodes(*text, path);
+}
+
+}  // namespace gpuplan::trace
