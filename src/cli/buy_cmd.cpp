@@ -1,18 +1,208 @@
-// Placeholder registration until the buy issue lands; replaced by its own implementation.
+// gpuplan buy: which accelerators to buy, how many and when (the procurement MILP).
+#include <cmath>
+#include <memory>
 #include <ostream>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "buy/buy.h"
+#include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "scenario/scenario.h"
 
 namespace gpuplan::cli {
 
+namespace {
+
+constexpr double kWPerMw = 1e6;
+constexpr double kDefaultTimeLimitS = 30;
+constexpr double kDefaultGap = 1e-4;
+
+struct BuyFlags {
+  std::string scenario;  // empty: the built-in default
+  std::string objective = "max-capacity";
+  double time_limit_s = kDefaultTimeLimitS;
+  double gap = kDefaultGap;
+  bool explain = true;
+  bool json = false;
+};
+
+// The training sizing model is not in this build yet: workloads and "sizing" units are refused
+// with a clear message by BuildBuyProblem when the resolver leaves them empty.
+buy::DemandResolver MakeResolver() { return buy::DemandResolver{}; }
+
+nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const buy::BuyProblem& p,
+                                  const buy::BuyResult& r) {
+  nlohmann::ordered_json j;
+  j["scenario"] = s.name;
+  j["path"] = s.path;
+  j["status"] = std::string(buy::ToString(r.status));
+  j["objective"] = r.objective_value;
+  j["objective_kind"] = std::string(buy::ToString(r.objective));
+  j["objective_unit"] = r.objective == buy::Objective::kMaxCapacity ? "h100_eq_gpu_hours" : "usd";
+  j["capacity_unit"] = p.capacity_unit;
+  j["proven_optimal"] = r.is_proven_optimal;
+  j["gap"] = r.mip_gap;
+  j["total_cost_usd"] = r.total_cost_usd;
+  j["capex_usd"] = r.capex_usd;
+  j["energy_usd"] = r.energy_usd;
+  j["maintenance_usd"] = r.maintenance_usd;
+  j["rental_usd"] = r.rental_usd;
+  j["h100_eq_gpu_hours"] = r.h100_eq_gpu_hours;
+  j["purchases"] = nlohmann::ordered_json::array();
+  for (const auto& b : r.purchases) {
+    j["purchases"].push_back({{"quarter", b.quarter},
+                              {"delivered", b.delivered},
+                              {"accelerator", b.accelerator},
+                              {"nodes", b.nodes},
+                              {"gpus", b.gpus},
+                              {"capex_usd", b.capex_usd}});
+  }
+  j["capacity"] = nlohmann::ordered_json::array();
+  for (const auto& c : r.capacity) {
+    j["capacity"].push_back({{"quarter", c.quarter},
+                             {"h100_equivalents", c.h100_equivalents},
+                             {"owned_h100_equivalents", c.owned_h100_equivalents},
+                             {"gpus", c.num_gpus},
+                             {"rented_gpus", c.rented_gpus},
+                             {"power_mw", c.power_w / kWPerMw},
+                             {"tpp", c.tpp},
+                             {"export_tpp_cumulative", c.export_tpp_cumulative},
+                             {"spend_usd", c.spend_usd}});
+  }
+  j["binding"] = nlohmann::ordered_json::array();
+  for (const auto& b : r.binding) {
+    nlohmann::ordered_json e{{"constraint", b.constraint}, {"kind", b.kind}};
+    e["relaxation"] = b.relaxation;
+    e["objective_gain"] = b.is_evaluated ? nlohmann::ordered_json(b.objective_gain)
+                                         : nlohmann::ordered_json(nullptr);
+    j["binding"].push_back(e);
+  }
+  j["conflicting"] = r.conflicting;
+  j["conflict"] = r.conflict_sentence;
+  return j;
+}
+
+std::string Money(double usd) { return "USD " + FormatQuantity(usd); }
+
+void PrintHuman(const scenario::Scenario& s, const buy::BuyProblem& p, const buy::BuyResult& r,
+                std::ostream& out) {
+  out << fmt::format("scenario {} ({}..{}), objective {}, H100-equivalent = {}\n", s.name,
+                     ToString(s.first), ToString(s.last), buy::ToString(r.objective),
+                     p.capacity_unit == "peak" ? "dense BF16 peak / H100 SXM"
+                                               : "training throughput / H100 SXM");
+  out << fmt::format("status: {}{}\n", buy::ToString(r.status),
+                     r.status == buy::BuyStatus::kFeasible
+                         ? fmt::format(" (not proven optimal; gap {:.3g}%)", 100 * r.mip_gap)
+                         : "");
+  if (r.status == buy::BuyStatus::kInfeasible) {
+    out << "no plan meets every constraint: " << r.conflict_sentence << "\n";
+    return;
+  }
+  if (r.status == buy::BuyStatus::kNoSolution) {
+    out << "no plan found within the time limit; try a longer --time-limit\n";
+    return;
+  }
+  out << "\npurchases\n";
+  out << fmt::format("{:<8} {:<9} {:<18} {:>7} {:>8} {:>12}\n", "order", "in use", "accelerator",
+                     "nodes", "GPUs", "capex");
+  for (const auto& b : r.purchases) {
+    out << fmt::format("{:<8} {:<9} {:<18} {:>7} {:>8} {:>12}\n", b.quarter, b.delivered,
+                       b.accelerator, b.nodes, b.gpus, Money(b.capex_usd));
+  }
+  if (r.purchases.empty()) out << "(nothing to buy)\n";
+  out << "\ncapacity\n";
+  out << fmt::format("{:<8} {:>12} {:>9} {:>8} {:>9} {:>9} {:>12}\n", "quarter", "H100-eq", "GPUs",
+                     "rented", "power MW", "TPP", "spend");
+  for (const auto& c : r.capacity) {
+    out << fmt::format("{:<8} {:>12.0f} {:>9.0f} {:>8.0f} {:>9.1f} {:>9} {:>12}\n", c.quarter,
+                       c.h100_equivalents, c.num_gpus, c.rented_gpus, c.power_w / kWPerMw,
+                       FormatQuantity(c.tpp), Money(c.spend_usd));
+  }
+  out << fmt::format("\ncost: capex {}, energy {}, maintenance {}, rental {}, total {}\n",
+                     Money(r.capex_usd), Money(r.energy_usd), Money(r.maintenance_usd),
+                     Money(r.rental_usd), Money(r.total_cost_usd));
+  out << fmt::format("delivered: {} H100-equivalent GPU-hours\n",
+                     FormatQuantity(r.h100_eq_gpu_hours));
+  if (!r.binding.empty()) {
+    out << "\nbinding constraints (what relaxing each is worth)\n";
+    for (const auto& b : r.binding) {
+      std::string worth = "not evaluated";
+      if (b.is_evaluated) {
+        worth = r.objective == buy::Objective::kMaxCapacity
+                    ? fmt::format("+{} H100-eq GPU-hours", FormatQuantity(b.objective_gain))
+                    : fmt::format("saves {}", Money(b.objective_gain));
+      }
+      out << fmt::format("  {}: {} -> {}\n", b.constraint,
+                         b.relaxation.empty() ? "relax" : b.relaxation, worth);
+    }
+  }
+}
+
+int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
+  auto objective = buy::ParseObjective(flags.objective);
+  if (!objective) return ReportBadInput(objective.error(), err);
+  if (!(flags.time_limit_s > 0)) {
+    return ReportBadInput(Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)}, err);
+  }
+  if (!(flags.gap >= 0 && flags.gap < 1)) {
+    return ReportBadInput(Error{fmt::format("--gap must be in [0, 1), got {}", flags.gap)}, err);
+  }
+  auto cat = catalog::Catalog::LoadDefault();
+  if (!cat) return ReportBadInput(cat.error(), err);
+  const std::string path =
+      flags.scenario.empty() ? scenario::DefaultScenarioPath() : flags.scenario;
+  auto s = scenario::LoadScenario(path, *cat);
+  if (!s) return ReportBadInput(s.error(), err);
+  auto problem = buy::BuildBuyProblem(*s, *cat, MakeResolver());
+  if (!problem) return ReportBadInput(problem.error(), err);
+  problem->objective = *objective;
+  const buy::SolveOptions options{.time_limit_s = flags.time_limit_s,
+                                  .relative_gap = flags.gap,
+                                  .explain = flags.explain};
+  auto result = buy::SolveBuy(*problem, options);
+  if (!result) {
+    err << "error: " << result.error().message << "\n";
+    return kExitFailure;
+  }
+  if (flags.json) {
+    out << ResultJson(*s, *problem, *result).dump(2) << "\n";
+  } else {
+    PrintHuman(*s, *problem, *result, out);
+  }
+  const bool has_plan =
+      result->status == buy::BuyStatus::kOptimal || result->status == buy::BuyStatus::kFeasible;
+  return has_plan ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
 void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err) {
-  (void)out;
-  CLI::App* cmd = app.add_subcommand("buy", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([&exit_code, &err] {
-    err << "error: 'buy' is not implemented yet\n";
-    exit_code = kExitFailure;
-  });
+  auto flags = std::make_shared<BuyFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "buy",
+      "which accelerators to buy, how many nodes and when (a MILP solved by COIN-OR CBC)\n\n"
+      "Examples:\n"
+      "  gpuplan buy                                      # the built-in Korea-like scenario\n"
+      "  gpuplan buy --scenario data/scenarios/india.toml --json\n"
+      "  gpuplan buy --scenario data/scenarios/tier2-capped.toml --objective min-cost\n"
+      "  gpuplan buy --scenario s.toml --time-limit 5 --gap 0.001\n\n"
+      "max-capacity maximizes delivered H100-equivalent GPU-hours within the budget; min-cost\n"
+      "meets every milestone at the least capital plus operating cost. The answer lists the\n"
+      "purchases, the capacity, power and TPP timeline, the binding constraints with what\n"
+      "relaxing each is worth, and, when no plan exists, the constraints that conflict.\n"
+      "Exit 0 with a plan, 1 when infeasible or out of time, 2 on bad input.");
+  cmd->add_option("--scenario", flags->scenario,
+                  "scenario TOML (default: data/scenarios/korea.toml)");
+  cmd->add_option("--objective", flags->objective, "max-capacity (default) or min-cost");
+  cmd->add_option("--time-limit", flags->time_limit_s, "solver time limit, seconds (default 30)");
+  cmd->add_option("--gap", flags->gap,
+                  "relative optimality gap to stop at, e.g. 0.001 = 0.1% (default 0.0001)");
+  cmd->add_flag("--no-explain{false}", flags->explain,
+                "skip the what-if re-solves behind binding values and conflicts");
+  cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
+  cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunBuy(*flags, out, err); });
 }
 
 }  // namespace gpuplan::cli

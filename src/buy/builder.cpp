@@ -1,0 +1,168 @@
+// Scenario -> BuyProblem: plain data for the MILP. Sizing enters only through the caller's
+// DemandResolver, so this module stays free of the sizing model.
+#include <fmt/format.h>
+
+#include "buy/buy.h"
+
+namespace gpuplan::buy {
+
+namespace {
+
+// The H100-equivalent reference (DESIGN): dense BF16 relative to H100 SXM.
+constexpr std::string_view kReferenceId = "h100-sxm5-80gb";
+
+
+Result<double> H100EqPerGpu(const scenario::Scenario& s, const catalog::Accelerator& a,
+                            const catalog::Accelerator& h100, const DemandResolver& resolver) {
+  if (s.capacity_unit == scenario::CapacityUnit::kPeak) {
+    return a.peak_bf16_flop_per_s / h100.peak_bf16_flop_per_s;
+  }
+  if (!resolver.sizing_h100_eq) {
+    return Error{fmt::format(
+        "{}: [capacity] unit = \"sizing\" needs the training sizing model, which this build "
+        "does not provide yet; use unit = \"peak\" (dense BF16 relative to H100 SXM)",
+        s.path)};
+  }
+  auto v = resolver.sizing_h100_eq(a);
+  GPUPLAN_TRY(v);
+  if (!(*v >= 0)) {
+    return Error{fmt::format("sizing gave a negative H100-equivalent for '{}'", a.id)};
+  }
+  return *v;
+}
+
+}  // namespace
+
+Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::Catalog& catalog,
+                                   const DemandResolver& resolver) {
+  BuyProblem p;
+  p.capacity_unit = std::string(scenario::ToString(s.capacity_unit));
+  auto h100 = catalog.Find(kReferenceId);
+  GPUPLAN_TRY(h100);
+  const int first = s.first.Index();
+  for (int i = first; i <= s.last.Index(); ++i) {
+    const scenario::Quarter q = scenario::QuarterFromIndex(i);
+    p.quarters.push_back({.label = scenario::ToString(q), .year = q.year,
+                          .facility_power_w = s.FacilityPowerW(q)});
+  }
+  std::vector<const catalog::Accelerator*> cand_acc, exist_acc;
+  for (const scenario::Candidate& c : s.candidates) {
+    auto a = scenario::FindAccelerator(s, catalog, c.accelerator);
+    GPUPLAN_TRY(a);
+    auto eq = H100EqPerGpu(s, **a, **h100, resolver);
+    GPUPLAN_TRY(eq);
+    cand_acc.push_back(*a);
+    p.candidates.push_back({.accelerator = c.accelerator,
+                            .vendor = c.vendor,
+                            .is_domestic = c.is_domestic,
+                            .is_export_controlled = c.is_export_controlled,
+                            .gpus_per_node = c.gpus_per_node,
+                            .node_price_usd = c.node_price_usd,
+                            .node_power_w = c.node_power_w,
+                            .max_nodes_per_quarter = c.max_nodes_per_quarter,
+                            .lead_time_quarters = c.lead_time_quarters,
+                            .first_order_quarter_idx = c.available_from.Index() - first,
+                            .h100_eq_per_gpu = *eq,
+                            .memory_bytes_per_gpu = (*a)->memory_bytes,
+                            .tpp_per_gpu = (*a)->tpp});
+  }
+  for (const scenario::ExistingFleet& e : s.existing) {
+    auto a = scenario::FindAccelerator(s, catalog, e.accelerator);
+    GPUPLAN_TRY(a);
+    auto eq = H100EqPerGpu(s, **a, **h100, resolver);
+    GPUPLAN_TRY(eq);
+    exist_acc.push_back(*a);
+    p.existing.push_back({.accelerator = e.accelerator,
+                          .vendor = e.vendor,
+                          .is_domestic = e.is_domestic,
+                          .num_gpus = e.num_gpus,
+                          .power_w_per_gpu = e.power_w_per_gpu,
+                          .first_quarter_idx = e.in_service_from.Index() - first,
+                          .h100_eq_per_gpu = *eq,
+                          .memory_bytes_per_gpu = (*a)->memory_bytes,
+                          .tpp_per_gpu = (*a)->tpp});
+  }
+  for (const scenario::Milestone& m : s.milestones) {
+    p.milestones.push_back({.quarter_idx = m.quarter.Index() - first,
+                            .required = m.num_gpus > 0 ? m.num_gpus : m.h100_equivalents,
+                            .is_gpu_count = m.num_gpus > 0,
+                            .label = m.label});
+  }
+  const catalog::Accelerator* rental_acc = nullptr;
+  if (s.rental.is_enabled) {
+    auto a = scenario::FindAccelerator(s, catalog, s.rental.accelerator);
+    GPUPLAN_TRY(a);
+    rental_acc = *a;
+    auto eq = H100EqPerGpu(s, **a, **h100, resolver);
+    GPUPLAN_TRY(eq);
+    p.rental = {.is_enabled = true,
+                .accelerator = s.rental.accelerator,
+                .usd_per_gpu_hour = s.rental.usd_per_gpu_hour,
+                .max_gpus_per_quarter = s.rental.max_gpus_per_quarter,
+                .h100_eq_per_gpu = *eq,
+                .is_paid_from_budget = s.rental.is_paid_from_budget,
+                .first_quarter_idx = s.rental.from.Index() - first};
+  }
+  for (const scenario::Workload& w : s.workloads) {
+    if (!resolver.size_workload) {
+      return Error{fmt::format(
+          "{}:{}: workload '{}' needs the training sizing model, which this build does not "
+          "provide yet; remove [[workload]] or express it as a [[milestone]]",
+          s.path, w.line, w.name)};
+    }
+    DemandSpec d{.name = w.name, .first_quarter_idx = w.from.Index() - first};
+    bool fits_somewhere = false;
+    auto need = [&](const catalog::Accelerator& a) -> Result<double> {
+      auto fit = resolver.size_workload(w, a);
+      if (!fit) {
+        return Error{fmt::format("{}:{}: workload '{}' on {}: {}", s.path, w.line, w.name, a.id,
+                                 fit.error().message)};
+      }
+      if (!fit->fits || !(fit->num_gpus > 0)) return 0.0;
+      fits_somewhere = true;
+      return fit->num_gpus;
+    };
+    for (const catalog::Accelerator* a : cand_acc) {
+      auto n = need(*a);
+      GPUPLAN_TRY(n);
+      d.candidate_gpus.push_back(*n);
+    }
+    for (const catalog::Accelerator* a : exist_acc) {
+      auto n = need(*a);
+      GPUPLAN_TRY(n);
+      d.existing_gpus.push_back(*n);
+    }
+    if (rental_acc) {
+      auto n = need(*rental_acc);
+      GPUPLAN_TRY(n);
+      d.rental_gpus = *n;
+    }
+    if (!fits_somewhere) {
+      return Error{fmt::format("{}:{}: workload '{}' fits none of the candidate, existing or "
+                               "rented accelerators",
+                               s.path, w.line, w.name)};
+    }
+    p.demands.push_back(std::move(d));
+  }
+  if (s.budget.has_budget) {
+    p.budget.has_budget = true;
+    p.budget.first_year = s.first.year;
+    p.budget.capex_usd_per_year.assign(static_cast<size_t>(s.last.year - s.first.year + 1), 0);
+    for (const scenario::YearBudget& y : s.budget.per_year) {
+      p.budget.capex_usd_per_year[static_cast<size_t>(y.year - s.first.year)] = y.capex_usd;
+    }
+    p.budget.is_carry_over = s.budget.is_carry_over;
+    p.budget.total_usd = s.budget.total_usd;
+  }
+  p.power_usd_per_kwh = s.opex.power_usd_per_kwh;
+  p.pue = s.opex.pue;
+  p.maintenance_share_per_year = s.opex.maintenance_share_per_year;
+  p.has_export_cap = s.export_cap.has_cap;
+  p.export_cap_tpp = s.export_cap.cumulative_tpp;
+  p.max_vendor_share = s.supply.max_vendor_share;
+  p.min_domestic_share = s.supply.min_domestic_share;
+  p.share_from_quarter_idx = s.supply.from.Index() - first;
+  return p;
+}
+
+}  // namespace gpuplan::buy

@@ -1,0 +1,861 @@
+#include "scenario/scenario.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+
+namespace gpuplan::scenario {
+
+namespace {
+
+constexpr double kWPerMw = 1e6;
+constexpr double kWPerKw = 1e3;
+constexpr double kSPerHour = 3600;
+constexpr double kSPerDay = 86400;
+constexpr double kSPerMinute = 60;
+constexpr double kMaxNumber = 1e30;  // a sanity bound: larger means a typo
+constexpr int kMaxQuarters = 80;     // 20 years
+constexpr int kMaxYear = 2100;
+constexpr int kMinYear = 2000;
+constexpr int kMaxGpus = 10'000'000;
+// Server power and price per GPU over the accelerator alone, when a scenario gives neither:
+// a DGX H100 draws 10.2 kW at most for 8 x 700 W GPUs (NVIDIA DGX H100 user guide), 1.8x.
+constexpr double kServerPowerOverTdp = 1.8;
+// A GPU server costs about 1.3x its GPUs (CPUs, memory, NICs, share of network and storage);
+// planning assumption, stated in docs/scenario.md.
+constexpr double kServerPriceOverGpus = 1.3;
+
+const std::vector<std::string> kPolicies = {"fifo", "sjf", "easy", "fairshare", "las", "priority"};
+const std::vector<std::string> kPlacements = {"pack", "spread", "random"};
+
+std::string At(const std::string& path, const toml::node& n) {
+  return fmt::format("{}:{}", path, n.source().begin.line);
+}
+
+// Reads keys of one TOML table with errors that name file, line, section and key.
+class TableReader {
+ public:
+  TableReader(const std::string& path, const toml::table& table, std::string ctx)
+      : path_(path), table_(table), ctx_(std::move(ctx)) {}
+
+  const toml::table& table() const { return table_; }
+  int line() const { return static_cast<int>(table_.source().begin.line); }
+
+  // "path:line: ctx: message" at the key's node, or at the table when the key is absent.
+  Error Fail(std::string_view key, const std::string& message) const {
+    const toml::node* n = key.empty() ? nullptr : table_.get(key);
+    const std::string where = n ? At(path_, *n) : fmt::format("{}:{}", path_, line());
+    return Error{fmt::format("{}: {}{}", where, ctx_.empty() ? "" : ctx_ + ": ", message)};
+  }
+
+  Result<void> CheckKeys(const std::vector<std::string>& allowed) const {
+    for (const auto& [key, value] : table_) {
+      if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
+      const std::string near = NearestName(key.str(), allowed);
+      return Error{fmt::format("{}: {}unknown key '{}'{}", At(path_, value),
+                               ctx_.empty() ? "" : ctx_ + ": ", key.str(),
+                               near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near))};
+    }
+    return Ok{};
+  }
+
+  bool Has(std::string_view key) const { return table_.get(key) != nullptr; }
+
+  // A number: a TOML int or float, or a quantity string ("1.2B", "15T").
+  Result<std::optional<double>> OptionalNumber(std::string_view key) const {
+    const toml::node* n = table_.get(key);
+    if (!n) return std::optional<double>{};
+    if (std::optional<double> v = n->value<double>()) {
+      if (!std::isfinite(*v)) return Fail(key, fmt::format("'{}' must be finite", key));
+      return v;
+    }
+    if (std::optional<std::string> s = n->value<std::string>()) {
+      Result<double> q = ParseQuantity(*s, fmt::format("'{}'", key));
+      if (!q) return Fail(key, q.error().message);
+      return std::optional<double>(*q);
+    }
+    return Fail(key, fmt::format("'{}' must be a number", key));
+  }
+
+  // A number in [lo, hi] (lo excluded when `lo_open`); `fallback` when optional and absent.
+  Result<double> Number(std::string_view key, std::optional<double> fallback, double lo,
+                        double hi = kMaxNumber, bool lo_open = false) const {
+    auto v = OptionalNumber(key);
+    GPUPLAN_TRY(v);
+    if (!*v) {
+      if (fallback) return *fallback;
+      return Fail("", fmt::format("missing '{}'", key));
+    }
+    const double x = **v;
+    if ((lo_open ? !(x > lo) : !(x >= lo)) || x > hi) {
+      std::string expect = fmt::format("{} {}", lo_open ? ">" : ">=", lo);
+      if (hi < kMaxNumber) expect += fmt::format(" and <= {}", hi);
+      return Fail(key, fmt::format("'{}' must be {}, got {}", key, expect, x));
+    }
+    return x;
+  }
+
+  Result<int> Int(std::string_view key, std::optional<int> fallback, int lo, int hi) const {
+    auto v = OptionalNumber(key);
+    GPUPLAN_TRY(v);
+    if (!*v) {
+      if (fallback) return *fallback;
+      return Fail("", fmt::format("missing '{}'", key));
+    }
+    const double x = **v;
+    if (x != std::floor(x)) return Fail(key, fmt::format("'{}' must be a whole number, got {}", key, x));
+    if (x < lo || x > hi) {
+      return Fail(key, fmt::format("'{}' must be between {} and {}, got {}", key, lo, hi, x));
+    }
+    return static_cast<int>(x);
+  }
+
+  Result<std::string> String(std::string_view key, std::optional<std::string> fallback) const {
+    const toml::node* n = table_.get(key);
+    if (!n) {
+      if (fallback) return *fallback;
+      return Fail("", fmt::format("missing '{}'", key));
+    }
+    std::optional<std::string> v = n->value<std::string>();
+    if (!v) return Fail(key, fmt::format("'{}' must be a string", key));
+    return *v;
+  }
+
+  Result<bool> Bool(std::string_view key, bool fallback) const {
+    const toml::node* n = table_.get(key);
+    if (!n) return fallback;
+    std::optional<bool> v = n->value<bool>();
+    if (!v) return Fail(key, fmt::format("'{}' must be true or false", key));
+    return *v;
+  }
+
+  // A quarter inside [first, last]; `fallback` when absent.
+  Result<Quarter> QuarterIn(std::string_view key, std::optional<Quarter> fallback, Quarter first,
+                            Quarter last) const {
+    if (!Has(key)) {
+      if (fallback) return *fallback;
+      return Fail("", fmt::format("missing '{}'", key));
+    }
+    auto s = String(key, std::nullopt);
+    GPUPLAN_TRY(s);
+    auto q = ParseQuarter(*s, fmt::format("'{}'", key));
+    if (!q) return Fail(key, q.error().message);
+    if (*q < first || *q > last) {
+      return Fail(key, fmt::format("'{}' = {} is outside the horizon {}..{}", key, ToString(*q),
+                                   ToString(first), ToString(last)));
+    }
+    return *q;
+  }
+
+  // One of `choices`, with a suggestion when it is none of them.
+  Result<std::string> Choice(std::string_view key, std::string fallback,
+                             const std::vector<std::string>& choices) const {
+    auto s = String(key, fallback);
+    GPUPLAN_TRY(s);
+    if (std::find(choices.begin(), choices.end(), *s) == choices.end()) {
+      return Fail(key, fmt::format("'{}': {}", key, UnknownNameMessage("value", *s, choices)));
+    }
+    return *s;
+  }
+
+  Result<const toml::table*> Subtable(std::string_view key) const {
+    const toml::node* n = table_.get(key);
+    if (!n) return static_cast<const toml::table*>(nullptr);
+    if (!n->as_table()) return Fail(key, fmt::format("'{}' must be a table", key));
+    return n->as_table();
+  }
+
+  Result<std::vector<std::string>> StringList(std::string_view key) const {
+    std::vector<std::string> out;
+    const toml::node* n = table_.get(key);
+    if (!n) return out;
+    const toml::array* a = n->as_array();
+    if (!a) return Fail(key, fmt::format("'{}' must be an array of strings", key));
+    for (const toml::node& e : *a) {
+      std::optional<std::string> s = e.value<std::string>();
+      if (!s) return Fail(key, fmt::format("'{}' must be an array of strings", key));
+      out.push_back(*s);
+    }
+    return out;
+  }
+
+  const std::string& path() const { return path_; }
+  const std::string& ctx() const { return ctx_; }
+
+ private:
+  const std::string& path_;
+  const toml::table& table_;
+  std::string ctx_;
+};
+
+// The array of tables `key` ([[key]]), or an empty list.
+Result<std::vector<const toml::table*>> TableArray(const std::string& path, const toml::table& root,
+                                                   std::string_view key) {
+  std::vector<const toml::table*> out;
+  const toml::node* n = root.get(key);
+  if (!n) return out;
+  const toml::array* a = n->as_array();
+  if (!a) return Error{fmt::format("{}: '{}' must be written [[{}]]", At(path, *n), key, key)};
+  for (const toml::node& e : *a) {
+    if (!e.as_table()) {
+      return Error{fmt::format("{}: each [[{}]] must be a table", At(path, e), key)};
+    }
+    out.push_back(e.as_table());
+  }
+  return out;
+}
+
+struct Context {
+  const std::string& path;
+  const catalog::Catalog& catalog;
+  Scenario& s;
+};
+
+Result<const catalog::Accelerator*> CheckAccelerator(const Context& c, const TableReader& r,
+                                                     std::string_view key, const std::string& id) {
+  auto a = FindAccelerator(c.s, c.catalog, id);
+  if (!a) return r.Fail(key, a.error().message);
+  return *a;
+}
+
+Result<void> ParseHorizon(const Context& c, const toml::table& root) {
+  const toml::node* n = root.get("horizon");
+  if (!n || !n->as_table()) {
+    return Error{fmt::format("{}: missing [horizon] with first = \"2026Q4\" and last = \"2029Q3\"",
+                             c.path)};
+  }
+  TableReader r(c.path, *n->as_table(), "horizon");
+  GPUPLAN_TRY(r.CheckKeys({"first", "last"}));
+  const Quarter lo{kMinYear, 1}, hi{kMaxYear, 4};
+  auto first = r.QuarterIn("first", std::nullopt, lo, hi);
+  GPUPLAN_TRY(first);
+  auto last = r.QuarterIn("last", std::nullopt, lo, hi);
+  GPUPLAN_TRY(last);
+  if (*last < *first) {
+    return r.Fail("last", fmt::format("'last' ({}) is before 'first' ({})", ToString(*last),
+                                      ToString(*first)));
+  }
+  if (last->Index() - first->Index() + 1 > kMaxQuarters) {
+    return r.Fail("last", fmt::format("the horizon spans more than {} quarters", kMaxQuarters));
+  }
+  c.s.first = *first;
+  c.s.last = *last;
+  return Ok{};
+}
+
+Result<void> ParseBudget(const Context& c, const TableReader& root) {
+  auto t = root.Subtable("budget");
+  GPUPLAN_TRY(t);
+  if (!*t) return Ok{};
+  TableReader r(c.path, **t, "budget");
+  GPUPLAN_TRY(r.CheckKeys({"capex_per_year", "carry_over", "total"}));
+  Budget& b = c.s.budget;
+  b.has_budget = true;
+  auto carry = r.Bool("carry_over", false);
+  GPUPLAN_TRY(carry);
+  b.is_carry_over = *carry;
+  auto total = r.Number("total", 0.0, 0);
+  GPUPLAN_TRY(total);
+  b.total_usd = *total / c.s.units_per_usd;
+  auto per_year = r.Subtable("capex_per_year");
+  GPUPLAN_TRY(per_year);
+  if (!*per_year) {
+    if (b.total_usd > 0) {
+      // Only a total: every year may spend it, the total row caps the sum.
+      for (int y = c.s.first.year; y <= c.s.last.year; ++y) b.per_year.push_back({y, b.total_usd});
+      return Ok{};
+    }
+    return r.Fail("", "needs 'capex_per_year = { \"2026\" = ..., ... }' or 'total'");
+  }
+  TableReader years(c.path, **per_year, "budget.capex_per_year");
+  std::map<int, double> by_year;
+  for (const auto& [key, value] : **per_year) {
+    const std::string k(key.str());
+    int year = 0;
+    if (k.size() != 4 || !std::all_of(k.begin(), k.end(), ::isdigit) ||
+        (year = std::stoi(k)) < kMinYear || year > kMaxYear) {
+      return years.Fail(k, fmt::format("keys must be calendar years such as \"2027\", got '{}'", k));
+    }
+    auto v = years.Number(k, std::nullopt, 0);
+    GPUPLAN_TRY(v);
+    by_year[year] = *v / c.s.units_per_usd;
+  }
+  for (int y = c.s.first.year; y <= c.s.last.year; ++y) {
+    if (!by_year.contains(y)) {
+      return years.Fail("", fmt::format("no budget for {} (the horizon {}..{} spans {}..{}; write "
+                                        "\"{}\" = 0 if nothing may be spent)",
+                                        y, ToString(c.s.first), ToString(c.s.last), c.s.first.year,
+                                        c.s.last.year, y));
+    }
+  }
+  for (const auto& [y, usd] : by_year) {
+    if (y < c.s.first.year || y > c.s.last.year) {
+      return years.Fail(std::to_string(y), fmt::format("year {} is outside the horizon {}..{}", y,
+                                                       ToString(c.s.first), ToString(c.s.last)));
+    }
+    b.per_year.push_back({y, usd});
+  }
+  return Ok{};
+}
+
+Result<void> ParseOpex(const Context& c, const TableReader& root) {
+  auto t = root.Subtable("opex");
+  GPUPLAN_TRY(t);
+  if (!*t) return Ok{};
+  TableReader r(c.path, **t, "opex");
+  GPUPLAN_TRY(r.CheckKeys({"power_price_per_kwh", "pue", "maintenance_share_per_year"}));
+  auto price = r.Number("power_price_per_kwh", 0.0, 0);
+  GPUPLAN_TRY(price);
+  c.s.opex.power_usd_per_kwh = *price / c.s.units_per_usd;
+  auto pue = r.Number("pue", 1.0, 1.0, 3.0);
+  GPUPLAN_TRY(pue);
+  c.s.opex.pue = *pue;
+  auto share = r.Number("maintenance_share_per_year", 0.0, 0, 1);
+  GPUPLAN_TRY(share);
+  c.s.opex.maintenance_share_per_year = *share;
+  return Ok{};
+}
+
+Result<void> ParseExisting(const Context& c, const toml::table& root) {
+  auto tables = TableArray(c.path, root, "existing");
+  GPUPLAN_TRY(tables);
+  for (const toml::table* t : *tables) {
+    TableReader r0(c.path, *t, "existing");
+    auto id = r0.String("accelerator", std::nullopt);
+    GPUPLAN_TRY(id);
+    TableReader r(c.path, *t, fmt::format("existing '{}'", *id));
+    GPUPLAN_TRY(r.CheckKeys({"accelerator", "gpus", "vendor", "domestic", "power_kw_per_gpu",
+                             "in_service_from"}));
+    auto acc = CheckAccelerator(c, r, "accelerator", *id);
+    GPUPLAN_TRY(acc);
+    ExistingFleet e;
+    e.accelerator = *id;
+    e.line = r.line();
+    auto gpus = r.Int("gpus", std::nullopt, 1, kMaxGpus);
+    GPUPLAN_TRY(gpus);
+    e.num_gpus = *gpus;
+    auto vendor = r.String("vendor", (*acc)->vendor);
+    GPUPLAN_TRY(vendor);
+    e.vendor = *vendor;
+    auto dom = r.Bool("domestic", false);
+    GPUPLAN_TRY(dom);
+    e.is_domestic = *dom;
+    auto kw = r.Number("power_kw_per_gpu", (*acc)->tdp_w * kServerPowerOverTdp / kWPerKw, 0,
+                       kMaxNumber, true);
+    GPUPLAN_TRY(kw);
+    e.power_w_per_gpu = *kw * kWPerKw;
+    auto from = r.QuarterIn("in_service_from", c.s.first, c.s.first, c.s.last);
+    GPUPLAN_TRY(from);
+    e.in_service_from = *from;
+    c.s.existing.push_back(e);
+  }
+  return Ok{};
+}
+
+Result<void> ParseCandidates(const Context& c, const toml::table& root) {
+  auto tables = TableArray(c.path, root, "candidate");
+  GPUPLAN_TRY(tables);
+  std::set<std::string> seen;
+  for (const toml::table* t : *tables) {
+    TableReader r0(c.path, *t, "candidate");
+    auto id = r0.String("accelerator", std::nullopt);
+    GPUPLAN_TRY(id);
+    TableReader r(c.path, *t, fmt::format("candidate '{}'", *id));
+    GPUPLAN_TRY(r.CheckKeys({"accelerator", "vendor", "domestic", "export_controlled",
+                             "gpus_per_node", "node_price", "node_power_kw",
+                             "max_nodes_per_quarter", "lead_time_quarters", "available_from"}));
+    auto acc = CheckAccelerator(c, r, "accelerator", *id);
+    GPUPLAN_TRY(acc);
+    if (!seen.insert(*id).second) {
+      return r.Fail("accelerator", fmt::format("'{}' is listed twice", *id));
+    }
+    const catalog::Accelerator& a = **acc;
+    Candidate k;
+    k.accelerator = *id;
+    k.line = r.line();
+    auto vendor = r.String("vendor", a.vendor);
+    GPUPLAN_TRY(vendor);
+    k.vendor = *vendor;
+    auto dom = r.Bool("domestic", false);
+    GPUPLAN_TRY(dom);
+    k.is_domestic = *dom;
+    auto ctrl = r.Bool("export_controlled", !k.is_domestic);
+    GPUPLAN_TRY(ctrl);
+    k.is_export_controlled = *ctrl;
+    auto gpn = r.Int("gpus_per_node", a.gpus_per_node, 1, 1024);
+    GPUPLAN_TRY(gpn);
+    k.gpus_per_node = *gpn;
+    std::optional<double> price_default;
+    if (a.price_usd > 0) {
+      price_default = a.price_usd * k.gpus_per_node * kServerPriceOverGpus * c.s.units_per_usd;
+    }
+    if (!r.Has("node_price") && !price_default) {
+      return r.Fail("", fmt::format("missing 'node_price' (the catalog has no price for '{}')", *id));
+    }
+    auto price = r.Number("node_price", price_default, 0, kMaxNumber, true);
+    GPUPLAN_TRY(price);
+    k.node_price_usd = *price / c.s.units_per_usd;
+    std::optional<double> kw_default;
+    if (a.tdp_w > 0) kw_default = a.tdp_w * k.gpus_per_node * kServerPowerOverTdp / kWPerKw;
+    if (!r.Has("node_power_kw") && !kw_default) {
+      return r.Fail("", fmt::format("missing 'node_power_kw' (the catalog has no TDP for '{}')", *id));
+    }
+    auto kw = r.Number("node_power_kw", kw_default, 0, kMaxNumber, true);
+    GPUPLAN_TRY(kw);
+    k.node_power_w = *kw * kWPerKw;
+    auto max_nodes = r.Int("max_nodes_per_quarter", std::nullopt, 0, kMaxGpus);
+    GPUPLAN_TRY(max_nodes);
+    k.max_nodes_per_quarter = *max_nodes;
+    auto lead = r.Int("lead_time_quarters", 1, 0, kMaxQuarters);
+    GPUPLAN_TRY(lead);
+    k.lead_time_quarters = *lead;
+    auto from = r.QuarterIn("available_from", c.s.first, c.s.first, c.s.last);
+    GPUPLAN_TRY(from);
+    k.available_from = *from;
+    c.s.candidates.push_back(k);
+  }
+  return Ok{};
+}
+
+Result<void> ParsePower(const Context& c, const TableReader& root) {
+  auto t = root.Subtable("power");
+  GPUPLAN_TRY(t);
+  if (!*t) {
+    return root.Fail("", "missing [power] with facility_mw = { \"2026Q4\" = 30, ... }");
+  }
+  TableReader r(c.path, **t, "power");
+  GPUPLAN_TRY(r.CheckKeys({"facility_mw"}));
+  auto steps = r.Subtable("facility_mw");
+  GPUPLAN_TRY(steps);
+  if (!*steps) return r.Fail("", "missing 'facility_mw = { \"2026Q4\" = 30, ... }'");
+  TableReader s(c.path, **steps, "power.facility_mw");
+  for (const auto& [key, value] : **steps) {
+    const std::string k(key.str());
+    auto q = ParseQuarter(k, "quarter");
+    if (!q) return s.Fail(k, q.error().message);
+    if (*q < c.s.first || *q > c.s.last) {
+      return s.Fail(k, fmt::format("{} is outside the horizon {}..{}", k, ToString(c.s.first),
+                                   ToString(c.s.last)));
+    }
+    auto mw = s.Number(k, std::nullopt, 0);
+    GPUPLAN_TRY(mw);
+    c.s.power.push_back({*q, *mw * kWPerMw});
+  }
+  std::sort(c.s.power.begin(), c.s.power.end(),
+            [](const PowerStep& a, const PowerStep& b) { return a.from < b.from; });
+  if (c.s.power.empty() || c.s.power.front().from != c.s.first) {
+    return s.Fail("", fmt::format("must give the power of the first quarter, \"{}\"",
+                                  ToString(c.s.first)));
+  }
+  return Ok{};
+}
+
+Result<void> ParseExportCap(const Context& c, const TableReader& root) {
+  auto t = root.Subtable("export_cap");
+  GPUPLAN_TRY(t);
+  if (!*t) return Ok{};
+  TableReader r(c.path, **t, "export_cap");
+  GPUPLAN_TRY(r.CheckKeys({"cumulative_tpp"}));
+  auto tpp = r.Number("cumulative_tpp", std::nullopt, 0);
+  GPUPLAN_TRY(tpp);
+  c.s.export_cap = {.has_cap = true, .cumulative_tpp = *tpp};
+  return Ok{};
+}
+
+Result<void> ParseSupply(const Context& c, const TableReader& root) {
+  c.s.supply.from = c.s.last;
+  auto t = root.Subtable("supply_security");
+  GPUPLAN_TRY(t);
+  if (!*t) return Ok{};
+  TableReader r(c.path, **t, "supply_security");
+  GPUPLAN_TRY(r.CheckKeys({"max_vendor_share", "min_domestic_share", "from"}));
+  auto vmax = r.Number("max_vendor_share", 1.0, 0, 1, true);
+  GPUPLAN_TRY(vmax);
+  auto dmin = r.Number("min_domestic_share", 0.0, 0, 1);
+  GPUPLAN_TRY(dmin);
+  auto from = r.QuarterIn("from", c.s.last, c.s.first, c.s.last);
+  GPUPLAN_TRY(from);
+  c.s.supply = {.max_vendor_share = *vmax, .min_domestic_share = *dmin, .from = *from};
+  const bool any_domestic =
+      std::any_of(c.s.candidates.begin(), c.s.candidates.end(),
+                  [](const Candidate& k) { return k.is_domestic; }) ||
+      std::any_of(c.s.existing.begin(), c.s.existing.end(),
+                  [](const ExistingFleet& e) { return e.is_domestic; });
+  if (*dmin > 0 && !any_domestic) {
+    return r.Fail("min_domestic_share",
+                  fmt::format("'min_domestic_share' is {} but no [[candidate]] or [[existing]] "
+                              "fleet is domestic = true",
+                              *dmin));
+  }
+  return Ok{};
+}
+
+Result<void> ParseMilestones(const Context& c, const toml::table& root) {
+  auto tables = TableArray(c.path, root, "milestone");
+  GPUPLAN_TRY(tables);
+  for (const toml::table* t : *tables) {
+    TableReader r(c.path, *t, "milestone");
+    GPUPLAN_TRY(r.CheckKeys({"quarter", "h100_equivalents", "gpus", "label"}));
+    Milestone m;
+    m.line = r.line();
+    auto q = r.QuarterIn("quarter", std::nullopt, c.s.first, c.s.last);
+    if (!q && r.Has("quarter")) {
+      return Error{q.error().message + " (milestones must fall inside the horizon)"};
+    }
+    GPUPLAN_TRY(q);
+    m.quarter = *q;
+    if (r.Has("h100_equivalents") == r.Has("gpus")) {
+      return r.Fail("", "give exactly one of 'h100_equivalents' and 'gpus'");
+    }
+    auto h = r.Number("h100_equivalents", 0.0, 0, kMaxGpus, true);
+    GPUPLAN_TRY(h);
+    m.h100_equivalents = r.Has("h100_equivalents") ? *h : 0;
+    auto g = r.Int("gpus", 0, 1, kMaxGpus);
+    GPUPLAN_TRY(g);
+    m.num_gpus = *g;
+    auto label = r.String("label", "");
+    GPUPLAN_TRY(label);
+    m.label = *label;
+    c.s.milestones.push_back(m);
+  }
+  std::stable_sort(c.s.milestones.begin(), c.s.milestones.end(),
+                   [](const Milestone& a, const Milestone& b) { return a.quarter < b.quarter; });
+  return Ok{};
+}
+
+Result<void> ParseRental(const Context& c, const TableReader& root) {
+  auto t = root.Subtable("rental");
+  GPUPLAN_TRY(t);
+  if (!*t) return Ok{};
+  TableReader r(c.path, **t, "rental");
+  GPUPLAN_TRY(r.CheckKeys({"accelerator", "price_per_gpu_hour", "max_gpus_per_quarter",
+                           "paid_from_budget", "from"}));
+  Rental& rent = c.s.rental;
+  rent.is_enabled = true;
+  auto id = r.String("accelerator", rent.accelerator);
+  GPUPLAN_TRY(id);
+  auto acc = CheckAccelerator(c, r, "accelerator", *id);
+  GPUPLAN_TRY(acc);
+  rent.accelerator = *id;
+  auto price = r.Number("price_per_gpu_hour", std::nullopt, 0, kMaxNumber, true);
+  GPUPLAN_TRY(price);
+  rent.usd_per_gpu_hour = *price / c.s.units_per_usd;
+  auto max_gpus = r.Int("max_gpus_per_quarter", std::nullopt, 0, kMaxGpus);
+  GPUPLAN_TRY(max_gpus);
+  rent.max_gpus_per_quarter = *max_gpus;
+  auto paid = r.Bool("paid_from_budget", true);
+  GPUPLAN_TRY(paid);
+  rent.is_paid_from_budget = *paid;
+  auto from = r.QuarterIn("from", c.s.first, c.s.first, c.s.last);
+  GPUPLAN_TRY(from);
+  rent.from = *from;
+  return Ok{};
+}
+
+Result<void> ParseWorkloads(const Context& c, const toml::table& root) {
+  auto tables = TableArray(c.path, root, "workload");
+  GPUPLAN_TRY(tables);
+  std::set<std::string> names;
+  for (const toml::table* t : *tables) {
+    TableReader r0(c.path, *t, "workload");
+    auto name = r0.String("name", std::nullopt);
+    GPUPLAN_TRY(name);
+    TableReader r(c.path, *t, fmt::format("workload '{}'", *name));
+    GPUPLAN_TRY(r.CheckKeys({"name", "model", "tokens", "deadline_days", "every", "from",
+                             "precision"}));
+    if (!names.insert(*name).second) return r.Fail("name", "duplicate workload name");
+    Workload w;
+    w.name = *name;
+    w.line = r.line();
+    auto model = r.String("model", std::nullopt);
+    GPUPLAN_TRY(model);
+    if (model->empty()) return r.Fail("model", "'model' must name a model preset");
+    w.model = *model;
+    auto tokens = r.Number("tokens", std::nullopt, 0, kMaxNumber, true);
+    GPUPLAN_TRY(tokens);
+    w.tokens = *tokens;
+    auto days = r.Number("deadline_days", std::nullopt, 0, 3650, true);
+    GPUPLAN_TRY(days);
+    w.deadline_s = *days * kSPerDay;
+    auto every = r.Choice("every", "once", {"once", "quarter", "half-year", "year"});
+    GPUPLAN_TRY(every);
+    w.recurrence = *every == "quarter"     ? Recurrence::kQuarterly
+                   : *every == "half-year" ? Recurrence::kHalfYearly
+                   : *every == "year"      ? Recurrence::kYearly
+                                           : Recurrence::kOnce;
+    auto from = r.QuarterIn("from", c.s.first, c.s.first, c.s.last);
+    GPUPLAN_TRY(from);
+    w.from = *from;
+    auto prec = r.Choice("precision", "bf16", {"bf16", "fp8"});
+    GPUPLAN_TRY(prec);
+    w.precision = *prec;
+    c.s.workloads.push_back(w);
+  }
+  return Ok{};
+}
+
+Result<void> ParseTenants(const Context& c, const toml::table& root) {
+  auto tables = TableArray(c.path, root, "tenant");
+  GPUPLAN_TRY(tables);
+  std::set<std::string> names;
+  for (const toml::table* t : *tables) {
+    TableReader r0(c.path, *t, "tenant");
+    auto name = r0.String("name", std::nullopt);
+    GPUPLAN_TRY(name);
+    TableReader r(c.path, *t, fmt::format("tenant '{}'", *name));
+    GPUPLAN_TRY(r.CheckKeys({"name", "class", "share", "quota_gpus", "demand"}));
+    if (!names.insert(*name).second) return r.Fail("name", "duplicate tenant name");
+    Tenant ten;
+    ten.name = *name;
+    ten.line = r.line();
+    auto cls = r.Choice("class", "", {"startup", "academia", "industry", "public"});
+    if (!cls && !r.Has("class")) return r.Fail("", "missing 'class' (startup, academia, industry or public)");
+    GPUPLAN_TRY(cls);
+    ten.tenant_class = *cls == "startup"    ? TenantClass::kStartup
+                       : *cls == "academia" ? TenantClass::kAcademia
+                       : *cls == "industry" ? TenantClass::kIndustry
+                                            : TenantClass::kPublic;
+    auto share = r.Number("share", 1.0, 0, kMaxNumber, true);
+    GPUPLAN_TRY(share);
+    ten.share_weight = *share;
+    auto quota = r.Int("quota_gpus", 0, 0, kMaxGpus);
+    GPUPLAN_TRY(quota);
+    ten.quota_gpus = *quota;
+    auto dt = r.Subtable("demand");
+    GPUPLAN_TRY(dt);
+    if (!*dt) return r.Fail("", "missing [tenant.demand]");
+    TableReader d(c.path, **dt, fmt::format("tenant '{}' demand", *name));
+    GPUPLAN_TRY(d.CheckKeys({"jobs_per_day", "gpu_mix", "median_duration_h", "duration_sigma",
+                             "accelerators"}));
+    auto jobs = d.Number("jobs_per_day", std::nullopt, 0, kMaxNumber, true);
+    GPUPLAN_TRY(jobs);
+    ten.demand.jobs_per_day = *jobs;
+    auto median = d.Number("median_duration_h", std::nullopt, 0, kMaxNumber, true);
+    GPUPLAN_TRY(median);
+    ten.demand.median_duration_s = *median * kSPerHour;
+    auto sigma = d.Number("duration_sigma", 1.0, 0, 10);
+    GPUPLAN_TRY(sigma);
+    ten.demand.duration_sigma = *sigma;
+    auto accs = d.StringList("accelerators");
+    GPUPLAN_TRY(accs);
+    for (const auto& id : *accs) GPUPLAN_TRY(CheckAccelerator(c, d, "accelerators", id));
+    ten.demand.accelerators = *accs;
+    auto mix = d.Subtable("gpu_mix");
+    GPUPLAN_TRY(mix);
+    if (!*mix) return d.Fail("", "missing 'gpu_mix = { \"1\" = 0.5, \"8\" = 0.5 }'");
+    TableReader m(c.path, **mix, fmt::format("tenant '{}' demand.gpu_mix", *name));
+    double total = 0;
+    for (const auto& [key, value] : **mix) {
+      const std::string k(key.str());
+      if (k.empty() || k.size() > 7 || !std::all_of(k.begin(), k.end(), ::isdigit) || std::stoi(k) < 1) {
+        return m.Fail(k, fmt::format("keys are GPU counts per job such as \"8\", got '{}'", k));
+      }
+      auto w = m.Number(k, std::nullopt, 0);
+      GPUPLAN_TRY(w);
+      total += *w;
+      ten.demand.gpu_mix.push_back({std::stoi(k), *w});
+    }
+    if (!(total > 0)) return m.Fail("", "weights must not all be zero");
+    std::sort(ten.demand.gpu_mix.begin(), ten.demand.gpu_mix.end(),
+              [](const GpuMixEntry& a, const GpuMixEntry& b) { return a.num_gpus < b.num_gpus; });
+    c.s.tenants.push_back(ten);
+  }
+  return Ok{};
+}
+
+Result<void> ParseSimulation(const Context& c, const TableReader& root) {
+  auto t = root.Subtable("simulation");
+  GPUPLAN_TRY(t);
+  if (!*t) return Ok{};
+  TableReader r(c.path, **t, "simulation");
+  GPUPLAN_TRY(r.CheckKeys({"policy", "placement", "seed", "duration_days", "gpu_mtbf_h",
+                           "checkpoint_interval_min", "restart_overhead_min", "trace"}));
+  Simulation& sim = c.s.simulation;
+  auto policy = r.Choice("policy", sim.policy, kPolicies);
+  GPUPLAN_TRY(policy);
+  sim.policy = *policy;
+  auto placement = r.Choice("placement", sim.placement, kPlacements);
+  GPUPLAN_TRY(placement);
+  sim.placement = *placement;
+  auto seed = r.Number("seed", 1.0, 0, 9.0e15);
+  GPUPLAN_TRY(seed);
+  if (*seed != std::floor(*seed)) return r.Fail("seed", "'seed' must be a whole number");
+  sim.seed = static_cast<uint64_t>(*seed);
+  auto days = r.Number("duration_days", sim.duration_s / kSPerDay, 0, 3650, true);
+  GPUPLAN_TRY(days);
+  sim.duration_s = *days * kSPerDay;
+  auto mtbf = r.Number("gpu_mtbf_h", 0.0, 0);
+  GPUPLAN_TRY(mtbf);
+  sim.gpu_mtbf_s = *mtbf * kSPerHour;
+  auto ckpt = r.Number("checkpoint_interval_min", 0.0, 0);
+  GPUPLAN_TRY(ckpt);
+  sim.checkpoint_interval_s = *ckpt * kSPerMinute;
+  auto restart = r.Number("restart_overhead_min", 0.0, 0);
+  GPUPLAN_TRY(restart);
+  sim.restart_overhead_s = *restart * kSPerMinute;
+  auto trace = r.String("trace", "");
+  GPUPLAN_TRY(trace);
+  if (!trace->empty()) {
+    std::filesystem::path p(*trace);
+    if (p.is_relative()) p = std::filesystem::path(c.path).parent_path() / p;
+    sim.trace = p.lexically_normal().string();
+  }
+  return Ok{};
+}
+
+Result<void> ParseCapacity(const Context& c, const TableReader& root) {
+  auto t = root.Subtable("capacity");
+  GPUPLAN_TRY(t);
+  if (!*t) return Ok{};
+  TableReader r(c.path, **t, "capacity");
+  GPUPLAN_TRY(r.CheckKeys({"unit"}));
+  auto unit = r.Choice("unit", "peak", {"peak", "sizing"});
+  GPUPLAN_TRY(unit);
+  c.s.capacity_unit = *unit == "sizing" ? CapacityUnit::kSizing : CapacityUnit::kPeak;
+  return Ok{};
+}
+
+}  // namespace
+
+std::string ToString(Quarter q) { return fmt::format("{}Q{}", q.year, q.quarter); }
+
+Quarter QuarterFromIndex(int index) {
+  const int year = index >= 0 ? index / 4 : -((-index + 3) / 4);
+  return Quarter{year, index - year * 4 + 1};
+}
+
+Result<Quarter> ParseQuarter(std::string_view text, std::string_view field) {
+  const bool ok = text.size() == 6 && (text[4] == 'Q' || text[4] == 'q') &&
+                  std::all_of(text.begin(), text.begin() + 4, ::isdigit) && text[5] >= '1' &&
+                  text[5] <= '4';
+  if (!ok) {
+    return Error{fmt::format("{}: expected a quarter such as 2026Q4, got '{}'", field, text)};
+  }
+  return Quarter{std::stoi(std::string(text.substr(0, 4))), text[5] - '0'};
+}
+
+std::string_view ToString(CapacityUnit u) { return u == CapacityUnit::kSizing ? "sizing" : "peak"; }
+
+std::string_view ToString(Recurrence r) {
+  switch (r) {
+    case Recurrence::kQuarterly: return "quarter";
+    case Recurrence::kHalfYearly: return "half-year";
+    case Recurrence::kYearly: return "year";
+    case Recurrence::kOnce: break;
+  }
+  return "once";
+}
+
+std::string_view ToString(TenantClass c) {
+  switch (c) {
+    case TenantClass::kStartup: return "startup";
+    case TenantClass::kIndustry: return "industry";
+    case TenantClass::kPublic: return "public";
+    case TenantClass::kAcademia: break;
+  }
+  return "academia";
+}
+
+double Scenario::FacilityPowerW(Quarter q) const {
+  double w = 0;
+  for (const PowerStep& s : power) {
+    if (s.from <= q) w = s.facility_w;
+  }
+  return w;
+}
+
+Result<const catalog::Accelerator*> FindAccelerator(const Scenario& scenario,
+                                                    const catalog::Catalog& catalog,
+                                                    std::string_view id) {
+  if (scenario.extra_catalog) {
+    auto a = scenario.extra_catalog->Find(id);
+    if (a) return *a;
+  }
+  auto a = catalog.Find(id);
+  if (a || !scenario.extra_catalog) return a;
+  std::vector<std::string> ids = catalog.ids();
+  for (const auto& x : scenario.extra_catalog->ids()) ids.push_back(x);
+  return Error{UnknownNameMessage("accelerator", id, ids)};
+}
+
+Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& path,
+                               const catalog::Catalog& catalog) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, path);
+  } catch (const toml::parse_error& e) {
+    return Error{fmt::format("{}:{}: malformed TOML: {}", path, e.source().begin.line,
+                             e.description())};
+  }
+  Scenario s;
+  s.path = path;
+  const Context c{path, catalog, s};
+  TableReader r(path, root, "");
+  GPUPLAN_TRY(r.CheckKeys({"name", "description", "currency", "units_per_usd", "extra_catalog",
+                           "horizon", "capacity", "budget", "opex", "existing", "candidate",
+                           "power", "export_cap", "supply_security", "milestone", "rental",
+                           "workload", "tenant", "simulation"}));
+  auto name = r.String("name", std::filesystem::path(path).stem().string());
+  GPUPLAN_TRY(name);
+  s.name = *name;
+  auto desc = r.String("description", "");
+  GPUPLAN_TRY(desc);
+  s.description = *desc;
+  auto currency = r.String("currency", "USD");
+  GPUPLAN_TRY(currency);
+  s.currency = *currency;
+  auto rate = r.Number("units_per_usd", 1.0, 0, kMaxNumber, true);
+  GPUPLAN_TRY(rate);
+  if (s.currency == "USD" && *rate != 1.0) {
+    return r.Fail("units_per_usd", "'units_per_usd' must be 1 when currency is USD");
+  }
+  s.units_per_usd = *rate;
+  auto extra = r.String("extra_catalog", "");
+  GPUPLAN_TRY(extra);
+  if (!extra->empty()) {
+    std::filesystem::path p(*extra);
+    if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
+    auto cat = catalog::Catalog::Load(p.lexically_normal().string());
+    if (!cat) return r.Fail("extra_catalog", cat.error().message);
+    for (const auto& id : cat->ids()) {
+      if (catalog.Find(id)) {
+        return r.Fail("extra_catalog", fmt::format("'{}' is already in the catalog", id));
+      }
+    }
+    s.extra_catalog = std::move(*cat);
+  }
+  GPUPLAN_TRY(ParseHorizon(c, root));
+  GPUPLAN_TRY(ParseCapacity(c, r));
+  GPUPLAN_TRY(ParseBudget(c, r));
+  GPUPLAN_TRY(ParseOpex(c, r));
+  GPUPLAN_TRY(ParseExisting(c, root));
+  GPUPLAN_TRY(ParseCandidates(c, root));
+  GPUPLAN_TRY(ParsePower(c, r));
+  GPUPLAN_TRY(ParseExportCap(c, r));
+  GPUPLAN_TRY(ParseSupply(c, r));
+  GPUPLAN_TRY(ParseMilestones(c, root));
+  GPUPLAN_TRY(ParseRental(c, r));
+  GPUPLAN_TRY(ParseWorkloads(c, root));
+  GPUPLAN_TRY(ParseTenants(c, root));
+  GPUPLAN_TRY(ParseSimulation(c, r));
+  if (s.candidates.empty() && s.existing.empty()) {
+    return Error{fmt::format("{}: no [[candidate]] and no [[existing]] fleet: nothing to plan", path)};
+  }
+  return s;
+}
+
+Result<Scenario> LoadScenario(const std::string& path, const catalog::Catalog& catalog) {
+  auto text = ReadFile(path, 16 << 20);
+  GPUPLAN_TRY(text);
+  return ParseScenario(*text, path, catalog);
+}
+
+std::string DefaultScenarioPath() { return DefaultDataDir() + "/scenarios/korea.toml"; }
+
+}  // namespace gpuplan::scenario

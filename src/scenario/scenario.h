@@ -1,0 +1,210 @@
+// scenario: one TOML file describes a whole center (what to buy, under which budget, power,
+// export cap and supply policy; who uses it; how to simulate it). Parsed and validated once
+// into plain typed config; every money figure is converted to USD on load.
+// Key reference: docs/scenario.md and the commented data/scenarios/*.toml.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "units/units.h"
+
+namespace gpuplan::scenario {
+
+// A calendar quarter, "2026Q4".
+struct Quarter {
+  int year = 0;
+  int quarter = 0;  // 1..4
+  int Index() const { return year * 4 + (quarter - 1); }  // consecutive quarters differ by 1
+  auto operator<=>(const Quarter&) const = default;
+};
+std::string ToString(Quarter q);
+Quarter QuarterFromIndex(int index);
+// "2026Q4" (also "2026q4"); `field` names the value in the error message.
+Result<Quarter> ParseQuarter(std::string_view text, std::string_view field);
+
+// What one "H100-equivalent" means for milestones and the capacity objective.
+enum class CapacityUnit {
+  kPeak,    // dense BF16 peak relative to H100 SXM (989.5 TFLOP/s)
+  kSizing,  // effective training throughput from the sizing model, relative to H100 SXM
+};
+std::string_view ToString(CapacityUnit u);
+
+struct YearBudget {
+  int year = 0;
+  double capex_usd = 0;
+};
+
+struct Budget {
+  bool has_budget = false;            // false: no capital limit (min-cost scenarios)
+  std::vector<YearBudget> per_year{};   // one entry per calendar year the horizon touches
+  bool is_carry_over = false;         // unspent budget moves to the next year
+  double total_usd = 0;               // 0: no cap over the whole horizon
+};
+
+struct Opex {
+  double power_usd_per_kwh = 0;
+  double pue = 1.0;                         // facility power / IT power
+  double maintenance_share_per_year = 0;    // staff and maintenance, share of capex per year
+};
+
+// GPUs already owned (or contracted) when the horizon starts.
+struct ExistingFleet {
+  std::string accelerator{};
+  int num_gpus = 0;
+  std::string vendor{};          // default: the catalog vendor
+  bool is_domestic = false;
+  double power_w_per_gpu = 0;  // whole server share per GPU, before PUE
+  Quarter in_service_from{};     // default: the first quarter of the horizon
+  int line = 0;
+};
+
+struct Candidate {
+  std::string accelerator{};
+  std::string vendor{};               // default: the catalog vendor
+  bool is_domestic = false;
+  bool is_export_controlled = true;  // counts against the export cap; default: !is_domestic
+  int gpus_per_node = 0;            // default: the catalog's
+  double node_price_usd = 0;
+  double node_power_w = 0;          // whole server, before PUE
+  int max_nodes_per_quarter = 0;
+  int lead_time_quarters = 0;       // ordered in q, in service from q + lead time
+  Quarter available_from{};           // first quarter it can be ordered
+  int line = 0;
+};
+
+// Facility power (including cooling, so compared with IT power x PUE) from `from` on.
+struct PowerStep {
+  Quarter from{};
+  double facility_w = 0;
+};
+
+struct ExportCap {
+  bool has_cap = false;
+  double cumulative_tpp = 0;  // sum of TPP of export-controlled GPUs bought over the horizon
+};
+
+struct SupplySecurity {
+  double max_vendor_share = 1.0;    // of owned H100-equivalents, per vendor
+  double min_domestic_share = 0.0;  // of owned H100-equivalents
+  Quarter from{};                     // shares hold from this quarter on; default: last quarter
+};
+
+// Owned plus rented capacity that must be reached by `quarter` and kept after it.
+struct Milestone {
+  Quarter quarter{};
+  double h100_equivalents = 0;  // exactly one of h100_equivalents and num_gpus is > 0
+  int num_gpus = 0;
+  std::string label{};
+  int line = 0;
+};
+
+// Public-private partnership: GPUs rented from private providers, quarter by quarter.
+struct Rental {
+  bool is_enabled = false;
+  std::string accelerator = "h100-sxm5-80gb";
+  double usd_per_gpu_hour = 0;
+  int max_gpus_per_quarter = 0;
+  bool is_paid_from_budget = true;  // rental spending counts against the capital budget
+  Quarter from{};
+};
+
+enum class Recurrence { kOnce, kQuarterly, kHalfYearly, kYearly };
+std::string_view ToString(Recurrence r);
+
+// A training run the fleet must be able to host: `model` preset, `tokens`, within `deadline_s`.
+struct Workload {
+  std::string name{};
+  std::string model{};       // a model preset id, e.g. "llama3-70b"
+  double tokens = 0;
+  double deadline_s = 0;
+  Recurrence recurrence = Recurrence::kOnce;
+  Quarter from{};            // first quarter it runs; default: the first quarter
+  std::string precision = "bf16";
+  int line = 0;
+};
+
+enum class TenantClass { kStartup, kAcademia, kIndustry, kPublic };
+std::string_view ToString(TenantClass c);
+
+struct GpuMixEntry {
+  int num_gpus = 0;
+  double weight = 0;
+};
+
+struct TenantDemand {
+  double jobs_per_day = 0;
+  std::vector<GpuMixEntry> gpu_mix{};  // GPU count per job -> relative weight, sorted by count
+  double median_duration_s = 0;
+  double duration_sigma = 1.0;       // log-normal shape of job durations
+  std::vector<std::string> accelerators{};  // allowed types; empty: any
+};
+
+struct Tenant {
+  std::string name{};
+  TenantClass tenant_class = TenantClass::kAcademia;
+  double share_weight = 1.0;  // fair-share weight
+  int quota_gpus = 0;         // 0: no quota
+  TenantDemand demand;
+  int line = 0;
+};
+
+struct Simulation {
+  std::string policy = "fifo";
+  std::string placement = "pack";
+  uint64_t seed = 1;
+  double duration_s = 30 * 86400.0;
+  double gpu_mtbf_s = 0;             // per GPU; 0: no failures
+  double checkpoint_interval_s = 0;  // 0: no checkpoints
+  double restart_overhead_s = 0;
+  std::string trace{};                 // absolute path, or empty: synthesize from [[tenant]] demand
+};
+
+struct Scenario {
+  std::string path{};
+  std::string name{};
+  std::string description{};
+  std::string currency = "USD";
+  double units_per_usd = 1.0;  // exchange rate the money figures were converted with
+  Quarter first{};
+  Quarter last{};
+  CapacityUnit capacity_unit = CapacityUnit::kPeak;
+  Budget budget;
+  Opex opex;
+  std::vector<ExistingFleet> existing{};
+  std::vector<Candidate> candidates{};
+  std::vector<PowerStep> power{};  // sorted; the first step starts at `first`
+  ExportCap export_cap;
+  SupplySecurity supply;
+  std::vector<Milestone> milestones{};
+  Rental rental;
+  std::vector<Workload> workloads{};
+  std::vector<Tenant> tenants{};
+  Simulation simulation;
+  // Accelerators the scenario adds to the catalog (`extra_catalog`), e.g. domestic NPUs.
+  std::optional<catalog::Catalog> extra_catalog{};
+
+  int num_quarters() const { return last.Index() - first.Index() + 1; }
+  // Facility power in quarter `q`, W.
+  double FacilityPowerW(Quarter q) const;
+};
+
+// Parses and validates a scenario; accelerator ids are checked against `catalog` (and the
+// scenario's extra catalog). `path` names the file in errors and anchors relative paths.
+Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& path,
+                               const catalog::Catalog& catalog);
+Result<Scenario> LoadScenario(const std::string& path, const catalog::Catalog& catalog);
+
+// The accelerator `id` from the scenario's extra catalog, else from `catalog`.
+Result<const catalog::Accelerator*> FindAccelerator(const Scenario& scenario,
+                                                    const catalog::Catalog& catalog,
+                                                    std::string_view id);
+
+// The built-in default scenario: data/scenarios/korea.toml.
+std::string DefaultScenarioPath();
+
+}  // namespace gpuplan::scenario
