@@ -1,12 +1,12 @@
 // gpuplan size serve: accelerators needed to serve a model at a request rate (or the rate N of them
 // sustain), with latency, cost and energy per token.
+#include <fmt/format.h>
+
 #include <cmath>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
@@ -58,8 +58,9 @@ Result<sizing::ServeRequest> BuildRequest(const SizeServeFlags& f) {
   if (!output) return output.error();
   r.output_tokens = *output;
   if (f.rps.empty() == f.gpus.empty()) {
-    return Error{"give exactly one of --rps (size for a request rate) or --gpus (the rate they "
-                 "sustain)"};
+    return Error{
+        "give exactly one of --rps (size for a request rate) or --gpus (the rate they "
+        "sustain)"};
   }
   if (!f.rps.empty()) {
     auto rps = ParseQuantity(f.rps, "--rps");
@@ -82,7 +83,8 @@ Result<sizing::ServeRequest> BuildRequest(const SizeServeFlags& f) {
   r.precision = *precision;
   if (f.price_per_gpu_hour) {
     if (!(*f.price_per_gpu_hour > 0)) {
-      return Error{fmt::format("'--price-per-gpu-hour' must be > 0, got {}", *f.price_per_gpu_hour)};
+      return Error{
+          fmt::format("'--price-per-gpu-hour' must be > 0, got {}", *f.price_per_gpu_hour)};
     }
     r.price_usd_per_gpu_hour = *f.price_per_gpu_hour;
   }
@@ -140,14 +142,17 @@ void PrintPlan(const sizing::ServePlan& p, std::ostream& out) {
   out << fmt::format("  batch per replica   {} (KV cache holds {})\n", p.point.batch, p.max_batch);
   out << fmt::format("  TTFT / TPOT         {:.0f} ms / {:.1f} ms\n", p.point.ttft_s * kMsPerS,
                      p.point.tpot_s * kMsPerS);
-  out << fmt::format("  output tokens/s     {:.0f} in all, {:.0f} per accelerator (decode {}-bound)\n",
-                     p.output_tokens_per_s, p.output_tokens_per_s_per_gpu,
-                     p.point.is_decode_compute_bound ? "compute" : "memory");
+  out << fmt::format(
+      "  output tokens/s     {:.0f} in all, {:.0f} per accelerator (decode {}-bound)\n",
+      p.output_tokens_per_s, p.output_tokens_per_s_per_gpu,
+      p.point.is_decode_compute_bound ? "compute" : "memory");
   out << fmt::format("  memory per GPU      {:.1f} GiB weights, {:.1f} GiB KV cache\n",
-                     p.weight_bytes_per_gpu / kBytesPerGib, p.kv_cache_bytes_per_gpu / kBytesPerGib);
+                     p.weight_bytes_per_gpu / kBytesPerGib,
+                     p.kv_cache_bytes_per_gpu / kBytesPerGib);
   if (p.price_usd_per_gpu_hour > 0) {
-    out << fmt::format("  cost                ${:.3f} per million output tokens (${:.2f}/GPU-hour)\n",
-                       p.usd_per_million_output_tokens, p.price_usd_per_gpu_hour);
+    out << fmt::format(
+        "  cost                ${:.3f} per million output tokens (${:.2f}/GPU-hour)\n",
+        p.usd_per_million_output_tokens, p.price_usd_per_gpu_hour);
   }
   out << fmt::format("  energy              {:.2f} kWh per million output tokens\n",
                      p.energy_kwh_per_million_output_tokens);
@@ -184,7 +189,8 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
       "  gpuplan size serve --model llama3-70b --accelerator h100-sxm5-80gb --rps 50\n"
       "  gpuplan size serve --model llama3-70b --accelerator h200-sxm-141gb --precision fp8 \\\n"
       "      --prompt-tokens 2000 --output-tokens 500 --gpus 16 --ttft-ms 1000 --tpot-ms 40\n"
-      "  gpuplan size serve --model llama3-8b --accelerator l40s --rps 100 --precision int4 --json\n"
+      "  gpuplan size serve --model llama3-8b --accelerator l40s --rps 100 --precision int4 "
+      "--json\n"
       "  gpuplan size serve --model mymodel.toml --accelerator mi300x --gpus 8 --offline");
   cmd->add_option("--model", flags->model, "preset (see data/models) or a model .toml path")
       ->required();
@@ -200,17 +206,15 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
       cmd->add_option("--ttft-ms", flags->ttft_ms, "mean time-to-first-token target (default 500)");
   CLI::Option* tpot = cmd->add_option("--tpot-ms", flags->tpot_ms,
                                       "mean time-per-output-token target (default 50)");
-  CLI::Option* offline = cmd->add_flag(
-      "--offline", flags->is_offline, "no latency targets: maximum throughput (MLPerf Offline)");
+  CLI::Option* offline = cmd->add_flag("--offline", flags->is_offline,
+                                       "no latency targets: maximum throughput (MLPerf Offline)");
   offline->excludes(ttft)->excludes(tpot);
   cmd->add_option("--precision", flags->precision, "weights: bf16 (default), fp8, int8, int4");
   cmd->add_option("--price-per-gpu-hour", flags->price_per_gpu_hour,
                   "USD per accelerator-hour (default: amortized catalog price)");
   cmd->add_option("--tp", flags->tp, "fix the tensor-parallel degree (default: searched)");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
-  cmd->callback([flags, &exit_code, &out, &err] {
-    exit_code = RunSizeServe(*flags, out, err);
-  });
+  cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunSizeServe(*flags, out, err); });
 }
 
 }  // namespace gpuplan::cli

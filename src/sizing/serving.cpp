@@ -42,11 +42,11 @@
 //      same with the accelerators' TDP (accelerator only: no host, network or PUE).
 #include "sizing/serving.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <optional>
-
-#include <fmt/format.h>
 
 namespace gpuplan::sizing {
 
@@ -74,10 +74,14 @@ constexpr double kTokensPerMillion = 1e6;
 
 double WeightBytesPerParam(ServePrecision p) {
   switch (p) {
-    case ServePrecision::kBf16: return 2;
-    case ServePrecision::kFp8: return 1;
-    case ServePrecision::kInt8: return 1;
-    case ServePrecision::kInt4: return kInt4BytesPerWeight;
+    case ServePrecision::kBf16:
+      return 2;
+    case ServePrecision::kFp8:
+      return 1;
+    case ServePrecision::kInt8:
+      return 1;
+    case ServePrecision::kInt4:
+      return kInt4BytesPerWeight;
   }
   return 2;
 }
@@ -89,11 +93,13 @@ double KvBytesPerElement(ServePrecision p) { return p == ServePrecision::kFp8 ? 
 // Dense peak the served precision's matmuls run at. INT4 is weight-only: BF16 math.
 double PeakFlopPerS(const catalog::Accelerator& gpu, ServePrecision p) {
   switch (p) {
-    case ServePrecision::kFp8: return gpu.peak_fp8_flop_per_s;
+    case ServePrecision::kFp8:
+      return gpu.peak_fp8_flop_per_s;
     case ServePrecision::kInt8:
       return gpu.peak_int8_op_per_s > 0 ? gpu.peak_int8_op_per_s : gpu.peak_bf16_flop_per_s;
     case ServePrecision::kBf16:
-    case ServePrecision::kInt4: return gpu.peak_bf16_flop_per_s;
+    case ServePrecision::kInt4:
+      return gpu.peak_bf16_flop_per_s;
   }
   return gpu.peak_bf16_flop_per_s;
 }
@@ -229,8 +235,9 @@ Result<void> CheckRequest(const ServeRequest& r, const catalog::Accelerator& gpu
   }
   if (r.num_gpus < 0) return Error{fmt::format("'gpus' must be > 0, got {}", r.num_gpus)};
   if ((r.requests_per_s > 0) == (r.num_gpus > 0)) {
-    return Error{"give exactly one of a request rate ('rps' > 0) or a number of accelerators "
-                 "('gpus' > 0)"};
+    return Error{
+        "give exactly one of a request rate ('rps' > 0) or a number of accelerators "
+        "('gpus' > 0)"};
   }
   if (!(r.ttft_target_s > 0)) {
     return Error{fmt::format("'ttft' target must be > 0, got {} s", r.ttft_target_s)};
@@ -239,22 +246,24 @@ Result<void> CheckRequest(const ServeRequest& r, const catalog::Accelerator& gpu
     return Error{fmt::format("'tpot' target must be > 0, got {} s", r.tpot_target_s)};
   }
   if (r.price_usd_per_gpu_hour < 0 || !std::isfinite(r.price_usd_per_gpu_hour)) {
-    return Error{fmt::format("'price_per_gpu_hour' must be >= 0, got {}",
-                             r.price_usd_per_gpu_hour)};
+    return Error{
+        fmt::format("'price_per_gpu_hour' must be >= 0, got {}", r.price_usd_per_gpu_hour)};
   }
   if (r.tensor_parallel < 0) {
     return Error{fmt::format("'tensor_parallel' must be >= 0, got {}", r.tensor_parallel)};
   }
   if (r.precision == ServePrecision::kFp8 && !gpu.has_fp8()) {
-    return Error{fmt::format("accelerator '{}' has no FP8 support; use --precision bf16, int8 or "
-                             "int4",
-                             gpu.id)};
+    return Error{
+        fmt::format("accelerator '{}' has no FP8 support; use --precision bf16, int8 or "
+                    "int4",
+                    gpu.id)};
   }
   if (PeakFlopPerS(gpu, r.precision) <= 0 || gpu.memory_bandwidth_bytes_per_s <= 0 ||
       gpu.memory_bytes <= 0) {
-    return Error{fmt::format("accelerator '{}' lacks the peak rate, memory or bandwidth serving "
-                             "needs",
-                             gpu.id)};
+    return Error{
+        fmt::format("accelerator '{}' lacks the peak rate, memory or bandwidth serving "
+                    "needs",
+                    gpu.id)};
   }
   return model::Validate(r.model, r.model.name.empty() ? "model" : r.model.name);
 }
@@ -281,10 +290,14 @@ struct Candidate {
 
 std::string_view ToString(ServePrecision p) {
   switch (p) {
-    case ServePrecision::kBf16: return "bf16";
-    case ServePrecision::kFp8: return "fp8";
-    case ServePrecision::kInt8: return "int8";
-    case ServePrecision::kInt4: return "int4";
+    case ServePrecision::kBf16:
+      return "bf16";
+    case ServePrecision::kFp8:
+      return "fp8";
+    case ServePrecision::kInt8:
+      return "int8";
+    case ServePrecision::kInt4:
+      return "int4";
   }
   return "bf16";
 }

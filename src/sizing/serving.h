@@ -39,8 +39,8 @@ inline constexpr double kNoLatencyTarget = std::numeric_limits<double>::infinity
 
 struct ServeRequest {
   model::ModelShape model;
-  int prompt_tokens = 0;     // mean input length per request
-  int output_tokens = 0;     // mean generated length per request
+  int prompt_tokens = 0;      // mean input length per request
+  int output_tokens = 0;      // mean generated length per request
   double requests_per_s = 0;  // > 0: size the fleet for this rate ...
   int num_gpus = 0;           // ... or > 0: the rate this many accelerators sustain (not both)
   double ttft_target_s = kNoLatencyTarget;  // time to first token, mean
@@ -53,13 +53,13 @@ struct ServeRequest {
 // One replica (tp accelerators) running continuous batching at a fixed batch.
 struct ServePoint {
   int tp = 0;
-  int batch = 0;                  // sequences decoding together
-  double prefill_s = 0;           // one prompt's prefill, alone on the replica
-  double decode_step_s = 0;       // one decode step of the whole batch
-  double ttft_s = 0;              // mean time to first token at this point's load
-  double tpot_s = 0;              // mean time per output token (prefills interleaved)
-  double requests_per_s = 0;      // per replica
-  double output_tokens_per_s = 0; // per replica
+  int batch = 0;                         // sequences decoding together
+  double prefill_s = 0;                  // one prompt's prefill, alone on the replica
+  double decode_step_s = 0;              // one decode step of the whole batch
+  double ttft_s = 0;                     // mean time to first token at this point's load
+  double tpot_s = 0;                     // mean time per output token (prefills interleaved)
+  double requests_per_s = 0;             // per replica
+  double output_tokens_per_s = 0;        // per replica
   bool is_decode_compute_bound = false;  // weight GEMMs limited by FLOPs rather than bytes
 };
 
@@ -69,19 +69,19 @@ struct ServePlan {
   ServePrecision precision = ServePrecision::kBf16;
   int prompt_tokens = 0;
   int output_tokens = 0;
-  ServePoint point;               // the operating point of each replica
-  int max_batch = 0;              // the most sequences the KV cache holds at this TP
+  ServePoint point;   // the operating point of each replica
+  int max_batch = 0;  // the most sequences the KV cache holds at this TP
   int replicas = 0;
-  int gpus = 0;                   // replicas * tp
-  double requests_per_s = 0;      // demanded (--rps) or sustained (--gpus)
+  int gpus = 0;                        // replicas * tp
+  double requests_per_s = 0;           // demanded (--rps) or sustained (--gpus)
   double capacity_requests_per_s = 0;  // what the fleet sustains within the latency targets
   double output_tokens_per_s = 0;      // whole fleet at requests_per_s
   double output_tokens_per_s_per_gpu = 0;
   double weight_bytes_per_gpu = 0;
-  double kv_cache_bytes_per_gpu = 0;   // budget for the KV cache
-  double kv_bytes_per_token = 0;       // whole model, one token of context
-  double price_usd_per_gpu_hour = 0;   // 0: unknown (no public price and none given)
-  double usd_per_million_output_tokens = 0;   // 0 when the price is unknown
+  double kv_cache_bytes_per_gpu = 0;                // budget for the KV cache
+  double kv_bytes_per_token = 0;                    // whole model, one token of context
+  double price_usd_per_gpu_hour = 0;                // 0: unknown (no public price and none given)
+  double usd_per_million_output_tokens = 0;         // 0 when the price is unknown
   double energy_kwh_per_million_output_tokens = 0;  // accelerators at TDP
   std::vector<std::string> notes;
 };

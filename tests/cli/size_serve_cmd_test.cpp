@@ -1,9 +1,9 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
 
@@ -85,8 +85,8 @@ TEST(SizeServeCommand, BadInputExits2WithAClearMessage) {
       {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb"}, "exactly one of --rps"},
       {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--gpus", "8"},
        "excludes"},
-      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5",
-        "--prompt-tokens", "0"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--prompt-tokens",
+        "0"},
        "'--prompt-tokens' must be a whole number > 0"},
       {{"--model", "llama3-70b", "--accelerator", "a100-sxm4-80gb", "--rps", "5", "--precision",
         "fp8"},
@@ -98,8 +98,7 @@ TEST(SizeServeCommand, BadInputExits2WithAClearMessage) {
       {{"--model", "llama3-405b", "--accelerator", "a100-sxm4-40gb", "--rps", "1"},
        "fits no tensor-parallel degree"},
       // Reading 16 GB of weights per token takes > 6 ms on an H100.
-      {{"--model", "llama3-8b", "--accelerator", "h100-sxm5-80gb", "--rps", "1", "--tpot-ms",
-        "1"},
+      {{"--model", "llama3-8b", "--accelerator", "h100-sxm5-80gb", "--rps", "1", "--tpot-ms", "1"},
        "latency targets unreachable"},
   };
   for (const auto& row : rows) {

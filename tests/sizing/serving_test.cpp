@@ -1,4 +1,4 @@
-#include "sizing/serving.h"
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
+#include "sizing/sizing.h"
 
 namespace gpuplan::sizing {
 namespace {
