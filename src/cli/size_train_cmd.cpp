@@ -1,18 +1,257 @@
-// Placeholder registration until the size_train issue lands; replaced by its own implementation.
+// gpuplan size train: GPUs, days, GPU-hours, MFU, memory, energy and cost of a training run.
+#include <cmath>
+#include <memory>
 #include <ostream>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "model/model.h"
+#include "sizing/sizing.h"
 
 namespace gpuplan::cli {
 
+namespace {
+
+struct SizeTrainFlags {
+  std::string model;          // preset id or .toml path
+  std::string params, active_params, tokens, days;
+  int layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn = 0, vocab = 0;
+  std::string accelerator;
+  std::string catalog_path;
+  std::string gpus;
+  int seq = 0;
+  int batch = 0;
+  std::string precision = "bf16";
+  double goodput = sizing::kDefaultGoodput;
+  double pue = sizing::kDefaultPue;
+  double usd_per_gpu_hour = 0;
+  int explain = 0;
+  bool json = false;
+};
+
+Result<model::ModelShape> ResolveModel(const SizeTrainFlags& f) {
+  const bool has_dims = f.layers > 0 || f.hidden > 0 || f.heads > 0;
+  if (!f.model.empty()) {
+    if (!f.params.empty() || has_dims) {
+      return Error{"give --model, or --params and/or shape flags, not both"};
+    }
+    return model::FindModel(f.model);
+  }
+  if (f.params.empty() && !has_dims) {
+    return Error{"give --model ID|path.toml, or --params (e.g. --params 70B)"};
+  }
+  model::ModelShape shape;
+  if (!f.params.empty()) {
+    auto params = ParseQuantity(f.params, "--params");
+    GPUPLAN_TRY(params);
+    double active = 0;
+    if (!f.active_params.empty()) {
+      auto a = ParseQuantity(f.active_params, "--active-params");
+      GPUPLAN_TRY(a);
+      active = *a;
+    }
+    auto inferred = model::InferShape(*params, active);
+    GPUPLAN_TRY(inferred);
+    shape = std::move(*inferred);
+  } else {
+    if (f.layers <= 0 || f.hidden <= 0 || f.heads <= 0) {
+      return Error{"without --params, give all of --layers, --hidden and --heads"};
+    }
+    shape.name = "custom";
+    shape.display_name = "custom";
+    shape.is_gated_ffn = true;
+    shape.vocab = 128256;
+    shape.notes.push_back("custom shape from flags (SwiGLU FFN; vocab 128256 unless --vocab)");
+  }
+  if (has_dims) {
+    if (f.layers < 0 || f.hidden < 0 || f.heads < 0 || f.kv_heads < 0 || f.ffn < 0 || f.vocab < 0) {
+      return Error{"--layers, --hidden, --heads, --kv-heads, --ffn and --vocab must be > 0"};
+    }
+    if (f.layers > 0) shape.num_layers = f.layers;
+    if (f.hidden > 0) shape.hidden = f.hidden;
+    if (f.heads > 0) shape.num_heads = f.heads;
+    shape.num_kv_heads = f.kv_heads > 0 ? f.kv_heads : std::min(shape.num_kv_heads, shape.num_heads);
+    if (shape.num_kv_heads > 0 && shape.num_heads % shape.num_kv_heads != 0) shape.num_kv_heads = 0;
+    shape.ffn_hidden = f.ffn > 0 ? f.ffn : 0;
+    if (shape.is_moe()) shape.moe.expert_ffn_hidden = std::max(1, (f.ffn > 0 ? f.ffn : shape.dense_ffn()) / 2);
+    shape.head_dim = 0;
+    shape.notes.push_back(fmt::format("shape flags applied: {} layers, hidden {}, {} heads",
+                                      shape.num_layers, shape.hidden, shape.num_heads));
+  }
+  if (f.vocab > 0) shape.vocab = f.vocab;
+  GPUPLAN_TRY(model::Validate(shape, "model flags"));
+  return shape;
+}
+
+std::string Human(double v) { return FormatQuantity(v); }
+
+void PrintExplain(const sizing::TrainPlan& plan, std::ostream& out) {
+  out << fmt::format("\ntop {} layouts of {} evaluated (fastest first):\n", plan.top.size(),
+                     plan.configs_evaluated);
+  out << fmt::format("{:>3} {:>3} {:>5} {:>3} {:>3} {:>3} {:>2} {:>10} {:>4} {:>9} {:>6} {:>6} {:>8}\n",
+                     "tp", "pp", "dp", "ep", "cp", "mb", "v", "recompute", "zero", "tok/s/GPU",
+                     "MFU", "GiB", "step s");
+  for (const auto& ev : plan.top) {
+    const auto& p = ev.parallelism;
+    out << fmt::format(
+        "{:>3} {:>3} {:>5} {:>3} {:>3} {:>3} {:>2} {:>10} {:>4} {:>9.0f} {:>6.3f} {:>6.1f} {:>8.2f}\n",
+        p.tp, p.pp, p.dp, p.ep, p.cp, p.microbatch, p.virtual_stages, sizing::ToString(p.recompute),
+        p.zero, ev.tokens_per_s / p.num_gpus(), ev.mfu, ev.memory.total_bytes / 1073741824.0,
+        ev.time.step_s);
+  }
+  const auto& t = plan.time;
+  out << fmt::format("\nstep time breakdown of the chosen layout ({:.3f} s):\n", t.step_s);
+  const std::pair<const char*, double> terms[] = {
+      {"compute (GEMM + attention, fwd + bwd)", t.compute_s},
+      {"recompute", t.recompute_s},
+      {"memory-bound (norms, activations, optimizer)", t.memory_bound_s},
+      {"tensor-parallel collectives", t.tp_comm_s},
+      {"context-parallel KV exchange (exposed)", t.cp_comm_s},
+      {"MoE all-to-all (exposed)", t.ep_comm_s},
+      {"pipeline bubble", t.pp_bubble_s},
+      {"pipeline sends", t.pp_comm_s},
+      {"data-parallel gradients (exposed)", t.dp_comm_s}};
+  for (const auto& [name, s] : terms) {
+    out << fmt::format("  {:<46} {:>9.3f} s {:>5.1f}%\n", name, s, 100 * s / t.step_s);
+  }
+  const auto& m = plan.memory;
+  out << fmt::format(
+      "memory per GPU: weights {:.1f} + gradients {:.1f} + optimizer {:.1f} + activations {:.1f} "
+      "= {:.1f} GiB of {:.1f} usable\n",
+      m.weights_bytes / 1073741824.0, m.gradients_bytes / 1073741824.0,
+      m.optimizer_bytes / 1073741824.0, m.activations_bytes / 1073741824.0,
+      m.total_bytes / 1073741824.0, m.usable_bytes / 1073741824.0);
+}
+
+int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) {
+  auto shape = ResolveModel(f);
+  if (!shape) return ReportBadInput(shape.error(), err);
+  auto cat = f.catalog_path.empty() ? catalog::Catalog::LoadDefault()
+                                    : catalog::Catalog::Load(f.catalog_path);
+  if (!cat) return ReportBadInput(cat.error(), err);
+  auto gpu = cat->Find(f.accelerator);
+  if (!gpu) return ReportBadInput(gpu.error(), err);
+  auto tokens = ParseQuantity(f.tokens, "--tokens");
+  if (!tokens) return ReportBadInput(tokens.error(), err);
+  auto precision = catalog::ParsePrecision(f.precision);
+  if (!precision) return ReportBadInput(precision.error(), err);
+  sizing::TrainRequest req;
+  req.model = std::move(*shape);
+  req.tokens = *tokens;
+  req.precision = *precision;
+  if (f.gpus.empty() == f.days.empty()) {
+    return ReportBadInput(Error{"give exactly one of --gpus N or --days D"}, err);
+  }
+  if (!f.gpus.empty()) {
+    auto g = ParseQuantity(f.gpus, "--gpus");
+    if (!g) return ReportBadInput(g.error(), err);
+    if (!(*g >= 1) || *g > (1 << 20) || *g != std::floor(*g)) {
+      return ReportBadInput(Error{fmt::format("--gpus must be a whole number between 1 and {}, "
+                                              "got {}",
+                                              1 << 20, f.gpus)},
+                            err);
+    }
+    req.num_gpus = int(*g);
+  } else {
+    // "30" means 30 days; "30d", "12h", "2w" are durations.
+    const bool is_number = f.days.find_first_not_of("0123456789.eE+-") == std::string::npos;
+    Result<double> d = is_number ? ParseQuantity(f.days, "--days") : ParseDurationS(f.days, "--days");
+    if (d && !is_number) d = *d / 86400;
+    if (!d) return ReportBadInput(d.error(), err);
+    if (!(*d > 0)) {
+      return ReportBadInput(Error{fmt::format("--days must be > 0, got {}", f.days)}, err);
+    }
+    req.deadline_days = *d;
+  }
+  if (f.seq < 0) return ReportBadInput(Error{fmt::format("--seq must be > 0, got {}", f.seq)}, err);
+  if (f.batch < 0) {
+    return ReportBadInput(Error{fmt::format("--batch must be > 0, got {}", f.batch)}, err);
+  }
+  if (f.explain < 0 || f.explain > 100) {
+    return ReportBadInput(Error{fmt::format("--explain must be between 0 and 100, got {}", f.explain)},
+                          err);
+  }
+  req.seq_len = f.seq;
+  req.global_batch_seqs = f.batch;
+  req.goodput = f.goodput;
+  req.pue = f.pue;
+  req.usd_per_gpu_hour = f.usd_per_gpu_hour;
+  req.explain_top = f.explain;
+  auto plan = sizing::SizeTraining(req, **gpu);
+  if (!plan) return ReportBadInput(plan.error(), err);
+  if (f.json) {
+    out << sizing::TrainPlanJson(*plan).dump(2) << "\n";
+    return kExitOk;
+  }
+  const auto& p = *plan;
+  const auto& par = p.parallelism;
+  out << fmt::format("model          {} ({} params, {} active)\n", p.model, Human(p.params),
+                     Human(p.active_params));
+  out << fmt::format("workload       {} tokens at seq {}, {} precision, batch {} sequences\n",
+                     Human(p.tokens), p.seq_len, catalog::ToString(p.precision),
+                     p.global_batch_seqs);
+  out << fmt::format("accelerator    {} x {}\n", p.gpus, p.accelerator);
+  out << fmt::format("time           {:.1f} days, {} GPU-hours (goodput {:.2f})\n", p.days,
+                     Human(p.gpu_hours), p.goodput);
+  out << fmt::format("throughput     {} tokens/s, {:.0f} TFLOP/s per GPU, MFU {:.1f}%, HFU {:.1f}%\n",
+                     Human(p.tokens_per_s), p.tflops_per_gpu, 100 * p.mfu, 100 * p.hfu);
+  out << fmt::format("parallelism    tp {} pp {} dp {} ep {} cp {}, microbatch {}, {} chunks, "
+                     "recompute {}, zero {}\n",
+                     par.tp, par.pp, par.dp, par.ep, par.cp, par.microbatch, par.virtual_stages,
+                     sizing::ToString(par.recompute), par.zero);
+  out << fmt::format("memory         {:.1f} GiB per GPU\n", p.memory_per_gpu_gib);
+  out << fmt::format("energy         {:.0f} MWh (PUE {:.2f})\n", p.energy_mwh, p.pue);
+  out << fmt::format("cost           ${} at ${:.2f} per GPU-hour\n", Human(p.cost_usd),
+                     p.usd_per_gpu_hour);
+  for (const auto& note : p.notes) out << "note: " << note << "\n";
+  if (f.explain > 0) PrintExplain(p, out);
+  return kExitOk;
+}
+
+}  // namespace
+
 void AddSizeTrainCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err) {
-  (void)out;
-  CLI::App* cmd = app.add_subcommand("train", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([&exit_code, &err] {
-    err << "error: 'size train' is not implemented yet\n";
-    exit_code = kExitFailure;
-  });
+  auto f = std::make_shared<SizeTrainFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "train",
+      "GPUs, days, GPU-hours, MFU, memory, energy and cost of training a model\n\n"
+      "Examples:\n"
+      "  gpuplan size train --model llama3-70b --tokens 15T --accelerator h100-sxm5-80gb --gpus 2048\n"
+      "  gpuplan size train --model llama3-405b --tokens 15T --accelerator h100-sxm5-80gb --days 90\n"
+      "  gpuplan size train --params 70B --tokens 2T --accelerator mi300x --gpus 512 --json\n"
+      "  gpuplan size train --params 671B --active-params 37B --tokens 14.8T \\\n"
+      "                     --accelerator h800-sxm5-80gb --gpus 2048 --precision fp8 --explain 5\n"
+      "  gpuplan size train --model my_model.toml --tokens 1T --accelerator b200 --days 30d\n\n"
+      "--gpus gives days; --days gives the fewest whole nodes that finish in time. days and\n"
+      "gpu_hours include goodput (default 0.9); tokens_per_s does not. Presets: data/models/.");
+  cmd->add_option("--model", f->model, "preset id (e.g. llama3-70b) or a model .toml file");
+  cmd->add_option("--params", f->params, "total parameters, e.g. 70B (infers a standard shape)");
+  cmd->add_option("--active-params", f->active_params, "MoE: parameters per token, e.g. 37B");
+  cmd->add_option("--layers", f->layers, "override: transformer layers");
+  cmd->add_option("--hidden", f->hidden, "override: hidden size");
+  cmd->add_option("--heads", f->heads, "override: attention heads");
+  cmd->add_option("--kv-heads", f->kv_heads, "override: KV heads (GQA)");
+  cmd->add_option("--ffn", f->ffn, "override: FFN hidden size");
+  cmd->add_option("--vocab", f->vocab, "override: vocabulary size");
+  cmd->add_option("--tokens", f->tokens, "training tokens, e.g. 15T")->required();
+  cmd->add_option("--accelerator", f->accelerator, "accelerator id (gpuplan catalog list)")
+      ->required();
+  cmd->add_option("--catalog", f->catalog_path, "catalog TOML (default: data/accelerators.toml)");
+  cmd->add_option("--gpus", f->gpus, "number of accelerators (gives days)");
+  cmd->add_option("--days", f->days, "deadline: 30 (days) or 30d, 12h, 2w (gives GPUs)");
+  cmd->add_option("--seq", f->seq, "sequence length (default: the model's training context)");
+  cmd->add_option("--batch", f->batch, "global batch in sequences (default: max(4M tokens, GPUs/8))");
+  cmd->add_option("--precision", f->precision, "bf16 or fp8");
+  cmd->add_option("--goodput", f->goodput, "share of wall time in useful steps (whole runs)");
+  cmd->add_option("--pue", f->pue, "power usage effectiveness for energy");
+  cmd->add_option("--usd-per-gpu-hour", f->usd_per_gpu_hour,
+                  "price per GPU-hour (default: amortized catalog price)");
+  cmd->add_option("--explain", f->explain, "print the N best layouts and the time breakdown");
+  cmd->add_flag("--json", f->json, "print exactly one JSON object on stdout");
+  cmd->callback([f, &exit_code, &out, &err] { exit_code = RunSizeTrain(*f, out, err); });
 }
 
 }  // namespace gpuplan::cli

@@ -376,7 +376,7 @@ Result<ModelShape> FindModel(std::string_view name_or_path, const std::string& m
 // decoder (SwiGLU FFN of 3.5x hidden rounded to 256, GQA with 8 KV heads of 128, vocab 128,256,
 // untied embeddings) whose hidden/layers aspect ratio is closest to 128, the ratio of GPT-3 175B
 // (12288/96) and Llama 3 405B (16384/126); Kaplan et al. 2020 (fig. 5) show loss is flat for
-// ratios 50-200. Hidden is a multiple of 128 (one head). For MoE (active < total): Mixtral-style
+// ratios 50-200. Hidden is a multiple of 1024 (eight heads of 128). For MoE (active < total): Mixtral-style
 // top-2 routing with experts as wide as the dense FFN; the active count sets the dense shape and
 // the expert count fills the total.
 Result<ModelShape> InferShape(double params, double active_params) {
@@ -385,6 +385,7 @@ Result<ModelShape> InferShape(double params, double active_params) {
   constexpr int kKvHeads = 8;
   constexpr int kVocab = 128256;
   constexpr int kFfnRound = 256;
+  constexpr int kHiddenStep = 1024;  // 8 heads of 128: 8 KV heads always divide the heads
   constexpr int kExpertsPerToken = 2;
   if (!(params >= kMinInferParams) || params > kMaxInferParams) {
     return Error{fmt::format("--params must be between {} and {}, got {}",
@@ -422,15 +423,15 @@ Result<ModelShape> InferShape(double params, double active_params) {
   double best_err = 1e300;
   for (int layers = 2; layers <= 256; ++layers) {
     // Hidden whose active count is nearest the target at this depth (bisection on multiples of 128).
-    int lo = 1, hi = kMaxDim / kHeadDim;
+    int lo = 1, hi = kMaxDim / kHiddenStep;
     while (lo < hi) {
       const int mid = (lo + hi) / 2;
-      if (CountParams(make(layers, mid * kHeadDim)).active < dense_target) lo = mid + 1;
+      if (CountParams(make(layers, mid * kHiddenStep)).active < dense_target) lo = mid + 1;
       else hi = mid;
     }
     for (int units : {lo - 1, lo}) {
       if (units < 1) continue;
-      const ModelShape s = make(layers, units * kHeadDim);
+      const ModelShape s = make(layers, units * kHiddenStep);
       const double count_err = std::abs(CountParams(s).active / dense_target - 1);
       const double aspect_err = std::abs(std::log(double(s.hidden) / layers / kAspect));
       // Prefer the right size first (within 3%), then the aspect ratio.
