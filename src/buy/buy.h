@@ -127,9 +127,9 @@ struct WorkloadFit {
 };
 struct DemandResolver {
   std::function<Result<WorkloadFit>(const scenario::Workload&, const catalog::Accelerator&)>
-      size_workload;
+      size_workload{};
   // H100-equivalents per GPU under CapacityUnit::kSizing (effective training throughput).
-  std::function<Result<double>(const catalog::Accelerator&)> sizing_h100_eq;
+  std::function<Result<double>(const catalog::Accelerator&)> sizing_h100_eq{};
 };
 
 // Builds the plain-data problem from a scenario. Error when a workload fits no accelerator or

@@ -31,8 +31,10 @@ constexpr double kServerPowerOverTdp = 1.8;
 // planning assumption, stated in docs/scenario.md.
 constexpr double kServerPriceOverGpus = 1.3;
 
-const std::vector<std::string> kPolicies = {"fifo", "sjf", "easy", "fairshare", "las", "priority"};
-const std::vector<std::string> kPlacements = {"pack", "spread", "random"};
+// The simulator's policies and placements (src/sim/sim.h); kept here as plain names so scenario
+// does not depend on sim.
+const std::vector<std::string> kPolicies = {"fifo", "sjf", "easy", "fairshare", "las"};
+const std::vector<std::string> kPlacements = {"pack", "spread"};
 
 std::string At(const std::string& path, const toml::node& n) {
   return fmt::format("{}:{}", path, n.source().begin.line);

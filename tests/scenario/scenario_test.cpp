@@ -1,0 +1,202 @@
+#include "scenario/scenario.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace gpuplan::scenario {
+namespace {
+
+const catalog::Catalog& Cat() {
+  static const catalog::Catalog cat = catalog::Catalog::LoadDefault().value();
+  return cat;
+}
+
+// A small valid scenario; tests append or replace lines to break one thing at a time.
+constexpr const char* kBase = R"(name = "test"
+currency = "USD"
+[horizon]
+first = "2026Q4"
+last = "2027Q4"
+[budget]
+capex_per_year = { "2026" = 1e8, "2027" = "1.2B" }
+[[candidate]]
+accelerator = "h200-sxm-141gb"
+node_price = 320000
+node_power_kw = 10.2
+max_nodes_per_quarter = 100
+lead_time_quarters = 1
+[power]
+facility_mw = { "2026Q4" = 10, "2027Q2" = 30 }
+[[milestone]]
+quarter = "2027Q2"
+gpus = 800
+)";
+
+Result<Scenario> Parse(const std::string& text) { return ParseScenario(text, "s.toml", Cat()); }
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+TEST(ParseQuarter, RoundTripsThroughIndex) {
+  const Quarter q = ParseQuarter("2026Q4", "q").value();
+  EXPECT_EQ(q.year, 2026);
+  EXPECT_EQ(q.quarter, 4);
+  EXPECT_EQ(ToString(q), "2026Q4");
+  // 2027Q1 is the quarter after 2026Q4.
+  EXPECT_EQ(QuarterFromIndex(q.Index() + 1), (Quarter{2027, 1}));
+  EXPECT_FALSE(ParseQuarter("2026Q5", "q"));
+  EXPECT_FALSE(ParseQuarter("26Q4", "q"));
+}
+
+TEST(ParseScenario, BaseIsValidAndConvertsUnits) {
+  auto s = Parse(kBase);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->num_quarters(), 5);  // 2026Q4..2027Q4
+  ASSERT_EQ(s->budget.per_year.size(), 2u);
+  EXPECT_DOUBLE_EQ(s->budget.per_year[1].capex_usd, 1.2e9);  // "1.2B" quantity string
+  ASSERT_EQ(s->candidates.size(), 1u);
+  EXPECT_EQ(s->candidates[0].vendor, "NVIDIA");              // catalog default
+  EXPECT_TRUE(s->candidates[0].is_export_controlled);        // default: not domestic
+  EXPECT_DOUBLE_EQ(s->candidates[0].node_power_w, 10200);
+  // Power is a step function: 10 MW until 2027Q1, 30 MW from 2027Q2.
+  EXPECT_DOUBLE_EQ(s->FacilityPowerW({2027, 1}), 10e6);
+  EXPECT_DOUBLE_EQ(s->FacilityPowerW({2027, 3}), 30e6);
+  EXPECT_EQ(s->milestones[0].num_gpus, 800);
+  EXPECT_EQ(s->simulation.policy, "fifo");
+}
+
+TEST(ParseScenario, CurrencyIsConvertedWithTheExchangeRate) {
+  std::string text = Replace(kBase, "currency = \"USD\"", "currency = \"KRW\"\nunits_per_usd = 1400");
+  text = Replace(text, "node_price = 320000", "node_price = 4.48e8");
+  auto s = Parse(text);
+  ASSERT_TRUE(s) << s.error().message;
+  // 4.48e8 KRW / 1400 KRW per USD = 320,000 USD.
+  EXPECT_DOUBLE_EQ(s->candidates[0].node_price_usd, 320000);
+  EXPECT_DOUBLE_EQ(s->budget.per_year[0].capex_usd, 1e8 / 1400);
+}
+
+TEST(ParseScenario, ShippedScenariosLoad) {
+  for (const char* name : {"korea", "india", "tier2-capped"}) {
+    auto s = LoadScenario(DefaultDataDir() + "/scenarios/" + name + ".toml", Cat());
+    ASSERT_TRUE(s) << name << ": " << s.error().message;
+    EXPECT_FALSE(s->candidates.empty()) << name;
+    EXPECT_FALSE(s->tenants.empty()) << name;
+  }
+}
+
+TEST(ParseScenario, DefaultIsKoreaWithItsDomesticNpu) {
+  EXPECT_NE(DefaultScenarioPath().find("korea.toml"), std::string::npos);
+  auto s = LoadScenario(DefaultScenarioPath(), Cat());
+  ASSERT_TRUE(s) << s.error().message;
+  // The 10,000 secured GPUs (korea.toml) and the 18,000 milestone in 2027Q2.
+  ASSERT_EQ(s->existing.size(), 1u);
+  EXPECT_EQ(s->existing[0].num_gpus, 10000);
+  EXPECT_EQ(s->milestones.back().num_gpus, 18000);
+  EXPECT_EQ(s->milestones.back().quarter, (Quarter{2027, 2}));
+  auto npu = FindAccelerator(*s, Cat(), "furiosa-rngd");
+  ASSERT_TRUE(npu) << npu.error().message;
+  EXPECT_DOUBLE_EQ((*npu)->peak_bf16_flop_per_s, 256e12);  // FuriosaAI RNGD page
+  EXPECT_GT(s->supply.min_domestic_share, 0);
+}
+
+TEST(ParseScenario, TenantsAndSimulationAreTyped) {
+  std::string text = std::string(kBase) + R"(
+[[tenant]]
+name = "lab"
+class = "academia"
+share = 2
+quota_gpus = 64
+[tenant.demand]
+jobs_per_day = 10
+gpu_mix = { "8" = 1, "1" = 3 }
+median_duration_h = 2
+[simulation]
+policy = "easy"
+seed = 42
+gpu_mtbf_h = 1000
+checkpoint_interval_min = 30
+)";
+  auto s = Parse(text);
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->tenants.size(), 1u);
+  const Tenant& t = s->tenants[0];
+  EXPECT_EQ(t.tenant_class, TenantClass::kAcademia);
+  EXPECT_EQ(t.quota_gpus, 64);
+  ASSERT_EQ(t.demand.gpu_mix.size(), 2u);
+  EXPECT_EQ(t.demand.gpu_mix[0].num_gpus, 1);  // sorted by GPU count
+  EXPECT_DOUBLE_EQ(t.demand.median_duration_s, 7200);
+  EXPECT_EQ(s->simulation.policy, "easy");
+  EXPECT_EQ(s->simulation.seed, 42u);
+  EXPECT_DOUBLE_EQ(s->simulation.gpu_mtbf_s, 3.6e6);
+  EXPECT_DOUBLE_EQ(s->simulation.checkpoint_interval_s, 1800);
+}
+
+// Each row breaks the base scenario in one way; the error must name the file, the line and the
+// key, and say what is expected.
+struct BadRow {
+  const char* what;
+  std::string text;
+  const char* expect;    // a substring of the message
+  const char* location;  // "s.toml:<line>"
+};
+
+TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
+  const std::vector<BadRow> rows = {
+      {"malformed TOML", std::string(kBase) + "[horizon\n", "malformed TOML", "s.toml:19"},
+      {"unknown key with suggestion",
+       Replace(kBase, "max_nodes_per_quarter = 100", "max_node_per_quarter = 100"),
+       "did you mean 'max_nodes_per_quarter'", "s.toml:12"},
+      {"negative budget", Replace(kBase, "\"2026\" = 1e8", "\"2026\" = -5"), "must be >= 0",
+       "s.toml:7"},
+      {"unknown accelerator id", Replace(kBase, "\"h200-sxm-141gb\"", "\"h200\""),
+       "did you mean 'h200-sxm-141gb'", "s.toml:9"},
+      {"milestone beyond the horizon", Replace(kBase, "quarter = \"2027Q2\"", "quarter = \"2029Q1\""),
+       "outside the horizon", "s.toml:17"},
+      {"domestic minimum above 100%", std::string(kBase) + "[supply_security]\nmin_domestic_share = 1.2\n",
+       "<= 1, got 1.2", "s.toml:20"},
+      {"domestic minimum with nothing domestic",
+       std::string(kBase) + "[supply_security]\nmin_domestic_share = 0.2\n", "no [[candidate]]",
+       "s.toml:20"},
+      {"budget missing a year", Replace(kBase, ", \"2027\" = \"1.2B\"", ""), "no budget for 2027",
+       "s.toml:7"},
+      {"bad quarter", Replace(kBase, "first = \"2026Q4\"", "first = \"2026-10\""),
+       "expected a quarter such as 2026Q4", "s.toml:4"},
+      {"power not from the first quarter", Replace(kBase, "\"2026Q4\" = 10, ", ""),
+       "first quarter", "s.toml:15"},
+      {"milestone with both units", Replace(kBase, "gpus = 800", "gpus = 800\nh100_equivalents = 5"),
+       "exactly one of", "s.toml:16"},
+      {"unknown policy", std::string(kBase) + "[simulation]\npolicy = \"fifoo\"\n",
+       "did you mean 'fifo'", "s.toml:20"},
+      {"unknown tenant class",
+       std::string(kBase) + "[[tenant]]\nname = \"x\"\nclass = \"startups\"\n[tenant.demand]\n"
+                            "jobs_per_day = 1\ngpu_mix = { \"8\" = 1 }\nmedian_duration_h = 1\n",
+       "did you mean 'startup'", "s.toml:21"},
+      {"negative lead time", Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = -1"),
+       "between 0 and", "s.toml:13"},
+      {"string where a number goes", Replace(kBase, "node_power_kw = 10.2", "node_power_kw = \"hot\""),
+       "node_power_kw", "s.toml:11"},
+      {"unknown top-level section", std::string(kBase) + "[budgett]\n", "did you mean 'budget'",
+       "s.toml:19"},
+  };
+  for (const BadRow& row : rows) {
+    auto s = Parse(row.text);
+    ASSERT_FALSE(s) << row.what;
+    EXPECT_NE(s.error().message.find(row.expect), std::string::npos)
+        << row.what << ": " << s.error().message;
+    EXPECT_EQ(s.error().message.rfind(row.location, 0), 0u) << row.what << ": " << s.error().message;
+  }
+}
+
+TEST(LoadScenario, MissingFileIsAnError) {
+  auto s = LoadScenario("/nonexistent/s.toml", Cat());
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("no such file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gpuplan::scenario
