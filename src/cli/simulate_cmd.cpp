@@ -1,18 +1,242 @@
-// Placeholder registration until the simulate issue lands; replaced by its own implementation.
+// gpuplan simulate: replay a job trace on a cluster under a scheduling policy.
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
 #include <ostream>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "sim/sim.h"
+#include "trace/trace.h"
 
 namespace gpuplan::cli {
 
+namespace {
+
+struct SimulateFlags {
+  std::string cluster;
+  std::string nodes;  // openb node list
+  std::string trace;
+  std::string trace_format = "gpuplan";
+  std::string policy = "fifo";
+  std::string placement = "pack";
+  uint64_t seed = 1;
+  std::string gpu_mtbf = "0";
+  std::string node_repair = "4h";
+  std::string checkpoint = "1h";
+  std::string restart_overhead = "5m";
+  std::string timeline;
+  std::string timeline_interval = "1h";
+  std::string jobs;
+  bool json = false;
+};
+
+// A progress line on a terminal: rewritten in place, cleared at the end.
+class TerminalProgress : public sim::SimObserver {
+ public:
+  explicit TerminalProgress(std::ostream& err) : err_(err) {}
+  ~TerminalProgress() override { err_ << "\r\033[K" << std::flush; }
+  void OnProgress(const sim::SimProgress& p) override {
+    err_ << fmt::format("\r\033[Ksimulate: t={:.1f} d, {}/{} jobs done, {} running, {} queued, "
+                        "{} events",
+                        p.sim_time_s / 86400, p.completed, p.num_jobs, p.running, p.queued,
+                        p.events)
+         << std::flush;
+  }
+
+ private:
+  std::ostream& err_;
+};
+
+Result<sim::SimConfig> BuildConfig(const SimulateFlags& flags, trace::TraceFormat format) {
+  sim::SimConfig config;
+  if (!flags.cluster.empty()) {
+    auto cat = catalog::Catalog::LoadDefault();
+    if (!cat) return cat.error();
+    auto spec = sim::ParseClusterSpec(flags.cluster, *cat);
+    if (!spec) return spec.error();
+    config.cluster = *spec;
+  } else {
+    std::string nodes = flags.nodes;
+    if (nodes.empty() && format == trace::TraceFormat::kOpenb) {
+      // The node list published beside the pod lists.
+      nodes = (std::filesystem::path(flags.trace).parent_path() / "openb_node_list_gpu_node.csv")
+                  .string();
+    }
+    if (nodes.empty()) {
+      return Error{"give the cluster: --cluster \"h100-sxm5-80gb:128x8\" (or --nodes "
+                   "openb_node_list_gpu_node.csv)"};
+    }
+    auto list = trace::ReadOpenbNodes(nodes);
+    if (!list) return list.error();
+    auto spec = sim::ClusterFromOpenbNodes(*list);
+    if (!spec) return spec.error();
+    config.cluster = *spec;
+  }
+  auto placement = sim::ParsePlacement(flags.placement);
+  if (!placement) return placement.error();
+  config.placement = *placement;
+  config.policy = flags.policy;
+  config.seed = flags.seed;
+  struct Dur {
+    const std::string& text;
+    const char* flag;
+    double& out;
+  };
+  for (const Dur& d : {Dur{flags.gpu_mtbf, "--gpu-mtbf", config.failures.gpu_mtbf_s},
+                       Dur{flags.node_repair, "--node-repair", config.failures.node_repair_s},
+                       Dur{flags.checkpoint, "--checkpoint", config.failures.checkpoint_interval_s},
+                       Dur{flags.restart_overhead, "--restart-overhead",
+                           config.failures.restart_overhead_s}}) {
+    auto v = ParseDurationS(d.text, d.flag);
+    if (!v) return v.error();
+    if (*v < 0) return Error{fmt::format("{} must be >= 0, got '{}'", d.flag, d.text)};
+    d.out = *v;
+  }
+  if (!flags.timeline.empty()) {
+    auto v = ParseDurationS(flags.timeline_interval, "--timeline-interval");
+    if (!v) return v.error();
+    if (!(*v > 0)) return Error{"--timeline-interval must be > 0"};
+    config.timeline_interval_s = *v;
+  }
+  config.record_jobs = !flags.jobs.empty();
+  return config;
+}
+
+std::string Hours(double s) { return fmt::format("{:.2f} h", s / 3600); }
+
+void PrintHuman(const sim::SimResult& r, std::ostream& out) {
+  out << fmt::format("policy {} ({} placement): {} jobs, {} completed, {} unschedulable\n",
+                     r.policy, r.placement, r.jobs, r.completed, r.unschedulable_count);
+  out << fmt::format("makespan {:.2f} d; utilization {:.1f}% allocated, {:.1f}% useful; goodput "
+                     "{:.3f}\n",
+                     r.makespan_s / 86400, 100 * r.utilization, 100 * r.useful_utilization,
+                     r.goodput);
+  out << fmt::format("wait: mean {}, p50 {}, p95 {}, p99 {}; JCT mean {}, p99 {}; bounded "
+                     "slowdown {:.2f}\n",
+                     Hours(r.waits.avg_wait_s), Hours(r.waits.p50_wait_s),
+                     Hours(r.waits.p95_wait_s), Hours(r.waits.p99_wait_s),
+                     Hours(r.waits.avg_jct_s), Hours(r.waits.p99_jct_s),
+                     r.waits.avg_bounded_slowdown);
+  out << fmt::format("queue: mean {:.1f}, max {} jobs; failures {}, preemptions {}, restarts {}; "
+                     "Jain's index {:.3f}\n",
+                     r.avg_queue_length, r.max_queue_length, r.failures, r.preemptions,
+                     r.restarts, r.jain_index);
+  out << fmt::format("\n{:<16} {:<12} {:>7} {:>10} {:>10} {:>10} {:>9} {:>12} {:>7}\n", "tenant",
+                     "class", "jobs", "wait mean", "wait p95", "JCT mean", "slowdown",
+                     "GPU-hours", "share");
+  auto row = [&](const std::string& name, std::string_view cls, int64_t jobs,
+                 const sim::WaitStats& w, double gpu_hours, double ratio) {
+    out << fmt::format("{:<16} {:<12} {:>7} {:>10} {:>10} {:>10} {:>9.2f} {:>12.0f} {:>7.2f}\n",
+                       name, cls, jobs, Hours(w.avg_wait_s), Hours(w.p95_wait_s),
+                       Hours(w.avg_jct_s), w.avg_bounded_slowdown, gpu_hours, ratio);
+  };
+  for (const auto& t : r.per_tenant) {
+    row(t.name, trace::ToString(t.tenant_class), t.jobs, t.waits, t.gpu_hours, t.share_ratio);
+  }
+  for (const auto& c : r.per_class) {
+    row(fmt::format("[{} tenants]", c.tenants), trace::ToString(c.tenant_class), c.jobs, c.waits,
+        c.gpu_hours, c.share_ratio);
+  }
+  out << "share = GPU-hours received / entitled (share weight x all allocated GPU-hours)\n";
+  constexpr size_t kMaxListed = 10;
+  for (size_t i = 0; i < r.unschedulable.size() && i < kMaxListed; ++i) {
+    const auto& u = r.unschedulable[i];
+    out << fmt::format("unschedulable: job {} (line {}): {}\n", u.job_id, u.line, u.reason);
+  }
+  if (r.unschedulable.size() > kMaxListed) {
+    out << fmt::format("unschedulable: {} more (see --json)\n",
+                       r.unschedulable.size() - kMaxListed);
+  }
+  for (const auto& n : r.notes) out << "note: " << n << "\n";
+  out << fmt::format("{} events in {:.3f} s\n", r.events, r.wall_s);
+}
+
+int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err) {
+  auto format = trace::ParseTraceFormat(flags.trace_format);
+  if (!format) return ReportBadInput(format.error(), err);
+  auto config = BuildConfig(flags, *format);
+  if (!config) return ReportBadInput(config.error(), err);
+  auto trace = trace::ReadTrace(flags.trace, *format);
+  if (!trace) return ReportBadInput(trace.error(), err);
+  std::unique_ptr<TerminalProgress> progress;
+  if (&err == &std::cerr && isatty(STDERR_FILENO)) {
+    progress = std::make_unique<TerminalProgress>(err);
+    config->observer = progress.get();
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto result = sim::Simulate(*trace, *config);
+  progress.reset();
+  if (!result) return ReportBadInput(result.error(), err);
+  result->wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!flags.timeline.empty()) {
+    auto w = WriteFileAtomic(flags.timeline, sim::TimelineCsv(*result));
+    if (!w) return ReportBadInput(w.error(), err);
+  }
+  if (!flags.jobs.empty()) {
+    auto w = WriteFileAtomic(flags.jobs, sim::JobsCsv(*result));
+    if (!w) return ReportBadInput(w.error(), err);
+  }
+  if (flags.json) {
+    out << sim::ToJson(*result).dump(2) << "\n";
+  } else {
+    PrintHuman(*result, out);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err) {
-  (void)out;
-  CLI::App* cmd = app.add_subcommand("simulate", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([&exit_code, &err] {
-    err << "error: 'simulate' is not implemented yet\n";
-    exit_code = kExitFailure;
-  });
+  auto flags = std::make_shared<SimulateFlags>();
+  std::string policies;
+  for (const auto& p : sim::Policies()) policies += fmt::format("\n  {:<10} {}", p.name, p.description);
+  CLI::App* cmd = app.add_subcommand(
+      "simulate",
+      "replay a job trace on a cluster under a scheduling policy\n\n"
+      "Examples:\n"
+      "  gpuplan simulate --cluster h100-sxm5-80gb:128x8 --trace data/traces/sample.csv "
+      "--policy easy\n"
+      "  gpuplan simulate --cluster \"h100-sxm5-80gb:1250x8,mi300x:250x8\" --trace jobs.csv "
+      "--policy fairshare --json\n"
+      "  gpuplan simulate --trace ../shared/traces/alibaba-openb-2023/openb_pod_list_default.csv "
+      "--trace-format openb --policy las\n"
+      "  gpuplan simulate --cluster h100-sxm5-80gb:64x8 --trace jobs.csv --gpu-mtbf 50000h "
+      "--checkpoint 30m --timeline t.csv --jobs j.csv\n\n"
+      "Durations in the trace are measured on the first --cluster type (or on the job's "
+      "'accelerator' column) and scale by effective dense BF16 throughput (peak x "
+      "gemm_efficiency).\nPolicies:" +
+          policies);
+  cmd->add_option("--cluster", flags->cluster,
+                  "node groups 'id:NODESxGPUS,...' (or 'id:GPUS'), catalog ids");
+  cmd->add_option("--nodes", flags->nodes,
+                  "openb node list CSV as the cluster (default with --trace-format openb: the "
+                  "node list beside the trace)");
+  cmd->add_option("--trace", flags->trace, "job trace file")->required();
+  cmd->add_option("--trace-format", flags->trace_format, "gpuplan|pai2020|openb|swf")
+      ->capture_default_str();
+  cmd->add_option("--policy", flags->policy, "fifo|sjf|easy|fairshare|las")->capture_default_str();
+  cmd->add_option("--placement", flags->placement, "pack|spread")->capture_default_str();
+  cmd->add_option("--seed", flags->seed, "same seed, same output")->capture_default_str();
+  cmd->add_option("--gpu-mtbf", flags->gpu_mtbf, "mean time between failures per GPU, e.g. "
+                  "50000h (0: no failures)")->capture_default_str();
+  cmd->add_option("--node-repair", flags->node_repair, "node repair time")->capture_default_str();
+  cmd->add_option("--checkpoint", flags->checkpoint, "checkpoint interval (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--restart-overhead", flags->restart_overhead,
+                  "time to restart a job after a failure or preemption")->capture_default_str();
+  cmd->add_option("--timeline", flags->timeline, "write a CSV row per interval to this file");
+  cmd->add_option("--timeline-interval", flags->timeline_interval, "timeline interval")
+      ->capture_default_str();
+  cmd->add_option("--jobs", flags->jobs, "write one CSV row per job to this file");
+  cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
+  cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunSimulate(*flags, out, err); });
 }
 
 }  // namespace gpuplan::cli

@@ -1,0 +1,152 @@
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+
+namespace gpuplan::cli {
+namespace {
+
+struct CmdRun {
+  int code;
+  std::string out, err;
+};
+
+CmdRun Simulate(std::vector<std::string> args) {
+  std::vector<const char*> argv = {"gpuplan", "simulate"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int code = RunMain(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string Sample() { return DefaultDataDir() + "/traces/sample.csv"; }
+
+std::string Temp(const std::string& name, const std::string& content = "") {
+  const std::string path = ::testing::TempDir() + "/gpuplan_sim_" + name;
+  if (!content.empty()) std::ofstream(path) << content;
+  return path;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(SimulateCommand, JsonHasTheDesignContract) {
+  const CmdRun r = Simulate({"--cluster", "h100-sxm5-80gb:48x8", "--trace", Sample(), "--policy",
+                          "easy", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);  // exactly one object
+  for (const char* key : {"jobs", "completed", "makespan_s", "utilization", "avg_wait_s",
+                          "p50_wait_s", "p99_wait_s", "avg_jct_s", "p99_jct_s", "per_tenant",
+                          "events", "wall_s", "per_class", "jain_index", "goodput"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["jobs"], j["completed"].get<int>() + j["unschedulable"].get<int>());
+  EXPECT_TRUE(j["per_tenant"].contains("academia-1"));
+  EXPECT_GT(j["utilization"].get<double>(), 0.2);
+}
+
+TEST(SimulateCommand, SameSeedSameBytes) {
+  auto once = [](const std::string& tag) {
+    const std::string jobs = Temp("jobs_" + tag + ".csv"), tl = Temp("tl_" + tag + ".csv");
+    const CmdRun r = Simulate({"--cluster", "h100-sxm5-80gb:32x8,mi300x:16x8", "--trace", Sample(),
+                            "--policy", "fairshare", "--gpu-mtbf", "20000h", "--seed", "3",
+                            "--timeline", tl, "--jobs", jobs, "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    j.erase("wall_s");  // the only wall-clock figure
+    return std::vector<std::string>{j.dump(), Slurp(jobs), Slurp(tl)};
+  };
+  const auto a = once("a"), b = once("b");
+  EXPECT_EQ(a, b);
+  EXPECT_GT(a[1].size(), 1000u);
+  EXPECT_GT(a[2].size(), 100u);
+}
+
+TEST(SimulateCommand, HumanOutputListsTenantsAndUnschedulable) {
+  const std::string trace = Temp("oversize.csv",
+                                 "job_id,tenant,submit_s,gpus,duration_s\n"
+                                 "a,startup-1,0,8,60\n"
+                                 "b,academia-1,5,4096,60\n");
+  const CmdRun r = Simulate({"--cluster", "h100-sxm5-80gb:2x8", "--trace", trace});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("unschedulable: job b (line 3): needs 4096 GPUs"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("startup-1"), std::string::npos);
+}
+
+TEST(SimulateCommand, RealOpenbTraceOnItsOwnNodes) {
+  const std::string dir = DefaultSharedDir() + "/traces/alibaba-openb-2023";
+  const CmdRun r = Simulate({"--trace", dir + "/openb_pod_list_gpuspec33.csv", "--trace-format",
+                          "openb", "--policy", "las", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["completed"].get<int>() + j["unschedulable"].get<int>(), j["jobs"].get<int>());
+  EXPECT_GT(j["completed"].get<int>(), 7000);
+}
+
+struct BadCase {
+  std::vector<std::string> args;
+  std::string trace_text;  // written to a temp file and passed as --trace when not empty
+  std::string expected;
+};
+
+class SimulateBadInput : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(SimulateBadInput, Exits2WithAClearMessage) {
+  std::vector<std::string> args = GetParam().args;
+  if (!GetParam().trace_text.empty()) {
+    args.push_back("--trace");
+    args.push_back(Temp("bad.csv", GetParam().trace_text));
+  }
+  const CmdRun r = Simulate(args);
+  EXPECT_EQ(r.code, kExitBadInput) << r.out;
+  EXPECT_NE(r.err.find(GetParam().expected), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
+const char kOk[] = "job_id,tenant,submit_s,gpus,duration_s\na,x,0,1,5\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, SimulateBadInput,
+    ::testing::Values(
+        BadCase{{"--cluster", "h100:4x8"}, kOk, "did you mean"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:4y8"}, kOk, "--cluster: 'h100-sxm5-80gb:4y8'"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:0x8"}, kOk, "must be a positive integer"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--policy", "fifa"}, kOk,
+                "did you mean 'fifo'"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--placement", "packed"}, kOk,
+                "unknown placement"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--gpu-mtbf", "soon"}, kOk, "--gpu-mtbf"},
+        BadCase{{}, kOk, "give the cluster"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8"},
+                "job_id,tenant,submit_s,gpus,duration_s\na,x,0,1,5\nb,x,1,1\n",
+                "bad.csv:3: expected 5 fields"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8"},
+                "job_id,tenant,submit_s,gpus,duration_s\na,x,0,1,0\n",
+                "bad.csv:2: field 'duration_s' must be > 0"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8"}, "job_id,tenant,submit_s,gpus,duration_s\n",
+                "the trace has no jobs"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8"},
+                "job_id,tenant,submit_s,gpus,duration_s,accelerator\na,x,0,1,5,h100-sxm\n",
+                "bad.csv:2: field 'accelerator': unknown accelerator 'h100-sxm'"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--trace", "/nonexistent.csv"}, "",
+                "/nonexistent.csv"}));
+
+TEST(SimulateCommand, HelpTeachesByExample) {
+  const CmdRun r = Simulate({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("Examples:"), std::string::npos);
+  EXPECT_NE(r.out.find("fairshare"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gpuplan::cli

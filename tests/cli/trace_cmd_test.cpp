@@ -1,0 +1,79 @@
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+
+namespace gpuplan::cli {
+namespace {
+
+struct CmdRun {
+  int code;
+  std::string out, err;
+};
+
+CmdRun Trace(std::vector<std::string> args) {
+  std::vector<const char*> argv = {"gpuplan", "trace"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int code = RunMain(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(TraceCommand, GenWritesTheSameBytesForTheSameSeed) {
+  const std::string a = ::testing::TempDir() + "/gpuplan_gen_a.csv";
+  const std::string b = ::testing::TempDir() + "/gpuplan_gen_b.csv";
+  for (const std::string& path : {a, b}) {
+    const CmdRun r = Trace({"gen", "--tenants", "startup:2,public:1", "--jobs-per-day", "300",
+                         "--days", "2d", "--arrivals", "diurnal", "--seed", "4", "--out", path});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("jobs from 3 tenants"), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(Slurp(a), Slurp(b));
+  EXPECT_EQ(Slurp(a).rfind("job_id,tenant,submit_s,gpus,duration_s\n", 0), 0u);
+  const CmdRun stats = Trace({"stats", a, "--json"});
+  ASSERT_EQ(stats.code, 0) << stats.err;
+  const auto j = nlohmann::json::parse(stats.out);
+  EXPECT_EQ(j["tenants"], 3);
+  EXPECT_NEAR(j["jobs"].get<double>(), 600, 75);  // Poisson mean 600, sd about 25
+}
+
+TEST(TraceCommand, GenToStdoutIsCsv) {
+  const CmdRun r = Trace({"gen", "--jobs-per-day", "50", "--days", "1d", "--gpu-mix", "8:1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("job_id,", 0), 0u);
+  EXPECT_EQ(r.out.find(",1,"), std::string::npos);  // every job asks for 8 GPUs
+}
+
+TEST(TraceCommand, StatsOnTheRealOpenbTrace) {
+  const CmdRun r = Trace({"stats",
+                       DefaultSharedDir() +
+                           "/traces/alibaba-openb-2023/openb_pod_list_default.csv",
+                       "--format", "openb"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("7063 jobs"), std::string::npos) << r.out;  // 8152 pods - 1088 CPU - 1 empty
+  EXPECT_NE(r.out.find("note: 1088 CPU-only pods"), std::string::npos);
+}
+
+TEST(TraceCommand, BadInputExits2) {
+  EXPECT_EQ(Trace({"gen", "--tenants", "startups:1"}).code, kExitBadInput);
+  EXPECT_EQ(Trace({"gen", "--gpu-mix", "8"}).code, kExitBadInput);
+  EXPECT_EQ(Trace({"gen", "--days", "0"}).code, kExitBadInput);
+  const CmdRun r = Trace({"stats", "/nonexistent.csv"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_NE(r.err.find("error: /nonexistent.csv"), std::string::npos);
+  EXPECT_EQ(Trace({"stats", "x.csv", "--format", "slurm"}).code, kExitBadInput);
+}
+
+}  // namespace
+}  // namespace gpuplan::cli
