@@ -1,0 +1,134 @@
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+
+namespace gpuplan::cli {
+namespace {
+
+struct TrainRun {
+  int code;
+  std::string out, err;
+};
+
+TrainRun SizeTrain(std::vector<const char*> args) {
+  args.insert(args.begin(), {"gpuplan", "size", "train"});
+  std::ostringstream out, err;
+  const int code = RunMain(static_cast<int>(args.size()), args.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+TEST(SizeTrainCommand, JsonHasTheDesignContract) {
+  const TrainRun r = SizeTrain({"--model", "llama3-8b", "--tokens", "15T", "--accelerator",
+                           "h100-sxm5-80gb", "--gpus", "512", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"model", "params", "active_params", "tokens", "accelerator", "gpus",
+                          "days", "gpu_hours", "tflops_per_gpu", "mfu", "tokens_per_s",
+                          "parallelism", "memory_per_gpu_gib", "energy_mwh", "cost_usd"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  for (const char* key : {"tp", "pp", "dp", "ep", "cp", "microbatch", "recompute", "zero"}) {
+    EXPECT_TRUE(j["parallelism"].contains(key)) << key;
+  }
+  EXPECT_EQ(j["gpus"], 512);
+  // days = tokens / tokens_per_s / goodput.
+  EXPECT_NEAR(j["days"].get<double>(),
+              15e12 / j["tokens_per_s"].get<double>() / 0.9 / 86400, 1e-6);
+}
+
+TEST(SizeTrainCommand, ParamsAloneInfersAShapeAndSaysSo) {
+  const TrainRun r = SizeTrain({"--params", "70B", "--tokens", "2T", "--accelerator", "h100-sxm5-80gb",
+                           "--gpus", "1024", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_FALSE(j["notes"].empty());
+  EXPECT_NE(j["notes"][0].get<std::string>().find("inferred"), std::string::npos);
+  EXPECT_NEAR(j["params"].get<double>() / 70e9, 1.0, 0.03);
+}
+
+TEST(SizeTrainCommand, DaysGivesWholeNodes) {
+  const TrainRun r = SizeTrain({"--model", "llama3-8b", "--tokens", "15T", "--accelerator",
+                           "h100-sxm5-80gb", "--days", "30d", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["gpus"].get<int>() % 8, 0);
+  EXPECT_LE(j["days"].get<double>(), 30.0);
+}
+
+TEST(SizeTrainCommand, HelpAndExplainTeach) {
+  const TrainRun help = SizeTrain({"--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("Examples:"), std::string::npos);
+  const TrainRun r = SizeTrain({"--model", "mixtral-8x7b", "--tokens", "1T", "--accelerator",
+                           "h100-sxm5-80gb", "--gpus", "64", "--explain", "3"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("pipeline bubble"), std::string::npos);
+  EXPECT_NE(r.out.find("top 3 layouts"), std::string::npos);
+}
+
+TEST(SizeTrainCommand, BadInputExits2WithAClearMessage) {
+  const struct {
+    std::vector<const char*> args;
+    const char* expect;
+  } rows[] = {
+      {{"--model", "llama3-7b", "--tokens", "1T", "--accelerator", "h100-sxm5-80gb", "--gpus", "8"},
+       "did you mean"},
+      {{"--model", "llama3-8b", "--tokens", "1T", "--accelerator", "h10", "--gpus", "8"},
+       "unknown accelerator"},
+      {{"--model", "llama3-8b", "--tokens", "0", "--accelerator", "h100-sxm5-80gb", "--gpus", "8"},
+       "--tokens"},
+      {{"--model", "llama3-8b", "--tokens", "-1T", "--accelerator", "h100-sxm5-80gb", "--gpus", "8"},
+       "--tokens"},
+      {{"--model", "llama3-8b", "--tokens", "1T", "--accelerator", "h100-sxm5-80gb", "--gpus", "0"},
+       "--gpus"},
+      {{"--model", "llama3-8b", "--tokens", "1T", "--accelerator", "h100-sxm5-80gb", "--gpus",
+        "1e12"},
+       "--gpus"},
+      {{"--model", "llama3-8b", "--tokens", "1e30", "--accelerator", "h100-sxm5-80gb", "--gpus",
+        "8"},
+       "--tokens"},
+      {{"--params", "1e20", "--tokens", "1T", "--accelerator", "h100-sxm5-80gb", "--gpus", "8"},
+       "--params"},
+      {{"--model", "llama3-8b", "--tokens", "1T", "--accelerator", "h100-sxm5-80gb"},
+       "exactly one of --gpus"},
+      {{"--model", "llama3-8b", "--tokens", "1T", "--accelerator", "h100-sxm5-80gb", "--days",
+        "-3"},
+       "--days"},
+      {{"--model", "llama3-8b", "--tokens", "1T", "--accelerator", "a100-sxm4-80gb", "--gpus", "8",
+        "--precision", "fp8"},
+       "no FP8"},
+      {{"--model", "llama3-405b", "--tokens", "1T", "--accelerator", "a100-sxm4-40gb", "--gpus",
+        "8"},
+       "GiB per GPU"},
+  };
+  for (const auto& row : rows) {
+    const TrainRun r = SizeTrain(row.args);
+    EXPECT_EQ(r.code, kExitBadInput) << row.expect << ": " << r.out;
+    EXPECT_NE(r.err.find(row.expect), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+TEST(SizeTrainCommand, MalformedModelTomlNamesFileLineAndField) {
+  const auto dir = std::filesystem::temp_directory_path() / "gpuplan_size_train_test";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "bad.toml").string();
+  {
+    std::ofstream f(path);
+    f << "layers = 32\nhidden = 4096\nheads = 32\nvocab = -5\n";
+  }
+  const TrainRun r = SizeTrain({"--model", path.c_str(), "--tokens", "1T", "--accelerator",
+                           "h100-sxm5-80gb", "--gpus", "8"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_NE(r.err.find("bad.toml:4: 'vocab'"), std::string::npos) << r.err;
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace gpuplan::cli
