@@ -195,44 +195,32 @@ void Cluster::Release(const std::vector<Piece>& pieces) {
 }
 
 void Cluster::SetInstalled(int32_t n, bool installed) {
-  Node& node = nodes_[static_cast<size_t>(n)];
-  if (node.is_installed == installed) return;
-  GPUPLAN_CHECK(node.jobs.empty() && node.free_gpus == node.gpus) << "node " << n << " busy";
-  Pool& pool = pools_[static_cast<size_t>(node.pool)];
-  const bool was_available = IsAvailable(n);
-  node.is_installed = installed;
-  pool.installed_gpus += installed ? node.gpus : -node.gpus;
-  if (was_available != IsAvailable(n)) {
-    if (installed) {
-      BucketAdd(n);
-      pool.free_gpus += node.gpus;
-      pool.up_gpus += node.gpus;
-    } else {
-      BucketRemove(n);
-      pool.free_gpus -= node.gpus;
-      pool.up_gpus -= node.gpus;
-    }
-  }
+  SetState(n, installed, nodes_[static_cast<size_t>(n)].is_up);
 }
 
 void Cluster::SetUp(int32_t n, bool up) {
+  SetState(n, nodes_[static_cast<size_t>(n)].is_installed, up);
+}
+
+void Cluster::SetState(int32_t n, bool installed, bool up) {
   Node& node = nodes_[static_cast<size_t>(n)];
-  if (node.is_up == up) return;
+  if (node.is_installed == installed && node.is_up == up) return;
   GPUPLAN_CHECK(node.jobs.empty() && node.free_gpus == node.gpus) << "node " << n << " busy";
   Pool& pool = pools_[static_cast<size_t>(node.pool)];
   const bool was_available = IsAvailable(n);
+  if (node.is_installed != installed) pool.installed_gpus += installed ? node.gpus : -node.gpus;
+  node.is_installed = installed;
   node.is_up = up;
-  if (was_available != IsAvailable(n)) {
-    if (up) {
-      BucketAdd(n);
-      pool.free_gpus += node.gpus;
-      pool.up_gpus += node.gpus;
-    } else {
-      BucketRemove(n);
-      pool.free_gpus -= node.gpus;
-      pool.up_gpus -= node.gpus;
-    }
+  const bool available = IsAvailable(n);
+  if (was_available == available) return;
+  if (available) {
+    BucketAdd(n);
+  } else {
+    BucketRemove(n);
   }
+  const int32_t delta = available ? node.gpus : -node.gpus;
+  pool.free_gpus += delta;
+  pool.up_gpus += delta;
 }
 
 int64_t Cluster::installed_gpus() const {

@@ -79,6 +79,7 @@ class Cluster {
   void CheckInvariants() const;
 
  private:
+  void SetState(int32_t n, bool installed, bool up);
   void BucketRemove(int32_t n);
   void BucketAdd(int32_t n);
   int32_t FindNode(const Pool& pool, int32_t gpus, int32_t exclude_full) const;

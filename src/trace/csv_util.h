@@ -43,6 +43,9 @@ Result<double> ParseDouble(std::string_view text, const FieldPos& pos);
 Result<int64_t> ParseInt(std::string_view text, const FieldPos& pos);
 Error FieldError(const FieldPos& pos, std::string_view what, std::string_view value);
 
+// Error unless a data line has as many fields as the header (truncated or malformed lines).
+Result<void> CheckFieldCount(size_t got, size_t expected, const std::string& path, int64_t line);
+
 // Sorts jobs by submit time, keeping file order for ties; errors if there are none.
 Result<void> FinishTrace(Trace& trace);
 

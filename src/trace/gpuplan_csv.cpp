@@ -81,11 +81,7 @@ Result<Trace> ParseGpuplanCsv(std::string_view text, const std::string& path) {
     if (detail::TrimView(line).empty() || line.front() == '#') continue;
     const int64_t ln = lines.line_number();
     detail::SplitFields(line, ',', fields);
-    if (fields.size() != num_fields) {
-      return Error{fmt::format("{}:{}: expected {} fields as in the header, got {} (truncated or "
-                               "malformed line)",
-                               path, ln, num_fields, fields.size())};
-    }
+    GPUPLAN_TRY(detail::CheckFieldCount(fields.size(), num_fields, path, ln));
     auto pos = [&](Column c) { return FieldPos{path, ln, kColumnNames[c]}; };
     Job job;
     job.line = ln;

@@ -67,11 +67,7 @@ Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
     if (detail::TrimView(line).empty()) continue;
     const int64_t ln = lines.line_number();
     detail::SplitFields(line, ',', fields);
-    if (fields.size() != num_fields) {
-      return Error{fmt::format("{}:{}: expected {} fields as in the header, got {} (truncated or "
-                               "malformed line)",
-                               path, ln, num_fields, fields.size())};
-    }
+    GPUPLAN_TRY(detail::CheckFieldCount(fields.size(), num_fields, path, ln));
     auto field = [&](PodColumn c) {
       return col[c] < 0 ? std::string_view() : detail::TrimView(fields[static_cast<size_t>(col[c])]);
     };
@@ -160,10 +156,7 @@ Result<std::vector<OpenbNode>> ParseOpenbNodes(std::string_view text, const std:
     if (detail::TrimView(line).empty()) continue;
     const int64_t ln = lines.line_number();
     detail::SplitFields(line, ',', fields);
-    if (fields.size() != num_fields) {
-      return Error{fmt::format("{}:{}: expected {} fields as in the header, got {}", path, ln,
-                               num_fields, fields.size())};
-    }
+    GPUPLAN_TRY(detail::CheckFieldCount(fields.size(), num_fields, path, ln));
     auto field = [&](NodeColumn c) { return detail::TrimView(fields[static_cast<size_t>(col[c])]); };
     auto gpus = detail::ParseInt(field(kGpu), FieldPos{path, ln, "gpu"});
     if (!gpus) return gpus.error();

@@ -92,6 +92,13 @@ Result<int64_t> ParseInt(std::string_view text, const FieldPos& pos) {
   return v;
 }
 
+Result<void> CheckFieldCount(size_t got, size_t expected, const std::string& path, int64_t line) {
+  if (got == expected) return Ok{};
+  return Error{fmt::format("{}:{}: expected {} fields as in the header, got {} (truncated or "
+                           "malformed line)",
+                           path, line, expected, got)};
+}
+
 Result<void> FinishTrace(Trace& trace) {
   if (trace.jobs.empty()) return Error{fmt::format("{}: the trace has no jobs", trace.source)};
   std::stable_sort(trace.jobs.begin(), trace.jobs.end(),

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "sim/engine.h"
+#include "sim/policies/queue_util.h"
 
 namespace gpuplan::sim::detail {
 
@@ -29,17 +30,7 @@ class EasyPolicy : public SchedulingPolicy {
     std::vector<JobIdx> fresh;
     fresh.swap(fresh_);
     // (1) Start from the head while jobs fit.
-    auto it = queue_.begin();
-    while (it != queue_.end()) {
-      const StartResult r = engine.TryStart(it->second);
-      if (r == StartResult::kStarted) {
-        it = queue_.erase(it);
-      } else if (r == StartResult::kOverQuota) {
-        ++it;
-      } else {
-        break;
-      }
-    }
+    const auto it = StartFromFront(engine, queue_, [](const auto& e) { return e.second; });
     if (it == queue_.end()) return;
     const JobIdx head = it->second;
     // (2) The head's reservation.
@@ -101,11 +92,8 @@ class EasyPolicy : public SchedulingPolicy {
 
   int64_t num_queued() const override { return static_cast<int64_t>(queue_.size()); }
   std::vector<JobIdx> DrainQueue() override {
-    std::vector<JobIdx> out;
-    for (const auto& [submit, j] : queue_) out.push_back(j);
-    queue_.clear();
     fresh_.clear();
-    return out;
+    return DrainInOrder(queue_, [](const auto& e) { return e.second; });
   }
 
  private:

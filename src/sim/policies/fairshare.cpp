@@ -10,6 +10,7 @@
 #include <set>
 
 #include "sim/engine.h"
+#include "sim/policies/queue_util.h"
 
 namespace gpuplan::sim::detail {
 
@@ -62,8 +63,7 @@ class FairsharePolicy : public SchedulingPolicy {
   std::vector<JobIdx> DrainQueue() override {
     std::vector<JobIdx> out;
     for (auto& q : queues_) {
-      for (const auto& [submit, j] : q) out.push_back(j);
-      q.clear();
+      for (JobIdx j : DrainInOrder(q, [](const auto& e) { return e.second; })) out.push_back(j);
     }
     num_queued_ = 0;
     return out;

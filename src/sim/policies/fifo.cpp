@@ -3,6 +3,7 @@
 #include <set>
 
 #include "sim/engine.h"
+#include "sim/policies/queue_util.h"
 
 namespace gpuplan::sim::detail {
 
@@ -12,23 +13,11 @@ class FifoPolicy : public SchedulingPolicy {
  public:
   void Enqueue(Engine& engine, JobIdx j) override { queue_.insert({engine.job(j).submit, j}); }
   void Schedule(Engine& engine, bool /*capacity_freed*/) override {
-    for (auto it = queue_.begin(); it != queue_.end();) {
-      const StartResult r = engine.TryStart(it->second);
-      if (r == StartResult::kStarted) {
-        it = queue_.erase(it);
-      } else if (r == StartResult::kOverQuota) {
-        ++it;
-      } else {
-        break;
-      }
-    }
+    StartFromFront(engine, queue_, [](const auto& e) { return e.second; });
   }
   int64_t num_queued() const override { return static_cast<int64_t>(queue_.size()); }
   std::vector<JobIdx> DrainQueue() override {
-    std::vector<JobIdx> out;
-    for (const auto& [submit, j] : queue_) out.push_back(j);
-    queue_.clear();
-    return out;
+    return DrainInOrder(queue_, [](const auto& e) { return e.second; });
   }
 
  private:

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "sim/engine.h"
+#include "sim/policies/queue_util.h"
 
 namespace gpuplan::sim::detail {
 
@@ -60,10 +61,7 @@ class LasPolicy : public SchedulingPolicy {
 
   int64_t num_queued() const override { return static_cast<int64_t>(queue_.size()); }
   std::vector<JobIdx> DrainQueue() override {
-    std::vector<JobIdx> out;
-    for (const auto& e : queue_) out.push_back(std::get<2>(e));
-    queue_.clear();
-    return out;
+    return DrainInOrder(queue_, [](const auto& e) { return std::get<2>(e); });
   }
 
  private:

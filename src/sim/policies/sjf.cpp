@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "sim/engine.h"
+#include "sim/policies/queue_util.h"
 
 namespace gpuplan::sim::detail {
 
@@ -16,23 +17,11 @@ class SjfPolicy : public SchedulingPolicy {
     queue_.insert({job.work_left_ref_s, job.submit, j});
   }
   void Schedule(Engine& engine, bool /*capacity_freed*/) override {
-    for (auto it = queue_.begin(); it != queue_.end();) {
-      const StartResult r = engine.TryStart(std::get<2>(*it));
-      if (r == StartResult::kStarted) {
-        it = queue_.erase(it);
-      } else if (r == StartResult::kOverQuota) {
-        ++it;
-      } else {
-        break;
-      }
-    }
+    StartFromFront(engine, queue_, [](const auto& e) { return std::get<2>(e); });
   }
   int64_t num_queued() const override { return static_cast<int64_t>(queue_.size()); }
   std::vector<JobIdx> DrainQueue() override {
-    std::vector<JobIdx> out;
-    for (const auto& e : queue_) out.push_back(std::get<2>(e));
-    queue_.clear();
-    return out;
+    return DrainInOrder(queue_, [](const auto& e) { return std::get<2>(e); });
   }
 
  private:
