@@ -1,0 +1,139 @@
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "units/units.h"
+
+namespace gpuplan::cli {
+namespace {
+
+struct BuyRun {
+  int code;
+  std::string out, err;
+};
+
+BuyRun Buy(std::vector<std::string> args) {
+  std::vector<const char*> argv = {"gpuplan", "buy"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int code = RunMain(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+// A scenario file in the temp folder, named after the test so tests never share one.
+std::string WriteScenario(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("gpuplan_buy_" + name + ".toml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+constexpr const char* kSmall = R"(name = "small"
+[horizon]
+first = "2026Q4"
+last = "2027Q2"
+[budget]
+capex_per_year = { "2026" = 1e7, "2027" = 1e7 }
+[[candidate]]
+accelerator = "h200-sxm-141gb"
+node_price = 320000
+node_power_kw = 10.2
+max_nodes_per_quarter = 100
+lead_time_quarters = 1
+[power]
+facility_mw = { "2026Q4" = 5 }
+[[milestone]]
+quarter = "2027Q1"
+gpus = 100
+)";
+
+TEST(BuyCommand, DefaultScenarioJsonFollowsTheContract) {
+  const BuyRun r = Buy({"--json", "--no-explain"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "optimal");
+  EXPECT_EQ(j["scenario"], "korea");
+  EXPECT_GT(j["objective"].get<double>(), 0);
+  ASSERT_FALSE(j["purchases"].empty());
+  for (const char* key : {"quarter", "accelerator", "nodes", "gpus", "capex_usd"}) {
+    EXPECT_TRUE(j["purchases"][0].contains(key)) << key;
+  }
+  // One capacity row per quarter of 2026Q4..2028Q4 with the contract's fields.
+  ASSERT_EQ(j["capacity"].size(), 9u);
+  for (const char* key : {"quarter", "h100_equivalents", "power_mw", "tpp"}) {
+    EXPECT_TRUE(j["capacity"][0].contains(key)) << key;
+  }
+  EXPECT_TRUE(j["binding"].is_array());
+  EXPECT_TRUE(j["proven_optimal"].get<bool>());
+  EXPECT_GT(j["total_cost_usd"].get<double>(), j["capex_usd"].get<double>());
+  // The 18,000-GPU milestone of 2027Q2 holds in the plan.
+  EXPECT_GE(j["capacity"][2]["gpus"].get<double>(), 18000);
+}
+
+TEST(BuyCommand, HumanOutputIsAPurchaseTable) {
+  const BuyRun r = Buy({"--scenario", WriteScenario("human", kSmall), "--objective", "min-cost"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("purchases"), std::string::npos);
+  // 100 GPUs by 2027Q1 with one quarter of lead time: 13 nodes of 8 ordered in 2026Q4.
+  EXPECT_NE(r.out.find("2026Q4   2027Q1    h200-sxm-141gb          13      104"), std::string::npos)
+      << r.out;
+}
+
+TEST(BuyCommand, InfeasibleNamesTheConflictAndExits1) {
+  std::string text = kSmall;
+  text.replace(text.find("gpus = 100"), 10, "gpus = 1000");  // 125 nodes > 100 per quarter
+  const BuyRun r = Buy({"--scenario", WriteScenario("infeasible", text), "--json"});
+  EXPECT_EQ(r.code, kExitFailure);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["status"], "infeasible");
+  ASSERT_FALSE(j["conflicting"].empty());
+  EXPECT_NE(j["conflict"].get<std::string>().find("the milestone of 1000 GPUs by 2027Q1"),
+            std::string::npos)
+      << j["conflict"];
+}
+
+TEST(BuyCommand, BadInputExits2WithAClearMessage) {
+  struct Row {
+    const char* what;
+    std::vector<std::string> args;
+    const char* expect;
+  };
+  std::string negative = kSmall;
+  negative.replace(negative.find("\"2026\" = 1e7"), 12, "\"2026\" = -1e7");
+  std::string unknown = kSmall;
+  unknown.replace(unknown.find("h200-sxm-141gb"), 14, "h200-sxm");
+  std::string beyond = kSmall;
+  beyond.replace(beyond.find("quarter = \"2027Q1\""), 18, "quarter = \"2030Q1\"");
+  std::string domestic = std::string(kSmall) + "[supply_security]\nmin_domestic_share = 1.5\n";
+  const std::vector<Row> rows = {
+      {"negative budget", {"--scenario", WriteScenario("neg", negative)}, "must be >= 0"},
+      {"unknown accelerator", {"--scenario", WriteScenario("unk", unknown)}, "did you mean"},
+      {"milestone beyond horizon", {"--scenario", WriteScenario("beyond", beyond)}, "outside the horizon"},
+      {"domestic above 100%", {"--scenario", WriteScenario("dom", domestic)}, "<= 1"},
+      {"malformed TOML", {"--scenario", WriteScenario("bad", "[horizon\n")}, "malformed TOML"},
+      {"missing file", {"--scenario", "/nonexistent/s.toml"}, "no such file"},
+      {"unknown objective", {"--objective", "max-profit"}, "max-capacity or min-cost"},
+      {"negative gap", {"--gap", "-0.1"}, "--gap"},
+  };
+  for (const Row& row : rows) {
+    const BuyRun r = Buy(row.args);
+    EXPECT_EQ(r.code, kExitBadInput) << row.what;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << row.what << ": " << r.err;
+    EXPECT_NE(r.err.find(row.expect), std::string::npos) << row.what << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << row.what;
+  }
+}
+
+TEST(BuyCommand, HelpTeachesByExample) {
+  const BuyRun r = Buy({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("Examples:"), std::string::npos);
+  EXPECT_NE(r.out.find("--objective"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gpuplan::cli
