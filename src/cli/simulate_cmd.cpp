@@ -144,7 +144,8 @@ void PrintHuman(const sim::SimResult& r, std::ostream& out) {
     row(fmt::format("[{} tenants]", c.tenants), trace::ToString(c.tenant_class), c.jobs, c.waits,
         c.gpu_hours, c.share_ratio);
   }
-  out << "share = GPU-hours received / entitled (share weight x all allocated GPU-hours)\n";
+  out << "share = GPUs held / entitled (max-min fair share by weight of the up GPUs, capped by "
+         "running + queued demand), sampled hourly\n";
   constexpr size_t kMaxListed = 10;
   for (size_t i = 0; i < r.unschedulable.size() && i < kMaxListed; ++i) {
     const auto& u = r.unschedulable[i];

@@ -17,6 +17,7 @@ Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<do
       tenant_quota_(std::move(tenant_quota)),
       tenant_weight_(std::move(tenant_weight)),
       tenant_running_gpus_(tenant_quota_.size(), 0.0),
+      tenant_queued_gpus_(tenant_quota_.size(), 0.0),
       policy_(std::move(policy)),
       cluster_(config.cluster, config.placement),
       running_pos_(jobs_.size(), -1),
@@ -36,6 +37,8 @@ Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<do
       ++num_group_events_left_;
     }
   }
+  fairness_.received_gpu_h.assign(tenant_quota_.size(), 0.0);
+  fairness_.entitled_gpu_h.assign(tenant_quota_.size(), 0.0);
   int64_t sum = 0;
   for (const Node& node : cluster_.nodes()) {
     sum += node.gpus;
@@ -58,6 +61,7 @@ void Engine::Run() {
     timeline_pending_ = true;
     Push(0, EventKind::kTimeline, 0);
   }
+  if (config_.fairness_interval_s > 0) Push(0, EventKind::kFairness, 0);
   constexpr SimTime kNoTime = std::numeric_limits<SimTime>::max();
   while (true) {
     while (next_arrival_ < jobs_.size() &&
@@ -80,7 +84,7 @@ void Engine::Run() {
       if (job.status == JobStatus::kPending) {
         ++totals_.events;
         job.status = JobStatus::kQueued;
-        policy_->Enqueue(*this, static_cast<JobIdx>(next_arrival_));
+        Enqueue(static_cast<JobIdx>(next_arrival_));
       }
       ++next_arrival_;
     }
@@ -171,9 +175,72 @@ void Engine::Handle(const Event& e) {
         timeline_pending_ = false;
       }
       break;
+    case EventKind::kFairness:
+      SampleFairness();
+      if (IsActive()) {
+        Push(now_ + ToSimTime(config_.fairness_interval_s), EventKind::kFairness, 0);
+      }
+      break;
     case EventKind::kWakeup:
       capacity_freed_ = true;
       break;
+  }
+}
+
+void Engine::Enqueue(JobIdx j) {
+  tenant_queued_gpus_[static_cast<size_t>(jobs_[static_cast<size_t>(j)].tenant)] +=
+      jobs_[static_cast<size_t>(j)].gpu_fraction();
+  policy_->Enqueue(*this, j);
+}
+
+std::vector<double> WaterFill(const std::vector<double>& demand, const std::vector<double>& weight,
+                              double capacity) {
+  std::vector<size_t> order;
+  double weight_left = 0;
+  for (size_t t = 0; t < demand.size(); ++t) {
+    if (demand[t] > 0) {
+      order.push_back(t);
+      weight_left += weight[t];
+    }
+  }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const double ra = demand[a] / weight[a], rb = demand[b] / weight[b];
+    return ra != rb ? ra < rb : a < b;
+  });
+  std::vector<double> share(demand.size(), 0.0);
+  for (size_t t : order) {
+    share[t] = std::min(demand[t], capacity * weight[t] / weight_left);
+    capacity -= share[t];
+    weight_left -= weight[t];
+  }
+  return share;
+}
+
+void Engine::SampleFairness() {
+  const auto up = static_cast<double>(cluster_.up_gpus());
+  const double dt_h = config_.fairness_interval_s / 3600;
+  std::vector<double> demand(tenant_running_gpus_.size());
+  double total = 0;
+  for (size_t t = 0; t < demand.size(); ++t) {
+    demand[t] = tenant_running_gpus_[t] + std::max(0.0, tenant_queued_gpus_[t]);
+    total += demand[t];
+  }
+  if (total <= 0) return;
+  const std::vector<double> entitled = WaterFill(demand, tenant_weight_, up);
+  double sx = 0, sxx = 0;
+  int n = 0;
+  for (size_t t = 0; t < demand.size(); ++t) {
+    if (entitled[t] <= 0) continue;
+    fairness_.received_gpu_h[t] += tenant_running_gpus_[t] * dt_h;
+    fairness_.entitled_gpu_h[t] += entitled[t] * dt_h;
+    const double x = tenant_running_gpus_[t] / entitled[t];
+    sx += x;
+    sxx += x * x;
+    ++n;
+  }
+  if (total > up && sxx > 0) {  // contended: demand exceeds the GPUs that are up
+    fairness_.jain_sum += sx * sx / (n * sxx);
+    ++fairness_.num_contended;
   }
 }
 
@@ -265,6 +332,7 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   if (job.first_start < 0) job.first_start = now_;
   job.status = JobStatus::kRunning;
   tenant_running_gpus_[static_cast<size_t>(job.tenant)] += job.gpu_fraction();
+  tenant_queued_gpus_[static_cast<size_t>(job.tenant)] -= job.gpu_fraction();
   running_pos_[static_cast<size_t>(j)] = static_cast<int32_t>(running_.size());
   running_.push_back(j);
   ++num_running_;
@@ -328,7 +396,7 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   ++job.restarts;
   ++totals_.restarts;
   job.status = JobStatus::kQueued;
-  policy_->Enqueue(*this, j);
+  Enqueue(j);
 }
 
 void Engine::RecordTimeline() {
@@ -353,12 +421,13 @@ void Engine::ResolveStuckQueue() {
   for (int round = 0; round < 2 && policy_->num_queued() > 0 && num_running_ == 0; ++round) {
     for (JobIdx j : policy_->DrainQueue()) {
       SimJob& job = jobs_[static_cast<size_t>(j)];
+      tenant_queued_gpus_[static_cast<size_t>(job.tenant)] -= job.gpu_fraction();
       bool fits = false;
       for (uint64_t mask = job.allowed_pools; mask != 0 && !fits; mask &= mask - 1) {
         fits = CanPlaceOn(j, static_cast<int32_t>(__builtin_ctzll(mask)));
       }
       if (fits && round == 0) {
-        policy_->Enqueue(*this, j);
+        Enqueue(j);
         continue;
       }
       job.status = JobStatus::kUnschedulable;

@@ -113,6 +113,14 @@ class Engine {
   };
   const Totals& totals() const { return totals_; }
   const std::vector<TimelineRow>& timeline() const { return timeline_; }
+  // Sampled every fairness_interval_s: per tenant, GPU-hours held and entitled (WaterFill of
+  // the up GPUs over running + queued demand); Jain's index averaged over contended samples.
+  struct Fairness {
+    std::vector<double> received_gpu_h, entitled_gpu_h;
+    double jain_sum = 0;
+    int64_t num_contended = 0;
+  };
+  const Fairness& fairness() const { return fairness_; }
   // Jobs found unschedulable while running (capacity retired), with the reason.
   const std::vector<std::pair<JobIdx, std::string>>& late_unschedulable() const {
     return late_unschedulable_;
@@ -120,7 +128,7 @@ class Engine {
 
  private:
   enum class EventKind : uint8_t { kFinish, kNodeFail, kNodeRepair, kGroupOnline, kGroupRetire,
-                                   kTimeline, kWakeup };
+                                   kTimeline, kFairness, kWakeup };
   struct Event {
     SimTime at = 0;
     uint64_t seq = 0;
@@ -136,6 +144,8 @@ class Engine {
 
   void Push(SimTime at, EventKind kind, uint32_t idx, uint32_t generation = 0);
   void Handle(const Event& e);
+  void Enqueue(JobIdx j);
+  void SampleFairness();
   void Finish(JobIdx j);
   enum class StopKind { kFinished, kKilled, kPreempted };
   void Stop(JobIdx j, StopKind kind);
@@ -151,6 +161,7 @@ class Engine {
   std::vector<double> tenant_quota_;  // GPUs; 0: none
   std::vector<double> tenant_weight_;
   std::vector<double> tenant_running_gpus_;
+  std::vector<double> tenant_queued_gpus_;
   std::unique_ptr<SchedulingPolicy> policy_;
   Cluster cluster_;
   std::priority_queue<Event, std::vector<Event>, LaterFirst> events_;
@@ -172,9 +183,14 @@ class Engine {
   bool timeline_pending_ = false;
   int64_t last_progress_events_ = 0;
   Totals totals_;
+  Fairness fairness_;
   std::vector<TimelineRow> timeline_;
   std::vector<std::pair<JobIdx, std::string>> late_unschedulable_;
 };
+
+// Max-min fair shares of `capacity` by weight, each capped by its demand (water-filling).
+std::vector<double> WaterFill(const std::vector<double>& demand, const std::vector<double>& weight,
+                              double capacity);
 
 // Registration (policies/registry.cpp): an explicit table, one line per policy.
 std::unique_ptr<SchedulingPolicy> MakePolicy(std::string_view name, const SimConfig& config);

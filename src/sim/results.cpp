@@ -50,6 +50,7 @@ nlohmann::ordered_json ToJson(const SimResult& r) {
   j["preemptions"] = r.preemptions;
   j["restarts"] = r.restarts;
   j["jain_index"] = r.jain_index;
+  j["contended_samples"] = r.contended_samples;
   nlohmann::ordered_json tenants = nlohmann::ordered_json::object();
   for (const TenantResult& t : r.per_tenant) {
     nlohmann::ordered_json tj;
@@ -59,6 +60,7 @@ nlohmann::ordered_json ToJson(const SimResult& r) {
     tj["unschedulable"] = t.unschedulable;
     tj.update(WaitsJson(t.waits));
     tj["gpu_hours"] = t.gpu_hours;
+    tj["sampled_gpu_hours"] = t.sampled_gpu_hours;
     tj["entitled_gpu_hours"] = t.entitled_gpu_hours;
     tj["share_ratio"] = t.share_ratio;
     tenants[t.name] = tj;
@@ -71,6 +73,7 @@ nlohmann::ordered_json ToJson(const SimResult& r) {
     cj["jobs"] = c.jobs;
     cj.update(WaitsJson(c.waits));
     cj["gpu_hours"] = c.gpu_hours;
+    cj["sampled_gpu_hours"] = c.sampled_gpu_hours;
     cj["entitled_gpu_hours"] = c.entitled_gpu_hours;
     cj["share_ratio"] = c.share_ratio;
     classes[std::string(trace::ToString(c.tenant_class))] = cj;

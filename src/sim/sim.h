@@ -107,9 +107,13 @@ struct SimConfig {
   FailureSpec failures = {};
   uint64_t seed = 1;
   double timeline_interval_s = 0;  // 0: no timeline
+  double fairness_interval_s = 3600;  // fair-share sampling period; 0: none
   bool record_jobs = true;         // SimResult::job_rows
   bool check_invariants = false;   // verify the cluster's indexes after every pass (slow; tests)
   int backfill_depth = 500;        // easy: queued jobs examined per pass (Slurm bf_max_job_test)
+  // easy: the full backfill scan runs at most once per this many seconds (Slurm bf_interval,
+  // default 30 s); passes in between try only new arrivals. 0: scan on every pass.
+  double backfill_interval_s = 30;
   double fairshare_half_life_s = 7 * 86400.0;  // Slurm PriorityDecayHalfLife default
   // las: attained GPU-seconds that demote a job to the next queue (Tiresias' thresholds).
   std::vector<double> las_thresholds_gpu_s = {3600, 36000};
@@ -141,8 +145,11 @@ struct TenantResult {
   int64_t unschedulable = 0;
   WaitStats waits = {};
   double gpu_hours = 0;           // allocated
-  double entitled_gpu_hours = 0;  // share_weight / sum of weights x all allocated GPU-hours
-  double share_ratio = 0;         // gpu_hours / entitled
+  // Sampled every fairness_interval_s: the GPUs the tenant held, and its entitlement, the
+  // max-min fair share by weight of the up GPUs, capped by its demand (running + queued GPUs).
+  double sampled_gpu_hours = 0;
+  double entitled_gpu_hours = 0;
+  double share_ratio = 0;  // sampled / entitled: below 1, the tenant got less than its share
 };
 
 struct ClassResult {
@@ -152,6 +159,7 @@ struct ClassResult {
   int64_t completed = 0;
   WaitStats waits = {};
   double gpu_hours = 0;
+  double sampled_gpu_hours = 0;
   double entitled_gpu_hours = 0;
   double share_ratio = 0;
 };
@@ -206,7 +214,10 @@ struct SimResult {
   int64_t failures = 0;          // node failures
   int64_t preemptions = 0;
   int64_t restarts = 0;          // job restarts after failure, retirement or preemption
-  double jain_index = 1;         // over tenants' share_ratio
+  // Jain's index over tenants' held / entitled GPUs, averaged over the samples where demand
+  // exceeded the up GPUs (1: each got its fair share); 1 if never contended.
+  double jain_index = 1;
+  int64_t contended_samples = 0;
   WaitStats waits = {};
   int64_t events = 0;
   double wall_s = 0;             // left 0 by the library (it never reads the clock); the CLI sets it

@@ -324,25 +324,16 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
   result.useful_utilization = capacity_gpu_s > 0 ? useful_gpu_s / capacity_gpu_s : 0;
   result.avg_queue_length = result.makespan_s > 0 ? totals.queue_area / result.makespan_s : 0;
 
-  // Fairness: each tenant with jobs is entitled to its weight's share of all allocated
-  // GPU-hours; Jain's index over received / entitled (1 = exactly proportional).
-  double weight_sum = 0;
-  for (const TenantResult& tr : result.per_tenant) {
-    if (tr.jobs > 0) weight_sum += tr.share_weight;
-  }
-  double sx = 0, sxx = 0;
-  int64_t n = 0;
+  const auto& fair = engine.fairness();
   for (size_t t = 0; t < num_tenants; ++t) {
     TenantResult& tr = result.per_tenant[t];
     tr.waits = per_tenant[t].Finish();
-    if (tr.jobs == 0 || weight_sum == 0) continue;
-    tr.entitled_gpu_hours = result.allocated_gpu_hours * tr.share_weight / weight_sum;
-    tr.share_ratio = tr.entitled_gpu_hours > 0 ? tr.gpu_hours / tr.entitled_gpu_hours : 0;
-    sx += tr.share_ratio;
-    sxx += tr.share_ratio * tr.share_ratio;
-    ++n;
+    tr.sampled_gpu_hours = fair.received_gpu_h[t];
+    tr.entitled_gpu_hours = fair.entitled_gpu_h[t];
+    tr.share_ratio = tr.entitled_gpu_hours > 0 ? tr.sampled_gpu_hours / tr.entitled_gpu_hours : 0;
   }
-  result.jain_index = sxx > 0 ? sx * sx / (static_cast<double>(n) * sxx) : 1;
+  result.contended_samples = fair.num_contended;
+  result.jain_index = fair.num_contended > 0 ? fair.jain_sum / static_cast<double>(fair.num_contended) : 1;
   std::map<trace::TenantClass, ClassResult> classes;
   for (const TenantResult& tr : result.per_tenant) {
     if (tr.jobs == 0) continue;
@@ -352,11 +343,12 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     cr.jobs += tr.jobs;
     cr.completed += tr.completed;
     cr.gpu_hours += tr.gpu_hours;
+    cr.sampled_gpu_hours += tr.sampled_gpu_hours;
     cr.entitled_gpu_hours += tr.entitled_gpu_hours;
   }
   for (auto& [c, cr] : classes) {
     cr.waits = per_class[c].Finish();
-    cr.share_ratio = cr.entitled_gpu_hours > 0 ? cr.gpu_hours / cr.entitled_gpu_hours : 0;
+    cr.share_ratio = cr.entitled_gpu_hours > 0 ? cr.sampled_gpu_hours / cr.entitled_gpu_hours : 0;
     result.per_class.push_back(cr);
   }
   return result;

@@ -3,9 +3,10 @@
 // end of running jobs that frees enough GPUs of its allowed types. A later job may start now if
 // it fits and either ends (by its runtime estimate) before the shadow time, or uses only GPUs
 // the head will not need then ("extra"), or runs on a type the head may not use.
-// Reservations count GPUs, not node shapes. Each pass examines at most backfill_depth queued
-// jobs (Slurm's bf_max_job_test); a pass with no freed capacity examines only new arrivals,
-// since nothing else could have started since the last pass.
+// Reservations count GPUs, not node shapes. As in Slurm's backfill scheduler, a full scan
+// examines at most backfill_depth queued jobs (bf_max_job_test) and runs at most once per
+// backfill_interval_s (bf_interval; a wake-up is set for the next one); other passes try only
+// new arrivals, since nothing else could have started without freed capacity.
 #include <limits>
 #include <set>
 
@@ -18,7 +19,8 @@ namespace {
 
 class EasyPolicy : public SchedulingPolicy {
  public:
-  explicit EasyPolicy(const SimConfig& config) : depth_(config.backfill_depth) {}
+  explicit EasyPolicy(const SimConfig& config)
+      : depth_(config.backfill_depth), interval_(ToSimTime(config.backfill_interval_s)) {}
 
   void Enqueue(Engine& engine, JobIdx j) override {
     engine.KeepEndIndex();
@@ -71,7 +73,16 @@ class EasyPolicy : public SchedulingPolicy {
       }
       return false;
     };
+    if (capacity_freed && interval_ > 0 && engine.now() < last_scan_ + interval_) {
+      // Too soon for another full scan: come back when it is due.
+      if (wakeup_at_ <= engine.now()) {
+        wakeup_at_ = last_scan_ + interval_;
+        engine.WakeUpAt(wakeup_at_);
+      }
+      capacity_freed = false;
+    }
     if (capacity_freed) {
+      last_scan_ = engine.now();
       int examined = 0;
       for (auto c = std::next(it); c != queue_.end() && examined < depth_; ++examined) {
         if (try_backfill(c->second)) {
@@ -105,6 +116,9 @@ class EasyPolicy : public SchedulingPolicy {
   }
 
   int depth_;
+  SimTime interval_;
+  SimTime last_scan_ = std::numeric_limits<SimTime>::min() / 2;
+  SimTime wakeup_at_ = std::numeric_limits<SimTime>::min();
   std::set<std::pair<SimTime, JobIdx>> queue_;
   std::vector<JobIdx> fresh_;
 };
