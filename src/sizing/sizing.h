@@ -45,11 +45,12 @@ struct StepBreakdown {
   double recompute_s = 0;     // extra forward work of activation recomputation (T2)
   double memory_bound_s = 0;  // norms, activations, residuals, optimizer (T3)
   double tp_comm_s = 0;       // tensor/sequence-parallel collectives (T4)
-  double cp_comm_s = 0;       // context-parallel KV exchange, exposed part (T5)
-  double ep_comm_s = 0;       // MoE all-to-all, exposed part (T6)
+  double cp_comm_s = 0;       // context-parallel KV exchange, exposed part + contention (T5, T10)
+  double ep_comm_s = 0;       // MoE all-to-all, exposed part + contention (T6, T10)
   double pp_bubble_s = 0;     // pipeline fill and drain (T7)
   double pp_comm_s = 0;       // stage-to-stage sends (T7)
-  double dp_comm_s = 0;       // gradient reduce-scatter / parameter all-gather, exposed (T8)
+  double dp_comm_s = 0;       // gradient reduce-scatter / parameter all-gather, exposed part
+                              // (incl. the unoverlappable first/last bucket) + contention (T8, T10)
   double step_s = 0;          // the sum
 };
 
@@ -91,6 +92,10 @@ struct TrainRequest {
   int fixed_tp = 0, fixed_pp = 0, fixed_dp = 0, fixed_microbatch = 0;
   std::optional<Recompute> fixed_recompute = std::nullopt;
   int explain_top = 0;             // keep this many best configurations in TrainPlan::top
+  // Facts a published run states about its layout (validation): a ZeRO stage (-1: search), and
+  // "3D"/"+ tensor parallelism" (the dimension is used, degree unstated: at least 2).
+  int fixed_zero = -1;
+  int min_tp = 0, min_pp = 0;
 };
 
 // Everything `gpuplan size train --json` prints (DESIGN contract) and a little more.

@@ -78,6 +78,39 @@ TEST(EvaluateConfig, PipelineBubbleIsPMinusOneOverVM) {
   EXPECT_NEAR(ev.time.pp_bubble_s / ideal, 7.0 / (2 * 32), 0.01);
 }
 
+TEST(EvaluateConfig, OverlappedDataParallelCommunicationIsNeverFree) {
+  // Llama 2 7B, TP1 DP8 in one H100 node, 16 microbatches: the gradient reduce-scatter and
+  // parameter all-gather (6.7B x 2 bytes, NVLink) fit easily under one microbatch's compute, so
+  // perfect overlap would expose nothing. (T10): the last gradient bucket and first parameter
+  // bucket (40M params each, Megatron's default) are exposed, and the hidden part slows compute.
+  const model::ModelShape m = Preset("llama2-7b");
+  const auto& gpu = Gpu("h100-sxm5-80gb");
+  const ConfigEval ev = EvaluateConfig(m, gpu, catalog::Precision::kBf16, 4096, 128,
+                                       Parallelism{.tp = 1, .pp = 1, .dp = 8, .microbatch = 1,
+                                                   .recompute = Recompute::kFull, .zero = 1});
+  // Lower bound: two 40M-parameter bf16 buckets, each a half ring over 8 GPUs at the NVLink rate.
+  const double bucket_s = 7.0 / 8 * 40e6 * 2 / gpu.scaleup_bytes_per_s;
+  EXPECT_GT(ev.time.dp_comm_s, 2 * bucket_s);
+  // Upper bound: no more than running both collectives back to back (the DP bytes over NVLink at
+  // 80% of line rate, plus latency), i.e. overlap never makes it worse than no overlap.
+  const double serial_s = 2 * (7.0 / 8 * 6.74e9 * 2 / (0.8 * gpu.scaleup_bytes_per_s)) + 1e-3;
+  EXPECT_LT(ev.time.dp_comm_s, serial_s);
+}
+
+TEST(EvaluateConfig, ZeroThreeGathersCostMoreThanZeroOneOverInfiniBand) {
+  // GPT-3 175B, TP4 over 64 nodes: ZeRO-3 re-gathers 43.75B parameters per microbatch over
+  // InfiniBand; with imperfect overlap and SM contention it must be slower than ZeRO-1 at the
+  // same layout.
+  const model::ModelShape m = Preset("gpt3-175b");
+  const auto& gpu = Gpu("a100-sxm4-80gb");
+  auto eval = [&](int zero) {
+    return EvaluateConfig(m, gpu, catalog::Precision::kBf16, 2048, 1536,
+                          Parallelism{.tp = 4, .pp = 1, .dp = 128, .microbatch = 2,
+                                      .recompute = Recompute::kFull, .zero = zero});
+  };
+  EXPECT_GT(eval(3).time.dp_comm_s, eval(1).time.dp_comm_s);
+}
+
 TEST(SizeTraining, DaysAndGpuHoursFollowThroughputAndGoodput) {
   TrainRequest req{.model = Preset("llama3-8b"), .tokens = 15e12, .num_gpus = 1024};
   auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));

@@ -22,16 +22,17 @@ const catalog::Catalog& Catalog() {
 //   opt-175b: GPU-hours of a famously troubled run (35+ manual restarts; the LLaMA authors'
 //     accounting); the model predicts a healthy run, ~0.4x.
 //   bloom-176b: whole-run throughput of ~36% MFU (2022 Megatron-DeepSpeed, PP12); the search
-//     finds a faster layout, ~0.6x.
-//   llama2-34b: trained on the 350 W-capped RoCE production cluster (CSV note), ~0.75x.
-//   megatron-sc21-t1-1.7b, -3.6b: small hidden sizes in 2021 Megatron (unfused softmax, no DP
-//     overlap); the model is ~1.25-1.35x.
-//   megatron-sc21-gpt3-estimate: the paper's projection assumed their PTD layout; the search finds
-//     a ZeRO-3 layout ~1.4x faster.
+//     finds a faster layout, ~0.65x.
+//   megatron-sc21-t1-1.7b, -3.6b: small hidden sizes in 2021 Megatron; the model is ~1.2-1.3x.
+//   megatron-sc21-gpt3-estimate: the paper's projection from its own layout; the search finds a
+//     layout ~1.25x faster (was ~1.4x with ZeRO-3 before overlap was made imperfect, (T10)).
+// (llama2-34b, 350 W-capped cluster, was ~0.73x; with imperfect overlap it is ~0.88x: inside.)
 const std::map<std::string, std::pair<double, double>> kKnownOutliers = {
-    {"opt-175b", {0.3, 0.8}},          {"bloom-176b", {0.5, 0.8}},
-    {"llama2-34b", {0.65, 0.8}},       {"megatron-sc21-t1-1.7b", {1.2, 1.45}},
-    {"megatron-sc21-t1-3.6b", {1.2, 1.35}}, {"megatron-sc21-gpt3-estimate", {1.2, 1.5}}};
+    {"opt-175b", {0.3, 0.8}},
+    {"bloom-176b", {0.5, 0.8}},
+    {"megatron-sc21-t1-1.7b", {1.2, 1.35}},
+    {"megatron-sc21-t1-3.6b", {1.2, 1.3}},
+    {"megatron-sc21-gpt3-estimate", {1.15, 1.3}}};
 
 TEST(ValidateTrainingRuns, EveryRowWithinTwentyPercentExceptKnownOutliers) {
   auto rows = ValidateTrainingRuns(DefaultSharedDir() + "/reference/training_runs.csv", Catalog());
@@ -72,9 +73,29 @@ TEST(PublishedRunsNotInTheFile, Llama3On16kH100) {
   EXPECT_NEAR(plan->tflops_per_gpu / 400, 1.0, 0.2);
 }
 
+// Llama 3 70B on 2,048 H100 at 8K (searched): BF16 dense training at this scale is published at
+// 38-43% MFU (Llama 3 405B, arXiv:2407.21783 Table 4); perfect overlap let a ZeRO-3 layout reach
+// 47%. With (T10) the search lands inside the published range.
+TEST(PublishedRunsNotInTheFile, Llama3_70bOn2048H100HasPublishedMfu) {
+  TrainRequest req;
+  req.model = *model::LoadPreset("llama3-70b");
+  req.tokens = 15e12;
+  req.num_gpus = 2048;
+  req.seq_len = 8192;
+  auto plan = SizeTraining(req, **Catalog().Find("h100-sxm5-80gb"));
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_GT(plan->mfu, 0.36);
+  EXPECT_LT(plan->mfu, 0.44);
+}
+
 // DeepSeek-V3: 14.8T tokens on 2,048 H800 in FP8, 2.664M GPU-hours of pre-training (the 2.788M
-// total includes context extension and post-training): arXiv:2412.19437 Table 1. DeepSeek's
-// DualPipe and node-limited routing are not modelled; the model is ~15-25% pessimistic here.
+// total includes context extension and post-training): arXiv:2412.19437 Table 1. The model is
+// pessimistic here, ~1.4x: DeepSeek's DualPipe (all-to-all hidden under a second microbatch's
+// forward AND backward), node-limited routing (<= 4 nodes per token) and FP8 activation caching
+// are not modelled, so the search needs full recompute to fit PP16 EP8. This band was +-25%
+// around 1.0 while communication overlap was perfect: that 1.22x came from a ZeRO-3 layout whose
+// ~100 GB per-microbatch parameter gathers over InfiniBand were assumed free; the band now
+// asserts what is true, not the target.
 TEST(PublishedRunsNotInTheFile, DeepSeekV3On2048H800) {
   TrainRequest req;
   req.model = *model::LoadPreset("deepseek-v3");
@@ -86,7 +107,8 @@ TEST(PublishedRunsNotInTheFile, DeepSeekV3On2048H800) {
   ASSERT_TRUE(plan) << plan.error().message;
   fmt::print("deepseek-v3: {:.3g} GPU-hours, {:.0f} TFLOP/s/GPU, mfu {:.3f}\n", plan->gpu_hours,
              plan->tflops_per_gpu, plan->mfu);
-  EXPECT_NEAR(plan->gpu_hours / 2.664e6, 1.0, 0.25);
+  EXPECT_GT(plan->gpu_hours / 2.664e6, 1.2);
+  EXPECT_LT(plan->gpu_hours / 2.664e6, 1.6);
 }
 
 }  // namespace
