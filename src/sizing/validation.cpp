@@ -10,6 +10,10 @@
 //   - full runs without a GPU count (Llama 2) assume 2048 GPUs (the count Meta used for LLaMA 1
 //     65B, arXiv:2302.13971 sec. 2.4); GPU-hours barely depend on it;
 //   - MLPerf rows without logged tokens (Gaudi 2) assume the 1.208B tokens NVIDIA's runs logged.
+//   - the row's parallelism text is read for what it states about the layout, like TP/PP/DP:
+//     "ZeRO stage N" pins ZeRO stage N; "FSDP" (fully sharded data parallel) is ZeRO-3;
+//     "3D parallelism" means TP and PP are both used (>= 2 each, degrees unstated);
+//     "tensor parallelism" without a degree means TP >= 2. Rows stating none of these search.
 #include <algorithm>
 #include <map>
 #include <regex>
@@ -154,6 +158,10 @@ Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_p
       req.fixed_pp = mp / kMegatronTpInNode;
     }
     req.fixed_microbatch = MatchInt(par, "microbatch ([0-9]+)");
+    if (const int zero = MatchInt(par, "ZeRO stage ([0-3])"); zero > 0) req.fixed_zero = zero;
+    if (par.find("FSDP") != std::string::npos) req.fixed_zero = 3;
+    if (par.find("3D parallelism") != std::string::npos) req.min_tp = req.min_pp = 2;
+    if (tp == 0 && mp == 0 && par.find("tensor parallelism") != std::string::npos) req.min_tp = 2;
     const bool is_megatron = v.id.rfind("megatron-", 0) == 0;
     if (is_megatron) req.fixed_recompute = Recompute::kFull;
     if (v.row_type == "full_pretraining_run") {
