@@ -17,8 +17,7 @@ constexpr int kMillion = 1'000'000;
 // about 11 GPUs and ~3 GPU-hours of reference time per job (lognormal, median 1 h, sigma 1.5).
 const trace::Trace& MillionJobs() {
   static const trace::Trace t = [] {
-    trace::TenantDemand d =
-        trace::DefaultDemand(trace::TenantClass::kIndustry, "industry-1", 0);
+    trace::TenantDemand d = trace::DefaultDemand(trace::TenantClass::kIndustry, "industry-1", 0);
     d.duration_median_s = 3600;
     d.duration_sigma = 1.5;
     d.duration_max_s = 7 * 86400.0;
@@ -52,8 +51,8 @@ void Report(benchmark::State& state, const sim::SimResult& r) {
 
 void BM_MillionJobs(benchmark::State& state, const char* policy) {
   const trace::Trace& t = MillionJobs();
-  const sim::SimConfig config{.cluster = HundredThousandGpus(), .policy = policy,
-                              .record_jobs = false};
+  const sim::SimConfig config{
+      .cluster = HundredThousandGpus(), .policy = policy, .record_jobs = false};
   for (auto _ : state) {
     auto r = sim::Simulate(t, config);
     if (!r) {
@@ -63,8 +62,14 @@ void BM_MillionJobs(benchmark::State& state, const char* policy) {
     Report(state, *r);
   }
 }
-BENCHMARK_CAPTURE(BM_MillionJobs, fifo, "fifo")->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
-BENCHMARK_CAPTURE(BM_MillionJobs, easy, "easy")->Unit(benchmark::kMillisecond)->Iterations(1)->UseRealTime();
+BENCHMARK_CAPTURE(BM_MillionJobs, fifo, "fifo")
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_MillionJobs, easy, "easy")
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->UseRealTime();
 
 // The openb default trace (7,063 GPU pods) on its own 1,213-node, 6,212-GPU cluster, and on 64
 // H100s (8 x 8), where it queues.
@@ -92,11 +97,13 @@ void BM_Openb(benchmark::State& state, const char* policy, bool small) {
     Report(state, *r);
   }
 }
-#define OPENB(policy)                                                                    \
-  BENCHMARK_CAPTURE(BM_Openb, policy##_own_cluster, #policy, false)                      \
-      ->Unit(benchmark::kMillisecond)->UseRealTime();                                    \
-  BENCHMARK_CAPTURE(BM_Openb, policy##_64_h100, #policy, true)                           \
-      ->Unit(benchmark::kMillisecond)->UseRealTime()
+#define OPENB(policy)                                               \
+  BENCHMARK_CAPTURE(BM_Openb, policy##_own_cluster, #policy, false) \
+      ->Unit(benchmark::kMillisecond)                               \
+      ->UseRealTime();                                              \
+  BENCHMARK_CAPTURE(BM_Openb, policy##_64_h100, #policy, true)      \
+      ->Unit(benchmark::kMillisecond)                               \
+      ->UseRealTime()
 OPENB(fifo);
 OPENB(sjf);
 OPENB(easy);

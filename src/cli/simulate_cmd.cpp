@@ -1,14 +1,13 @@
 // gpuplan simulate: replay a job trace on a cluster under a scheduling policy.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <ostream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
@@ -43,10 +42,10 @@ class TerminalProgress : public sim::SimObserver {
   explicit TerminalProgress(std::ostream& err) : err_(err) {}
   ~TerminalProgress() override { err_ << "\r\033[K" << std::flush; }
   void OnProgress(const sim::SimProgress& p) override {
-    err_ << fmt::format("\r\033[Ksimulate: t={:.1f} d, {}/{} jobs done, {} running, {} queued, "
-                        "{} events",
-                        p.sim_time_s / 86400, p.completed, p.num_jobs, p.running, p.queued,
-                        p.events)
+    err_ << fmt::format(
+                "\r\033[Ksimulate: t={:.1f} d, {}/{} jobs done, {} running, {} queued, "
+                "{} events",
+                p.sim_time_s / 86400, p.completed, p.num_jobs, p.running, p.queued, p.events)
          << std::flush;
   }
 
@@ -70,8 +69,9 @@ Result<sim::SimConfig> BuildConfig(const SimulateFlags& flags, trace::TraceForma
                   .string();
     }
     if (nodes.empty()) {
-      return Error{"give the cluster: --cluster \"h100-sxm5-80gb:128x8\" (or --nodes "
-                   "openb_node_list_gpu_node.csv)"};
+      return Error{
+          "give the cluster: --cluster \"h100-sxm5-80gb:128x8\" (or --nodes "
+          "openb_node_list_gpu_node.csv)"};
     }
     auto list = trace::ReadOpenbNodes(nodes);
     if (!list) return list.error();
@@ -89,11 +89,11 @@ Result<sim::SimConfig> BuildConfig(const SimulateFlags& flags, trace::TraceForma
     const char* flag;
     double& out;
   };
-  for (const Dur& d : {Dur{flags.gpu_mtbf, "--gpu-mtbf", config.failures.gpu_mtbf_s},
-                       Dur{flags.node_repair, "--node-repair", config.failures.node_repair_s},
-                       Dur{flags.checkpoint, "--checkpoint", config.failures.checkpoint_interval_s},
-                       Dur{flags.restart_overhead, "--restart-overhead",
-                           config.failures.restart_overhead_s}}) {
+  for (const Dur& d :
+       {Dur{flags.gpu_mtbf, "--gpu-mtbf", config.failures.gpu_mtbf_s},
+        Dur{flags.node_repair, "--node-repair", config.failures.node_repair_s},
+        Dur{flags.checkpoint, "--checkpoint", config.failures.checkpoint_interval_s},
+        Dur{flags.restart_overhead, "--restart-overhead", config.failures.restart_overhead_s}}) {
     auto v = ParseDurationS(d.text, d.flag);
     if (!v) return v.error();
     if (*v < 0) return Error{fmt::format("{} must be >= 0, got '{}'", d.flag, d.text)};
@@ -114,23 +114,23 @@ std::string Hours(double s) { return fmt::format("{:.2f} h", s / 3600); }
 void PrintHuman(const sim::SimResult& r, std::ostream& out) {
   out << fmt::format("policy {} ({} placement): {} jobs, {} completed, {} unschedulable\n",
                      r.policy, r.placement, r.jobs, r.completed, r.unschedulable_count);
-  out << fmt::format("makespan {:.2f} d; utilization {:.1f}% allocated, {:.1f}% useful; goodput "
-                     "{:.3f}\n",
-                     r.makespan_s / 86400, 100 * r.utilization, 100 * r.useful_utilization,
-                     r.goodput);
-  out << fmt::format("wait: mean {}, p50 {}, p95 {}, p99 {}; JCT mean {}, p99 {}; bounded "
-                     "slowdown {:.2f}\n",
-                     Hours(r.waits.avg_wait_s), Hours(r.waits.p50_wait_s),
-                     Hours(r.waits.p95_wait_s), Hours(r.waits.p99_wait_s),
-                     Hours(r.waits.avg_jct_s), Hours(r.waits.p99_jct_s),
-                     r.waits.avg_bounded_slowdown);
-  out << fmt::format("queue: mean {:.1f}, max {} jobs; failures {}, preemptions {}, restarts {}; "
-                     "Jain's index {:.3f}\n",
-                     r.avg_queue_length, r.max_queue_length, r.failures, r.preemptions,
-                     r.restarts, r.jain_index);
+  out << fmt::format(
+      "makespan {:.2f} d; utilization {:.1f}% allocated, {:.1f}% useful; goodput "
+      "{:.3f}\n",
+      r.makespan_s / 86400, 100 * r.utilization, 100 * r.useful_utilization, r.goodput);
+  out << fmt::format(
+      "wait: mean {}, p50 {}, p95 {}, p99 {}; JCT mean {}, p99 {}; bounded "
+      "slowdown {:.2f}\n",
+      Hours(r.waits.avg_wait_s), Hours(r.waits.p50_wait_s), Hours(r.waits.p95_wait_s),
+      Hours(r.waits.p99_wait_s), Hours(r.waits.avg_jct_s), Hours(r.waits.p99_jct_s),
+      r.waits.avg_bounded_slowdown);
+  out << fmt::format(
+      "queue: mean {:.1f}, max {} jobs; failures {}, preemptions {}, restarts {}; "
+      "Jain's index {:.3f}\n",
+      r.avg_queue_length, r.max_queue_length, r.failures, r.preemptions, r.restarts, r.jain_index);
   out << fmt::format("\n{:<16} {:<12} {:>7} {:>10} {:>10} {:>10} {:>9} {:>12} {:>7}\n", "tenant",
-                     "class", "jobs", "wait mean", "wait p95", "JCT mean", "slowdown",
-                     "GPU-hours", "share");
+                     "class", "jobs", "wait mean", "wait p95", "JCT mean", "slowdown", "GPU-hours",
+                     "share");
   auto row = [&](const std::string& name, std::string_view cls, int64_t jobs,
                  const sim::WaitStats& w, double gpu_hours, double ratio) {
     out << fmt::format("{:<16} {:<12} {:>7} {:>10} {:>10} {:>10} {:>9.2f} {:>12.0f} {:>7.2f}\n",
@@ -197,7 +197,8 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
 void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err) {
   auto flags = std::make_shared<SimulateFlags>();
   std::string policies;
-  for (const auto& p : sim::Policies()) policies += fmt::format("\n  {:<10} {}", p.name, p.description);
+  for (const auto& p : sim::Policies())
+    policies += fmt::format("\n  {:<10} {}", p.name, p.description);
   CLI::App* cmd = app.add_subcommand(
       "simulate",
       "replay a job trace on a cluster under a scheduling policy\n\n"
@@ -225,13 +226,16 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
   cmd->add_option("--policy", flags->policy, "fifo|sjf|easy|fairshare|las")->capture_default_str();
   cmd->add_option("--placement", flags->placement, "pack|spread")->capture_default_str();
   cmd->add_option("--seed", flags->seed, "same seed, same output")->capture_default_str();
-  cmd->add_option("--gpu-mtbf", flags->gpu_mtbf, "mean time between failures per GPU, e.g. "
-                  "50000h (0: no failures)")->capture_default_str();
+  cmd->add_option("--gpu-mtbf", flags->gpu_mtbf,
+                  "mean time between failures per GPU, e.g. "
+                  "50000h (0: no failures)")
+      ->capture_default_str();
   cmd->add_option("--node-repair", flags->node_repair, "node repair time")->capture_default_str();
   cmd->add_option("--checkpoint", flags->checkpoint, "checkpoint interval (0: none)")
       ->capture_default_str();
   cmd->add_option("--restart-overhead", flags->restart_overhead,
-                  "time to restart a job after a failure or preemption")->capture_default_str();
+                  "time to restart a job after a failure or preemption")
+      ->capture_default_str();
   cmd->add_option("--timeline", flags->timeline, "write a CSV row per interval to this file");
   cmd->add_option("--timeline-interval", flags->timeline_interval, "timeline interval")
       ->capture_default_str();

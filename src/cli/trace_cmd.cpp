@@ -1,9 +1,9 @@
 // gpuplan trace gen|stats: synthetic workloads and trace summaries.
-#include <memory>
-#include <ostream>
-
 #include <fmt/format.h>
+
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "cli/cli.h"
 #include "trace/trace.h"
@@ -57,14 +57,15 @@ nlohmann::ordered_json StatsJson(const trace::Trace& t, const trace::TraceStats&
 }
 
 void PrintStats(const trace::Trace& t, const trace::TraceStats& s, std::ostream& out) {
-  out << fmt::format("{}: {} jobs from {} tenants over {:.2f} d; {:.0f} GPU-hours; {} jobs share "
-                     "a GPU\n",
-                     t.source, s.num_jobs, s.num_tenants, s.span_s / 86400, s.gpu_hours,
-                     s.num_fractional);
+  out << fmt::format(
+      "{}: {} jobs from {} tenants over {:.2f} d; {:.0f} GPU-hours; {} jobs share "
+      "a GPU\n",
+      t.source, s.num_jobs, s.num_tenants, s.span_s / 86400, s.gpu_hours, s.num_fractional);
   auto dist = [&](const char* name, const trace::Distribution& d, const char* unit) {
-    out << fmt::format("{:<14} min {:.4g}{u}  p50 {:.4g}{u}  p90 {:.4g}{u}  p99 {:.4g}{u}  max "
-                       "{:.4g}{u}  mean {:.4g}{u}\n",
-                       name, d.min, d.p50, d.p90, d.p99, d.max, d.mean, fmt::arg("u", unit));
+    out << fmt::format(
+        "{:<14} min {:.4g}{u}  p50 {:.4g}{u}  p90 {:.4g}{u}  p99 {:.4g}{u}  max "
+        "{:.4g}{u}  mean {:.4g}{u}\n",
+        name, d.min, d.p50, d.p90, d.p99, d.max, d.mean, fmt::arg("u", unit));
   };
   dist("duration", s.duration_s, " s");
   dist("gpus", s.gpus, "");

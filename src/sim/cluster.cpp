@@ -57,7 +57,8 @@ Cluster::Cluster(const ClusterSpec& spec, Placement placement) : placement_(plac
 
 void Cluster::BucketRemove(int32_t n) {
   Node& node = nodes_[static_cast<size_t>(n)];
-  auto& bucket = pools_[static_cast<size_t>(node.pool)].buckets[static_cast<size_t>(node.free_gpus)];
+  auto& bucket =
+      pools_[static_cast<size_t>(node.pool)].buckets[static_cast<size_t>(node.free_gpus)];
   const auto pos = static_cast<size_t>(node.bucket_pos);
   const int32_t last = bucket.back();
   bucket[pos] = last;
@@ -68,7 +69,8 @@ void Cluster::BucketRemove(int32_t n) {
 
 void Cluster::BucketAdd(int32_t n) {
   Node& node = nodes_[static_cast<size_t>(n)];
-  auto& bucket = pools_[static_cast<size_t>(node.pool)].buckets[static_cast<size_t>(node.free_gpus)];
+  auto& bucket =
+      pools_[static_cast<size_t>(node.pool)].buckets[static_cast<size_t>(node.free_gpus)];
   node.bucket_pos = static_cast<int32_t>(bucket.size());
   bucket.push_back(n);
 }
@@ -262,16 +264,14 @@ void Cluster::CheckInvariants() const {
         free += node.free_gpus;
         up += node.gpus;
         const auto& bucket = pool.buckets[static_cast<size_t>(node.free_gpus)];
-        GPUPLAN_CHECK(node.bucket_pos >= 0 &&
-                      bucket[static_cast<size_t>(node.bucket_pos)] == n)
+        GPUPLAN_CHECK(node.bucket_pos >= 0 && bucket[static_cast<size_t>(node.bucket_pos)] == n)
             << "node " << n << " not in its bucket";
       } else {
         GPUPLAN_CHECK(node.bucket_pos == -1 && node.jobs.empty())
             << "unavailable node " << n << " in a bucket or running jobs";
       }
     }
-    GPUPLAN_CHECK(free == pool.free_gpus && up == pool.up_gpus &&
-                  installed == pool.installed_gpus)
+    GPUPLAN_CHECK(free == pool.free_gpus && up == pool.up_gpus && installed == pool.installed_gpus)
         << "pool " << p << " counters disagree with its nodes";
     GPUPLAN_CHECK(num_partial == pool.partial.size()) << "pool " << p << " shared-GPU index stale";
   }

@@ -27,11 +27,11 @@ struct Pool {
   std::string accelerator;
   int gpus_per_node = 8;
   double speed = 1;
-  std::vector<int32_t> nodes;                  // all nodes of the pool
-  std::vector<std::vector<int32_t>> buckets;   // [k]: up nodes with exactly k free whole GPUs
+  std::vector<int32_t> nodes;                 // all nodes of the pool
+  std::vector<std::vector<int32_t>> buckets;  // [k]: up nodes with exactly k free whole GPUs
   std::set<std::tuple<int32_t, int32_t, int32_t>> partial;  // (free milli, node, slot)
-  int64_t free_gpus = 0;     // whole free GPUs on up nodes
-  int64_t up_gpus = 0;       // installed and up
+  int64_t free_gpus = 0;                                    // whole free GPUs on up nodes
+  int64_t up_gpus = 0;                                      // installed and up
   int64_t installed_gpus = 0;
 };
 
@@ -39,12 +39,12 @@ struct Node {
   int32_t pool = 0;
   int32_t group = 0;
   int32_t gpus = 0;
-  int32_t free_gpus = 0;        // whole GPUs with nothing on them
-  int32_t bucket_pos = -1;      // position in its pool's bucket; -1: not in one (down)
+  int32_t free_gpus = 0;    // whole GPUs with nothing on them
+  int32_t bucket_pos = -1;  // position in its pool's bucket; -1: not in one (down)
   bool is_installed = false;
-  bool is_up = true;            // not under repair
+  bool is_up = true;                          // not under repair
   std::vector<int32_t> slot_free_milli = {};  // shared GPUs; -1: slot unused
-  std::vector<int32_t> jobs = {};  // running jobs with a piece here
+  std::vector<int32_t> jobs = {};             // running jobs with a piece here
 };
 
 class Cluster {

@@ -1,9 +1,9 @@
 // Cluster specs: the --cluster syntax, openb node lists, relative speeds, clock conversion.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "sim/sim.h"
 
@@ -13,7 +13,9 @@ SimTime ToSimTime(double seconds) {
   return static_cast<SimTime>(std::llround(seconds * static_cast<double>(kMicrosPerSecond)));
 }
 
-double ToSeconds(SimTime t) { return static_cast<double>(t) / static_cast<double>(kMicrosPerSecond); }
+double ToSeconds(SimTime t) {
+  return static_cast<double>(t) / static_cast<double>(kMicrosPerSecond);
+}
 
 int64_t ClusterSpec::total_gpus() const {
   int64_t s = 0;
@@ -49,8 +51,8 @@ Result<int64_t> ParseCount(std::string_view text, std::string_view item, std::st
   }) && text.size() <= 9;
   if (ok) v = std::stoll(std::string(text));
   if (!ok || v < 1) {
-    return Error{fmt::format("--cluster: '{}': {} must be a positive integer, got '{}'", item, what,
-                             text)};
+    return Error{
+        fmt::format("--cluster: '{}': {} must be a positive integer, got '{}'", item, what, text)};
   }
   return v;
 }
@@ -67,13 +69,17 @@ Result<ClusterSpec> ParseClusterSpec(std::string_view text, const catalog::Catal
     const std::string_view item = Trim(text.substr(start, end - start));
     start = end + 1;
     if (item.empty()) {
-      return Error{fmt::format("--cluster: empty item in '{}'; expected items such as "
-                               "'h100-sxm5-80gb:1250x8'", text)};
+      return Error{
+          fmt::format("--cluster: empty item in '{}'; expected items such as "
+                      "'h100-sxm5-80gb:1250x8'",
+                      text)};
     }
     const size_t colon = item.find(':');
     if (colon == std::string_view::npos) {
-      return Error{fmt::format("--cluster: '{}': expected <accelerator>:<nodes>x<gpus per node> "
-                               "or <accelerator>:<gpus>, e.g. 'h100-sxm5-80gb:1250x8'", item)};
+      return Error{
+          fmt::format("--cluster: '{}': expected <accelerator>:<nodes>x<gpus per node> "
+                      "or <accelerator>:<gpus>, e.g. 'h100-sxm5-80gb:1250x8'",
+                      item)};
     }
     auto accel = catalog.Find(Trim(item.substr(0, colon)));
     if (!accel) return Error{"--cluster: " + accel.error().message};
@@ -86,9 +92,10 @@ Result<ClusterSpec> ParseClusterSpec(std::string_view text, const catalog::Catal
       if (!gpus) return gpus.error();
       group.gpus_per_node = (*accel)->gpus_per_node;
       if (*gpus % group.gpus_per_node != 0) {
-        return Error{fmt::format("--cluster: '{}': {} GPUs is not a whole number of {}-GPU nodes; "
-                                 "write <nodes>x<gpus per node>", item, *gpus,
-                                 group.gpus_per_node)};
+        return Error{
+            fmt::format("--cluster: '{}': {} GPUs is not a whole number of {}-GPU nodes; "
+                        "write <nodes>x<gpus per node>",
+                        item, *gpus, group.gpus_per_node)};
       }
       group.num_nodes = static_cast<int>(*gpus / group.gpus_per_node);
     } else {
@@ -123,8 +130,10 @@ Result<ClusterSpec> ClusterFromOpenbNodes(const std::vector<trace::OpenbNode>& n
   }
   if (count.empty()) return Error{"openb node list: no GPU nodes"};
   for (const auto& [key, num] : count) {
-    spec.groups.push_back(NodeGroup{.accelerator = key.first, .num_nodes = num,
-                                    .gpus_per_node = key.second, .relative_speed = 1});
+    spec.groups.push_back(NodeGroup{.accelerator = key.first,
+                                    .num_nodes = num,
+                                    .gpus_per_node = key.second,
+                                    .relative_speed = 1});
   }
   spec.reference_accelerator = spec.groups.front().accelerator;
   return spec;

@@ -26,7 +26,8 @@ Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<do
     const NodeGroup& group = config.cluster.groups[g];
     const SimTime online = ToSimTime(std::max(0.0, group.available_from_s));
     if (online == 0) {
-      for (int32_t n : cluster_.group_nodes(static_cast<int32_t>(g))) cluster_.SetInstalled(n, true);
+      for (int32_t n : cluster_.group_nodes(static_cast<int32_t>(g)))
+        cluster_.SetInstalled(n, true);
     } else {
       Push(online, EventKind::kGroupOnline, static_cast<uint32_t>(g));
       ++num_group_events_left_;
@@ -47,8 +48,8 @@ Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<do
 }
 
 void Engine::Push(SimTime at, EventKind kind, uint32_t idx, uint32_t generation) {
-  events_.push(Event{.at = at, .seq = next_seq_++, .idx = idx, .generation = generation,
-                     .kind = kind});
+  events_.push(
+      Event{.at = at, .seq = next_seq_++, .idx = idx, .generation = generation, .kind = kind});
 }
 
 bool Engine::IsActive() const {
@@ -111,14 +112,14 @@ void Engine::Run() {
 
 void Engine::Progress() {
   last_progress_events_ = totals_.events;
-  config_.observer->OnProgress(SimProgress{
-      .sim_time_s = ToSeconds(now_),
-      .last_arrival_s = jobs_.empty() ? 0 : ToSeconds(jobs_.back().submit),
-      .events = totals_.events,
-      .completed = num_completed_,
-      .num_jobs = static_cast<int64_t>(jobs_.size()),
-      .queued = policy_->num_queued(),
-      .running = num_running_});
+  config_.observer->OnProgress(
+      SimProgress{.sim_time_s = ToSeconds(now_),
+                  .last_arrival_s = jobs_.empty() ? 0 : ToSeconds(jobs_.back().submit),
+                  .events = totals_.events,
+                  .completed = num_completed_,
+                  .num_jobs = static_cast<int64_t>(jobs_.size()),
+                  .queued = policy_->num_queued(),
+                  .running = num_running_});
 }
 
 void Engine::Handle(const Event& e) {
@@ -132,8 +133,8 @@ void Engine::Handle(const Event& e) {
     }
     case EventKind::kNodeFail: {
       failure_pending_ = false;
-      const auto r = static_cast<int64_t>(failure_rng_.UniformInt(
-          static_cast<uint64_t>(gpu_prefix_.back())));
+      const auto r =
+          static_cast<int64_t>(failure_rng_.UniformInt(static_cast<uint64_t>(gpu_prefix_.back())));
       // Thinning: the draw covers every GPU; a node that is not up cannot fail again.
       const auto n = static_cast<int32_t>(
           std::upper_bound(gpu_prefix_.begin(), gpu_prefix_.end(), r) - gpu_prefix_.begin());

@@ -22,11 +22,11 @@ enum class JobStatus : uint8_t { kPending, kQueued, kRunning, kDone, kUnschedula
 struct SimJob {
   SimTime submit = 0;
   SimTime first_start = -1;
-  SimTime run_start = -1;     // start of the current run, restart overhead included
-  SimTime run_overhead = 0;   // overhead paid at the start of the current run
+  SimTime run_start = -1;    // start of the current run, restart overhead included
+  SimTime run_overhead = 0;  // overhead paid at the start of the current run
   SimTime end = -1;
-  SimTime est_end = 0;        // expected end of the current run (policies' estimates)
-  double work_ref_s = 0;      // total work
+  SimTime est_end = 0;    // expected end of the current run (policies' estimates)
+  double work_ref_s = 0;  // total work
   double work_left_ref_s = 0;
   double estimate_ref_s = 0;  // runtime estimate (the true work when the trace has none)
   double attained_gpu_s = 0;  // service received in finished runs (las)
@@ -35,15 +35,17 @@ struct SimJob {
   int32_t gpus = 1;
   int32_t milli = trace::kWholeGpuMilli;
   int32_t tenant = 0;
-  int32_t pool = -1;          // pool of the current or last run
+  int32_t pool = -1;  // pool of the current or last run
   int32_t restarts = 0;
-  uint32_t generation = 0;    // bumps on every stop, so stale finish events are ignored
+  uint32_t generation = 0;  // bumps on every stop, so stale finish events are ignored
   uint64_t allowed_pools = 0;
   JobStatus status = JobStatus::kPending;
   bool needs_overhead = false;
   std::vector<Piece> pieces;
   // GPUs the job holds, fractional shares as fractions.
-  double gpu_fraction() const { return gpus * (milli / static_cast<double>(trace::kWholeGpuMilli)); }
+  double gpu_fraction() const {
+    return gpus * (milli / static_cast<double>(trace::kWholeGpuMilli));
+  }
 };
 
 class Engine;
@@ -127,8 +129,16 @@ class Engine {
   }
 
  private:
-  enum class EventKind : uint8_t { kFinish, kNodeFail, kNodeRepair, kGroupOnline, kGroupRetire,
-                                   kTimeline, kFairness, kWakeup };
+  enum class EventKind : uint8_t {
+    kFinish,
+    kNodeFail,
+    kNodeRepair,
+    kGroupOnline,
+    kGroupRetire,
+    kTimeline,
+    kFairness,
+    kWakeup
+  };
   struct Event {
     SimTime at = 0;
     uint64_t seq = 0;
@@ -167,7 +177,7 @@ class Engine {
   std::priority_queue<Event, std::vector<Event>, LaterFirst> events_;
   uint64_t next_seq_ = 0;
   SimTime now_ = 0;
-  size_t next_arrival_ = 0;      // jobs_ are in submit order
+  size_t next_arrival_ = 0;  // jobs_ are in submit order
   int64_t num_running_ = 0;
   int64_t num_nodes_down_ = 0;
   int64_t num_group_events_left_ = 0;
@@ -175,7 +185,7 @@ class Engine {
   bool capacity_freed_ = false;
   bool keep_end_index_ = false;
   std::set<std::pair<SimTime, JobIdx>> running_by_end_;
-  std::vector<JobIdx> running_;   // unordered; positions in running_pos_
+  std::vector<JobIdx> running_;  // unordered; positions in running_pos_
   std::vector<int32_t> running_pos_;
   Rng failure_rng_;
   std::vector<int64_t> gpu_prefix_;  // cumulative GPUs over nodes, to draw a failing GPU

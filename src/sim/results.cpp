@@ -95,7 +95,8 @@ std::string TimelineCsv(const SimResult& r) {
       "time_s,capacity_gpus,up_gpus,allocated_gpus,utilization,running_jobs,queued_jobs,"
       "completed_jobs\n";
   for (const TimelineRow& t : r.timeline) {
-    const double util = t.capacity_gpus > 0 ? t.allocated_gpus / static_cast<double>(t.capacity_gpus) : 0;
+    const double util =
+        t.capacity_gpus > 0 ? t.allocated_gpus / static_cast<double>(t.capacity_gpus) : 0;
     fmt::format_to(std::back_inserter(out), "{},{},{},{},{:.6f},{},{},{}\n", t.time_s,
                    t.capacity_gpus, t.up_gpus, t.allocated_gpus, util, t.running_jobs,
                    t.queued_jobs, t.completed_jobs);

@@ -8,11 +8,10 @@
 
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
 #include "trace/trace.h"
@@ -102,15 +101,15 @@ class SimObserver {
 struct SimConfig {
   ClusterSpec cluster = {};
   std::vector<trace::Tenant> tenants = {};  // override the trace's tenants of the same name
-  std::string policy = "fifo";         // PolicyNames()
+  std::string policy = "fifo";              // PolicyNames()
   Placement placement = Placement::kPack;
   FailureSpec failures = {};
   uint64_t seed = 1;
-  double timeline_interval_s = 0;  // 0: no timeline
+  double timeline_interval_s = 0;     // 0: no timeline
   double fairness_interval_s = 3600;  // fair-share sampling period; 0: none
-  bool record_jobs = true;         // SimResult::job_rows
-  bool check_invariants = false;   // verify the cluster's indexes after every pass (slow; tests)
-  int backfill_depth = 500;        // easy: queued jobs examined per pass (Slurm bf_max_job_test)
+  bool record_jobs = true;            // SimResult::job_rows
+  bool check_invariants = false;      // verify the cluster's indexes after every pass (slow; tests)
+  int backfill_depth = 500;           // easy: queued jobs examined per pass (Slurm bf_max_job_test)
   // easy: the full backfill scan runs at most once per this many seconds (Slurm bf_interval,
   // default 30 s); passes in between try only new arrivals. 0: scan on every pass.
   double backfill_interval_s = 30;
@@ -144,7 +143,7 @@ struct TenantResult {
   int64_t completed = 0;
   int64_t unschedulable = 0;
   WaitStats waits = {};
-  double gpu_hours = 0;           // allocated
+  double gpu_hours = 0;  // allocated
   // Sampled every fairness_interval_s: the GPUs the tenant held, and its entitlement, the
   // max-min fair share by weight of the up GPUs, capped by its demand (running + queued GPUs).
   double sampled_gpu_hours = 0;
@@ -189,11 +188,11 @@ struct JobRow {
   int gpus = 0;
   int gpu_milli = trace::kWholeGpuMilli;
   std::string accelerator = {};  // type of the last run
-  int restarts = 0;         // after failures or preemptions
-  double wait_s = 0;        // start - submit
-  double jct_s = 0;         // end - submit
-  double run_s = 0;         // the last run's length on its type, without restart overhead
-  double gpu_s = 0;         // allocated GPU-seconds, all runs
+  int restarts = 0;              // after failures or preemptions
+  double wait_s = 0;             // start - submit
+  double jct_s = 0;              // end - submit
+  double run_s = 0;              // the last run's length on its type, without restart overhead
+  double gpu_s = 0;              // allocated GPU-seconds, all runs
 };
 
 struct SimResult {
@@ -202,31 +201,31 @@ struct SimResult {
   int64_t jobs = 0;
   int64_t completed = 0;
   int64_t unschedulable_count = 0;
-  double makespan_s = 0;         // last completion
-  double utilization = 0;        // allocated GPU-s / installed GPU-s over [0, makespan]
-  double useful_utilization = 0; // useful GPU-s / installed GPU-s
-  double goodput = 1;            // useful / allocated GPU-s
+  double makespan_s = 0;          // last completion
+  double utilization = 0;         // allocated GPU-s / installed GPU-s over [0, makespan]
+  double useful_utilization = 0;  // useful GPU-s / installed GPU-s
+  double goodput = 1;             // useful / allocated GPU-s
   double allocated_gpu_hours = 0;
   double useful_gpu_hours = 0;
   double capacity_gpu_hours = 0;
-  double avg_queue_length = 0;   // time-average of queued jobs over [0, makespan]
+  double avg_queue_length = 0;  // time-average of queued jobs over [0, makespan]
   int64_t max_queue_length = 0;
-  int64_t failures = 0;          // node failures
+  int64_t failures = 0;  // node failures
   int64_t preemptions = 0;
-  int64_t restarts = 0;          // job restarts after failure, retirement or preemption
+  int64_t restarts = 0;  // job restarts after failure, retirement or preemption
   // Jain's index over tenants' held / entitled GPUs, averaged over the samples where demand
   // exceeded the up GPUs (1: each got its fair share); 1 if never contended.
   double jain_index = 1;
   int64_t contended_samples = 0;
   WaitStats waits = {};
   int64_t events = 0;
-  double wall_s = 0;             // left 0 by the library (it never reads the clock); the CLI sets it
+  double wall_s = 0;  // left 0 by the library (it never reads the clock); the CLI sets it
   std::vector<TenantResult> per_tenant = {};  // in trace order
   std::vector<ClassResult> per_class = {};    // classes present, in enum order
   std::vector<UnschedulableJob> unschedulable = {};
-  std::vector<std::string> notes = {};        // the trace's notes and the simulator's
+  std::vector<std::string> notes = {};  // the trace's notes and the simulator's
   std::vector<TimelineRow> timeline = {};
-  std::vector<JobRow> job_rows = {};          // trace order; empty unless record_jobs
+  std::vector<JobRow> job_rows = {};  // trace order; empty unless record_jobs
 };
 
 // Runs the simulation. Error for bad input (unknown policy, a type the cluster and known_speeds

@@ -1,10 +1,10 @@
 // Simulate(): binds a trace to a cluster (types, speeds, static feasibility, quotas), runs the
 // engine and computes the results.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "sim/engine.h"
 #include "sim/sim.h"
@@ -25,9 +25,10 @@ Result<void> ValidateConfig(const SimConfig& config) {
   for (const NodeGroup& g : config.cluster.groups) {
     if (g.num_nodes < 0 || g.gpus_per_node < 1 || !(g.relative_speed > 0) ||
         !(g.retired_at_s > g.available_from_s)) {
-      return Error{fmt::format("node group '{}': needs num_nodes >= 0, gpus_per_node >= 1, "
-                               "relative_speed > 0 and retired_at_s > available_from_s",
-                               g.accelerator)};
+      return Error{
+          fmt::format("node group '{}': needs num_nodes >= 0, gpus_per_node >= 1, "
+                      "relative_speed > 0 and retired_at_s > available_from_s",
+                      g.accelerator)};
     }
   }
   if (config.cluster.total_gpus() == 0) return Error{"the cluster has no GPUs"};
@@ -48,8 +49,8 @@ std::vector<int64_t> MaxNodesPerPool(const SimConfig& config, const detail::Clus
     std::vector<std::pair<double, int64_t>> deltas;
     for (size_t g = 0; g < config.cluster.groups.size(); ++g) {
       const auto& nodes = cluster.group_nodes(static_cast<int32_t>(g));
-      if (nodes.empty() || cluster.nodes()[static_cast<size_t>(nodes.front())].pool !=
-                               static_cast<int32_t>(p)) {
+      if (nodes.empty() ||
+          cluster.nodes()[static_cast<size_t>(nodes.front())].pool != static_cast<int32_t>(p)) {
         continue;
       }
       const NodeGroup& group = config.cluster.groups[g];
@@ -144,7 +145,8 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
   };
   std::vector<std::string> known_names;
   for (const NodeGroup& g : config.cluster.groups) known_names.push_back(g.accelerator);
-  for (const AcceleratorSpeed& s : config.cluster.known_speeds) known_names.push_back(s.accelerator);
+  for (const AcceleratorSpeed& s : config.cluster.known_speeds)
+    known_names.push_back(s.accelerator);
   std::sort(known_names.begin(), known_names.end());
   known_names.erase(std::unique(known_names.begin(), known_names.end()), known_names.end());
   std::vector<uint64_t> type_pools(trace.type_names.size(), 0);
@@ -175,16 +177,18 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     }
     if (!(tj.duration_s > 0) || tj.gpus < 1 || tj.gpu_milli < 1 ||
         tj.gpu_milli > trace::kWholeGpuMilli || !(tj.submit_s >= 0)) {
-      return Error{fmt::format("{}:{}: job '{}' needs submit_s >= 0, duration_s > 0, gpus >= 1 "
-                               "and gpu_milli in [1, 1000]", trace.source, tj.line, tj.id)};
+      return Error{
+          fmt::format("{}:{}: job '{}' needs submit_s >= 0, duration_s > 0, gpus >= 1 "
+                      "and gpu_milli in [1, 1000]",
+                      trace.source, tj.line, tj.id)};
     }
     double measured_speed = 1;
     if (tj.measured_on_idx >= 0) {
       const auto t = static_cast<size_t>(tj.measured_on_idx);
       if (!type_known[t]) {
-        return Error{fmt::format("{}:{}: field 'accelerator': {}", trace.source, tj.line,
-                                 UnknownNameMessage("accelerator", trace.type_names[t],
-                                                    known_names))};
+        return Error{
+            fmt::format("{}:{}: field 'accelerator': {}", trace.source, tj.line,
+                        UnknownNameMessage("accelerator", trace.type_names[t], known_names))};
       }
       measured_speed = type_speed[t];
     }
@@ -194,9 +198,9 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
       for (size_t t = 0; t < trace.type_names.size(); ++t) {
         if ((tj.allowed_mask >> t & 1) == 0) continue;
         if (!type_known[t]) {
-          return Error{fmt::format("{}:{}: field 'allowed': {}", trace.source, tj.line,
-                                   UnknownNameMessage("accelerator", trace.type_names[t],
-                                                      known_names))};
+          return Error{
+              fmt::format("{}:{}: field 'allowed': {}", trace.source, tj.line,
+                          UnknownNameMessage("accelerator", trace.type_names[t], known_names))};
         }
         pools |= type_pools[t];
       }
@@ -291,20 +295,20 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     }
     if (config.record_jobs) {
       const bool is_done = job.status == JobStatus::kDone;
-      result.job_rows.push_back(JobRow{
-          .job_id = trace.jobs[i].id,
-          .tenant = tenants[static_cast<size_t>(job.tenant)].name,
-          .submit_s = ToSeconds(job.submit),
-          .start_s = job.first_start >= 0 ? ToSeconds(job.first_start) : -1,
-          .end_s = is_done ? ToSeconds(job.end) : -1,
-          .gpus = job.gpus,
-          .gpu_milli = job.milli,
-          .accelerator = job.pool >= 0 ? layout.pool(job.pool).accelerator : "",
-          .restarts = job.restarts,
-          .wait_s = job.first_start >= 0 ? ToSeconds(job.first_start - job.submit) : 0,
-          .jct_s = is_done ? ToSeconds(job.end - job.submit) : 0,
-          .run_s = is_done ? run_s : 0,
-          .gpu_s = job.allocated_gpu_s});
+      result.job_rows.push_back(
+          JobRow{.job_id = trace.jobs[i].id,
+                 .tenant = tenants[static_cast<size_t>(job.tenant)].name,
+                 .submit_s = ToSeconds(job.submit),
+                 .start_s = job.first_start >= 0 ? ToSeconds(job.first_start) : -1,
+                 .end_s = is_done ? ToSeconds(job.end) : -1,
+                 .gpus = job.gpus,
+                 .gpu_milli = job.milli,
+                 .accelerator = job.pool >= 0 ? layout.pool(job.pool).accelerator : "",
+                 .restarts = job.restarts,
+                 .wait_s = job.first_start >= 0 ? ToSeconds(job.first_start - job.submit) : 0,
+                 .jct_s = is_done ? ToSeconds(job.end - job.submit) : 0,
+                 .run_s = is_done ? run_s : 0,
+                 .gpu_s = job.allocated_gpu_s});
     }
   }
   result.unschedulable_count = static_cast<int64_t>(result.unschedulable.size());
@@ -333,7 +337,8 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     tr.share_ratio = tr.entitled_gpu_hours > 0 ? tr.sampled_gpu_hours / tr.entitled_gpu_hours : 0;
   }
   result.contended_samples = fair.num_contended;
-  result.jain_index = fair.num_contended > 0 ? fair.jain_sum / static_cast<double>(fair.num_contended) : 1;
+  result.jain_index =
+      fair.num_contended > 0 ? fair.jain_sum / static_cast<double>(fair.num_contended) : 1;
   std::map<trace::TenantClass, ClassResult> classes;
   for (const TenantResult& tr : result.per_tenant) {
     if (tr.jobs == 0) continue;

@@ -6,11 +6,11 @@
 // (1 + a sin(.)) / (1 + a). Durations are lognormal, ln(d) ~ N(ln(median), sigma^2), clamped.
 // Each tenant draws from its own Rng stream ("tenant/<name>"), so adding a tenant never shifts
 // another's jobs.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
-
-#include <fmt/format.h>
 
 #include "trace/csv_util.h"
 #include "trace/trace.h"
@@ -74,15 +74,18 @@ Result<std::vector<TenantDemand>> ParseTenantMix(std::string_view text, double t
   for (std::string_view item : items) {
     detail::SplitFields(detail::TrimView(item), ':', kv);
     if (kv.size() != 2) {
-      return Error{fmt::format("--tenants: expected class:count items such as "
-                               "'startup:4,academia:6', got '{}'", item)};
+      return Error{
+          fmt::format("--tenants: expected class:count items such as "
+                      "'startup:4,academia:6', got '{}'",
+                      item)};
     }
     auto c = ParseTenantClass(detail::TrimView(kv[0]));
     if (!c) return Error{"--tenants: " + c.error().message};
     const std::string path = "--tenants";
     auto n = detail::ParseInt(kv[1], {path, 0, "count"});
     if (!n || *n < 1 || *n > 10000) {
-      return Error{fmt::format("--tenants: count must be an integer in [1, 10000], got '{}'", kv[1])};
+      return Error{
+          fmt::format("--tenants: count must be an integer in [1, 10000], got '{}'", kv[1])};
     }
     counts.emplace_back(*c, *n);
     total += *n;
@@ -106,8 +109,10 @@ Result<std::vector<GpuCountWeight>> ParseGpuMix(std::string_view text) {
   for (std::string_view item : items) {
     detail::SplitFields(detail::TrimView(item), ':', kv);
     if (kv.size() != 2) {
-      return Error{fmt::format("--gpu-mix: expected gpus:weight items such as '1:0.5,8:0.5', got "
-                               "'{}'", item)};
+      return Error{
+          fmt::format("--gpu-mix: expected gpus:weight items such as '1:0.5,8:0.5', got "
+                      "'{}'",
+                      item)};
     }
     auto g = detail::ParseInt(kv[0], {path, 0, "gpus"});
     auto w = detail::ParseDouble(kv[1], {path, 0, "weight"});
@@ -137,8 +142,10 @@ Result<Trace> Generate(const GeneratorSpec& spec) {
     }
     if (!(d.duration_median_s > 0) || !(d.duration_sigma >= 0) ||
         !(d.duration_min_s <= d.duration_max_s)) {
-      return Error{fmt::format("generator: tenant '{}': durations need median > 0, sigma >= 0, "
-                               "min <= max", d.tenant.name)};
+      return Error{
+          fmt::format("generator: tenant '{}': durations need median > 0, sigma >= 0, "
+                      "min <= max",
+                      d.tenant.name)};
     }
     if (d.diurnal_amplitude < 0 || d.diurnal_amplitude > 1) {
       return Error{fmt::format("generator: tenant '{}': diurnal amplitude must be in [0, 1]",

@@ -1,10 +1,10 @@
 // The gpuplan trace CSV of DESIGN: a header naming the columns, then one job per line.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <optional>
-
-#include <fmt/format.h>
 
 #include "trace/csv_util.h"
 #include "trace/trace.h"
@@ -16,11 +16,22 @@ namespace {
 using detail::FieldError;
 using detail::FieldPos;
 
-enum Column { kJobId, kTenant, kSubmit, kGpus, kDuration, kAccelerator, kAllowed, kPriority,
-              kGpuMilli, kEstimate, kNumColumns };
+enum Column {
+  kJobId,
+  kTenant,
+  kSubmit,
+  kGpus,
+  kDuration,
+  kAccelerator,
+  kAllowed,
+  kPriority,
+  kGpuMilli,
+  kEstimate,
+  kNumColumns
+};
 constexpr std::array<std::string_view, kNumColumns> kColumnNames = {
-    "job_id", "tenant", "submit_s", "gpus", "duration_s", "accelerator", "allowed", "priority",
-    "gpu_milli", "estimate_s"};
+    "job_id",      "tenant",  "submit_s", "gpus",      "duration_s",
+    "accelerator", "allowed", "priority", "gpu_milli", "estimate_s"};
 constexpr int kNumRequired = 5;  // job_id .. duration_s
 
 // Parses "a|b|c" into a type mask, adding names to the trace.
@@ -143,8 +154,7 @@ Result<Trace> ParseGpuplanCsv(std::string_view text, const std::string& path) {
 }
 
 std::string WriteGpuplanCsv(const Trace& trace) {
-  bool has_accel = false, has_allowed = false, has_prio = false, has_milli = false,
-       has_est = false;
+  bool has_accel = false, has_allowed = false, has_prio = false, has_milli = false, has_est = false;
   for (const Job& j : trace.jobs) {
     has_accel |= j.measured_on_idx >= 0;
     has_allowed |= j.allowed_mask != 0;

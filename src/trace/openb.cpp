@@ -1,11 +1,11 @@
 // Alibaba openb 2023 (cluster-trace-gpu-v2023): pod list and node list, read by column name.
 // Source: github.com/alibaba/clusterdata, cluster-trace-gpu-v2023/csv; Weng et al., "Beware of
 // Fragmentation", USENIX ATC'23.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "trace/csv_util.h"
 #include "trace/trace.h"
@@ -40,11 +40,21 @@ Result<std::array<int, N>> MapHeader(std::string_view header, const std::string&
   return col;
 }
 
-enum PodColumn { kName, kNumGpu, kGpuMilli, kCreation, kDeletion, kGpuSpec, kQos, kPhase,
-                 kScheduled, kNumPodColumns };
+enum PodColumn {
+  kName,
+  kNumGpu,
+  kGpuMilli,
+  kCreation,
+  kDeletion,
+  kGpuSpec,
+  kQos,
+  kPhase,
+  kScheduled,
+  kNumPodColumns
+};
 constexpr std::array<std::string_view, kNumPodColumns> kPodColumns = {
-    "name", "num_gpu", "gpu_milli", "creation_time", "deletion_time", "gpu_spec", "qos",
-    "pod_phase", "scheduled_time"};
+    "name",     "num_gpu", "gpu_milli", "creation_time", "deletion_time",
+    "gpu_spec", "qos",     "pod_phase", "scheduled_time"};
 constexpr size_t kNumPodRequired = 5;
 
 }  // namespace
@@ -69,7 +79,8 @@ Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
     detail::SplitFields(line, ',', fields);
     GPUPLAN_TRY(detail::CheckFieldCount(fields.size(), num_fields, path, ln));
     auto field = [&](PodColumn c) {
-      return col[c] < 0 ? std::string_view() : detail::TrimView(fields[static_cast<size_t>(col[c])]);
+      return col[c] < 0 ? std::string_view()
+                        : detail::TrimView(fields[static_cast<size_t>(col[c])]);
     };
     auto pos = [&](PodColumn c) { return FieldPos{path, ln, kPodColumns[c]}; };
     auto num_gpu = detail::ParseInt(field(kNumGpu), pos(kNumGpu));
@@ -131,8 +142,9 @@ Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
         fmt::format("{} pods with deletion_time <= start skipped (no run time)", num_nonpositive));
   }
   if (num_never_scheduled > 0) {
-    trace.notes.push_back(fmt::format(
-        "{} pods never scheduled (Pending): replayed for deletion - creation", num_never_scheduled));
+    trace.notes.push_back(
+        fmt::format("{} pods never scheduled (Pending): replayed for deletion - creation",
+                    num_never_scheduled));
   }
   GPUPLAN_TRY(detail::FinishTrace(trace));
   return trace;
@@ -157,7 +169,9 @@ Result<std::vector<OpenbNode>> ParseOpenbNodes(std::string_view text, const std:
     const int64_t ln = lines.line_number();
     detail::SplitFields(line, ',', fields);
     GPUPLAN_TRY(detail::CheckFieldCount(fields.size(), num_fields, path, ln));
-    auto field = [&](NodeColumn c) { return detail::TrimView(fields[static_cast<size_t>(col[c])]); };
+    auto field = [&](NodeColumn c) {
+      return detail::TrimView(fields[static_cast<size_t>(col[c])]);
+    };
     auto gpus = detail::ParseInt(field(kGpu), FieldPos{path, ln, "gpu"});
     if (!gpus) return gpus.error();
     if (*gpus < 0 || *gpus > 1024) {

@@ -3,9 +3,9 @@
 // end_time,plan_cpu,plan_mem,plan_gpu,gpu_type. plan_gpu is percent of one GPU per instance.
 // The task table has no user column, so every task belongs to tenant "pai"; submit = start_time
 // (the task table records no queueing), shifted so the first task starts at 0.
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "trace/csv_util.h"
 #include "trace/trace.h"
@@ -31,9 +31,10 @@ Result<Trace> ParsePai2020(std::string_view text, const std::string& path) {
     detail::SplitFields(line, ',', f);
     if (ln == 1 && !f.empty() && detail::TrimView(f[0]) == "job_name") continue;  // a header
     if (f.size() != kNumPaiFields) {
-      return Error{fmt::format("{}:{}: expected {} fields (job_name,task_name,inst_num,status,"
-                               "start_time,end_time,plan_cpu,plan_mem,plan_gpu,gpu_type), got {}",
-                               path, ln, kNumPaiFields, f.size())};
+      return Error{
+          fmt::format("{}:{}: expected {} fields (job_name,task_name,inst_num,status,"
+                      "start_time,end_time,plan_cpu,plan_mem,plan_gpu,gpu_type), got {}",
+                      path, ln, kNumPaiFields, f.size())};
     }
     const std::string_view plan_gpu_text = detail::TrimView(f[8]);
     if (plan_gpu_text.empty()) {

@@ -26,10 +26,13 @@ Result<Trace> ParseSwf(std::string_view text, const std::string& path) {
     const int64_t ln = lines.line_number();
     detail::SplitWhitespace(t, f);
     if (f.size() != kNumSwfFields) {
-      return Error{fmt::format("{}:{}: expected {} SWF fields, got {} (truncated or malformed line)",
-                               path, ln, kNumSwfFields, f.size())};
+      return Error{
+          fmt::format("{}:{}: expected {} SWF fields, got {} (truncated or malformed line)", path,
+                      ln, kNumSwfFields, f.size())};
     }
-    auto num = [&](size_t i, std::string_view name) { return detail::ParseDouble(f[i], {path, ln, name}); };
+    auto num = [&](size_t i, std::string_view name) {
+      return detail::ParseDouble(f[i], {path, ln, name});
+    };
     auto submit = num(1, "submit_time");
     if (!submit) return submit.error();
     auto run = num(3, "run_time");

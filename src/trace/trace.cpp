@@ -2,14 +2,14 @@
 // and summary statistics.
 #include "trace/trace.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "trace/csv_util.h"
 
@@ -60,8 +60,8 @@ std::string_view TrimView(std::string_view s) {
 }
 
 Error FieldError(const FieldPos& pos, std::string_view what, std::string_view value) {
-  return Error{fmt::format("{}:{}: field '{}' {}, got '{}'", pos.path, pos.line, pos.field, what,
-                           value)};
+  return Error{
+      fmt::format("{}:{}: field '{}' {}, got '{}'", pos.path, pos.line, pos.field, what, value)};
 }
 
 Result<double> ParseDouble(std::string_view text, const FieldPos& pos) {
@@ -94,9 +94,10 @@ Result<int64_t> ParseInt(std::string_view text, const FieldPos& pos) {
 
 Result<void> CheckFieldCount(size_t got, size_t expected, const std::string& path, int64_t line) {
   if (got == expected) return Ok{};
-  return Error{fmt::format("{}:{}: expected {} fields as in the header, got {} (truncated or "
-                           "malformed line)",
-                           path, line, expected, got)};
+  return Error{
+      fmt::format("{}:{}: expected {} fields as in the header, got {} (truncated or "
+                  "malformed line)",
+                  path, line, expected, got)};
 }
 
 Result<void> FinishTrace(Trace& trace) {
@@ -110,10 +111,14 @@ Result<void> FinishTrace(Trace& trace) {
 
 std::string_view ToString(TraceFormat f) {
   switch (f) {
-    case TraceFormat::kGpuplan: return "gpuplan";
-    case TraceFormat::kPai2020: return "pai2020";
-    case TraceFormat::kOpenb: return "openb";
-    case TraceFormat::kSwf: return "swf";
+    case TraceFormat::kGpuplan:
+      return "gpuplan";
+    case TraceFormat::kPai2020:
+      return "pai2020";
+    case TraceFormat::kOpenb:
+      return "openb";
+    case TraceFormat::kSwf:
+      return "swf";
   }
   return "?";
 }
@@ -121,8 +126,8 @@ std::string_view ToString(TraceFormat f) {
 std::vector<std::string> TraceFormatNames() { return {"gpuplan", "pai2020", "openb", "swf"}; }
 
 Result<TraceFormat> ParseTraceFormat(std::string_view text) {
-  for (TraceFormat f : {TraceFormat::kGpuplan, TraceFormat::kPai2020, TraceFormat::kOpenb,
-                        TraceFormat::kSwf}) {
+  for (TraceFormat f :
+       {TraceFormat::kGpuplan, TraceFormat::kPai2020, TraceFormat::kOpenb, TraceFormat::kSwf}) {
     if (text == ToString(f)) return f;
   }
   return Error{UnknownNameMessage("trace format", text, TraceFormatNames())};
@@ -130,11 +135,16 @@ Result<TraceFormat> ParseTraceFormat(std::string_view text) {
 
 std::string_view ToString(TenantClass c) {
   switch (c) {
-    case TenantClass::kUnclassified: return "unclassified";
-    case TenantClass::kStartup: return "startup";
-    case TenantClass::kAcademia: return "academia";
-    case TenantClass::kIndustry: return "industry";
-    case TenantClass::kPublic: return "public";
+    case TenantClass::kUnclassified:
+      return "unclassified";
+    case TenantClass::kStartup:
+      return "startup";
+    case TenantClass::kAcademia:
+      return "academia";
+    case TenantClass::kIndustry:
+      return "industry";
+    case TenantClass::kPublic:
+      return "public";
   }
   return "?";
 }
@@ -181,17 +191,20 @@ int32_t Trace::TenantIndex(std::string_view name) {
   for (size_t i = tenants.size(); i-- > 0;) {
     if (tenants[i].name == name) return static_cast<int32_t>(i);
   }
-  tenants.push_back(Tenant{.name = std::string(name),
-                           .tenant_class = TenantClassFromName(name)});
+  tenants.push_back(Tenant{.name = std::string(name), .tenant_class = TenantClassFromName(name)});
   return static_cast<int32_t>(tenants.size() - 1);
 }
 
 Result<Trace> ParseTrace(std::string_view text, const std::string& path, TraceFormat format) {
   switch (format) {
-    case TraceFormat::kGpuplan: return ParseGpuplanCsv(text, path);
-    case TraceFormat::kPai2020: return ParsePai2020(text, path);
-    case TraceFormat::kOpenb: return ParseOpenbPods(text, path);
-    case TraceFormat::kSwf: return ParseSwf(text, path);
+    case TraceFormat::kGpuplan:
+      return ParseGpuplanCsv(text, path);
+    case TraceFormat::kPai2020:
+      return ParsePai2020(text, path);
+    case TraceFormat::kOpenb:
+      return ParseOpenbPods(text, path);
+    case TraceFormat::kSwf:
+      return ParseSwf(text, path);
   }
   return Error{"unknown trace format"};
 }

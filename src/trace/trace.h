@@ -38,17 +38,17 @@ inline constexpr int kWholeGpuMilli = 1000;
 
 // One job as read from a trace. Accelerator types are indices into Trace::type_names.
 struct Job {
-  std::string id = {};              // as in the trace
-  int32_t tenant_idx = 0;      // into Trace::tenants
-  double submit_s = 0;         // since the trace's start (readers shift the first job to 0)
-  int32_t gpus = 1;            // whole GPUs (1 for a fractional job)
+  std::string id = {};                 // as in the trace
+  int32_t tenant_idx = 0;              // into Trace::tenants
+  double submit_s = 0;                 // since the trace's start (readers shift the first job to 0)
+  int32_t gpus = 1;                    // whole GPUs (1 for a fractional job)
   int32_t gpu_milli = kWholeGpuMilli;  // share of each GPU; < 1000 only when gpus == 1
-  double duration_s = 0;       // run time on `measured_on_idx` (or the reference type if -1)
-  double estimate_s = 0;       // user's runtime estimate; 0: none (policies then use duration_s)
+  double duration_s = 0;  // run time on `measured_on_idx` (or the reference type if -1)
+  double estimate_s = 0;  // user's runtime estimate; 0: none (policies then use duration_s)
   int32_t measured_on_idx = -1;
-  uint64_t allowed_mask = 0;   // bit i: may run on type_names[i]; 0: any type
+  uint64_t allowed_mask = 0;  // bit i: may run on type_names[i]; 0: any type
   int32_t priority = 0;
-  int64_t line = 0;            // line in the source file, for messages
+  int64_t line = 0;  // line in the source file, for messages
 };
 
 inline constexpr int kMaxTypes = 64;  // allowed_mask is a 64-bit set
@@ -111,13 +111,13 @@ struct TenantDemand {
   Tenant tenant = {};
   double jobs_per_day = 0;
   ArrivalPattern arrivals = ArrivalPattern::kPoisson;
-  double diurnal_amplitude = 0.6;         // in [0, 1]
+  double diurnal_amplitude = 0.6;  // in [0, 1]
   double duration_median_s = 3600;
-  double duration_sigma = 1.5;            // of ln(duration)
+  double duration_sigma = 1.5;  // of ln(duration)
   double duration_min_s = 60;
   double duration_max_s = 14 * 86400.0;
-  std::vector<GpuCountWeight> gpu_mix = {};    // empty: 1 GPU
-  std::string accelerator = {};                // type durations are measured on; "": reference
+  std::vector<GpuCountWeight> gpu_mix = {};  // empty: 1 GPU
+  std::string accelerator = {};              // type durations are measured on; "": reference
 };
 
 struct GeneratorSpec {

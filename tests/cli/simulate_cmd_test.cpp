@@ -1,10 +1,10 @@
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
 
@@ -40,8 +40,8 @@ std::string Slurp(const std::string& path) {
 }
 
 TEST(SimulateCommand, JsonHasTheDesignContract) {
-  const CmdRun r = Simulate({"--cluster", "h100-sxm5-80gb:48x8", "--trace", Sample(), "--policy",
-                          "easy", "--json"});
+  const CmdRun r = Simulate(
+      {"--cluster", "h100-sxm5-80gb:48x8", "--trace", Sample(), "--policy", "easy", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);  // exactly one object
   for (const char* key : {"jobs", "completed", "makespan_s", "utilization", "avg_wait_s",
@@ -58,8 +58,8 @@ TEST(SimulateCommand, SameSeedSameBytes) {
   auto once = [](const std::string& tag) {
     const std::string jobs = Temp("jobs_" + tag + ".csv"), tl = Temp("tl_" + tag + ".csv");
     const CmdRun r = Simulate({"--cluster", "h100-sxm5-80gb:32x8,mi300x:16x8", "--trace", Sample(),
-                            "--policy", "fairshare", "--gpu-mtbf", "20000h", "--seed", "3",
-                            "--timeline", tl, "--jobs", jobs, "--json"});
+                               "--policy", "fairshare", "--gpu-mtbf", "20000h", "--seed", "3",
+                               "--timeline", tl, "--jobs", jobs, "--json"});
     EXPECT_EQ(r.code, 0) << r.err;
     auto j = nlohmann::json::parse(r.out);
     j.erase("wall_s");  // the only wall-clock figure
@@ -86,7 +86,7 @@ TEST(SimulateCommand, HumanOutputListsTenantsAndUnschedulable) {
 TEST(SimulateCommand, RealOpenbTraceOnItsOwnNodes) {
   const std::string dir = DefaultSharedDir() + "/traces/alibaba-openb-2023";
   const CmdRun r = Simulate({"--trace", dir + "/openb_pod_list_gpuspec33.csv", "--trace-format",
-                          "openb", "--policy", "las", "--json"});
+                             "openb", "--policy", "las", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["completed"].get<int>() + j["unschedulable"].get<int>(), j["jobs"].get<int>());
@@ -121,10 +121,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--cluster", "h100:4x8"}, kOk, "did you mean"},
         BadCase{{"--cluster", "h100-sxm5-80gb:4y8"}, kOk, "--cluster: 'h100-sxm5-80gb:4y8'"},
         BadCase{{"--cluster", "h100-sxm5-80gb:0x8"}, kOk, "must be a positive integer"},
-        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--policy", "fifa"}, kOk,
-                "did you mean 'fifo'"},
-        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--placement", "packed"}, kOk,
-                "unknown placement"},
+        BadCase{
+            {"--cluster", "h100-sxm5-80gb:4x8", "--policy", "fifa"}, kOk, "did you mean 'fifo'"},
+        BadCase{
+            {"--cluster", "h100-sxm5-80gb:4x8", "--placement", "packed"}, kOk, "unknown placement"},
         BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--gpu-mtbf", "soon"}, kOk, "--gpu-mtbf"},
         BadCase{{}, kOk, "give the cluster"},
         BadCase{{"--cluster", "h100-sxm5-80gb:4x8"},
@@ -133,12 +133,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{"--cluster", "h100-sxm5-80gb:4x8"},
                 "job_id,tenant,submit_s,gpus,duration_s\na,x,0,1,0\n",
                 "bad.csv:2: field 'duration_s' must be > 0"},
-        BadCase{{"--cluster", "h100-sxm5-80gb:4x8"}, "job_id,tenant,submit_s,gpus,duration_s\n",
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8"},
+                "job_id,tenant,submit_s,gpus,duration_s\n",
                 "the trace has no jobs"},
         BadCase{{"--cluster", "h100-sxm5-80gb:4x8"},
                 "job_id,tenant,submit_s,gpus,duration_s,accelerator\na,x,0,1,5,h100-sxm\n",
                 "bad.csv:2: field 'accelerator': unknown accelerator 'h100-sxm'"},
-        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--trace", "/nonexistent.csv"}, "",
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--trace", "/nonexistent.csv"},
+                "",
                 "/nonexistent.csv"}));
 
 TEST(SimulateCommand, HelpTeachesByExample) {

@@ -1,9 +1,9 @@
+#include <gtest/gtest.h>
+
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
 
@@ -35,7 +35,7 @@ TEST(TraceCommand, GenWritesTheSameBytesForTheSameSeed) {
   const std::string b = ::testing::TempDir() + "/gpuplan_gen_b.csv";
   for (const std::string& path : {a, b}) {
     const CmdRun r = Trace({"gen", "--tenants", "startup:2,public:1", "--jobs-per-day", "300",
-                         "--days", "2d", "--arrivals", "diurnal", "--seed", "4", "--out", path});
+                            "--days", "2d", "--arrivals", "diurnal", "--seed", "4", "--out", path});
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.out.find("jobs from 3 tenants"), std::string::npos) << r.out;
   }
@@ -56,10 +56,9 @@ TEST(TraceCommand, GenToStdoutIsCsv) {
 }
 
 TEST(TraceCommand, StatsOnTheRealOpenbTrace) {
-  const CmdRun r = Trace({"stats",
-                       DefaultSharedDir() +
-                           "/traces/alibaba-openb-2023/openb_pod_list_default.csv",
-                       "--format", "openb"});
+  const CmdRun r =
+      Trace({"stats", DefaultSharedDir() + "/traces/alibaba-openb-2023/openb_pod_list_default.csv",
+             "--format", "openb"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("7063 jobs"), std::string::npos) << r.out;  // 8152 pods - 1088 CPU - 1 empty
   EXPECT_NE(r.out.find("note: 1088 CPU-only pods"), std::string::npos);

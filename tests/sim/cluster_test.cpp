@@ -6,8 +6,8 @@ namespace gpuplan::sim::detail {
 namespace {
 
 ClusterSpec Nodes(int n, int per_node) {
-  return ClusterSpec{.groups = {NodeGroup{.accelerator = "t", .num_nodes = n,
-                                          .gpus_per_node = per_node}}};
+  return ClusterSpec{
+      .groups = {NodeGroup{.accelerator = "t", .num_nodes = n, .gpus_per_node = per_node}}};
 }
 
 Cluster Installed(const ClusterSpec& spec, Placement p) {

@@ -34,8 +34,8 @@ TEST(Policies, FifoBlocksBehindTheHead) {
 }
 
 TEST(Policies, EasyBackfillsOnlyWhatEndsBeforeTheReservation) {
-  const SimResult r = RunSim(kBackfill, {.cluster = OnePool(1, 8), .policy = "easy",
-                                      .backfill_interval_s = 0});
+  const SimResult r =
+      RunSim(kBackfill, {.cluster = OnePool(1, 8), .policy = "easy", .backfill_interval_s = 0});
   // j3 (ends at 52 < 100, the head's shadow time) backfills at t=2; j4 (would end at 503)
   // would delay j2, so it waits until j2 ends at 110.
   EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, 2);
@@ -47,9 +47,9 @@ TEST(Policies, SjfRunsTheShortestFirst) {
   // One GPU; j1 (100 s) runs from 0; j2 (50 s) at t=1 and j3 (10 s) at t=2 wait; SJF starts j3
   // at 100 and j2 at 110.
   const SimResult r = RunSim({{.submit_s = 0, .duration_s = 100},
-                           {.submit_s = 1, .duration_s = 50},
-                           {.submit_s = 2, .duration_s = 10}},
-                          {.cluster = OnePool(1, 1), .policy = "sjf"});
+                              {.submit_s = 1, .duration_s = 50},
+                              {.submit_s = 2, .duration_s = 10}},
+                             {.cluster = OnePool(1, 1), .policy = "sjf"});
   EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, 100);
   EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, 110);
 }
@@ -58,9 +58,9 @@ TEST(Policies, FairshareFavorsTheTenantThatUsedLess) {
   // One GPU. Tenant a runs a 1000 s job from 0; at t=500 a queues another, and at t=600 tenant b
   // queues one. When the GPU frees at 1000, b (no usage) goes before a, although a came first.
   const SimResult r = RunSim({{.submit_s = 0, .duration_s = 1000, .tenant = "a"},
-                           {.submit_s = 500, .duration_s = 10, .tenant = "a"},
-                           {.submit_s = 600, .duration_s = 10, .tenant = "b"}},
-                          {.cluster = OnePool(1, 1), .policy = "fairshare"});
+                              {.submit_s = 500, .duration_s = 10, .tenant = "a"},
+                              {.submit_s = 600, .duration_s = 10, .tenant = "b"}},
+                             {.cluster = OnePool(1, 1), .policy = "fairshare"});
   EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, 1000);
   EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, 1010);
 }
@@ -69,10 +69,12 @@ TEST(Policies, LasPreemptsTheMostServedJob) {
   // One GPU, thresholds at 100 GPU-s. j1 (1000 s) runs from 0 and passes 100 GPU-s at t=100
   // (level 1). j2 (10 s) arrives at t=200 at level 0 and preempts j1; j1 resumes at 210 with a
   // 5 s restart overhead and 800 s of work left: it ends at 210 + 5 + 800 = 1015.
-  SimConfig config{.cluster = OnePool(1, 1), .policy = "las",
-                   .failures = {.restart_overhead_s = 5}, .las_thresholds_gpu_s = {100}};
-  const SimResult r = RunSim({{.submit_s = 0, .duration_s = 1000}, {.submit_s = 200, .duration_s = 10}},
-                          config);
+  SimConfig config{.cluster = OnePool(1, 1),
+                   .policy = "las",
+                   .failures = {.restart_overhead_s = 5},
+                   .las_thresholds_gpu_s = {100}};
+  const SimResult r =
+      RunSim({{.submit_s = 0, .duration_s = 1000}, {.submit_s = 200, .duration_s = 10}}, config);
   EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, 200);
   EXPECT_DOUBLE_EQ(r.job_rows[1].end_s, 210);
   EXPECT_DOUBLE_EQ(r.job_rows[0].end_s, 1015);

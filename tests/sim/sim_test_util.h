@@ -1,10 +1,10 @@
 // Test helpers for sim: in-memory traces and the invariants every run must satisfy.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "sim/sim.h"
 #include "trace/trace.h"
@@ -13,9 +13,9 @@ namespace gpuplan::sim::testing {
 
 // A cluster of one pool: `nodes` x `gpus_per_node` of type "t".
 inline ClusterSpec OnePool(int nodes, int gpus_per_node) {
-  return ClusterSpec{.groups = {NodeGroup{.accelerator = "t", .num_nodes = nodes,
-                                          .gpus_per_node = gpus_per_node}},
-                     .reference_accelerator = "t"};
+  return ClusterSpec{
+      .groups = {NodeGroup{.accelerator = "t", .num_nodes = nodes, .gpus_per_node = gpus_per_node}},
+      .reference_accelerator = "t"};
 }
 
 struct JobSpec {

@@ -1,6 +1,6 @@
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "sim/sim.h"
 #include "sim/sim_test_util.h"  // tests/sim/
@@ -78,7 +78,8 @@ TEST_P(MmcTest, FifoMeanWaitMatchesErlangC) {
 
 INSTANTIATE_TEST_SUITE_P(Loads, MmcTest,
                          ::testing::Values(MmcCase{0.5, 400'000, 0.06}, MmcCase{0.7, 400'000, 0.06},
-                                           MmcCase{0.8, 600'000, 0.06}, MmcCase{0.9, 1'000'000, 0.07},
+                                           MmcCase{0.8, 600'000, 0.06},
+                                           MmcCase{0.9, 1'000'000, 0.07},
                                            MmcCase{0.95, 1'500'000, 0.08}));
 
 trace::Trace MixedTrace(uint64_t seed, int num_jobs) {
@@ -95,10 +96,11 @@ trace::Trace MixedTrace(uint64_t seed, int num_jobs) {
 
 ClusterSpec TwoTypes() {
   return ClusterSpec{
-      .groups = {NodeGroup{.accelerator = "fast", .num_nodes = 12, .gpus_per_node = 8,
-                           .relative_speed = 2},
-                 NodeGroup{.accelerator = "slow", .num_nodes = 20, .gpus_per_node = 8,
-                           .relative_speed = 1}},
+      .groups =
+          {NodeGroup{
+               .accelerator = "fast", .num_nodes = 12, .gpus_per_node = 8, .relative_speed = 2},
+           NodeGroup{
+               .accelerator = "slow", .num_nodes = 20, .gpus_per_node = 8, .relative_speed = 1}},
       .reference_accelerator = "slow"};
 }
 
@@ -112,7 +114,7 @@ TEST_P(EveryPolicy, InvariantsHoldOnAMixedWorkload) {
   ExpectInvariants(t, *r, /*exact_runs=*/GetParam() != "las");
   // Jobs cannot span types: the 256-GPU industry jobs exceed the larger pool (20 x 8 = 160).
   for (const JobRow& row : r->job_rows) {
-    EXPECT_EQ(row.end_s < 0, row.gpus > 160) << row.job_id;
+    EXPECT_EQ(row.end_s<0, row.gpus> 160) << row.job_id;
   }
   EXPECT_GT(r->utilization, 0.1);
 }
@@ -121,12 +123,14 @@ TEST_P(EveryPolicy, InvariantsHoldWithFailuresDeliveriesAndRetirements) {
   const trace::Trace t = MixedTrace(11, 2000);
   ClusterSpec cluster = TwoTypes();
   cluster.groups[0].available_from_s = 86400;  // the fast nodes arrive on day 2
-  cluster.groups.push_back(NodeGroup{.accelerator = "slow", .num_nodes = 8, .gpus_per_node = 8,
-                                     .retired_at_s = 43200});
+  cluster.groups.push_back(
+      NodeGroup{.accelerator = "slow", .num_nodes = 8, .gpus_per_node = 8, .retired_at_s = 43200});
   SimConfig config{.cluster = cluster,
                    .policy = GetParam(),
-                   .failures = {.gpu_mtbf_s = 50 * 86400.0, .node_repair_s = 3600,
-                                .checkpoint_interval_s = 1800, .restart_overhead_s = 120},
+                   .failures = {.gpu_mtbf_s = 50 * 86400.0,
+                                .node_repair_s = 3600,
+                                .checkpoint_interval_s = 1800,
+                                .restart_overhead_s = 120},
                    .check_invariants = true};
   auto r = Simulate(t, config);
   ASSERT_TRUE(r) << r.error().message;
@@ -139,8 +143,10 @@ TEST_P(EveryPolicy, InvariantsHoldWithFailuresDeliveriesAndRetirements) {
 
 TEST_P(EveryPolicy, SameInputsSameBytes) {
   const trace::Trace t = MixedTrace(3, 1500);
-  SimConfig config{.cluster = TwoTypes(), .policy = GetParam(),
-                   .failures = {.gpu_mtbf_s = 30 * 86400.0}, .seed = 5,
+  SimConfig config{.cluster = TwoTypes(),
+                   .policy = GetParam(),
+                   .failures = {.gpu_mtbf_s = 30 * 86400.0},
+                   .seed = 5,
                    .timeline_interval_s = 3600};
   auto a = Simulate(t, config);
   auto b = Simulate(t, config);
@@ -159,10 +165,11 @@ INSTANTIATE_TEST_SUITE_P(Policies, EveryPolicy,
 
 TEST(Simulate, DurationsScaleByRelativeSpeed) {
   // A 100 s job measured on the reference type runs 50 s on a type of speed 2.
-  ClusterSpec cluster{.groups = {NodeGroup{.accelerator = "fast", .num_nodes = 1,
-                                           .gpus_per_node = 8, .relative_speed = 2}},
-                      .reference_accelerator = "slow",
-                      .known_speeds = {{"slow", 1}}};
+  ClusterSpec cluster{
+      .groups = {NodeGroup{
+          .accelerator = "fast", .num_nodes = 1, .gpus_per_node = 8, .relative_speed = 2}},
+      .reference_accelerator = "slow",
+      .known_speeds = {{"slow", 1}}};
   const trace::Trace t = MakeTrace({{.gpus = 8, .duration_s = 100}});
   auto r = Simulate(t, SimConfig{.cluster = cluster});
   ASSERT_TRUE(r) << r.error().message;
@@ -183,8 +190,8 @@ TEST(Simulate, OversizeJobIsReportedNotRun) {
 TEST(Simulate, JobStrandedByRetirementIsReported) {
   // 16 GPUs until t=10, then 8: a 16-GPU job arriving at t=20 can never run.
   ClusterSpec cluster = OnePool(1, 8);
-  cluster.groups.push_back(NodeGroup{.accelerator = "t", .num_nodes = 1, .gpus_per_node = 8,
-                                     .retired_at_s = 10});
+  cluster.groups.push_back(
+      NodeGroup{.accelerator = "t", .num_nodes = 1, .gpus_per_node = 8, .retired_at_s = 10});
   const trace::Trace t = MakeTrace({{.submit_s = 20, .gpus = 16}, {.submit_s = 21, .gpus = 8}});
   auto r = Simulate(t, SimConfig{.cluster = cluster, .check_invariants = true});
   ASSERT_TRUE(r);
@@ -213,10 +220,9 @@ TEST(Simulate, QuotaCapsATenant) {
   // time, ending at 10, 20, 30, 40 s; tenant b's job runs at once.
   std::vector<JobSpec> jobs(4, JobSpec{.gpus = 8, .duration_s = 10});
   jobs.push_back({.gpus = 8, .duration_s = 10, .tenant = "b"});
-  auto r = Simulate(MakeTrace(jobs),
-                    SimConfig{.cluster = OnePool(4, 8),
-                              .tenants = {{.name = "a", .quota_gpus = 8}},
-                              .check_invariants = true});
+  auto r = Simulate(MakeTrace(jobs), SimConfig{.cluster = OnePool(4, 8),
+                                               .tenants = {{.name = "a", .quota_gpus = 8}},
+                                               .check_invariants = true});
   ASSERT_TRUE(r);
   EXPECT_DOUBLE_EQ(r->makespan_s, 40);
   EXPECT_DOUBLE_EQ(r->job_rows[4].start_s, 0);
@@ -238,8 +244,10 @@ TEST(Simulate, CheckpointsBoundLostWork) {
   // failure loses less than a checkpoint interval plus the restart overhead.
   const trace::Trace t = MakeTrace({{.gpus = 8, .duration_s = 36000}});
   SimConfig config{.cluster = OnePool(1, 8),
-                   .failures = {.gpu_mtbf_s = 8 * 3600.0, .node_repair_s = 60,
-                                .checkpoint_interval_s = 600, .restart_overhead_s = 30}};
+                   .failures = {.gpu_mtbf_s = 8 * 3600.0,
+                                .node_repair_s = 60,
+                                .checkpoint_interval_s = 600,
+                                .restart_overhead_s = 30}};
   auto r = Simulate(t, config);
   ASSERT_TRUE(r);
   ASSERT_EQ(r->completed, 1);

@@ -42,8 +42,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{"", "jobs.csv: empty trace"},
         BadCase{"job_id,tenant,submit_s,gpus,duration_s\n", "jobs.csv: the trace has no jobs"},
-        BadCase{"job_id,tenant,submit_s,gpus\na,b,0,1\n", "header lacks the required column "
-                                                           "'duration_s'"},
+        BadCase{"job_id,tenant,submit_s,gpus\na,b,0,1\n",
+                "header lacks the required column "
+                "'duration_s'"},
         BadCase{"job_id,tenant,submit_s,gpus,duration_s,color\n", "unknown column 'color'"},
         BadCase{"job_id,tenant,submit_s,gpus,duration_s\na,b,0,1\n",
                 "jobs.csv:2: expected 5 fields"},  // truncated line

@@ -39,8 +39,7 @@ TEST(OpenbPods, GpuSpecBecomesAllowedTypes) {
 TEST(OpenbPods, MultiGpu50LacksTimesAndSaysSo) {
   auto t = ReadTrace(OpenbDir() + "/openb_pod_list_multigpu50.csv", TraceFormat::kOpenb);
   ASSERT_FALSE(t);
-  EXPECT_NE(t.error().message.find("lacks the required column 'creation_time'"),
-            std::string::npos);
+  EXPECT_NE(t.error().message.find("lacks the required column 'creation_time'"), std::string::npos);
 }
 
 TEST(OpenbPods, TruncatedLineNamesLine) {

@@ -36,7 +36,8 @@ class LasPolicy : public SchedulingPolicy {
     const int level = Level(job.attained_gpu_s);
     if (level < static_cast<int>(thresholds_.size())) {
       const double left_gpu_s = thresholds_[static_cast<size_t>(level)] - job.attained_gpu_s;
-      const double overhead_s = job.needs_overhead ? engine.config().failures.restart_overhead_s : 0;
+      const double overhead_s =
+          job.needs_overhead ? engine.config().failures.restart_overhead_s : 0;
       engine.WakeUpAt(engine.now() + ToSimTime(overhead_s + left_gpu_s / job.gpu_fraction()) + 1);
     }
   }
@@ -66,8 +67,9 @@ class LasPolicy : public SchedulingPolicy {
 
  private:
   int Level(double attained_gpu_s) const {
-    return static_cast<int>(std::upper_bound(thresholds_.begin(), thresholds_.end(),
-                                             attained_gpu_s) - thresholds_.begin());
+    return static_cast<int>(
+        std::upper_bound(thresholds_.begin(), thresholds_.end(), attained_gpu_s) -
+        thresholds_.begin());
   }
   double AttainedNow(const Engine& engine, const SimJob& job) const {
     return job.attained_gpu_s + job.gpu_fraction() * ToSeconds(engine.now() - job.run_start);
