@@ -9,9 +9,8 @@
 #include "buy/buy.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
-#include "model/model.h"
+#include "plan/plan.h"
 #include "scenario/scenario.h"
-#include "sizing/sizing.h"
 
 namespace gpuplan::cli {
 
@@ -29,51 +28,6 @@ struct BuyFlags {
   bool explain = true;
   bool json = false;
 };
-
-constexpr double kSPerDay = 86400;
-// The reference workload of the "sizing" H100-equivalent: Llama 3 70B in BF16 on 1,024 GPUs;
-// an accelerator's H100-equivalents are its steady-state training throughput over H100 SXM's.
-constexpr std::string_view kReferenceModel = "llama3-70b";
-constexpr int kReferenceGpus = 1024;
-constexpr double kReferenceTokens = 1e12;
-constexpr std::string_view kReferenceAccelerator = "h100-sxm5-80gb";
-
-// Turns scenario workloads into GPUs per accelerator with the training sizing model (the same
-// as `gpuplan size train --days`). A part the sizing cannot fit the model on does not count.
-buy::DemandResolver MakeResolver(const catalog::Catalog& cat) {
-  buy::DemandResolver r;
-  r.size_workload = [](const scenario::Workload& w,
-                       const catalog::Accelerator& a) -> Result<buy::WorkloadFit> {
-    auto shape = model::FindModel(w.model);
-    GPUPLAN_TRY(shape);
-    auto precision = catalog::ParsePrecision(w.precision);
-    GPUPLAN_TRY(precision);
-    sizing::TrainRequest req;
-    req.model = *shape;
-    req.tokens = w.tokens;
-    req.precision = *precision;
-    req.deadline_days = w.deadline_s / kSPerDay;
-    auto plan = sizing::SizeTraining(req, a);
-    if (!plan) return buy::WorkloadFit{};  // no layout fits memory or meets the deadline
-    return buy::WorkloadFit{.fits = true, .num_gpus = static_cast<double>(plan->gpus)};
-  };
-  r.sizing_h100_eq = [&cat](const catalog::Accelerator& a) -> Result<double> {
-    auto shape = model::FindModel(kReferenceModel);
-    GPUPLAN_TRY(shape);
-    auto ref = cat.Find(kReferenceAccelerator);
-    GPUPLAN_TRY(ref);
-    sizing::TrainRequest req;
-    req.model = *shape;
-    req.tokens = kReferenceTokens;
-    req.num_gpus = kReferenceGpus;
-    auto mine = sizing::SizeTraining(req, a);
-    if (!mine) return 0.0;  // cannot train the reference model: no training capacity
-    auto base = sizing::SizeTraining(req, **ref);
-    GPUPLAN_TRY(base);
-    return mine->tokens_per_s / base->tokens_per_s;
-  };
-  return r;
-}
 
 nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const buy::BuyProblem& p,
                                   const buy::BuyResult& r) {
@@ -198,7 +152,7 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
       flags.scenario.empty() ? scenario::DefaultScenarioPath() : flags.scenario;
   auto s = scenario::LoadScenario(path, *cat);
   if (!s) return ReportBadInput(s.error(), err);
-  auto problem = buy::BuildBuyProblem(*s, *cat, MakeResolver(*cat));
+  auto problem = buy::BuildBuyProblem(*s, *cat, plan::MakeSizingResolver(*cat));
   if (!problem) return ReportBadInput(problem.error(), err);
   problem->objective = *objective;
   const buy::SolveOptions options{.time_limit_s = flags.time_limit_s,

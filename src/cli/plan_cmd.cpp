@@ -1,17 +1,142 @@
-// Placeholder registration until the plan issue lands; replaced by its own implementation.
+// gpuplan plan [scenario.toml] [--out DIR]: size, buy and simulate one scenario; write
+// report.json and report.html.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
 #include <ostream>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "plan/plan.h"
+#include "report/report.h"
+#include "scenario/scenario.h"
 
 namespace gpuplan::cli {
 
+namespace {
+
+struct PlanFlags {
+  std::string scenario_path;  // empty: the built-in default
+  std::string out_dir = "report";
+  std::string catalog_path;
+  std::vector<std::string> policies;
+  double time_limit_s = 30;
+  bool json = false;
+  bool is_terminal = false;  // stderr is a terminal: draw a bar with an ETA
+};
+
+// Stage lines on stderr; on a terminal, one redrawn bar per stage with an ETA.
+class StderrProgress : public plan::PlanObserver {
+ public:
+  StderrProgress(std::ostream& err, bool is_terminal) : err_(err), is_terminal_(is_terminal) {}
+  ~StderrProgress() override { EndLine(); }
+  void OnStage(const std::string& stage, int index, int count) override {
+    EndLine();
+    stage_ = fmt::format("[{}/{}] {}", index, count, stage);
+    start_ = std::chrono::steady_clock::now();
+    if (is_terminal_) {
+      err_ << stage_ << std::flush;
+      open_line_ = true;
+    } else {
+      err_ << "plan: " << stage_ << "\n";
+    }
+  }
+  void OnStageProgress(double fraction) override {
+    if (!is_terminal_) return;
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(fraction * kWidth);
+    const double elapsed_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double eta_s = fraction > 0.01 ? elapsed_s * (1 - fraction) / fraction : 0;
+    err_ << fmt::format("\r{} [{}{}] {:3.0f}% ETA {:.0f}s ", stage_, std::string(filled, '#'),
+                        std::string(kWidth - filled, '.'), 100 * fraction, eta_s)
+         << std::flush;
+  }
+
+ private:
+  void EndLine() {
+    if (open_line_) err_ << "\n";
+    open_line_ = false;
+  }
+  std::ostream& err_;
+  bool is_terminal_;
+  bool open_line_ = false;
+  std::string stage_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err) {
+  auto cat = flags.catalog_path.empty() ? catalog::Catalog::LoadDefault()
+                                        : catalog::Catalog::Load(flags.catalog_path);
+  if (!cat) return ReportBadInput(cat.error(), err);
+  const std::string path =
+      flags.scenario_path.empty() ? scenario::DefaultScenarioPath() : flags.scenario_path;
+  auto s = scenario::LoadScenario(path, *cat);
+  if (!s) return ReportBadInput(s.error(), err);
+  if (flags.time_limit_s <= 0) {
+    return ReportBadInput(Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)},
+                          err);
+  }
+  plan::PlanOptions options;
+  options.policies = flags.policies;
+  options.buy_time_limit_s = flags.time_limit_s;
+  StderrProgress progress(err, flags.is_terminal);
+  options.observer = &progress;
+  const auto start = std::chrono::steady_clock::now();
+  auto report = plan::RunPlan(*s, *cat, options);
+  if (!report) return ReportBadInput(report.error(), err);
+  (*report)["wall_s"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  auto written = report::WriteReport(flags.out_dir, *report, report::RenderOptions{});
+  if (!written) {
+    err << "error: " << written.error().message << "\n";
+    return kExitFailure;
+  }
+  if (flags.json) {
+    out << report->dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const auto& line : report::Summarize(*report)) out << "- " << line << "\n";
+  out << fmt::format("\nreport: {}/report.html (data: {}/report.json)\n", flags.out_dir,
+                     flags.out_dir);
+  return kExitOk;
+}
+
+}  // namespace
+
 void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err) {
-  (void)out;
-  CLI::App* cmd = app.add_subcommand("plan", "(not implemented yet)");
-  cmd->allow_extras();
-  cmd->callback([&exit_code, &err] {
-    err << "error: 'plan' is not implemented yet\n";
-    exit_code = kExitFailure;
+  auto flags = std::make_shared<PlanFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "plan",
+      "size, buy and simulate a center; write report.html and report.json\n\n"
+      "Runs every stage on one scenario: sizes its training workloads on each candidate\n"
+      "accelerator, solves the purchase plan (MILP), builds jobs from the tenants' demand and\n"
+      "simulates the center over the whole horizon as the fleet grows, under several scheduling\n"
+      "policies. A stage that fails (an infeasible purchase plan) is explained in the report.\n\n"
+      "Examples:\n"
+      "  gpuplan plan                                   # built-in default (data/scenarios/korea.toml)\n"
+      "  gpuplan plan data/scenarios/india.toml --out india\n"
+      "  gpuplan plan s.toml --policies fifo,easy,las --time-limit 10");
+  cmd->add_option("scenario", flags->scenario_path,
+                  "scenario TOML (default: the built-in Korea-like scenario)");
+  cmd->add_option("--out", flags->out_dir, "folder for report.html and report.json")
+      ->capture_default_str();
+  cmd->add_option("--policies", flags->policies,
+                  "scheduling policies to compare (default: the scenario's, fifo, easy, fairshare)")
+      ->delimiter(',');
+  cmd->add_option("--time-limit", flags->time_limit_s, "seconds the MILP solver may take")
+      ->capture_default_str();
+  cmd->add_option("--catalog", flags->catalog_path,
+                  "accelerator catalog TOML (default: data/accelerators.toml)");
+  cmd->add_flag("--json", flags->json, "print the whole report document as one JSON object");
+  cmd->callback([flags, &exit_code, &out, &err] {
+    flags->is_terminal = isatty(fileno(stderr)) != 0;
+    exit_code = RunPlanCommand(*flags, out, err);
   });
 }
 

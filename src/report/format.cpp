@@ -170,6 +170,10 @@ std::string ConstraintInWords(std::string_view constraint) {
   std::string c(constraint);
   std::transform(c.begin(), c.end(), c.begin(), [](unsigned char ch) { return std::tolower(ch); });
   const auto has = [&c](std::string_view w) { return c.find(w) != std::string::npos; };
+  // Vendor delivery limits ("the supply of b200") are not the supply-security policy.
+  if (has("availability")) return "vendor delivery limits";
+  if (has("milestone")) return "a capacity milestone";
+  if (has("rental")) return "the rental limit";
   if (has("budget") || has("capex") || has("cost")) return "the budget";
   if (has("power") || has("mw") || has("energy")) return "the power envelope";
   if (has("tpp") || has("export")) return "the export-control cap";

@@ -1,0 +1,74 @@
+#include <filesystem>
+#include <sstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+
+namespace gpuplan::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct PlanRun {
+  int code;
+  std::string out, err;
+};
+
+PlanRun Plan(std::vector<std::string> args) {
+  std::vector<const char*> argv = {"gpuplan", "plan"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int code = RunMain(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+fs::path TempDir(const char* name) {
+  const fs::path p = fs::temp_directory_path() / "gpuplan_plan_cmd_test" / name;
+  fs::remove_all(p);
+  return p;
+}
+
+TEST(PlanCommand, DefaultScenarioWritesBothFilesAndSaysWhere) {
+  const fs::path dir = TempDir("default");
+  const PlanRun r = Plan({"--out", dir.string(), "--policies", "fifo"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "report.html"));
+  EXPECT_TRUE(fs::exists(dir / "report.json"));
+  EXPECT_NE(r.out.find("report: " + dir.string() + "/report.html"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Buy "), std::string::npos) << r.out;  // the summary in words
+}
+
+TEST(PlanCommand, JsonIsTheWholeReport) {
+  const fs::path dir = TempDir("json");
+  const PlanRun r = Plan({"--out", dir.string(), "--policies", "fifo", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["buy"]["status"], "optimal");
+  EXPECT_EQ(j["simulation"]["policies"].size(), 1u);
+}
+
+TEST(PlanCommand, BadInputExits2AndWritesNothing) {
+  const struct {
+    std::vector<std::string> args;
+    std::string expect;
+  } cases[] = {
+      {{"/no/such/scenario.toml"}, "no such file"},
+      {{"--policies", "fifo,fastest"}, "unknown policy 'fastest'"},
+      {{"--time-limit", "-1"}, "--time-limit must be > 0"},
+  };
+  for (const auto& c : cases) {
+    const fs::path dir = TempDir("bad");
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--out", dir.string()});
+    const PlanRun r = Plan(args);
+    EXPECT_EQ(r.code, kExitBadInput) << c.expect;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir)) << c.expect;
+  }
+}
+
+}  // namespace
+}  // namespace gpuplan::cli
