@@ -19,8 +19,8 @@ Result<double> H100EqPerGpu(const scenario::Scenario& s, const catalog::Accelera
   }
   if (!resolver.sizing_h100_eq) {
     return Error{fmt::format(
-        "{}: [capacity] unit = \"sizing\" needs the training sizing model, which this build "
-        "does not provide yet; use unit = \"peak\" (dense BF16 relative to H100 SXM)",
+        "{}: [capacity] unit = \"sizing\" needs the training sizing model, and the caller "
+        "supplied none; use unit = \"peak\" (dense BF16 relative to H100 SXM)",
         s.path)};
   }
   auto v = resolver.sizing_h100_eq(a);
@@ -106,8 +106,8 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
   for (const scenario::Workload& w : s.workloads) {
     if (!resolver.size_workload) {
       return Error{fmt::format(
-          "{}:{}: workload '{}' needs the training sizing model, which this build does not "
-          "provide yet; remove [[workload]] or express it as a [[milestone]]",
+          "{}:{}: workload '{}' needs the training sizing model, and the caller supplied "
+          "none; remove [[workload]] or express it as a [[milestone]]",
           s.path, w.line, w.name)};
     }
     DemandSpec d{.name = w.name, .first_quarter_idx = w.from.Index() - first};

@@ -63,26 +63,39 @@ void ScenarioLines(const Json& report, std::vector<std::string>& lines) {
 }
 
 void PurchaseLines(const Json& buy, std::vector<std::string>& lines) {
-  // Quarter -> "4,000 h100-sxm5-80gb (NVIDIA)" pieces; std::map sorts "2026Q4" < "2027Q1".
-  std::map<std::string, std::vector<std::string>> by_quarter;
+  // One phrase per accelerator, largest first, with the quarters it is ordered in: a minister
+  // reads "what and when", the quarter-by-quarter table is in the purchases section.
+  struct Buys {
+    double gpus = 0;
+    std::string vendor, first, last;
+  };
+  std::map<std::string, Buys> by_accelerator;
   double total_gpus = 0;
   for (const Json& p : ArrayAt(buy, "purchases")) {
     const double gpus = NumOr(p, "gpus", 0);
     if (gpus <= 0) continue;
     total_gpus += gpus;
-    const std::string vendor = StrOr(p, "vendor");
-    by_quarter[StrOr(p, "quarter", "?")].push_back(
-        fmt::format("{} {}{}", FormatCount(gpus), StrOr(p, "accelerator", "GPUs"),
-                    vendor.empty() ? "" : " (" + vendor + ")"));
+    Buys& b = by_accelerator[StrOr(p, "accelerator", "GPUs")];
+    const std::string quarter = StrOr(p, "quarter", "?");
+    b.gpus += gpus;
+    b.vendor = StrOr(p, "vendor");
+    if (b.first.empty() || quarter < b.first) b.first = quarter;  // "2026Q4" < "2027Q1"
+    if (b.last.empty() || quarter > b.last) b.last = quarter;
   }
-  if (by_quarter.empty()) {
+  if (by_accelerator.empty()) {
     lines.push_back("Buy nothing: the plan needs no new GPUs.");
     return;
   }
+  std::vector<std::pair<std::string, Buys>> sorted(by_accelerator.begin(), by_accelerator.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second.gpus > b.second.gpus; });
   std::vector<std::string> parts;
-  parts.reserve(by_quarter.size());
-  for (const auto& [quarter, items] : by_quarter) {
-    parts.push_back(fmt::format("in {} {}", quarter, JoinWords(items)));
+  parts.reserve(sorted.size());
+  for (const auto& [id, b] : sorted) {
+    parts.push_back(fmt::format("{} {}{} {}", FormatCount(b.gpus), id,
+                                b.vendor.empty() ? "" : " (" + b.vendor + ")",
+                                b.first == b.last ? "in " + b.first
+                                                  : "from " + b.first + " to " + b.last));
   }
   lines.push_back(fmt::format("Buy {} GPUs: {}.", FormatCount(total_gpus), JoinWords(parts)));
 }
@@ -138,9 +151,23 @@ std::string BindingPhrase(const Json& b) {
 void BindingLine(const Json& buy, std::vector<std::string>& lines) {
   const Json* binding = detail::Find(buy, "binding");
   if (binding == nullptr || !binding->is_array()) return;
-  std::vector<std::string> phrases;
+  // The constraints worth most when relaxed first (objective_gain, when the plan gives it);
+  // the summary names a few, the engineering section lists them all.
+  constexpr size_t kMaxPhrases = 4;
+  std::vector<const Json*> sorted;
   for (const Json& b : *binding) {
-    if (b.is_object()) phrases.push_back(BindingPhrase(b));
+    if (b.is_object()) sorted.push_back(&b);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Json* a, const Json* b) {
+    return NumOr(*a, "objective_gain", 0) > NumOr(*b, "objective_gain", 0);
+  });
+  std::vector<std::string> phrases;
+  for (size_t i = 0; i < sorted.size() && i < kMaxPhrases; ++i) {
+    phrases.push_back(BindingPhrase(*sorted[i]));
+  }
+  if (sorted.size() > kMaxPhrases) {
+    phrases.push_back(fmt::format("{} more (see the engineering section)",
+                                  sorted.size() - kMaxPhrases));
   }
   if (phrases.empty()) {
     lines.push_back(

@@ -43,14 +43,28 @@ std::vector<Row> Rows() {
                  "binding": [{"constraint": "power_2026Q2", "description": "12 MW envelope"},
                              {"constraint": "tpp_cap"}]}})"),
        {"Plan for Testland from 2026Q1 to 2026Q2 (2 quarters).",
-        // 4000 + 2000 + 1000 GPUs; quarters in time order though the input was not.
-        "Buy 7,000 GPUs: in 2026Q1 4,000 h200-sxm-141gb (NVIDIA) and in 2026Q2 2,000 b200 "
-        "(NVIDIA) and 1,000 mi300x (AMD).",
+        // 4000 + 2000 + 1000 GPUs; largest first, each with the quarters it is ordered in.
+        "Buy 7,000 GPUs: 4,000 h200-sxm-141gb (NVIDIA) in 2026Q1, 2,000 b200 (NVIDIA) in "
+        "2026Q2 and 1,000 mi300x (AMD) in 2026Q2.",
         "It costs $1.5 B over the horizon: $1.2 B to buy and $300 M to run.",
         "By 2026Q2 the center has 7,000 GPUs (9,868 H100-equivalents), drawing 9.3 MW of its "
         "12 MW power cap, and using 50.0% of the export-control (TPP) cap.",
         "What binds: the power envelope (12 MW envelope) and the export-control cap."},
        {"Procurement: not available", "No purchase plan"}},
+
+      {"many binding constraints: the most valuable first, the rest counted",
+       Json::parse(R"({
+         "buy": {"status": "optimal", "proven_optimal": true,
+                 "binding": [{"constraint": "availability: b200", "objective_gain": 1},
+                             {"constraint": "budget_2027", "objective_gain": 50},
+                             {"constraint": "power_2027Q4", "objective_gain": 90},
+                             {"constraint": "availability: mi355x", "objective_gain": 2},
+                             {"constraint": "milestone: 2027Q2", "objective_gain": 3},
+                             {"constraint": "rental: max GPUs", "objective_gain": 0}]}})"),
+       // Gains 90, 50, 3, 2 are named in that order; the gains 1 and 0 are counted.
+       {"What binds: the power envelope, the budget, a capacity milestone, vendor delivery "
+        "limits and 2 more (see the engineering section)."},
+       {"rental limit"}},
 
       {"infeasible plan says why, in words, with the relaxation",
        Json::parse(R"({
