@@ -4,9 +4,10 @@
 deps:
 	@scripts/install-deps.sh
 
+# The binary only: what `make demo` needs (tests and benchmarks build under `make test`/`bench`).
 build: deps
 	cmake --preset release >/dev/null
-	cmake --build --preset release -j2
+	cmake --build --preset release -j2 --target gpuplan_bin
 
 # The test command of the README and of CI: warnings as errors, all tests, including the
 # report's real-browser test (hence chromium).
@@ -25,7 +26,9 @@ test-asan:
 demo: build
 	build/release/gpuplan plan --out report
 
-bench: build
+bench: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j2
 	bench/run.sh
 
 clean:
