@@ -183,6 +183,7 @@ void Engine::Handle(const Event& e) {
       }
       break;
     case EventKind::kWakeup:
+      pending_wakeups_.erase(e.at);
       capacity_freed_ = true;
       break;
   }
@@ -348,7 +349,10 @@ void Engine::Preempt(JobIdx j) {
   Stop(j, StopKind::kPreempted);
 }
 
-void Engine::WakeUpAt(SimTime at) { Push(std::max(at, now_), EventKind::kWakeup, 0); }
+void Engine::WakeUpAt(SimTime at) {
+  at = std::max(at, now_);
+  if (pending_wakeups_.insert(at).second) Push(at, EventKind::kWakeup, 0);  // one per instant
+}
 
 void Engine::Stop(JobIdx j, StopKind kind) {
   policy_->OnStop(*this, j);

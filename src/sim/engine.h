@@ -185,7 +185,8 @@ class Engine {
   bool capacity_freed_ = false;
   bool keep_end_index_ = false;
   std::set<std::pair<SimTime, JobIdx>> running_by_end_;
-  std::vector<JobIdx> running_;  // unordered; positions in running_pos_
+  std::set<SimTime> pending_wakeups_;  // wake-up instants already in the heap
+  std::vector<JobIdx> running_;        // unordered; positions in running_pos_
   std::vector<int32_t> running_pos_;
   Rng failure_rng_;
   std::vector<int64_t> gpu_prefix_;  // cumulative GPUs over nodes, to draw a failing GPU

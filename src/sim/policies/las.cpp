@@ -7,6 +7,7 @@
 // running job crossing a threshold wakes the scheduler (Engine::WakeUpAt). At most
 // kMaxBlockedPerPass waiting jobs that cannot start are examined per pass.
 #include <algorithm>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -75,32 +76,71 @@ class LasPolicy : public SchedulingPolicy {
     return job.attained_gpu_s + job.gpu_fraction() * ToSeconds(engine.now() - job.run_start);
   }
 
-  // Preempts lower-priority running jobs until `j` starts; false (and no preemption) if even
-  // all of them would not free enough GPUs of j's types.
+  // Preempts lower-priority running jobs so that `j` starts. Victims come from one pool, the
+  // first allowed pool where j would fit on the nodes' free GPUs plus the victims' (checked
+  // node by node, so no job is preempted for GPUs j could not use); false, with nothing
+  // preempted, if no pool has room.
   bool PreemptFor(Engine& engine, JobIdx j, int level) {
     const SimJob& job = engine.job(j);
     victims_.clear();
-    int64_t freeable = engine.FreeGpus(job.allowed_pools);
     for (JobIdx r : engine.running()) {
       const SimJob& rj = engine.job(r);
-      if ((job.allowed_pools >> rj.pool & 1) == 0) continue;
+      if ((job.allowed_pools >> rj.pool & 1) == 0 || rj.milli < trace::kWholeGpuMilli) continue;
       const int rl = Level(AttainedNow(engine, rj));
-      if (rl <= level) continue;
-      victims_.push_back({-rl, -rj.run_start, r});
-      if (rj.milli == trace::kWholeGpuMilli) freeable += rj.gpus;
+      if (rl > level) victims_.push_back({-rl, -rj.run_start, r});
     }
-    if (freeable < job.gpus) return false;
+    if (victims_.empty()) return false;
     std::sort(victims_.begin(), victims_.end());
-    for (const auto& [neg_level, neg_start, r] : victims_) {
-      engine.Preempt(r);  // re-enqueued by the engine
-      if (engine.TryStart(j) == StartResult::kStarted) return true;
+    const int32_t need = job.milli < trace::kWholeGpuMilli ? 1 : job.gpus;
+    for (uint64_t mask = job.allowed_pools; mask != 0; mask &= mask - 1) {
+      const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
+      if (!FitsAfterPreemption(engine, p, need)) continue;
+      for (const auto& [neg_level, neg_start, r] : victims_) {
+        if (engine.job(r).pool != p) continue;
+        engine.Preempt(r);  // re-enqueued by the engine
+        if (engine.CanPlaceOn(j, p)) {
+          engine.StartOn(j, p);
+          return true;
+        }
+      }
+      GPUPLAN_CHECK(false) << "las: job " << j << " did not fit after preemption";
     }
     return false;
+  }
+
+  // Whether `need` GPUs fit on pool p (one node, or whole nodes plus one for a gang) if every
+  // victim on p were preempted.
+  bool FitsAfterPreemption(const Engine& engine, int32_t p, int32_t need) {
+    freeable_.clear();
+    for (const auto& [neg_level, neg_start, r] : victims_) {
+      for (const Piece& piece : engine.job(r).pieces) {
+        if (engine.job(r).pool == p) freeable_[piece.node] += piece.gpus;
+      }
+    }
+    const Pool& pool = engine.cluster().pool(p);
+    const int32_t per_node = pool.gpus_per_node;
+    int64_t full_nodes = static_cast<int64_t>(pool.buckets[static_cast<size_t>(per_node)].size());
+    int32_t best_partial = 0;  // most free GPUs on a node that is not wholly free
+    for (int32_t k = per_node - 1; k > 0 && best_partial == 0; --k) {
+      if (!pool.buckets[static_cast<size_t>(k)].empty()) best_partial = k;
+    }
+    for (const auto& [node, gpus] : freeable_) {
+      const int32_t free = engine.cluster().nodes()[static_cast<size_t>(node)].free_gpus + gpus;
+      if (free == per_node) {
+        ++full_nodes;
+      } else {
+        best_partial = std::max(best_partial, free);
+      }
+    }
+    if (need <= per_node) return full_nodes > 0 || best_partial >= need;
+    const int64_t full = need / per_node, rem = need % per_node;
+    return full_nodes >= full + (rem > 0 && best_partial < rem ? 1 : 0);
   }
 
   std::vector<double> thresholds_;
   std::set<std::tuple<int, SimTime, JobIdx>> queue_;
   std::vector<std::tuple<int, SimTime, JobIdx>> victims_;
+  std::map<int32_t, int32_t> freeable_;  // node -> GPUs its victims hold (ordered: deterministic)
 };
 
 }  // namespace
