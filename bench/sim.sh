@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Simulator speed and the openb replay figures. Each case runs in its own process so that its
-# peak memory (max RSS from /usr/bin/time) is its own.
+# peak memory (max RSS from /usr/bin/time) is its own. wall_s and events/s: one simulation;
+# proc_cpu_s: the whole process (Google Benchmark repeats short cases for about 0.5 s).
 # Usage: bench/sim.sh   (env: BENCH_DIR, GPUPLAN as in bench/run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ TIME=/usr/bin/time
 [[ -x $TIME ]] || { echo "needs /usr/bin/time (apt-get install time)"; exit 1; }
 
 echo "-- 1M jobs on 100,000 GPUs (50k h100-sxm5-80gb + 50k mi300x), and openb under every policy"
-printf '%-34s %10s %12s %14s %9s %9s %10s\n' case wall_s cpu_s events events/s util peak_MiB
+printf '%-34s %10s %12s %14s %9s %9s %10s\n' case wall_s proc_cpu_s events events/s util peak_MiB
 run_case() {
   local filter=$1 out
   out=$($TIME -f 'RSS %M CPU %U %S' "$BENCH_DIR/sim_bench" --benchmark_filter="^$filter\$" \
