@@ -103,19 +103,17 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
                 .is_paid_from_budget = s.rental.is_paid_from_budget,
                 .first_quarter_idx = s.rental.from.Index() - first};
   }
-  for (const scenario::Workload& w : s.workloads) {
-    if (!resolver.size_workload) {
-      return Error{fmt::format(
-          "{}:{}: workload '{}' needs the training sizing model, and the caller supplied "
-          "none; remove [[workload]] or express it as a [[milestone]]",
-          s.path, w.line, w.name)};
-    }
-    DemandSpec d{.name = w.name, .first_quarter_idx = w.from.Index() - first};
+  // Each workload and each service becomes a demand: GPUs of each type that host it alone.
+  auto add_demand = [&](const std::string& what, const std::string& name, int line,
+                        scenario::Quarter from,
+                        const std::function<Result<WorkloadFit>(const catalog::Accelerator&)>&
+                            fit_on) -> Result<void> {
+    DemandSpec d{.name = name, .first_quarter_idx = from.Index() - first};
     bool fits_somewhere = false;
     auto need = [&](const catalog::Accelerator& a) -> Result<double> {
-      auto fit = resolver.size_workload(w, a);
+      auto fit = fit_on(a);
       if (!fit) {
-        return Error{fmt::format("{}:{}: workload '{}' on {}: {}", s.path, w.line, w.name, a.id,
+        return Error{fmt::format("{}:{}: {} '{}' on {}: {}", s.path, line, what, name, a.id,
                                  fit.error().message)};
       }
       if (!fit->fits || !(fit->num_gpus > 0)) return 0.0;
@@ -138,11 +136,34 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
       d.rental_gpus = *n;
     }
     if (!fits_somewhere) {
-      return Error{fmt::format("{}:{}: workload '{}' fits none of the candidate, existing or "
-                               "rented accelerators",
-                               s.path, w.line, w.name)};
+      return Error{fmt::format("{}:{}: {} '{}' fits none of the candidate, existing or rented "
+                               "accelerators",
+                               s.path, line, what, name)};
     }
     p.demands.push_back(std::move(d));
+    return Ok{};
+  };
+  for (const scenario::Workload& w : s.workloads) {
+    if (!resolver.size_workload) {
+      return Error{fmt::format(
+          "{}:{}: workload '{}' needs the training sizing model, and the caller supplied "
+          "none; remove [[workload]] or express it as a [[milestone]]",
+          s.path, w.line, w.name)};
+    }
+    GPUPLAN_TRY(add_demand("workload", w.name, w.line, w.from, [&](const catalog::Accelerator& a) {
+      return resolver.size_workload(w, a);
+    }));
+  }
+  for (const scenario::Service& v : s.services) {
+    if (!resolver.size_service) {
+      return Error{fmt::format(
+          "{}:{}: service '{}' needs the serving sizing model, and the caller supplied none; "
+          "remove [[service]] or express it as a [[milestone]]",
+          s.path, v.line, v.name)};
+    }
+    GPUPLAN_TRY(add_demand("service", v.name, v.line, v.from, [&](const catalog::Accelerator& a) {
+      return resolver.size_service(v, a);
+    }));
   }
   if (s.budget.has_budget) {
     p.budget.has_budget = true;

@@ -128,6 +128,9 @@ struct WorkloadFit {
 struct DemandResolver {
   std::function<Result<WorkloadFit>(const scenario::Workload&, const catalog::Accelerator&)>
       size_workload{};
+  // GPUs of one accelerator type that serve a scenario service within its latency targets.
+  std::function<Result<WorkloadFit>(const scenario::Service&, const catalog::Accelerator&)>
+      size_service{};
   // H100-equivalents per GPU under CapacityUnit::kSizing (effective training throughput).
   std::function<Result<double>(const catalog::Accelerator&)> sizing_h100_eq{};
 };

@@ -24,9 +24,30 @@ constexpr double kReferenceTokens = 1e12;  // any value: throughput does not dep
 constexpr double kWaitEdgesS[] = {0, 60, 600, 3600, 4 * 3600, 86400};
 // Timeline sample interval of the simulation: one point a day.
 constexpr double kTimelineIntervalS = kSecondsPerDay;
+// The cost of a GPU-hour on a scenario's candidate: its node price written off over this many
+// years (a common depreciation period for servers), plus power and maintenance as the scenario
+// prices them.
+constexpr double kAmortizationYears = 5;
+constexpr double kHoursPerYear = 365.25 * 24;
+
+// USD per GPU-hour of accelerator `id` as the scenario prices it; 0 when it is not a candidate
+// (sizing then uses its own documented default).
+double ScenarioUsdPerGpuHour(const scenario::Scenario& s, const std::string& id) {
+  for (const auto& c : s.candidates) {
+    if (c.accelerator != id || c.gpus_per_node <= 0 || c.node_price_usd <= 0) continue;
+    const double gpu_price_usd = c.node_price_usd / c.gpus_per_node;
+    const double capital = gpu_price_usd / (kAmortizationYears * kHoursPerYear);
+    const double maintenance = gpu_price_usd * s.opex.maintenance_share_per_year / kHoursPerYear;
+    const double energy = c.node_power_w / c.gpus_per_node / 1e3 * s.opex.pue *
+                          s.opex.power_usd_per_kwh;
+    return capital + maintenance + energy;
+  }
+  return 0;
+}
 
 Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w,
-                                       const catalog::Accelerator& a) {
+                                       const catalog::Accelerator& a,
+                                       double usd_per_gpu_hour = 0) {
   auto shape = model::FindModel(w.model);
   GPUPLAN_TRY(shape);
   auto precision = catalog::ParsePrecision(w.precision);
@@ -39,7 +60,26 @@ Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w,
   req.tokens = w.tokens;
   req.precision = *precision;
   req.deadline_days = w.deadline_s / kSecondsPerDay;
+  req.usd_per_gpu_hour = usd_per_gpu_hour;
   return sizing::SizeTraining(req, a);
+}
+
+Result<sizing::ServePlan> SizeService(const scenario::Service& v, const catalog::Accelerator& a,
+                                      double usd_per_gpu_hour = 0) {
+  auto shape = model::FindModel(v.model);
+  GPUPLAN_TRY(shape);
+  auto precision = sizing::ParseServePrecision(v.precision);
+  GPUPLAN_TRY(precision);
+  sizing::ServeRequest req;
+  req.model = *shape;
+  req.prompt_tokens = v.prompt_tokens;
+  req.output_tokens = v.output_tokens;
+  req.requests_per_s = v.requests_per_s;
+  req.ttft_target_s = v.ttft_s;
+  req.tpot_target_s = v.tpot_s;
+  req.precision = *precision;
+  req.price_usd_per_gpu_hour = usd_per_gpu_hour;
+  return sizing::SizeServing(req, a);
 }
 
 }  // namespace
@@ -53,6 +93,13 @@ buy::DemandResolver MakeSizingResolver(const catalog::Catalog& catalog) {
     GPUPLAN_TRY(model::FindModel(w.model));
     auto plan = SizeWorkload(w, a);
     if (!plan) return buy::WorkloadFit{};
+    return buy::WorkloadFit{.fits = true, .num_gpus = static_cast<double>(plan->gpus)};
+  };
+  r.size_service = [](const scenario::Service& v,
+                      const catalog::Accelerator& a) -> Result<buy::WorkloadFit> {
+    GPUPLAN_TRY(model::FindModel(v.model));
+    auto plan = SizeService(v, a);
+    if (!plan) return buy::WorkloadFit{};  // no TP fits, or the latency targets are out of reach
     return buy::WorkloadFit{.fits = true, .num_gpus = static_cast<double>(plan->gpus)};
   };
   r.sizing_h100_eq = [&catalog](const catalog::Accelerator& a) -> Result<double> {
@@ -102,7 +149,7 @@ Json SizingSection(const scenario::Scenario& s, const catalog::Catalog& catalog)
         rows.push_back(row);
         continue;
       }
-      auto plan = SizeWorkload(w, **acc);
+      auto plan = SizeWorkload(w, **acc, ScenarioUsdPerGpuHour(s, id));
       if (!plan) {
         row["error"] = plan.error().message;
         rows.push_back(row);
@@ -116,6 +163,39 @@ Json SizingSection(const scenario::Scenario& s, const catalog::Catalog& catalog)
         if (j.contains(key)) row[key] = j[key];
       }
       row["deadline_days"] = w.deadline_s / kSecondsPerDay;
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+Json ServingSection(const scenario::Scenario& s, const catalog::Catalog& catalog) {
+  Json rows = Json::array();
+  for (const auto& v : s.services) {
+    for (const auto& id : SizingAccelerators(s)) {
+      Json row;
+      row["workload"] = v.name;
+      row["model"] = v.model;
+      row["accelerator"] = id;
+      row["rps"] = v.requests_per_s;
+      auto acc = scenario::FindAccelerator(s, catalog, id);
+      auto plan = acc ? SizeService(v, **acc, ScenarioUsdPerGpuHour(s, id))
+                      : Result<sizing::ServePlan>(acc.error());
+      if (!plan) {
+        row["error"] = plan.error().message;
+        rows.push_back(row);
+        continue;
+      }
+      row["gpus"] = plan->gpus;
+      row["tp"] = plan->point.tp;
+      row["replicas"] = plan->replicas;
+      row["tokens_per_s_per_gpu"] = plan->output_tokens_per_s_per_gpu;
+      row["ttft_ms"] = plan->point.ttft_s * 1000;
+      row["tpot_ms"] = plan->point.tpot_s * 1000;
+      if (plan->usd_per_million_output_tokens > 0) {
+        row["usd_per_million_tokens"] = plan->usd_per_million_output_tokens;
+      }
+      row["kwh_per_million_tokens"] = plan->energy_kwh_per_million_output_tokens;
       rows.push_back(row);
     }
   }
@@ -465,8 +545,9 @@ Result<Json> RunPlan(const scenario::Scenario& s, const catalog::Catalog& catalo
                         {"currency", s.currency}};
   Json warnings = Json::array();
 
-  begin_stage("sizing workloads");
+  begin_stage("sizing training and serving workloads");
   report["sizing"] = SizingSection(s, catalog);
+  report["serving"] = ServingSection(s, catalog);
 
   begin_stage("buying the fleet (CBC)");
   std::vector<FleetGroup> fleet;

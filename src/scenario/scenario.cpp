@@ -602,6 +602,51 @@ Result<void> ParseWorkloads(const Context& c, const toml::table& root) {
   return Ok{};
 }
 
+Result<void> ParseServices(const Context& c, const toml::table& root) {
+  auto tables = TableArray(c.path, root, "service");
+  GPUPLAN_TRY(tables);
+  std::set<std::string> names;
+  for (const toml::table* t : *tables) {
+    TableReader r0(c.path, *t, "service");
+    auto name = r0.String("name", std::nullopt);
+    GPUPLAN_TRY(name);
+    TableReader r(c.path, *t, fmt::format("service '{}'", *name));
+    GPUPLAN_TRY(r.CheckKeys({"name", "model", "requests_per_s", "prompt_tokens", "output_tokens",
+                             "ttft_ms", "tpot_ms", "precision", "from"}));
+    if (!names.insert(*name).second) return r.Fail("name", "duplicate service name");
+    Service v;
+    v.name = *name;
+    v.line = r.line();
+    auto model = r.String("model", std::nullopt);
+    GPUPLAN_TRY(model);
+    if (model->empty()) return r.Fail("model", "'model' must name a model preset");
+    v.model = *model;
+    auto rps = r.Number("requests_per_s", std::nullopt, 0, 1e7, true);
+    GPUPLAN_TRY(rps);
+    v.requests_per_s = *rps;
+    auto prompt = r.Number("prompt_tokens", 1000.0, 0, 1e7, true);
+    GPUPLAN_TRY(prompt);
+    v.prompt_tokens = static_cast<int>(*prompt);
+    auto output = r.Number("output_tokens", 200.0, 0, 1e7, true);
+    GPUPLAN_TRY(output);
+    v.output_tokens = static_cast<int>(*output);
+    auto ttft = r.Number("ttft_ms", 500.0, 0, 3.6e6, true);
+    GPUPLAN_TRY(ttft);
+    v.ttft_s = *ttft / 1000;
+    auto tpot = r.Number("tpot_ms", 50.0, 0, 3.6e6, true);
+    GPUPLAN_TRY(tpot);
+    v.tpot_s = *tpot / 1000;
+    auto prec = r.Choice("precision", "bf16", {"bf16", "fp8", "int8", "int4"});
+    GPUPLAN_TRY(prec);
+    v.precision = *prec;
+    auto from = r.QuarterIn("from", c.s.first, c.s.first, c.s.last);
+    GPUPLAN_TRY(from);
+    v.from = *from;
+    c.s.services.push_back(v);
+  }
+  return Ok{};
+}
+
 Result<void> ParseTenants(const Context& c, const toml::table& root) {
   auto tables = TableArray(c.path, root, "tenant");
   GPUPLAN_TRY(tables);
@@ -802,7 +847,7 @@ Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& pa
   GPUPLAN_TRY(r.CheckKeys({"name", "description", "currency", "units_per_usd", "extra_catalog",
                            "horizon", "capacity", "budget", "opex", "existing", "candidate",
                            "power", "export_cap", "supply_security", "milestone", "rental",
-                           "workload", "tenant", "simulation"}));
+                           "workload", "service", "tenant", "simulation"}));
   auto name = r.String("name", std::filesystem::path(path).stem().string());
   GPUPLAN_TRY(name);
   s.name = *name;
@@ -844,6 +889,7 @@ Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& pa
   GPUPLAN_TRY(ParseMilestones(c, root));
   GPUPLAN_TRY(ParseRental(c, r));
   GPUPLAN_TRY(ParseWorkloads(c, root));
+  GPUPLAN_TRY(ParseServices(c, root));
   GPUPLAN_TRY(ParseTenants(c, root));
   GPUPLAN_TRY(ParseSimulation(c, r));
   if (s.candidates.empty() && s.existing.empty()) {

@@ -128,6 +128,21 @@ struct Workload {
   int line = 0;
 };
 
+// A model served at a steady load (gpuplan size serve); the fleet must be able to host it from
+// `from` on. Latency targets are means.
+struct Service {
+  std::string name{};
+  std::string model{};        // a model preset id
+  double requests_per_s = 0;
+  int prompt_tokens = 1000;
+  int output_tokens = 200;
+  double ttft_s = 0.5;
+  double tpot_s = 0.05;
+  std::string precision = "bf16";  // bf16 | fp8 | int8 | int4
+  Quarter from{};                  // default: the first quarter
+  int line = 0;
+};
+
 enum class TenantClass { kStartup, kAcademia, kIndustry, kPublic };
 std::string_view ToString(TenantClass c);
 
@@ -183,6 +198,7 @@ struct Scenario {
   std::vector<Milestone> milestones{};
   Rental rental;
   std::vector<Workload> workloads{};
+  std::vector<Service> services{};
   std::vector<Tenant> tenants{};
   Simulation simulation;
   // Accelerators the scenario adds to the catalog (`extra_catalog`), e.g. domestic NPUs.

@@ -16,6 +16,7 @@ const catalog::Catalog& Cat() {
 scenario::Scenario Korea() {
   scenario::Scenario s = scenario::LoadScenario(scenario::DefaultScenarioPath(), Cat()).value();
   s.workloads.clear();
+  s.services.clear();
   return s;
 }
 
@@ -89,11 +90,34 @@ TEST(BuildBuyProblem, WorkloadsGoThroughTheResolver) {
   EXPECT_NE(none.error().message.find("fits none"), std::string::npos);
 }
 
+TEST(BuildBuyProblem, ServicesGoThroughTheResolver) {
+  scenario::Scenario s = Korea();
+  s.services = {{.name = "chat", .model = "llama3-70b", .requests_per_s = 10, .from = {2027, 2},
+                 .line = 7}};
+  auto refused = BuildBuyProblem(s, Cat(), DemandResolver{});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("service 'chat' needs the serving sizing model"),
+            std::string::npos)
+      << refused.error().message;
+  DemandResolver r{.size_service = [](const scenario::Service& v, const catalog::Accelerator& a)
+                       -> Result<WorkloadFit> {
+    return WorkloadFit{.fits = a.id == "b200", .num_gpus = v.requests_per_s};
+  }};
+  auto p = BuildBuyProblem(s, Cat(), r);
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(p->demands.size(), 1u);
+  EXPECT_EQ(p->demands[0].name, "chat");
+  EXPECT_EQ(p->demands[0].first_quarter_idx, 2);  // 2027Q2
+  EXPECT_DOUBLE_EQ(p->demands[0].candidate_gpus[0], 10);  // b200
+  EXPECT_DOUBLE_EQ(p->demands[0].candidate_gpus[1], 0);   // h200: the fake says it cannot
+}
+
 TEST(BuildBuyProblem, ShippedScenariosSolve) {
   for (const char* name : {"korea", "india", "tier2-capped"}) {
     auto s = scenario::LoadScenario(DefaultDataDir() + "/scenarios/" + name + ".toml", Cat());
     ASSERT_TRUE(s) << s.error().message;
     s->workloads.clear();  // sized in tests/plan
+    s->services.clear();
     auto p = BuildBuyProblem(*s, Cat(), DemandResolver{});
     ASSERT_TRUE(p) << p.error().message;
     auto r = SolveBuy(*p, {.time_limit_s = 20, .relative_gap = 1e-3, .explain = false});

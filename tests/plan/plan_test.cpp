@@ -73,6 +73,22 @@ TEST(RunPlan, SizesEveryWorkloadOnEveryCandidate) {
   EXPECT_TRUE(sized_70b_on_b200);
 }
 
+TEST(RunPlan, SizesServingAndPricesItFromTheScenario) {
+  const Json& serving = DefaultReport()["serving"];
+  ASSERT_FALSE(serving.empty());
+  for (const Json& row : serving) {
+    if (row.contains("error")) continue;
+    EXPECT_LE(row["ttft_ms"].get<double>(), 500 + 1e-6) << row.dump();  // korea.toml's targets
+    EXPECT_LE(row["tpot_ms"].get<double>(), 50 + 1e-6) << row.dump();
+    // Every korea.toml candidate has a node price, so every row has a cost.
+    EXPECT_GT(row.value("usd_per_million_tokens", 0.0), 0) << row.dump();
+    // Output tokens per second per GPU x GPUs covers the demanded 200 requests x 200 tokens.
+    EXPECT_GE(row["tokens_per_s_per_gpu"].get<double>() * row["gpus"].get<double>(),
+              200.0 * 200 * (1 - 1e-9))
+        << row.dump();
+  }
+}
+
 TEST(RunPlan, SimulatesEveryPolicyOnTheGrowingFleet) {
   const Json& sim = DefaultReport()["simulation"];
   ASSERT_FALSE(sim.contains("error")) << sim.dump();

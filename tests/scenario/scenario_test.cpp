@@ -136,6 +136,29 @@ checkpoint_interval_min = 30
   EXPECT_DOUBLE_EQ(s->simulation.checkpoint_interval_s, 1800);
 }
 
+TEST(ParseScenario, ServicesAreTypedWithDefaults) {
+  auto s = Parse(std::string(kBase) + R"(
+[[service]]
+name = "assistant"
+model = "llama3-70b"
+requests_per_s = 50
+tpot_ms = 40
+precision = "fp8"
+from = "2027Q2"
+)");
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->services.size(), 1u);
+  const Service& v = s->services[0];
+  EXPECT_DOUBLE_EQ(v.requests_per_s, 50);
+  EXPECT_EQ(v.prompt_tokens, 1000);  // defaults, as `gpuplan size serve`
+  EXPECT_EQ(v.output_tokens, 200);
+  EXPECT_DOUBLE_EQ(v.ttft_s, 0.5);
+  EXPECT_DOUBLE_EQ(v.tpot_s, 0.04);
+  EXPECT_EQ(v.precision, "fp8");
+  EXPECT_EQ(v.from, (Quarter{2027, 2}));
+  EXPECT_EQ(v.line, 20);
+}
+
 // Each row breaks the base scenario in one way; the error must name the file, the line and the
 // key, and say what is expected.
 struct BadRow {
@@ -180,6 +203,13 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
        "between 0 and", "s.toml:13"},
       {"string where a number goes", Replace(kBase, "node_power_kw = 10.2", "node_power_kw = \"hot\""),
        "node_power_kw", "s.toml:11"},
+      {"service without a rate",
+       std::string(kBase) + "[[service]]\nname = \"a\"\nmodel = \"llama3-70b\"\n",
+       "requests_per_s", "s.toml:19"},
+      {"service with an unknown precision",
+       std::string(kBase) + "[[service]]\nname = \"a\"\nmodel = \"llama3-70b\"\n"
+                            "requests_per_s = 5\nprecision = \"fp4\"\n",
+       "precision", "s.toml:23"},
       {"unknown top-level section", std::string(kBase) + "[budgett]\n", "did you mean 'budget'",
        "s.toml:19"},
   };
