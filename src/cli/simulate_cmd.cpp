@@ -7,10 +7,13 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <ostream>
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "plan/plan.h"
+#include "scenario/scenario.h"
 #include "sim/sim.h"
 #include "trace/trace.h"
 
@@ -19,6 +22,8 @@ namespace gpuplan::cli {
 namespace {
 
 struct SimulateFlags {
+  std::string scenario;  // the cluster, jobs and settings of a scenario (flags given override)
+  std::set<std::string> given;  // settings flags given on the command line
   std::string cluster;
   std::string nodes;  // openb node list
   std::string trace;
@@ -53,6 +58,45 @@ class TerminalProgress : public sim::SimObserver {
   std::ostream& err_;
 };
 
+// The settings flags (policy, placement, seed, failures, outputs) applied to `config`; with
+// --scenario only those given on the command line override the scenario's.
+Result<void> ApplySettings(const SimulateFlags& flags, sim::SimConfig& config) {
+  const bool all = flags.scenario.empty();
+  const auto use = [&](const char* flag) { return all || flags.given.contains(flag); };
+  if (use("--placement")) {
+    auto placement = sim::ParsePlacement(flags.placement);
+    if (!placement) return placement.error();
+    config.placement = *placement;
+  }
+  if (use("--policy")) config.policy = flags.policy;
+  if (use("--seed")) config.seed = flags.seed;
+  struct Dur {
+    const std::string& text;
+    const char* flag;
+    double& out;
+  };
+  for (const Dur& d :
+       {Dur{flags.gpu_mtbf, "--gpu-mtbf", config.failures.gpu_mtbf_s},
+        Dur{flags.node_repair, "--node-repair", config.failures.node_repair_s},
+        Dur{flags.checkpoint, "--checkpoint", config.failures.checkpoint_interval_s},
+        Dur{flags.restart_overhead, "--restart-overhead", config.failures.restart_overhead_s}}) {
+    if (!use(d.flag)) continue;
+    auto v = ParseDurationS(d.text, d.flag);
+    if (!v) return v.error();
+    if (*v < 0) return Error{fmt::format("{} must be >= 0, got '{}'", d.flag, d.text)};
+    d.out = *v;
+  }
+  config.timeline_interval_s = 0;
+  if (!flags.timeline.empty()) {
+    auto v = ParseDurationS(flags.timeline_interval, "--timeline-interval");
+    if (!v) return v.error();
+    if (!(*v > 0)) return Error{"--timeline-interval must be > 0"};
+    config.timeline_interval_s = *v;
+  }
+  config.record_jobs = !flags.jobs.empty();
+  return Ok{};
+}
+
 Result<sim::SimConfig> BuildConfig(const SimulateFlags& flags, trace::TraceFormat format) {
   sim::SimConfig config;
   if (!flags.cluster.empty()) {
@@ -79,34 +123,34 @@ Result<sim::SimConfig> BuildConfig(const SimulateFlags& flags, trace::TraceForma
     if (!spec) return spec.error();
     config.cluster = *spec;
   }
-  auto placement = sim::ParsePlacement(flags.placement);
-  if (!placement) return placement.error();
-  config.placement = *placement;
-  config.policy = flags.policy;
-  config.seed = flags.seed;
-  struct Dur {
-    const std::string& text;
-    const char* flag;
-    double& out;
-  };
-  for (const Dur& d :
-       {Dur{flags.gpu_mtbf, "--gpu-mtbf", config.failures.gpu_mtbf_s},
-        Dur{flags.node_repair, "--node-repair", config.failures.node_repair_s},
-        Dur{flags.checkpoint, "--checkpoint", config.failures.checkpoint_interval_s},
-        Dur{flags.restart_overhead, "--restart-overhead", config.failures.restart_overhead_s}}) {
-    auto v = ParseDurationS(d.text, d.flag);
-    if (!v) return v.error();
-    if (*v < 0) return Error{fmt::format("{} must be >= 0, got '{}'", d.flag, d.text)};
-    d.out = *v;
-  }
-  if (!flags.timeline.empty()) {
-    auto v = ParseDurationS(flags.timeline_interval, "--timeline-interval");
-    if (!v) return v.error();
-    if (!(*v > 0)) return Error{"--timeline-interval must be > 0"};
-    config.timeline_interval_s = *v;
-  }
-  config.record_jobs = !flags.jobs.empty();
+  GPUPLAN_TRY(ApplySettings(flags, config));
   return config;
+}
+
+// --scenario: the planned fleet, the scenario's jobs (or --trace) and its [simulation] settings.
+struct ScenarioRun {
+  sim::SimConfig config;
+  trace::Trace trace;
+};
+Result<ScenarioRun> BuildScenarioRun(const SimulateFlags& flags, trace::TraceFormat format) {
+  if (!flags.cluster.empty() || !flags.nodes.empty()) {
+    return Error{"--scenario brings its own cluster (its purchase plan); drop --cluster/--nodes"};
+  }
+  auto cat = catalog::Catalog::LoadDefault();
+  GPUPLAN_TRY(cat);
+  auto s = scenario::LoadScenario(flags.scenario, *cat);
+  GPUPLAN_TRY(s);
+  auto run = plan::SimulationOfScenario(*s, *cat);
+  GPUPLAN_TRY(run);
+  ScenarioRun out{.config = run->config, .trace = std::move(run->trace)};
+  if (!flags.trace.empty()) {
+    auto trace = trace::ReadTrace(flags.trace, format);
+    GPUPLAN_TRY(trace);
+    out.trace = std::move(*trace);
+    out.config.tenants.clear();  // the trace's own tenants
+  }
+  GPUPLAN_TRY(ApplySettings(flags, out.config));
+  return out;
 }
 
 std::string Hours(double s) { return fmt::format("{:.2f} h", s / 3600); }
@@ -162,10 +206,22 @@ void PrintHuman(const sim::SimResult& r, std::ostream& out) {
 int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err) {
   auto format = trace::ParseTraceFormat(flags.trace_format);
   if (!format) return ReportBadInput(format.error(), err);
-  auto config = BuildConfig(flags, *format);
-  if (!config) return ReportBadInput(config.error(), err);
-  auto trace = trace::ReadTrace(flags.trace, *format);
-  if (!trace) return ReportBadInput(trace.error(), err);
+  Result<sim::SimConfig> config = Error{};
+  Result<trace::Trace> trace = Error{};
+  if (!flags.scenario.empty()) {
+    auto run = BuildScenarioRun(flags, *format);
+    if (!run) return ReportBadInput(run.error(), err);
+    config = std::move(run->config);
+    trace = std::move(run->trace);
+  } else {
+    if (flags.trace.empty()) {
+      return ReportBadInput(Error{"give --trace FILE (or --scenario s.toml)"}, err);
+    }
+    config = BuildConfig(flags, *format);
+    if (!config) return ReportBadInput(config.error(), err);
+    trace = trace::ReadTrace(flags.trace, *format);
+    if (!trace) return ReportBadInput(trace.error(), err);
+  }
   std::unique_ptr<TerminalProgress> progress;
   if (&err == &std::cerr && isatty(STDERR_FILENO)) {
     progress = std::make_unique<TerminalProgress>(err);
@@ -210,7 +266,8 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
       "  gpuplan simulate --trace ../shared/traces/alibaba-openb-2023/openb_pod_list_default.csv "
       "--trace-format openb --policy las\n"
       "  gpuplan simulate --cluster h100-sxm5-80gb:64x8 --trace jobs.csv --gpu-mtbf 50000h "
-      "--checkpoint 30m --timeline t.csv --jobs j.csv\n\n"
+      "--checkpoint 30m --timeline t.csv --jobs j.csv\n"
+      "  gpuplan simulate --scenario data/scenarios/korea.toml --policy easy\n\n"
       "Durations in the trace are measured on the first --cluster type (or on the job's "
       "'accelerator' column) and scale by effective dense BF16 throughput (peak x "
       "gemm_efficiency).\nPolicies:" +
@@ -220,7 +277,10 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
   cmd->add_option("--nodes", flags->nodes,
                   "openb node list CSV as the cluster (default with --trace-format openb: the "
                   "node list beside the trace)");
-  cmd->add_option("--trace", flags->trace, "job trace file")->required();
+  cmd->add_option("--scenario", flags->scenario,
+                  "scenario TOML: its purchase plan's fleet (growing quarter by quarter), its "
+                  "tenants' jobs and its [simulation] settings; flags given override them");
+  cmd->add_option("--trace", flags->trace, "job trace file (required without --scenario)");
   cmd->add_option("--trace-format", flags->trace_format, "gpuplan|pai2020|openb|swf")
       ->capture_default_str();
   cmd->add_option("--policy", flags->policy, "fifo|sjf|easy|fairshare|las")->capture_default_str();
@@ -241,7 +301,13 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
       ->capture_default_str();
   cmd->add_option("--jobs", flags->jobs, "write one CSV row per job to this file");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
-  cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunSimulate(*flags, out, err); });
+  cmd->callback([cmd, flags, &exit_code, &out, &err] {
+    for (const char* f : {"--policy", "--placement", "--seed", "--gpu-mtbf", "--node-repair",
+                          "--checkpoint", "--restart-overhead"}) {
+      if (cmd->count(f) > 0) flags->given.insert(f);
+    }
+    exit_code = RunSimulate(*flags, out, err);
+  });
 }
 
 }  // namespace gpuplan::cli

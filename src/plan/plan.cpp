@@ -496,6 +496,27 @@ Json Timeline(const scenario::Scenario& s, const sim::SimResult& r) {
   return out;
 }
 
+// The simulator's settings from the scenario's [simulation] table.
+sim::SimConfig ConfigOf(const scenario::Scenario& s, const sim::ClusterSpec& cluster,
+                        const trace::Trace& workload, const std::string& policy) {
+  sim::SimConfig config;
+  config.cluster = cluster;
+  config.tenants = workload.tenants;
+  config.policy = policy;
+  auto placement = sim::ParsePlacement(s.simulation.placement);
+  if (placement) config.placement = *placement;
+  config.failures.gpu_mtbf_s = s.simulation.gpu_mtbf_s;
+  if (s.simulation.checkpoint_interval_s > 0) {
+    config.failures.checkpoint_interval_s = s.simulation.checkpoint_interval_s;
+  }
+  if (s.simulation.restart_overhead_s > 0) {
+    config.failures.restart_overhead_s = s.simulation.restart_overhead_s;
+  }
+  config.seed = s.simulation.seed;
+  config.timeline_interval_s = kTimelineIntervalS;
+  return config;
+}
+
 class StageProgress : public sim::SimObserver {
  public:
   explicit StageProgress(PlanObserver* observer) : observer_(observer) {}
@@ -587,26 +608,10 @@ Result<Json> RunPlan(const scenario::Scenario& s, const catalog::Catalog& catalo
     simulation["jobs"] = workload->jobs.size();
     simulation["source"] = workload->source;
     simulation["policies"] = Json::array();
-    std::vector<trace::Tenant> tenants;
-    for (const auto& t : workload->tenants) tenants.push_back(t);
     for (const auto& policy : policies) {
       begin_stage("simulating " + policy);
       StageProgress progress(options.observer);
-      sim::SimConfig config;
-      config.cluster = *cluster;
-      config.tenants = tenants;
-      config.policy = policy;
-      auto placement = sim::ParsePlacement(s.simulation.placement);
-      if (placement) config.placement = *placement;
-      config.failures.gpu_mtbf_s = s.simulation.gpu_mtbf_s;
-      if (s.simulation.checkpoint_interval_s > 0) {
-        config.failures.checkpoint_interval_s = s.simulation.checkpoint_interval_s;
-      }
-      if (s.simulation.restart_overhead_s > 0) {
-        config.failures.restart_overhead_s = s.simulation.restart_overhead_s;
-      }
-      config.seed = s.simulation.seed;
-      config.timeline_interval_s = kTimelineIntervalS;
+      sim::SimConfig config = ConfigOf(s, *cluster, *workload, policy);
       config.observer = &progress;
       auto result = sim::Simulate(*workload, config);
       if (!result) {
@@ -629,6 +634,44 @@ Result<Json> RunPlan(const scenario::Scenario& s, const catalog::Catalog& catalo
   report["simulation"] = simulation;
   report["warnings"] = warnings;
   return report;
+}
+
+Result<ScenarioSimulation> SimulationOfScenario(const scenario::Scenario& s,
+                                                const catalog::Catalog& catalog,
+                                                double buy_time_limit_s) {
+  ScenarioSimulation out;
+  std::vector<FleetGroup> fleet;
+  auto problem = buy::BuildBuyProblem(s, catalog, MakeSizingResolver(catalog));
+  if (!problem) {
+    out.buy_status = problem.error().message;
+  } else {
+    buy::SolveOptions solve;
+    solve.time_limit_s = buy_time_limit_s;
+    solve.explain = false;  // the fleet is all the simulator needs
+    auto result = buy::SolveBuy(*problem, solve);
+    GPUPLAN_TRY(result);
+    out.buy_status = std::string(buy::ToString(result->status));
+    fleet = FleetOf(s, *problem, result->status == buy::BuyStatus::kInfeasible ? buy::BuyResult{}
+                                                                               : *result);
+  }
+  if (fleet.empty()) {
+    for (const auto& e : s.existing) {
+      fleet.push_back({.accelerator = e.accelerator,
+                       .gpus = e.num_gpus,
+                       .first_quarter_idx = e.in_service_from.Index() - s.first.Index()});
+    }
+  }
+  auto cluster = ClusterOf(s, catalog, fleet);
+  GPUPLAN_TRY(cluster);
+  if (cluster->groups.empty()) {
+    return Error{fmt::format("{}: the scenario's fleet has no GPUs to simulate ({})", s.path,
+                             out.buy_status)};
+  }
+  auto workload = WorkloadOf(s, s.num_quarters() * kSecondsPerQuarter);
+  GPUPLAN_TRY(workload);
+  out.config = ConfigOf(s, *cluster, *workload, s.simulation.policy);
+  out.trace = std::move(*workload);
+  return out;
 }
 
 }  // namespace gpuplan::plan

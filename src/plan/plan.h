@@ -13,6 +13,8 @@
 #include "buy/buy.h"
 #include "catalog/catalog.h"
 #include "scenario/scenario.h"
+#include "sim/sim.h"
+#include "trace/trace.h"
 #include "units/units.h"
 
 namespace gpuplan::plan {
@@ -51,6 +53,20 @@ struct PlanOptions {
 // fits nothing) is reported in the document.
 Result<nlohmann::ordered_json> RunPlan(const scenario::Scenario& scenario,
                                        const catalog::Catalog& catalog, const PlanOptions& options);
+
+// What `gpuplan simulate --scenario` runs: the fleet of the scenario's purchase plan (existing
+// GPUs, deliveries and rentals, each in service from its quarter's start), the jobs of its
+// [simulation] trace or generated from its tenants' demand over the whole horizon, and its
+// [simulation] settings (policy, placement, seed, failures). Solves the purchase MILP; when no
+// plan exists, the existing fleet alone.
+struct ScenarioSimulation {
+  sim::SimConfig config;
+  trace::Trace trace;
+  std::string buy_status;  // of the purchase plan behind the fleet, or its error
+};
+Result<ScenarioSimulation> SimulationOfScenario(const scenario::Scenario& scenario,
+                                                const catalog::Catalog& catalog,
+                                                double buy_time_limit_s = 30);
 
 // Calendar quarter length used to place deliveries on the simulator's clock.
 inline constexpr double kSecondsPerQuarter = 365.25 * 86400 / 4;

@@ -54,6 +54,30 @@ TEST(SimulateCommand, JsonHasTheDesignContract) {
   EXPECT_GT(j["utilization"].get<double>(), 0.2);
 }
 
+TEST(SimulateCommand, ScenarioBringsFleetJobsAndSettings) {
+  const std::string korea = DefaultDataDir() + "/scenarios/korea.toml";
+  const CmdRun r = Simulate({"--scenario", korea, "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["policy"], "fairshare");  // korea.toml's [simulation] policy
+  // The tenants of korea.toml, classified.
+  for (const char* t : {"startups", "universities", "foundation-models", "public-sector"}) {
+    EXPECT_TRUE(j["per_tenant"].contains(t)) << t;
+  }
+  EXPECT_GT(j["failures"].get<int>(), 0);  // gpu_mtbf_h = 50000 over two years of a large fleet
+  // A flag given on the command line overrides the scenario.
+  const CmdRun easy = Simulate({"--scenario", korea, "--policy", "easy", "--json"});
+  ASSERT_EQ(easy.code, 0) << easy.err;
+  EXPECT_EQ(nlohmann::json::parse(easy.out)["policy"], "easy");
+  // Its cluster comes from the purchase plan, so --cluster is refused.
+  const CmdRun both = Simulate({"--scenario", korea, "--cluster", "h100-sxm5-80gb:8x8"});
+  EXPECT_EQ(both.code, kExitBadInput);
+  EXPECT_NE(both.err.find("--scenario brings its own cluster"), std::string::npos) << both.err;
+  const CmdRun neither = Simulate({"--cluster", "h100-sxm5-80gb:8x8"});
+  EXPECT_EQ(neither.code, kExitBadInput);
+  EXPECT_NE(neither.err.find("give --trace"), std::string::npos) << neither.err;
+}
+
 TEST(SimulateCommand, SameSeedSameBytes) {
   auto once = [](const std::string& tag) {
     const std::string jobs = Temp("jobs_" + tag + ".csv"), tl = Temp("tl_" + tag + ".csv");
