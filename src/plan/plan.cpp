@@ -400,24 +400,12 @@ Json WaitHistogram(const std::vector<double>& waits) {
   return {{"edges_s", edges}, {"counts", counts}};
 }
 
-Json PolicyRow(const sim::SimResult& r, const trace::Trace& tr) {
-  Json j;
-  j["policy"] = r.policy;
-  j["jobs"] = r.jobs;
-  j["completed"] = r.completed;
-  j["unschedulable"] = r.unschedulable_count;
-  j["utilization"] = r.utilization;
-  j["useful_utilization"] = r.useful_utilization;
-  j["goodput"] = r.goodput;
-  j["avg_wait_s"] = r.waits.avg_wait_s;
-  j["p50_wait_s"] = r.waits.p50_wait_s;
-  j["p95_wait_s"] = r.waits.p95_wait_s;
-  j["p99_wait_s"] = r.waits.p99_wait_s;
-  j["avg_jct_s"] = r.waits.avg_jct_s;
-  j["avg_bounded_slowdown"] = r.waits.avg_bounded_slowdown;
-  j["jain_index"] = r.jain_index;
-  j["failures"] = r.failures;
-  j["preemptions"] = r.preemptions;
+Json PolicyRow(const sim::SimResult& r) {
+  // The simulator's own JSON, less what the report reshapes (classes) or samples (jobs).
+  Json j = sim::ToJson(r);
+  for (const char* key : {"per_tenant", "per_class", "unschedulable_jobs", "notes", "wall_s"}) {
+    j.erase(key);
+  }
   // Waits per class from the job rows (the histogram needs the samples).
   std::map<std::string, std::vector<double>> waits_by_tenant;
   for (const auto& row : r.job_rows) {
@@ -454,7 +442,6 @@ Json PolicyRow(const sim::SimResult& r, const trace::Trace& tr) {
     unsched.push_back({{"job_id", u.job_id}, {"reason", u.reason}});
   }
   j["unschedulable_sample"] = unsched;
-  (void)tr;
   return j;
 }
 
@@ -618,7 +605,7 @@ Result<Json> RunPlan(const scenario::Scenario& s, const catalog::Catalog& catalo
         simulation["policies"].push_back({{"policy", policy}, {"error", result.error().message}});
         continue;
       }
-      simulation["policies"].push_back(PolicyRow(*result, *workload));
+      simulation["policies"].push_back(PolicyRow(*result));
       if (policy == s.simulation.policy) {
         simulation["timeline"] = Timeline(s, *result);
         simulation["by_quarter"] = ByQuarter(s, *result);
