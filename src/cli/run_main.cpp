@@ -4,6 +4,24 @@
 
 namespace gpuplan::cli {
 
+namespace {
+
+// Each command's description is "one line\n\nlonger text and examples". Command lists show the
+// line; the command's own --help shows the rest below its options.
+void SplitDescriptions(CLI::App& app) {
+  for (CLI::App* sub : app.get_subcommands({})) {
+    const std::string text = sub->get_description();
+    const size_t cut = text.find("\n\n");
+    if (cut != std::string::npos) {
+      sub->description(text.substr(0, cut));
+      sub->footer(text.substr(cut + 2));
+    }
+    SplitDescriptions(*sub);
+  }
+}
+
+}  // namespace
+
 int ReportBadInput(const Error& error, std::ostream& err) {
   err << "error: " << error.message << "\n";
   return kExitBadInput;
@@ -30,6 +48,7 @@ int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   AddSimulateCommand(app, exit_code, out, err);
   AddTraceCommand(app, exit_code, out, err);
   AddCatalogCommand(app, exit_code, out, err);
+  SplitDescriptions(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
