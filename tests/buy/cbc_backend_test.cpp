@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "buy/buy.h"
@@ -48,12 +49,12 @@ TEST(CbcBackend, MatchesEnumerationOnRandomIntegerModels) {
     m.is_maximize = trial % 2 == 0;
     const int n = 2 + static_cast<int>(rng.UniformInt(3));
     for (int j = 0; j < n; ++j) {
-      m.columns.push_back({.name = "x" + std::to_string(j), .lower = 0,
+      m.columns.push_back({.name = fmt::format("x{}", j), .lower = 0,
                            .upper = static_cast<double>(1 + rng.UniformInt(4)),
                            .cost = rng.Uniform(-5, 10), .is_integer = true});
     }
     for (int i = 0; i < 3; ++i) {
-      MilpRow r{.name = "r" + std::to_string(i)};
+      MilpRow r{.name = fmt::format("r{}", i)};
       for (int j = 0; j < n; ++j) r.terms.emplace_back(j, rng.Uniform(-2, 5));
       r.upper = rng.Uniform(0, 15);
       if (i == 2) r.lower = rng.Uniform(-3, 3);
