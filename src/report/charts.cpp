@@ -356,6 +356,29 @@ void AddUtilization(const Json& timeline, std::vector<ChartSpec>& charts) {
   charts.push_back(std::move(c));
 }
 
+// Waits of the jobs submitted in each quarter: how service changes as the fleet grows.
+void AddWaitsByQuarter(const Json& by_quarter, const std::string& policy,
+                       std::vector<ChartSpec>& charts) {
+  if (!AnyNumber(by_quarter, "mean_wait_s")) return;
+  Json datasets = Json::array();
+  datasets.push_back(BarDataset("mean wait", Column(by_quarter, "mean_wait_s"), Color(0)));
+  if (AnyNumber(by_quarter, "p99_wait_s")) {
+    datasets.push_back(LineDataset("99th-percentile wait", Column(by_quarter, "p99_wait_s"),
+                                   Color(3)));
+  }
+  ChartSpec c{.id = "chart-waits-by-quarter",
+              .reader = Reader::kOperator,
+              .title = "Waits by quarter as the fleet grows",
+              .caption = fmt::format("Mean and 99th-percentile wait of the jobs submitted in each "
+                                     "quarter, under the {} policy.",
+                                     policy)};
+  c.config["type"] = "bar";
+  c.config["data"] = {{"labels", Labels(by_quarter, "quarter")}, {"datasets", datasets}};
+  c.config["options"] = BaseOptions();
+  c.config["options"]["scales"]["y"] = Axis("wait", "duration");
+  charts.push_back(std::move(c));
+}
+
 }  // namespace
 
 std::vector<std::string> HistogramLabels(const Json& edges_s, size_t num_counts) {
@@ -384,15 +407,16 @@ std::vector<ChartSpec> BuildCharts(const Json& report) {
                   ChartSpec{.id = "chart-power",
                             .reader = Reader::kMinister,
                             .title = "Power against the facility cap",
-                            .caption = "IT power drawn by the installed fleet, megawatts; dashed: "
-                                       "the facility's power envelope."},
+                            .caption = "Facility power drawn by the installed fleet (IT power x PUE), "
+                                       "megawatts; dashed: the facility's power envelope."},
                   "power drawn", "power cap", "MW", charts);
     AddAgainstCap(capacity, "tpp", "tpp_cap",
                   ChartSpec{.id = "chart-tpp",
                             .reader = Reader::kMinister,
                             .title = "Compute against the export-control cap",
                             .caption = "Total Processing Performance (TPP, US export-control "
-                                       "measure) of the fleet; dashed: the cap."},
+                                       "measure): of the export-controlled GPUs bought so far "
+                                       "where a cap applies, else of the fleet; dashed: the cap."},
                   "fleet TPP", "export cap", "TPP", charts);
     AddSpend(ArrayAt(*buy, "spend"), charts);
   }
@@ -406,6 +430,7 @@ std::vector<ChartSpec> BuildCharts(const Json& report) {
     }
     AddPolicies(ArrayAt(*sim, "policies"), charts);
     AddUtilization(ArrayAt(*sim, "timeline"), charts);
+    AddWaitsByQuarter(ArrayAt(*sim, "by_quarter"), StrOr(*sim, "policy", "chosen"), charts);
   }
   return charts;
 }

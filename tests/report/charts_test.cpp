@@ -89,6 +89,21 @@ TEST(BuildCharts, LongTimelinesAreThinnedKeepingTheLastPoint) {
   EXPECT_DOUBLE_EQ(points.back()["x"].get<double>(), 125.25);
 }
 
+TEST(BuildCharts, WaitsByQuarterFollowTheQuarters) {
+  const Json report = {{"simulation",
+                        {{"policy", "easy"},
+                         {"by_quarter",
+                          {{{"quarter", "2026Q4"}, {"mean_wait_s", 7200}, {"p99_wait_s", 86400}},
+                           {{"quarter", "2027Q1"}, {"mean_wait_s", 60}, {"p99_wait_s", 600}}}}}}};
+  const auto charts = BuildCharts(report);
+  const ChartSpec* c = FindChart(charts, "chart-waits-by-quarter");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->config["data"]["labels"], (Json{"2026Q4", "2027Q1"}));
+  EXPECT_EQ(c->config["data"]["datasets"][0]["data"], (Json{7200, 60}));
+  EXPECT_EQ(c->config["data"]["datasets"][1]["data"], (Json{86400, 600}));
+  EXPECT_NE(c->caption.find("easy"), std::string::npos);
+}
+
 TEST(BuildCharts, NothingToDrawGivesNoCharts) {
   EXPECT_TRUE(BuildCharts(Json::object()).empty());
   EXPECT_TRUE(BuildCharts(Json{{"buy", {{"status", "infeasible"}}},
