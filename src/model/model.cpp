@@ -157,7 +157,7 @@ Result<void> Validate(const ModelShape& s, std::string_view where) {
   }
   const MoeShape& m = s.moe;
   if (m.num_experts < 0 || m.experts_per_token < 0 || m.num_shared_experts < 0 ||
-      m.num_dense_layers < 0 || m.expert_ffn_hidden < 0) {
+      m.num_dense_layers < 0 || m.expert_ffn_hidden < 0 || m.max_nodes_per_token < 0) {
     return Error{fmt::format("{}: [moe] fields must be >= 0", where)};
   }
   if (s.is_moe()) {
@@ -198,7 +198,8 @@ const std::set<std::string_view> kTopKeys = {
     "bias",          "learned_positions", "embedding_norm", "seq_len",
     "published_params", "published_active_params", "moe", "mla", "notes"};
 const std::set<std::string_view> kMoeKeys = {"experts", "experts_per_token", "shared_experts",
-                                             "dense_layers", "expert_ffn_hidden"};
+                                             "dense_layers", "expert_ffn_hidden",
+                                             "max_nodes_per_token"};
 const std::set<std::string_view> kMlaKeys = {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
                                              "qk_rope_head_dim", "v_head_dim"};
 
@@ -320,6 +321,7 @@ Result<ModelShape> ParseModel(std::string_view toml_text, const std::string& pat
     GPUPLAN_TRY(GetInt(*t, "shared_experts", path, "moe.", &s.moe.num_shared_experts));
     GPUPLAN_TRY(GetInt(*t, "dense_layers", path, "moe.", &s.moe.num_dense_layers));
     GPUPLAN_TRY(GetInt(*t, "expert_ffn_hidden", path, "moe.", &s.moe.expert_ffn_hidden));
+    GPUPLAN_TRY(GetInt(*t, "max_nodes_per_token", path, "moe.", &s.moe.max_nodes_per_token));
   }
   if (const toml::node* n = root.get("mla")) {
     const toml::table* t = n->as_table();

@@ -26,6 +26,10 @@ struct MoeShape {
   int num_shared_experts = 0;  // always-on experts (DeepSeek)
   int num_dense_layers = 0;    // leading layers with a dense FFN instead of experts
   int expert_ffn_hidden = 0;   // intermediate size of one expert
+  // Node-limited routing: each token's routed experts lie on at most this many nodes, and the
+  // dispatch crosses the scale-out network once per target node (DeepSeek-V3, arXiv:2412.19437
+  // sec. 2.1.2 and 3.2.2: at most 4 nodes). 0: unlimited (plain top-k routing).
+  int max_nodes_per_token = 0;
 };
 
 // One decoder-only transformer. Fields left 0 take the usual default (see Validate()).

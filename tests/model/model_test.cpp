@@ -99,6 +99,12 @@ TEST(ParseModel, ErrorsNameFileLineAndField) {
       {"layers = 2\nhidden = 8\nheads = 1\nvocab = 10\n[moe]\nexperts = 4\nexperts_per_token = 5\n"
        "expert_ffn_hidden = 4\n",
        "'experts_per_token' must be between 1 and 'experts' (4), got 5"},
+      {"layers = 2\nhidden = 8\nheads = 1\nvocab = 10\n[moe]\nexperts = 4\nexperts_per_token = 2\n"
+       "expert_ffn_hidden = 4\nmax_nodes_per_token = -1\n",
+       "m.toml:9: 'moe.max_nodes_per_token' must be between 0 and"},
+      {"layers = 2\nhidden = 8\nheads = 1\nvocab = 10\n[moe]\nexperts = 4\nexperts_per_token = 2\n"
+       "expert_ffn_hidden = 4\nmax_nodes = 4\n",
+       "m.toml:9: [moe] unknown key 'max_nodes' (did you mean 'max_nodes_per_token'?)"},
       {"layers = 0\nhidden = 8\nheads = 1\nvocab = 10\n", "'layers' must be between 1"},
   };
   for (const auto& r : rows) {
@@ -106,6 +112,18 @@ TEST(ParseModel, ErrorsNameFileLineAndField) {
     ASSERT_FALSE(m) << r.text;
     EXPECT_NE(m.error().message.find(r.expect), std::string::npos) << m.error().message;
   }
+}
+
+// Node-limited routing is a property of the model's router: DeepSeek-V3 sends each token to at
+// most 4 nodes (arXiv:2412.19437 sec. 3.2.2 and 4.2); Mixtral's plain top-2 has no limit.
+TEST(LoadPreset, NodeLimitedRoutingIsReadFromTheMoeTable) {
+  EXPECT_EQ(LoadPreset("deepseek-v3")->moe.max_nodes_per_token, 4);
+  EXPECT_EQ(LoadPreset("mixtral-8x7b")->moe.max_nodes_per_token, 0);
+  auto m = ParseModel("layers = 2\nhidden = 8\nheads = 1\nvocab = 10\n[moe]\nexperts = 4\n"
+                      "experts_per_token = 2\nexpert_ffn_hidden = 4\nmax_nodes_per_token = 2\n",
+                      "m.toml");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->moe.max_nodes_per_token, 2);
 }
 
 TEST(LoadPreset, UnknownNameSuggestsNearest) {
