@@ -265,6 +265,8 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
       "--policy fairshare --json\n"
       "  gpuplan simulate --trace ../shared/traces/alibaba-openb-2023/openb_pod_list_default.csv "
       "--trace-format openb --policy las\n"
+      "  gpuplan simulate --cluster h100-sxm5-80gb:32x8 --trace data/traces/sample_sacct.txt "
+      "--trace-format sacct --policy easy\n"
       "  gpuplan simulate --cluster h100-sxm5-80gb:64x8 --trace jobs.csv --gpu-mtbf 50000h "
       "--checkpoint 30m --timeline t.csv --jobs j.csv\n"
       "  gpuplan simulate --scenario data/scenarios/korea.toml --policy easy\n\n"
@@ -281,7 +283,12 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
                   "scenario TOML: its purchase plan's fleet (growing quarter by quarter), its "
                   "tenants' jobs and its [simulation] settings; flags given override them");
   cmd->add_option("--trace", flags->trace, "job trace file (required without --scenario)");
-  cmd->add_option("--trace-format", flags->trace_format, "gpuplan|pai2020|openb|swf")
+  std::string formats;
+  for (const std::string& f : trace::TraceFormatNames()) {
+    formats += (formats.empty() ? "" : "|") + f;
+  }
+  cmd->add_option("--trace-format", flags->trace_format,
+                  formats + " (sacct: sacct --parsable2 --allocations output, see trace --help)")
       ->capture_default_str();
   cmd->add_option("--policy", flags->policy, "fifo|sjf|easy|fairshare|las")->capture_default_str();
   cmd->add_option("--placement", flags->placement, "pack|spread")->capture_default_str();

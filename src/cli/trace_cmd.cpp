@@ -147,7 +147,11 @@ void AddTraceCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
       "  gpuplan trace gen --arrivals diurnal --gpu-mix 1:0.6,8:0.3,64:0.1 --seed 7 > jobs.csv\n"
       "  gpuplan trace stats jobs.csv\n"
       "  gpuplan trace stats ../shared/traces/alibaba-openb-2023/openb_pod_list_default.csv "
-      "--format openb --json");
+      "--format openb --json\n"
+      "  sacct --parsable2 --allocations --starttime 2024-03-01 --format=JobID,User,Account,"
+      "Partition,Submit,Start,End,Elapsed,AllocTRES,ReqTRES,Timelimit,State > jobs.sacct\n"
+      "  gpuplan trace stats jobs.sacct --format sacct   # Slurm accounting; GPUs from "
+      "gres/gpu");
   cmd->require_subcommand(1);
 
   auto gen = std::make_shared<TraceGenFlags>();
@@ -170,7 +174,10 @@ void AddTraceCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
   auto stats = std::make_shared<TraceStatsFlags>();
   CLI::App* s = cmd->add_subcommand("stats", "counts, GPU-hours, duration and size distributions");
   s->add_option("file", stats->file, "trace file")->required();
-  s->add_option("--format", stats->format, "gpuplan|pai2020|openb|swf")->capture_default_str();
+  std::string formats;
+  for (const std::string& f : trace::TraceFormatNames())
+    formats += (formats.empty() ? "" : "|") + f;
+  s->add_option("--format", stats->format, formats)->capture_default_str();
   s->add_flag("--json", stats->json, "print exactly one JSON object on stdout");
   s->callback([stats, &exit_code, &out, &err] { exit_code = RunTraceStats(*stats, out, err); });
 }

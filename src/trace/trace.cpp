@@ -119,15 +119,19 @@ std::string_view ToString(TraceFormat f) {
       return "openb";
     case TraceFormat::kSwf:
       return "swf";
+    case TraceFormat::kSacct:
+      return "sacct";
   }
   return "?";
 }
 
-std::vector<std::string> TraceFormatNames() { return {"gpuplan", "pai2020", "openb", "swf"}; }
+std::vector<std::string> TraceFormatNames() {
+  return {"gpuplan", "pai2020", "openb", "swf", "sacct"};
+}
 
 Result<TraceFormat> ParseTraceFormat(std::string_view text) {
-  for (TraceFormat f :
-       {TraceFormat::kGpuplan, TraceFormat::kPai2020, TraceFormat::kOpenb, TraceFormat::kSwf}) {
+  for (TraceFormat f : {TraceFormat::kGpuplan, TraceFormat::kPai2020, TraceFormat::kOpenb,
+                        TraceFormat::kSwf, TraceFormat::kSacct}) {
     if (text == ToString(f)) return f;
   }
   return Error{UnknownNameMessage("trace format", text, TraceFormatNames())};
@@ -205,6 +209,8 @@ Result<Trace> ParseTrace(std::string_view text, const std::string& path, TraceFo
       return ParseOpenbPods(text, path);
     case TraceFormat::kSwf:
       return ParseSwf(text, path);
+    case TraceFormat::kSacct:
+      return ParseSacct(text, path);
   }
   return Error{"unknown trace format"};
 }

@@ -1,8 +1,9 @@
 // trace: job traces in and out of gpuplan. Readers for the gpuplan CSV (DESIGN), the Alibaba
-// openb 2023 pod and node lists, the Alibaba PAI 2020 task table and the Standard Workload Format
-// (SWF) of the Parallel Workloads Archive; a writer for the gpuplan CSV; a seeded synthetic
-// generator (tenants by class, Poisson or diurnal arrivals, lognormal durations, a GPU-count mix);
-// and summary statistics. Readers return a clear Error naming file, line and field.
+// openb 2023 pod and node lists, the Alibaba PAI 2020 task table, the Standard Workload Format
+// (SWF) of the Parallel Workloads Archive and Slurm's `sacct --parsable2` accounting records; a
+// writer for the gpuplan CSV; a seeded synthetic generator (tenants by class, Poisson or diurnal
+// arrivals, lognormal durations, a GPU-count mix); and summary statistics. Readers return a clear
+// Error naming file, line and field.
 #pragma once
 
 #include <cstdint>
@@ -14,9 +15,9 @@
 
 namespace gpuplan::trace {
 
-enum class TraceFormat { kGpuplan, kPai2020, kOpenb, kSwf };
+enum class TraceFormat { kGpuplan, kPai2020, kOpenb, kSwf, kSacct };
 std::string_view ToString(TraceFormat f);
-// "gpuplan", "pai2020", "openb", "swf"; unknown names list the valid ones.
+// "gpuplan", "pai2020", "openb", "swf", "sacct"; unknown names list the valid ones.
 Result<TraceFormat> ParseTraceFormat(std::string_view text);
 std::vector<std::string> TraceFormatNames();
 
@@ -94,6 +95,16 @@ Result<Trace> ParsePai2020(std::string_view text, const std::string& path);
 // SWF (Feitelson's Standard Workload Format): 18 whitespace-separated fields, ';' comments.
 // Processors are read as GPUs (field 5, else field 8); tenant = user id (field 12).
 Result<Trace> ParseSwf(std::string_view text, const std::string& path);
+
+// Slurm accounting: the output of `sacct --parsable2 --allocations --format=JobID,User,Account,
+// Partition,Submit,Start,End,Elapsed,AllocTRES,ReqTRES,Timelimit,State` ('|'-separated, header
+// required, columns in any order; JobID, Submit, Start, State, End or Elapsed, AllocTRES or
+// ReqTRES, Account or User are required). GPUs = `gres/gpu=N` of AllocTRES (else ReqTRES; else
+// the sum of `gres/gpu:<type>=N`); submit times are ISO 8601 shifted so the first job is at 0;
+// duration = End - Start (Elapsed while End is unknown); estimate = Timelimit (0 if UNLIMITED);
+// tenant = Account, else User. Skipped and counted in notes: jobs without GPUs, jobs that never
+// started (pending, or cancelled before they started), End <= Start, and step rows.
+Result<Trace> ParseSacct(std::string_view text, const std::string& path);
 
 // The synthetic generator. Arrivals per tenant are Poisson with the tenant's rate, or diurnal
 // (rate * (1 + amplitude * sin(2 pi t / day)), by thinning); durations lognormal with the given

@@ -131,6 +131,13 @@ TEST(ParsersFuzz, SwfAndPai) {
   });
 }
 
+TEST(ParsersFuzz, Sacct) {
+  Fuzz(DefaultDataDir() + "/traces/sample_sacct.txt", 10,
+       [](const std::string& t, const std::string& p) {
+         return MessageOf(trace::ParseSacct(t, p));
+       });
+}
+
 TEST(ParsersFuzz, ClusterSpec) {
   Rng rng(9);
   const std::string base = "h100-sxm5-80gb:1250x8,mi300x:250x8";

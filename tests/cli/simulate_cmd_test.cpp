@@ -167,10 +167,23 @@ INSTANTIATE_TEST_SUITE_P(
                 "",
                 "/nonexistent.csv"}));
 
+TEST(SimulateCommand, SacctSampleReplays) {
+  // The sample's 13 GPU jobs (largest 32 GPUs) all fit on 32x8 GPUs: none is unschedulable.
+  const CmdRun r = Simulate({"--cluster", "h100-sxm5-80gb:32x8", "--trace",
+                             DefaultDataDir() + "/traces/sample_sacct.txt", "--trace-format",
+                             "sacct", "--policy", "easy", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["jobs"], 13);
+  EXPECT_EQ(j["completed"], 13);
+  EXPECT_TRUE(j["per_tenant"].contains("industry-naver"));
+}
+
 TEST(SimulateCommand, HelpTeachesByExample) {
   const CmdRun r = Simulate({"--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("Examples:"), std::string::npos);
+  EXPECT_NE(r.out.find("--trace-format sacct"), std::string::npos);
   EXPECT_NE(r.out.find("fairshare"), std::string::npos);
 }
 

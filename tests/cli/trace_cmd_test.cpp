@@ -64,6 +64,25 @@ TEST(TraceCommand, StatsOnTheRealOpenbTrace) {
   EXPECT_NE(r.out.find("note: 1088 CPU-only pods"), std::string::npos);
 }
 
+TEST(TraceCommand, StatsOnTheSacctSample) {
+  // data/traces/sample_sacct.txt: 16 rows, 13 GPU jobs that ran (see tests/trace/sacct_test.cpp).
+  const CmdRun r = Trace(
+      {"stats", DefaultDataDir() + "/traces/sample_sacct.txt", "--format", "sacct", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["jobs"], 13);
+  EXPECT_EQ(j["tenants"], 7);  // 6 accounts with GPU jobs that ran, and grace (no account)
+  const CmdRun bad = Trace({"stats", DefaultDataDir() + "/traces/sample.csv", "--format", "sacct"});
+  EXPECT_EQ(bad.code, kExitBadInput);
+  EXPECT_NE(bad.err.find("header lacks the column 'JobID'"), std::string::npos) << bad.err;
+}
+
+TEST(TraceCommand, HelpListsEveryFormat) {
+  const CmdRun r = Trace({"stats", "--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("gpuplan|pai2020|openb|swf|sacct"), std::string::npos) << r.out;
+}
+
 TEST(TraceCommand, BadInputExits2) {
   EXPECT_EQ(Trace({"gen", "--tenants", "startups:1"}).code, kExitBadInput);
   EXPECT_EQ(Trace({"gen", "--gpu-mix", "8"}).code, kExitBadInput);
