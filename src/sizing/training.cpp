@@ -13,7 +13,8 @@
 //        per layer (Narayanan et al. SC'21 eq. 3 counts the same), backward 2x forward (Kaplan et
 //        al. 2020 sec. 2.1), at F g eta(m), where eta(m) = m/(m + kTileDim) is the small-GEMM
 //        derate of the smallest GEMM dimension m (tile quantization: NVIDIA "Matrix
-//        Multiplication Background" guide). FP8 runs weight GEMMs at the FP8 peak, attention at
+//        Multiplication Background" guide); a routed expert's GEMM has m = e n k / E rows (the
+//        tokens its EP group routes to it). FP8 runs weight GEMMs at the FP8 peak, attention at
 //        BF16 (Transformer Engine keeps attention in BF16).
 //   (T2) recompute: full = one more forward (Chen et al. 2016; Korthikanti et al. 2022 sec. 5);
 //        selective = norms and activation functions again (memory-bound, (T3)).
@@ -27,8 +28,10 @@
 //   (T5) context parallel: ring attention passes (c-1) KV chunks per layer (Liu et al. 2023),
 //        overlapped with attention compute; only the excess is exposed.
 //   (T6) MoE all-to-all: dispatch and combine of k copies of each token's h-vector, the share
-//        that leaves the node over O, the rest over U (Lepikhin et al. 2020 GShard; DeepSeek-V3
-//        report sec. 3.2.1), overlapped with another microbatch's compute (DualPipe, 1F1B a2a
+//        that leaves the node over O, the rest over U (Lepikhin et al. 2020 GShard); with
+//        node-limited routing (<= M nodes per token) the dispatch is hierarchical: one copy per
+//        distinct remote node over O, concurrent with the fan-out of k copies over U (DeepSeek-V3
+//        report sec. 2.1.2, 3.2.2), overlapped with another microbatch's compute (DualPipe, 1F1B a2a
 //        overlap); only the excess is exposed.
 //   (T7) pipeline: (m + (p-1)/v) x per-microbatch stage time, i.e. bubble (p-1)/(v m)
 //        (Narayanan et al. SC'21 sec. 2.2.2, interleaved 1F1B); stage sends n h x 2 / t bytes.
@@ -47,8 +50,9 @@
 //
 // Memory on the most loaded GPU (first or last stage):
 //   (M1) weights 2 bytes, gradients 2, Adam fp32 master + moments 12 per local parameter (ZeRO
-//        paper's 16 bytes/param), sharded over the data-parallel group by the ZeRO stage; FP8 adds a
-//        1-byte weight copy.
+//        paper's 16 bytes/param), sharded over the data-parallel group by the ZeRO stage (routed
+//        experts only over the expert-data-parallel group of d c / e ranks); FP8 adds a 1-byte
+//        weight copy.
 //   (M2) activations per layer and token (Korthikanti et al. 2022 eq. 2 with sequence parallel and
 //        flash attention, generalised to GQA and gated FFN): 4h norms + 2h + 2(w_qk + 2 w_kv) + 4h
 //        attention + 2h + 6f (gated) or 4f FFN, x (k + S) for experts, / t; selective recompute
@@ -136,6 +140,8 @@ struct LayerCosts {
   double shared_expert_params = 0;      // per layer
   double moe_fraction = 0;              // share of layers with experts
   double routed_copies = 0;             // k: copies of each token sent by the all-to-all
+  double routed_weight_flop_per_token = 0;  // forward, routed experts' matmuls (in weight_flop)
+  double expert_min_dim = 0;            // smallest weight dimension of an expert GEMM, before / t
   double kv_width = 0;
   double min_gemm_dim = 0;              // before / t
 };
@@ -196,6 +202,8 @@ LayerCosts ComputeLayerCosts(const model::ModelShape& m) {
   c.shared_expert_params = nm / L * pc.expert * m.moe.num_shared_experts;
   c.moe_fraction = nm / L;
   c.routed_copies = m.moe.experts_per_token;
+  c.routed_weight_flop_per_token = 2 * nm / L * m.moe.experts_per_token * gate * h * fe;
+  c.expert_min_dim = std::min(h, fe);
   c.min_gemm_dim = std::min(h, fe);
   return c;
 }
@@ -275,7 +283,18 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
   const double weight_flop = n * lc.weight_flop_per_token / t;
   const double attn_flop = n * s * lc.attn_flop_per_token_per_s / t;
   const double gemm_eff = gpu.gemm_efficiency * eta * (fp8 ? kFp8GemmEfficiencyRatio : 1.0);
-  const double gemm_fwd_s = weight_flop / (peak_gemm * gemm_eff);
+  double gemm_fwd_s = weight_flop / (peak_gemm * gemm_eff);
+  if (m.is_moe()) {
+    // A routed expert's GEMMs see only the tokens routed to it: e n k / E rows per microbatch
+    // (balanced routing) from the e ranks of its EP group; small EP groups run them as many
+    // skinny grouped GEMMs (same tile-quantization derate).
+    const double expert_rows = double(e) * n * lc.routed_copies / m.moe.num_experts;
+    const double expert_dim = std::min(expert_rows, lc.expert_min_dim / t);
+    const double expert_eff = gemm_eff / eta * expert_dim / (expert_dim + kTileDim);
+    const double routed_flop = n * lc.routed_weight_flop_per_token / t;
+    gemm_fwd_s = (weight_flop - routed_flop) / (peak_gemm * gemm_eff) +
+                 routed_flop / (peak_gemm * expert_eff);
+  }
   const double attn_fwd_s = attn_flop / (peak_attn * gpu.gemm_efficiency * kAttentionEfficiencyRatio);
   const double compute_fwd_s = gemm_fwd_s + attn_fwd_s;
   // (T3)
@@ -297,11 +316,28 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
   double ep_fwd_s = 0;
   if (m.is_moe() && e > 1) {
     const double ranks_per_node = std::clamp(gpn / (double(t) * c), 1.0, double(e));
-    const double remote = 1 - ranks_per_node / e;
-    const double token_bytes = lc.routed_copies * n * h * (fp8 ? 1.5 : 2.0) / t;  // fp8 dispatch
-    const double a2a_s = token_bytes * remote / (gpu.scaleout_bytes_per_s * kCollectiveEfficiency) +
-                         token_bytes * (1 - remote) / (gpu.scaleup_bytes_per_s * kCollectiveEfficiency) +
-                         2 * kCollectiveLatencyS;
+    const double ep_nodes = e / ranks_per_node;
+    const double remote = 1 - 1 / ep_nodes;  // share of destinations off the sender's node
+    const double copy_bytes = n * h * (fp8 ? 1.5 : 2.0) / t;  // fp8 dispatch, bf16 combine
+    const double out_bw = gpu.scaleout_bytes_per_s * kCollectiveEfficiency;
+    const double up_bw = gpu.scaleup_bytes_per_s * kCollectiveEfficiency;
+    const double k_routed = lc.routed_copies;
+    double a2a_s = 2 * kCollectiveLatencyS;
+    if (m.moe.max_nodes_per_token > 0) {
+      // Node-limited routing with hierarchical dispatch (DeepSeek-V3 sec. 3.2.2): a token crosses
+      // the scale-out network once per distinct remote target node (to the GPU with the same
+      // in-node index), then fans out to its experts over the scale-up network; the two run
+      // concurrently. Distinct nodes of k uniformly routed experts over N nodes:
+      // N (1 - (1 - 1/N)^k), capped at the routing limit.
+      const double distinct = std::min<double>(
+          ep_nodes * (1 - std::pow(1 - 1 / ep_nodes, k_routed)), m.moe.max_nodes_per_token);
+      a2a_s += std::max(distinct * remote * copy_bytes / out_bw,
+                        k_routed * copy_bytes / up_bw);
+    } else {
+      // Plain all-to-all (GShard): each of the k copies goes to its expert's GPU, the share on
+      // other nodes over the scale-out network, the rest over scale-up, one after the other.
+      a2a_s += k_routed * copy_bytes * (remote / out_bw + (1 - remote) / up_bw);
+    }
     ep_fwd_s = OverlappedS(2 * a2a_s * lc.moe_fraction, compute_fwd_s);
   }
   // Recompute (T2): full = the forward again; selective = the elementwise part again.
@@ -386,7 +422,10 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
   }
   // Optimizer step, memory-bound on the local shard.
   const double shard = par.zero >= 1 ? dp_ranks : 1;
-  const double opt_s = local_params / shard * kOptimizerStepBytesPerParam / hbm;
+  const double expert_shard = par.zero >= 1 ? std::max(1.0, double(dp_ranks) / e) : 1;
+  const double routed_params = lc.expert_params / e * layers / t;
+  const double opt_s = ((local_params - routed_params) / shard + routed_params / expert_shard) *
+                       kOptimizerStepBytesPerParam / hbm;
 
   StepBreakdown& T = ev.time;
   const double k = mb + bubble_mb;
@@ -403,11 +442,21 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
 
   // (M1)-(M3)
   MemoryBreakdown& M = ev.memory;
-  const double dp_shard = dp_ranks;
+  // Routed experts are replicated only over the expert-data-parallel group (d c / e ranks), so
+  // ZeRO shards their states over that group, the rest over all d c (Megatron-Core
+  // expert_data_parallel group; DeepSpeed-MoE, Rajbhandari et al. 2022 sec. 5).
+  const double routed_local = lc.expert_params / e * layers / t;
+  const double other_local = local_params - routed_local;
+  const double expert_dp = std::max(1.0, double(dp_ranks) / e);
+  auto sharded = [&](double bytes_per_param, bool is_sharded) {
+    return is_sharded ? other_local * bytes_per_param / dp_ranks +
+                            routed_local * bytes_per_param / expert_dp
+                      : local_params * bytes_per_param;
+  };
   const double w_bytes = kBf16Bytes + (fp8 ? 1 : 0);
-  M.weights_bytes = local_params * w_bytes / (par.zero >= 3 ? dp_shard : 1);
-  M.gradients_bytes = local_params * kBf16Bytes / (par.zero >= 2 ? dp_shard : 1);
-  M.optimizer_bytes = local_params * kAdamBytesPerParam / (par.zero >= 1 ? dp_shard : 1);
+  M.weights_bytes = sharded(w_bytes, par.zero >= 3);
+  M.gradients_bytes = sharded(kBf16Bytes, par.zero >= 2);
+  M.optimizer_bytes = sharded(kAdamBytesPerParam, par.zero >= 1);
   double act_per_layer_token = 0;
   switch (par.recompute) {
     case Recompute::kNone: act_per_layer_token = lc.act_bytes_per_token / t; break;

@@ -111,6 +111,38 @@ TEST(EvaluateConfig, ZeroThreeGathersCostMoreThanZeroOneOverInfiniBand) {
   EXPECT_GT(eval(3).time.dp_comm_s, eval(1).time.dp_comm_s);
 }
 
+TEST(EvaluateConfig, NodeLimitedRoutingCutsScaleOutAllToAll) {
+  // DeepSeek-V3, TP1 PP16 EP64 (8 nodes of 8 H800), its published layout (arXiv:2412.19437
+  // sec. 3.2): plain top-8 routing sends ~7 of 8 copies over InfiniBand; limited to 4 nodes with
+  // one IB copy per node (sec. 3.2.2) it sends at most 4 x 7/8 = 3.5, so the all-to-all costs
+  // less, and at EP8 (one node, all NVLink) the limit changes nothing.
+  model::ModelShape limited = Preset("deepseek-v3");
+  ASSERT_EQ(limited.moe.max_nodes_per_token, 4);
+  model::ModelShape plain = limited;
+  plain.moe.max_nodes_per_token = 0;
+  const auto& gpu = Gpu("h800-sxm5-80gb");
+  auto eval = [&](const model::ModelShape& m, int ep) {
+    return EvaluateConfig(m, gpu, catalog::Precision::kFp8, 4096, 15360,
+                          Parallelism{.tp = 1, .pp = 16, .dp = 128, .ep = ep,
+                                      .recompute = Recompute::kFull, .zero = 1});
+  };
+  EXPECT_LT(eval(limited, 64).time.ep_comm_s, 0.7 * eval(plain, 64).time.ep_comm_s);
+  EXPECT_DOUBLE_EQ(eval(limited, 8).time.ep_comm_s, eval(plain, 8).time.ep_comm_s);
+}
+
+TEST(EvaluateConfig, ExpertStatesShardOnlyOverTheExpertDataParallelGroup) {
+  // Mixtral 8x7B, TP1 DP64 EP8, ZeRO-1: the attention's optimizer states shard over all 64
+  // ranks, each expert's only over the 64 / 8 = 8 ranks that hold a copy of it, so the optimizer
+  // memory exceeds 12 bytes x local params / 64 (what sharding everything over 64 would give).
+  const model::ModelShape m = Preset("mixtral-8x7b");
+  const ConfigEval ev =
+      EvaluateConfig(m, Gpu("h100-sxm5-80gb"), catalog::Precision::kBf16, 4096, 512,
+                     Parallelism{.tp = 1, .pp = 1, .dp = 64, .ep = 8, .zero = 1});
+  const double local_params = ev.memory.gradients_bytes / 2;  // ZeRO-1: bf16 grads unsharded
+  EXPECT_GT(ev.memory.optimizer_bytes, 4 * 12 * local_params / 64);
+  EXPECT_LT(ev.memory.optimizer_bytes, 12 * local_params / 8);
+}
+
 TEST(SizeTraining, DaysAndGpuHoursFollowThroughputAndGoodput) {
   TrainRequest req{.model = Preset("llama3-8b"), .tokens = 15e12, .num_gpus = 1024};
   auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));

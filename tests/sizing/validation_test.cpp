@@ -109,12 +109,12 @@ TEST(PublishedRunsNotInTheFile, Llama3_70bOn2048H100HasPublishedMfu) {
 
 // DeepSeek-V3: 14.8T tokens on 2,048 H800 in FP8, 2.664M GPU-hours of pre-training (the 2.788M
 // total includes context extension and post-training): arXiv:2412.19437 Table 1. The model is
-// pessimistic here, ~1.4x: DeepSeek's DualPipe (all-to-all hidden under a second microbatch's
-// forward AND backward), node-limited routing (<= 4 nodes per token) and FP8 activation caching
-// are not modelled, so the search needs full recompute to fit PP16 EP8. This band was +-25%
-// around 1.0 while communication overlap was perfect: that 1.22x came from a ZeRO-3 layout whose
-// ~100 GB per-microbatch parameter gathers over InfiniBand were assumed free; the band now
-// asserts what is true, not the target.
+// pessimistic here, ~1.22x (was ~1.43x before node-limited routing, [moe] max_nodes_per_token = 4,
+// made the cross-node all-to-all send one copy per target node, sec. 3.2.2). Still not modelled:
+// DualPipe (all-to-all hidden under a second microbatch's forward AND backward) and DeepSeek's
+// FP8 activation caching, so the search picks TP4 without pipeline rather than the published
+// PP16 EP64. (Earlier a 1.22x came from a ZeRO-3 layout whose per-microbatch parameter gathers
+// were assumed free; this one has no such free lunch.)
 TEST(PublishedRunsNotInTheFile, DeepSeekV3On2048H800) {
   TrainRequest req;
   req.model = *model::LoadPreset("deepseek-v3");
@@ -126,8 +126,8 @@ TEST(PublishedRunsNotInTheFile, DeepSeekV3On2048H800) {
   ASSERT_TRUE(plan) << plan.error().message;
   fmt::print("deepseek-v3: {:.3g} GPU-hours, {:.0f} TFLOP/s/GPU, mfu {:.3f}\n", plan->gpu_hours,
              plan->tflops_per_gpu, plan->mfu);
-  EXPECT_GT(plan->gpu_hours / 2.664e6, 1.2);
-  EXPECT_LT(plan->gpu_hours / 2.664e6, 1.6);
+  EXPECT_GT(plan->gpu_hours / 2.664e6, 1.1);
+  EXPECT_LT(plan->gpu_hours / 2.664e6, 1.35);
 }
 
 }  // namespace
