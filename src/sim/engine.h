@@ -203,7 +203,8 @@ class Engine {
 std::vector<double> WaterFill(const std::vector<double>& demand, const std::vector<double>& weight,
                               double capacity);
 
-// Registration (policies/registry.cpp): an explicit table, one line per policy.
+// Registration (policies/registry.cpp): an explicit table, one row per policy; its top comment
+// says what adding a policy touches.
 std::unique_ptr<SchedulingPolicy> MakePolicy(std::string_view name, const SimConfig& config);
 
 }  // namespace gpuplan::sim::detail

@@ -1,32 +1,51 @@
-// The policy table. Adding a policy: write policies/<name>.cpp defining Make<Name>(), declare it
-// here and add its row (and the file to src/sim/CMakeLists.txt). No self-registering statics.
+// The policy table: the one place a scheduling policy is registered. No self-registering statics.
+//
+// Adding a policy named `foo` touches exactly two places:
+//   1. a new file src/sim/policies/foo.cpp (the file name is the policy's name) that defines, in
+//      namespace gpuplan::sim::detail,
+//        std::unique_ptr<SchedulingPolicy> MakeFoo(const SimConfig& config);
+//   2. one row in kPolicies below (two lines as laid out there); the row declares the factory it
+//      calls, so there is no separate declaration to add:
+//        {"foo", "what it does",
+//         [](const SimConfig& c) { PolicyFactory MakeFoo; return MakeFoo(c); }},
+// Nothing else: src/sim/CMakeLists.txt compiles policies/<name>.cpp for each row of this table,
+// reading the names from this file when CMake configures (and configuring again when this file
+// changes), so the list of policy sources is written once, here, and never globbed. A row must
+// begin its line with `{"<name>",`; a row whose file is missing stops the configure step.
+//
+// `PolicyFactory MakeFoo;` inside the lambda is a block-scope function declaration: it declares
+// gpuplan::sim::detail::MakeFoo (kPolicies is in that named namespace, not an unnamed one, so the
+// declaration has external linkage and the linker finds the definition in foo.cpp).
+#include <memory>
+
 #include "sim/engine.h"
 
 namespace gpuplan::sim::detail {
 
-std::unique_ptr<SchedulingPolicy> MakeFifo(const SimConfig& config);
-std::unique_ptr<SchedulingPolicy> MakeSjf(const SimConfig& config);
-std::unique_ptr<SchedulingPolicy> MakeEasy(const SimConfig& config);
-std::unique_ptr<SchedulingPolicy> MakeFairshare(const SimConfig& config);
-std::unique_ptr<SchedulingPolicy> MakeLas(const SimConfig& config);
-
-namespace {
+using PolicyFactory = std::unique_ptr<SchedulingPolicy>(const SimConfig& config);
 
 struct PolicyEntry {
   const char* name;
   const char* description;
-  std::unique_ptr<SchedulingPolicy> (*make)(const SimConfig&);
+  PolicyFactory* make;
 };
 
+// One row per policy (see the top of this file); clang-format would spread each lambda over four
+// lines, so the table keeps its own layout: a row is the name and description, then the factory.
+// clang-format off
 constexpr PolicyEntry kPolicies[] = {
-    {"fifo", "first come, first served; the head blocks", &MakeFifo},
-    {"sjf", "shortest job first on true run times (oracle)", &MakeSjf},
-    {"easy", "FIFO with EASY backfilling on runtime estimates", &MakeEasy},
-    {"fairshare", "weighted fair share with decaying usage (Slurm's factor)", &MakeFairshare},
-    {"las", "least attained service, preemptive (Tiresias 2D-LAS)", &MakeLas},
+    {"fifo", "first come, first served; the head blocks",
+     [](const SimConfig& c) { PolicyFactory MakeFifo; return MakeFifo(c); }},
+    {"sjf", "shortest job first on true run times (oracle)",
+     [](const SimConfig& c) { PolicyFactory MakeSjf; return MakeSjf(c); }},
+    {"easy", "FIFO with EASY backfilling on runtime estimates",
+     [](const SimConfig& c) { PolicyFactory MakeEasy; return MakeEasy(c); }},
+    {"fairshare", "weighted fair share with decaying usage (Slurm's factor)",
+     [](const SimConfig& c) { PolicyFactory MakeFairshare; return MakeFairshare(c); }},
+    {"las", "least attained service, preemptive (Tiresias 2D-LAS)",
+     [](const SimConfig& c) { PolicyFactory MakeLas; return MakeLas(c); }},
 };
-
-}  // namespace
+// clang-format on
 
 std::unique_ptr<SchedulingPolicy> MakePolicy(std::string_view name, const SimConfig& config) {
   for (const PolicyEntry& e : kPolicies) {
