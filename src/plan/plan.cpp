@@ -214,20 +214,31 @@ struct FleetGroup {
   int last_quarter_idx = 1 << 20;  // in service through (rentals: one quarter)
 };
 
-// The fleet the purchase plan builds: existing GPUs, then deliveries, then rentals.
-std::vector<FleetGroup> FleetOf(const scenario::Scenario& s, const buy::BuyProblem& problem,
-                                const buy::BuyResult& result) {
+// The GPUs the scenario owns before buying anything, in nodes of the size it buys them in (else
+// the catalog's).
+std::vector<FleetGroup> ExistingFleet(const scenario::Scenario& s,
+                                      const catalog::Catalog& catalog) {
   std::vector<FleetGroup> fleet;
-  const int first = s.first.Index();
   for (const auto& e : s.existing) {
     FleetGroup g{.accelerator = e.accelerator,
                  .gpus = e.num_gpus,
-                 .first_quarter_idx = e.in_service_from.Index() - first};
-    for (const auto& c : problem.candidates) {
-      if (c.accelerator == e.accelerator) g.gpus_per_node = c.gpus_per_node;
+                 .first_quarter_idx = e.in_service_from.Index() - s.first.Index()};
+    if (auto acc = scenario::FindAccelerator(s, catalog, e.accelerator)) {
+      g.gpus_per_node = (*acc)->gpus_per_node;
+    }
+    for (const auto& c : s.candidates) {
+      if (c.accelerator == e.accelerator && c.gpus_per_node > 0) g.gpus_per_node = c.gpus_per_node;
     }
     fleet.push_back(g);
   }
+  return fleet;
+}
+
+// The fleet a purchase plan builds: existing GPUs, then deliveries, then rentals.
+std::vector<FleetGroup> FleetOf(const scenario::Scenario& s, const catalog::Catalog& catalog,
+                                const buy::BuyProblem& problem, const buy::BuyResult& result) {
+  std::vector<FleetGroup> fleet = ExistingFleet(s, catalog);
+  const int first = s.first.Index();
   for (const auto& p : result.purchases) {
     auto q = scenario::ParseQuarter(p.delivered, "delivered");
     if (!q) continue;
@@ -558,7 +569,10 @@ Result<Json> RunPlan(const scenario::Scenario& s, const catalog::Catalog& catalo
   report["serving"] = ServingSection(s, catalog);
 
   begin_stage("buying the fleet (CBC)");
-  std::vector<FleetGroup> fleet;
+  // Without a purchase plan (an error, or no plan meets every constraint) the existing fleet
+  // alone is simulated.
+  std::vector<FleetGroup> fleet = ExistingFleet(s, catalog);
+  bool has_plan = false;
   auto problem = buy::BuildBuyProblem(s, catalog, MakeSizingResolver(catalog));
   if (!problem) {
     report["buy"] = {{"error", problem.error().message}};
@@ -570,20 +584,26 @@ Result<Json> RunPlan(const scenario::Scenario& s, const catalog::Catalog& catalo
     if (!result) {
       report["buy"] = {{"error", result.error().message}};
     } else {
-      fleet = FleetOf(s, *problem, *result);
-      report["buy"] = BuySection(s, *problem, *result, fleet);
-      if (result->status == buy::BuyStatus::kInfeasible) {
-        warnings.push_back("no purchase plan meets every constraint; the center is simulated "
-                           "with its existing fleet only");
-        fleet = FleetOf(s, *problem, buy::BuyResult{});
-      }
+      const std::vector<FleetGroup> planned = FleetOf(s, catalog, *problem, *result);
+      report["buy"] = BuySection(s, *problem, *result, planned);
+      has_plan = result->status == buy::BuyStatus::kOptimal ||
+                 result->status == buy::BuyStatus::kFeasible;
+      if (has_plan) fleet = planned;
     }
+  }
+  if (!has_plan) {
+    warnings.push_back("no purchase plan: the center is simulated with its existing fleet only");
   }
 
   // The simulation covers the whole horizon, arrivals included, as the fleet grows.
   const double horizon_s = s.num_quarters() * kSecondsPerQuarter;
+  // The recommended policy: the scenario's when it is compared, else the first compared.
+  const std::string chosen =
+      std::find(policies.begin(), policies.end(), s.simulation.policy) != policies.end()
+          ? s.simulation.policy
+          : policies.front();
   Json simulation;
-  simulation["policy"] = s.simulation.policy;
+  simulation["policy"] = chosen;
   simulation["horizon_s"] = horizon_s;
   auto cluster = ClusterOf(s, catalog, fleet);
   auto workload = cluster ? WorkloadOf(s, horizon_s) : Result<trace::Trace>(cluster.error());
@@ -606,7 +626,7 @@ Result<Json> RunPlan(const scenario::Scenario& s, const catalog::Catalog& catalo
         continue;
       }
       simulation["policies"].push_back(PolicyRow(*result));
-      if (policy == s.simulation.policy) {
+      if (policy == chosen) {
         simulation["timeline"] = Timeline(s, *result);
         simulation["by_quarter"] = ByQuarter(s, *result);
         if (result->unschedulable_count > 0) {
@@ -627,7 +647,7 @@ Result<ScenarioSimulation> SimulationOfScenario(const scenario::Scenario& s,
                                                 const catalog::Catalog& catalog,
                                                 double buy_time_limit_s) {
   ScenarioSimulation out;
-  std::vector<FleetGroup> fleet;
+  std::vector<FleetGroup> fleet = ExistingFleet(s, catalog);  // unless a plan exists
   auto problem = buy::BuildBuyProblem(s, catalog, MakeSizingResolver(catalog));
   if (!problem) {
     out.buy_status = problem.error().message;
@@ -638,14 +658,9 @@ Result<ScenarioSimulation> SimulationOfScenario(const scenario::Scenario& s,
     auto result = buy::SolveBuy(*problem, solve);
     GPUPLAN_TRY(result);
     out.buy_status = std::string(buy::ToString(result->status));
-    fleet = FleetOf(s, *problem, result->status == buy::BuyStatus::kInfeasible ? buy::BuyResult{}
-                                                                               : *result);
-  }
-  if (fleet.empty()) {
-    for (const auto& e : s.existing) {
-      fleet.push_back({.accelerator = e.accelerator,
-                       .gpus = e.num_gpus,
-                       .first_quarter_idx = e.in_service_from.Index() - s.first.Index()});
+    if (result->status == buy::BuyStatus::kOptimal ||
+        result->status == buy::BuyStatus::kFeasible) {
+      fleet = FleetOf(s, catalog, *problem, *result);
     }
   }
   auto cluster = ClusterOf(s, catalog, fleet);

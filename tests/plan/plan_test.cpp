@@ -137,11 +137,28 @@ TEST(RunPlan, InfeasibleScenarioStillReportsWhy) {
   EXPECT_FALSE((*r)["buy"]["conflict"].empty());
   // The existing 10,000 GPUs are still simulated, and the summary says the plan cannot hold.
   EXPECT_FALSE((*r)["simulation"].contains("error")) << (*r)["simulation"].dump();
+  EXPECT_EQ((*r)["simulation"]["timeline"].back()["gpus_total"], 10000);
+  ASSERT_FALSE((*r)["warnings"].empty());
+  EXPECT_NE((*r)["warnings"][0].get<std::string>().find("existing fleet only"), std::string::npos);
   bool says_why = false;
   for (const auto& line : report::Summarize(*r)) {
     says_why |= line.find("No purchase plan satisfies this scenario") != std::string::npos;
   }
   EXPECT_TRUE(says_why);
+}
+
+TEST(RunPlan, WorkloadThatFitsNothingStillSimulatesTheExistingFleet) {
+  // A buy error (a workload no accelerator can host) is reported; the rest of the plan goes on.
+  auto s = Korea("deadline_days = 120", "deadline_days = 0.01");  // sovereign-405b in 15 min
+  ASSERT_TRUE(s) << s.error().message;
+  PlanOptions options;
+  options.policies = {"fifo"};
+  auto r = RunPlan(*s, Catalog(), options);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_NE((*r)["buy"].value("error", "").find("sovereign-405b"), std::string::npos)
+      << (*r)["buy"].dump();
+  EXPECT_FALSE((*r)["simulation"].contains("error")) << (*r)["simulation"].dump();
+  EXPECT_EQ((*r)["simulation"]["timeline"].back()["gpus_total"], 10000);
 }
 
 TEST(RunPlan, UnknownPolicyIsAnError) {
