@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "buy/buy.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "plan/plan.h"
@@ -25,6 +26,8 @@ struct PlanFlags {
   std::string out_dir = "report";
   std::string catalog_path;
   std::vector<std::string> policies;
+  std::string objective = "max-capacity";
+  bool no_compare = false;
   double time_limit_s = 30;
   bool json = false;
   bool is_terminal = false;  // stderr is a terminal: draw a bar with an ETA
@@ -82,8 +85,12 @@ int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err)
     return ReportBadInput(Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)},
                           err);
   }
+  auto objective = buy::ParseObjective(flags.objective);
+  if (!objective) return ReportBadInput(objective.error(), err);
   plan::PlanOptions options;
   options.policies = flags.policies;
+  options.objective = *objective;
+  options.compare_purchase_options = !flags.no_compare;
   options.buy_time_limit_s = flags.time_limit_s;
   StderrProgress progress(err, flags.is_terminal);
   options.observer = &progress;
@@ -117,11 +124,13 @@ void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostre
       "Runs every stage on one scenario: sizes its training workloads on each candidate\n"
       "accelerator, solves the purchase plan (MILP), builds jobs from the tenants' demand and\n"
       "simulates the center over the whole horizon as the fleet grows, under several scheduling\n"
-      "policies. A stage that fails (an infeasible purchase plan) is explained in the report.\n\n"
+      "policies. The other purchase objective's plan is simulated beside it. A stage that fails\n"
+      "(an infeasible purchase plan) is explained in the report.\n\n"
       "Examples:\n"
       "  gpuplan plan                                   # built-in default (data/scenarios/korea.toml)\n"
       "  gpuplan plan data/scenarios/india.toml --out india\n"
-      "  gpuplan plan s.toml --policies fifo,easy,las --time-limit 10");
+      "  gpuplan plan s.toml --policies fifo,easy,las --time-limit 10\n"
+      "  gpuplan plan --objective min-cost          # the cheapest fleet; max-capacity beside it");
   cmd->add_option("scenario", flags->scenario_path,
                   "scenario TOML (default: the built-in Korea-like scenario)");
   cmd->add_option("--out", flags->out_dir, "folder for report.html and report.json")
@@ -129,6 +138,12 @@ void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostre
   cmd->add_option("--policies", flags->policies,
                   "scheduling policies to compare (default: the scenario's, fifo, easy, fairshare)")
       ->delimiter(',');
+  cmd->add_option("--objective", flags->objective,
+                  "max-capacity (most H100-equivalent GPU-hours within the budget) or min-cost "
+                  "(cheapest fleet meeting milestones and demand); the other is compared")
+      ->capture_default_str();
+  cmd->add_flag("--no-compare", flags->no_compare,
+                "skip the side-by-side plan of the other objective");
   cmd->add_option("--time-limit", flags->time_limit_s, "seconds the MILP solver may take")
       ->capture_default_str();
   cmd->add_option("--catalog", flags->catalog_path,

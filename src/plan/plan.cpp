@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -528,6 +529,71 @@ class StageProgress : public sim::SimObserver {
   PlanObserver* observer_;
 };
 
+// A purchase option: its plan's cost and size, and the waits of the same jobs on its fleet.
+Json OptionRow(buy::Objective objective, bool is_plan, const Json& buy, const Json* policy_row) {
+  Json row;
+  row["objective"] = std::string(buy::ToString(objective));
+  row["is_plan"] = is_plan;
+  for (const char* key : {"status", "total_cost_usd", "capex_usd", "h100_eq_gpu_hours"}) {
+    if (buy.contains(key)) row[key] = buy[key];
+  }
+  if (buy.contains("capacity") && !buy["capacity"].empty()) {
+    row["final_gpus"] = buy["capacity"].back()["gpus"];
+    row["final_h100_equivalents"] = buy["capacity"].back()["h100_equivalents"];
+  }
+  if (policy_row != nullptr) {
+    for (const char* key : {"policy", "utilization", "avg_wait_s", "p95_wait_s", "p99_wait_s"}) {
+      if (policy_row->contains(key)) row[key] = (*policy_row)[key];
+    }
+  }
+  return row;
+}
+
+// The report's purchase plan beside the plan of the other objective (most capacity within the
+// budget, or the cheapest fleet that meets the milestones and demand), the latter solved here
+// and simulated on the same jobs under the recommended policy.
+Json PurchaseOptions(const scenario::Scenario& s, const catalog::Catalog& catalog,
+                     const buy::BuyProblem& problem, const PlanOptions& options,
+                     const trace::Trace& workload, const std::string& policy, const Json& report) {
+  Json rows = Json::array();
+  const Json* chosen_row = nullptr;
+  const Json& sim = report.at("simulation");
+  if (sim.contains("policies")) {
+    for (const Json& row : sim.at("policies")) {
+      if (row.value("policy", "") == policy) chosen_row = &row;
+    }
+  }
+  rows.push_back(OptionRow(options.objective, true, report.at("buy"), chosen_row));
+
+  buy::BuyProblem other = problem;
+  other.objective = options.objective == buy::Objective::kMaxCapacity
+                        ? buy::Objective::kMinCost
+                        : buy::Objective::kMaxCapacity;
+  buy::SolveOptions solve;
+  solve.time_limit_s = options.buy_time_limit_s;
+  solve.relative_gap = options.buy_relative_gap;
+  solve.explain = false;
+  auto result = buy::SolveBuy(other, solve);
+  if (!result) {
+    rows.push_back({{"objective", std::string(buy::ToString(other.objective))},
+                    {"is_plan", false},
+                    {"error", result.error().message}});
+    return rows;
+  }
+  const std::vector<FleetGroup> fleet = FleetOf(s, catalog, other, *result);
+  const Json buy_json = BuySection(s, other, *result, fleet);
+  std::optional<Json> policy_row;
+  if (result->status == buy::BuyStatus::kOptimal || result->status == buy::BuyStatus::kFeasible) {
+    auto cluster = ClusterOf(s, catalog, fleet);
+    if (cluster && !cluster->groups.empty()) {
+      auto r = sim::Simulate(workload, ConfigOf(s, *cluster, workload, policy));
+      if (r) policy_row = PolicyRow(*r);
+    }
+  }
+  rows.push_back(OptionRow(other.objective, false, buy_json, policy_row ? &*policy_row : nullptr));
+  return rows;
+}
+
 }  // namespace
 
 Result<Json> RunPlan(const scenario::Scenario& s, const catalog::Catalog& catalog,
@@ -574,6 +640,7 @@ Result<Json> RunPlan(const scenario::Scenario& s, const catalog::Catalog& catalo
   std::vector<FleetGroup> fleet = ExistingFleet(s, catalog);
   bool has_plan = false;
   auto problem = buy::BuildBuyProblem(s, catalog, MakeSizingResolver(catalog));
+  if (problem) problem->objective = options.objective;
   if (!problem) {
     report["buy"] = {{"error", problem.error().message}};
   } else {
@@ -639,6 +706,10 @@ Result<Json> RunPlan(const scenario::Scenario& s, const catalog::Catalog& catalo
     }
   }
   report["simulation"] = simulation;
+  if (options.compare_purchase_options && problem && workload && has_plan) {
+    report["purchase_options"] =
+        PurchaseOptions(s, catalog, *problem, options, *workload, chosen, report);
+  }
   report["warnings"] = warnings;
   return report;
 }

@@ -43,6 +43,10 @@ struct PlanOptions {
   // Policies to compare on the same jobs and fleet; empty: the scenario's policy plus fifo,
   // easy and fairshare. The scenario's policy is the recommended one.
   std::vector<std::string> policies = {};
+  // The purchase plan's objective; the other objective's plan is compared side by side
+  // (`purchase_options` in the report) when compare_purchase_options is set.
+  buy::Objective objective = buy::Objective::kMaxCapacity;
+  bool compare_purchase_options = true;
   double buy_time_limit_s = 30;
   double buy_relative_gap = 1e-4;
   PlanObserver* observer = nullptr;  // borrowed; may be null

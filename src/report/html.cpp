@@ -155,6 +155,35 @@ std::string PurchasesTable(const Json& buy) {
                                         body);
 }
 
+// The purchase plan beside the other objective's (docs/report.md, purchase_options).
+std::string PurchaseOptionsTable(const Json& report) {
+  const Json& options = ArrayAt(report, "purchase_options");
+  if (options.empty()) return "";
+  std::string body;
+  for (const Json& o : options) {
+    const bool is_plan = detail::BoolOr(o, "is_plan", false);
+    const std::string name = StrOr(o, "objective", "?") + (is_plan ? " (this plan)" : "");
+    body += std::string(is_plan ? "<tr class=\"chosen\">" : "<tr>") + TextCell(name) +
+            TextCell(StrOr(o, "status", StrOr(o, "error", "\u2013"))) +
+            NumCell(o, "total_cost_usd", FormatUsd) + NumCell(o, "final_gpus", FormatCount) +
+            NumCell(o, "final_h100_equivalents", FormatCount) +
+            NumCell(o, "utilization", FormatPercent) + NumCell(o, "avg_wait_s", FormatDurationS) +
+            NumCell(o, "p99_wait_s", FormatDurationS) + "</tr>";
+  }
+  return "<h3>Purchase options compared</h3>\n<p class=\"who\">The most capacity within "
+         "the budget, or the cheapest fleet that meets the milestones and demand: the same jobs "
+         "simulated on each.</p>\n" +
+         Table(HeaderRow({{"objective", false},
+                          {"status", false},
+                          {"total cost", true},
+                          {"GPUs at the end", true},
+                          {"H100-equivalents", true},
+                          {"utilization", true},
+                          {"mean wait", true},
+                          {"p99 wait", true}}),
+               body);
+}
+
 std::string MinisterSection(const Json& report, const std::vector<ChartSpec>& charts) {
   std::string out =
       "<section class=\"reader\" id=\"minister\"><h2>Summary</h2>\n<p class=\"who\">For decision "
@@ -169,7 +198,7 @@ std::string MinisterSection(const Json& report, const std::vector<ChartSpec>& ch
   if (buy == nullptr) {
     out += NotAvailableHtml("Procurement", nullptr);
   } else {
-    out += PurchasesTable(*buy);
+    out += PurchasesTable(*buy) + PurchaseOptionsTable(report);
     const std::string grid = ChartGrid(charts, detail::Reader::kMinister);
     if (grid.empty()) {
       out += NotAvailableHtml("Fleet and spend charts", buy);

@@ -344,6 +344,38 @@ void SimulationLines(const Json& report, std::vector<std::string>& lines) {
 
 }  // namespace
 
+// The other purchase option in one sentence: what it would cost and what tenants would wait.
+void PurchaseOptionLine(const Json& report, std::vector<std::string>& lines) {
+  const Json* plan = nullptr;
+  const Json* other = nullptr;
+  for (const Json& o : ArrayAt(report, "purchase_options")) {
+    if (!o.is_object()) continue;
+    (detail::BoolOr(o, "is_plan", false) ? plan : other) = &o;
+  }
+  if (plan == nullptr || other == nullptr) return;
+  const auto cost = Num(*other, "total_cost_usd");
+  const auto plan_cost = Num(*plan, "total_cost_usd");
+  if (!cost || !plan_cost) return;
+  const std::string what = StrOr(*other, "objective") == "min-cost"
+                               ? "The cheapest fleet that meets the milestones and demand"
+                               : "The most capacity the budget buys";
+  std::string line = fmt::format("{} would cost {} instead of {}", what, FormatUsd(*cost),
+                                 FormatUsd(*plan_cost));
+  const auto wait = Num(*other, "avg_wait_s");
+  const auto plan_wait = Num(*plan, "avg_wait_s");
+  if (wait && plan_wait) {
+    line += fmt::format(", with a mean wait of {} instead of {}", FormatDurationS(*wait),
+                        FormatDurationS(*plan_wait));
+    const auto p99 = Num(*other, "p99_wait_s");
+    const auto plan_p99 = Num(*plan, "p99_wait_s");
+    if (p99 && plan_p99) {
+      line += fmt::format(" (99th percentile {} instead of {})", FormatDurationS(*p99),
+                          FormatDurationS(*plan_p99));
+    }
+  }
+  lines.push_back(line + ".");
+}
+
 std::vector<std::string> Summarize(const nlohmann::ordered_json& report) {
   std::vector<std::string> lines;
   if (!report.is_object() || report.empty()) {
@@ -353,6 +385,7 @@ std::vector<std::string> Summarize(const nlohmann::ordered_json& report) {
   ScenarioLines(report, lines);
   BuyLines(report, lines);
   SimulationLines(report, lines);
+  PurchaseOptionLine(report, lines);
   SizingLines(report, lines);
   ServingLines(report, lines);
   const size_t num_warnings = ArrayAt(report, "warnings").size();

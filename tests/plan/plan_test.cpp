@@ -115,6 +115,27 @@ TEST(RunPlan, SimulatesEveryPolicyOnTheGrowingFleet) {
   EXPECT_GT(last, 10000);
 }
 
+TEST(RunPlan, ComparesTheCheapestFleetWithTheLargest) {
+  const Json& options = DefaultReport()["purchase_options"];
+  ASSERT_EQ(options.size(), 2u) << options.dump();
+  const Json& plan = options[0];
+  const Json& cheapest = options[1];
+  EXPECT_EQ(plan["objective"], "max-capacity");
+  EXPECT_TRUE(plan["is_plan"].get<bool>());
+  EXPECT_EQ(cheapest["objective"], "min-cost");
+  ASSERT_EQ(cheapest["status"], "optimal") << cheapest.dump();
+  // The largest plan is feasible for min-cost's constraints, so the cheapest costs no more; and
+  // the cheapest is feasible within the budget, so it delivers no more capacity.
+  EXPECT_LE(cheapest["total_cost_usd"].get<double>(), plan["total_cost_usd"].get<double>());
+  EXPECT_LE(cheapest["h100_eq_gpu_hours"].get<double>(),
+            plan["h100_eq_gpu_hours"].get<double>() * (1 + 1e-9));
+  EXPECT_GE(cheapest["final_gpus"].get<double>(), 18000);  // still meets korea.toml's milestone
+  // Both fleets ran the same jobs under the recommended policy.
+  EXPECT_EQ(cheapest["policy"], "fairshare");
+  EXPECT_EQ(plan["policy"], "fairshare");
+  EXPECT_TRUE(cheapest.contains("avg_wait_s"));
+}
+
 TEST(RunPlan, SameScenarioSameBytes) {
   auto s = Korea();
   ASSERT_TRUE(s) << s.error().message;

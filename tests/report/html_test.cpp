@@ -137,6 +137,22 @@ TEST_F(RenderHtmlTest, MissingSectionsSayNotAvailable) {
   EXPECT_EQ(Json::parse(ScriptBody(html, "chart-specs")), Json::array());
 }
 
+TEST_F(RenderHtmlTest, PurchaseOptionsAreTabledWithThePlanMarked) {
+  Json report = testing::LoadSample();
+  report["purchase_options"] = Json::parse(R"([
+      {"objective": "max-capacity", "is_plan": true, "status": "optimal",
+       "total_cost_usd": 1.85e9, "final_gpus": 47224, "avg_wait_s": 6480},
+      {"objective": "min-cost", "is_plan": false, "status": "optimal",
+       "total_cost_usd": 3.43e8, "final_gpus": 18312, "avg_wait_s": 21960}])");
+  const std::string html = Render(report);
+  const size_t table = html.find("<h3>Purchase options compared</h3>");
+  ASSERT_NE(table, std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"chosen\"><td>max-capacity (this plan)</td>", table),
+            std::string::npos);
+  EXPECT_NE(html.find("<td>min-cost</td>", table), std::string::npos);
+  EXPECT_EQ(Render(testing::LoadSample()).find("Purchase options compared"), std::string::npos);
+}
+
 TEST_F(RenderHtmlTest, FailedStagesShowTheirErrors) {
   const Json report = {
       {"buy", {{"status", "no_solution"}, {"error", "cbc: time limit <60 s> reached"}}},

@@ -66,6 +66,18 @@ std::vector<Row> Rows() {
         "limits and 2 more (see the engineering section)."},
        {"rental limit"}},
 
+      {"the other purchase option in one sentence",
+       Json::parse(R"({
+         "purchase_options": [
+           {"objective": "max-capacity", "is_plan": true, "total_cost_usd": 1.85e9,
+            "avg_wait_s": 6480, "p99_wait_s": 1140},
+           {"objective": "min-cost", "is_plan": false, "total_cost_usd": 3.43e8,
+            "avg_wait_s": 21960, "p99_wait_s": 699600}]})"),
+       {"The cheapest fleet that meets the milestones and demand would cost $343 M instead of "
+        "$1.85 B, with a mean wait of 6.1 h instead of 1.8 h (99th percentile 8.1 days instead "
+        "of 19 min)."},
+       {}},
+
       {"infeasible plan says why, in words, with the relaxation",
        Json::parse(R"({
          "buy": {"status": "infeasible", "conflict": ["budget_2026", "tpp_cap", "demand_2026Q4"],
