@@ -116,7 +116,10 @@ std::string Kpis(const Json& report) {
         out += Kpi(FormatCount(*gpus), "GPUs by " + StrOr(last, "quarter", "the end"));
       }
       if (auto eq = Num(last, "h100_equivalents")) out += Kpi(FormatCount(*eq), "H100-equivalents");
-      if (auto mw = Num(last, "power_mw")) out += Kpi(FormatNumber(*mw) + " MW", "IT power");
+      // power_mw is facility power (IT x PUE), what the facility's cap limits.
+      if (auto mw = Num(last, "power_mw")) {
+        out += Kpi(FormatNumber(*mw) + " MW", "power drawn (with cooling)");
+      }
     }
     if (auto usd = Num(*buy, "total_cost_usd")) out += Kpi(FormatUsd(*usd), "total cost");
   }
