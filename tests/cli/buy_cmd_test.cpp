@@ -1,29 +1,19 @@
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "cli/cli.h"
+#include "cli/cli_test_util.h"
 #include "units/units.h"
 
 namespace gpuplan::cli {
 namespace {
 
-struct BuyRun {
-  int code;
-  std::string out, err;
-};
-
-BuyRun Buy(std::vector<std::string> args) {
-  std::vector<const char*> argv = {"gpuplan", "buy"};
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = RunMain(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+CliRun Buy(const std::vector<std::string>& args) { return RunCli({"buy"}, args); }
 
 // A scenario file in the temp folder, named after the test so tests never share one.
 std::string WriteScenario(const std::string& name, const std::string& text) {
@@ -52,7 +42,7 @@ gpus = 100
 )";
 
 TEST(BuyCommand, DefaultScenarioJsonFollowsTheContract) {
-  const BuyRun r = Buy({"--json", "--no-explain"});
+  const CliRun r = Buy({"--json", "--no-explain"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["status"], "optimal");
@@ -75,7 +65,7 @@ TEST(BuyCommand, DefaultScenarioJsonFollowsTheContract) {
 }
 
 TEST(BuyCommand, HumanOutputIsAPurchaseTable) {
-  const BuyRun r = Buy({"--scenario", WriteScenario("human", kSmall), "--objective", "min-cost"});
+  const CliRun r = Buy({"--scenario", WriteScenario("human", kSmall), "--objective", "min-cost"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("purchases"), std::string::npos);
   // 100 GPUs by 2027Q1 with one quarter of lead time: 13 nodes of 8 ordered in 2026Q4.
@@ -86,7 +76,7 @@ TEST(BuyCommand, HumanOutputIsAPurchaseTable) {
 TEST(BuyCommand, InfeasibleNamesTheConflictAndExits1) {
   std::string text = kSmall;
   text.replace(text.find("gpus = 100"), 10, "gpus = 1000");  // 125 nodes > 100 per quarter
-  const BuyRun r = Buy({"--scenario", WriteScenario("infeasible", text), "--json"});
+  const CliRun r = Buy({"--scenario", WriteScenario("infeasible", text), "--json"});
   EXPECT_EQ(r.code, kExitFailure);
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["status"], "infeasible");
@@ -112,7 +102,9 @@ TEST(BuyCommand, BadInputExits2WithAClearMessage) {
   const std::vector<Row> rows = {
       {"negative budget", {"--scenario", WriteScenario("neg", negative)}, "must be >= 0"},
       {"unknown accelerator", {"--scenario", WriteScenario("unk", unknown)}, "did you mean"},
-      {"milestone beyond horizon", {"--scenario", WriteScenario("beyond", beyond)}, "outside the horizon"},
+      {"milestone beyond horizon",
+       {"--scenario", WriteScenario("beyond", beyond)},
+       "outside the horizon"},
       {"domestic above 100%", {"--scenario", WriteScenario("dom", domestic)}, "<= 1"},
       {"malformed TOML", {"--scenario", WriteScenario("bad", "[horizon\n")}, "malformed TOML"},
       {"missing file", {"--scenario", "/nonexistent/s.toml"}, "no such file"},
@@ -120,7 +112,7 @@ TEST(BuyCommand, BadInputExits2WithAClearMessage) {
       {"negative gap", {"--gap", "-0.1"}, "--gap"},
   };
   for (const Row& row : rows) {
-    const BuyRun r = Buy(row.args);
+    const CliRun r = Buy(row.args);
     EXPECT_EQ(r.code, kExitBadInput) << row.what;
     EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << row.what << ": " << r.err;
     EXPECT_NE(r.err.find(row.expect), std::string::npos) << row.what << ": " << r.err;
@@ -129,7 +121,7 @@ TEST(BuyCommand, BadInputExits2WithAClearMessage) {
 }
 
 TEST(BuyCommand, HelpTeachesByExample) {
-  const BuyRun r = Buy({"--help"});
+  const CliRun r = Buy({"--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("Examples:"), std::string::npos);
   EXPECT_NE(r.out.find("--objective"), std::string::npos);

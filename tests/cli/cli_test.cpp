@@ -1,25 +1,17 @@
 #include "cli/cli.h"
 
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include "cli/cli_test_util.h"
 
 namespace gpuplan::cli {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun Cli(std::vector<const char*> args) {
-  args.insert(args.begin(), "gpuplan");
-  std::ostringstream out, err;
-  const int code = RunMain(static_cast<int>(args.size()), args.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+CliRun Cli(const std::vector<const char*>& args) { return RunCli({}, {args.begin(), args.end()}); }
 
 TEST(Cli, HelpTeachesByExample) {
   const CliRun r = Cli({"--help"});
@@ -27,9 +19,7 @@ TEST(Cli, HelpTeachesByExample) {
   EXPECT_NE(r.out.find("Examples:"), std::string::npos);
 }
 
-TEST(Cli, UnknownCommandIsBadInput) {
-  EXPECT_EQ(Cli({"frobnicate"}).code, kExitBadInput);
-}
+TEST(Cli, UnknownCommandIsBadInput) { EXPECT_EQ(Cli({"frobnicate"}).code, kExitBadInput); }
 
 TEST(CatalogCommand, ListJsonIsOneObject) {
   const CliRun r = Cli({"catalog", "list", "--json"});

@@ -1,29 +1,19 @@
+#include <gtest/gtest.h>
+
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "cli/cli.h"
+#include "cli/cli_test_util.h"
 
 namespace gpuplan::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct PlanRun {
-  int code;
-  std::string out, err;
-};
-
-PlanRun Plan(std::vector<std::string> args) {
-  std::vector<const char*> argv = {"gpuplan", "plan"};
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = RunMain(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+CliRun Plan(const std::vector<std::string>& args) { return RunCli({"plan"}, args); }
 
 fs::path TempDir(const char* name) {
   const fs::path p = fs::temp_directory_path() / "gpuplan_plan_cmd_test" / name;
@@ -33,7 +23,7 @@ fs::path TempDir(const char* name) {
 
 TEST(PlanCommand, DefaultScenarioWritesBothFilesAndSaysWhere) {
   const fs::path dir = TempDir("default");
-  const PlanRun r = Plan({"--out", dir.string(), "--policies", "fifo"});
+  const CliRun r = Plan({"--out", dir.string(), "--policies", "fifo"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   EXPECT_TRUE(fs::exists(dir / "report.html"));
   EXPECT_TRUE(fs::exists(dir / "report.json"));
@@ -43,7 +33,7 @@ TEST(PlanCommand, DefaultScenarioWritesBothFilesAndSaysWhere) {
 
 TEST(PlanCommand, JsonIsTheWholeReport) {
   const fs::path dir = TempDir("json");
-  const PlanRun r = Plan({"--out", dir.string(), "--policies", "fifo", "--json"});
+  const CliRun r = Plan({"--out", dir.string(), "--policies", "fifo", "--json"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["buy"]["status"], "optimal");
@@ -63,7 +53,7 @@ TEST(PlanCommand, BadInputExits2AndWritesNothing) {
     const fs::path dir = TempDir("bad");
     std::vector<std::string> args = c.args;
     args.insert(args.end(), {"--out", dir.string()});
-    const PlanRun r = Plan(args);
+    const CliRun r = Plan(args);
     EXPECT_EQ(r.code, kExitBadInput) << c.expect;
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(dir)) << c.expect;

@@ -7,22 +7,12 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/cli_test_util.h"
 
 namespace gpuplan::cli {
 namespace {
 
-struct CmdRun {
-  int code;
-  std::string out, err;
-};
-
-CmdRun Simulate(std::vector<std::string> args) {
-  std::vector<const char*> argv = {"gpuplan", "simulate"};
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = RunMain(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+CliRun Simulate(const std::vector<std::string>& args) { return RunCli({"simulate"}, args); }
 
 std::string Sample() { return DefaultDataDir() + "/traces/sample.csv"; }
 
@@ -40,7 +30,7 @@ std::string Slurp(const std::string& path) {
 }
 
 TEST(SimulateCommand, JsonHasTheDesignContract) {
-  const CmdRun r = Simulate(
+  const CliRun r = Simulate(
       {"--cluster", "h100-sxm5-80gb:48x8", "--trace", Sample(), "--policy", "easy", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);  // exactly one object
@@ -56,7 +46,7 @@ TEST(SimulateCommand, JsonHasTheDesignContract) {
 
 TEST(SimulateCommand, ScenarioBringsFleetJobsAndSettings) {
   const std::string korea = DefaultDataDir() + "/scenarios/korea.toml";
-  const CmdRun r = Simulate({"--scenario", korea, "--json"});
+  const CliRun r = Simulate({"--scenario", korea, "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["policy"], "fairshare");  // korea.toml's [simulation] policy
@@ -66,14 +56,14 @@ TEST(SimulateCommand, ScenarioBringsFleetJobsAndSettings) {
   }
   EXPECT_GT(j["failures"].get<int>(), 0);  // gpu_mtbf_h = 50000 over two years of a large fleet
   // A flag given on the command line overrides the scenario.
-  const CmdRun easy = Simulate({"--scenario", korea, "--policy", "easy", "--json"});
+  const CliRun easy = Simulate({"--scenario", korea, "--policy", "easy", "--json"});
   ASSERT_EQ(easy.code, 0) << easy.err;
   EXPECT_EQ(nlohmann::json::parse(easy.out)["policy"], "easy");
   // Its cluster comes from the purchase plan, so --cluster is refused.
-  const CmdRun both = Simulate({"--scenario", korea, "--cluster", "h100-sxm5-80gb:8x8"});
+  const CliRun both = Simulate({"--scenario", korea, "--cluster", "h100-sxm5-80gb:8x8"});
   EXPECT_EQ(both.code, kExitBadInput);
   EXPECT_NE(both.err.find("--scenario brings its own cluster"), std::string::npos) << both.err;
-  const CmdRun neither = Simulate({"--cluster", "h100-sxm5-80gb:8x8"});
+  const CliRun neither = Simulate({"--cluster", "h100-sxm5-80gb:8x8"});
   EXPECT_EQ(neither.code, kExitBadInput);
   EXPECT_NE(neither.err.find("give --trace"), std::string::npos) << neither.err;
 }
@@ -81,7 +71,7 @@ TEST(SimulateCommand, ScenarioBringsFleetJobsAndSettings) {
 TEST(SimulateCommand, SameSeedSameBytes) {
   auto once = [](const std::string& tag) {
     const std::string jobs = Temp("jobs_" + tag + ".csv"), tl = Temp("tl_" + tag + ".csv");
-    const CmdRun r = Simulate({"--cluster", "h100-sxm5-80gb:32x8,mi300x:16x8", "--trace", Sample(),
+    const CliRun r = Simulate({"--cluster", "h100-sxm5-80gb:32x8,mi300x:16x8", "--trace", Sample(),
                                "--policy", "fairshare", "--gpu-mtbf", "20000h", "--seed", "3",
                                "--timeline", tl, "--jobs", jobs, "--json"});
     EXPECT_EQ(r.code, 0) << r.err;
@@ -100,7 +90,7 @@ TEST(SimulateCommand, HumanOutputListsTenantsAndUnschedulable) {
                                  "job_id,tenant,submit_s,gpus,duration_s\n"
                                  "a,startup-1,0,8,60\n"
                                  "b,academia-1,5,4096,60\n");
-  const CmdRun r = Simulate({"--cluster", "h100-sxm5-80gb:2x8", "--trace", trace});
+  const CliRun r = Simulate({"--cluster", "h100-sxm5-80gb:2x8", "--trace", trace});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("unschedulable: job b (line 3): needs 4096 GPUs"), std::string::npos)
       << r.out;
@@ -109,7 +99,7 @@ TEST(SimulateCommand, HumanOutputListsTenantsAndUnschedulable) {
 
 TEST(SimulateCommand, RealOpenbTraceOnItsOwnNodes) {
   const std::string dir = DefaultSharedDir() + "/traces/alibaba-openb-2023";
-  const CmdRun r = Simulate({"--trace", dir + "/openb_pod_list_gpuspec33.csv", "--trace-format",
+  const CliRun r = Simulate({"--trace", dir + "/openb_pod_list_gpuspec33.csv", "--trace-format",
                              "openb", "--policy", "las", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
@@ -131,7 +121,7 @@ TEST_P(SimulateBadInput, Exits2WithAClearMessage) {
     args.push_back("--trace");
     args.push_back(Temp("bad.csv", GetParam().trace_text));
   }
-  const CmdRun r = Simulate(args);
+  const CliRun r = Simulate(args);
   EXPECT_EQ(r.code, kExitBadInput) << r.out;
   EXPECT_NE(r.err.find(GetParam().expected), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty());
@@ -169,7 +159,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(SimulateCommand, SacctSampleReplays) {
   // The sample's 13 GPU jobs (largest 32 GPUs) all fit on 32x8 GPUs: none is unschedulable.
-  const CmdRun r = Simulate({"--cluster", "h100-sxm5-80gb:32x8", "--trace",
+  const CliRun r = Simulate({"--cluster", "h100-sxm5-80gb:32x8", "--trace",
                              DefaultDataDir() + "/traces/sample_sacct.txt", "--trace-format",
                              "sacct", "--policy", "easy", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -180,7 +170,7 @@ TEST(SimulateCommand, SacctSampleReplays) {
 }
 
 TEST(SimulateCommand, HelpTeachesByExample) {
-  const CmdRun r = Simulate({"--help"});
+  const CliRun r = Simulate({"--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("Examples:"), std::string::npos);
   EXPECT_NE(r.out.find("--trace-format sacct"), std::string::npos);

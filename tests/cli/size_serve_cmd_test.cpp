@@ -6,30 +6,23 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/cli_test_util.h"
 
 namespace gpuplan::cli {
 namespace {
 
-struct ServeRun {
-  int code;
-  std::string out, err;
-};
-
-ServeRun Serve(std::vector<const char*> args) {
-  args.insert(args.begin(), {"gpuplan", "size", "serve"});
-  std::ostringstream out, err;
-  const int code = RunMain(static_cast<int>(args.size()), args.data(), out, err);
-  return {code, out.str(), err.str()};
+CliRun Serve(const std::vector<const char*>& args) {
+  return RunCli({"size", "serve"}, {args.begin(), args.end()});
 }
 
-bool Mentions(const ServeRun& r, const std::string& text) {
+bool Mentions(const CliRun& r, const std::string& text) {
   return r.err.find(text) != std::string::npos;
 }
 
 TEST(SizeServeCommand, JsonIsOneObjectWithThePlan) {
-  const ServeRun r = Serve({"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb",
-                            "--prompt-tokens", "1000", "--output-tokens", "200", "--rps", "50",
-                            "--ttft-ms", "500", "--tpot-ms", "50", "--json"});
+  const CliRun r = Serve({"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb",
+                          "--prompt-tokens", "1000", "--output-tokens", "200", "--rps", "50",
+                          "--ttft-ms", "500", "--tpot-ms", "50", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);  // throws (fails) unless exactly one object
   for (const char* key :
@@ -47,16 +40,16 @@ TEST(SizeServeCommand, JsonIsOneObjectWithThePlan) {
 }
 
 TEST(SizeServeCommand, GpusModeAndHumanOutput) {
-  const ServeRun r = Serve({"--model", "llama3-8b", "--accelerator", "h200-sxm-141gb", "--gpus",
-                            "8", "--precision", "fp8", "--price-per-gpu-hour", "3"});
+  const CliRun r = Serve({"--model", "llama3-8b", "--accelerator", "h200-sxm-141gb", "--gpus", "8",
+                          "--precision", "fp8", "--price-per-gpu-hour", "3"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("replicas x tp"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("per million output tokens"), std::string::npos) << r.out;
 }
 
 TEST(SizeServeCommand, OfflineHasNoTargets) {
-  const ServeRun r = Serve({"--model", "llama3-70b", "--accelerator", "h200-sxm-141gb", "--gpus",
-                            "1", "--precision", "fp8", "--offline", "--json"});
+  const CliRun r = Serve({"--model", "llama3-70b", "--accelerator", "h200-sxm-141gb", "--gpus", "1",
+                          "--precision", "fp8", "--offline", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["ttft_target_ms"].is_null());
@@ -64,7 +57,7 @@ TEST(SizeServeCommand, OfflineHasNoTargets) {
 }
 
 TEST(SizeServeCommand, HelpTeachesByExample) {
-  const ServeRun r = Serve({"--help"});
+  const CliRun r = Serve({"--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("Examples:"), std::string::npos) << r.out;
 }
@@ -102,7 +95,7 @@ TEST(SizeServeCommand, BadInputExits2WithAClearMessage) {
        "latency targets unreachable"},
   };
   for (const auto& row : rows) {
-    const ServeRun r = Serve(row.args);
+    const CliRun r = Serve(row.args);
     EXPECT_EQ(r.code, kExitBadInput) << row.message << "\n" << r.err;
     EXPECT_TRUE(Mentions(r, row.message)) << "want '" << row.message << "', got: " << r.err;
     EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;

@@ -1,31 +1,24 @@
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "cli/cli.h"
+#include "cli/cli_test_util.h"
 
 namespace gpuplan::cli {
 namespace {
 
-struct TrainRun {
-  int code;
-  std::string out, err;
-};
-
-TrainRun SizeTrain(std::vector<const char*> args) {
-  args.insert(args.begin(), {"gpuplan", "size", "train"});
-  std::ostringstream out, err;
-  const int code = RunMain(static_cast<int>(args.size()), args.data(), out, err);
-  return {code, out.str(), err.str()};
+CliRun SizeTrain(const std::vector<const char*>& args) {
+  return RunCli({"size", "train"}, {args.begin(), args.end()});
 }
 
 TEST(SizeTrainCommand, JsonHasTheDesignContract) {
-  const TrainRun r = SizeTrain({"--model", "llama3-8b", "--tokens", "15T", "--accelerator",
-                           "h100-sxm5-80gb", "--gpus", "512", "--json"});
+  const CliRun r = SizeTrain({"--model", "llama3-8b", "--tokens", "15T", "--accelerator",
+                              "h100-sxm5-80gb", "--gpus", "512", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   for (const char* key : {"model", "params", "active_params", "tokens", "accelerator", "gpus",
@@ -38,13 +31,12 @@ TEST(SizeTrainCommand, JsonHasTheDesignContract) {
   }
   EXPECT_EQ(j["gpus"], 512);
   // days = tokens / tokens_per_s / goodput.
-  EXPECT_NEAR(j["days"].get<double>(),
-              15e12 / j["tokens_per_s"].get<double>() / 0.9 / 86400, 1e-6);
+  EXPECT_NEAR(j["days"].get<double>(), 15e12 / j["tokens_per_s"].get<double>() / 0.9 / 86400, 1e-6);
 }
 
 TEST(SizeTrainCommand, ParamsAloneInfersAShapeAndSaysSo) {
-  const TrainRun r = SizeTrain({"--params", "70B", "--tokens", "2T", "--accelerator", "h100-sxm5-80gb",
-                           "--gpus", "1024", "--json"});
+  const CliRun r = SizeTrain({"--params", "70B", "--tokens", "2T", "--accelerator",
+                              "h100-sxm5-80gb", "--gpus", "1024", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_FALSE(j["notes"].empty());
@@ -53,8 +45,8 @@ TEST(SizeTrainCommand, ParamsAloneInfersAShapeAndSaysSo) {
 }
 
 TEST(SizeTrainCommand, DaysGivesWholeNodes) {
-  const TrainRun r = SizeTrain({"--model", "llama3-8b", "--tokens", "15T", "--accelerator",
-                           "h100-sxm5-80gb", "--days", "30d", "--json"});
+  const CliRun r = SizeTrain({"--model", "llama3-8b", "--tokens", "15T", "--accelerator",
+                              "h100-sxm5-80gb", "--days", "30d", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["gpus"].get<int>() % 8, 0);
@@ -62,11 +54,11 @@ TEST(SizeTrainCommand, DaysGivesWholeNodes) {
 }
 
 TEST(SizeTrainCommand, HelpAndExplainTeach) {
-  const TrainRun help = SizeTrain({"--help"});
+  const CliRun help = SizeTrain({"--help"});
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("Examples:"), std::string::npos);
-  const TrainRun r = SizeTrain({"--model", "mixtral-8x7b", "--tokens", "1T", "--accelerator",
-                           "h100-sxm5-80gb", "--gpus", "64", "--explain", "3"});
+  const CliRun r = SizeTrain({"--model", "mixtral-8x7b", "--tokens", "1T", "--accelerator",
+                              "h100-sxm5-80gb", "--gpus", "64", "--explain", "3"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("pipeline bubble"), std::string::npos);
   EXPECT_NE(r.out.find("top 3 layouts"), std::string::npos);
@@ -83,7 +75,8 @@ TEST(SizeTrainCommand, BadInputExits2WithAClearMessage) {
        "unknown accelerator"},
       {{"--model", "llama3-8b", "--tokens", "0", "--accelerator", "h100-sxm5-80gb", "--gpus", "8"},
        "--tokens"},
-      {{"--model", "llama3-8b", "--tokens", "-1T", "--accelerator", "h100-sxm5-80gb", "--gpus", "8"},
+      {{"--model", "llama3-8b", "--tokens", "-1T", "--accelerator", "h100-sxm5-80gb", "--gpus",
+        "8"},
        "--tokens"},
       {{"--model", "llama3-8b", "--tokens", "1T", "--accelerator", "h100-sxm5-80gb", "--gpus", "0"},
        "--gpus"},
@@ -108,7 +101,7 @@ TEST(SizeTrainCommand, BadInputExits2WithAClearMessage) {
        "GiB per GPU"},
   };
   for (const auto& row : rows) {
-    const TrainRun r = SizeTrain(row.args);
+    const CliRun r = SizeTrain(row.args);
     EXPECT_EQ(r.code, kExitBadInput) << row.expect << ": " << r.out;
     EXPECT_NE(r.err.find(row.expect), std::string::npos) << r.err;
     EXPECT_TRUE(r.out.empty()) << r.out;
@@ -123,8 +116,8 @@ TEST(SizeTrainCommand, MalformedModelTomlNamesFileLineAndField) {
     std::ofstream f(path);
     f << "layers = 32\nhidden = 4096\nheads = 32\nvocab = -5\n";
   }
-  const TrainRun r = SizeTrain({"--model", path.c_str(), "--tokens", "1T", "--accelerator",
-                           "h100-sxm5-80gb", "--gpus", "8"});
+  const CliRun r = SizeTrain({"--model", path.c_str(), "--tokens", "1T", "--accelerator",
+                              "h100-sxm5-80gb", "--gpus", "8"});
   EXPECT_EQ(r.code, kExitBadInput);
   EXPECT_NE(r.err.find("bad.toml:4: 'vocab'"), std::string::npos) << r.err;
   std::filesystem::remove_all(dir);

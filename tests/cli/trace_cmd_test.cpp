@@ -6,22 +6,12 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/cli_test_util.h"
 
 namespace gpuplan::cli {
 namespace {
 
-struct CmdRun {
-  int code;
-  std::string out, err;
-};
-
-CmdRun Trace(std::vector<std::string> args) {
-  std::vector<const char*> argv = {"gpuplan", "trace"};
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = RunMain(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+CliRun Trace(const std::vector<std::string>& args) { return RunCli({"trace"}, args); }
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);
@@ -34,14 +24,14 @@ TEST(TraceCommand, GenWritesTheSameBytesForTheSameSeed) {
   const std::string a = ::testing::TempDir() + "/gpuplan_gen_a.csv";
   const std::string b = ::testing::TempDir() + "/gpuplan_gen_b.csv";
   for (const std::string& path : {a, b}) {
-    const CmdRun r = Trace({"gen", "--tenants", "startup:2,public:1", "--jobs-per-day", "300",
+    const CliRun r = Trace({"gen", "--tenants", "startup:2,public:1", "--jobs-per-day", "300",
                             "--days", "2d", "--arrivals", "diurnal", "--seed", "4", "--out", path});
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.out.find("jobs from 3 tenants"), std::string::npos) << r.out;
   }
   EXPECT_EQ(Slurp(a), Slurp(b));
   EXPECT_EQ(Slurp(a).rfind("job_id,tenant,submit_s,gpus,duration_s\n", 0), 0u);
-  const CmdRun stats = Trace({"stats", a, "--json"});
+  const CliRun stats = Trace({"stats", a, "--json"});
   ASSERT_EQ(stats.code, 0) << stats.err;
   const auto j = nlohmann::json::parse(stats.out);
   EXPECT_EQ(j["tenants"], 3);
@@ -49,14 +39,14 @@ TEST(TraceCommand, GenWritesTheSameBytesForTheSameSeed) {
 }
 
 TEST(TraceCommand, GenToStdoutIsCsv) {
-  const CmdRun r = Trace({"gen", "--jobs-per-day", "50", "--days", "1d", "--gpu-mix", "8:1"});
+  const CliRun r = Trace({"gen", "--jobs-per-day", "50", "--days", "1d", "--gpu-mix", "8:1"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("job_id,", 0), 0u);
   EXPECT_EQ(r.out.find(",1,"), std::string::npos);  // every job asks for 8 GPUs
 }
 
 TEST(TraceCommand, StatsOnTheRealOpenbTrace) {
-  const CmdRun r =
+  const CliRun r =
       Trace({"stats", DefaultSharedDir() + "/traces/alibaba-openb-2023/openb_pod_list_default.csv",
              "--format", "openb"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -66,19 +56,19 @@ TEST(TraceCommand, StatsOnTheRealOpenbTrace) {
 
 TEST(TraceCommand, StatsOnTheSacctSample) {
   // data/traces/sample_sacct.txt: 16 rows, 13 GPU jobs that ran (see tests/trace/sacct_test.cpp).
-  const CmdRun r = Trace(
+  const CliRun r = Trace(
       {"stats", DefaultDataDir() + "/traces/sample_sacct.txt", "--format", "sacct", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["jobs"], 13);
   EXPECT_EQ(j["tenants"], 7);  // 6 accounts with GPU jobs that ran, and grace (no account)
-  const CmdRun bad = Trace({"stats", DefaultDataDir() + "/traces/sample.csv", "--format", "sacct"});
+  const CliRun bad = Trace({"stats", DefaultDataDir() + "/traces/sample.csv", "--format", "sacct"});
   EXPECT_EQ(bad.code, kExitBadInput);
   EXPECT_NE(bad.err.find("header lacks the column 'JobID'"), std::string::npos) << bad.err;
 }
 
 TEST(TraceCommand, HelpListsEveryFormat) {
-  const CmdRun r = Trace({"stats", "--help"});
+  const CliRun r = Trace({"stats", "--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("gpuplan|pai2020|openb|swf|sacct"), std::string::npos) << r.out;
 }
@@ -87,7 +77,7 @@ TEST(TraceCommand, BadInputExits2) {
   EXPECT_EQ(Trace({"gen", "--tenants", "startups:1"}).code, kExitBadInput);
   EXPECT_EQ(Trace({"gen", "--gpu-mix", "8"}).code, kExitBadInput);
   EXPECT_EQ(Trace({"gen", "--days", "0"}).code, kExitBadInput);
-  const CmdRun r = Trace({"stats", "/nonexistent.csv"});
+  const CliRun r = Trace({"stats", "/nonexistent.csv"});
   EXPECT_EQ(r.code, kExitBadInput);
   EXPECT_NE(r.err.find("error: /nonexistent.csv"), std::string::npos);
   EXPECT_EQ(Trace({"stats", "x.csv", "--format", "slurm"}).code, kExitBadInput);
