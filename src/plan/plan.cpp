@@ -19,7 +19,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr double kSecondsPerDay = 86400;
 constexpr double kReferenceTokens = 1e12;  // any value: throughput does not depend on it
 // Bins of the wait histogram (report contract: shared by all classes, last bin open-ended).
 constexpr double kWaitEdgesS[] = {0, 60, 600, 3600, 4 * 3600, 86400};
@@ -29,7 +28,6 @@ constexpr double kTimelineIntervalS = kSecondsPerDay;
 // years (a common depreciation period for servers), plus power and maintenance as the scenario
 // prices them.
 constexpr double kAmortizationYears = 5;
-constexpr double kHoursPerYear = 365.25 * 24;
 
 // USD per GPU-hour of accelerator `id` as the scenario prices it; 0 when it is not a candidate
 // (sizing then uses its own documented default).

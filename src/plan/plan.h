@@ -72,7 +72,6 @@ Result<ScenarioSimulation> SimulationOfScenario(const scenario::Scenario& scenar
                                                 const catalog::Catalog& catalog,
                                                 double buy_time_limit_s = 30);
 
-// Calendar quarter length used to place deliveries on the simulator's clock.
-inline constexpr double kSecondsPerQuarter = 365.25 * 86400 / 4;
+
 
 }  // namespace gpuplan::plan

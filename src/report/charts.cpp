@@ -15,7 +15,6 @@ constexpr const char* kPalette[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7", 
                                     "#D55E00", "#F0E442", "#000000", "#7f7f7f", "#8c564b"};
 constexpr size_t kNumColors = sizeof(kPalette) / sizeof(kPalette[0]);
 constexpr const char* kCapColor = "#C0392B";
-constexpr double kSecondsPerDay = 86400;
 
 std::string Color(size_t idx) { return kPalette[idx % kNumColors]; }
 

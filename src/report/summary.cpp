@@ -32,7 +32,6 @@ using detail::StrOr;
 constexpr size_t kMaxSizingLines = 3;
 // Relaxation values from this size up are shown with an SI suffix.
 constexpr double kLargeValue = 1e6;
-constexpr double kSecondsPerDay = 86400;
 
 std::string NotAvailable(std::string_view what, const Json* section) {
   const std::string error = section == nullptr ? "" : detail::StageError(*section);

@@ -817,6 +817,25 @@ double Scenario::FacilityPowerW(Quarter q) const {
   return w;
 }
 
+double Scenario::JobsPerDay(const Tenant& tenant, Quarter q) const {
+  const TenantDemand& d = tenant.demand;
+  double rate = d.jobs_per_day;
+  for (const QuarterStep& step : d.jobs_per_day_steps) {
+    if (step.from <= q) rate = step.value;
+  }
+  const int quarters = q.Index() - first.Index();
+  return rate * std::pow(1 + d.growth_per_year, quarters / 4.0);
+}
+
+std::string_view ToString(PlanObjective o) {
+  switch (o) {
+    case PlanObjective::kMinCost: return "min-cost";
+    case PlanObjective::kServiceLevel: return "service-level";
+    case PlanObjective::kMaxCapacity: break;
+  }
+  return "max-capacity";
+}
+
 Result<const catalog::Accelerator*> FindAccelerator(const Scenario& scenario,
                                                     const catalog::Catalog& catalog,
                                                     std::string_view id) {

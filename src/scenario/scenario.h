@@ -74,7 +74,11 @@ struct Candidate {
   int max_nodes_per_quarter = 0;
   int lead_time_quarters = 0;       // ordered in q, in service from q + lead time
   Quarter available_from{};           // first quarter it can be ordered
+  // A purchase line is 0 or at least this many nodes (vendors sell scalable units, and a
+  // 2-node order of a new type is not worth its integration cost); 0 in the file: the default.
+  int min_nodes_per_order = kDefaultMinNodesPerOrder;
   int line = 0;
+  static constexpr int kDefaultMinNodesPerOrder = 4;
 };
 
 // Facility power (including cooling, so compared with IT power x PUE) from `from` on.
@@ -125,6 +129,7 @@ struct Workload {
   Recurrence recurrence = Recurrence::kOnce;
   Quarter from{};            // first quarter it runs; default: the first quarter
   std::string precision = "bf16";
+  std::string tenant{};      // the [[tenant]] that runs it; empty: the center itself
   int line = 0;
 };
 
@@ -146,13 +151,38 @@ struct Service {
 enum class TenantClass { kStartup, kAcademia, kIndustry, kPublic };
 std::string_view ToString(TenantClass c);
 
+// A promised service: the `percentile` of the waits of jobs that `tenant_class` (or `tenant`)
+// submits in each quarter from `from` on stays within `wait_s`.
+struct ServiceLevel {
+  std::optional<TenantClass> tenant_class{};  // exactly one of tenant_class and tenant is set
+  std::string tenant{};
+  double wait_s = 0;
+  double percentile = 95;  // in (0, 100]
+  Quarter from{};          // default: the first quarter
+  int line = 0;
+};
+
+// What `plan` and `buy` optimize when the command line does not say.
+enum class PlanObjective { kMaxCapacity, kMinCost, kServiceLevel };
+std::string_view ToString(PlanObjective o);  // "max-capacity", "min-cost", "service-level"
+
 struct GpuMixEntry {
   int num_gpus = 0;
   double weight = 0;
 };
 
+// A value that holds from `from` on, until the next step (like facility power).
+struct QuarterStep {
+  Quarter from{};
+  double value = 0;
+};
+
 struct TenantDemand {
-  double jobs_per_day = 0;
+  // Base arrival rate, jobs per day: a scalar in the file (one step from the first quarter) or a
+  // quarter table ({ "2026Q4" = 40, "2027Q3" = 80 }). Sorted; the first step starts at `first`.
+  std::vector<QuarterStep> jobs_per_day_steps{};
+  double jobs_per_day = 0;        // the first step's value (kept for single-rate readers)
+  double growth_per_year = 0;     // compounded per quarter from the first quarter, on the steps
   std::vector<GpuMixEntry> gpu_mix{};  // GPU count per job -> relative weight, sorted by count
   double median_duration_s = 0;
   double duration_sigma = 1.0;       // log-normal shape of job durations
@@ -200,6 +230,8 @@ struct Scenario {
   std::vector<Workload> workloads{};
   std::vector<Service> services{};
   std::vector<Tenant> tenants{};
+  std::vector<ServiceLevel> service_levels{};
+  PlanObjective objective = PlanObjective::kMaxCapacity;  // [plan] objective
   Simulation simulation;
   // Accelerators the scenario adds to the catalog (`extra_catalog`), e.g. domestic NPUs.
   std::optional<catalog::Catalog> extra_catalog{};
@@ -207,6 +239,8 @@ struct Scenario {
   int num_quarters() const { return last.Index() - first.Index() + 1; }
   // Facility power in quarter `q`, W.
   double FacilityPowerW(Quarter q) const;
+  // A tenant's arrival rate in quarter `q` (its step, with growth), jobs per day.
+  double JobsPerDay(const Tenant& tenant, Quarter q) const;
 };
 
 // Parses and validates a scenario; accelerator ids are checked against `catalog` (and the

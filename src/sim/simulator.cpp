@@ -17,7 +17,6 @@ using detail::JobIdx;
 using detail::JobStatus;
 using detail::SimJob;
 
-constexpr double kSecondsPerHour = 3600;
 constexpr double kSlowdownFloorS = 10;  // Feitelson's bounded-slowdown threshold
 
 Result<void> ValidateConfig(const SimConfig& config) {

@@ -64,12 +64,10 @@ constexpr double kInt4BytesPerWeight = 0.5 + 2.0 / kInt4GroupSize;
 // network and storage around each accelerator (the GPUs are roughly 60% of an HGX cluster's
 // capital cost, SemiAnalysis AI cloud TCO model, 2023), plus electricity at TDP x PUE.
 constexpr double kAmortizationYears = 5;
-constexpr double kHoursPerYear = 8766;
 constexpr double kSystemCostMultiplier = 1.6;
 constexpr double kPue = 1.3;
 constexpr double kUsdPerKwh = 0.10;
 constexpr double kJoulesPerKwh = 3.6e6;
-constexpr double kSecondsPerHour = 3600;
 constexpr double kTokensPerMillion = 1e6;
 
 double WeightBytesPerParam(ServePrecision p) {

@@ -18,8 +18,6 @@
 namespace gpuplan::trace {
 
 namespace {
-constexpr double kSecondsPerDay = 86400;
-constexpr double kSecondsPerHour = 3600;
 }  // namespace
 
 std::string_view ToString(ArrivalPattern p) {

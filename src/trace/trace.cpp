@@ -243,7 +243,6 @@ Distribution Summarize(std::vector<double> values) {
 }
 
 TraceStats ComputeStats(const Trace& trace) {
-  constexpr double kSecondsPerHour = 3600;
   TraceStats s;
   s.num_jobs = static_cast<int64_t>(trace.jobs.size());
   s.num_tenants = static_cast<int64_t>(trace.tenants.size());

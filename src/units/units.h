@@ -15,12 +15,27 @@
 
 namespace gpuplan {
 
+// What went wrong, for the exit code (cli maps it: bad input 2, I/O 3, internal 1).
+enum class ErrorKind {
+  kBadInput,  // the user's file, flag or value: fix the input
+  kIo,        // a file could not be read or written (permissions, full disk, not a file)
+  kInternal,  // gpuplan erred: a bug or an unexpected library failure
+};
+
 // A user-facing error: bad input, a missing file, a flag out of range. The message is built where
 // the problem is found and names file, line, field, value and expectation, lower-case, no period:
 // "s.toml:14: 'hbm_gib' must be > 0, got -8".
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::kBadInput;
 };
+
+// Time in SI seconds; the human units (days, hours, quarters) are converted with these only.
+inline constexpr double kSecondsPerHour = 3600;
+inline constexpr double kSecondsPerDay = 86400;
+inline constexpr double kSecondsPerYear = 365.25 * kSecondsPerDay;
+inline constexpr double kSecondsPerQuarter = kSecondsPerYear / 4;
+inline constexpr double kHoursPerYear = kSecondsPerYear / kSecondsPerHour;
 
 // Result<T>: a value or an Error, with the std::expected API subset gpuplan uses.
 template <typename T>
