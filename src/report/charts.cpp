@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "units/units.h"
+
 namespace gpuplan::report::detail {
 
 namespace {
