@@ -1,8 +1,11 @@
 // Scenario -> BuyProblem: plain data for the MILP. Sizing enters only through the caller's
 // DemandResolver, so this module stays free of the sizing model.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "buy/buy.h"
+#include "trace/trace.h"
 
 namespace gpuplan::buy {
 
@@ -33,6 +36,47 @@ Result<double> H100EqPerGpu(const scenario::Scenario& s, const catalog::Accelera
 
 }  // namespace
 
+Result<std::vector<double>> DemandFloors(const scenario::Scenario& s,
+                                         const catalog::Accelerator& reference,
+                                         const DemandResolver& resolver) {
+  const int nq = s.num_quarters();
+  std::vector<double> h100_eq_hours(static_cast<size_t>(nq), 0.0);
+  double quarter_days = kHoursPerQuarter / 24;
+  for (int t = 0; t < nq; ++t) {
+    const scenario::Quarter q = scenario::QuarterFromIndex(s.first.Index() + t);
+    for (const scenario::Tenant& tenant : s.tenants) {
+      const double gpu_hours_per_job = trace::MeanGpuHoursPerJob(scenario::GeneratorDemand(s, tenant));
+      h100_eq_hours[static_cast<size_t>(t)] += s.JobsPerDay(tenant, q) * quarter_days * gpu_hours_per_job;
+    }
+  }
+  // A run is planned as its GPUs on the reference part for its whole deadline, in the quarter
+  // it starts; a service holds its GPUs in every quarter from its first.
+  for (const scenario::Workload& w : s.workloads) {
+    if (!resolver.size_workload) break;
+    auto fit = resolver.size_workload(w, reference);
+    GPUPLAN_TRY(fit);
+    if (!fit->fits) continue;
+    for (const scenario::Quarter q : s.RunsOf(w)) {
+      h100_eq_hours[static_cast<size_t>(q.Index() - s.first.Index())] +=
+          fit->num_gpus * w.deadline_s / kSecondsPerHour;
+    }
+  }
+  for (const scenario::Service& v : s.services) {
+    if (!resolver.size_service) break;
+    auto fit = resolver.size_service(v, reference);
+    GPUPLAN_TRY(fit);
+    if (!fit->fits) continue;
+    for (int t = std::max(0, v.from.Index() - s.first.Index()); t < nq; ++t) {
+      h100_eq_hours[static_cast<size_t>(t)] += fit->num_gpus * kHoursPerQuarter * kPlannedLoad;
+    }
+  }
+  std::vector<double> floors(static_cast<size_t>(nq), 0.0);
+  for (int t = 0; t < nq; ++t) {
+    floors[static_cast<size_t>(t)] = h100_eq_hours[static_cast<size_t>(t)] / kHoursPerQuarter / kPlannedLoad;
+  }
+  return floors;
+}
+
 Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::Catalog& catalog,
                                    const DemandResolver& resolver) {
   BuyProblem p;
@@ -61,6 +105,8 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
                             .node_power_w = c.node_power_w,
                             .max_nodes_per_quarter = c.max_nodes_per_quarter,
                             .lead_time_quarters = c.lead_time_quarters,
+                            .min_nodes_per_order = std::min(c.min_nodes_per_order,
+                                                            c.max_nodes_per_quarter),
                             .first_order_quarter_idx = c.available_from.Index() - first,
                             .h100_eq_per_gpu = *eq,
                             .memory_bytes_per_gpu = (*a)->memory_bytes,
@@ -165,6 +211,9 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
       return resolver.size_service(v, a);
     }));
   }
+  auto floors = DemandFloors(s, **h100, resolver);
+  GPUPLAN_TRY(floors);
+  p.capacity_floor_h100_eq = std::move(*floors);
   if (s.budget.has_budget) {
     p.budget.has_budget = true;
     p.budget.first_year = s.first.year;

@@ -35,6 +35,7 @@ struct CandidateSpec {
   double node_power_w = 0;        // IT power of one node (PUE applied by the model)
   int max_nodes_per_quarter = 0;  // orders per quarter
   int lead_time_quarters = 0;     // ordered in q, in service from q + lead time
+  int min_nodes_per_order = 0;    // an order is 0 or at least this many nodes
   int first_order_quarter_idx = 0;
   double h100_eq_per_gpu = 0;
   double memory_bytes_per_gpu = 0;
@@ -114,6 +115,10 @@ struct BuyProblem {
   double max_vendor_share = 1.0;
   double min_domestic_share = 0.0;
   int share_from_quarter_idx = 0;
+  // Soft per-quarter capacity targets, H100-equivalents (owned + rented); empty or 0: none.
+  // What the tenants' demand and the service levels need. A target the constraints cannot reach
+  // is not infeasible: the plan falls short, by QuarterCapacity::shortfall_h100_eq.
+  std::vector<double> capacity_floor_h100_eq{};
 };
 
 // Hours in a quarter: 365.25 days x 24 h / 4.
@@ -134,6 +139,18 @@ struct DemandResolver {
   // H100-equivalents per GPU under CapacityUnit::kSizing (effective training throughput).
   std::function<Result<double>(const catalog::Accelerator&)> sizing_h100_eq{};
 };
+
+// The busy share of the installed GPU-hours that demand is planned at: the rest is the queue's
+// headroom (at 85% busy, an M/M/c queue of hundreds of servers still waits little; the
+// service-level objective raises capacity where the simulated waits say it must).
+inline constexpr double kPlannedLoad = 0.85;
+
+// Per-quarter capacity (H100-equivalents) that the scenario's demand needs at kPlannedLoad:
+// the tenants' expected GPU-hours (reference-type hours), each workload run's GPUs on
+// `reference` for its deadline in its first quarter, each service's GPUs from its first quarter.
+Result<std::vector<double>> DemandFloors(const scenario::Scenario& scenario,
+                                         const catalog::Accelerator& reference,
+                                         const DemandResolver& resolver);
 
 // Builds the plain-data problem from a scenario. Error when a workload fits no accelerator or
 // the resolver cannot supply what the scenario asks for.
@@ -165,6 +182,8 @@ struct QuarterCapacity {
   double tpp = 0;                     // installed TPP, owned GPUs
   double export_tpp_cumulative = 0;   // TPP of export-controlled GPUs bought so far
   double spend_usd = 0;               // capex + rental paid this quarter
+  double floor_h100_eq = 0;           // the soft target of BuyProblem::capacity_floor_h100_eq
+  double shortfall_h100_eq = 0;       // how far below it the plan stays
 };
 
 // A constraint that holds with no room for one more node (or unit), and what relaxing it is worth.

@@ -39,6 +39,9 @@
 //   (8)  demand    sum_p z_wpt / n_wp >= 1 for t >= t_w (pool rates add: a mixed fleet runs it)
 //   (9)  pools     sum_w z_wpt <= GPUs of p in service in t (g_a N_at, G_e, r_t)
 //   (10) rental    r_t <= R                                      (column upper bound)
+//   (11) floor     C_t + f_t >= F_t with slack f_t >= 0 priced at a penalty far above any
+//                  capacity's cost: soft targets (demand, service levels) met where they can be
+//   (12) order     m_a y_at <= x_at <= u_a y_at, y_at in {0,1}: an order is 0 or >= m_a nodes
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -134,6 +137,27 @@ Built Build(const BuyProblem& p) {
                            .is_integer = true});
     }
     b.groups.push_back(supply);
+  }
+  // (12) minimum orders: one binary per order column.
+  for (size_t a = 0; a < na; ++a) {
+    const CandidateSpec& c = p.candidates[a];
+    if (c.min_nodes_per_order <= 1) continue;
+    for (int t = 0; t < nq; ++t) {
+      const int xc = b.x[a][static_cast<size_t>(t)];
+      if (xc < 0) continue;
+      const int yc = static_cast<int>(m.columns.size());
+      m.columns.push_back({.name = fmt::format("y[{},{}]", c.accelerator, p.quarters[static_cast<size_t>(t)].label),
+                           .lower = 0,
+                           .upper = 1,
+                           .is_integer = true});
+      const std::string q = p.quarters[static_cast<size_t>(t)].label;
+      m.rows.push_back({.name = fmt::format("(12) min order {} at {}", c.accelerator, q),
+                        .terms = {{xc, 1.0}, {yc, -static_cast<double>(c.min_nodes_per_order)}},
+                        .lower = 0});
+      m.rows.push_back({.name = fmt::format("(12) order {} at {}", c.accelerator, q),
+                        .terms = {{xc, 1.0}, {yc, -static_cast<double>(c.max_nodes_per_quarter)}},
+                        .upper = 0});
+    }
   }
   // Variables r_t and the rental bound (10).
   b.r.assign(static_cast<size_t>(nq), -1);
@@ -279,6 +303,39 @@ Built Build(const BuyProblem& p) {
               std::move(terms), ms.required - existing, kInf);
     }
     b.groups.push_back(g);
+  }
+  // (11) soft capacity floors. The penalty per H100-equivalent short in one quarter outweighs
+  // the whole horizon's value (max-capacity) or cost (min-cost) of one H100-equivalent.
+  if (!p.capacity_floor_h100_eq.empty()) {
+    double unit_cost = 0;
+    for (const CandidateSpec& c : p.candidates) {
+      if (c.h100_eq_per_gpu > 0) {
+        unit_cost = std::max(unit_cost, c.node_price_usd / (c.gpus_per_node * c.h100_eq_per_gpu));
+      }
+    }
+    if (p.rental.is_enabled && p.rental.h100_eq_per_gpu > 0) {
+      unit_cost = std::max(unit_cost, kHoursPerQuarter * nq * p.rental.usd_per_gpu_hour /
+                                          p.rental.h100_eq_per_gpu);
+    }
+    const double penalty = is_max ? -10 * kHoursPerQuarter * nq : 10 * std::max(unit_cost, 1e5);
+    for (int t = 0; t < nq && t < static_cast<int>(p.capacity_floor_h100_eq.size()); ++t) {
+      const double floor = p.capacity_floor_h100_eq[static_cast<size_t>(t)];
+      if (!(floor > 0)) continue;
+      std::vector<std::pair<int, double>> terms;
+      for (size_t a = 0; a < na; ++a) {
+        const CandidateSpec& c = p.candidates[a];
+        AddInService(b, p, a, t, c.gpus_per_node * c.h100_eq_per_gpu, terms);
+      }
+      const int rc = b.r[static_cast<size_t>(t)];
+      if (rc >= 0) terms.emplace_back(rc, p.rental.h100_eq_per_gpu);
+      const int slack = static_cast<int>(m.columns.size());
+      m.columns.push_back({.name = fmt::format("f[{}]", p.quarters[static_cast<size_t>(t)].label),
+                           .cost = penalty});
+      terms.emplace_back(slack, 1.0);
+      m.rows.push_back({.name = fmt::format("(11) floor {}", p.quarters[static_cast<size_t>(t)].label),
+                        .terms = std::move(terms),
+                        .lower = floor - ExistingInService(p, t, H100Eq, Any, "")});
+    }
   }
   // (8) demand and (9) pool capacity, with assignment columns z_wpt.
   if (!p.demands.empty()) {
@@ -616,6 +673,11 @@ Result<BuyResult> SolveBuy(const BuyProblem& p, const SolveOptions& o, MilpBacke
                             .tpp = tl.installed_tpp[t],
                             .export_tpp_cumulative = tl.export_tpp_cumulative[t],
                             .spend_usd = tl.spend_usd[t]});
+    if (t < p.capacity_floor_h100_eq.size() && p.capacity_floor_h100_eq[t] > 0) {
+      QuarterCapacity& c = res.capacity.back();
+      c.floor_h100_eq = p.capacity_floor_h100_eq[t];
+      c.shortfall_h100_eq = std::max(0.0, c.floor_h100_eq - c.h100_equivalents);
+    }
   }
   res.capex_usd = tl.capex_total_usd;
   res.energy_usd = tl.energy_usd;

@@ -193,6 +193,11 @@ PlanEvaluation EvaluatePlan(const BuyProblem& p, const BuyPlan& plan) {
         ev.violations.push_back(fmt::format("the order window of {} (ordered in {})",
                                             c.accelerator, p.quarters[static_cast<size_t>(t)].label));
       }
+      if (n > 0 && c.min_nodes_per_order > 1 && n < c.min_nodes_per_order) {
+        ev.violations.push_back(fmt::format("the minimum order of {} ({} nodes, ordered {} in {})",
+                                            c.accelerator, c.min_nodes_per_order, n,
+                                            p.quarters[static_cast<size_t>(t)].label));
+      }
     }
   }
   for (int t = 0; t < nq; ++t) {

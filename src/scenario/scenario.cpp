@@ -827,6 +827,48 @@ double Scenario::JobsPerDay(const Tenant& tenant, Quarter q) const {
   return rate * std::pow(1 + d.growth_per_year, quarters / 4.0);
 }
 
+std::vector<Quarter> Scenario::RunsOf(const Workload& w) const {
+  const int step = w.recurrence == Recurrence::kQuarterly    ? 1
+                   : w.recurrence == Recurrence::kHalfYearly ? 2
+                   : w.recurrence == Recurrence::kYearly     ? 4
+                                                             : 0;
+  std::vector<Quarter> runs;
+  const Quarter from = w.from.year == 0 ? first : w.from;
+  for (int i = from.Index(); i <= last.Index(); i += step) {
+    runs.push_back(QuarterFromIndex(i));
+    if (step == 0) break;
+  }
+  return runs;
+}
+
+trace::TenantDemand GeneratorDemand(const Scenario& s, const Tenant& t) {
+  const auto cls = trace::ParseTenantClass(ToString(t.tenant_class));
+  trace::TenantDemand d =
+      trace::DefaultDemand(cls ? *cls : trace::TenantClass::kUnclassified, t.name,
+                           s.JobsPerDay(t, s.first));
+  d.tenant.share_weight = t.share_weight;
+  d.tenant.quota_gpus = t.quota_gpus;
+  if (t.demand.median_duration_s > 0) d.duration_median_s = t.demand.median_duration_s;
+  if (t.demand.duration_sigma > 0) d.duration_sigma = t.demand.duration_sigma;
+  if (!t.demand.gpu_mix.empty()) {
+    d.gpu_mix.clear();
+    for (const auto& m : t.demand.gpu_mix) d.gpu_mix.push_back({m.num_gpus, m.weight});
+  }
+  d.allowed = t.demand.accelerators;
+  // One step per quarter whenever the rate changes over the horizon (steps or growth).
+  bool varies = false;
+  for (int i = s.first.Index(); i <= s.last.Index(); ++i) {
+    varies = varies || s.JobsPerDay(t, QuarterFromIndex(i)) != d.jobs_per_day;
+  }
+  if (varies) {
+    for (int i = s.first.Index(); i <= s.last.Index(); ++i) {
+      d.rate_steps.push_back({.from_s = (i - s.first.Index()) * kSecondsPerQuarter,
+                              .jobs_per_day = s.JobsPerDay(t, QuarterFromIndex(i))});
+    }
+  }
+  return d;
+}
+
 std::string_view ToString(PlanObjective o) {
   switch (o) {
     case PlanObjective::kMinCost: return "min-cost";

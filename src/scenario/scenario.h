@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "trace/trace.h"
 #include "units/units.h"
 
 namespace gpuplan::scenario {
@@ -241,7 +242,14 @@ struct Scenario {
   double FacilityPowerW(Quarter q) const;
   // A tenant's arrival rate in quarter `q` (its step, with growth), jobs per day.
   double JobsPerDay(const Tenant& tenant, Quarter q) const;
+  // The quarters a workload's runs start in (`every`, from its `from`, within the horizon).
+  std::vector<Quarter> RunsOf(const Workload& workload) const;
 };
+
+// The synthetic generator's demand of a tenant: its class's typical jobs with the scenario's
+// overrides, its rate per quarter (steps and growth) on the simulator's clock (0 = the first
+// quarter's start), and the accelerator types it may use.
+trace::TenantDemand GeneratorDemand(const Scenario& scenario, const Tenant& tenant);
 
 // Parses and validates a scenario; accelerator ids are checked against `catalog` (and the
 // scenario's extra catalog). `path` names the file in errors and anchors relative paths.

@@ -126,6 +126,32 @@ Result<std::vector<GpuCountWeight>> ParseGpuMix(std::string_view text) {
   return mix;
 }
 
+double MeanGpuHoursPerJob(const TenantDemand& d) {
+  double gpus = 1;
+  if (!d.gpu_mix.empty()) {
+    double sum = 0, weights = 0;
+    for (const auto& m : d.gpu_mix) {
+      sum += m.gpus * m.weight;
+      weights += m.weight;
+    }
+    gpus = weights > 0 ? sum / weights : 1;
+  }
+  // E[clamp(X, a, b)] for X lognormal(mu, sigma): the clamped tails plus the partial mean.
+  const double mu = std::log(d.duration_median_s);
+  const double sigma = d.duration_sigma;
+  const double a = d.duration_min_s, b = d.duration_max_s;
+  double mean_s = d.duration_median_s;
+  if (sigma > 0) {
+    auto cdf = [](double z) { return 0.5 * std::erfc(-z / std::numbers::sqrt2); };
+    const double za = (std::log(a) - mu) / sigma, zb = (std::log(b) - mu) / sigma;
+    mean_s = a * cdf(za) + b * (1 - cdf(zb)) +
+             std::exp(mu + sigma * sigma / 2) * (cdf(zb - sigma) - cdf(za - sigma));
+  } else {
+    mean_s = std::clamp(mean_s, a, b);
+  }
+  return gpus * mean_s / kSecondsPerHour;
+}
+
 Result<Trace> Generate(const GeneratorSpec& spec) {
   if (spec.tenants.empty()) return Error{"generator: no tenants"};
   if (!(spec.horizon_s > 0)) return Error{"generator: the horizon must be > 0 s"};
@@ -157,18 +183,41 @@ Result<Trace> Generate(const GeneratorSpec& spec) {
       if (!idx) return idx.error();
       measured_on = *idx;
     }
-    if (d.jobs_per_day == 0) continue;
+    uint64_t allowed_mask = 0;
+    for (const std::string& type : d.allowed) {
+      auto idx = trace.TypeIndex(type);
+      if (!idx) return idx.error();
+      allowed_mask |= uint64_t{1} << *idx;
+    }
+    // The peak of the piecewise rate: arrivals are drawn at it and thinned to the step's rate.
+    double peak_per_day = d.rate_steps.empty() ? d.jobs_per_day : 0;
+    for (const auto& step : d.rate_steps) {
+      if (!(step.jobs_per_day >= 0) || !std::isfinite(step.jobs_per_day)) {
+        return Error{fmt::format("generator: tenant '{}': a rate step must be >= 0", d.tenant.name)};
+      }
+      peak_per_day = std::max(peak_per_day, step.jobs_per_day);
+    }
+    if (peak_per_day == 0) continue;
     weights.clear();
     for (const auto& m : d.gpu_mix) weights.push_back(m.weight);
     Rng rng = root.Fork("tenant/" + d.tenant.name);
-    const double rate_per_s = d.jobs_per_day / kSecondsPerDay;
+    const double rate_per_s = peak_per_day / kSecondsPerDay;
     const bool diurnal = d.arrivals == ArrivalPattern::kDiurnal;
     const double max_rate = diurnal ? rate_per_s * (1 + d.diurnal_amplitude) : rate_per_s;
     const double mu = std::log(d.duration_median_s);
+    size_t step_idx = 0;
     double t = 0;
     while (true) {
       t += rng.Exponential(max_rate);
       if (t >= spec.horizon_s) break;
+      if (!d.rate_steps.empty()) {
+        // Steps are sorted, and t only grows.
+        while (step_idx + 1 < d.rate_steps.size() && d.rate_steps[step_idx + 1].from_s <= t) {
+          ++step_idx;
+        }
+        const double rate = t < d.rate_steps[0].from_s ? 0 : d.rate_steps[step_idx].jobs_per_day;
+        if (rng.Uniform01() >= rate / peak_per_day) continue;
+      }
       if (diurnal) {
         const double phase = 2 * std::numbers::pi * t / kSecondsPerDay;
         const double keep = (1 + d.diurnal_amplitude * std::sin(phase)) / (1 + d.diurnal_amplitude);
@@ -181,6 +230,7 @@ Result<Trace> Generate(const GeneratorSpec& spec) {
           std::clamp(rng.LogNormal(mu, d.duration_sigma), d.duration_min_s, d.duration_max_s);
       job.gpus = d.gpu_mix.empty() ? 1 : d.gpu_mix[rng.Weighted(weights)].gpus;
       job.measured_on_idx = measured_on;
+      job.allowed_mask = allowed_mask;
       trace.jobs.push_back(std::move(job));
     }
   }

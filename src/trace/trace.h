@@ -129,7 +129,18 @@ struct TenantDemand {
   double duration_max_s = 14 * 86400.0;
   std::vector<GpuCountWeight> gpu_mix = {};  // empty: 1 GPU
   std::string accelerator = {};              // type durations are measured on; "": reference
+  std::vector<std::string> allowed = {};     // types its jobs may run on; empty: any
+  // Piecewise-constant rate: from `from_s` on, `jobs_per_day` (replacing the constant rate
+  // above); sorted by from_s. Empty: jobs_per_day throughout.
+  struct RateStep {
+    double from_s = 0;
+    double jobs_per_day = 0;
+  };
+  std::vector<RateStep> rate_steps = {};
 };
+
+// Mean GPU-hours of one job of `d` (mean GPU count x mean clamped lognormal duration).
+double MeanGpuHoursPerJob(const TenantDemand& d);
 
 struct GeneratorSpec {
   std::vector<TenantDemand> tenants = {};
