@@ -1,5 +1,6 @@
 // gpuplan buy: which accelerators to buy, how many and when (the procurement MILP).
 #include <cmath>
+#include <optional>
 #include <memory>
 #include <ostream>
 
@@ -22,7 +23,7 @@ constexpr double kDefaultGap = 1e-4;
 
 struct BuyFlags {
   std::string scenario;  // empty: the built-in default
-  std::string objective = "max-capacity";
+  std::string objective;  // empty: the scenario's [plan] objective
   double time_limit_s = kDefaultTimeLimitS;
   double gap = kDefaultGap;
   bool explain = true;
@@ -138,8 +139,12 @@ void PrintHuman(const scenario::Scenario& s, const buy::BuyProblem& p, const buy
 }
 
 int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
-  auto objective = buy::ParseObjective(flags.objective);
-  if (!objective) return ReportBadInput(objective.error(), err);
+  std::optional<plan::Objective> objective;
+  if (!flags.objective.empty()) {
+    auto parsed = plan::ParseObjective(flags.objective);
+    if (!parsed) return ReportBadInput(parsed.error(), err);
+    objective = *parsed;
+  }
   if (!(flags.time_limit_s > 0)) {
     return ReportBadInput(Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)}, err);
   }
@@ -152,21 +157,61 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
       flags.scenario.empty() ? scenario::DefaultScenarioPath() : flags.scenario;
   auto s = scenario::LoadScenario(path, *cat);
   if (!s) return ReportBadInput(s.error(), err);
+  if (!objective) objective = plan::FromScenario(s->objective);
   auto problem = buy::BuildBuyProblem(*s, *cat, plan::MakeSizingResolver(*cat));
   if (!problem) return ReportBadInput(problem.error(), err);
-  problem->objective = *objective;
-  const buy::SolveOptions options{.time_limit_s = flags.time_limit_s,
-                                  .relative_gap = flags.gap,
-                                  .explain = flags.explain};
-  auto result = buy::SolveBuy(*problem, options);
-  if (!result) {
-    err << "error: " << result.error().message << "\n";
-    return kExitFailure;
+  std::optional<buy::BuyResult> result;
+  nlohmann::ordered_json levels = nlohmann::ordered_json::array();
+  nlohmann::ordered_json iterations = nlohmann::ordered_json::array();
+  if (*objective == plan::Objective::kServiceLevel) {
+    // The service levels are checked by simulation: the plan pipeline's loop, one policy.
+    plan::PlanOptions options{.policies = {s->simulation.policy},
+                              .objective = plan::Objective::kServiceLevel,
+                              .compare_purchase_options = false,
+                              .frontier_points = 0,
+                              .buy_time_limit_s = flags.time_limit_s,
+                              .buy_relative_gap = flags.gap};
+    auto planned = plan::RunPlan(*s, *cat, options);
+    if (!planned) return ReportBadInput(planned.error(), err);
+    if (!planned->buy.result) {
+      err << "error: " << planned->buy.error << "\n";
+      return kExitFailure;
+    }
+    result = *planned->buy.result;
+    problem = *planned->buy.problem;
+    const auto doc = plan::ToJson(*planned, *s);
+    levels = doc["service_levels"];
+    if (doc["buy"].contains("iterations")) iterations = doc["buy"]["iterations"];
+  } else {
+    problem->objective = *objective == plan::Objective::kMinCost ? buy::Objective::kMinCost
+                                                                 : buy::Objective::kMaxCapacity;
+    const buy::SolveOptions options{.time_limit_s = flags.time_limit_s,
+                                    .relative_gap = flags.gap,
+                                    .explain = flags.explain};
+    auto solved = buy::SolveBuy(*problem, options);
+    if (!solved) {
+      err << "error: " << solved.error().message << "\n";
+      return kExitFailure;
+    }
+    result = std::move(*solved);
   }
   if (flags.json) {
-    out << ResultJson(*s, *problem, *result).dump(2) << "\n";
+    auto j = ResultJson(*s, *problem, *result);
+    if (*objective == plan::Objective::kServiceLevel) {
+      j["objective_kind"] = "service-level";
+      j["service_levels"] = levels;
+      j["iterations"] = iterations;
+    }
+    out << j.dump(2) << "\n";
   } else {
     PrintHuman(*s, *problem, *result, out);
+    for (const auto& l : levels) {
+      out << fmt::format("service level {} p{:.0f} <= {:.0f} h: {:.1f} h in {} ({})\n",
+                         l.value("class", l.value("tenant", "")), l["percentile"].get<double>(),
+                         l["wait_h"].get<double>(), l["achieved_wait_h"].get<double>(),
+                         l["worst_quarter"].get<std::string>(),
+                         l["met"].get<bool>() ? "met" : "MISSED");
+    }
   }
   const bool has_plan =
       result->status == buy::BuyStatus::kOptimal || result->status == buy::BuyStatus::kFeasible;
@@ -192,7 +237,9 @@ void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostrea
       "Exit 0 with a plan, 1 when infeasible or out of time, 2 on bad input.");
   cmd->add_option("--scenario", flags->scenario,
                   "scenario TOML (default: data/scenarios/korea.toml)");
-  cmd->add_option("--objective", flags->objective, "max-capacity (default) or min-cost");
+  cmd->add_option("--objective", flags->objective,
+                  "max-capacity, min-cost or service-level (simulated waits meet every "
+                  "[[service_level]]); default: the scenario's [plan] objective");
   cmd->add_option("--time-limit", flags->time_limit_s, "solver time limit, seconds (default 30)");
   cmd->add_option("--gap", flags->gap,
                   "relative optimality gap to stop at, e.g. 0.001 = 0.1% (default 0.0001)");

@@ -26,7 +26,8 @@ struct PlanFlags {
   std::string out_dir = "report";
   std::string catalog_path;
   std::vector<std::string> policies;
-  std::string objective = "max-capacity";
+  std::string objective;  // empty: the scenario's [plan] objective
+  int frontier_points = -1;
   bool no_compare = false;
   double time_limit_s = 30;
   bool json = false;
@@ -85,30 +86,38 @@ int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err)
     return ReportBadInput(Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)},
                           err);
   }
-  auto objective = buy::ParseObjective(flags.objective);
-  if (!objective) return ReportBadInput(objective.error(), err);
   plan::PlanOptions options;
+  if (!flags.objective.empty()) {
+    auto objective = plan::ParseObjective(flags.objective);
+    if (!objective) return ReportBadInput(objective.error(), err);
+    options.objective = *objective;
+  }
+  if (flags.frontier_points < -1 || flags.frontier_points > 20) {
+    return ReportBadInput(
+        Error{fmt::format("--frontier must be in [0, 20], got {}", flags.frontier_points)}, err);
+  }
+  options.frontier_points = flags.frontier_points;
   options.policies = flags.policies;
-  options.objective = *objective;
   options.compare_purchase_options = !flags.no_compare;
   options.buy_time_limit_s = flags.time_limit_s;
   StderrProgress progress(err, flags.is_terminal);
   options.observer = &progress;
   const auto start = std::chrono::steady_clock::now();
-  auto report = plan::RunPlan(*s, *cat, options);
-  if (!report) return ReportBadInput(report.error(), err);
-  (*report)["wall_s"] =
+  auto result = plan::RunPlan(*s, *cat, options);
+  if (!result) return ReportBadInput(result.error(), err);
+  auto report = plan::ToJson(*result, *s);
+  report["wall_s"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  auto written = report::WriteReport(flags.out_dir, *report, report::RenderOptions{});
+  auto written = report::WriteReport(flags.out_dir, report, report::RenderOptions{});
   if (!written) {
     err << "error: " << written.error().message << "\n";
     return kExitFailure;
   }
   if (flags.json) {
-    out << report->dump(2) << "\n";
+    out << report.dump(2) << "\n";
     return kExitOk;
   }
-  for (const auto& line : report::Summarize(*report)) out << "- " << line << "\n";
+  for (const auto& line : report::Summarize(report)) out << "- " << line << "\n";
   out << fmt::format("\nreport: {}/report.html (data: {}/report.json)\n", flags.out_dir,
                      flags.out_dir);
   return kExitOk;
@@ -121,16 +130,21 @@ void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostre
   CLI::App* cmd = app.add_subcommand(
       "plan",
       "size, buy and simulate a center; write report.html and report.json\n\n"
-      "Runs every stage on one scenario: sizes its training workloads on each candidate\n"
-      "accelerator, solves the purchase plan (MILP), builds jobs from the tenants' demand and\n"
-      "simulates the center over the whole horizon as the fleet grows, under several scheduling\n"
-      "policies. The other purchase objective's plan is simulated beside it. A stage that fails\n"
-      "(an infeasible purchase plan) is explained in the report.\n\n"
+      "Runs every stage on one scenario: sizes its training runs and services on each candidate\n"
+      "accelerator; builds one demand (the tenants' jobs as they grow, each [[workload]] run as a\n"
+      "gang job, each [[service]] holding the GPUs it was sized for); buys the fleet (MILP) and\n"
+      "simulates that demand on it over the horizon as the fleet grows, under several scheduling\n"
+      "policies; checks each [[service_level]]. Under --objective service-level the MILP and the\n"
+      "simulation iterate: a quarter that misses a target gets more capacity, until every target\n"
+      "holds or a constraint stops it; then a budget frontier shows what more money buys in\n"
+      "waits. The other objectives' plans are simulated beside it. A stage that fails (an\n"
+      "infeasible purchase plan) is explained in the report.\n\n"
       "Examples:\n"
       "  gpuplan plan                                   # built-in default (data/scenarios/korea.toml)\n"
       "  gpuplan plan data/scenarios/india.toml --out india\n"
       "  gpuplan plan s.toml --policies fifo,easy,las --time-limit 10\n"
-      "  gpuplan plan --objective min-cost          # the cheapest fleet; max-capacity beside it");
+      "  gpuplan plan --objective min-cost          # the cheapest fleet; max-capacity beside it\n"
+      "  gpuplan plan --objective service-level --frontier 6");
   cmd->add_option("scenario", flags->scenario_path,
                   "scenario TOML (default: the built-in Korea-like scenario)");
   cmd->add_option("--out", flags->out_dir, "folder for report.html and report.json")
@@ -139,9 +153,13 @@ void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostre
                   "scheduling policies to compare (default: the scenario's, fifo, easy, fairshare)")
       ->delimiter(',');
   cmd->add_option("--objective", flags->objective,
-                  "max-capacity (most H100-equivalent GPU-hours within the budget) or min-cost "
-                  "(cheapest fleet meeting milestones and demand); the other is compared")
-      ->capture_default_str();
+                  "service-level (cheapest fleet whose simulated waits meet every "
+                  "[[service_level]]), min-cost (cheapest fleet meeting milestones and demand) or "
+                  "max-capacity (most H100-equivalent GPU-hours within the budget); default: the "
+                  "scenario's [plan] objective");
+  cmd->add_option("--frontier", flags->frontier_points,
+                  "budgets on the frontier from the cheapest plan to the full budget (0: none; "
+                  "default 5 under service-level, else 0)");
   cmd->add_flag("--no-compare", flags->no_compare,
                 "skip the side-by-side plan of the other objective");
   cmd->add_option("--time-limit", flags->time_limit_s, "seconds the MILP solver may take")

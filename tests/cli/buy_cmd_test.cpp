@@ -108,7 +108,7 @@ TEST(BuyCommand, BadInputExits2WithAClearMessage) {
       {"domestic above 100%", {"--scenario", WriteScenario("dom", domestic)}, "<= 1"},
       {"malformed TOML", {"--scenario", WriteScenario("bad", "[horizon\n")}, "malformed TOML"},
       {"missing file", {"--scenario", "/nonexistent/s.toml"}, "no such file"},
-      {"unknown objective", {"--objective", "max-profit"}, "max-capacity or min-cost"},
+      {"unknown objective", {"--objective", "max-profit"}, "max-capacity, min-cost or service-level"},
       {"negative gap", {"--gap", "-0.1"}, "--gap"},
   };
   for (const Row& row : rows) {
