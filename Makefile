@@ -24,7 +24,7 @@ test-asan:
 	ctest --preset asan -j2
 
 demo: build
-	build/release/gpuplan plan --out report
+	build/release/gpuplan plan --objective service-level --out report
 
 bench: deps
 	cmake --preset release >/dev/null
