@@ -16,9 +16,7 @@ namespace {
 
 constexpr double kWPerMw = 1e6;
 constexpr double kWPerKw = 1e3;
-constexpr double kSPerHour = 3600;
-constexpr double kSPerDay = 86400;
-constexpr double kSPerMinute = 60;
+constexpr double kSPerMinute = kSecondsPerHour / 60;
 constexpr double kMaxNumber = 1e30;  // a sanity bound: larger means a typo
 constexpr int kMaxQuarters = 80;     // 20 years
 constexpr int kMaxYear = 2100;
@@ -173,6 +171,43 @@ class TableReader {
     return n->as_table();
   }
 
+  // A step function over quarters: a scalar (one step from `first`) or a quarter table
+  // { "2026Q4" = 40, "2027Q2" = 60 } inside the horizon that gives `first`. Values >= 0.
+  Result<std::vector<QuarterStep>> QuarterSteps(std::string_view key, Quarter first,
+                                                Quarter last) const {
+    const toml::node* n = table_.get(key);
+    if (!n) return Fail("", fmt::format("missing '{}'", key));
+    std::vector<QuarterStep> steps;
+    if (!n->as_table()) {
+      auto v = Number(key, std::nullopt, 0);
+      GPUPLAN_TRY(v);
+      steps.push_back({first, *v});
+      return steps;
+    }
+    const std::string sub_ctx = fmt::format("{}{}", ctx_.empty() ? "" : ctx_ + ".", key);
+    TableReader s(path_, *n->as_table(), sub_ctx);
+    for (const auto& [k, value] : *n->as_table()) {
+      const std::string name(k.str());
+      auto q = ParseQuarter(name, "quarter");
+      if (!q) return s.Fail(name, q.error().message);
+      if (*q < first || *q > last) {
+        return s.Fail(name, fmt::format("{} is outside the horizon {}..{}", name, ToString(first),
+                                        ToString(last)));
+      }
+      auto v = s.Number(name, std::nullopt, 0);
+      GPUPLAN_TRY(v);
+      steps.push_back({*q, *v});
+    }
+    std::sort(steps.begin(), steps.end(),
+              [](const QuarterStep& a, const QuarterStep& b) { return a.from < b.from; });
+    if (steps.empty() || steps.front().from != first) {
+      return s.Fail("", fmt::format("must give the value of the first quarter, \"{}\" (or write "
+                                    "one number for every quarter)",
+                                    ToString(first)));
+    }
+    return steps;
+  }
+
   Result<std::vector<std::string>> StringList(std::string_view key) const {
     std::vector<std::string> out;
     const toml::node* n = table_.get(key);
@@ -211,6 +246,13 @@ Result<std::vector<const toml::table*>> TableArray(const std::string& path, cons
     out.push_back(e.as_table());
   }
   return out;
+}
+
+TenantClass ParseClass(const std::string& name) {
+  return name == "startup"    ? TenantClass::kStartup
+         : name == "academia" ? TenantClass::kAcademia
+         : name == "industry" ? TenantClass::kIndustry
+                              : TenantClass::kPublic;
 }
 
 struct Context {
@@ -332,8 +374,8 @@ Result<void> ParseExisting(const Context& c, const toml::table& root) {
     auto id = r0.String("accelerator", std::nullopt);
     GPUPLAN_TRY(id);
     TableReader r(c.path, *t, fmt::format("existing '{}'", *id));
-    GPUPLAN_TRY(r.CheckKeys({"accelerator", "gpus", "vendor", "domestic", "power_kw_per_gpu",
-                             "in_service_from"}));
+    GPUPLAN_TRY(r.CheckKeys({"accelerator", "gpus", "gpus_per_node", "vendor", "domestic",
+                             "power_kw_per_gpu", "in_service_from"}));
     auto acc = CheckAccelerator(c, r, "accelerator", *id);
     GPUPLAN_TRY(acc);
     ExistingFleet e;
@@ -342,6 +384,22 @@ Result<void> ParseExisting(const Context& c, const toml::table& root) {
     auto gpus = r.Int("gpus", std::nullopt, 1, kMaxGpus);
     GPUPLAN_TRY(gpus);
     e.num_gpus = *gpus;
+    // The node size it is run in: as bought ([[candidate]] of the same type), else the catalog's.
+    int node_default = (*acc)->gpus_per_node;
+    for (const Candidate& k : c.s.candidates) {
+      if (k.accelerator == *id) node_default = k.gpus_per_node;
+    }
+    auto gpn = r.Int("gpus_per_node", std::max(1, node_default), 1, 1024);
+    GPUPLAN_TRY(gpn);
+    e.gpus_per_node = *gpn;
+    if (e.num_gpus % e.gpus_per_node != 0) {
+      return r.Fail("gpus", fmt::format("'gpus' = {} is not a whole number of {}-GPU nodes{}; "
+                                        "write a multiple of {}, or set 'gpus_per_node' to the "
+                                        "size of the nodes these GPUs are in",
+                                        e.num_gpus, e.gpus_per_node,
+                                        r.Has("gpus_per_node") ? "" : fmt::format(" ({}'s node size)", *id),
+                                        e.gpus_per_node));
+    }
     auto vendor = r.String("vendor", (*acc)->vendor);
     GPUPLAN_TRY(vendor);
     e.vendor = *vendor;
@@ -371,7 +429,8 @@ Result<void> ParseCandidates(const Context& c, const toml::table& root) {
     TableReader r(c.path, *t, fmt::format("candidate '{}'", *id));
     GPUPLAN_TRY(r.CheckKeys({"accelerator", "vendor", "domestic", "export_controlled",
                              "gpus_per_node", "node_price", "node_power_kw",
-                             "max_nodes_per_quarter", "lead_time_quarters", "available_from"}));
+                             "max_nodes_per_quarter", "min_nodes_per_order", "lead_time_quarters",
+                             "available_from"}));
     auto acc = CheckAccelerator(c, r, "accelerator", *id);
     GPUPLAN_TRY(acc);
     if (!seen.insert(*id).second) {
@@ -414,6 +473,17 @@ Result<void> ParseCandidates(const Context& c, const toml::table& root) {
     auto max_nodes = r.Int("max_nodes_per_quarter", std::nullopt, 0, kMaxGpus);
     GPUPLAN_TRY(max_nodes);
     k.max_nodes_per_quarter = *max_nodes;
+    auto min_nodes = r.Int("min_nodes_per_order",
+                           std::min(Candidate::kDefaultMinNodesPerOrder, k.max_nodes_per_quarter),
+                           0, kMaxGpus);
+    GPUPLAN_TRY(min_nodes);
+    if (*min_nodes > k.max_nodes_per_quarter) {
+      return r.Fail("min_nodes_per_order",
+                    fmt::format("'min_nodes_per_order' = {} is above 'max_nodes_per_quarter' = {}: "
+                                "it could never be ordered",
+                                *min_nodes, k.max_nodes_per_quarter));
+    }
+    k.min_nodes_per_order = *min_nodes;
     auto lead = r.Int("lead_time_quarters", 1, 0, kMaxQuarters);
     GPUPLAN_TRY(lead);
     k.lead_time_quarters = *lead;
@@ -433,28 +503,10 @@ Result<void> ParsePower(const Context& c, const TableReader& root) {
   }
   TableReader r(c.path, **t, "power");
   GPUPLAN_TRY(r.CheckKeys({"facility_mw"}));
-  auto steps = r.Subtable("facility_mw");
+  if (!r.Has("facility_mw")) return r.Fail("", "missing 'facility_mw = { \"2026Q4\" = 30, ... }'");
+  auto steps = r.QuarterSteps("facility_mw", c.s.first, c.s.last);
   GPUPLAN_TRY(steps);
-  if (!*steps) return r.Fail("", "missing 'facility_mw = { \"2026Q4\" = 30, ... }'");
-  TableReader s(c.path, **steps, "power.facility_mw");
-  for (const auto& [key, value] : **steps) {
-    const std::string k(key.str());
-    auto q = ParseQuarter(k, "quarter");
-    if (!q) return s.Fail(k, q.error().message);
-    if (*q < c.s.first || *q > c.s.last) {
-      return s.Fail(k, fmt::format("{} is outside the horizon {}..{}", k, ToString(c.s.first),
-                                   ToString(c.s.last)));
-    }
-    auto mw = s.Number(k, std::nullopt, 0);
-    GPUPLAN_TRY(mw);
-    c.s.power.push_back({*q, *mw * kWPerMw});
-  }
-  std::sort(c.s.power.begin(), c.s.power.end(),
-            [](const PowerStep& a, const PowerStep& b) { return a.from < b.from; });
-  if (c.s.power.empty() || c.s.power.front().from != c.s.first) {
-    return s.Fail("", fmt::format("must give the power of the first quarter, \"{}\"",
-                                  ToString(c.s.first)));
-  }
+  for (const QuarterStep& step : *steps) c.s.power.push_back({step.from, step.value * kWPerMw});
   return Ok{};
 }
 
@@ -560,6 +612,23 @@ Result<void> ParseRental(const Context& c, const TableReader& root) {
   return Ok{};
 }
 
+std::vector<std::string> TenantNames(const Scenario& s) {
+  std::vector<std::string> names;
+  for (const Tenant& t : s.tenants) names.push_back(t.name);
+  return names;
+}
+
+Result<void> CheckTenant(const Context& c, const TableReader& r, std::string_view key,
+                         const std::string& name) {
+  const std::vector<std::string> names = TenantNames(c.s);
+  if (std::find(names.begin(), names.end(), name) != names.end()) return Ok{};
+  if (names.empty()) {
+    return r.Fail(key, fmt::format("'{}' = \"{}\" names no [[tenant]] (the scenario has none)", key,
+                                   name));
+  }
+  return r.Fail(key, fmt::format("'{}': {}", key, UnknownNameMessage("[[tenant]]", name, names)));
+}
+
 Result<void> ParseWorkloads(const Context& c, const toml::table& root) {
   auto tables = TableArray(c.path, root, "workload");
   GPUPLAN_TRY(tables);
@@ -570,7 +639,7 @@ Result<void> ParseWorkloads(const Context& c, const toml::table& root) {
     GPUPLAN_TRY(name);
     TableReader r(c.path, *t, fmt::format("workload '{}'", *name));
     GPUPLAN_TRY(r.CheckKeys({"name", "model", "tokens", "deadline_days", "every", "from",
-                             "precision"}));
+                             "precision", "tenant"}));
     if (!names.insert(*name).second) return r.Fail("name", "duplicate workload name");
     Workload w;
     w.name = *name;
@@ -584,7 +653,7 @@ Result<void> ParseWorkloads(const Context& c, const toml::table& root) {
     w.tokens = *tokens;
     auto days = r.Number("deadline_days", std::nullopt, 0, 3650, true);
     GPUPLAN_TRY(days);
-    w.deadline_s = *days * kSPerDay;
+    w.deadline_s = *days * kSecondsPerDay;
     auto every = r.Choice("every", "once", {"once", "quarter", "half-year", "year"});
     GPUPLAN_TRY(every);
     w.recurrence = *every == "quarter"     ? Recurrence::kQuarterly
@@ -597,6 +666,10 @@ Result<void> ParseWorkloads(const Context& c, const toml::table& root) {
     auto prec = r.Choice("precision", "bf16", {"bf16", "fp8"});
     GPUPLAN_TRY(prec);
     w.precision = *prec;
+    auto tenant = r.String("tenant", "");
+    GPUPLAN_TRY(tenant);
+    if (r.Has("tenant")) GPUPLAN_TRY(CheckTenant(c, r, "tenant", *tenant));
+    w.tenant = *tenant;
     c.s.workloads.push_back(w);
   }
   return Ok{};
@@ -664,10 +737,7 @@ Result<void> ParseTenants(const Context& c, const toml::table& root) {
     auto cls = r.Choice("class", "", {"startup", "academia", "industry", "public"});
     if (!cls && !r.Has("class")) return r.Fail("", "missing 'class' (startup, academia, industry or public)");
     GPUPLAN_TRY(cls);
-    ten.tenant_class = *cls == "startup"    ? TenantClass::kStartup
-                       : *cls == "academia" ? TenantClass::kAcademia
-                       : *cls == "industry" ? TenantClass::kIndustry
-                                            : TenantClass::kPublic;
+    ten.tenant_class = ParseClass(*cls);
     auto share = r.Number("share", 1.0, 0, kMaxNumber, true);
     GPUPLAN_TRY(share);
     ten.share_weight = *share;
@@ -678,14 +748,23 @@ Result<void> ParseTenants(const Context& c, const toml::table& root) {
     GPUPLAN_TRY(dt);
     if (!*dt) return r.Fail("", "missing [tenant.demand]");
     TableReader d(c.path, **dt, fmt::format("tenant '{}' demand", *name));
-    GPUPLAN_TRY(d.CheckKeys({"jobs_per_day", "gpu_mix", "median_duration_h", "duration_sigma",
-                             "accelerators"}));
-    auto jobs = d.Number("jobs_per_day", std::nullopt, 0, kMaxNumber, true);
+    GPUPLAN_TRY(d.CheckKeys({"jobs_per_day", "growth_per_year", "gpu_mix", "median_duration_h",
+                             "duration_sigma", "accelerators"}));
+    if (!d.Has("jobs_per_day")) return d.Fail("", "missing 'jobs_per_day'");
+    auto jobs = d.QuarterSteps("jobs_per_day", c.s.first, c.s.last);
     GPUPLAN_TRY(jobs);
-    ten.demand.jobs_per_day = *jobs;
+    const bool any_jobs = std::any_of(jobs->begin(), jobs->end(),
+                                      [](const QuarterStep& q) { return q.value > 0; });
+    if (!any_jobs) return d.Fail("jobs_per_day", "'jobs_per_day' must be > 0 in some quarter");
+    ten.demand.jobs_per_day_steps = *jobs;
+    ten.demand.jobs_per_day = jobs->front().value;
+    // -90% a year is a tenant winding down; 10x a year is beyond any published AI demand growth.
+    auto growth = d.Number("growth_per_year", 0.0, -0.9, 10);
+    GPUPLAN_TRY(growth);
+    ten.demand.growth_per_year = *growth;
     auto median = d.Number("median_duration_h", std::nullopt, 0, kMaxNumber, true);
     GPUPLAN_TRY(median);
-    ten.demand.median_duration_s = *median * kSPerHour;
+    ten.demand.median_duration_s = *median * kSecondsPerHour;
     auto sigma = d.Number("duration_sigma", 1.0, 0, 10);
     GPUPLAN_TRY(sigma);
     ten.demand.duration_sigma = *sigma;
@@ -721,8 +800,13 @@ Result<void> ParseSimulation(const Context& c, const TableReader& root) {
   GPUPLAN_TRY(t);
   if (!*t) return Ok{};
   TableReader r(c.path, **t, "simulation");
-  GPUPLAN_TRY(r.CheckKeys({"policy", "placement", "seed", "duration_days", "gpu_mtbf_h",
-                           "checkpoint_interval_min", "restart_overhead_min", "trace"}));
+  if (r.Has("duration_days")) {
+    return r.Fail("duration_days",
+                  "'duration_days' is no longer read: the simulation covers the whole horizon "
+                  "([horizon] first..last); remove it");
+  }
+  GPUPLAN_TRY(r.CheckKeys({"policy", "placement", "seed", "gpu_mtbf_h", "checkpoint_interval_min",
+                           "restart_overhead_min", "trace"}));
   Simulation& sim = c.s.simulation;
   auto policy = r.Choice("policy", sim.policy, kPolicies);
   GPUPLAN_TRY(policy);
@@ -734,12 +818,9 @@ Result<void> ParseSimulation(const Context& c, const TableReader& root) {
   GPUPLAN_TRY(seed);
   if (*seed != std::floor(*seed)) return r.Fail("seed", "'seed' must be a whole number");
   sim.seed = static_cast<uint64_t>(*seed);
-  auto days = r.Number("duration_days", sim.duration_s / kSPerDay, 0, 3650, true);
-  GPUPLAN_TRY(days);
-  sim.duration_s = *days * kSPerDay;
   auto mtbf = r.Number("gpu_mtbf_h", 0.0, 0);
   GPUPLAN_TRY(mtbf);
-  sim.gpu_mtbf_s = *mtbf * kSPerHour;
+  sim.gpu_mtbf_s = *mtbf * kSecondsPerHour;
   auto ckpt = r.Number("checkpoint_interval_min", 0.0, 0);
   GPUPLAN_TRY(ckpt);
   sim.checkpoint_interval_s = *ckpt * kSPerMinute;
@@ -752,6 +833,68 @@ Result<void> ParseSimulation(const Context& c, const TableReader& root) {
     std::filesystem::path p(*trace);
     if (p.is_relative()) p = std::filesystem::path(c.path).parent_path() / p;
     sim.trace = p.lexically_normal().string();
+  }
+  return Ok{};
+}
+
+Result<void> ParseServiceLevels(const Context& c, const toml::table& root) {
+  auto tables = TableArray(c.path, root, "service_level");
+  GPUPLAN_TRY(tables);
+  // With a job trace, tenants come from the trace, so names and classes are checked there.
+  const bool has_trace = !c.s.simulation.trace.empty();
+  for (const toml::table* t : *tables) {
+    TableReader r(c.path, *t, "service_level");
+    GPUPLAN_TRY(r.CheckKeys({"class", "tenant", "wait_h", "percentile", "from"}));
+    ServiceLevel sl;
+    sl.line = r.line();
+    if (r.Has("class") == r.Has("tenant")) {
+      return r.Fail("", "give exactly one of 'class' (startup, academia, industry, public) and "
+                        "'tenant'");
+    }
+    if (r.Has("class")) {
+      auto cls = r.Choice("class", "", {"startup", "academia", "industry", "public"});
+      GPUPLAN_TRY(cls);
+      sl.tenant_class = ParseClass(*cls);
+      const bool used = std::any_of(c.s.tenants.begin(), c.s.tenants.end(),
+                                    [&](const Tenant& x) { return x.tenant_class == sl.tenant_class; });
+      if (!used && !has_trace) {
+        return r.Fail("class", fmt::format("no [[tenant]] has class '{}': the target would promise "
+                                           "nothing to no one",
+                                           *cls));
+      }
+    } else {
+      auto tenant = r.String("tenant", std::nullopt);
+      GPUPLAN_TRY(tenant);
+      if (!has_trace) GPUPLAN_TRY(CheckTenant(c, r, "tenant", *tenant));
+      sl.tenant = *tenant;
+    }
+    auto wait = r.Number("wait_h", std::nullopt, 0, kMaxNumber, true);
+    GPUPLAN_TRY(wait);
+    sl.wait_s = *wait * kSecondsPerHour;
+    auto pct = r.Number("percentile", 95.0, 0, 100, true);
+    GPUPLAN_TRY(pct);
+    sl.percentile = *pct;
+    auto from = r.QuarterIn("from", c.s.first, c.s.first, c.s.last);
+    GPUPLAN_TRY(from);
+    sl.from = *from;
+    c.s.service_levels.push_back(sl);
+  }
+  return Ok{};
+}
+
+Result<void> ParsePlan(const Context& c, const TableReader& root) {
+  auto t = root.Subtable("plan");
+  GPUPLAN_TRY(t);
+  if (!*t) return Ok{};
+  TableReader r(c.path, **t, "plan");
+  GPUPLAN_TRY(r.CheckKeys({"objective"}));
+  auto objective = r.Choice("objective", "max-capacity", {"max-capacity", "min-cost", "service-level"});
+  GPUPLAN_TRY(objective);
+  c.s.objective = *objective == "min-cost"        ? PlanObjective::kMinCost
+                  : *objective == "service-level" ? PlanObjective::kServiceLevel
+                                                  : PlanObjective::kMaxCapacity;
+  if (c.s.objective == PlanObjective::kServiceLevel && c.s.service_levels.empty()) {
+    return r.Fail("objective", "'objective' = \"service-level\" needs at least one [[service_level]]");
   }
   return Ok{};
 }
@@ -908,7 +1051,7 @@ Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& pa
   GPUPLAN_TRY(r.CheckKeys({"name", "description", "currency", "units_per_usd", "extra_catalog",
                            "horizon", "capacity", "budget", "opex", "existing", "candidate",
                            "power", "export_cap", "supply_security", "milestone", "rental",
-                           "workload", "service", "tenant", "simulation"}));
+                           "workload", "service", "tenant", "service_level", "simulation", "plan"}));
   auto name = r.String("name", std::filesystem::path(path).stem().string());
   GPUPLAN_TRY(name);
   s.name = *name;
@@ -942,17 +1085,19 @@ Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& pa
   GPUPLAN_TRY(ParseCapacity(c, r));
   GPUPLAN_TRY(ParseBudget(c, r));
   GPUPLAN_TRY(ParseOpex(c, r));
-  GPUPLAN_TRY(ParseExisting(c, root));
   GPUPLAN_TRY(ParseCandidates(c, root));
+  GPUPLAN_TRY(ParseExisting(c, root));  // after candidates: a fleet's node size defaults to theirs
   GPUPLAN_TRY(ParsePower(c, r));
   GPUPLAN_TRY(ParseExportCap(c, r));
   GPUPLAN_TRY(ParseSupply(c, r));
   GPUPLAN_TRY(ParseMilestones(c, root));
   GPUPLAN_TRY(ParseRental(c, r));
+  GPUPLAN_TRY(ParseTenants(c, root));  // before workloads and service levels, which name them
   GPUPLAN_TRY(ParseWorkloads(c, root));
   GPUPLAN_TRY(ParseServices(c, root));
-  GPUPLAN_TRY(ParseTenants(c, root));
   GPUPLAN_TRY(ParseSimulation(c, r));
+  GPUPLAN_TRY(ParseServiceLevels(c, root));
+  GPUPLAN_TRY(ParsePlan(c, r));
   if (s.candidates.empty() && s.existing.empty()) {
     return Error{fmt::format("{}: no [[candidate]] and no [[existing]] fleet: nothing to plan", path)};
   }

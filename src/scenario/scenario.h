@@ -61,6 +61,9 @@ struct ExistingFleet {
   bool is_domestic = false;
   double power_w_per_gpu = 0;  // whole server share per GPU, before PUE
   Quarter in_service_from{};     // default: the first quarter of the horizon
+  // Node size: `gpus_per_node` in the file, else a [[candidate]]'s of the same type, else the
+  // catalog's; num_gpus is a whole number of such nodes.
+  int gpus_per_node = 0;
   int line = 0;
 };
 
@@ -76,7 +79,8 @@ struct Candidate {
   int lead_time_quarters = 0;       // ordered in q, in service from q + lead time
   Quarter available_from{};           // first quarter it can be ordered
   // A purchase line is 0 or at least this many nodes (vendors sell scalable units, and a
-  // 2-node order of a new type is not worth its integration cost); 0 in the file: the default.
+  // 2-node order of a new type is not worth its integration cost); 0: no minimum. The default
+  // is capped at max_nodes_per_quarter so that a small allocation stays buyable.
   int min_nodes_per_order = kDefaultMinNodesPerOrder;
   int line = 0;
   static constexpr int kDefaultMinNodesPerOrder = 4;
@@ -202,8 +206,7 @@ struct Tenant {
 struct Simulation {
   std::string policy = "fifo";
   std::string placement = "pack";
-  uint64_t seed = 1;
-  double duration_s = 30 * 86400.0;
+  uint64_t seed = 1;  // the simulation covers the horizon (first..last); no duration key
   double gpu_mtbf_s = 0;             // per GPU; 0: no failures
   double checkpoint_interval_s = 0;  // 0: no checkpoints
   double restart_overhead_s = 0;

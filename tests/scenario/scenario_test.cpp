@@ -102,6 +102,10 @@ TEST(ParseScenario, DefaultIsKoreaWithItsDomesticNpu) {
   ASSERT_TRUE(npu) << npu.error().message;
   EXPECT_DOUBLE_EQ((*npu)->peak_bf16_flop_per_s, 256e12);  // FuriosaAI RNGD page
   EXPECT_GT(s->supply.min_domestic_share, 0);
+  // It asks the planner's question: the cheapest fleet that keeps every class's promised wait.
+  EXPECT_EQ(s->objective, PlanObjective::kServiceLevel);
+  EXPECT_EQ(s->service_levels.size(), 4u);
+  for (const Workload& w : s->workloads) EXPECT_FALSE(w.tenant.empty()) << w.name;
 }
 
 TEST(ParseScenario, TenantsAndSimulationAreTyped) {
@@ -159,6 +163,136 @@ from = "2027Q2"
   EXPECT_EQ(v.line, 20);
 }
 
+// A tenant block for appending to kBase; `demand` replaces the jobs_per_day line.
+std::string TenantBlock(const std::string& name, const std::string& cls,
+                        const std::string& demand = "jobs_per_day = 10") {
+  return "[[tenant]]\nname = \"" + name + "\"\nclass = \"" + cls + "\"\n[tenant.demand]\n" + demand +
+         "\ngpu_mix = { \"8\" = 1 }\nmedian_duration_h = 2\n";
+}
+
+TEST(ParseScenario, JobsPerDayIsAStepFunctionWithGrowth) {
+  auto s = Parse(std::string(kBase) +
+                 TenantBlock("lab", "academia",
+                             "jobs_per_day = { \"2027Q3\" = 80, \"2026Q4\" = 40 }\n"
+                             "growth_per_year = 0.21"));
+  ASSERT_TRUE(s) << s.error().message;
+  const Tenant& t = s->tenants[0];
+  ASSERT_EQ(t.demand.jobs_per_day_steps.size(), 2u);
+  EXPECT_EQ(t.demand.jobs_per_day_steps[0].from, (Quarter{2026, 4}));  // sorted
+  EXPECT_DOUBLE_EQ(t.demand.jobs_per_day, 40);
+  EXPECT_DOUBLE_EQ(t.demand.growth_per_year, 0.21);
+  // 2026Q4: 40, no growth yet. 2027Q2 (2 quarters on): 40 * 1.21^(2/4) = 40 * 1.1 = 44.
+  EXPECT_DOUBLE_EQ(s->JobsPerDay(t, {2026, 4}), 40);
+  EXPECT_NEAR(s->JobsPerDay(t, {2027, 2}), 44, 1e-9);
+  // 2027Q4 (4 quarters on, second step): 80 * 1.21 = 96.8.
+  EXPECT_NEAR(s->JobsPerDay(t, {2027, 4}), 96.8, 1e-9);
+}
+
+TEST(ParseScenario, ScalarJobsPerDayIsOneStep) {
+  auto s = Parse(std::string(kBase) + TenantBlock("lab", "academia", "jobs_per_day = 12"));
+  ASSERT_TRUE(s) << s.error().message;
+  const Tenant& t = s->tenants[0];
+  ASSERT_EQ(t.demand.jobs_per_day_steps.size(), 1u);
+  EXPECT_EQ(t.demand.jobs_per_day_steps[0].from, s->first);
+  EXPECT_DOUBLE_EQ(s->JobsPerDay(t, {2027, 4}), 12);  // no growth
+}
+
+TEST(ParseScenario, ScalarFacilityPowerHoldsEveryQuarter) {
+  auto s = Parse(Replace(kBase, "facility_mw = { \"2026Q4\" = 10, \"2027Q2\" = 30 }", "facility_mw = 30"));
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_DOUBLE_EQ(s->FacilityPowerW({2026, 4}), 30e6);
+  EXPECT_DOUBLE_EQ(s->FacilityPowerW({2027, 4}), 30e6);
+}
+
+TEST(ParseScenario, WorkloadsNameTheirTenant) {
+  auto s = Parse(std::string(kBase) + TenantBlock("lab", "industry") + R"(
+[[workload]]
+name = "run"
+model = "llama3-8b"
+tokens = "1T"
+deadline_days = 30
+tenant = "lab"
+)");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->workloads[0].tenant, "lab");
+}
+
+TEST(ParseScenario, ServiceLevelsAndObjective) {
+  auto s = Parse(std::string(kBase) + TenantBlock("lab", "industry") + TenantBlock("uni", "academia") +
+                 R"(
+[[service_level]]
+class = "industry"
+wait_h = 48
+[[service_level]]
+tenant = "uni"
+wait_h = 72
+percentile = 99
+from = "2027Q2"
+[plan]
+objective = "service-level"
+)");
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->service_levels.size(), 2u);
+  const ServiceLevel& a = s->service_levels[0];
+  EXPECT_EQ(a.tenant_class, TenantClass::kIndustry);
+  EXPECT_TRUE(a.tenant.empty());
+  EXPECT_DOUBLE_EQ(a.wait_s, 48 * 3600.0);
+  EXPECT_DOUBLE_EQ(a.percentile, 95);  // default
+  EXPECT_EQ(a.from, s->first);         // default
+  EXPECT_EQ(a.line, 34);
+  const ServiceLevel& b = s->service_levels[1];
+  EXPECT_FALSE(b.tenant_class.has_value());
+  EXPECT_EQ(b.tenant, "uni");
+  EXPECT_DOUBLE_EQ(b.percentile, 99);
+  EXPECT_EQ(b.from, (Quarter{2027, 2}));
+  EXPECT_EQ(s->objective, PlanObjective::kServiceLevel);
+  EXPECT_EQ(ToString(s->objective), "service-level");
+}
+
+TEST(ParseScenario, DefaultsForObjectiveAndMinimumOrder) {
+  auto s = Parse(kBase);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->objective, PlanObjective::kMaxCapacity);
+  EXPECT_EQ(s->candidates[0].min_nodes_per_order, Candidate::kDefaultMinNodesPerOrder);
+  auto zero = Parse(Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = 1\nmin_nodes_per_order = 0"));
+  ASSERT_TRUE(zero) << zero.error().message;
+  EXPECT_EQ(zero->candidates[0].min_nodes_per_order, 0);  // no minimum
+  // A vendor allocation below the default minimum caps the default, so the type stays buyable.
+  auto small = Parse(Replace(kBase, "max_nodes_per_quarter = 100", "max_nodes_per_quarter = 2"));
+  ASSERT_TRUE(small) << small.error().message;
+  EXPECT_EQ(small->candidates[0].min_nodes_per_order, 2);
+}
+
+TEST(ParseScenario, ExistingFleetIsWholeNodes) {
+  const std::string fleet = "[[existing]]\naccelerator = \"b200\"\ngpus = 12\n";
+  auto bad = Parse(std::string(kBase) + fleet);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message.rfind("s.toml:21:", 0), 0u) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("not a whole number of 8-GPU nodes"), std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("gpus_per_node"), std::string::npos) << bad.error().message;
+  // A partial node is a node of the size given.
+  auto ok = Parse(std::string(kBase) + fleet + "gpus_per_node = 4\n");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->existing[0].gpus_per_node, 4);
+  // Without the key, the node size is the candidate's of the same type, else the catalog's.
+  auto h200 = Parse(std::string(kBase) + "[[existing]]\naccelerator = \"h200-sxm-141gb\"\ngpus = 16\n");
+  ASSERT_TRUE(h200) << h200.error().message;
+  EXPECT_EQ(h200->existing[0].gpus_per_node, 8);
+}
+
+TEST(ParseScenario, TenantAcceleratorsAreCheckedAgainstTheCatalog) {
+  auto ok = Parse(std::string(kBase) +
+                  TenantBlock("lab", "academia", "jobs_per_day = 1\naccelerators = [\"b200\"]"));
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->tenants[0].demand.accelerators, std::vector<std::string>{"b200"});
+  auto bad = Parse(std::string(kBase) +
+                   TenantBlock("lab", "academia", "jobs_per_day = 1\naccelerators = [\"b20\"]"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message.rfind("s.toml:24:", 0), 0u) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("did you mean 'b200'"), std::string::npos) << bad.error().message;
+}
+
 // Each row breaks the base scenario in one way; the error must name the file, the line and the
 // key, and say what is expected.
 struct BadRow {
@@ -212,6 +346,58 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
        "precision", "s.toml:23"},
       {"unknown top-level section", std::string(kBase) + "[budgett]\n", "did you mean 'budget'",
        "s.toml:19"},
+      {"jobs per day table not from the first quarter",
+       std::string(kBase) + TenantBlock("x", "public", "jobs_per_day = { \"2027Q1\" = 5 }"),
+       "first quarter", "s.toml:23"},
+      {"jobs per day quarter outside the horizon",
+       std::string(kBase) + TenantBlock("x", "public", "jobs_per_day = { \"2026Q4\" = 5, \"2030Q1\" = 6 }"),
+       "outside the horizon", "s.toml:23"},
+      {"jobs per day all zero", std::string(kBase) + TenantBlock("x", "public", "jobs_per_day = 0"),
+       "must be > 0 in some quarter", "s.toml:23"},
+      {"growth below -90%",
+       std::string(kBase) + TenantBlock("x", "public", "jobs_per_day = 1\ngrowth_per_year = -0.95"),
+       "'growth_per_year' must be >= -0.9 and <= 10", "s.toml:24"},
+      {"workload naming no tenant",
+       std::string(kBase) + TenantBlock("lab", "public") +
+           "[[workload]]\nname = \"w\"\nmodel = \"llama3-8b\"\ntokens = 1e12\ndeadline_days = 9\n"
+           "tenant = \"labb\"\n",
+       "did you mean 'lab'", "s.toml:31"},
+      {"service level with class and tenant",
+       std::string(kBase) + TenantBlock("lab", "public") +
+           "[[service_level]]\nclass = \"public\"\ntenant = \"lab\"\nwait_h = 1\n",
+       "exactly one of 'class'", "s.toml:26"},
+      {"service level for a class no tenant has",
+       std::string(kBase) + TenantBlock("lab", "public") + "[[service_level]]\nclass = \"industry\"\nwait_h = 1\n",
+       "no [[tenant]] has class 'industry'", "s.toml:27"},
+      {"service level naming no tenant",
+       std::string(kBase) + TenantBlock("lab", "public") + "[[service_level]]\ntenant = \"x\"\nwait_h = 1\n",
+       "unknown [[tenant]] 'x'", "s.toml:27"},
+      {"service level with zero wait",
+       std::string(kBase) + TenantBlock("lab", "public") + "[[service_level]]\nclass = \"public\"\nwait_h = 0\n",
+       "'wait_h' must be > 0", "s.toml:28"},
+      {"service level percentile above 100",
+       std::string(kBase) + TenantBlock("lab", "public") +
+           "[[service_level]]\nclass = \"public\"\nwait_h = 1\npercentile = 101\n",
+       "'percentile' must be > 0 and <= 100", "s.toml:29"},
+      {"service level from outside the horizon",
+       std::string(kBase) + TenantBlock("lab", "public") +
+           "[[service_level]]\nclass = \"public\"\nwait_h = 1\nfrom = \"2030Q1\"\n",
+       "outside the horizon", "s.toml:29"},
+      {"unknown objective", std::string(kBase) + "[plan]\nobjective = \"min-costs\"\n",
+       "did you mean 'min-cost'", "s.toml:20"},
+      {"service-level objective without targets", std::string(kBase) + "[plan]\nobjective = \"service-level\"\n",
+       "needs at least one [[service_level]]", "s.toml:20"},
+      {"negative minimum order",
+       Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = 1\nmin_nodes_per_order = -1"),
+       "between 0 and", "s.toml:14"},
+      {"minimum order above the allocation",
+       Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = 1\nmin_nodes_per_order = 101"),
+       "could never be ordered", "s.toml:14"},
+      {"fractional minimum order",
+       Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = 1\nmin_nodes_per_order = 2.5"),
+       "whole number", "s.toml:14"},
+      {"simulation duration is gone", std::string(kBase) + "[simulation]\nduration_days = 30\n",
+       "the simulation covers the whole horizon", "s.toml:20"},
   };
   for (const BadRow& row : rows) {
     auto s = Parse(row.text);
