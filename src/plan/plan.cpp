@@ -194,6 +194,7 @@ std::vector<FleetGroup> ExistingFleet(const scenario::Scenario& s,
     for (const auto& c : s.candidates) {
       if (c.accelerator == e.accelerator && c.gpus_per_node > 0) g.gpus_per_node = c.gpus_per_node;
     }
+    if (e.gpus_per_node > 0) g.gpus_per_node = e.gpus_per_node;
     fleet.push_back(g);
   }
   return fleet;
