@@ -44,6 +44,10 @@ struct Accelerator {
   double scaleout_bytes_per_s = 0;  // per direction, per accelerator
   int gpus_per_node = 8;
   double gemm_efficiency = 0.7;     // fraction of dense peak large training GEMMs sustain
+  // Serving (inference engines of the vendor's software generation named in the profile): the
+  // fraction of dense peak its GEMMs sustain, and of peak HBM bandwidth its decode kernels reach.
+  double serve_gemm_efficiency = 0.7;
+  double serve_hbm_efficiency = 0.8;
   double tdp_w = 0;
   double price_usd = 0;             // 0: no public estimate
   double tpp = 0;                   // computed, never typed in

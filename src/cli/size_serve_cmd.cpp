@@ -2,11 +2,15 @@
 // sustain), with latency, cost and energy per token.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
+#include <sstream>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
@@ -19,22 +23,34 @@ namespace {
 
 struct SizeServeFlags {
   std::string model;
+  std::string params, active_params;
   std::string accelerator;
   std::string prompt_tokens = "1000";
   std::string output_tokens = "200";
+  double prompt_std = 0, output_std = 0;
+  std::string lengths_csv;
   std::string rps;
   std::string gpus;
+  std::string daily_users;
+  double requests_per_user = 1;
+  double peak_factor = 2;
   double ttft_ms = 500;
   double tpot_ms = 50;
+  std::optional<double> e2e_ms;
+  double percentile = 99;
   bool is_offline = false;
   std::string precision = "bf16";
+  std::string kv_cache = "auto";
   std::optional<double> price_per_gpu_hour;
   int tp = 0;
+  int max_batch = 0;
   bool json = false;
+  bool csv = false;
 };
 
 constexpr double kMsPerS = 1e3;
 constexpr double kBytesPerGib = 1024.0 * 1024 * 1024;
+constexpr double kTokensPerMillion = 1e6;
 
 // A positive whole count with an optional suffix ("2K"); `flag` names it in errors.
 Result<int> ParseCount(const std::string& text, std::string_view flag) {
@@ -46,23 +62,118 @@ Result<int> ParseCount(const std::string& text, std::string_view flag) {
   return static_cast<int>(*value);
 }
 
+Result<model::ModelShape> ResolveModel(const SizeServeFlags& f) {
+  if (f.model.empty() == f.params.empty()) {
+    return Error{"give exactly one of --model ID|path.toml or --params (e.g. --params 70B)"};
+  }
+  if (!f.model.empty()) return model::FindModel(f.model);
+  auto params = ParseQuantity(f.params, "--params");
+  GPUPLAN_TRY(params);
+  double active = 0;
+  if (!f.active_params.empty()) {
+    auto a = ParseQuantity(f.active_params, "--active-params");
+    GPUPLAN_TRY(a);
+    active = *a;
+  }
+  return model::InferShape(*params, active);
+}
+
+// Mean and spread of the prompt and output lengths in a CSV with columns prompt_tokens and
+// output_tokens (a header line, then one request per line).
+struct Lengths {
+  double prompt_mean = 0, prompt_std = 0, output_mean = 0, output_std = 0;
+};
+Result<Lengths> ReadLengthsCsv(const std::string& path) {
+  auto text = ReadFile(path, 256ull << 20);
+  GPUPLAN_TRY(text);
+  std::istringstream in(*text);
+  std::string line;
+  if (!std::getline(in, line)) return Error{fmt::format("{}: empty file", path)};
+  std::vector<std::string> header;
+  {
+    std::istringstream h(line);
+    for (std::string cell; std::getline(h, cell, ',');) {
+      while (!cell.empty() && (cell.back() == '\r' || cell.back() == ' ')) cell.pop_back();
+      header.push_back(cell);
+    }
+  }
+  const auto col = [&](std::string_view name) {
+    return static_cast<int>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  const int pc = col("prompt_tokens"), oc = col("output_tokens");
+  if (pc >= static_cast<int>(header.size()) || oc >= static_cast<int>(header.size())) {
+    return Error{fmt::format("{}:1: needs columns 'prompt_tokens' and 'output_tokens'", path)};
+  }
+  double n = 0, ps = 0, pss = 0, os = 0, oss = 0;
+  for (int line_no = 2; std::getline(in, line); ++line_no) {
+    if (line.empty() || line == "\r") continue;
+    std::vector<std::string> cells;
+    std::istringstream row(line);
+    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+    double values[2] = {0, 0};
+    const int cols[2] = {pc, oc};
+    for (int k = 0; k < 2; ++k) {
+      const char* name = k == 0 ? "prompt_tokens" : "output_tokens";
+      if (cols[k] >= static_cast<int>(cells.size())) {
+        return Error{fmt::format("{}:{}: missing '{}'", path, line_no, name)};
+      }
+      char* end = nullptr;
+      values[k] = std::strtod(cells[cols[k]].c_str(), &end);
+      if (end == cells[cols[k]].c_str() || !(values[k] >= 1) || values[k] > 1e7) {
+        return Error{fmt::format("{}:{}: '{}' must be a number between 1 and 1e7, got '{}'", path,
+                                 line_no, name, cells[cols[k]])};
+      }
+    }
+    ++n;
+    ps += values[0];
+    pss += values[0] * values[0];
+    os += values[1];
+    oss += values[1] * values[1];
+  }
+  if (n == 0) return Error{fmt::format("{}: no requests", path)};
+  Lengths l;
+  l.prompt_mean = ps / n;
+  l.output_mean = os / n;
+  l.prompt_std = std::sqrt(std::max(0.0, pss / n - l.prompt_mean * l.prompt_mean));
+  l.output_std = std::sqrt(std::max(0.0, oss / n - l.output_mean * l.output_mean));
+  return l;
+}
+
 Result<sizing::ServeRequest> BuildRequest(const SizeServeFlags& f) {
   sizing::ServeRequest r;
-  auto shape = model::FindModel(f.model);
+  auto shape = ResolveModel(f);
   if (!shape) return shape.error();
   r.model = *shape;
-  auto prompt = ParseCount(f.prompt_tokens, "--prompt-tokens");
-  if (!prompt) return prompt.error();
-  r.prompt_tokens = *prompt;
-  auto output = ParseCount(f.output_tokens, "--output-tokens");
-  if (!output) return output.error();
-  r.output_tokens = *output;
-  if (f.rps.empty() == f.gpus.empty()) {
-    return Error{
-        "give exactly one of --rps (size for a request rate) or --gpus (the rate they "
-        "sustain)"};
+  if (!f.lengths_csv.empty()) {
+    auto lengths = ReadLengthsCsv(f.lengths_csv);
+    GPUPLAN_TRY(lengths);
+    r.prompt_tokens = static_cast<int>(std::lround(lengths->prompt_mean));
+    r.output_tokens = static_cast<int>(std::lround(lengths->output_mean));
+    r.prompt_tokens_std = lengths->prompt_std;
+    r.output_tokens_std = lengths->output_std;
+  } else {
+    auto prompt = ParseCount(f.prompt_tokens, "--prompt-tokens");
+    if (!prompt) return prompt.error();
+    r.prompt_tokens = *prompt;
+    auto output = ParseCount(f.output_tokens, "--output-tokens");
+    if (!output) return output.error();
+    r.output_tokens = *output;
+    r.prompt_tokens_std = f.prompt_std;
+    r.output_tokens_std = f.output_std;
   }
-  if (!f.rps.empty()) {
+  const int modes = !f.rps.empty() + !f.gpus.empty() + !f.daily_users.empty();
+  if (modes != 1) {
+    return Error{
+        "give exactly one of --rps (size for a request rate), --daily-users (the same, from "
+        "users) or --gpus (the rate they sustain)"};
+  }
+  if (!f.daily_users.empty()) {
+    auto users = ParseQuantity(f.daily_users, "--daily-users");
+    GPUPLAN_TRY(users);
+    auto rps = sizing::RequestsPerSFromUsers(*users, f.requests_per_user, f.peak_factor);
+    GPUPLAN_TRY(rps);
+    r.requests_per_s = *rps;
+  } else if (!f.rps.empty()) {
     auto rps = ParseQuantity(f.rps, "--rps");
     if (!rps) return rps.error();
     if (!(*rps > 0)) return Error{fmt::format("'--rps' must be > 0, got '{}'", f.rps)};
@@ -77,7 +188,16 @@ Result<sizing::ServeRequest> BuildRequest(const SizeServeFlags& f) {
     if (!(f.tpot_ms > 0)) return Error{fmt::format("'--tpot-ms' must be > 0, got {}", f.tpot_ms)};
     r.ttft_target_s = f.ttft_ms / kMsPerS;
     r.tpot_target_s = f.tpot_ms / kMsPerS;
+    if (f.e2e_ms) {
+      if (!(*f.e2e_ms > 0)) return Error{fmt::format("'--e2e-ms' must be > 0, got {}", *f.e2e_ms)};
+      r.e2e_target_s = *f.e2e_ms / kMsPerS;
+    }
   }
+  r.latency_quantile = f.percentile / 100;
+  auto kv = sizing::ParseKvCachePrecision(f.kv_cache);
+  GPUPLAN_TRY(kv);
+  r.kv_cache = *kv;
+  r.max_batch = f.max_batch;
   auto precision = sizing::ParseServePrecision(f.precision);
   if (!precision) return precision.error();
   r.precision = *precision;
@@ -104,10 +224,15 @@ nlohmann::ordered_json PlanJson(const sizing::ServePlan& p, const sizing::ServeR
   j["precision"] = sizing::ToString(p.precision);
   j["prompt_tokens"] = p.prompt_tokens;
   j["output_tokens"] = p.output_tokens;
+  j["kv_cache"] = p.is_kv_cache_fp8 ? "fp8" : "bf16";
   j["ttft_target_ms"] = OrNull(r.ttft_target_s * kMsPerS, std::isfinite(r.ttft_target_s));
   j["tpot_target_ms"] = OrNull(r.tpot_target_s * kMsPerS, std::isfinite(r.tpot_target_s));
+  j["e2e_target_ms"] = OrNull(r.e2e_target_s * kMsPerS, std::isfinite(r.e2e_target_s));
+  j["latency_percentile"] = p.latency_quantile * 100;
   j["requests_per_s"] = p.requests_per_s;
   j["capacity_requests_per_s"] = p.capacity_requests_per_s;
+  j["offline_requests_per_s"] = p.offline_requests_per_s;
+  j["capacity_limit"] = p.point.limit;
   j["gpus"] = p.gpus;
   j["replicas"] = p.replicas;
   j["tp"] = p.point.tp;
@@ -115,6 +240,7 @@ nlohmann::ordered_json PlanJson(const sizing::ServePlan& p, const sizing::ServeR
   j["max_batch"] = p.max_batch;
   j["ttft_ms"] = p.point.ttft_s * kMsPerS;
   j["tpot_ms"] = p.point.tpot_s * kMsPerS;
+  j["e2e_ms"] = p.point.e2e_s * kMsPerS;
   j["prefill_ms"] = p.point.prefill_s * kMsPerS;
   j["decode_step_ms"] = p.point.decode_step_s * kMsPerS;
   j["decode_bound"] = p.point.is_decode_compute_bound ? "compute" : "memory";
@@ -127,6 +253,8 @@ nlohmann::ordered_json PlanJson(const sizing::ServePlan& p, const sizing::ServeR
   j["price_usd_per_gpu_hour"] = OrNull(p.price_usd_per_gpu_hour, has_price);
   j["usd_per_million_output_tokens"] = OrNull(p.usd_per_million_output_tokens, has_price);
   j["energy_kwh_per_million_output_tokens"] = p.energy_kwh_per_million_output_tokens;
+  j["output_tokens_per_usd"] = OrNull(kTokensPerMillion / p.usd_per_million_output_tokens, has_price);
+  j["output_tokens_per_mwh"] = kTokensPerMillion / p.energy_kwh_per_million_output_tokens * 1e3;
   j["notes"] = p.notes;
   return j;
 }
@@ -140,8 +268,9 @@ void PrintPlan(const sizing::ServePlan& p, std::ostream& out) {
   out << fmt::format("  requests/s          {:.3g} (capacity {:.3g} within the targets)\n",
                      p.requests_per_s, p.capacity_requests_per_s);
   out << fmt::format("  batch per replica   {} (KV cache holds {})\n", p.point.batch, p.max_batch);
-  out << fmt::format("  TTFT / TPOT         {:.0f} ms / {:.1f} ms\n", p.point.ttft_s * kMsPerS,
-                     p.point.tpot_s * kMsPerS);
+  out << fmt::format("  TTFT / TPOT / E2E   {:.0f} ms / {:.1f} ms / {:.1f} s at p{:g}\n",
+                     p.point.ttft_s * kMsPerS, p.point.tpot_s * kMsPerS, p.point.e2e_s,
+                     p.latency_quantile * 100);
   out << fmt::format(
       "  output tokens/s     {:.0f} in all, {:.0f} per accelerator (decode {}-bound)\n",
       p.output_tokens_per_s, p.output_tokens_per_s_per_gpu,
@@ -159,20 +288,149 @@ void PrintPlan(const sizing::ServePlan& p, std::ostream& out) {
   for (const auto& note : p.notes) out << "  note: " << note << "\n";
 }
 
+// The accelerators asked for: one id, a comma list, or "all" (the whole catalog).
+Result<std::vector<const catalog::Accelerator*>> ResolveAccelerators(const catalog::Catalog& cat,
+                                                                     const std::string& text) {
+  std::vector<const catalog::Accelerator*> out;
+  if (text == "all") {
+    for (const auto& a : cat.accelerators()) out.push_back(&a);
+    return out;
+  }
+  std::istringstream in(text);
+  for (std::string id; std::getline(in, id, ',');) {
+    auto a = cat.Find(id);
+    GPUPLAN_TRY(a);
+    out.push_back(*a);
+  }
+  if (out.empty()) return Error{"'--accelerator' needs a catalog id, a comma list or 'all'"};
+  return out;
+}
+
+struct Row {
+  std::string accelerator;
+  std::optional<sizing::ServePlan> plan;
+  std::string error;
+};
+
+const char* const kTableColumns[] = {
+    "accelerator", "gpus", "replicas", "tp", "batch", "requests_per_s", "tokens_per_s_per_gpu",
+    "ttft_ms", "tpot_ms", "limit", "usd_per_million_output_tokens", "output_tokens_per_usd",
+    "output_tokens_per_mwh", "error"};
+
+std::vector<std::string> RowCells(const Row& row) {
+  if (!row.plan) {
+    std::vector<std::string> cells(std::size(kTableColumns), "");
+    cells.front() = row.accelerator;
+    cells.back() = row.error;
+    return cells;
+  }
+  const sizing::ServePlan& p = *row.plan;
+  const bool has_price = p.price_usd_per_gpu_hour > 0;
+  return {row.accelerator,
+          std::to_string(p.gpus),
+          std::to_string(p.replicas),
+          std::to_string(p.point.tp),
+          std::to_string(p.point.batch),
+          fmt::format("{:.4g}", p.requests_per_s),
+          fmt::format("{:.0f}", p.output_tokens_per_s_per_gpu),
+          fmt::format("{:.0f}", p.point.ttft_s * kMsPerS),
+          fmt::format("{:.1f}", p.point.tpot_s * kMsPerS),
+          p.point.limit,
+          has_price ? fmt::format("{:.3f}", p.usd_per_million_output_tokens) : "",
+          has_price ? fmt::format("{:.0f}", kTokensPerMillion / p.usd_per_million_output_tokens)
+                    : "",
+          fmt::format("{:.4g}", kTokensPerMillion / p.energy_kwh_per_million_output_tokens * 1e3),
+          ""};
+}
+
+std::string CsvCell(const std::string& cell) {
+  if (cell.find_first_of(",\"\n") == std::string::npos) return cell;
+  std::string quoted = "\"";
+  for (char c : cell) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+void PrintTable(const std::vector<Row>& rows, bool csv, std::ostream& out) {
+  std::vector<std::vector<std::string>> table;
+  table.emplace_back(std::begin(kTableColumns), std::end(kTableColumns));
+  for (const Row& row : rows) table.push_back(RowCells(row));
+  if (csv) {
+    for (const auto& cells : table) {
+      for (size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << CsvCell(cells[i]);
+      out << "\n";
+    }
+    return;
+  }
+  std::vector<size_t> widths(table.front().size(), 0);
+  for (const auto& cells : table) {
+    for (size_t i = 0; i + 1 < cells.size(); ++i) widths[i] = std::max(widths[i], cells[i].size());
+  }
+  for (const auto& cells : table) {
+    std::string line;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      line += i + 1 < cells.size() ? fmt::format("{:<{}}  ", cells[i], widths[i]) : cells[i];
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << "\n";
+  }
+}
+
 int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& err) {
+  if (flags.json && flags.csv) return ReportBadInput(Error{"give --json or --csv, not both"}, err);
   auto request = BuildRequest(flags);
   if (!request) return ReportBadInput(request.error(), err);
   auto cat = catalog::Catalog::LoadDefault();
   if (!cat) return ReportBadInput(cat.error(), err);
-  auto gpu = cat->Find(flags.accelerator);
-  if (!gpu) return ReportBadInput(gpu.error(), err);
-  auto plan = sizing::SizeServing(*request, **gpu);
-  if (!plan) return ReportBadInput(plan.error(), err);
-  if (flags.json) {
-    out << PlanJson(*plan, *request).dump(2) << "\n";
-  } else {
-    PrintPlan(*plan, out);
+  auto gpus = ResolveAccelerators(*cat, flags.accelerator);
+  if (!gpus) return ReportBadInput(gpus.error(), err);
+  if (gpus->size() == 1 && !flags.csv) {
+    auto plan = sizing::SizeServing(*request, *gpus->front());
+    if (!plan) return ReportBadInput(plan.error(), err);
+    if (flags.json) {
+      out << PlanJson(*plan, *request).dump(2) << "\n";
+    } else {
+      PrintPlan(*plan, out);
+    }
+    return kExitOk;
   }
+  // A comparison: every accelerator sized alike, best cost per token first; those that cannot
+  // serve the model say why.
+  std::vector<Row> rows;
+  for (const catalog::Accelerator* gpu : *gpus) {
+    Row row{.accelerator = gpu->id, .plan = std::nullopt, .error = ""};
+    auto plan = sizing::SizeServing(*request, *gpu);
+    if (plan) {
+      row.plan = std::move(*plan);
+    } else {
+      row.error = plan.error().message;
+    }
+    rows.push_back(std::move(row));
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    const auto key = [](const Row& r) {
+      if (!r.plan) return 3e300;
+      const double usd = r.plan->usd_per_million_output_tokens;
+      return usd > 0 ? usd : 1e300;
+    };
+    return key(a) < key(b);
+  });
+  if (flags.json) {
+    nlohmann::ordered_json j;
+    j["comparison"] = nlohmann::ordered_json::array();
+    for (const Row& row : rows) {
+      nlohmann::ordered_json e;
+      if (row.plan) {
+        e = PlanJson(*row.plan, *request);
+      } else {
+        e["accelerator"] = row.accelerator;
+        e["error"] = row.error;
+      }
+      j["comparison"].push_back(std::move(e));
+    }
+    out << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  PrintTable(rows, flags.csv, out);
   return kExitOk;
 }
 
@@ -183,37 +441,70 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
   CLI::App* cmd = size.add_subcommand(
       "serve",
       "accelerators to serve a model at a request rate, or the rate N of them sustain\n\n"
-      "Prefill is compute-bound, decode reads the weights and KV cache each step; continuous\n"
-      "batching runs the largest batch that meets the TTFT and TPOT targets.\n\n"
+      "Continuous batching with chunked prefill under Poisson arrivals: each iteration reads the\n"
+      "weights once and pays per batched token; the capacity is the highest rate whose TTFT,\n"
+      "TPOT (and E2E) targets hold at the percentile (p99 as MLPerf), never above offline.\n\n"
       "Examples:\n"
       "  gpuplan size serve --model llama3-70b --accelerator h100-sxm5-80gb --rps 50\n"
       "  gpuplan size serve --model llama3-70b --accelerator h200-sxm-141gb --precision fp8 \\\n"
       "      --prompt-tokens 2000 --output-tokens 500 --gpus 16 --ttft-ms 1000 --tpot-ms 40\n"
       "  gpuplan size serve --model llama3-8b --accelerator l40s --rps 100 --precision int4 "
       "--json\n"
-      "  gpuplan size serve --model mymodel.toml --accelerator mi300x --gpus 8 --offline");
-  cmd->add_option("--model", flags->model, "preset (see data/models) or a model .toml path")
-      ->required();
-  cmd->add_option("--accelerator", flags->accelerator, "catalog id, e.g. h100-sxm5-80gb")
+      "  gpuplan size serve --model mymodel.toml --accelerator mi300x --gpus 8 --offline\n"
+      "  gpuplan size serve --params 70B --accelerator all --precision fp8 --rps 20 --csv\n"
+      "  gpuplan size serve --model mixtral-8x7b --accelerator b200,mi355x --precision fp4 \\\n"
+      "      --daily-users 2M --requests-per-user 5 --ttft-ms 450 --tpot-ms 40");
+  CLI::Option* model_opt =
+      cmd->add_option("--model", flags->model, "preset (see data/models) or a model .toml path");
+  CLI::Option* params = cmd->add_option(
+      "--params", flags->params, "instead of --model: total parameters (e.g. 70B), shape inferred");
+  cmd->add_option("--active-params", flags->active_params,
+                  "with --params: active parameters of a MoE model")
+      ->needs(params);
+  model_opt->excludes(params);
+  cmd->add_option("--accelerator", flags->accelerator,
+                  "catalog id, a comma list, or 'all' (one comparison table)")
       ->required();
   cmd->add_option("--prompt-tokens", flags->prompt_tokens, "mean prompt length (default 1000)");
   cmd->add_option("--output-tokens", flags->output_tokens, "mean output length (default 200)");
+  cmd->add_option("--prompt-std", flags->prompt_std, "spread (std) of prompt lengths (default 0)");
+  cmd->add_option("--output-std", flags->output_std, "spread (std) of output lengths (default 0)");
+  cmd->add_option("--lengths-csv", flags->lengths_csv,
+                  "CSV of requests (columns prompt_tokens, output_tokens): mean and spread");
   CLI::Option* rps = cmd->add_option("--rps", flags->rps, "requests per second to serve");
   CLI::Option* gpus =
       cmd->add_option("--gpus", flags->gpus, "accelerators available: report the rate they serve");
-  rps->excludes(gpus);
-  CLI::Option* ttft =
-      cmd->add_option("--ttft-ms", flags->ttft_ms, "mean time-to-first-token target (default 500)");
-  CLI::Option* tpot = cmd->add_option("--tpot-ms", flags->tpot_ms,
-                                      "mean time-per-output-token target (default 50)");
+  CLI::Option* users = cmd->add_option(
+      "--daily-users", flags->daily_users,
+      "size for daily active users: users x --requests-per-user / 86400 x --peak-factor");
+  cmd->add_option("--requests-per-user", flags->requests_per_user,
+                  "requests per user per day (default 1)");
+  cmd->add_option("--peak-factor", flags->peak_factor,
+                  "peak-hour rate over the daily mean (default 2)");
+  rps->excludes(gpus)->excludes(users);
+  gpus->excludes(users);
+  CLI::Option* ttft = cmd->add_option("--ttft-ms", flags->ttft_ms,
+                                      "time-to-first-token target at the percentile (default 500)");
+  CLI::Option* tpot = cmd->add_option(
+      "--tpot-ms", flags->tpot_ms, "time-per-output-token target at the percentile (default 50)");
+  CLI::Option* e2e =
+      cmd->add_option("--e2e-ms", flags->e2e_ms, "whole-request latency target (default none)");
+  cmd->add_option("--percentile", flags->percentile,
+                  "share of requests that meet the targets, in % (default 99, as MLPerf)");
   CLI::Option* offline = cmd->add_flag("--offline", flags->is_offline,
                                        "no latency targets: maximum throughput (MLPerf Offline)");
-  offline->excludes(ttft)->excludes(tpot);
-  cmd->add_option("--precision", flags->precision, "weights: bf16 (default), fp8, int8, int4");
+  offline->excludes(ttft)->excludes(tpot)->excludes(e2e);
+  cmd->add_option("--precision", flags->precision,
+                  "weights: bf16 (default), fp8, int8, int4, fp4 (NVFP4/MXFP4)");
+  cmd->add_option("--kv-cache", flags->kv_cache,
+                  "KV-cache format: auto (fp8 with fp8/fp4 weights), bf16, fp8");
   cmd->add_option("--price-per-gpu-hour", flags->price_per_gpu_hour,
                   "USD per accelerator-hour (default: amortized catalog price)");
   cmd->add_option("--tp", flags->tp, "fix the tensor-parallel degree (default: searched)");
+  cmd->add_option("--max-batch", flags->max_batch,
+                  "most sequences in flight per replica (default 2048, TensorRT-LLM's)");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
+  cmd->add_flag("--csv", flags->csv, "print the comparison table as CSV");
   cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunSizeServe(*flags, out, err); });
 }
 

@@ -1,44 +1,60 @@
-// Serving model: continuous-batching LLM inference on replicas of `tp` accelerators.
+// Serving model: continuous-batching LLM inference with chunked prefill on replicas of `tp`
+// accelerators, under Poisson arrivals and latency targets met at a quantile (MLPerf: p99).
 //
-// Parameters (per request): S prompt tokens, O output tokens; the model's weight bytes W (in the
-// served precision), weight-matmul FLOPs per token F_w = 2 x active params (model.h), attention
-// FLOPs per token at context c F_a(c), KV bytes per token of context K (ServeKvBytesPerToken),
-// L layers, hidden d. Per accelerator: memory M, bandwidth B_hbm, dense peak P at the served
-// precision, GEMM efficiency e (catalog), scale-up bandwidth per direction B_link.
-// Variables: tensor-parallel degree t (a power of two within the scale-up domain dividing the
-// head count), batch b (sequences decoding together), replicas n.
+// Parameters (per request): S prompt tokens (mean; spread sigma_S), O output tokens; the model's
+// weight bytes W (in the served precision), weight-matmul FLOPs per token F_w = 2 x active params
+// (model.h), attention FLOPs per token at context c F_a(c), KV bytes per token of context K
+// (ServeKvBytesPerToken), L layers, hidden d. Per accelerator: memory M, bandwidth B, dense peak P
+// at the served precision, the serving efficiencies of the vendor's engine e_g (GEMMs) and e_h
+// (HBM) from the catalog profile, scale-up bandwidth per direction B_link.
+// Variables: tensor-parallel degree t, arrival rate lambda per replica.
 //
-//  (1) Memory: W / t + b * c_avg * K_t <= u * M, c_avg = S + O / 2 (paged KV blocks hold only the
-//      tokens a sequence has, and in steady state sequences are on average half-way through their
-//      output; Kwon et al. 2023, vLLM), K_t = K / min(t, kv_heads) (KV heads split over TP, then
-//      replicated; MLA's latent is replicated on every rank), u = kServeUsableMemoryFraction.
-//  (2) Prefill of one prompt: T_p = S (F_w + F_a(S/2)) / (t P e_s) + C(S): compute-bound (Pope et
-//      al. 2022, "Efficiently Scaling Transformer Inference", sec. 2), e_s = e x
-//      kServePrefillGemmDerate.
-//      Alone (for TTFT) it cannot beat reading the weights once: max(that, W / t / (B_hbm h)).
-//  (3) Decode step: T_d(b) = max(W_read(b) / t / (B_hbm h), b F_w / (t P e_s))      weight GEMMs
-//                          + max(b c_avg K_t / (B_hbm h), b F_a(c_avg) / (t P e_s))  attention
-//                          + C(b).
-//      The two terms are separate kernels, so they add; each is its own roofline (Williams et al.
-//      2009). W_read(b) is W for dense models; for MoE the expected number of distinct routed
-//      experts b tokens touch, E (1 - (1 - k/E)^b), per MoE layer, plus the non-routed weights.
-//      h = kServeHbmEfficiency; here e_s = e x kServeDecodeGemmDerate.
-//  (4) Tensor-parallel collectives: C(x) = 2 L (alpha + 2 (t-1)/t x d a / B_link) for t > 1: two
-//      all-reduces of the x tokens' activations per layer (Megatron-LM, Shoeybi et al. 2019,
-//      sec. 3), ring all-reduce bus volume 2 (t-1)/t (Patarasuk & Yuan 2009), a = 2 bytes.
-//  (5) Continuous batching (Yu et al. 2022, Orca): each of the b slots serves a request's prefill
-//      and then its O decode steps, so a replica at full load completes b requests per
-//      b T_p + O T_d(b) seconds: rate_max(b) = b / (b T_p + O T_d(b)).
-//  (6) At a load lambda <= rate_max(b) the prefills take a fraction rho = lambda T_p of the time;
-//      decode runs in the rest: TPOT = T_d(b) / (1 - rho). TTFT = T_p,alone + W_q + T_d(b)/2: the
-//      step in progress finishes (mean residual half a step), then the prompt waits in an M/D/1
-//      queue of prefills, W_q = rho T_p / (2 (1 - rho)) (Pollaczek-Khinchine).
-//  (7) Choice: for each t, the largest b <= the KV limit (1) meeting both latency targets at full
-//      load (TPOT and TTFT grow with b, so a binary search finds it). --rps: n = ceil(lambda /
-//      rate_max), the t with the fewest accelerators n t wins, and each replica then runs at the
-//      smallest batch that carries lambda / n. --gpus N: n = floor(N / t), the t with the highest
-//      n rate_max wins.
-//  (8) Cost per million output tokens = n t price_per_hour / 3600 / (lambda O) x 1e6; energy the
+//  (1) Memory: W / t + n_max c_avg K_t <= u M, c_avg = S + O / 2 (paged KV blocks hold only the
+//      tokens a sequence has; in steady state sequences are half-way through their output; Kwon
+//      et al. 2023, vLLM), K_t = K / min(t, kv_heads) (KV heads split over TP, then replicated;
+//      MLA's latent is replicated on every rank), u = kServeUsableMemoryFraction. The sequences in
+//      flight are also capped by the engine's max batch (kServeDefaultMaxBatch or --max-batch).
+//  (2) One iteration with D decoding sequences and p prompt tokens (n = D + p tokens):
+//        T(D, p) = W_read(n) / (t B e_h)                                  weights, once
+//                + G(n) / (t P e_g k)                                     weight GEMMs
+//                + max(D c_avg K_t / (B e_h), D F_a(c_avg) / (t P e_g k)) decode attention
+//                + p F_a(S / 2) / (t P e_g k)                             prefill attention
+//                + C(n)                                                   TP collectives
+//      Iteration time linear in the batched tokens above a weight-read floor is what serving
+//      simulators fit to measured engines (Agrawal et al. 2024, Vidur; Zhong et al. 2024,
+//      DistServe sec. 3): the weight stream and the GEMM math do not overlap fully in skinny decode
+//      kernels, so the terms add (a max() would make the batch free once compute-bound and latency
+//      limits irrelevant). k = kServeGemmDerate. W_read(n) is W for dense models; for MoE, the
+//      expected distinct routed experts n tokens touch, E (1 - (1 - k_r/E)^n) per MoE layer, plus
+//      the non-routed weights. G(n) = n F_w for dense GEMMs; each touched expert computes
+//      max(n k_r / touched, tile) rows (grouped GEMM: Tutel, MegaBlocks), plus routing and
+//      permutation per MoE layer (kMoeLayerOverheadS).
+//  (3) TP collectives: C(n) = 2 L (alpha + 2 (t-1)/t n d a / B_link) for t > 1 (Megatron-LM,
+//      Shoeybi et al. 2019; ring all-reduce bus volume, Patarasuk & Yuan 2009), a = 2 bytes. TP
+//      past the scale-up domain runs over PCIe (kPcieBytesPerS), past the node over scale-out.
+//  (4) Offline (no targets): n_off sequences in flight, each iteration carries them and the prompt
+//      tokens that keep them replaced, p = n_off S / O, within the token budget kServeMaxTokensPer
+//      Step: n_off = min(KV limit, max batch, budget O / (S + O)). Rate = n_off / (O T(n_off, p)).
+//  (5) Poisson arrivals at lambda (MLPerf Server): the mean iteration T solves T = T(lambda O T,
+//      lambda S T) (Little's law: lambda O T sequences decode, lambda S T prompt tokens per step),
+//      found by bisection; no solution below the caps = unstable. Sequences in flight are Poisson
+//      (M/G/inf): the KV cache and max batch must hold D + z sqrt(D), z the normal quantile.
+//      TPOT at quantile q: T + z sigma, sigma^2 = a_d^2 (2/3) D + a_p^2 D E[S^2] / O^2, the spread of
+//      the load a request sees over its life (decode population averaged over a service time, and
+//      the prompts that arrive meanwhile), a_d and a_p the marginal iteration cost per decode
+//      sequence and per prompt token.
+//      TTFT at q: prompts queue for the prefill budget left by decode, cap = budget - D tokens per
+//      iteration, an M/G/1 queue with service S_i / cap iterations, utilization rho = lambda S T /
+//      cap; mean wait by Pollaczek-Khinchine, and the tail P(W > w) ~ rho exp(-rho w / E[W])
+//      (exact for M/M/1), so W_q = (E[W] / rho) ln(rho / (1 - q)) when rho > 1 - q; then one
+//      residual iteration and ceil(S_q / cap) prefill iterations. E2E at q: TTFT_q + (O_q - 1)
+//      TPOT_q (a sum of quantiles: conservative).
+//      Capacity: the largest lambda meeting every target and cap (bisection; each grows with
+//      lambda), never above the offline rate (4).
+//  (6) Choice: --rps: n = ceil(lambda / capacity), the t with the fewest accelerators n t wins,
+//      and each replica runs at lambda / n. --gpus N: n = floor(N / t), the t with the highest
+//      n capacity wins.
+//  (7) Cost per million output tokens = n t price_per_hour / 3600 / (lambda O) x 1e6; energy the
 //      same with the accelerators' TDP (accelerator only: no host, network or PUE).
 #include "sizing/serving.h"
 
@@ -55,10 +71,25 @@ namespace {
 // Latency of one small all-reduce within a scale-up domain: NCCL's small-message all-reduce
 // on an 8-GPU NVSwitch node is ~10 us (nccl-tests); TensorRT-LLM's one-shot kernel is faster.
 constexpr double kAllReduceLatencyS = 10e-6;
+// TP past the scale-up domain: PCIe Gen5 x16 peer traffic through the host (~25 GB/s each way
+// achieved with two cards under one switch, NCCL over PCIe) and a longer latency; past the node,
+// the scale-out NIC.
+constexpr double kPcieBytesPerS = 25e9;
+constexpr double kPcieAllReduceLatencyS = 25e-6;
+constexpr double kScaleoutAllReduceLatencyS = 30e-6;
 constexpr double kActivationBytes = 2;  // BF16 activations cross the fabric
 // AWQ/GPTQ INT4: one FP16 scale per group of 128 weights (Lin et al. 2024, AWQ, sec. 4).
-constexpr double kInt4GroupSize = 128;
-constexpr double kInt4BytesPerWeight = 0.5 + 2.0 / kInt4GroupSize;
+constexpr double kInt4BytesPerWeight = 0.5 + 2.0 / 128;
+// NVFP4: one FP8 scale per 16 FP4 values (NVIDIA Blackwell NVFP4 format); MXFP4's E8M0 per 32
+// is smaller, so this is the conservative of the two.
+constexpr double kFp4BytesPerWeight = 0.5 + 1.0 / 16;
+// Grouped expert GEMMs put tokens on the M dimension: Hopper's warpgroup MMA is 64 rows tall
+// (CUTLASS grouped GEMM tiles are 64 or 128), so an expert with fewer tokens computes a full tile.
+// Dense decode GEMMs swap operands (TensorRT-LLM, vLLM) and waste little.
+constexpr double kGroupedGemmTileRows = 64;
+// Router, top-k, token permutation and un-permutation: four small kernels per MoE layer per
+// iteration (vLLM fused_moe, TensorRT-LLM MoE plugin), ~5 us each.
+constexpr double kMoeLayerOverheadS = 20e-6;
 // Default price of an accelerator-hour when none is given: the catalog's purchase price
 // amortized straight-line over kAmortizationYears, times kSystemCostMultiplier for the server,
 // network and storage around each accelerator (the GPUs are roughly 60% of an HGX cluster's
@@ -75,24 +106,35 @@ double WeightBytesPerParam(ServePrecision p) {
     case ServePrecision::kBf16:
       return 2;
     case ServePrecision::kFp8:
-      return 1;
     case ServePrecision::kInt8:
       return 1;
     case ServePrecision::kInt4:
       return kInt4BytesPerWeight;
+    case ServePrecision::kFp4:
+      return kFp4BytesPerWeight;
   }
   return 2;
 }
 
-// FP8 deployments keep the KV cache in FP8 too (TensorRT-LLM and vLLM FP8 checkpoints, MLPerf
-// submissions); the other formats keep it in BF16.
-double KvBytesPerElement(ServePrecision p) { return p == ServePrecision::kFp8 ? 1 : 2; }
+bool IsKvFp8(const ServeRequest& r) {
+  switch (r.kv_cache) {
+    case KvCachePrecision::kFp8:
+      return true;
+    case KvCachePrecision::kBf16:
+      return false;
+    case KvCachePrecision::kAuto:
+      return r.precision == ServePrecision::kFp8 || r.precision == ServePrecision::kFp4;
+  }
+  return false;
+}
 
 // Dense peak the served precision's matmuls run at. INT4 is weight-only: BF16 math.
 double PeakFlopPerS(const catalog::Accelerator& gpu, ServePrecision p) {
   switch (p) {
     case ServePrecision::kFp8:
       return gpu.peak_fp8_flop_per_s;
+    case ServePrecision::kFp4:
+      return gpu.peak_fp4_flop_per_s;
     case ServePrecision::kInt8:
       return gpu.peak_int8_op_per_s > 0 ? gpu.peak_int8_op_per_s : gpu.peak_bf16_flop_per_s;
     case ServePrecision::kBf16:
@@ -102,121 +144,111 @@ double PeakFlopPerS(const catalog::Accelerator& gpu, ServePrecision p) {
   return gpu.peak_bf16_flop_per_s;
 }
 
-// Bytes of weights one decode step of `batch` tokens reads, whole model (3).
-double WeightBytesRead(const model::ModelShape& shape, ServePrecision p, int batch) {
+double NumMoeLayers(const model::ModelShape& shape) {
+  return shape.is_moe() ? shape.num_layers - shape.moe.num_dense_layers : 0;
+}
+
+// Expected distinct routed experts `tokens` tokens touch in one MoE layer (2).
+double TouchedExperts(const model::ModelShape& shape, double tokens) {
+  const double e = shape.moe.num_experts;
+  return e * (1 - std::pow(1 - shape.moe.experts_per_token / e, tokens));
+}
+
+// Bytes of weights one iteration of `tokens` tokens reads, whole model (2).
+double WeightBytesRead(const model::ModelShape& shape, ServePrecision p, double tokens) {
   const model::ParamCounts counts = model::CountParams(shape);
   const double bytes_per_param = WeightBytesPerParam(p);
   if (!shape.is_moe()) return counts.total * bytes_per_param;
-  const double num_experts = shape.moe.num_experts;
-  const double top_k = shape.moe.experts_per_token;
-  const double num_moe_layers = shape.num_layers - shape.moe.num_dense_layers;
-  const double routed = num_moe_layers * num_experts * counts.expert;
-  const double touched = num_experts * (1 - std::pow(1 - top_k / num_experts, batch));
-  return (counts.total - routed + num_moe_layers * touched * counts.expert) * bytes_per_param;
+  const double layers = NumMoeLayers(shape);
+  const double routed = layers * shape.moe.num_experts * counts.expert;
+  return (counts.total - routed + layers * TouchedExperts(shape, tokens) * counts.expert) *
+         bytes_per_param;
+}
+
+// FLOPs the weight GEMMs of `tokens` tokens execute (2). Expert GEMMs run per touched expert on
+// tiles of at least kGroupedGemmTileRows rows, so few tokens per expert waste the tile.
+double EffectiveGemmFlop(const model::ModelShape& shape, double tokens) {
+  if (tokens <= 0) return 0;
+  const double per_token = model::ForwardWeightFlopPerToken(shape);
+  if (!shape.is_moe()) return tokens * per_token;
+  const model::ParamCounts counts = model::CountParams(shape);
+  const double k = shape.moe.experts_per_token;
+  const double layers = NumMoeLayers(shape);
+  const double expert_flop = 2 * layers * k * counts.expert;
+  const double touched = TouchedExperts(shape, tokens);
+  const double rows_per_expert = tokens * k / touched;
+  return tokens * (per_token - expert_flop) +
+         2 * counts.expert * layers * touched * std::max(rows_per_expert, kGroupedGemmTileRows);
 }
 
 // KV bytes per token of context on one of `tp` ranks (1).
-double KvBytesPerTokenPerGpu(const model::ModelShape& shape, ServePrecision p, int tp) {
-  const double whole = ServeKvBytesPerToken(shape, p);
-  if (shape.is_mla()) return whole;
-  return whole / std::min(tp, shape.kv_heads());
+double KvBytesPerTokenPerGpu(const ServeRequest& r, int tp) {
+  const double whole = ServeKvBytesPerToken(r.model, IsKvFp8(r));
+  if (r.model.is_mla()) return whole;
+  return whole / std::min(tp, r.model.kv_heads());
 }
 
-// (4): the two per-layer all-reduces of `tokens` tokens' activations.
+// (3): the two per-layer all-reduces of `tokens` tokens' activations.
 double CollectiveS(const model::ModelShape& shape, const catalog::Accelerator& gpu, int tp,
                    double tokens) {
   if (tp <= 1) return 0;
+  double bandwidth = gpu.scaleup_bytes_per_s;
+  double latency = kAllReduceLatencyS;
+  if (tp > gpu.scaleup_domain) {
+    const bool is_in_node = tp <= gpu.gpus_per_node;
+    bandwidth = is_in_node ? std::min(bandwidth, kPcieBytesPerS)
+                           : std::min(bandwidth, gpu.scaleout_bytes_per_s);
+    latency = is_in_node ? kPcieAllReduceLatencyS : kScaleoutAllReduceLatencyS;
+  }
   const double bytes = tokens * shape.hidden * kActivationBytes;
   const double bus_bytes = 2.0 * (tp - 1) / tp * bytes;
-  return 2.0 * shape.num_layers * (kAllReduceLatencyS + bus_bytes / gpu.scaleup_bytes_per_s);
+  return 2.0 * shape.num_layers * (latency + bus_bytes / bandwidth);
 }
 
-double ServingFlopPerS(const catalog::Accelerator& gpu, ServePrecision p, int tp, double derate) {
-  return tp * PeakFlopPerS(gpu, p) * gpu.gemm_efficiency * derate;
+double FlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
+  return PeakFlopPerS(gpu, r.precision) * gpu.serve_gemm_efficiency * kServeGemmDerate *
+         r.gemm_efficiency_scale;
 }
 
-double HbmBytesPerS(const catalog::Accelerator& gpu) {
-  return gpu.memory_bandwidth_bytes_per_s * kServeHbmEfficiency;
+double HbmBytesPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
+  return gpu.memory_bandwidth_bytes_per_s *
+         std::min(1.0, gpu.serve_hbm_efficiency * kServeHbmScale * r.hbm_efficiency_scale);
 }
 
 double MeanContextTokens(const ServeRequest& r) { return r.prompt_tokens + r.output_tokens / 2.0; }
 
-// (2): prefill compute of one prompt, batched with others (weights amortized).
-double PrefillComputeS(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
-  const double flop = r.prompt_tokens * (model::ForwardWeightFlopPerToken(r.model) +
-                                         model::ForwardAttentionFlopPerToken(
-                                             r.model, std::max(1, r.prompt_tokens / 2)));
-  return flop / ServingFlopPerS(gpu, r.precision, tp, kServePrefillGemmDerate) +
-         CollectiveS(r.model, gpu, tp, r.prompt_tokens);
-}
-
-// (3): one decode step of `batch` sequences.
-struct DecodeStep {
-  double s = 0;
-  bool is_compute_bound = false;
-};
-DecodeStep DecodeStepS(const ServeRequest& r, const catalog::Accelerator& gpu, int tp, int batch) {
-  const double flop_per_s = ServingFlopPerS(gpu, r.precision, tp, kServeDecodeGemmDerate);
-  const double hbm = HbmBytesPerS(gpu);
-  const double context = MeanContextTokens(r);
-  const double gemm_memory_s = WeightBytesRead(r.model, r.precision, batch) / tp / hbm;
-  const double gemm_compute_s = batch * model::ForwardWeightFlopPerToken(r.model) / flop_per_s;
-  const double attention_memory_s =
-      batch * context * KvBytesPerTokenPerGpu(r.model, r.precision, tp) / hbm;
-  const double attention_compute_s =
-      batch * model::ForwardAttentionFlopPerToken(r.model, static_cast<int>(context)) / flop_per_s;
-  return {.s = std::max(gemm_memory_s, gemm_compute_s) +
-               std::max(attention_memory_s, attention_compute_s) +
-               CollectiveS(r.model, gpu, tp, batch),
-          .is_compute_bound = gemm_compute_s > gemm_memory_s};
+// The upper normal quantile z with P(Z <= z) = q, by bisection on erfc (q in (0.5, 1)).
+double NormalQuantile(double q) {
+  double lo = 0, hi = 10;
+  for (int i = 0; i < 80; ++i) {
+    const double mid = (lo + hi) / 2;
+    if (0.5 * std::erfc(-mid / std::sqrt(2.0)) < q) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  return (lo + hi) / 2;
 }
 
 // (1): the most sequences the KV budget holds at this TP; 0 if the weights (or one full-length
 // sequence) do not fit.
-int MaxBatch(const ServeRequest& r, const catalog::Accelerator& gpu, int tp, double* kv_budget) {
-  const double weights = ServeWeightBytes(r.model, r.precision) / tp;
-  const double budget = kServeUsableMemoryFraction * gpu.memory_bytes - weights;
-  *kv_budget = std::max(0.0, budget);
-  const double per_token = KvBytesPerTokenPerGpu(r.model, r.precision, tp);
+double KvBudgetBytes(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
+  return kServeUsableMemoryFraction * gpu.memory_bytes - ServeWeightBytes(r.model, r.precision) / tp;
+}
+
+int MaxSequences(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
+  const double budget = KvBudgetBytes(r, gpu, tp);
+  const double per_token = KvBytesPerTokenPerGpu(r, tp);
   if (budget < per_token * (r.prompt_tokens + r.output_tokens)) return 0;
   const double by_memory = std::floor(budget / (per_token * MeanContextTokens(r)));
-  constexpr double kMaxBatch = 1 << 20;  // keeps the int conversion safe for tiny models
-  return static_cast<int>(std::min(by_memory, kMaxBatch));
+  const int cap = r.max_batch > 0 ? r.max_batch : kServeDefaultMaxBatch;
+  return static_cast<int>(std::min(by_memory, static_cast<double>(cap)));
 }
 
-bool MeetsTargets(const ServeRequest& r, const ServePoint& p) {
-  return p.ttft_s <= r.ttft_target_s && p.tpot_s <= r.tpot_target_s;
-}
-
-// Largest batch in [1, max_batch] meeting the targets at full load (7), or 0.
-int LargestFeasibleBatch(const ServeRequest& r, const catalog::Accelerator& gpu, int tp,
-                         int max_batch) {
-  if (!MeetsTargets(r, EvaluateServePoint(r, gpu, tp, 1))) return 0;
-  int lo = 1, hi = max_batch;  // invariant: lo feasible
-  while (lo < hi) {
-    const int mid = lo + (hi - lo + 1) / 2;
-    if (MeetsTargets(r, EvaluateServePoint(r, gpu, tp, mid))) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return lo;
-}
-
-// Smallest batch in [1, max_batch] whose full-load rate carries `rate`.
-int SmallestBatchFor(const ServeRequest& r, const catalog::Accelerator& gpu, int tp, int max_batch,
-                     double rate) {
-  int lo = 1, hi = max_batch;
-  while (lo < hi) {
-    const int mid = lo + (hi - lo) / 2;
-    if (EvaluateServePoint(r, gpu, tp, mid).requests_per_s >= rate) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
-  }
-  return lo;
+bool HasTargets(const ServeRequest& r) {
+  return std::isfinite(r.ttft_target_s) || std::isfinite(r.tpot_target_s) ||
+         std::isfinite(r.e2e_target_s);
 }
 
 std::string Ms(double s) { return fmt::format("{:.3g} ms", s * 1e3); }
@@ -228,6 +260,11 @@ Result<void> CheckRequest(const ServeRequest& r, const catalog::Accelerator& gpu
   if (r.output_tokens <= 0) {
     return Error{fmt::format("'output_tokens' must be > 0, got {}", r.output_tokens)};
   }
+  if (!(r.prompt_tokens_std >= 0) || !std::isfinite(r.prompt_tokens_std) ||
+      !(r.output_tokens_std >= 0) || !std::isfinite(r.output_tokens_std)) {
+    return Error{fmt::format("length spreads must be >= 0, got prompt {} and output {}",
+                             r.prompt_tokens_std, r.output_tokens_std)};
+  }
   if (!(r.requests_per_s >= 0) || !std::isfinite(r.requests_per_s)) {
     return Error{fmt::format("'rps' must be a positive rate, got {}", r.requests_per_s)};
   }
@@ -237,11 +274,14 @@ Result<void> CheckRequest(const ServeRequest& r, const catalog::Accelerator& gpu
         "give exactly one of a request rate ('rps' > 0) or a number of accelerators "
         "('gpus' > 0)"};
   }
-  if (!(r.ttft_target_s > 0)) {
-    return Error{fmt::format("'ttft' target must be > 0, got {} s", r.ttft_target_s)};
+  for (const auto& [name, value] : {std::pair<const char*, double>{"ttft", r.ttft_target_s},
+                                    {"tpot", r.tpot_target_s},
+                                    {"e2e", r.e2e_target_s}}) {
+    if (!(value > 0)) return Error{fmt::format("'{}' target must be > 0, got {} s", name, value)};
   }
-  if (!(r.tpot_target_s > 0)) {
-    return Error{fmt::format("'tpot' target must be > 0, got {} s", r.tpot_target_s)};
+  if (!(r.latency_quantile >= 0.5 && r.latency_quantile <= 0.9999)) {
+    return Error{fmt::format("'latency percentile' must be between 50 and 99.99, got {}",
+                             r.latency_quantile * 100)};
   }
   if (r.price_usd_per_gpu_hour < 0 || !std::isfinite(r.price_usd_per_gpu_hour)) {
     return Error{
@@ -250,27 +290,42 @@ Result<void> CheckRequest(const ServeRequest& r, const catalog::Accelerator& gpu
   if (r.tensor_parallel < 0) {
     return Error{fmt::format("'tensor_parallel' must be >= 0, got {}", r.tensor_parallel)};
   }
+  if (r.max_batch < 0) return Error{fmt::format("'max_batch' must be >= 0, got {}", r.max_batch)};
+  if (!(r.gemm_efficiency_scale > 0) || !(r.hbm_efficiency_scale > 0)) {
+    return Error{"efficiency scales must be > 0"};
+  }
   if (r.precision == ServePrecision::kFp8 && !gpu.has_fp8()) {
-    return Error{
-        fmt::format("accelerator '{}' has no FP8 support; use --precision bf16, int8 or "
-                    "int4",
-                    gpu.id)};
+    return Error{fmt::format(
+        "accelerator '{}' has no FP8 support; use --precision bf16, int8 or int4", gpu.id)};
+  }
+  if (r.precision == ServePrecision::kFp4 && gpu.peak_fp4_flop_per_s <= 0) {
+    return Error{fmt::format(
+        "accelerator '{}' has no FP4 support (no published FP4 rate); use --precision fp8 or "
+        "int4",
+        gpu.id)};
+  }
+  if (IsKvFp8(r) && !gpu.has_fp8()) {
+    return Error{fmt::format("accelerator '{}' has no FP8 support for an FP8 KV cache", gpu.id)};
   }
   if (PeakFlopPerS(gpu, r.precision) <= 0 || gpu.memory_bandwidth_bytes_per_s <= 0 ||
       gpu.memory_bytes <= 0) {
-    return Error{
-        fmt::format("accelerator '{}' lacks the peak rate, memory or bandwidth serving "
-                    "needs",
-                    gpu.id)};
+    return Error{fmt::format(
+        "accelerator '{}' lacks the peak rate, memory or bandwidth serving needs", gpu.id)};
   }
   return model::Validate(r.model, r.model.name.empty() ? "model" : r.model.name);
 }
 
-// TP degrees to try: powers of two within the scale-up domain that divide the head count.
+// The widest TP a replica may take: the scale-up domain, or the node where the domain is smaller
+// (TP over PCIe, as MLPerf's L40S and H100 NVL systems run).
+int MaxTp(const catalog::Accelerator& gpu) {
+  return std::min(64, std::max(gpu.scaleup_domain, gpu.gpus_per_node));
+}
+
+// TP degrees to try: powers of two up to MaxTp that divide the head count.
 std::vector<int> TpCandidates(const ServeRequest& r, const catalog::Accelerator& gpu) {
   if (r.tensor_parallel > 0) return {r.tensor_parallel};
   std::vector<int> tps;
-  for (int tp = 1; tp <= gpu.scaleup_domain; tp *= 2) {
+  for (int tp = 1; tp <= MaxTp(gpu); tp *= 2) {
     if (r.model.num_heads % tp == 0) tps.push_back(tp);
   }
   return tps;
@@ -279,9 +334,9 @@ std::vector<int> TpCandidates(const ServeRequest& r, const catalog::Accelerator&
 struct Candidate {
   int tp = 0;
   int max_batch = 0;
-  int batch = 0;
   double kv_budget_bytes = 0;
-  ServePoint full_load;
+  ServePoint capacity;
+  double offline_requests_per_s = 0;
 };
 
 }  // namespace
@@ -296,24 +351,35 @@ std::string_view ToString(ServePrecision p) {
       return "int8";
     case ServePrecision::kInt4:
       return "int4";
+    case ServePrecision::kFp4:
+      return "fp4";
   }
   return "bf16";
 }
 
 Result<ServePrecision> ParseServePrecision(std::string_view text) {
   for (ServePrecision p : {ServePrecision::kBf16, ServePrecision::kFp8, ServePrecision::kInt8,
-                           ServePrecision::kInt4}) {
+                           ServePrecision::kInt4, ServePrecision::kFp4}) {
     if (text == ToString(p)) return p;
   }
-  return Error{fmt::format("unknown precision '{}'; valid: bf16, fp8, int8, int4", text)};
+  if (text == "nvfp4" || text == "mxfp4") return ServePrecision::kFp4;
+  return Error{
+      fmt::format("unknown precision '{}'; valid: bf16, fp8, int8, int4, fp4 (nvfp4, mxfp4)", text)};
+}
+
+Result<KvCachePrecision> ParseKvCachePrecision(std::string_view text) {
+  if (text == "auto") return KvCachePrecision::kAuto;
+  if (text == "bf16" || text == "fp16") return KvCachePrecision::kBf16;
+  if (text == "fp8") return KvCachePrecision::kFp8;
+  return Error{fmt::format("unknown KV-cache precision '{}'; valid: auto, bf16, fp8", text)};
 }
 
 double ServeWeightBytes(const model::ModelShape& shape, ServePrecision p) {
   return model::CountParams(shape).total * WeightBytesPerParam(p);
 }
 
-double ServeKvBytesPerToken(const model::ModelShape& shape, ServePrecision p) {
-  const double per_element = KvBytesPerElement(p);
+double ServeKvBytesPerToken(const model::ModelShape& shape, bool is_fp8) {
+  const double per_element = is_fp8 ? 1 : 2;
   if (shape.is_mla()) {
     // MLA caches the compressed KV latent and the decoupled RoPE key per layer (DeepSeek-V2
     // report, sec. 2.1.4: (d_c + d_h^R) elements per token per layer).
@@ -323,28 +389,175 @@ double ServeKvBytesPerToken(const model::ModelShape& shape, ServePrecision p) {
   return 2.0 * shape.num_layers * shape.kv_heads() * shape.head_size() * per_element;
 }
 
-ServePoint EvaluateServePoint(const ServeRequest& r, const catalog::Accelerator& gpu, int tp,
-                              int batch, double requests_per_s) {
-  GPUPLAN_CHECK(tp >= 1 && batch >= 1) << "tp " << tp << " batch " << batch;
-  const double prefill_compute_s = PrefillComputeS(r, gpu, tp);
-  const double weights_once_s = ServeWeightBytes(r.model, r.precision) / tp / HbmBytesPerS(gpu);
-  const double prefill_alone_s = std::max(prefill_compute_s, weights_once_s);
-  const DecodeStep step = DecodeStepS(r, gpu, tp, batch);
-  // (5)
-  const double rate_max = batch / (batch * prefill_compute_s + r.output_tokens * step.s);
-  const double rate = requests_per_s > 0 ? std::min(requests_per_s, rate_max) : rate_max;
-  // (6)
-  const double rho = std::min(rate * prefill_compute_s, 1.0 - 1e-12);
-  const double queue_s = rho * prefill_compute_s / (2 * (1 - rho));
-  return {.tp = tp,
-          .batch = batch,
-          .prefill_s = prefill_alone_s,
-          .decode_step_s = step.s,
-          .ttft_s = prefill_alone_s + queue_s + step.s / 2,
-          .tpot_s = step.s / (1 - rho),
-          .requests_per_s = rate,
-          .output_tokens_per_s = rate * r.output_tokens,
-          .is_decode_compute_bound = step.is_compute_bound};
+double ServeKvBytesPerToken(const model::ModelShape& shape, ServePrecision p) {
+  return ServeKvBytesPerToken(shape, p == ServePrecision::kFp8 || p == ServePrecision::kFp4);
+}
+
+double ServeStepS(const ServeRequest& r, const catalog::Accelerator& gpu, int tp,
+                  double decode_seqs, double prefill_tokens) {
+  GPUPLAN_CHECK(tp >= 1) << "tp " << tp;
+  const double tokens = decode_seqs + prefill_tokens;
+  const double flop_per_s = tp * FlopPerSPerGpu(r, gpu);
+  const double hbm_per_gpu = HbmBytesPerSPerGpu(r, gpu);
+  const double context = MeanContextTokens(r);
+  const double weights_s =
+      WeightBytesRead(r.model, r.precision, std::max(tokens, 1.0)) / tp / hbm_per_gpu;
+  const double gemm_s = EffectiveGemmFlop(r.model, tokens) / flop_per_s;
+  const double decode_attention_s =
+      std::max(decode_seqs * context * KvBytesPerTokenPerGpu(r, tp) / hbm_per_gpu,
+               decode_seqs * model::ForwardAttentionFlopPerToken(r.model, static_cast<int>(context)) /
+                   flop_per_s);
+  const double prefill_attention_s =
+      prefill_tokens *
+      model::ForwardAttentionFlopPerToken(r.model, std::max(1, r.prompt_tokens / 2)) / flop_per_s;
+  const double moe_s = NumMoeLayers(r.model) * kMoeLayerOverheadS;
+  return weights_s + gemm_s + decode_attention_s + prefill_attention_s + moe_s +
+         CollectiveS(r.model, gpu, tp, tokens);
+}
+
+ServePoint EvaluateServeOffline(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
+  ServePoint p;
+  p.tp = tp;
+  const double ratio = static_cast<double>(r.prompt_tokens) / r.output_tokens;
+  const double by_budget = std::max(1.0, std::floor(kServeMaxTokensPerStep / (1 + ratio)));
+  const double seqs = std::min<double>(std::max(1, MaxSequences(r, gpu, tp)), by_budget);
+  const double prefill = seqs * ratio;
+  const double step = ServeStepS(r, gpu, tp, seqs, prefill);
+  p.batch = static_cast<int>(seqs);
+  p.decode_step_s = step;
+  p.prefill_s = ServeStepS(r, gpu, tp, 0, r.prompt_tokens);
+  p.ttft_s = p.prefill_s;
+  p.tpot_s = step;
+  p.e2e_s = p.prefill_s + (r.output_tokens - 1) * step;
+  p.requests_per_s = seqs / (r.output_tokens * step);
+  p.output_tokens_per_s = p.requests_per_s * r.output_tokens;
+  const double weights_s = WeightBytesRead(r.model, r.precision, seqs + prefill) / tp /
+                           HbmBytesPerSPerGpu(r, gpu);
+  p.is_decode_compute_bound =
+      EffectiveGemmFlop(r.model, seqs + prefill) / (tp * FlopPerSPerGpu(r, gpu)) > weights_s;
+  p.limit = seqs >= by_budget ? "token budget" : "kv-cache";
+  if (r.max_batch > 0 && seqs == r.max_batch) p.limit = "max batch";
+  return p;
+}
+
+ServePoint EvaluateServeLoad(const ServeRequest& r, const catalog::Accelerator& gpu, int tp,
+                             double rate) {
+  GPUPLAN_CHECK(rate > 0) << "rate " << rate;
+  ServePoint p;
+  p.tp = tp;
+  const double seq_cap = MaxSequences(r, gpu, tp);
+  const double budget = kServeMaxTokensPerStep;
+  const double S = r.prompt_tokens, O = r.output_tokens;
+  // (5): the mean iteration T = T(rate O T, rate S T), below the caps.
+  auto excess = [&](double t) { return ServeStepS(r, gpu, tp, rate * O * t, rate * S * t) - t; };
+  const double t_lo = ServeStepS(r, gpu, tp, 0, 0);
+  const double t_hi = std::min(seq_cap / (rate * O), budget / (rate * (S + O)));
+  if (!(t_hi > t_lo) || excess(t_hi) > 0) {
+    p.limit = "unstable";
+    return p;
+  }
+  double lo = t_lo, hi = t_hi;  // excess(lo) >= 0 >= excess(hi)
+  for (int i = 0; i < 60; ++i) {
+    const double mid = (lo + hi) / 2;
+    (excess(mid) > 0 ? lo : hi) = mid;
+  }
+  const double step = hi;
+  const double decode = rate * O * step;
+  const double prefill = rate * S * step;
+  const double z = NormalQuantile(r.latency_quantile);
+  p.batch = static_cast<int>(std::lround(decode));
+  p.decode_step_s = step;
+  p.requests_per_s = rate;
+  p.output_tokens_per_s = rate * O;
+  p.prefill_s = ServeStepS(r, gpu, tp, 0, S);
+  p.is_decode_compute_bound =
+      EffectiveGemmFlop(r.model, decode + prefill) / (tp * FlopPerSPerGpu(r, gpu)) >
+      WeightBytesRead(r.model, r.precision, decode + prefill) / tp / HbmBytesPerSPerGpu(r, gpu);
+  if (decode + z * std::sqrt(decode) > seq_cap) {
+    p.limit = "kv-cache";
+    p.requests_per_s = 0;
+    return p;
+  }
+  // TPOT at the quantile: the spread of the load over a request's life.
+  const double base = ServeStepS(r, gpu, tp, decode, prefill);
+  const double a_decode = ServeStepS(r, gpu, tp, decode + 1, prefill) - base;
+  const double a_prefill = (ServeStepS(r, gpu, tp, decode, prefill + S) - base) / S;
+  const double prompt_sq = S * S + r.prompt_tokens_std * r.prompt_tokens_std;
+  const double tpot_sigma = std::sqrt(a_decode * a_decode * (2.0 / 3.0) * decode +
+                                      a_prefill * a_prefill * decode * prompt_sq / (O * O));
+  p.tpot_s = step + z * tpot_sigma;
+  // TTFT at the quantile: the prefill queue.
+  const double cap = budget - decode;
+  const double rho = prefill / cap;
+  const double service_sq = prompt_sq / (cap * cap) * step * step;
+  const double wait_mean = rate * service_sq / (2 * (1 - rho));
+  const double wait_q =
+      rho > 1 - r.latency_quantile ? wait_mean / rho * std::log(rho / (1 - r.latency_quantile)) : 0;
+  const double prompt_q = S + z * r.prompt_tokens_std;
+  const double prefill_step = ServeStepS(r, gpu, tp, decode, std::min(prompt_q, cap));
+  p.ttft_s = wait_q + step + std::ceil(prompt_q / cap) * prefill_step;
+  const double output_q = std::max(1.0, O + z * r.output_tokens_std);
+  p.e2e_s = p.ttft_s + (output_q - 1) * p.tpot_s;
+  p.limit = "";
+  return p;
+}
+
+namespace {
+
+bool MeetsTargets(const ServeRequest& r, const ServePoint& p) {
+  return p.requests_per_s > 0 && p.ttft_s <= r.ttft_target_s && p.tpot_s <= r.tpot_target_s &&
+         p.e2e_s <= r.e2e_target_s;
+}
+
+// What stops a rate just above capacity.
+std::string BindingLimit(const ServeRequest& r, const ServePoint& above) {
+  if (above.requests_per_s <= 0) return above.limit.empty() ? "unstable" : above.limit;
+  if (above.tpot_s > r.tpot_target_s) return "tpot";
+  if (above.ttft_s > r.ttft_target_s) return "ttft";
+  if (above.e2e_s > r.e2e_target_s) return "e2e";
+  return "offline";
+}
+
+}  // namespace
+
+ServePoint ServeCapacity(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
+  const ServePoint offline = EvaluateServeOffline(r, gpu, tp);
+  if (!HasTargets(r)) return offline;
+  const double top = offline.requests_per_s;
+  ServePoint at_top = EvaluateServeLoad(r, gpu, tp, top * (1 - 1e-9));
+  if (MeetsTargets(r, at_top)) {
+    at_top.limit = offline.limit;
+    return at_top;
+  }
+  double lo = top * 1e-6;
+  if (!MeetsTargets(r, EvaluateServeLoad(r, gpu, tp, lo))) {
+    ServePoint none;
+    none.tp = tp;
+    return none;
+  }
+  double hi = top;
+  for (int i = 0; i < 50 && hi - lo > 1e-4 * lo; ++i) {
+    const double mid = std::sqrt(lo * hi);
+    (MeetsTargets(r, EvaluateServeLoad(r, gpu, tp, mid)) ? lo : hi) = mid;
+  }
+  ServePoint p = EvaluateServeLoad(r, gpu, tp, lo);
+  p.limit = BindingLimit(r, EvaluateServeLoad(r, gpu, tp, hi));
+  return p;
+}
+
+Result<double> RequestsPerSFromUsers(double daily_users, double requests_per_user_per_day,
+                                     double peak_factor) {
+  if (!(daily_users > 0) || !std::isfinite(daily_users)) {
+    return Error{fmt::format("'daily users' must be > 0, got {}", daily_users)};
+  }
+  if (!(requests_per_user_per_day > 0) || !std::isfinite(requests_per_user_per_day)) {
+    return Error{fmt::format("'requests per user per day' must be > 0, got {}",
+                             requests_per_user_per_day)};
+  }
+  if (!(peak_factor >= 1) || !std::isfinite(peak_factor)) {
+    return Error{fmt::format("'peak factor' must be >= 1, got {}", peak_factor)};
+  }
+  return daily_users * requests_per_user_per_day / kSecondsPerDay * peak_factor;
 }
 
 double AmortizedUsdPerGpuHour(const catalog::Accelerator& gpu) {
@@ -359,55 +572,62 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
   GPUPLAN_TRY(CheckRequest(r, gpu));
   const std::string model_name = r.model.name.empty() ? "model" : r.model.name;
 
-  // (1) and (7): per TP degree, the KV limit and the largest batch meeting the targets.
   std::vector<Candidate> fits;      // weights fit
-  std::vector<Candidate> feasible;  // and some batch meets the targets
+  std::vector<Candidate> feasible;  // and some rate meets the targets
   for (int tp : TpCandidates(r, gpu)) {
     if (r.num_gpus > 0 && tp > r.num_gpus) continue;
     Candidate c;
     c.tp = tp;
-    c.max_batch = MaxBatch(r, gpu, tp, &c.kv_budget_bytes);
+    c.max_batch = MaxSequences(r, gpu, tp);
+    c.kv_budget_bytes = std::max(0.0, KvBudgetBytes(r, gpu, tp));
     if (c.max_batch == 0) continue;
     fits.push_back(c);
-    c.batch = LargestFeasibleBatch(r, gpu, tp, c.max_batch);
-    if (c.batch == 0) continue;
-    c.full_load = EvaluateServePoint(r, gpu, tp, c.batch);
+    c.capacity = ServeCapacity(r, gpu, tp);
+    if (c.capacity.requests_per_s <= 0) continue;
+    c.offline_requests_per_s = EvaluateServeOffline(r, gpu, tp).requests_per_s;
     feasible.push_back(c);
   }
   if (fits.empty()) {
-    const int max_tp = r.tensor_parallel > 0 ? r.tensor_parallel
-                       : r.num_gpus > 0      ? std::min(r.num_gpus, gpu.scaleup_domain)
-                                             : gpu.scaleup_domain;
+    const std::vector<int> tps = TpCandidates(r, gpu);
+    int max_tp = tps.empty() ? 1 : tps.back();
+    if (r.num_gpus > 0) max_tp = std::min(max_tp, r.num_gpus);
+    const double needed = ServeWeightBytes(r.model, r.precision) / max_tp +
+                          KvBytesPerTokenPerGpu(r, max_tp) * (r.prompt_tokens + r.output_tokens);
     return Error{fmt::format(
-        "model '{}' ({:.0f} GB of weights in {}) fits no tensor-parallel degree up to {} on '{}' "
-        "({:.0f} GB each, {:.0f}% usable, room for one {}-token sequence's KV cache needed); try "
-        "a smaller --precision, a larger accelerator, or more --gpus",
+        "model '{}' ({:.0f} GB of weights in {}) fits no tensor-parallel degree up to {} on '{}': "
+        "at tp {} it needs {:.1f} GB per accelerator for weights and one {}-token sequence, and "
+        "{:.0f} GB x {:.0f}% = {:.1f} GB is usable; try a smaller --precision, a larger "
+        "accelerator, or more --gpus",
         model_name, ServeWeightBytes(r.model, r.precision) / 1e9, ToString(r.precision), max_tp,
-        gpu.id, gpu.memory_bytes / 1e9, kServeUsableMemoryFraction * 100,
-        r.prompt_tokens + r.output_tokens)};
+        gpu.id, max_tp, needed / 1e9, r.prompt_tokens + r.output_tokens, gpu.memory_bytes / 1e9,
+        kServeUsableMemoryFraction * 100, kServeUsableMemoryFraction * gpu.memory_bytes / 1e9)};
   }
   if (feasible.empty()) {
-    // The fastest any fitting TP gets: batch 1 at the largest TP.
+    // The fastest any fitting TP gets: a light load at the largest TP.
     const Candidate& widest = fits.back();
-    const ServePoint best = EvaluateServePoint(r, gpu, widest.tp, 1);
+    const double light = EvaluateServeOffline(r, gpu, widest.tp).requests_per_s * 1e-6;
+    const ServePoint best = EvaluateServeLoad(r, gpu, widest.tp, light);
+    auto target = [](double s) { return std::isfinite(s) ? Ms(s) : std::string("none"); };
     return Error{fmt::format(
-        "latency targets unreachable for '{}' on '{}': the best is ttft {} and tpot {} (tp {}, "
-        "batch 1), targets ttft {} and tpot {}",
-        model_name, gpu.id, Ms(best.ttft_s), Ms(best.tpot_s), widest.tp,
-        std::isfinite(r.ttft_target_s) ? Ms(r.ttft_target_s) : "none",
-        std::isfinite(r.tpot_target_s) ? Ms(r.tpot_target_s) : "none")};
+        "latency targets unreachable for '{}' on '{}': at p{:g} the best is ttft {}, tpot {} and "
+        "e2e {} (tp {}, light load); targets ttft {}, tpot {}, e2e {}",
+        model_name, gpu.id, r.latency_quantile * 100, Ms(best.ttft_s), Ms(best.tpot_s),
+        Ms(best.e2e_s), widest.tp, target(r.ttft_target_s), target(r.tpot_target_s),
+        target(r.e2e_target_s))};
   }
 
   ServePlan plan;
   plan.model = model_name;
   plan.accelerator = gpu.id;
   plan.precision = r.precision;
+  plan.is_kv_cache_fp8 = IsKvFp8(r);
   plan.prompt_tokens = r.prompt_tokens;
   plan.output_tokens = r.output_tokens;
+  plan.latency_quantile = r.latency_quantile;
   std::optional<Candidate> chosen;
   int best_replicas = 0;
   for (const Candidate& c : feasible) {
-    const double rate = c.full_load.requests_per_s;
+    const double rate = c.capacity.requests_per_s;
     if (r.requests_per_s > 0) {
       const int replicas = static_cast<int>(std::ceil(r.requests_per_s / rate - 1e-9));
       if (!chosen || replicas * c.tp < best_replicas * chosen->tp) {
@@ -416,7 +636,7 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
       }
     } else {
       const int replicas = r.num_gpus / c.tp;
-      if (!chosen || replicas * rate > best_replicas * chosen->full_load.requests_per_s) {
+      if (!chosen || replicas * rate > best_replicas * chosen->capacity.requests_per_s) {
         chosen = c;
         best_replicas = replicas;
       }
@@ -426,31 +646,32 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
   plan.replicas = best_replicas;
   plan.gpus = best_replicas * c.tp;
   plan.max_batch = c.max_batch;
-  plan.capacity_requests_per_s = best_replicas * c.full_load.requests_per_s;
+  plan.capacity_requests_per_s = best_replicas * c.capacity.requests_per_s;
+  plan.offline_requests_per_s = best_replicas * c.offline_requests_per_s;
   if (r.requests_per_s > 0) {
-    // (7): each replica carries an equal share at the smallest batch that suffices.
     const double share = r.requests_per_s / best_replicas;
-    const int batch = SmallestBatchFor(r, gpu, c.tp, c.batch, share);
-    plan.point = EvaluateServePoint(r, gpu, c.tp, batch, share);
+    plan.point = EvaluateServeLoad(r, gpu, c.tp, std::min(share, c.capacity.requests_per_s));
+    plan.point.limit = c.capacity.limit;
     plan.requests_per_s = r.requests_per_s;
   } else {
-    plan.point = c.full_load;
+    plan.point = c.capacity;
     plan.requests_per_s = plan.capacity_requests_per_s;
   }
   plan.output_tokens_per_s = plan.requests_per_s * r.output_tokens;
   plan.output_tokens_per_s_per_gpu = plan.output_tokens_per_s / plan.gpus;
   plan.weight_bytes_per_gpu = ServeWeightBytes(r.model, r.precision) / c.tp;
   plan.kv_cache_bytes_per_gpu = c.kv_budget_bytes;
-  plan.kv_bytes_per_token = ServeKvBytesPerToken(r.model, r.precision);
+  plan.kv_bytes_per_token = ServeKvBytesPerToken(r.model, IsKvFp8(r));
 
-  // (8)
+  // (7)
   plan.price_usd_per_gpu_hour =
       r.price_usd_per_gpu_hour > 0 ? r.price_usd_per_gpu_hour : AmortizedUsdPerGpuHour(gpu);
   const double gpu_s_per_token = 1.0 / plan.output_tokens_per_s_per_gpu;
   plan.usd_per_million_output_tokens =
       plan.price_usd_per_gpu_hour / kSecondsPerHour * gpu_s_per_token * kTokensPerMillion;
+  plan.energy_j_per_output_token = gpu.tdp_w * gpu_s_per_token;
   plan.energy_kwh_per_million_output_tokens =
-      gpu.tdp_w * gpu_s_per_token * kTokensPerMillion / kJoulesPerKwh;
+      plan.energy_j_per_output_token * kTokensPerMillion / kJoulesPerKwh;
 
   if (r.price_usd_per_gpu_hour > 0) {
     plan.notes.push_back("price per accelerator-hour as given");
@@ -465,20 +686,32 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
         "no public price for '{}': cost is unknown; give --price-per-gpu-hour", gpu.id));
   }
   plan.notes.push_back("energy counts the accelerators at TDP only (no host, network or PUE)");
-  if (r.precision == ServePrecision::kFp8) plan.notes.push_back("KV cache held in FP8");
+  if (HasTargets(r)) {
+    plan.notes.push_back(fmt::format(
+        "latency targets hold for {:g}% of requests under Poisson arrivals; capacity is {:.0f}% "
+        "of the offline rate (bound by {})",
+        r.latency_quantile * 100, 100 * c.capacity.requests_per_s / c.offline_requests_per_s,
+        c.capacity.limit));
+  }
+  if (plan.is_kv_cache_fp8) plan.notes.push_back("KV cache held in FP8");
   if (r.precision == ServePrecision::kInt4) {
     plan.notes.push_back("INT4 is weight-only (W4A16): it saves bandwidth, the math stays BF16");
+  }
+  if (r.precision == ServePrecision::kFp4) {
+    plan.notes.push_back("FP4 weights and activations (NVFP4/MXFP4) at the FP4 tensor rate");
   }
   if (r.precision == ServePrecision::kInt8 && gpu.peak_int8_op_per_s <= 0) {
     plan.notes.push_back(fmt::format(
         "'{}' publishes no INT8 rate: INT8 is weight-only, the math stays BF16", gpu.id));
   }
+  if (c.tp > gpu.scaleup_domain) {
+    plan.notes.push_back(fmt::format(
+        "tp {} exceeds the {}-accelerator scale-up domain: its all-reduces cross {}", c.tp,
+        gpu.scaleup_domain, c.tp <= gpu.gpus_per_node ? "PCIe" : "the scale-out network"));
+  }
   if (r.num_gpus > plan.gpus) {
     plan.notes.push_back(fmt::format("{} of the {} accelerators stay idle: replicas take {} each",
                                      r.num_gpus - plan.gpus, r.num_gpus, c.tp));
-  }
-  if (r.requests_per_s > 0 && plan.point.batch == c.batch && best_replicas > 0) {
-    plan.notes.push_back("replicas run at the largest batch the latency targets allow");
   }
   return plan;
 }

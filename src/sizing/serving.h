@@ -14,67 +14,94 @@
 
 namespace gpuplan::sizing {
 
-// Weight format served. kFp8 needs Accelerator::has_fp8(); kInt8 runs W8A8 where the part
-// publishes an INT8 rate and weight-only INT8 elsewhere; kInt4 is weight-only (W4A16).
-enum class ServePrecision { kBf16, kFp8, kInt8, kInt4 };
+// Weight format served. kFp8 needs Accelerator::has_fp8(); kFp4 (NVFP4 / MXFP4 weights and
+// activations) needs a published FP4 rate; kInt8 runs W8A8 where the part publishes an INT8 rate
+// and weight-only INT8 elsewhere; kInt4 is weight-only (W4A16).
+enum class ServePrecision { kBf16, kFp8, kInt8, kInt4, kFp4 };
 std::string_view ToString(ServePrecision p);
 Result<ServePrecision> ParseServePrecision(std::string_view text);
 
-// The serving model's efficiencies (formulation and sources at the top of serving.cpp).
+// KV-cache element format: kAuto is FP8 for fp8/fp4 weights (as TensorRT-LLM, vLLM and every
+// MLPerf submission run them) and BF16 otherwise.
+enum class KvCachePrecision { kAuto, kBf16, kFp8 };
+Result<KvCachePrecision> ParseKvCachePrecision(std::string_view text);
+
+// The serving model's constants (formulation and sources at the top of serving.cpp).
 // vLLM's default gpu_memory_utilization: the share of memory for weights plus KV cache; the rest
 // is runtime context, activations and allocator slack.
 inline constexpr double kServeUsableMemoryFraction = 0.9;
-// Achievable fraction of peak HBM bandwidth in decode kernels: streaming kernels reach ~90%
-// (Azure measured 7.35 of 8 TB/s on GB200, Microsoft Tech Community, 2025); paged attention and
-// skinny GEMMs reach less.
-inline constexpr double kServeHbmEfficiency = 0.8;
-// Serving compute efficiency = the catalog's training GEMM efficiency x a derate: norms, RoPE,
-// (de)quantization and sampling run outside the counted FLOPs, and decode GEMMs are skinny (one
-// row per sequence) so they lose more than prefill's. Both calibrated on the rows of
-// data/serving_results.toml marked calibration = true; the other rows check them.
-inline constexpr double kServePrefillGemmDerate = 0.8;
-inline constexpr double kServeDecodeGemmDerate = 0.6;
+// Serving GEMM efficiency = the catalog's serve_gemm_efficiency x this derate and the HBM
+// efficiency = serve_hbm_efficiency x kServeHbmScale: norms, RoPE, (de)quantization and sampling
+// run outside the counted FLOPs. Both fitted on the campaigns of serving_runs.csv and
+// data/serving_results.toml; tests/sizing/serving_test.cpp refits them leaving each campaign out.
+inline constexpr double kServeGemmDerate = 0.85;
+inline constexpr double kServeHbmScale = 1.0;
+// Scheduler limits of the engines measured: TensorRT-LLM's default max_batch_size (2048) and
+// max_num_tokens (8192) per iteration (BuildConfig defaults); vLLM's max_num_batched_tokens for
+// online serving is also 8192.
+inline constexpr int kServeDefaultMaxBatch = 2048;
+inline constexpr int kServeMaxTokensPerStep = 8192;
+// MLPerf Inference enforces TTFT and TPOT at the 99th percentile (mlperf.conf).
+inline constexpr double kServeDefaultLatencyQuantile = 0.99;
 
 inline constexpr double kNoLatencyTarget = std::numeric_limits<double>::infinity();
 
+// All lengths in tokens, times in seconds, rates per second, prices in USD (SI at the library;
+// the CLI converts human units).
 struct ServeRequest {
   model::ModelShape model;
-  int prompt_tokens = 0;      // mean input length per request
-  int output_tokens = 0;      // mean generated length per request
+  int prompt_tokens = 0;          // mean input length per request
+  int output_tokens = 0;          // mean generated length per request
+  double prompt_tokens_std = 0;   // spread of the input lengths (0: all equal)
+  double output_tokens_std = 0;   // spread of the output lengths
   double requests_per_s = 0;  // > 0: size the fleet for this rate ...
   int num_gpus = 0;           // ... or > 0: the rate this many accelerators sustain (not both)
-  double ttft_target_s = kNoLatencyTarget;  // time to first token, mean
-  double tpot_target_s = kNoLatencyTarget;  // time per output token, mean
+  // Latency targets, each met by `latency_quantile` of requests (MLPerf: 0.99). Infinite: none;
+  // all infinite: offline (maximum throughput, MLPerf Offline).
+  double ttft_target_s = kNoLatencyTarget;  // time to first token
+  double tpot_target_s = kNoLatencyTarget;  // time per output token after the first
+  double e2e_target_s = kNoLatencyTarget;   // whole request
+  double latency_quantile = kServeDefaultLatencyQuantile;
   ServePrecision precision = ServePrecision::kBf16;
+  KvCachePrecision kv_cache = KvCachePrecision::kAuto;
   double price_usd_per_gpu_hour = 0;  // 0: amortized from the catalog price (see notes)
   int tensor_parallel = 0;            // 0: search; > 0: use exactly this TP degree
+  int max_batch = 0;                  // 0: kServeDefaultMaxBatch; most sequences in flight
+  // Multipliers on the serving efficiencies, for calibration (tests, bench); 1: as documented.
+  double gemm_efficiency_scale = 1;
+  double hbm_efficiency_scale = 1;
 };
 
-// One replica (tp accelerators) running continuous batching at a fixed batch.
+// One replica (tp accelerators) running continuous batching with chunked prefill.
 struct ServePoint {
   int tp = 0;
-  int batch = 0;                         // sequences decoding together
-  double prefill_s = 0;                  // one prompt's prefill, alone on the replica
-  double decode_step_s = 0;              // one decode step of the whole batch
-  double ttft_s = 0;                     // mean time to first token at this point's load
-  double tpot_s = 0;                     // mean time per output token (prefills interleaved)
+  int batch = 0;                         // mean sequences decoding together
+  double prefill_s = 0;                  // one mean prompt's prefill, alone on the replica
+  double decode_step_s = 0;              // mean iteration (decode batch + prefill chunks)
+  double ttft_s = 0;                     // time to first token at the request's quantile
+  double tpot_s = 0;                     // time per output token at the quantile
+  double e2e_s = 0;                      // whole request at the quantile
   double requests_per_s = 0;             // per replica
   double output_tokens_per_s = 0;        // per replica
   bool is_decode_compute_bound = false;  // weight GEMMs limited by FLOPs rather than bytes
+  std::string limit;                     // what bounds the rate: "kv-cache", "tpot", ...
 };
 
 struct ServePlan {
   std::string model;
   std::string accelerator;
   ServePrecision precision = ServePrecision::kBf16;
+  bool is_kv_cache_fp8 = false;
   int prompt_tokens = 0;
   int output_tokens = 0;
+  double latency_quantile = kServeDefaultLatencyQuantile;
   ServePoint point;   // the operating point of each replica
-  int max_batch = 0;  // the most sequences the KV cache holds at this TP
+  int max_batch = 0;  // the most sequences in flight per replica (KV cache or --max-batch)
   int replicas = 0;
   int gpus = 0;                        // replicas * tp
   double requests_per_s = 0;           // demanded (--rps) or sustained (--gpus)
   double capacity_requests_per_s = 0;  // what the fleet sustains within the latency targets
+  double offline_requests_per_s = 0;   // what it sustains with no targets (the upper bound)
   double output_tokens_per_s = 0;      // whole fleet at requests_per_s
   double output_tokens_per_s_per_gpu = 0;
   double weight_bytes_per_gpu = 0;
@@ -82,7 +109,8 @@ struct ServePlan {
   double kv_bytes_per_token = 0;                    // whole model, one token of context
   double price_usd_per_gpu_hour = 0;                // 0: unknown (no public price and none given)
   double usd_per_million_output_tokens = 0;         // 0 when the price is unknown
-  double energy_kwh_per_million_output_tokens = 0;  // accelerators at TDP
+  double energy_j_per_output_token = 0;             // accelerators at TDP
+  double energy_kwh_per_million_output_tokens = 0;  // the same, in kWh per million
   std::vector<std::string> notes;
 };
 
@@ -91,17 +119,32 @@ struct ServePlan {
 Result<ServePlan> SizeServing(const ServeRequest& request, const catalog::Accelerator& gpu);
 
 // The building blocks, for table tests and the end-to-end plan.
-// Bytes of all weights in `p` (INT4 carries its per-group scales).
+// Bytes of all weights in `p` (INT4 and FP4 carry their per-group scales).
 // REQUIRES: model::Validate(shape) succeeded.
 double ServeWeightBytes(const model::ModelShape& shape, ServePrecision p);
 // KV-cache bytes one token of context occupies across the whole model (GQA: kv_heads; MLA: the
-// compressed latent plus the RoPE key).
+// compressed latent plus the RoPE key), with FP8 or BF16 elements.
+double ServeKvBytesPerToken(const model::ModelShape& shape, bool is_fp8);
 double ServeKvBytesPerToken(const model::ModelShape& shape, ServePrecision p);
-// Performance of one replica of `tp` accelerators at `batch`, serving `requests_per_s` (0: as
-// many as that batch sustains). REQUIRES: tp >= 1, batch >= 1, valid shape, request lengths > 0.
-ServePoint EvaluateServePoint(const ServeRequest& request, const catalog::Accelerator& gpu, int tp,
-                              int batch, double requests_per_s = 0);
+// One iteration of a replica of `tp` accelerators carrying `decode_seqs` decoding sequences and
+// `prefill_tokens` prompt tokens (chunked prefill). REQUIRES: tp >= 1; valid request lengths.
+double ServeStepS(const ServeRequest& request, const catalog::Accelerator& gpu, int tp,
+                  double decode_seqs, double prefill_tokens);
+// Maximum throughput of one replica with no latency targets (MLPerf Offline).
+ServePoint EvaluateServeOffline(const ServeRequest& request, const catalog::Accelerator& gpu,
+                                int tp);
+// One replica of `tp` accelerators under Poisson arrivals at `requests_per_s`: mean batch and
+// latencies at the request's quantile. `requests_per_s` above what it sustains: requests_per_s
+// of the point is 0 (unstable). REQUIRES: requests_per_s > 0.
+ServePoint EvaluateServeLoad(const ServeRequest& request, const catalog::Accelerator& gpu, int tp,
+                             double requests_per_s);
+// The highest Poisson rate one replica sustains within the targets (the offline rate if none).
+ServePoint ServeCapacity(const ServeRequest& request, const catalog::Accelerator& gpu, int tp);
 // Default price of one accelerator-hour from its purchase price (0 when the catalog has none).
 double AmortizedUsdPerGpuHour(const catalog::Accelerator& gpu);
+// Requests per second from daily active users: users x requests per user per day / 86,400 s,
+// times `peak_factor` (peak-hour rate over the daily mean, >= 1).
+Result<double> RequestsPerSFromUsers(double daily_users, double requests_per_user_per_day,
+                                     double peak_factor);
 
 }  // namespace gpuplan::sizing

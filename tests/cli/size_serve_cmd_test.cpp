@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -56,6 +57,47 @@ TEST(SizeServeCommand, OfflineHasNoTargets) {
   EXPECT_EQ(j["batch"], j["max_batch"]);  // without targets the KV cache is the limit
 }
 
+TEST(SizeServeCommand, ComparesAcceleratorsInOneTable) {
+  const CliRun r = Serve({"--params", "70B", "--accelerator", "all", "--precision", "fp8",
+                          "--rps", "20", "--csv"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream in(r.out);
+  std::string header;
+  std::getline(in, header);
+  EXPECT_NE(header.find("output_tokens_per_usd"), std::string::npos) << header;
+  EXPECT_NE(header.find("output_tokens_per_mwh"), std::string::npos) << header;
+  int lines = 0, failed = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++lines;
+    failed += line.find("no FP8") != std::string::npos;  // e.g. A100: a row saying why
+  }
+  EXPECT_GE(lines, 30);  // every catalog accelerator
+  EXPECT_GE(failed, 1);
+  const CliRun json = Serve({"--model", "llama2-70b", "--accelerator", "h100-sxm5-80gb,mi300x",
+                             "--precision", "fp8", "--gpus", "8", "--json"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  const auto j = nlohmann::json::parse(json.out);
+  ASSERT_EQ(j["comparison"].size(), 2u);
+  EXPECT_TRUE(j["comparison"][0].contains("tokens_per_s_per_gpu"));
+}
+
+TEST(SizeServeCommand, LengthsFromCsvAndRateFromUsers) {
+  const std::string path = ::testing::TempDir() + "/serve_lengths.csv";
+  {
+    std::ofstream f(path);
+    f << "prompt_tokens,output_tokens\n100,50\n300,150\n";
+  }
+  const CliRun r = Serve({"--model", "llama3-8b", "--accelerator", "h100-sxm5-80gb",
+                          "--lengths-csv", path.c_str(), "--daily-users", "1M",
+                          "--requests-per-user", "10", "--peak-factor", "2", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["prompt_tokens"], 200);
+  EXPECT_EQ(j["output_tokens"], 100);
+  EXPECT_NEAR(j["requests_per_s"].get<double>(), 1e7 / 86400 * 2, 1e-6);
+  EXPECT_EQ(j["latency_percentile"].get<double>(), 99);
+}
+
 TEST(SizeServeCommand, HelpTeachesByExample) {
   const CliRun r = Serve({"--help"});
   EXPECT_EQ(r.code, 0);
@@ -85,8 +127,25 @@ TEST(SizeServeCommand, BadInputExits2WithAClearMessage) {
         "fp8"},
        "no FP8"},
       {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--precision",
-        "fp4"},
+        "fp3"},
        "unknown precision"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--precision",
+        "fp4"},
+       "no FP4"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--percentile",
+        "120"},
+       "percentile"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--daily-users", "1M",
+        "--peak-factor", "0.5"},
+       "'peak factor' must be >= 1"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--lengths-csv",
+        "/nonexistent/lengths.csv"},
+       "lengths.csv"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb,h1", "--rps", "5"},
+       "unknown accelerator"},
+      {{"--model", "llama3-70b", "--params", "70B", "--accelerator", "h100-sxm5-80gb", "--rps",
+        "5"},
+       "excludes"},
       // 811 GB of BF16 weights; eight A100 40GB hold 288 GB.
       {{"--model", "llama3-405b", "--accelerator", "a100-sxm4-40gb", "--rps", "1"},
        "fits no tensor-parallel degree"},

@@ -2,7 +2,10 @@
 
 #include <cmath>
 #include <fstream>
+#include <algorithm>
+#include <cstdio>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -39,6 +42,8 @@ catalog::Accelerator Toy() {
   a.scaleup_bytes_per_s = 450e9;
   a.scaleup_domain = 8;
   a.gemm_efficiency = 0.75;
+  a.serve_gemm_efficiency = 0.75;
+  a.serve_hbm_efficiency = 0.8;
   a.tdp_w = 700;
   a.price_usd = 0;
   return a;
@@ -82,83 +87,186 @@ TEST(ServeKvBytesPerToken, MatchesHandCalculation) {
   }
 }
 
-TEST(EvaluateServePoint, DecodeAtBatchOneReadsTheWeights) {
-  // A decode step of Llama 3 70B in BF16 at batch 1 reads 141.1 GB of weights plus one
+TEST(ServeStepS, DecodeAtBatchOneReadsTheWeights) {
+  // A decode iteration of Llama 3 70B in BF16 at batch 1 reads 141.1 GB of weights plus one
   // sequence's KV cache (1000 + 200/2 = 1100 tokens x 327,680 B = 0.36 GB) at 80% of 3.35 TB/s:
-  // (141.1e9 + 0.36e9) / 2.68e12 = 52.8 ms. Its FLOPs take 0.3 ms, so it is memory-bound.
+  // 52.8 ms; its 141 GFLOP at 1e15 x 0.75 x kServeGemmDerate add ~0.2 ms.
   const ServeRequest r = Request("llama3-70b", 1000, 200);
-  const ServePoint p = EvaluateServePoint(r, Toy(), 1, 1);
+  const double step = ServeStepS(r, Toy(), 1, 1, 0);
   const double weights = ServeWeightBytes(r.model, ServePrecision::kBf16);
   const double kv = 1100 * 327680.0;
-  EXPECT_NEAR(p.decode_step_s, (weights + kv) / (3.35e12 * kServeHbmEfficiency), 1e-6);
-  EXPECT_NEAR(p.decode_step_s, 52.8e-3, 0.3e-3);
-  EXPECT_FALSE(p.is_decode_compute_bound);
+  const double memory_s = (weights + kv) / (3.35e12 * 0.8 * kServeHbmScale);
+  const double flop_s =
+      model::ForwardWeightFlopPerToken(r.model) / (1e15 * 0.75 * kServeGemmDerate);
+  EXPECT_NEAR(step, memory_s + flop_s, 1e-6);
+  EXPECT_NEAR(step, 52.8e-3 / kServeHbmScale + flop_s, 0.3e-3);
 }
 
-TEST(EvaluateServePoint, PrefillIsComputeBound) {
-  // Prefill of 4000 tokens of Llama 3 8B: 4000 x (2 x 7.5e9 matmul weights + attention at a mean
-  // 2000-token context) FLOPs at 1e15 x 0.75 x kServePrefillGemmDerate FLOP/s.
-  const ServeRequest r = Request("llama3-8b", 4000, 100);
-  const ServePoint p = EvaluateServePoint(r, Toy(), 1, 1);
-  const double flop = 4000 * (model::ForwardWeightFlopPerToken(r.model) +
-                              model::ForwardAttentionFlopPerToken(r.model, 2000));
-  EXPECT_NEAR(p.prefill_s, flop / (1e15 * 0.75 * kServePrefillGemmDerate), 1e-9);
-  // About 70 ms, far above reading the 16 GB of weights once (6 ms).
-  EXPECT_GT(p.prefill_s, 0.05);
-}
-
-TEST(EvaluateServePoint, ThroughputGrowsWithBatchUntilComputeBound) {
+TEST(ServeStepS, IterationTimeIsLinearInBatchedTokens) {
+  // Above the weight-read floor every token adds its GEMM FLOPs (a max() roofline would make
+  // tokens free until compute-bound): doubling the tokens adds the same increment again.
   const ServeRequest r = Request("llama3-8b", 500, 500);
   const catalog::Accelerator gpu = Toy();
-  double previous = 0;
-  for (int batch : {1, 8, 64, 256}) {
-    const ServePoint p = EvaluateServePoint(r, gpu, 1, batch);
-    EXPECT_GT(p.requests_per_s, previous) << batch;
-    previous = p.requests_per_s;
-  }
-  // At batch 1 the step reads 16 GB of weights; at 4096 the matmul FLOPs dominate.
-  EXPECT_FALSE(EvaluateServePoint(r, gpu, 1, 1).is_decode_compute_bound);
-  EXPECT_TRUE(EvaluateServePoint(r, gpu, 1, 4096).is_decode_compute_bound);
+  const double floor = ServeStepS(r, gpu, 1, 0, 0);
+  const double at_256 = ServeStepS(r, gpu, 1, 256, 0);
+  const double at_512 = ServeStepS(r, gpu, 1, 512, 0);
+  EXPECT_GT(at_256, floor);
+  EXPECT_NEAR(at_512 - at_256, at_256 - floor, 0.05 * (at_256 - floor));
+  // A prompt token costs its GEMM FLOPs (attention over half the prompt is small); a decode
+  // token costs them plus reading its sequence's KV cache (750 tokens x 131 kB).
+  const double gemm_s =
+      256 * model::ForwardWeightFlopPerToken(r.model) / (1e15 * 0.75 * kServeGemmDerate);
+  const double prefill = ServeStepS(r, gpu, 1, 0, 256);
+  EXPECT_NEAR(prefill - floor, gemm_s, 0.2 * gemm_s);
+  const double kv_s = 256 * 750 * 131072.0 / (3.35e12 * 0.8 * kServeHbmScale);
+  EXPECT_NEAR(at_256 - floor, gemm_s + kv_s, 0.05 * (gemm_s + kv_s));
 }
 
-TEST(EvaluateServePoint, TensorParallelSplitsTheStepAndPaysForAllReduces) {
+TEST(ServeStepS, TensorParallelSplitsTheStepAndPaysForAllReduces) {
   const ServeRequest r = Request("llama3-70b", 1000, 200);
   const catalog::Accelerator gpu = Toy();
-  const double tp1 = EvaluateServePoint(r, gpu, 1, 1).decode_step_s;
-  const double tp8 = EvaluateServePoint(r, gpu, 8, 1).decode_step_s;
+  const double tp1 = ServeStepS(r, gpu, 1, 1, 0);
+  const double tp8 = ServeStepS(r, gpu, 8, 1, 0);
   // Weights and KV split 8 ways, plus 2 all-reduces per layer x 80 layers, each at least the
   // 10 us NCCL latency: 1.6 ms.
   EXPECT_GT(tp8, tp1 / 8 + 1.6e-3);
   EXPECT_LT(tp8, tp1 / 8 + 2.0e-3);
 }
 
-TEST(EvaluateServePoint, MoeDecodeAtBatchOneReadsOnlyTheRoutedExperts) {
-  // Mixtral 8x7B: 46.7B weights, 12.9B active. At batch 1 a step reads the non-expert weights
-  // and 2 of 8 experts per layer: about the active bytes, far below all of them.
+TEST(ServeStepS, TpPastTheScaleUpDomainCrossesPcie) {
+  // L40S has no NVLink (domain 1): TP4 all-reduces cross PCIe at 25 GB/s, slower per byte than
+  // NVLink, and the plan says so.
+  ServeRequest r = Request("llama2-70b", 500, 300);
+  r.precision = ServePrecision::kFp8;
+  r.num_gpus = 8;
+  auto plan = SizeServing(r, Gpu("l40s"));
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_GE(plan->point.tp, 2);  // 70 GB of FP8 weights on 48 GB cards
+  bool says_pcie = false;
+  for (const auto& n : plan->notes) says_pcie |= n.find("PCIe") != std::string::npos;
+  EXPECT_TRUE(says_pcie);
+}
+
+TEST(ServeStepS, MoeReadsOnlyTheRoutedExpertsAndPadsTheirTiles) {
+  // Mixtral 8x7B: 46.7B weights, 12.9B active. At batch 1 an iteration reads the non-expert
+  // weights and 2 of 8 experts per layer: about the active bytes, far below all of them.
   const ServeRequest r = Request("mixtral-8x7b", 100, 100);
   const catalog::Accelerator gpu = Toy();
   const model::ParamCounts c = model::CountParams(r.model);
-  const double hbm = 3.35e12 * kServeHbmEfficiency;
-  const double step = EvaluateServePoint(r, gpu, 1, 1).decode_step_s;
-  EXPECT_GT(step, 2 * c.active / hbm * 0.95);
-  EXPECT_LT(step, 2 * c.active / hbm * 1.1);
-  // At batch 64 nearly every expert is touched (1 - (6/8)^64 ~ 1): all weights are read.
-  EXPECT_GT(EvaluateServePoint(r, gpu, 1, 64).decode_step_s, 2 * c.total / hbm);
+  const double hbm = 3.35e12 * 0.8 * kServeHbmScale;
+  const double step1 = ServeStepS(r, gpu, 1, 1, 0);
+  EXPECT_GT(step1, 2 * c.active / hbm * 0.95);
+  // (plus each touched expert's 64-row tile and the routing kernels: ~30% at batch 1)
+  EXPECT_LT(step1, 2 * c.active / hbm * 1.35);
+  // At batch 64 nearly every expert is touched (1 - (6/8)^64 ~ 1): all weights are read, and
+  // each expert's 16 tokens compute a 64-row tile: 4x the expert FLOPs of a dense count.
+  const double step64 = ServeStepS(r, gpu, 1, 64, 0);
+  EXPECT_GT(step64, 2 * c.total / hbm);
+  ServeRequest dense = Request("llama3-8b", 100, 100);
+  const double tile_cost = ServeStepS(r, gpu, 1, 64, 0) - ServeStepS(r, gpu, 1, 63, 0);
+  const double dense_cost = ServeStepS(dense, gpu, 1, 64, 0) - ServeStepS(dense, gpu, 1, 63, 0);
+  EXPECT_LT(tile_cost, dense_cost);  // padded tiles: an extra token is free until a tile fills
 }
 
-TEST(EvaluateServePoint, Int4HalvesTheBatchOneStepOfFp8) {
+TEST(ServeStepS, Int4AndFp4ShrinkTheBatchOneStep) {
   ServeRequest r = Request("llama3-70b", 100, 100);
   r.precision = ServePrecision::kFp8;
-  const double fp8 = EvaluateServePoint(r, Toy(), 1, 1).decode_step_s;
+  const double fp8 = ServeStepS(r, Toy(), 1, 1, 0);
   r.precision = ServePrecision::kInt4;
-  const double int4 = EvaluateServePoint(r, Toy(), 1, 1).decode_step_s;
+  const double int4 = ServeStepS(r, Toy(), 1, 1, 0);
   // Weight bytes 0.516 vs 1 per parameter; the KV cache (BF16 for INT4) is small at batch 1.
-  EXPECT_NEAR(int4 / fp8, 0.516, 0.02);
+  EXPECT_NEAR(int4 / fp8, 0.516, 0.03);
+  EXPECT_DOUBLE_EQ(ServeWeightBytes(r.model, ServePrecision::kFp4),
+                   0.5625 * model::CountParams(r.model).total);  // NVFP4: FP8 scale per 16
+}
+
+TEST(SizeServing, Fp4NeedsAnFp4Rate) {
+  ServeRequest r = Request("llama2-70b", 500, 300);
+  r.precision = ServePrecision::kFp4;
+  r.num_gpus = 1;
+  auto h100 = SizeServing(r, Gpu("h100-sxm5-80gb"));
+  ASSERT_FALSE(h100);
+  EXPECT_NE(h100.error().message.find("no FP4"), std::string::npos);
+  auto b200 = SizeServing(r, Gpu("b200"));
+  ASSERT_TRUE(b200) << b200.error().message;
+  r.precision = ServePrecision::kFp8;
+  auto b200_fp8 = SizeServing(r, Gpu("b200"));
+  ASSERT_TRUE(b200_fp8);
+  EXPECT_GT(b200->output_tokens_per_s, 1.3 * b200_fp8->output_tokens_per_s);
+  EXPECT_TRUE(b200->is_kv_cache_fp8);
+}
+
+// Published MLPerf Server/Offline ratios (serving_runs.csv, llama2-70b): 0.79-1.01 at the
+// 2000 ms / 200 ms p99 limits; MLPerf v5.0's interactive limits (450 ms / 40 ms) give 0.32-0.67.
+TEST(ServeCapacity, ServerOverOfflineFallsAsLimitsTighten) {
+  ServeRequest r = Request("llama2-70b", 500, 290);
+  r.precision = ServePrecision::kFp8;
+  const catalog::Accelerator gpu = Gpu("h200-sxm-141gb");
+  const double offline = ServeCapacity(r, gpu, 1).requests_per_s;
+  ASSERT_GT(offline, 0);
+  const struct {
+    double ttft_s, tpot_s, lo, hi;
+  } limits[] = {{2.0, 0.2, 0.75, 1.0}, {0.45, 0.04, 0.25, 0.7}, {0.3, 0.025, 0, 0.4}};
+  double previous = 1.0 + 1e-9;
+  for (const auto& l : limits) {
+    r.ttft_target_s = l.ttft_s;
+    r.tpot_target_s = l.tpot_s;
+    const ServePoint p = ServeCapacity(r, gpu, 1);
+    const double ratio = p.requests_per_s / offline;
+    EXPECT_GE(ratio, l.lo) << l.tpot_s;
+    EXPECT_LE(ratio, l.hi) << l.tpot_s;
+    EXPECT_LT(ratio, previous) << l.tpot_s;
+    if (p.requests_per_s > 0) {
+      EXPECT_LE(p.tpot_s, l.tpot_s * (1 + 1e-9));
+      EXPECT_LE(p.ttft_s, l.ttft_s * (1 + 1e-9));
+    }
+    previous = ratio;
+  }
+}
+
+TEST(ServeCapacity, HigherPercentileAndSpreadCostCapacity) {
+  ServeRequest r = Request("llama3-8b", 1000, 200);
+  r.precision = ServePrecision::kFp8;
+  r.ttft_target_s = 0.5;
+  r.tpot_target_s = 0.03;
+  const catalog::Accelerator gpu = Gpu("h100-sxm5-80gb");
+  r.latency_quantile = 0.9;
+  const double p90 = ServeCapacity(r, gpu, 1).requests_per_s;
+  r.latency_quantile = 0.99;
+  const double p99 = ServeCapacity(r, gpu, 1).requests_per_s;
+  r.prompt_tokens_std = 800;
+  const double spread = ServeCapacity(r, gpu, 1).requests_per_s;
+  EXPECT_GT(p90, p99);
+  EXPECT_GT(p99, spread);
+  EXPECT_GT(spread, 0);
+}
+
+TEST(ServeCapacity, EndToEndTargetBinds) {
+  ServeRequest r = Request("llama3-8b", 1000, 500);
+  r.precision = ServePrecision::kFp8;
+  const catalog::Accelerator gpu = Gpu("h100-sxm5-80gb");
+  r.tpot_target_s = 0.05;
+  const ServePoint loose = ServeCapacity(r, gpu, 1);
+  r.e2e_target_s = 0.6 * loose.e2e_s;
+  const ServePoint tight = ServeCapacity(r, gpu, 1);
+  EXPECT_LT(tight.requests_per_s, loose.requests_per_s);
+  EXPECT_LE(tight.e2e_s, r.e2e_target_s * (1 + 1e-9));
+  EXPECT_EQ(tight.limit, "e2e");
+}
+
+TEST(RequestsPerSFromUsers, DailyUsersWithAPeak) {
+  // 1M users x 10 requests a day = 115.7 req/s on average, 2x at the peak hour.
+  auto rps = RequestsPerSFromUsers(1e6, 10, 2);
+  ASSERT_TRUE(rps);
+  EXPECT_NEAR(*rps, 1e7 / 86400 * 2, 1e-9);
+  EXPECT_FALSE(RequestsPerSFromUsers(1e6, 10, 0.5));
+  EXPECT_FALSE(RequestsPerSFromUsers(0, 10, 2));
 }
 
 TEST(SizeServing, KvCacheLimitsTheBatch) {
   // Llama 3 70B FP8 on one H100: 0.9 x 80 GB - 70.55 GB of weights = 1.45 GB of KV cache;
   // 1000 + 1000/2 = 1500 tokens x 163,840 B = 246 MB per sequence: 5 sequences.
+  // (Offline: every sequence the cache holds decodes.)
   ServeRequest r = Request("llama3-70b", 1000, 1000);
   r.precision = ServePrecision::kFp8;
   r.num_gpus = 1;
@@ -167,6 +275,11 @@ TEST(SizeServing, KvCacheLimitsTheBatch) {
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->max_batch, 5);
   EXPECT_EQ(plan->point.batch, 5);  // no latency target: the whole cache is used
+  r.max_batch = 3;
+  auto capped = SizeServing(r, Gpu("h100-sxm5-80gb"));
+  ASSERT_TRUE(capped);
+  EXPECT_EQ(capped->point.batch, 3);
+  EXPECT_LT(capped->output_tokens_per_s, plan->output_tokens_per_s);
 }
 
 TEST(SizeServing, SizesForARequestRate) {
@@ -200,6 +313,7 @@ TEST(SizeServing, RateThatGpusSustain) {
 }
 
 TEST(SizeServing, TighterTpotMeansSmallerBatch) {
+  // Poisson load: the TPOT target caps the mean batch (and so the capacity).
   ServeRequest r = Request("llama3-70b", 1000, 200);
   r.num_gpus = 8;
   r.tensor_parallel = 8;
@@ -248,6 +362,8 @@ TEST(SizeServing, ModelThatFitsNoTpIsAnError) {
   ASSERT_FALSE(plan);
   EXPECT_NE(plan.error().message.find("fits no tensor-parallel degree up to 8"), std::string::npos)
       << plan.error().message;
+  // It names the memory it would need: 811 GB / 8 = 101 GB per accelerator.
+  EXPECT_NE(plan.error().message.find("needs 10"), std::string::npos) << plan.error().message;
 }
 
 TEST(SizeServing, UnreachableLatencyIsAnError) {
@@ -281,44 +397,222 @@ std::vector<std::map<std::string, std::string>> ReadResults(const std::string& p
   return rows;
 }
 
-// Published maximum-throughput results (sources in the data file) vs the model at the published
-// TP, with no latency target. Tolerances are what the model reaches, stated honestly:
-// TensorRT-LLM rows within -10% .. +35%; vLLM on ROCm rows are over-predicted 1.5-2x (the
-// model assumes NVIDIA-grade kernels; MI300X's measured software reaches about half).
-TEST(SizeServing, MatchesPublishedThroughputs) {
-  const auto rows = ReadResults(DefaultDataDir() + "/serving_results.toml");
-  ASSERT_GE(rows.size(), 15u);
-  int num_checked = 0;
-  double log_error_sum = 0;
-  for (const auto& row : rows) {
-    ServeRequest r = Request(row.at("model").c_str(), std::stoi(row.at("prompt_tokens")),
-                             std::stoi(row.at("output_tokens")));
-    r.precision = *ParseServePrecision(row.at("precision"));
-    r.tensor_parallel = std::stoi(row.at("tp"));
-    r.num_gpus = std::stoi(row.at("gpus"));
-    auto plan = SizeServing(r, Gpu(row.at("accelerator").c_str()));
-    ASSERT_TRUE(plan) << plan.error().message;
-    const double published = std::stod(row.at("output_tokens_per_s"));
-    const double ratio = plan->output_tokens_per_s / published;
-    const std::string what = row.at("model") + " on " + row.at("accelerator") + " " +
-                             row.at("prompt_tokens") + "/" + row.at("output_tokens") + ": ratio " +
-                             std::to_string(ratio);
-    const bool is_calibration = row.count("calibration") && row.at("calibration") == "true";
-    if (row.at("software") == "tensorrt-llm") {
-      EXPECT_GT(ratio, is_calibration ? 0.95 : 0.9) << what;
-      EXPECT_LT(ratio, is_calibration ? 1.1 : 1.35) << what;
-    } else {
-      EXPECT_GT(ratio, 1.2) << what;
-      EXPECT_LT(ratio, 2.2) << what;
+// A minimal CSV reader for ../shared/reference/serving_runs.csv (quoted cells with commas).
+std::vector<std::map<std::string, std::string>> ReadCsv(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << path;
+  auto split = [](const std::string& line) {
+    std::vector<std::string> cells(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (c == '"') {
+        if (quoted && i + 1 < line.size() && line[i + 1] == '"') {
+          cells.back() += '"';
+          ++i;
+        } else {
+          quoted = !quoted;
+        }
+      } else if (c == ',' && !quoted) {
+        cells.emplace_back();
+      } else {
+        cells.back() += c;
+      }
     }
-    if (!is_calibration && row.at("software") == "tensorrt-llm") {
-      log_error_sum += std::abs(std::log(ratio));
-      ++num_checked;
+    return cells;
+  };
+  std::string line;
+  std::getline(in, line);
+  const std::vector<std::string> header = split(line);
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const std::vector<std::string> cells = split(line);
+    std::map<std::string, std::string> row;
+    for (size_t i = 0; i < header.size() && i < cells.size(); ++i) row[header[i]] = cells[i];
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// One published throughput, predicted at its layout and limits.
+struct Published {
+  std::string id, campaign, vendor;
+  ServeRequest request;
+  std::string accelerator;
+  double output_tokens_per_s = 0;
+  bool is_offline = true;
+};
+
+// Mean prompt lengths of the MLPerf datasets, which serving_runs.csv leaves blank (no primary
+// source states them): ASSUMED, and the largest doubt in these checks. Llama 2 70B's OpenOrca
+// subset is capped at 1024 tokens, and physics bounds the mean far below: the H200 v4.1 Offline
+// row (13.4 requests/s/GPU of 291 output tokens) at a mean of S prompt tokens needs
+// 13.4 (S + 291) x 138 GFLOP/s of weight GEMMs, over 80% of the FP8 peak beyond S = 400; most
+// OpenOrca prompts are one short instruction under a system prompt: 300 taken. Mixtral's mix adds
+// GSM8K's few-shot prompts and MBXP's code: 450 taken.
+constexpr int kOpenOrcaPromptTokens = 300;
+constexpr int kMixtralPromptTokens = 450;
+
+std::vector<Published> LoadPublished() {
+  std::vector<Published> out;
+  const std::map<std::string, std::string> ids = {
+      {"H100-SXM-80GB", "h100-sxm5-80gb"}, {"H100-NVL-94GB", "h100-nvl-94gb"},
+      {"H200-SXM-141GB", "h200-sxm-141gb"}, {"B200-SXM-180GB", "b200"},
+      {"GH200-144GB", "gh200-144gb"},       {"L40S-48GB", "l40s"},
+      {"MI300X-192GB", "mi300x"},           {"Gaudi2-96GB", "gaudi2"}};
+  for (const auto& row : ReadCsv(std::string(GPUPLAN_SHARED_DIR) +
+                                 "/reference/serving_runs.csv")) {
+    const std::string& bench = row.at("benchmark");
+    const bool is_llama = bench.rfind("llama2-70b", 0) == 0;
+    if ((!is_llama && bench != "mixtral-8x7b") || row.at("tokens_per_s").empty()) continue;
+    Published p;
+    p.id = row.at("id");
+    p.campaign = row.at("round");
+    p.vendor = row.at("accelerator").rfind("MI", 0) == 0      ? "AMD"
+               : row.at("accelerator").rfind("Gaudi", 0) == 0 ? "Intel"
+                                                              : "NVIDIA";
+    p.accelerator = ids.at(row.at("accelerator"));
+    p.request = Request(is_llama ? "llama2-70b" : "mixtral-8x7b",
+                        is_llama ? kOpenOrcaPromptTokens : kMixtralPromptTokens,
+                        static_cast<int>(std::lround(std::stod(row.at("output_tokens_mean")))));
+    // The B200 preview does not state its precision; NVIDIA's v4.1 announcement says FP4 and
+    // FP8 alone would need more than its FP8 peak (see SERVING_RUNS.md).
+    p.request.precision = p.accelerator == "b200" ? ServePrecision::kFp4 : ServePrecision::kFp8;
+    const std::string& layout = row.at("parallelism");
+    p.request.tensor_parallel = layout.rfind("TP", 0) == 0 ? std::stoi(layout.substr(2)) : 0;
+    p.request.num_gpus = std::stoi(row.at("num_accelerators"));
+    p.is_offline = row.at("scenario") == "Offline";
+    if (!p.is_offline) {
+      p.request.ttft_target_s = std::stod(row.at("ttft_limit_ms")) / 1e3;
+      p.request.tpot_target_s = std::stod(row.at("tpot_limit_ms")) / 1e3;
+      p.request.latency_quantile = std::stod(row.at("latency_percentile")) / 100;
+    }
+    p.output_tokens_per_s = std::stod(row.at("tokens_per_s"));
+    out.push_back(std::move(p));
+  }
+  for (const auto& row : ReadResults(DefaultDataDir() + "/serving_results.toml")) {
+    Published p;
+    p.id = row.at("model") + " " + row.at("accelerator") + " " + row.at("prompt_tokens") + "/" +
+           row.at("output_tokens");
+    p.campaign = row.at("campaign");
+    p.accelerator = row.at("accelerator");
+    p.vendor = p.accelerator.rfind("mi", 0) == 0 ? "AMD" : "NVIDIA";
+    p.request = Request(row.at("model").c_str(), std::stoi(row.at("prompt_tokens")),
+                        std::stoi(row.at("output_tokens")));
+    p.request.precision = *ParseServePrecision(row.at("precision"));
+    p.request.tensor_parallel = std::stoi(row.at("tp"));
+    p.request.num_gpus = std::stoi(row.at("gpus"));
+    if (row.count("max_batch")) p.request.max_batch = std::stoi(row.at("max_batch"));
+    p.output_tokens_per_s = std::stod(row.at("output_tokens_per_s"));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+double Predict(const Published& p, const catalog::Catalog& cat, double gemm, double hbm) {
+  ServeRequest r = p.request;
+  r.gemm_efficiency_scale = gemm;
+  r.hbm_efficiency_scale = hbm;
+  auto plan = SizeServing(r, **cat.Find(p.accelerator));
+  EXPECT_TRUE(plan) << p.id << ": " << (plan ? "" : plan.error().message);
+  return plan ? plan->output_tokens_per_s : 0;
+}
+
+struct Scales {
+  double gemm = 1, hbm = 1;
+};
+constexpr double kNvidiaHbmSpread = 0.1;
+constexpr double kOtherHbmSpread = 0.4;  // no streaming figure for their serving kernels
+
+// The efficiency multipliers that minimize the mean absolute log error on `rows` (a grid:
+// physics parameters, two numbers, never per-row factors). Offline rows only: they are cheap and
+// carry the efficiencies; the latency model has no fitted parameter. The HBM multiplier stays
+// within +-10% (`hbm_spread`) of the catalog's where streaming benchmarks pin it (NVIDIA: decode
+// kernels reach 0.72-0.88 of peak); compute-bound rows alone cannot tell the two apart.
+Scales Fit(const std::vector<const Published*>& rows, const catalog::Catalog& cat,
+           double hbm_spread) {
+  Scales best;
+  double best_error = 1e300;
+  for (double g = 0.6; g < 1.41; g += 0.05) {
+    for (double h = 1 - hbm_spread; h < 1 + hbm_spread + 0.01; h += 0.05) {
+      double error = 0;
+      for (const Published* p : rows) {
+        error += std::abs(std::log(Predict(*p, cat, g, h) / p->output_tokens_per_s));
+      }
+      if (error < best_error) {
+        best_error = error;
+        best = {g, h};
+      }
     }
   }
-  // Mean absolute log error over the TensorRT-LLM check rows: within ~12%.
-  ASSERT_GT(num_checked, 8);
-  EXPECT_LT(std::exp(log_error_sum / num_checked), 1.12);
+  return best;
+}
+
+double Quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(std::lround(q * (v.size() - 1)))];
+}
+
+// Leave one campaign out (one MLPerf round, or one benchmark page, is a campaign): fit the global
+// efficiency multipliers on the other campaigns' Offline rows (per vendor where that vendor has
+// rows elsewhere, else the NVIDIA fit on the catalog's vendor efficiencies), then predict every
+// row of the held-out campaign, Server rows at their p99 limits.
+TEST(SizeServing, MatchesPublishedResultsLeavingEachCampaignOut) {
+  const auto cat = catalog::Catalog::LoadDefault();
+  ASSERT_TRUE(cat);
+  const std::vector<Published> rows = LoadPublished();
+  ASSERT_GE(rows.size(), 40u);
+  std::set<std::string> campaigns;
+  for (const Published& p : rows) campaigns.insert(p.campaign);
+  ASSERT_GE(campaigns.size(), 5u);
+  std::vector<double> errors, unchecked;
+  for (const std::string& held_out : campaigns) {
+    std::map<std::string, std::vector<const Published*>> calibration;  // by vendor
+    for (const Published& p : rows) {
+      if (p.campaign != held_out && p.is_offline) calibration[p.vendor].push_back(&p);
+    }
+    const Scales nvidia = Fit(calibration["NVIDIA"], *cat, kNvidiaHbmSpread);
+    std::map<std::string, Scales> by_vendor = {{"NVIDIA", nvidia}};
+    for (const auto& [vendor, list] : calibration) {
+      if (vendor != "NVIDIA") by_vendor[vendor] = Fit(list, *cat, kOtherHbmSpread);
+    }
+
+    for (const Published& p : rows) {
+      if (p.campaign != held_out) continue;
+      // A vendor with no rows in the other campaigns keeps the catalog's efficiencies, which were
+      // fitted on this campaign: not a check, so reported apart.
+      const bool is_check = by_vendor.count(p.vendor) > 0;
+      const Scales s = is_check ? by_vendor.at(p.vendor) : Scales{};
+      const double ratio = Predict(p, *cat, s.gemm, s.hbm) / p.output_tokens_per_s;
+      (is_check ? errors : unchecked).push_back(std::abs(ratio - 1));
+      std::printf("  %-88s %-30s %5.2f%s\n", p.id.c_str(), held_out.c_str(), ratio,
+                  is_check ? "" : " (not a check)");
+    }
+  }
+  const double median = Quantile(errors, 0.5), p90 = Quantile(errors, 0.9);
+  std::printf("leave-one-campaign-out: %zu check rows, median error %.1f%%, p90 %.1f%% (%zu rows "
+              "of vendors seen in one campaign only, not checks)\n",
+              errors.size(), 100 * median, 100 * p90, unchecked.size());
+  EXPECT_LE(median, 0.15);
+  EXPECT_LE(p90, 0.35);
+}
+
+// The checked-in constants (kServeGemmDerate, kServeHbmScale on the NVIDIA profiles) are the
+// all-campaign fit: the multipliers fitted on every NVIDIA Offline row stay near 1. (AMD's and
+// Intel's rows keep pulling the HBM multiplier to the edge of any range while raising the GEMM
+// one: their few rows cannot separate the two, so their profile values are a rounded fit.)
+TEST(SizeServing, CheckedInEfficienciesAreTheFit) {
+  const auto cat = catalog::Catalog::LoadDefault();
+  ASSERT_TRUE(cat);
+  const std::vector<Published> rows = LoadPublished();
+  std::map<std::string, std::vector<const Published*>> by_vendor;
+  for (const Published& p : rows) {
+    if (p.is_offline) by_vendor[p.vendor].push_back(&p);
+  }
+  const Scales s = Fit(by_vendor["NVIDIA"], *cat, kNvidiaHbmSpread);
+  EXPECT_NEAR(s.gemm, 1, 0.11);
+  EXPECT_NEAR(s.hbm, 1, 0.11);
 }
 
 }  // namespace
