@@ -1,7 +1,5 @@
 #include "report/charts.h"
 
-#include "units/units.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
