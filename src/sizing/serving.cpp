@@ -17,14 +17,15 @@
 //  (2) One iteration with D decoding sequences and p prompt tokens (n = D + p tokens):
 //        T(D, p) = W_read(n) / (t B e_h)                                  weights, once
 //                + G(n) / (t P e_g k)                                     weight GEMMs
-//                + max(D c_avg K_t / (B e_h), D F_a(c_avg) / (t P e_g k)) decode attention
-//                + p F_a(S / 2) / (t P e_g k)                             prefill attention
+//                + max(D c_avg K_t / (B e_h), D F_a(c_avg) / (t P_kv e_g k)) decode attention
+//                + p F_a(S / 2) / (t P_kv e_g k)                          prefill attention
 //                + C(n)                                                   TP collectives
 //      Iteration time linear in the batched tokens above a weight-read floor is what serving
 //      simulators fit to measured engines (Agrawal et al. 2024, Vidur; Zhong et al. 2024,
 //      DistServe sec. 3): the weight stream and the GEMM math do not overlap fully in skinny decode
 //      kernels, so the terms add (a max() would make the batch free once compute-bound and latency
-//      limits irrelevant). k = kServeGemmDerate. W_read(n) is W for dense models; for MoE, the
+//      limits irrelevant). k = kServeGemmDerate; attention runs at the KV cache's rate P_kv (FP8
+//      or BF16), not at FP4 or weight-only rates. W_read(n) is W for dense models; for MoE, the
 //      expected distinct routed experts n tokens touch, E (1 - (1 - k_r/E)^n) per MoE layer, plus
 //      the non-routed weights. G(n) = n F_w for dense GEMMs; each touched expert computes
 //      max(n k_r / touched, tile) rows (grouped GEMM: Tutel, MegaBlocks), plus routing and
@@ -208,6 +209,12 @@ double CollectiveS(const model::ModelShape& shape, const catalog::Accelerator& g
 double FlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
   return PeakFlopPerS(gpu, r.precision) * gpu.serve_gemm_efficiency * kServeGemmDerate *
          r.gemm_efficiency_scale;
+}
+
+// Attention runs at the KV cache's precision (FP8 or BF16), never at FP4 or INT8/INT4 weight rates.
+double AttentionFlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
+  const double peak = IsKvFp8(r) && gpu.has_fp8() ? gpu.peak_fp8_flop_per_s : gpu.peak_bf16_flop_per_s;
+  return peak * gpu.serve_gemm_efficiency * kServeGemmDerate * r.gemm_efficiency_scale;
 }
 
 double HbmBytesPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
@@ -398,6 +405,7 @@ double ServeStepS(const ServeRequest& r, const catalog::Accelerator& gpu, int tp
   GPUPLAN_CHECK(tp >= 1) << "tp " << tp;
   const double tokens = decode_seqs + prefill_tokens;
   const double flop_per_s = tp * FlopPerSPerGpu(r, gpu);
+  const double attention_flop_per_s = tp * AttentionFlopPerSPerGpu(r, gpu);
   const double hbm_per_gpu = HbmBytesPerSPerGpu(r, gpu);
   const double context = MeanContextTokens(r);
   const double weights_s =
@@ -406,10 +414,11 @@ double ServeStepS(const ServeRequest& r, const catalog::Accelerator& gpu, int tp
   const double decode_attention_s =
       std::max(decode_seqs * context * KvBytesPerTokenPerGpu(r, tp) / hbm_per_gpu,
                decode_seqs * model::ForwardAttentionFlopPerToken(r.model, static_cast<int>(context)) /
-                   flop_per_s);
+                   attention_flop_per_s);
   const double prefill_attention_s =
       prefill_tokens *
-      model::ForwardAttentionFlopPerToken(r.model, std::max(1, r.prompt_tokens / 2)) / flop_per_s;
+      model::ForwardAttentionFlopPerToken(r.model, std::max(1, r.prompt_tokens / 2)) /
+      attention_flop_per_s;
   const double moe_s = NumMoeLayers(r.model) * kMoeLayerOverheadS;
   return weights_s + gemm_s + decode_attention_s + prefill_attention_s + moe_s +
          CollectiveS(r.model, gpu, tp, tokens);
