@@ -38,6 +38,8 @@ Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<do
       ++num_group_events_left_;
     }
   }
+  running_by_end_.resize(cluster_.pools().size());
+  scratch_free_.assign(cluster_.nodes().size(), -1);
   fairness_.received_gpu_h.assign(tenant_quota_.size(), 0.0);
   fairness_.entitled_gpu_h.assign(tenant_quota_.size(), 0.0);
   int64_t sum = 0;
@@ -63,7 +65,6 @@ void Engine::Run() {
     Push(0, EventKind::kTimeline, 0);
   }
   if (config_.fairness_interval_s > 0) Push(0, EventKind::kFairness, 0);
-  constexpr SimTime kNoTime = std::numeric_limits<SimTime>::max();
   while (true) {
     while (next_arrival_ < jobs_.size() &&
            jobs_[next_arrival_].status == JobStatus::kUnschedulable) {
@@ -85,6 +86,7 @@ void Engine::Run() {
       if (job.status == JobStatus::kPending) {
         ++totals_.events;
         job.status = JobStatus::kQueued;
+        job.queued_since = now_;
         Enqueue(static_cast<JobIdx>(next_arrival_));
       }
       ++next_arrival_;
@@ -280,18 +282,109 @@ bool Engine::CanPlaceOn(JobIdx j, int32_t pool) const {
   return cluster_.CanPlace(pool, job.gpus, job.milli);
 }
 
-StartResult Engine::TryStart(JobIdx j) {
-  if (OverQuota(j)) return StartResult::kOverQuota;
-  uint64_t mask = jobs_[static_cast<size_t>(j)].allowed_pools;
-  while (mask != 0) {
+int32_t Engine::BestPoolNow(JobIdx j) const {
+  int32_t best = -1;
+  SimTime best_run = kNoTime;
+  for (uint64_t mask = jobs_[static_cast<size_t>(j)].allowed_pools; mask != 0; mask &= mask - 1) {
     const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
-    mask &= mask - 1;
-    if (CanPlaceOn(j, p)) {
-      StartOn(j, p);
-      return StartResult::kStarted;
+    if (!CanPlaceOn(j, p)) continue;
+    const SimTime run = EstimatedRunTime(j, p);
+    if (run < best_run) {
+      best = p;
+      best_run = run;
     }
   }
-  return StartResult::kNoFit;
+  return best;
+}
+
+StartResult Engine::TryStart(JobIdx j, bool allow_wait) {
+  if (OverQuota(j)) return StartResult::kOverQuota;
+  const int32_t best = BestPoolNow(j);
+  if (best < 0) return StartResult::kNoFit;
+  if (allow_wait) {
+    const SimTime finish_now = now_ + EstimatedRunTime(j, best);
+    for (uint64_t mask = jobs_[static_cast<size_t>(j)].allowed_pools; mask != 0;
+         mask &= mask - 1) {
+      const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
+      const SimTime run = EstimatedRunTime(j, p);
+      if (p == best || now_ + run >= finish_now || CanPlaceOn(j, p)) continue;
+      int64_t spare = 0;
+      if (EarliestStart(j, p, finish_now - run - 1, &spare) != kNoTime) {
+        return StartResult::kNoFit;  // a faster type frees up soon enough: wait for it
+      }
+    }
+  }
+  StartOn(j, best);
+  return StartResult::kStarted;
+}
+
+int64_t Engine::NodesTouched(const SimJob& job, int gpus_per_node) {
+  if (job.milli < trace::kWholeGpuMilli || job.gpus <= gpus_per_node) return 1;
+  return (job.gpus + gpus_per_node - 1) / gpus_per_node;
+}
+
+namespace {
+
+// Whether `gpus` whole GPUs fit nodes of `per_node` GPUs whose free counts are counted in
+// count[k] (nodes with k free): one node, or whole nodes plus one for a gang's remainder.
+bool FitsCounts(const std::vector<int64_t>& count, int32_t per_node, int32_t gpus) {
+  auto any_from = [&](int32_t k) {
+    for (; k <= per_node; ++k) {
+      if (count[static_cast<size_t>(k)] > 0) return true;
+    }
+    return false;
+  };
+  if (gpus <= per_node) return any_from(gpus);
+  const int64_t full = gpus / per_node, rem = gpus % per_node;
+  const int64_t whole = count[static_cast<size_t>(per_node)];
+  if (whole < full) return false;
+  if (rem == 0) return true;
+  if (whole > full) return true;
+  for (int32_t k = static_cast<int32_t>(rem); k < per_node; ++k) {
+    if (count[static_cast<size_t>(k)] > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+SimTime Engine::EarliestStart(JobIdx j, int32_t p, SimTime horizon, int64_t* spare_nodes) const {
+  const SimJob& job = jobs_[static_cast<size_t>(j)];
+  const Pool& pool = cluster_.pool(p);
+  const int32_t per_node = pool.gpus_per_node;
+  const int32_t gpus = job.milli < trace::kWholeGpuMilli ? 1 : job.gpus;
+  const int64_t take_whole = (gpus + per_node - 1) / per_node;
+  scratch_count_.assign(static_cast<size_t>(per_node) + 1, 0);
+  for (int32_t k = 0; k <= per_node; ++k) {
+    scratch_count_[static_cast<size_t>(k)] =
+        static_cast<int64_t>(pool.buckets[static_cast<size_t>(k)].size());
+  }
+  SimTime found = kNoTime;
+  if (FitsCounts(scratch_count_, per_node, gpus)) {
+    found = now_;
+  } else if (pool.up_gpus >= gpus) {
+    for (const auto& [end, r] : running_by_end_[static_cast<size_t>(p)]) {
+      const SimTime t = std::max(end, now_);
+      if (t > horizon || (found != kNoTime && t > found)) break;  // (jobs ending at `found` too)
+      for (const Piece& piece : jobs_[static_cast<size_t>(r)].pieces) {
+        if (piece.slot >= 0) continue;
+        int32_t& free = scratch_free_[static_cast<size_t>(piece.node)];
+        if (free < 0) {
+          free = cluster_.nodes()[static_cast<size_t>(piece.node)].free_gpus;
+          scratch_touched_.push_back(piece.node);
+        }
+        --scratch_count_[static_cast<size_t>(free)];
+        free += piece.gpus;
+        ++scratch_count_[static_cast<size_t>(free)];
+      }
+      if (found == kNoTime && FitsCounts(scratch_count_, per_node, gpus)) found = t;
+    }
+  }
+  for (int32_t n : scratch_touched_) scratch_free_[static_cast<size_t>(n)] = -1;
+  scratch_touched_.clear();
+  if (found > horizon) return kNoTime;
+  *spare_nodes = scratch_count_[static_cast<size_t>(per_node)] - take_whole;
+  return found;
 }
 
 int64_t Engine::FreeGpus(uint64_t pool_mask) const {
@@ -332,13 +425,14 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   job.run_start = now_;
   job.est_end = now_ + EstimatedRunTime(j, pool);
   if (job.first_start < 0) job.first_start = now_;
+  job.wait_total += now_ - job.queued_since;
   job.status = JobStatus::kRunning;
   tenant_running_gpus_[static_cast<size_t>(job.tenant)] += job.gpu_fraction();
   tenant_queued_gpus_[static_cast<size_t>(job.tenant)] -= job.gpu_fraction();
   running_pos_[static_cast<size_t>(j)] = static_cast<int32_t>(running_.size());
   running_.push_back(j);
   ++num_running_;
-  if (keep_end_index_) running_by_end_.insert({job.est_end, j});
+  running_by_end_[static_cast<size_t>(pool)].insert({job.est_end, j});
   Push(now_ + run, EventKind::kFinish, static_cast<uint32_t>(j), job.generation);
 }
 
@@ -346,6 +440,7 @@ void Engine::Preempt(JobIdx j) {
   GPUPLAN_CHECK(jobs_[static_cast<size_t>(j)].status == JobStatus::kRunning)
       << "preempting job " << j << " that is not running";
   ++totals_.preemptions;
+  ++jobs_[static_cast<size_t>(j)].preemptions;
   Stop(j, StopKind::kPreempted);
 }
 
@@ -362,6 +457,11 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   const double worked_s = std::max(0.0, ToSeconds(now_ - job.run_start - job.run_overhead));
   const double speed = cluster_.pool(job.pool).speed;
   job.allocated_gpu_s += frac * elapsed_s;
+  if (job.overhead_from_preemption) {
+    totals_.preemption_lost_gpu_s +=
+        frac * std::min(elapsed_s, ToSeconds(job.run_overhead));
+  }
+  job.overhead_from_preemption = kind == StopKind::kPreempted;
   job.attained_gpu_s += frac * elapsed_s;
   double saved_s = worked_s;  // finished or preempted: all work kept
   if (kind == StopKind::kKilled) {
@@ -384,7 +484,7 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   running_.pop_back();
   running_pos_[static_cast<size_t>(j)] = -1;
   --num_running_;
-  if (keep_end_index_) running_by_end_.erase({job.est_end, j});
+  running_by_end_[static_cast<size_t>(job.pool)].erase({job.est_end, j});
   ++job.generation;
   capacity_freed_ = true;
   if (kind == StopKind::kFinished) {
@@ -401,6 +501,7 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   ++job.restarts;
   ++totals_.restarts;
   job.status = JobStatus::kQueued;
+  job.queued_since = now_;
   Enqueue(j);
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <queue>
 #include <set>
@@ -26,6 +27,8 @@ struct SimJob {
   SimTime run_overhead = 0;  // overhead paid at the start of the current run
   SimTime end = -1;
   SimTime est_end = 0;    // expected end of the current run (policies' estimates)
+  SimTime queued_since = 0;  // start of the current pending interval
+  SimTime wait_total = 0;    // every pending interval: first wait plus time re-queued
   double work_ref_s = 0;  // total work
   double work_left_ref_s = 0;
   double estimate_ref_s = 0;  // runtime estimate (the true work when the trace has none)
@@ -35,12 +38,15 @@ struct SimJob {
   int32_t gpus = 1;
   int32_t milli = trace::kWholeGpuMilli;
   int32_t tenant = 0;
+  int32_t priority = 0;  // the trace's; fifo and firstfit serve higher first
   int32_t pool = -1;  // pool of the current or last run
   int32_t restarts = 0;
+  int32_t preemptions = 0;
   uint32_t generation = 0;  // bumps on every stop, so stale finish events are ignored
   uint64_t allowed_pools = 0;
   JobStatus status = JobStatus::kPending;
   bool needs_overhead = false;
+  bool overhead_from_preemption = false;  // the pending restart overhead is a preemption's cost
   std::vector<Piece> pieces;
   // GPUs the job holds, fractional shares as fractions.
   double gpu_fraction() const {
@@ -83,8 +89,20 @@ class Engine {
   int num_tenants() const { return static_cast<int>(tenant_running_gpus_.size()); }
   double tenant_running_gpus(int t) const { return tenant_running_gpus_[static_cast<size_t>(t)]; }
   double tenant_weight(int t) const { return tenant_weight_[static_cast<size_t>(t)]; }
-  // Starts the job on the first allowed pool (fastest first) where it fits.
-  StartResult TryStart(JobIdx j);
+  // Starts the job where its estimated finish is earliest: among the allowed pools where it fits
+  // now; kNoFit when none, or (allow_wait) when waiting for a pool where it does not fit yet
+  // (a faster type) is expected to finish it sooner.
+  StartResult TryStart(JobIdx j, bool allow_wait = true);
+  // The pool where j fits now with the earliest estimated finish, or -1.
+  int32_t BestPoolNow(JobIdx j) const;
+  // Earliest time j would fit on `pool`, releasing running jobs at their estimated ends (node
+  // by node, current free GPUs kept; jobs on shared GPUs ignored); kNoTime if not by `horizon`.
+  // `spare_nodes`: nodes wholly free then beyond the ceil(gpus / gpus_per_node) the job would
+  // take whole (negative if it needs a partly free one); the job itself must not be running.
+  static constexpr SimTime kNoTime = std::numeric_limits<SimTime>::max();
+  SimTime EarliestStart(JobIdx j, int32_t pool, SimTime horizon, int64_t* spare_nodes) const;
+  // Nodes a job of `gpus` may take from a node-shaped reservation (whole nodes it spans).
+  static int64_t NodesTouched(const SimJob& job, int gpus_per_node);
   bool OverQuota(JobIdx j) const;
   bool CanPlaceOn(JobIdx j, int32_t pool) const;
   void StartOn(JobIdx j, int32_t pool);
@@ -97,9 +115,10 @@ class Engine {
   }
   // Whole free GPUs over the pools in `mask`.
   int64_t FreeGpus(uint64_t pool_mask) const;
-  // Running jobs by (expected end, job); kept only when a policy asked for it.
-  void KeepEndIndex() { keep_end_index_ = true; }
-  const std::set<std::pair<SimTime, JobIdx>>& running_by_end() const { return running_by_end_; }
+  // Running jobs of a pool by (expected end, job).
+  const std::set<std::pair<SimTime, JobIdx>>& running_by_end(int32_t pool) const {
+    return running_by_end_[static_cast<size_t>(pool)];
+  }
   const std::vector<JobIdx>& running() const { return running_; }
   // Stops a running job with its progress checkpointed; it pays the restart overhead later.
   void Preempt(JobIdx j);
@@ -110,6 +129,8 @@ class Engine {
   const std::vector<SimJob>& jobs() const { return jobs_; }
   struct Totals {
     int64_t events = 0, failures = 0, preemptions = 0, restarts = 0, max_queue = 0;
+    // GPU-seconds preemptions cost: the victims' restart overhead paid after them.
+    double preemption_lost_gpu_s = 0;
     double queue_area = 0;  // queued jobs x seconds
     SimTime makespan = 0;
   };
@@ -183,8 +204,11 @@ class Engine {
   int64_t num_group_events_left_ = 0;
   int64_t num_completed_ = 0;
   bool capacity_freed_ = false;
-  bool keep_end_index_ = false;
-  std::set<std::pair<SimTime, JobIdx>> running_by_end_;
+  std::vector<std::set<std::pair<SimTime, JobIdx>>> running_by_end_;  // per pool
+  // EarliestStart's scratch: free GPUs per node as releases are replayed (-1: untouched).
+  mutable std::vector<int32_t> scratch_free_;
+  mutable std::vector<int32_t> scratch_touched_;
+  mutable std::vector<int64_t> scratch_count_;
   std::set<SimTime> pending_wakeups_;  // wake-up instants already in the heap
   std::vector<JobIdx> running_;        // unordered; positions in running_pos_
   std::vector<int32_t> running_pos_;

@@ -49,6 +49,7 @@ nlohmann::ordered_json ToJson(const SimResult& r) {
   j["failures"] = r.failures;
   j["preemptions"] = r.preemptions;
   j["restarts"] = r.restarts;
+  j["preemption_lost_gpu_hours"] = r.preemption_lost_gpu_hours;
   j["jain_index"] = r.jain_index;
   j["contended_samples"] = r.contended_samples;
   nlohmann::ordered_json tenants = nlohmann::ordered_json::object();
@@ -106,12 +107,12 @@ std::string TimelineCsv(const SimResult& r) {
 
 std::string JobsCsv(const SimResult& r) {
   std::string out =
-      "job_id,tenant,submit_s,start_s,end_s,gpus,gpu_milli,accelerator,restarts,wait_s,jct_s,"
-      "run_s,gpu_s\n";
+      "job_id,tenant,submit_s,start_s,end_s,gpus,gpu_milli,accelerator,restarts,preemptions,"
+      "wait_s,jct_s,run_s,gpu_s\n";
   for (const JobRow& j : r.job_rows) {
-    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{},{},{}\n", j.job_id,
-                   j.tenant, j.submit_s, j.start_s, j.end_s, j.gpus, j.gpu_milli, j.accelerator,
-                   j.restarts, j.wait_s, j.jct_s, j.run_s, j.gpu_s);
+    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                   j.job_id, j.tenant, j.submit_s, j.start_s, j.end_s, j.gpus, j.gpu_milli,
+                   j.accelerator, j.restarts, j.preemptions, j.wait_s, j.jct_s, j.run_s, j.gpu_s);
   }
   return out;
 }

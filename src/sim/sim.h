@@ -109,16 +109,40 @@ struct SimConfig {
   double fairness_interval_s = 3600;  // fair-share sampling period; 0: none
   bool record_jobs = true;            // SimResult::job_rows
   bool check_invariants = false;      // verify the cluster's indexes after every pass (slow; tests)
-  int backfill_depth = 500;           // easy: queued jobs examined per pass (Slurm bf_max_job_test)
-  // easy: the full backfill scan runs at most once per this many seconds (Slurm bf_interval,
-  // default 30 s); passes in between try only new arrivals. 0: scan on every pass.
+  // easy, fairshare: queued jobs examined per backfill scan (Slurm bf_max_job_test).
+  int backfill_depth = 500;
+  // easy, fairshare: the backfill scan runs at most once per this many seconds (Slurm
+  // bf_interval, default 30 s); passes in between start jobs in priority order, each pool
+  // blocked by its first job that does not fit (Slurm's main scheduler). 0: scan every pass.
   double backfill_interval_s = 30;
-  double fairshare_half_life_s = 7 * 86400.0;  // Slurm PriorityDecayHalfLife default
+  // How far ahead reservations are planned (Slurm bf_window, default 1 day): a job that cannot
+  // start within it gets no reservation and blocks nothing.
+  double bf_window_s = kSecondsPerDay;
+  // fairshare: Slurm's multifactor priority, its weights as slurm.conf names them
+  // (PriorityWeightFairshare, PriorityWeightAge, PriorityWeightJobSize; Slurm's defaults are 0,
+  // these are gpuplan's), PriorityMaxAge and PriorityDecayHalfLife (Slurm's defaults).
+  double fairshare_half_life_s = 7 * kSecondsPerDay;  // PriorityDecayHalfLife
+  double priority_weight_fairshare = 10000;
+  double priority_weight_age = 1000;
+  double priority_weight_job_size = 1000;
+  double priority_max_age_s = 7 * kSecondsPerDay;  // PriorityMaxAge
   // las: attained GPU-seconds that demote a job to the next queue (Tiresias' thresholds).
   std::vector<double> las_thresholds_gpu_s = {3600, 36000};
+  // Runtime estimates of jobs the trace gives none (estimate_s; sacct Timelimit; SWF requested
+  // time): the true run time x estimate_factor, rounded up to the next round time limit
+  // (EstimateOf). Users overestimate and pick round limits (Tsafrir, Etsion and Feitelson,
+  // "Modeling User Runtime Estimates", JSSPP 2005); the factor 2 is gpuplan's assumption.
+  // 0: estimates are the true run times (an oracle). Backfill and placement decide on
+  // estimates; jobs run their true time.
+  double estimate_factor = 2;
   SimObserver* observer = nullptr;  // borrowed; may be null
   int64_t progress_every_events = 1 << 18;
 };
+
+// The runtime estimate of a job of true run time `run_s` under estimate_factor `factor`:
+// run_s x factor rounded up to 5, 10, 15, 30 min, 1, 2, 4, 8, 12 h, 1, 2, 3 or 7 days, past 7
+// days to whole days; run_s if factor is 0.
+double EstimateOf(double run_s, double factor);
 
 // Policies, in registration order, with a one-line description each.
 struct PolicyInfo {
@@ -189,7 +213,8 @@ struct JobRow {
   int gpu_milli = trace::kWholeGpuMilli;
   std::string accelerator = {};  // type of the last run
   int restarts = 0;              // after failures or preemptions
-  double wait_s = 0;             // start - submit
+  int preemptions = 0;
+  double wait_s = 0;             // every pending interval: first wait plus time re-queued
   double jct_s = 0;              // end - submit
   double run_s = 0;              // the last run's length on its type, without restart overhead
   double gpu_s = 0;              // allocated GPU-seconds, all runs
@@ -213,6 +238,7 @@ struct SimResult {
   int64_t failures = 0;  // node failures
   int64_t preemptions = 0;
   int64_t restarts = 0;  // job restarts after failure, retirement or preemption
+  double preemption_lost_gpu_hours = 0;  // victims' restart overhead paid after preemptions
   // Jain's index over tenants' held / entitled GPUs, averaged over the samples where demand
   // exceeded the up GPUs (1: each got its fair share); 1 if never contended.
   double jain_index = 1;

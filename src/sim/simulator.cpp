@@ -38,6 +38,15 @@ Result<void> ValidateConfig(const SimConfig& config) {
   }
   if (config.timeline_interval_s < 0) return Error{"the timeline interval must be >= 0"};
   if (!(config.fairshare_half_life_s > 0)) return Error{"the fair-share half-life must be > 0"};
+  if (!(config.priority_max_age_s > 0)) return Error{"PriorityMaxAge must be > 0"};
+  for (double w : {config.priority_weight_fairshare, config.priority_weight_age,
+                   config.priority_weight_job_size}) {
+    if (!(w >= 0) || !std::isfinite(w)) return Error{"priority weights must be finite and >= 0"};
+  }
+  if (!(config.bf_window_s > 0)) return Error{"bf_window must be > 0"};
+  if (!(config.estimate_factor >= 0) || !std::isfinite(config.estimate_factor)) {
+    return Error{"estimate_factor must be finite and >= 0"};
+  }
   return Ok{};
 }
 
@@ -104,6 +113,19 @@ struct WaitAccumulator {
 };
 
 }  // namespace
+
+double EstimateOf(double run_s, double factor) {
+  if (factor == 0) return run_s;
+  constexpr double kMin = 60, kHour = kSecondsPerHour, kDay = kSecondsPerDay;
+  constexpr double kLimits[] = {5 * kMin, 10 * kMin, 15 * kMin, 30 * kMin, kHour,   2 * kHour,
+                                4 * kHour, 8 * kHour,  12 * kHour, kDay,      2 * kDay, 3 * kDay,
+                                7 * kDay};
+  const double want = run_s * factor;
+  for (double limit : kLimits) {
+    if (want <= limit) return limit;
+  }
+  return std::ceil(want / kDay) * kDay;
+}
 
 Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
   GPUPLAN_TRY(ValidateConfig(config));
@@ -207,21 +229,27 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     job.submit = ToSimTime(tj.submit_s);
     job.work_ref_s = tj.duration_s * measured_speed;
     job.work_left_ref_s = job.work_ref_s;
-    job.estimate_ref_s = tj.estimate_s > 0 ? tj.estimate_s * measured_speed : job.work_ref_s;
+    job.estimate_ref_s = (tj.estimate_s > 0 ? tj.estimate_s
+                                            : EstimateOf(tj.duration_s, config.estimate_factor)) *
+                         measured_speed;
     job.gpus = tj.gpus;
     job.milli = tj.gpu_milli;
+    job.priority = tj.priority;
     job.tenant = std::clamp<int32_t>(tj.tenant_idx, 0, static_cast<int32_t>(tenants.size()) - 1);
     job.allowed_pools = pools;
-    // Static feasibility: some allowed pool must ever have enough nodes.
+    // Static feasibility: some allowed pool must ever have enough nodes; the job is allowed
+    // only on those (so no policy reserves or waits for a pool that can never hold it).
     int64_t best_gpus = 0;
-    bool fits = false;
+    uint64_t can_hold = 0;
     for (size_t p = 0; p < layout.pools().size(); ++p) {
       if ((pools >> p & 1) == 0) continue;
       const int64_t per_node = layout.pools()[p].gpus_per_node;
       best_gpus = std::max(best_gpus, max_nodes[p] * per_node);
       const int64_t nodes_needed = (tj.gpus + per_node - 1) / per_node;
-      fits |= max_nodes[p] >= nodes_needed && max_nodes[p] > 0;
+      if (max_nodes[p] >= nodes_needed && max_nodes[p] > 0) can_hold |= uint64_t{1} << p;
     }
+    const bool fits = can_hold != 0;
+    if (fits) job.allowed_pools = can_hold;
     const trace::Tenant& tenant = tenants[static_cast<size_t>(job.tenant)];
     if (pools == 0) {
       refusal[i] = "none of its allowed accelerator types is in the cluster";
@@ -253,6 +281,7 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
   result.failures = totals.failures;
   result.preemptions = totals.preemptions;
   result.restarts = totals.restarts;
+  result.preemption_lost_gpu_hours = totals.preemption_lost_gpu_s / kSecondsPerHour;
   result.max_queue_length = totals.max_queue;
   result.makespan_s = ToSeconds(totals.makespan);
   result.timeline = engine.timeline();
@@ -280,7 +309,7 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     if (job.status == JobStatus::kDone) {
       ++result.completed;
       ++tr.completed;
-      const double wait_s = ToSeconds(job.first_start - job.submit);
+      const double wait_s = ToSeconds(job.wait_total);
       const double jct_s = ToSeconds(job.end - job.submit);
       all.Add(wait_s, jct_s, run_s);
       per_tenant[static_cast<size_t>(job.tenant)].Add(wait_s, jct_s, run_s);
@@ -304,7 +333,8 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
                  .gpu_milli = job.milli,
                  .accelerator = job.pool >= 0 ? layout.pool(job.pool).accelerator : "",
                  .restarts = job.restarts,
-                 .wait_s = job.first_start >= 0 ? ToSeconds(job.first_start - job.submit) : 0,
+                 .preemptions = job.preemptions,
+                 .wait_s = ToSeconds(job.wait_total),
                  .jct_s = is_done ? ToSeconds(job.end - job.submit) : 0,
                  .run_s = is_done ? run_s : 0,
                  .gpu_s = job.allocated_gpu_s});

@@ -40,7 +40,10 @@ TEST(Policies, FifoBlocksBehindTheHead) {
 
 TEST(Policies, EasyBackfillsOnlyWhatEndsBeforeTheReservation) {
   const SimResult r =
-      RunSim(kBackfill, {.cluster = OnePool(1, 8), .policy = "easy", .backfill_interval_s = 0});
+      RunSim(kBackfill, {.cluster = OnePool(1, 8),
+                         .policy = "easy",
+                         .backfill_interval_s = 0,
+                         .estimate_factor = 0});
   // j3 (ends at 52 < 100, the head's shadow time) backfills at t=2; j4 (would end at 503)
   // would delay j2, so it waits until j2 ends at 110.
   EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, 2);
@@ -85,6 +88,10 @@ TEST(Policies, LasPreemptsTheMostServedJob) {
   EXPECT_DOUBLE_EQ(r.job_rows[0].end_s, 1015);
   EXPECT_EQ(r.preemptions, 1);
   EXPECT_EQ(r.job_rows[0].restarts, 1);
+  EXPECT_EQ(r.job_rows[0].preemptions, 1);
+  EXPECT_DOUBLE_EQ(r.job_rows[0].wait_s, 10);  // re-queued from 200 to 210
+  EXPECT_DOUBLE_EQ(r.waits.avg_wait_s, 5);
+  EXPECT_NEAR(r.preemption_lost_gpu_hours, 5.0 / 3600, 1e-12);  // the 5 s restart overhead
   EXPECT_DOUBLE_EQ(r.goodput, 1010.0 / 1015);  // the 5 s of overhead held the GPU uselessly
 }
 
@@ -96,7 +103,7 @@ TEST(Policies, EveryRegisteredPolicyRuns) {
   // The policies the issue names are registered; a new policy needs no edit here (registry.cpp
   // says what adding one touches: its file and its row).
   const std::vector<std::string> names = PolicyNames();
-  for (const char* required : {"fifo", "sjf", "easy", "fairshare", "las"}) {
+  for (const char* required : {"fifo", "sjf", "easy", "fairshare", "las", "firstfit"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
   }
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size())

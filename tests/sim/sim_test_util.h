@@ -24,6 +24,9 @@ struct JobSpec {
   double duration_s = 1;
   std::string tenant = "a";
   int milli = trace::kWholeGpuMilli;
+  double estimate_s = 0;  // 0: none (the simulator's estimate model)
+  int priority = 0;
+  std::vector<std::string> allowed = {};  // accelerator types; empty: any
 };
 
 inline trace::Trace MakeTrace(const std::vector<JobSpec>& specs) {
@@ -38,6 +41,9 @@ inline trace::Trace MakeTrace(const std::vector<JobSpec>& specs) {
     j.gpus = s.gpus;
     j.gpu_milli = s.milli;
     j.duration_s = s.duration_s;
+    j.estimate_s = s.estimate_s;
+    j.priority = s.priority;
+    for (const std::string& type : s.allowed) j.allowed_mask |= uint64_t{1} << *t.TypeIndex(type);
     j.line = i + 1;
     t.jobs.push_back(j);
   }

@@ -160,8 +160,7 @@ TEST_P(EveryPolicy, SameInputsSameBytes) {
   EXPECT_NE(JobsCsv(*a), JobsCsv(*c));
 }
 
-INSTANTIATE_TEST_SUITE_P(Policies, EveryPolicy,
-                         ::testing::Values("fifo", "sjf", "easy", "fairshare", "las"));
+INSTANTIATE_TEST_SUITE_P(Policies, EveryPolicy, ::testing::ValuesIn(PolicyNames()));
 
 TEST(Simulate, DurationsScaleByRelativeSpeed) {
   // A 100 s job measured on the reference type runs 50 s on a type of speed 2.

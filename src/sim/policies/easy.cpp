@@ -1,16 +1,12 @@
-// easy: EASY backfilling (Lifka 1995; Mu'alem and Feitelson 2001). Jobs start in FIFO order;
-// when the head does not fit it gets a reservation at the "shadow time", the earliest expected
-// end of running jobs that frees enough GPUs of its allowed types. A later job may start now if
-// it fits and either ends (by its runtime estimate) before the shadow time, or uses only GPUs
-// the head will not need then ("extra"), or runs on a type the head may not use.
-// Reservations count GPUs, not node shapes. As in Slurm's backfill scheduler, a full scan
-// examines at most backfill_depth queued jobs (bf_max_job_test) and runs at most once per
-// backfill_interval_s (bf_interval; a wake-up is set for the next one); other passes try only
-// new arrivals, since nothing else could have started without freed capacity.
-#include <limits>
+// easy: EASY backfilling (Lifka 1995; Mu'alem and Feitelson 2001) per pool, as Slurm's backfill
+// scheduler runs it on partitions: jobs in FIFO order; a job that does not fit reserves the
+// pool (among those that can ever hold it) where it would finish first, at the shadow time when
+// that pool's running jobs, released at their estimated ends, leave whole nodes for it; later
+// jobs start if they fit and the reservations allow (policies.h: PoolReservations). Decisions
+// use runtime estimates (SimConfig::estimate_factor); jobs run their true time.
 #include <set>
 
-#include "sim/engine.h"
+#include "sim/policies/policies.h"
 #include "sim/policies/queue_util.h"
 
 namespace gpuplan::sim::detail {
@@ -19,11 +15,9 @@ namespace {
 
 class EasyPolicy : public SchedulingPolicy {
  public:
-  explicit EasyPolicy(const SimConfig& config)
-      : depth_(config.backfill_depth), interval_(ToSimTime(config.backfill_interval_s)) {}
+  explicit EasyPolicy(const SimConfig& config) : reservations_(config) {}
 
   void Enqueue(Engine& engine, JobIdx j) override {
-    engine.KeepEndIndex();
     queue_.insert({engine.job(j).submit, j});
     fresh_.push_back(j);
   }
@@ -31,72 +25,23 @@ class EasyPolicy : public SchedulingPolicy {
   void Schedule(Engine& engine, bool capacity_freed) override {
     std::vector<JobIdx> fresh;
     fresh.swap(fresh_);
-    // (1) Start from the head while jobs fit.
-    const auto it = StartFromFront(engine, queue_, [](const auto& e) { return e.second; });
-    if (it == queue_.end()) return;
-    const JobIdx head = it->second;
-    // (2) The head's reservation.
-    const SimJob& h = engine.job(head);
-    const uint64_t head_pools = h.allowed_pools;
-    const int64_t need = h.gpus;
-    int64_t avail = engine.FreeGpus(head_pools);
-    SimTime shadow = std::numeric_limits<SimTime>::max();
-    int64_t extra = std::numeric_limits<int64_t>::max() / 2;
-    for (const auto& [end, r] : engine.running_by_end()) {
-      const SimJob& rj = engine.job(r);
-      if ((head_pools >> rj.pool & 1) == 0 || rj.milli < trace::kWholeGpuMilli) continue;
-      avail += rj.gpus;
-      if (avail >= need) {
-        shadow = std::max(end, engine.now());
-        extra = avail - need;
-        break;
-      }
-    }
-    // (3) Backfill.
-    auto try_backfill = [&](JobIdx c) {
-      const SimJob& job = engine.job(c);
-      if (job.status != JobStatus::kQueued || engine.OverQuota(c)) return false;
-      if (job.milli == trace::kWholeGpuMilli && job.gpus > engine.FreeGpus(job.allowed_pools)) {
-        return false;
-      }
-      for (uint64_t mask = job.allowed_pools; mask != 0; mask &= mask - 1) {
-        const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
-        if (!engine.CanPlaceOn(c, p)) continue;
-        const bool shares_head_pool = (head_pools >> p & 1) != 0;
-        const bool ends_before = engine.now() + engine.EstimatedRunTime(c, p) <= shadow;
-        const int64_t gpus = job.gpus;
-        if (!shares_head_pool || ends_before || gpus <= extra) {
-          if (shares_head_pool && !ends_before) extra -= gpus;
-          engine.StartOn(c, p);
-          return true;
-        }
-      }
-      return false;
-    };
-    if (capacity_freed && interval_ > 0 && engine.now() < last_scan_ + interval_) {
-      // Too soon for another full scan: come back when it is due.
-      if (wakeup_at_ <= engine.now()) {
-        wakeup_at_ = last_scan_ + interval_;
-        engine.WakeUpAt(wakeup_at_);
-      }
-      capacity_freed = false;
-    }
-    if (capacity_freed) {
-      last_scan_ = engine.now();
-      int examined = 0;
-      for (auto c = std::next(it); c != queue_.end() && examined < depth_; ++examined) {
-        if (try_backfill(c->second)) {
-          c = queue_.erase(c);
-        } else {
-          ++c;
-        }
-        if (engine.FreeGpus(engine.all_pools()) == 0 && !HasSharedRoom(engine)) break;
-      }
-    } else {
+    if (queue_.empty()) return;
+    if (reservations_.BeginPass(engine, capacity_freed) == PoolReservations::Mode::kFresh) {
       for (JobIdx c : fresh) {
-        if (c == head) continue;
-        const SimJob& job = engine.job(c);
-        if (job.status == JobStatus::kQueued && try_backfill(c)) queue_.erase({job.submit, c});
+        if (engine.job(c).status == JobStatus::kQueued && reservations_.Consider(engine, c)) {
+          queue_.erase({engine.job(c).submit, c});
+        }
+      }
+      return;
+    }
+    int examined = 0;
+    for (auto c = queue_.begin(); c != queue_.end() && examined < reservations_.depth();) {
+      if (reservations_.Exhausted(engine)) break;
+      if (reservations_.Consider(engine, c->second)) {
+        c = queue_.erase(c);
+      } else {
+        ++c;
+        ++examined;
       }
     }
   }
@@ -108,17 +53,7 @@ class EasyPolicy : public SchedulingPolicy {
   }
 
  private:
-  static bool HasSharedRoom(const Engine& engine) {
-    for (const Pool& p : engine.cluster().pools()) {
-      if (!p.partial.empty()) return true;
-    }
-    return false;
-  }
-
-  int depth_;
-  SimTime interval_;
-  SimTime last_scan_ = std::numeric_limits<SimTime>::min() / 2;
-  SimTime wakeup_at_ = std::numeric_limits<SimTime>::min();
+  PoolReservations reservations_;
   std::set<std::pair<SimTime, JobIdx>> queue_;
   std::vector<JobIdx> fresh_;
 };

@@ -1,8 +1,11 @@
-// fifo: first come, first served by submit time (re-queued jobs keep their place). The head
-// blocks the queue until it fits; a job over its tenant's quota is passed over.
+// fifo: first come, first served by submit time within the trace's priority classes (higher
+// priority first; re-queued jobs keep their place). The head blocks the queue until it fits; a
+// job over its tenant's quota is passed over. Non-preemptive: with two priorities this is the
+// M/G/c non-preemptive priority queue (tests check Cobham's formula).
 #include <set>
+#include <tuple>
 
-#include "sim/engine.h"
+#include "sim/policies/policies.h"
 #include "sim/policies/queue_util.h"
 
 namespace gpuplan::sim::detail {
@@ -11,17 +14,19 @@ namespace {
 
 class FifoPolicy : public SchedulingPolicy {
  public:
-  void Enqueue(Engine& engine, JobIdx j) override { queue_.insert({engine.job(j).submit, j}); }
+  void Enqueue(Engine& engine, JobIdx j) override {
+    queue_.insert({-engine.job(j).priority, engine.job(j).submit, j});
+  }
   void Schedule(Engine& engine, bool /*capacity_freed*/) override {
-    StartFromFront(engine, queue_, [](const auto& e) { return e.second; });
+    StartFromFront(engine, queue_, [](const auto& e) { return std::get<2>(e); });
   }
   int64_t num_queued() const override { return static_cast<int64_t>(queue_.size()); }
   std::vector<JobIdx> DrainQueue() override {
-    return DrainInOrder(queue_, [](const auto& e) { return e.second; });
+    return DrainInOrder(queue_, [](const auto& e) { return std::get<2>(e); });
   }
 
  private:
-  std::set<std::pair<SimTime, JobIdx>> queue_;
+  std::set<std::tuple<int32_t, SimTime, JobIdx>> queue_;
 };
 
 }  // namespace

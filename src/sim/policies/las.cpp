@@ -1,8 +1,8 @@
 // las: least attained service, preemptive, after Tiresias' discretized 2D-LAS (Gu et al.,
 // NSDI'19). A job's attained service is GPUs x time run so far; thresholds split jobs into
 // queues (level 0 below the first threshold, ...). Waiting jobs go by (level, submit). A waiting
-// job that does not fit preempts running jobs of a strictly higher level (the most-served level
-// first, then the latest started) when that frees enough GPUs of its types; preempted jobs keep
+// job that does not fit preempts running jobs of a strictly higher level, the fewest GPUs that
+// make room for it (PreemptFor); preempted jobs keep
 // their progress (checkpoint on preemption) and pay the restart overhead when they resume. A
 // running job crossing a threshold wakes the scheduler (Engine::WakeUpAt). At most
 // kMaxBlockedPerPass waiting jobs that cannot start are examined per pass.
@@ -11,7 +11,7 @@
 #include <set>
 #include <tuple>
 
-#include "sim/engine.h"
+#include "sim/policies/policies.h"
 #include "sim/policies/queue_util.h"
 
 namespace gpuplan::sim::detail {
@@ -52,7 +52,8 @@ class LasPolicy : public SchedulingPolicy {
         it = queue_.erase(it);
         continue;
       }
-      if (r == StartResult::kNoFit && PreemptFor(engine, j, level)) {
+      // A job that fits now but waits for a faster type preempts nobody.
+      if (r == StartResult::kNoFit && engine.BestPoolNow(j) < 0 && PreemptFor(engine, j, level)) {
         it = queue_.erase(it);
         continue;
       }
@@ -76,71 +77,112 @@ class LasPolicy : public SchedulingPolicy {
     return job.attained_gpu_s + job.gpu_fraction() * ToSeconds(engine.now() - job.run_start);
   }
 
-  // Preempts lower-priority running jobs so that `j` starts. Victims come from one pool, the
-  // first allowed pool where j would fit on the nodes' free GPUs plus the victims' (checked
-  // node by node, so no job is preempted for GPUs j could not use); false, with nothing
-  // preempted, if no pool has room.
+  // Preempts lower-priority running jobs so that `j` starts now, choosing the victims
+  // size-aware: on each allowed pool, victims of a strictly higher level are added smallest
+  // first (then the most served level, then the latest started) until j fits on the nodes'
+  // free GPUs plus the victims' (node by node), then every victim j can do without is dropped,
+  // so no preemption frees GPUs that j leaves idle. The pool whose victims hold the fewest GPUs
+  // (the least GPU-time lost to restart overhead) wins. False, with nothing preempted, if no
+  // pool has room.
   bool PreemptFor(Engine& engine, JobIdx j, int level) {
     const SimJob& job = engine.job(j);
-    victims_.clear();
-    for (JobIdx r : engine.running()) {
-      const SimJob& rj = engine.job(r);
-      if ((job.allowed_pools >> rj.pool & 1) == 0 || rj.milli < trace::kWholeGpuMilli) continue;
-      const int rl = Level(AttainedNow(engine, rj));
-      if (rl > level) victims_.push_back({-rl, -rj.run_start, r});
-    }
-    if (victims_.empty()) return false;
-    std::sort(victims_.begin(), victims_.end());
     const int32_t need = job.milli < trace::kWholeGpuMilli ? 1 : job.gpus;
+    int32_t best_pool = -1;
+    double best_cost = 0;
+    std::vector<JobIdx> best;
     for (uint64_t mask = job.allowed_pools; mask != 0; mask &= mask - 1) {
       const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
-      if (!FitsAfterPreemption(engine, p, need)) continue;
-      for (const auto& [neg_level, neg_start, r] : victims_) {
-        if (engine.job(r).pool != p) continue;
-        engine.Preempt(r);  // re-enqueued by the engine
-        if (engine.CanPlaceOn(j, p)) {
-          engine.StartOn(j, p);
-          return true;
+      victims_.clear();
+      for (const auto& [end, r] : engine.running_by_end(p)) {
+        const SimJob& rj = engine.job(r);
+        if (rj.milli < trace::kWholeGpuMilli) continue;
+        const int rl = Level(AttainedNow(engine, rj));
+        if (rl > level) victims_.push_back({rj.gpus, -rl, -rj.run_start, r});
+      }
+      if (victims_.empty()) continue;
+      std::sort(victims_.begin(), victims_.end());
+      NodeCounts counts(engine, p);
+      std::vector<JobIdx> chosen;
+      double cost = 0;
+      bool fits = false;
+      for (const auto& v : victims_) {
+        const JobIdx r = std::get<3>(v);
+        counts.Add(engine.job(r), +1);
+        chosen.push_back(r);
+        cost += engine.job(r).gpu_fraction();
+        if (best_pool >= 0 && cost >= best_cost) break;
+        if ((fits = counts.Fits(need))) break;
+      }
+      if (!fits) continue;
+      // Drop the victims j can do without, largest first.
+      for (size_t i = chosen.size(); i-- > 0;) {
+        counts.Add(engine.job(chosen[i]), -1);
+        if (counts.Fits(need)) {
+          cost -= engine.job(chosen[i]).gpu_fraction();
+          chosen.erase(chosen.begin() + static_cast<std::ptrdiff_t>(i));
+        } else {
+          counts.Add(engine.job(chosen[i]), +1);
         }
       }
-      GPUPLAN_CHECK(false) << "las: job " << j << " did not fit after preemption";
+      if (best_pool < 0 || cost < best_cost) {
+        best_pool = p;
+        best_cost = cost;
+        best = chosen;
+      }
     }
-    return false;
+    if (best_pool < 0) return false;
+    for (JobIdx r : best) engine.Preempt(r);  // re-enqueued by the engine
+    GPUPLAN_CHECK(engine.CanPlaceOn(j, best_pool))
+        << "las: job " << j << " did not fit after preemption";
+    engine.StartOn(j, best_pool);
+    return true;
   }
 
-  // Whether `need` GPUs fit on pool p (one node, or whole nodes plus one for a gang) if every
-  // victim on p were preempted.
-  bool FitsAfterPreemption(const Engine& engine, int32_t p, int32_t need) {
-    freeable_.clear();
-    for (const auto& [neg_level, neg_start, r] : victims_) {
-      for (const Piece& piece : engine.job(r).pieces) {
-        if (engine.job(r).pool == p) freeable_[piece.node] += piece.gpus;
+  // Free whole GPUs per node of one pool as victims are taken off (a what-if; nothing moves).
+  class NodeCounts {
+   public:
+    NodeCounts(const Engine& engine, int32_t p)
+        : engine_(engine), per_node_(engine.cluster().pool(p).gpus_per_node) {
+      count_.assign(static_cast<size_t>(per_node_) + 1, 0);
+      for (int32_t k = 0; k <= per_node_; ++k) {
+        count_[static_cast<size_t>(k)] =
+            static_cast<int64_t>(engine.cluster().pool(p).buckets[static_cast<size_t>(k)].size());
       }
     }
-    const Pool& pool = engine.cluster().pool(p);
-    const int32_t per_node = pool.gpus_per_node;
-    int64_t full_nodes = static_cast<int64_t>(pool.buckets[static_cast<size_t>(per_node)].size());
-    int32_t best_partial = 0;  // most free GPUs on a node that is not wholly free
-    for (int32_t k = per_node - 1; k > 0 && best_partial == 0; --k) {
-      if (!pool.buckets[static_cast<size_t>(k)].empty()) best_partial = k;
-    }
-    for (const auto& [node, gpus] : freeable_) {
-      const int32_t free = engine.cluster().nodes()[static_cast<size_t>(node)].free_gpus + gpus;
-      if (free == per_node) {
-        ++full_nodes;
-      } else {
-        best_partial = std::max(best_partial, free);
+    void Add(const SimJob& victim, int sign) {
+      for (const Piece& piece : victim.pieces) {
+        auto [it, inserted] = free_.try_emplace(piece.node, 0);
+        if (inserted) it->second = engine_.cluster().nodes()[static_cast<size_t>(piece.node)].free_gpus;
+        --count_[static_cast<size_t>(it->second)];
+        it->second += sign * piece.gpus;
+        ++count_[static_cast<size_t>(it->second)];
       }
     }
-    if (need <= per_node) return full_nodes > 0 || best_partial >= need;
-    const int64_t full = need / per_node, rem = need % per_node;
-    return full_nodes >= full + (rem > 0 && best_partial < rem ? 1 : 0);
-  }
+    // One node with `need` free, or whole nodes plus one for a gang's remainder.
+    bool Fits(int32_t need) const {
+      auto any_from = [&](int32_t k, int64_t more_than) {
+        for (; k <= per_node_; ++k) {
+          if (count_[static_cast<size_t>(k)] > more_than) return true;
+        }
+        return false;
+      };
+      if (need <= per_node_) return any_from(need, 0);
+      const int64_t full = need / per_node_, rem = need % per_node_;
+      const int64_t whole = count_[static_cast<size_t>(per_node_)];
+      if (whole < full) return false;
+      return rem == 0 || whole > full || any_from(static_cast<int32_t>(rem), 0);
+    }
+
+   private:
+    const Engine& engine_;
+    int32_t per_node_;
+    std::vector<int64_t> count_;
+    std::map<int32_t, int32_t> free_;  // node -> free GPUs with the victims off
+  };
 
   std::vector<double> thresholds_;
   std::set<std::tuple<int, SimTime, JobIdx>> queue_;
-  std::vector<std::tuple<int, SimTime, JobIdx>> victims_;
-  std::map<int32_t, int32_t> freeable_;  // node -> GPUs its victims hold (ordered: deterministic)
+  std::vector<std::tuple<int32_t, int, SimTime, JobIdx>> victims_;  // (GPUs, -level, -start, job)
 };
 
 }  // namespace

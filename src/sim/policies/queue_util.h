@@ -26,6 +26,14 @@ typename Queue::iterator StartFromFront(Engine& engine, Queue& queue, JobOf job_
   return it;
 }
 
+// Whether some pool has a partly used shared GPU (a fractional job may fit without free GPUs).
+inline bool HasSharedRoom(const Engine& engine) {
+  for (const Pool& p : engine.cluster().pools()) {
+    if (!p.partial.empty()) return true;
+  }
+  return false;
+}
+
 // Empties the queue, returning its jobs in queue order.
 template <typename Queue, typename JobOf>
 std::vector<JobIdx> DrainInOrder(Queue& queue, JobOf job_of) {

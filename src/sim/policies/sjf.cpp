@@ -3,7 +3,7 @@
 #include <set>
 #include <tuple>
 
-#include "sim/engine.h"
+#include "sim/policies/policies.h"
 #include "sim/policies/queue_util.h"
 
 namespace gpuplan::sim::detail {

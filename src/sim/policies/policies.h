@@ -1,0 +1,69 @@
+// Internals of sim: the policies' factories (one per policies/<name>.cpp) and the pass logic
+// the backfilling policies share. registry.cpp lists the factories; src/sim/CMakeLists.txt lists
+// the sources.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "sim/engine.h"
+
+namespace gpuplan::sim::detail {
+
+std::unique_ptr<SchedulingPolicy> MakeFifo(const SimConfig& config);
+std::unique_ptr<SchedulingPolicy> MakeSjf(const SimConfig& config);
+std::unique_ptr<SchedulingPolicy> MakeEasy(const SimConfig& config);
+std::unique_ptr<SchedulingPolicy> MakeFairshare(const SimConfig& config);
+std::unique_ptr<SchedulingPolicy> MakeLas(const SimConfig& config);
+std::unique_ptr<SchedulingPolicy> MakeFirstfit(const SimConfig& config);
+
+// The scheduling passes of Slurm's two schedulers over a queue walked in priority order, with
+// at most one reservation per pool (so a job that cannot start blocks only the pools it may
+// use, never the whole cluster):
+//  - kScan (the backfill scheduler, at most once per backfill_interval_s): a job that cannot
+//    start reserves the allowed pool where it would finish first (estimated start plus its
+//    estimated run there), if it can start there within bf_window; the reservation's shadow
+//    time is when the pool's running jobs, released at their estimated ends node by node, leave
+//    room for it. A later job may start on a reserved pool if it is estimated to end by the
+//    shadow time, or spans no more nodes than the pool will have wholly free beyond the
+//    reserved job's then (so it can never delay it).
+//  - kMain (passes in between): a job that cannot start blocks every pool it may use.
+//  - kFresh (no capacity freed since the last pass, only arrivals): the last pass's
+//    reservations and blocks stand; only the new jobs are considered.
+// In every mode a job that fits now on a slower type but would finish sooner by waiting for a
+// faster one waits for it (reserving or blocking that pool). Jobs over their quota are passed
+// over.
+class PoolReservations {
+ public:
+  enum class Mode { kFresh, kMain, kScan };
+  explicit PoolReservations(const SimConfig& config);
+  Mode BeginPass(Engine& engine, bool capacity_freed);
+  Mode mode() const { return pass_; }
+  // Starts j now if the rules above allow; true if it started.
+  bool Consider(Engine& engine, JobIdx j);
+  // Nothing more can start in this pass.
+  bool Exhausted(const Engine& engine) const;
+  int depth() const { return depth_; }
+
+ private:
+  bool Permits(const Engine& engine, int32_t p, JobIdx j, SimTime run) const;
+  void Reserve(int32_t p, SimTime shadow, int64_t spare_nodes);
+
+  int depth_;
+  SimTime interval_;
+  SimTime window_;
+  Mode pass_ = Mode::kScan;
+  Mode rules_ = Mode::kScan;  // kMain or kScan: how the standing reservations were made
+  bool have_state_ = false;
+  SimTime last_scan_ = std::numeric_limits<SimTime>::min() / 2;
+  SimTime wakeup_at_ = std::numeric_limits<SimTime>::min();
+  uint64_t reserved_ = 0;
+  std::vector<SimTime> shadow_;
+  std::vector<int64_t> spare_nodes_;
+  // Smallest GPU count with no start within bf_window on the pool, this pass (larger jobs
+  // cannot start sooner, so they skip the search).
+  std::vector<int32_t> no_start_gpus_;
+};
+
+}  // namespace gpuplan::sim::detail

@@ -1,0 +1,144 @@
+// PoolReservations: the passes of policies/policies.h.
+#include <algorithm>
+#include <limits>
+
+#include "sim/policies/policies.h"
+#include "sim/policies/queue_util.h"
+
+namespace gpuplan::sim::detail {
+
+namespace {
+
+constexpr int64_t kNoSpare = std::numeric_limits<int64_t>::min() / 2;
+
+int32_t EffectiveGpus(const SimJob& job) {
+  return job.milli < trace::kWholeGpuMilli ? 1 : job.gpus;
+}
+
+}  // namespace
+
+PoolReservations::PoolReservations(const SimConfig& config)
+    : depth_(std::max(1, config.backfill_depth)),
+      interval_(ToSimTime(config.backfill_interval_s)),
+      window_(ToSimTime(config.bf_window_s)) {}
+
+PoolReservations::Mode PoolReservations::BeginPass(Engine& engine, bool capacity_freed) {
+  const size_t num_pools = engine.cluster().pools().size();
+  if (shadow_.size() != num_pools) {
+    shadow_.assign(num_pools, 0);
+    spare_nodes_.assign(num_pools, 0);
+    no_start_gpus_.assign(num_pools, std::numeric_limits<int32_t>::max());
+  }
+  if (!capacity_freed && have_state_) {
+    pass_ = Mode::kFresh;
+    return pass_;
+  }
+  have_state_ = true;
+  reserved_ = 0;
+  std::fill(no_start_gpus_.begin(), no_start_gpus_.end(), std::numeric_limits<int32_t>::max());
+  const SimTime now = engine.now();
+  if (interval_ > 0 && now < last_scan_ + interval_) {
+    if (wakeup_at_ <= now) {  // come back when the next scan is due
+      wakeup_at_ = last_scan_ + interval_;
+      engine.WakeUpAt(wakeup_at_);
+    }
+    pass_ = rules_ = Mode::kMain;
+  } else {
+    last_scan_ = now;
+    pass_ = rules_ = Mode::kScan;
+  }
+  return pass_;
+}
+
+void PoolReservations::Reserve(int32_t p, SimTime shadow, int64_t spare_nodes) {
+  reserved_ |= uint64_t{1} << p;
+  shadow_[static_cast<size_t>(p)] = shadow;
+  spare_nodes_[static_cast<size_t>(p)] = spare_nodes;
+}
+
+bool PoolReservations::Permits(const Engine& engine, int32_t p, JobIdx j, SimTime run) const {
+  if ((reserved_ >> p & 1) == 0) return true;
+  const auto i = static_cast<size_t>(p);
+  return engine.now() + run <= shadow_[i] ||
+         Engine::NodesTouched(engine.job(j), engine.cluster().pool(p).gpus_per_node) <=
+             spare_nodes_[i];
+}
+
+bool PoolReservations::Consider(Engine& engine, JobIdx j) {
+  const SimJob& job = engine.job(j);
+  if (job.status != JobStatus::kQueued || engine.OverQuota(j)) return false;
+  const SimTime now = engine.now();
+  int32_t best_now = -1;
+  SimTime finish_now = Engine::kNoTime;
+  for (uint64_t mask = job.allowed_pools; mask != 0; mask &= mask - 1) {
+    const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
+    if (!engine.CanPlaceOn(j, p)) continue;
+    const SimTime run = engine.EstimatedRunTime(j, p);
+    if (now + run < finish_now && Permits(engine, p, j, run)) {
+      best_now = p;
+      finish_now = now + run;
+    }
+  }
+  const bool scan = rules_ == Mode::kScan;
+  // A pool without a reservation where j would finish sooner by waiting: the one to reserve
+  // (scan) or to block (main). Main passes skip the search for a job that fits nowhere.
+  int32_t wait_pool = -1;
+  SimTime wait_finish = finish_now, wait_shadow = 0;
+  int64_t wait_spare = 0;
+  const int32_t gpus = EffectiveGpus(job);
+  if (scan || best_now >= 0) {
+    for (uint64_t mask = job.allowed_pools & ~reserved_; mask != 0; mask &= mask - 1) {
+      const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
+      if (p == best_now) continue;
+      const SimTime run = engine.EstimatedRunTime(j, p);
+      if (wait_finish != Engine::kNoTime && now + run >= wait_finish) continue;
+      const bool full_window = wait_finish == Engine::kNoTime;
+      if (full_window && gpus >= no_start_gpus_[static_cast<size_t>(p)]) continue;
+      SimTime horizon = now + window_;
+      if (!full_window) horizon = std::min(horizon, wait_finish - run - 1);
+      int64_t spare = 0;
+      const SimTime s = engine.EarliestStart(j, p, horizon, &spare);
+      if (s == Engine::kNoTime) {
+        if (full_window) {
+          no_start_gpus_[static_cast<size_t>(p)] =
+              std::min(no_start_gpus_[static_cast<size_t>(p)], gpus);
+        }
+        continue;
+      }
+      wait_pool = p;
+      wait_finish = s + run;
+      wait_shadow = s;
+      wait_spare = spare;
+    }
+  }
+  if (wait_pool >= 0) {
+    if (scan) {
+      Reserve(wait_pool, wait_shadow, wait_spare);
+    } else {
+      Reserve(wait_pool, now, kNoSpare);
+    }
+    return false;
+  }
+  if (best_now >= 0) {
+    const auto i = static_cast<size_t>(best_now);
+    if ((reserved_ >> best_now & 1) != 0 && finish_now > shadow_[i]) {
+      spare_nodes_[i] -=
+          Engine::NodesTouched(job, engine.cluster().pool(best_now).gpus_per_node);
+    }
+    engine.StartOn(j, best_now);
+    return true;
+  }
+  if (!scan) {
+    for (uint64_t mask = job.allowed_pools; mask != 0; mask &= mask - 1) {
+      Reserve(static_cast<int32_t>(__builtin_ctzll(mask)), now, kNoSpare);
+    }
+  }
+  return false;
+}
+
+bool PoolReservations::Exhausted(const Engine& engine) const {
+  if (rules_ == Mode::kMain && reserved_ == engine.all_pools()) return true;
+  return engine.FreeGpus(engine.all_pools()) == 0 && !HasSharedRoom(engine);
+}
+
+}  // namespace gpuplan::sim::detail
