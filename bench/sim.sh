@@ -28,10 +28,10 @@ print(f"{sys.argv[1]:<34} {b['real_time'] / 1e3:10.3f} {cpu:12.2f} {b['events']:
       f"{b['events_per_s']:9.3g} {b['utilization']:9.3f} {rss / 1024:10.0f}")
 PY
 }
-for c in BM_MillionJobs/fifo/iterations:1/real_time BM_MillionJobs/easy/iterations:1/real_time; do
-  run_case "$c"
+for p in fifo sjf easy fairshare las firstfit; do
+  run_case "BM_MillionJobs/$p/iterations:1/real_time"
 done
-for p in fifo sjf easy fairshare las; do
+for p in fifo sjf easy fairshare las firstfit; do
   run_case "BM_Openb/${p}_own_cluster/real_time"
   run_case "BM_Openb/${p}_64_h100/real_time"
 done
@@ -41,7 +41,7 @@ echo "   on its own 1,213-node, 6,212-GPU cluster, then on 64 and 32 H100s where
 printf '%-10s %-20s %9s %9s %10s %10s %10s %10s %9s %7s\n' policy cluster completed util \
   avg_wait_s p99_wait_s avg_jct_s p99_jct_s slowdown jain
 for cluster in own h100-sxm5-80gb:8x8 h100-sxm5-80gb:4x8; do
-for p in fifo sjf easy fairshare las; do
+for p in fifo sjf easy fairshare las firstfit; do
   args=()
   [[ $cluster == own ]] || args=(--cluster "$cluster")
   "$GPUPLAN" simulate --trace "$OPENB" --trace-format openb --policy "$p" "${args[@]}" --json |

@@ -1,5 +1,5 @@
 // Simulator speed: one million jobs on 100,000 GPUs (two accelerator types, mixed sizes) under
-// fifo and easy, and the real Alibaba openb trace under every policy. Counters: events, events
+// every policy, and the real Alibaba openb trace under every policy. Counters: events, events
 // per second (wall), jobs. Peak memory: bench/sim.sh runs each case in its own process under
 // /usr/bin/time. Run: build/release/bench/sim_bench [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
@@ -62,14 +62,17 @@ void BM_MillionJobs(benchmark::State& state, const char* policy) {
     Report(state, *r);
   }
 }
-BENCHMARK_CAPTURE(BM_MillionJobs, fifo, "fifo")
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(1)
-    ->UseRealTime();
-BENCHMARK_CAPTURE(BM_MillionJobs, easy, "easy")
-    ->Unit(benchmark::kMillisecond)
-    ->Iterations(1)
-    ->UseRealTime();
+#define MILLION(policy)                                      \
+  BENCHMARK_CAPTURE(BM_MillionJobs, policy, #policy)         \
+      ->Unit(benchmark::kMillisecond)                        \
+      ->Iterations(1)                                        \
+      ->UseRealTime()
+MILLION(fifo);
+MILLION(sjf);
+MILLION(easy);
+MILLION(fairshare);
+MILLION(las);
+MILLION(firstfit);
 
 // The openb default trace (7,063 GPU pods) on its own 1,213-node, 6,212-GPU cluster, and on 64
 // H100s (8 x 8), where it queues.
@@ -109,6 +112,7 @@ OPENB(sjf);
 OPENB(easy);
 OPENB(fairshare);
 OPENB(las);
+OPENB(firstfit);
 
 }  // namespace
 }  // namespace gpuplan

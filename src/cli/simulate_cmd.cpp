@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <ostream>
+#include <set>
+#include <tuple>
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
@@ -35,6 +37,9 @@ struct SimulateFlags {
   std::string node_repair = "4h";
   std::string checkpoint = "1h";
   std::string restart_overhead = "5m";
+  std::string bf_window = "1d";
+  std::string decay_half_life = "7d";
+  double estimate_factor = 2;
   std::string timeline;
   std::string timeline_interval = "1h";
   std::string jobs;
@@ -70,6 +75,21 @@ Result<void> ApplySettings(const SimulateFlags& flags, sim::SimConfig& config) {
   }
   if (use("--policy")) config.policy = flags.policy;
   if (use("--seed")) config.seed = flags.seed;
+  if (use("--estimate-factor")) {
+    if (!(flags.estimate_factor >= 0) || !std::isfinite(flags.estimate_factor)) {
+      return Error{fmt::format("--estimate-factor must be >= 0, got {}", flags.estimate_factor)};
+    }
+    config.estimate_factor = flags.estimate_factor;
+  }
+  for (const auto& [text, flag, out] :
+       {std::tuple{&flags.bf_window, "--bf-window", &config.bf_window_s},
+        std::tuple{&flags.decay_half_life, "--decay-half-life", &config.fairshare_half_life_s}}) {
+    if (!use(flag)) continue;
+    auto v = ParseDurationS(*text, flag);
+    if (!v) return v.error();
+    if (!(*v > 0)) return Error{fmt::format("{} must be > 0, got '{}'", flag, *text)};
+    *out = *v;
+  }
   struct Dur {
     const std::string& text;
     const char* flag;
@@ -169,9 +189,10 @@ void PrintHuman(const sim::SimResult& r, std::ostream& out) {
       Hours(r.waits.p99_wait_s), Hours(r.waits.avg_jct_s), Hours(r.waits.p99_jct_s),
       r.waits.avg_bounded_slowdown);
   out << fmt::format(
-      "queue: mean {:.1f}, max {} jobs; failures {}, preemptions {}, restarts {}; "
-      "Jain's index {:.3f}\n",
-      r.avg_queue_length, r.max_queue_length, r.failures, r.preemptions, r.restarts, r.jain_index);
+      "queue: mean {:.1f}, max {} jobs; failures {}, preemptions {} ({:.1f} GPU-hours of "
+      "restart overhead), restarts {}; Jain's index {:.3f}\n",
+      r.avg_queue_length, r.max_queue_length, r.failures, r.preemptions,
+      r.preemption_lost_gpu_hours, r.restarts, r.jain_index);
   out << fmt::format("\n{:<16} {:<12} {:>7} {:>10} {:>10} {:>10} {:>9} {:>12} {:>7}\n", "tenant",
                      "class", "jobs", "wait mean", "wait p95", "JCT mean", "slowdown", "GPU-hours",
                      "share");
@@ -290,7 +311,11 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
   cmd->add_option("--trace-format", flags->trace_format,
                   formats + " (sacct: sacct --parsable2 --allocations output, see trace --help)")
       ->capture_default_str();
-  cmd->add_option("--policy", flags->policy, "fifo|sjf|easy|fairshare|las")->capture_default_str();
+  std::string policy_names;
+  for (const std::string& p : sim::PolicyNames()) {
+    policy_names += (policy_names.empty() ? "" : "|") + p;
+  }
+  cmd->add_option("--policy", flags->policy, policy_names)->capture_default_str();
   cmd->add_option("--placement", flags->placement, "pack|spread")->capture_default_str();
   cmd->add_option("--seed", flags->seed, "same seed, same output")->capture_default_str();
   cmd->add_option("--gpu-mtbf", flags->gpu_mtbf,
@@ -303,6 +328,16 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
   cmd->add_option("--restart-overhead", flags->restart_overhead,
                   "time to restart a job after a failure or preemption")
       ->capture_default_str();
+  cmd->add_option("--bf-window", flags->bf_window,
+                  "easy, fairshare: how far ahead reservations are planned (Slurm bf_window)")
+      ->capture_default_str();
+  cmd->add_option("--estimate-factor", flags->estimate_factor,
+                  "runtime estimates of jobs without one in the trace: run time x this, rounded "
+                  "up to a round limit (0: exact)")
+      ->capture_default_str();
+  cmd->add_option("--decay-half-life", flags->decay_half_life,
+                  "fairshare: usage decay half-life (Slurm PriorityDecayHalfLife)")
+      ->capture_default_str();
   cmd->add_option("--timeline", flags->timeline, "write a CSV row per interval to this file");
   cmd->add_option("--timeline-interval", flags->timeline_interval, "timeline interval")
       ->capture_default_str();
@@ -310,7 +345,8 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
   cmd->callback([cmd, flags, &exit_code, &out, &err] {
     for (const char* f : {"--policy", "--placement", "--seed", "--gpu-mtbf", "--node-repair",
-                          "--checkpoint", "--restart-overhead"}) {
+                          "--checkpoint", "--restart-overhead", "--bf-window", "--estimate-factor",
+                          "--decay-half-life"}) {
       if (cmd->count(f) > 0) flags->given.insert(f);
     }
     exit_code = RunSimulate(*flags, out, err);

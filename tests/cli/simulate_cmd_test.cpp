@@ -68,6 +68,18 @@ TEST(SimulateCommand, ScenarioBringsFleetJobsAndSettings) {
   EXPECT_NE(neither.err.find("give --trace"), std::string::npos) << neither.err;
 }
 
+TEST(SimulateCommand, EveryPolicyRunsWithBackfillSettings) {
+  for (const std::string policy : {"firstfit", "fairshare", "las"}) {
+    const CliRun r = Simulate({"--cluster", "h100-sxm5-80gb:16x8", "--trace", Sample(), "--policy",
+                               policy, "--bf-window", "2h", "--estimate-factor", "0",
+                               "--decay-half-life", "1d", "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["policy"], policy);
+    EXPECT_GE(j["preemption_lost_gpu_hours"].get<double>(), 0);
+  }
+}
+
 TEST(SimulateCommand, SameSeedSameBytes) {
   auto once = [](const std::string& tag) {
     const std::string jobs = Temp("jobs_" + tag + ".csv"), tl = Temp("tl_" + tag + ".csv");
@@ -140,6 +152,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{
             {"--cluster", "h100-sxm5-80gb:4x8", "--placement", "packed"}, kOk, "unknown placement"},
         BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--gpu-mtbf", "soon"}, kOk, "--gpu-mtbf"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--bf-window", "0"}, kOk,
+                "--bf-window must be > 0"},
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--estimate-factor", "-1"}, kOk,
+                "--estimate-factor must be >= 0"},
         BadCase{{}, kOk, "give the cluster"},
         BadCase{{"--cluster", "h100-sxm5-80gb:4x8"},
                 "job_id,tenant,submit_s,gpus,duration_s\na,x,0,1,5\nb,x,1,1\n",
