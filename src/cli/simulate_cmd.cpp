@@ -40,6 +40,7 @@ struct SimulateFlags {
   std::string bf_window = "1d";
   std::string decay_half_life = "7d";
   double estimate_factor = 2;
+  bool per_instance = false;
   std::string timeline;
   std::string timeline_interval = "1h";
   std::string jobs;
@@ -114,6 +115,7 @@ Result<void> ApplySettings(const SimulateFlags& flags, sim::SimConfig& config) {
     config.timeline_interval_s = *v;
   }
   config.record_jobs = !flags.jobs.empty();
+  if (flags.per_instance) config.metrics_per_instance = true;
   return Ok{};
 }
 
@@ -342,6 +344,9 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
   cmd->add_option("--timeline-interval", flags->timeline_interval, "timeline interval")
       ->capture_default_str();
   cmd->add_option("--jobs", flags->jobs, "write one CSV row per job to this file");
+  cmd->add_flag("--per-instance", flags->per_instance,
+                "average waits and JCT over instances (PAI's num_inst), as the PAI 2020 "
+                "simulator reports them");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
   cmd->callback([cmd, flags, &exit_code, &out, &err] {
     for (const char* f : {"--policy", "--placement", "--seed", "--gpu-mtbf", "--node-repair",

@@ -97,8 +97,18 @@ int32_t Cluster::FindNode(const Pool& pool, int32_t gpus, int32_t min_full_left)
 bool Cluster::CanPlace(int32_t p, int32_t gpus, int32_t milli) const {
   const Pool& pool = pools_[static_cast<size_t>(p)];
   if (milli < trace::kWholeGpuMilli) {
-    if (pool.free_gpus > 0) return true;
-    return !pool.partial.empty() && std::get<0>(*pool.partial.rbegin()) >= milli;
+    if (gpus == 1) {
+      if (pool.free_gpus > 0) return true;
+      return !pool.partial.empty() && std::get<0>(*pool.partial.rbegin()) >= milli;
+    }
+    // `gpus` shares of `milli` each (instances of one job): the shares that fit on free GPUs
+    // and on the shared GPUs with room, most room first (each slot counted holds one or more).
+    int64_t room = pool.free_gpus * (trace::kWholeGpuMilli / milli);
+    for (auto it = pool.partial.rbegin(); it != pool.partial.rend() && room < gpus; ++it) {
+      if (std::get<0>(*it) < milli) break;
+      room += std::get<0>(*it) / milli;
+    }
+    return room >= gpus;
   }
   if (gpus > pool.free_gpus) return false;
   const int32_t n = pool.gpus_per_node;
@@ -116,37 +126,41 @@ void Cluster::TakeWhole(int32_t n, int32_t gpus) {
   BucketAdd(n);
 }
 
+void Cluster::PlaceShare(Pool& pool, int32_t milli, std::vector<Piece>& pieces) {
+  auto it = pool.partial.end();
+  if (placement_ == Placement::kPack) {
+    it = pool.partial.lower_bound({milli, -1, -1});
+  } else if (pool.free_gpus == 0) {
+    it = std::prev(pool.partial.end());  // CanPlace saw it fits
+  }
+  if (it != pool.partial.end()) {
+    const auto [free, n, slot] = *it;
+    pool.partial.erase(it);
+    nodes_[static_cast<size_t>(n)].slot_free_milli[static_cast<size_t>(slot)] = free - milli;
+    if (free - milli > 0) pool.partial.insert({free - milli, n, slot});
+    pieces.push_back(Piece{.node = n, .gpus = 0, .slot = slot, .milli = milli});
+    return;
+  }
+  const int32_t n = FindNode(pool, 1, 0);
+  TakeWhole(n, 1);
+  Node& node = nodes_[static_cast<size_t>(n)];
+  auto unused = std::find(node.slot_free_milli.begin(), node.slot_free_milli.end(), -1);
+  if (unused == node.slot_free_milli.end()) {
+    node.slot_free_milli.push_back(-1);
+    unused = std::prev(node.slot_free_milli.end());
+  }
+  const auto slot = static_cast<int32_t>(unused - node.slot_free_milli.begin());
+  *unused = trace::kWholeGpuMilli - milli;
+  if (*unused > 0) pool.partial.insert({*unused, n, slot});
+  pieces.push_back(Piece{.node = n, .gpus = 0, .slot = slot, .milli = milli});
+}
+
 bool Cluster::Place(int32_t p, int32_t gpus, int32_t milli, std::vector<Piece>& pieces) {
   if (!CanPlace(p, gpus, milli)) return false;
   Pool& pool = pools_[static_cast<size_t>(p)];
   pieces.clear();
   if (milli < trace::kWholeGpuMilli) {
-    auto it = pool.partial.end();
-    if (placement_ == Placement::kPack) {
-      it = pool.partial.lower_bound({milli, -1, -1});
-    } else if (pool.free_gpus == 0) {
-      it = std::prev(pool.partial.end());  // CanPlace saw it fits
-    }
-    if (it != pool.partial.end()) {
-      const auto [free, n, slot] = *it;
-      pool.partial.erase(it);
-      nodes_[static_cast<size_t>(n)].slot_free_milli[static_cast<size_t>(slot)] = free - milli;
-      if (free - milli > 0) pool.partial.insert({free - milli, n, slot});
-      pieces.push_back(Piece{.node = n, .gpus = 0, .slot = slot, .milli = milli});
-      return true;
-    }
-    const int32_t n = FindNode(pool, 1, 0);
-    TakeWhole(n, 1);
-    Node& node = nodes_[static_cast<size_t>(n)];
-    auto unused = std::find(node.slot_free_milli.begin(), node.slot_free_milli.end(), -1);
-    if (unused == node.slot_free_milli.end()) {
-      node.slot_free_milli.push_back(-1);
-      unused = std::prev(node.slot_free_milli.end());
-    }
-    const auto slot = static_cast<int32_t>(unused - node.slot_free_milli.begin());
-    *unused = trace::kWholeGpuMilli - milli;
-    if (*unused > 0) pool.partial.insert({*unused, n, slot});
-    pieces.push_back(Piece{.node = n, .gpus = 0, .slot = slot, .milli = milli});
+    for (int32_t i = 0; i < gpus; ++i) PlaceShare(pool, milli, pieces);
     return true;
   }
   const int32_t per_node = pool.gpus_per_node;

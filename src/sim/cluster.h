@@ -60,7 +60,8 @@ class Cluster {
     return group_nodes_[static_cast<size_t>(g)];
   }
 
-  // Whether `gpus` x `milli` fit on pool p now, and placing them. Place returns false and
+  // Whether `gpus` x `milli` fit on pool p now, and placing them (milli < 1000: `gpus` shares of
+  // one GPU each, on any nodes). Place returns false and
   // changes nothing if they do not fit.
   bool CanPlace(int32_t p, int32_t gpus, int32_t milli) const;
   bool Place(int32_t p, int32_t gpus, int32_t milli, std::vector<Piece>& pieces);
@@ -84,6 +85,7 @@ class Cluster {
   void BucketAdd(int32_t n);
   int32_t FindNode(const Pool& pool, int32_t gpus, int32_t exclude_full) const;
   void TakeWhole(int32_t n, int32_t gpus);
+  void PlaceShare(Pool& pool, int32_t milli, std::vector<Piece>& pieces);  // REQUIRES: fits
 
   Placement placement_;
   std::vector<Pool> pools_;

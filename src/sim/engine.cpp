@@ -319,7 +319,8 @@ StartResult Engine::TryStart(JobIdx j, bool allow_wait) {
 }
 
 int64_t Engine::NodesTouched(const SimJob& job, int gpus_per_node) {
-  if (job.milli < trace::kWholeGpuMilli || job.gpus <= gpus_per_node) return 1;
+  if (job.milli < trace::kWholeGpuMilli) return job.gpus;  // shares may sit on any nodes
+  if (job.gpus <= gpus_per_node) return 1;
   return (job.gpus + gpus_per_node - 1) / gpus_per_node;
 }
 
@@ -352,7 +353,7 @@ SimTime Engine::EarliestStart(JobIdx j, int32_t p, SimTime horizon, int64_t* spa
   const SimJob& job = jobs_[static_cast<size_t>(j)];
   const Pool& pool = cluster_.pool(p);
   const int32_t per_node = pool.gpus_per_node;
-  const int32_t gpus = job.milli < trace::kWholeGpuMilli ? 1 : job.gpus;
+  const int32_t gpus = job.whole_gpus();
   const int64_t take_whole = (gpus + per_node - 1) / per_node;
   scratch_count_.assign(static_cast<size_t>(per_node) + 1, 0);
   for (int32_t k = 0; k <= per_node; ++k) {

@@ -48,6 +48,12 @@ struct SimJob {
   bool needs_overhead = false;
   bool overhead_from_preemption = false;  // the pending restart overhead is a preemption's cost
   std::vector<Piece> pieces;
+  // Whole GPUs the job needs: its shares packed (milli < 1000: `gpus` shares, 1000 / milli a GPU).
+  int32_t whole_gpus() const {
+    if (milli >= trace::kWholeGpuMilli) return gpus;
+    const int32_t per_gpu = trace::kWholeGpuMilli / milli;
+    return (gpus + per_gpu - 1) / per_gpu;
+  }
   // GPUs the job holds, fractional shares as fractions.
   double gpu_fraction() const {
     return gpus * (milli / static_cast<double>(trace::kWholeGpuMilli));
@@ -96,7 +102,8 @@ class Engine {
   // The pool where j fits now with the earliest estimated finish, or -1.
   int32_t BestPoolNow(JobIdx j) const;
   // Earliest time j would fit on `pool`, releasing running jobs at their estimated ends (node
-  // by node, current free GPUs kept; jobs on shared GPUs ignored); kNoTime if not by `horizon`.
+  // by node, current free GPUs kept; jobs on shared GPUs ignored, a job of shares counted as the
+  // whole GPUs they pack into); kNoTime if not by `horizon`.
   // `spare_nodes`: nodes wholly free then beyond the ceil(gpus / gpus_per_node) the job would
   // take whole (negative if it needs a partly free one); the job itself must not be running.
   static constexpr SimTime kNoTime = std::numeric_limits<SimTime>::max();

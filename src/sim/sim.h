@@ -135,6 +135,9 @@ struct SimConfig {
   // 0: estimates are the true run times (an oracle). Backfill and placement decide on
   // estimates; jobs run their true time.
   double estimate_factor = 2;
+  // Waits, JCT and slowdown averaged over instances (trace::Job::instances: a job of n counts n
+  // times), as the PAI 2020 simulator's figures are; false: over jobs.
+  bool metrics_per_instance = false;
   SimObserver* observer = nullptr;  // borrowed; may be null
   int64_t progress_every_events = 1 << 18;
 };

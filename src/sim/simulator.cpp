@@ -75,39 +75,47 @@ std::vector<int64_t> MaxNodesPerPool(const SimConfig& config, const detail::Clus
   return best;
 }
 
-double Percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  const double rank = std::ceil(p * static_cast<double>(sorted.size()));
-  const size_t idx = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
-  return sorted[std::min(idx, sorted.size() - 1)];
-}
-
+// Weighted samples (weight 1 per job, or its instances): means and percentiles, where the
+// p-th percentile is the smallest value whose cumulative weight reaches p of the total.
 struct WaitAccumulator {
-  std::vector<double> waits, jcts;
-  double slowdown_sum = 0;
-  void Add(double wait_s, double jct_s, double run_s) {
-    waits.push_back(wait_s);
-    jcts.push_back(jct_s);
-    slowdown_sum += std::max(1.0, jct_s / std::max(run_s, kSlowdownFloorS));
+  std::vector<std::pair<double, double>> waits, jcts;  // (value, weight)
+  double slowdown_sum = 0, weight_sum = 0;
+  int64_t num_jobs = 0;
+  void Add(double wait_s, double jct_s, double run_s, double weight) {
+    waits.push_back({wait_s, weight});
+    jcts.push_back({jct_s, weight});
+    slowdown_sum += weight * std::max(1.0, jct_s / std::max(run_s, kSlowdownFloorS));
+    weight_sum += weight;
+    ++num_jobs;
+  }
+  static double Mean(const std::vector<std::pair<double, double>>& v, double total) {
+    double s = 0;
+    for (const auto& [x, w] : v) s += x * w;
+    return s / total;
+  }
+  static double WeightedPercentile(const std::vector<std::pair<double, double>>& sorted,
+                                   double total, double p) {
+    double cum = 0;
+    for (const auto& [x, w] : sorted) {
+      cum += w;
+      if (cum >= p * total - 1e-9 * total) return x;
+    }
+    return sorted.back().first;
   }
   WaitStats Finish() {
     WaitStats w;
-    w.num_jobs = static_cast<int64_t>(waits.size());
+    w.num_jobs = num_jobs;
     if (waits.empty()) return w;
     std::sort(waits.begin(), waits.end());
     std::sort(jcts.begin(), jcts.end());
-    double ws = 0, js = 0;
-    for (double v : waits) ws += v;
-    for (double v : jcts) js += v;
-    const auto n = static_cast<double>(waits.size());
-    w.avg_wait_s = ws / n;
-    w.p50_wait_s = Percentile(waits, 0.5);
-    w.p95_wait_s = Percentile(waits, 0.95);
-    w.p99_wait_s = Percentile(waits, 0.99);
-    w.avg_jct_s = js / n;
-    w.p50_jct_s = Percentile(jcts, 0.5);
-    w.p99_jct_s = Percentile(jcts, 0.99);
-    w.avg_bounded_slowdown = slowdown_sum / n;
+    w.avg_wait_s = Mean(waits, weight_sum);
+    w.p50_wait_s = WeightedPercentile(waits, weight_sum, 0.5);
+    w.p95_wait_s = WeightedPercentile(waits, weight_sum, 0.95);
+    w.p99_wait_s = WeightedPercentile(waits, weight_sum, 0.99);
+    w.avg_jct_s = Mean(jcts, weight_sum);
+    w.p50_jct_s = WeightedPercentile(jcts, weight_sum, 0.5);
+    w.p99_jct_s = WeightedPercentile(jcts, weight_sum, 0.99);
+    w.avg_bounded_slowdown = slowdown_sum / weight_sum;
     return w;
   }
 };
@@ -245,7 +253,12 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
       if ((pools >> p & 1) == 0) continue;
       const int64_t per_node = layout.pools()[p].gpus_per_node;
       best_gpus = std::max(best_gpus, max_nodes[p] * per_node);
-      const int64_t nodes_needed = (tj.gpus + per_node - 1) / per_node;
+      // Shares of GPUs (milli < 1000) need the whole GPUs they pack into.
+      const int64_t whole = tj.gpu_milli < trace::kWholeGpuMilli
+                                ? (tj.gpus + trace::kWholeGpuMilli / tj.gpu_milli - 1) /
+                                      (trace::kWholeGpuMilli / tj.gpu_milli)
+                                : tj.gpus;
+      const int64_t nodes_needed = (whole + per_node - 1) / per_node;
       if (max_nodes[p] >= nodes_needed && max_nodes[p] > 0) can_hold |= uint64_t{1} << p;
     }
     const bool fits = can_hold != 0;
@@ -311,9 +324,10 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
       ++tr.completed;
       const double wait_s = ToSeconds(job.wait_total);
       const double jct_s = ToSeconds(job.end - job.submit);
-      all.Add(wait_s, jct_s, run_s);
-      per_tenant[static_cast<size_t>(job.tenant)].Add(wait_s, jct_s, run_s);
-      per_class[tenants[static_cast<size_t>(job.tenant)].tenant_class].Add(wait_s, jct_s, run_s);
+      const double w = config.metrics_per_instance ? std::max(1, trace.jobs[i].instances) : 1.0;
+      all.Add(wait_s, jct_s, run_s, w);
+      per_tenant[static_cast<size_t>(job.tenant)].Add(wait_s, jct_s, run_s, w);
+      per_class[tenants[static_cast<size_t>(job.tenant)].tenant_class].Add(wait_s, jct_s, run_s, w);
     } else {
       GPUPLAN_CHECK(job.status == JobStatus::kUnschedulable)
           << "job " << trace.jobs[i].id << " neither completed nor reported unschedulable";

@@ -43,12 +43,14 @@ struct Job {
   int32_t tenant_idx = 0;              // into Trace::tenants
   double submit_s = 0;                 // since the trace's start (readers shift the first job to 0)
   int32_t gpus = 1;                    // whole GPUs (1 for a fractional job)
-  int32_t gpu_milli = kWholeGpuMilli;  // share of each GPU; < 1000 only when gpus == 1
+  // Share of each GPU; < 1000: the job is `gpus` shares of one GPU each (instances), on any GPUs.
+  int32_t gpu_milli = kWholeGpuMilli;
   double duration_s = 0;  // run time on `measured_on_idx` (or the reference type if -1)
   double estimate_s = 0;  // user's runtime estimate; 0: none (policies then use duration_s)
   int32_t measured_on_idx = -1;
   uint64_t allowed_mask = 0;  // bit i: may run on type_names[i]; 0: any type
   int32_t priority = 0;
+  int32_t instances = 1;  // PAI's num_inst (SimConfig::metrics_per_instance weighs by it)
   int64_t line = 0;  // line in the source file, for messages
 };
 
@@ -89,7 +91,10 @@ Result<std::vector<OpenbNode>> ParseOpenbNodes(std::string_view text, const std:
 
 // Alibaba PAI 2020 task table (pai_task_table.csv, no header): job_name,task_name,inst_num,
 // status,start_time,end_time,plan_cpu,plan_mem,plan_gpu,gpu_type; plan_gpu in percent of a GPU
-// per instance. One job per row (a task); tenant = job_name's... see pai2020.cpp.
+// per instance. One job per row (a task); tenant = job_name's... see pai2020.cpp. Also the
+// job-level table the PAI 2020 simulator reads (header required, any column order, other columns
+// ignored): job_id,num_inst,submit_time,num_cpu,num_gpu,gpu_type,duration,user; num_gpu is the
+// job's GPUs over all instances, fractional shares kept per instance.
 Result<Trace> ParsePai2020(std::string_view text, const std::string& path);
 
 // SWF (Feitelson's Standard Workload Format): 18 whitespace-separated fields, ';' comments.

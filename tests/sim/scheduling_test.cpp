@@ -252,6 +252,38 @@ TEST(Firstfit, EveryJobThatFitsStarts) {
   EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, 502);
 }
 
+TEST(Simulate, SharesOfGpusPerInstance) {
+  // One 2-GPU node. j1: 3 instances of 600 milli (one share per GPU: it needs 3 GPUs' room) can
+  // never fit and is reported; j2: 3 instances of 400 milli fit on 2 GPUs (2 + 1 shares) and run
+  // alongside j3 (2 x 300 milli, on the room left: 200 + 600 milli).
+  std::vector<JobSpec> jobs = {{.gpus = 3, .duration_s = 10, .milli = 600},
+                               {.gpus = 3, .duration_s = 10, .milli = 400},
+                               {.gpus = 2, .duration_s = 10, .milli = 300}};
+  const SimResult r = RunSim(jobs, {.cluster = OnePool(1, 2)});
+  EXPECT_EQ(r.unschedulable_count, 1);
+  EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, 0);
+  EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, 0);
+  EXPECT_NEAR(r.allocated_gpu_hours, (1.2 + 0.6) * 10 / 3600, 1e-12);
+}
+
+TEST(Simulate, MetricsPerInstanceWeighByInstances) {
+  // One GPU; j1 (1 instance) runs 0-100, j2 (3 instances of 1/3 GPU) waits 100 s. Per job the
+  // mean wait is 50 s; per instance (1 x 0 + 3 x 100) / 4 = 75 s.
+  trace::Trace t = MakeTrace({{.submit_s = 0, .duration_s = 100},
+                              {.submit_s = 0, .gpus = 3, .duration_s = 10, .milli = 1000}});
+  t.jobs[1].gpus = 1;
+  t.jobs[1].instances = 3;
+  SimConfig config{.cluster = OnePool(1, 1)};
+  auto r = Simulate(t, config);
+  ASSERT_TRUE(r);
+  EXPECT_DOUBLE_EQ(r->waits.avg_wait_s, 50);
+  config.metrics_per_instance = true;
+  r = Simulate(t, config);
+  ASSERT_TRUE(r);
+  EXPECT_DOUBLE_EQ(r->waits.avg_wait_s, 75);
+  EXPECT_DOUBLE_EQ(r->waits.p50_wait_s, 100);
+}
+
 // --- Reference schedulers: one pool of 1-GPU nodes (so node shapes are GPU counts), exact
 // estimates, written from the textbook definitions, replayed event by event.
 struct RefJob {

@@ -86,7 +86,7 @@ class LasPolicy : public SchedulingPolicy {
   // pool has room.
   bool PreemptFor(Engine& engine, JobIdx j, int level) {
     const SimJob& job = engine.job(j);
-    const int32_t need = job.milli < trace::kWholeGpuMilli ? 1 : job.gpus;
+    const int32_t need = job.whole_gpus();
     int32_t best_pool = -1;
     double best_cost = 0;
     std::vector<JobIdx> best;

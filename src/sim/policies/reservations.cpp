@@ -11,10 +11,6 @@ namespace {
 
 constexpr int64_t kNoSpare = std::numeric_limits<int64_t>::min() / 2;
 
-int32_t EffectiveGpus(const SimJob& job) {
-  return job.milli < trace::kWholeGpuMilli ? 1 : job.gpus;
-}
-
 }  // namespace
 
 PoolReservations::PoolReservations(const SimConfig& config)
@@ -85,7 +81,7 @@ bool PoolReservations::Consider(Engine& engine, JobIdx j) {
   int32_t wait_pool = -1;
   SimTime wait_finish = finish_now, wait_shadow = 0;
   int64_t wait_spare = 0;
-  const int32_t gpus = EffectiveGpus(job);
+  const int32_t gpus = job.whole_gpus();
   if (scan || best_now >= 0) {
     for (uint64_t mask = job.allowed_pools & ~reserved_; mask != 0; mask &= mask - 1) {
       const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
