@@ -197,10 +197,10 @@ TEST(Placement, WaitsForAFasterTypeWhenItFinishesSooner) {
   EXPECT_DOUBLE_EQ(r.job_rows[1].end_s, 35);
   EXPECT_EQ(r.job_rows[2].accelerator, "b");
   EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, 1);
-  // fifo waits the same way (its head then blocks j3 until 10).
+  // fifo does not wait (its blocked head would hold both pools): j2 runs on b at once.
   r = RunSim(jobs, {.cluster = TwoPools(1, 1, 4, 1), .policy = "fifo", .estimate_factor = 0});
-  EXPECT_EQ(r.job_rows[1].accelerator, "a");
-  EXPECT_DOUBLE_EQ(r.job_rows[1].end_s, 35);
+  EXPECT_EQ(r.job_rows[1].accelerator, "b");
+  EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, 0);
 }
 
 TEST(Las, EvictsTheSmallestVictimThatMakesRoom) {
