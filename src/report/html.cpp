@@ -353,7 +353,7 @@ std::string ServingTable(const Json& report) {
       continue;
     }
     body += TextCell(StrOr(s, "accelerator")) +
-            NumCell(s, "rps", [](double v) { return FormatNumber(v); }) +
+            NumCell(s, "requests_per_s", [](double v) { return FormatNumber(v); }) +
             NumCell(s, "gpus", FormatCount) + NumCell(s, "tokens_per_s_per_gpu", FormatCount) +
             NumCell(s, "ttft_ms", [](double v) { return FormatNumber(v); }) +
             NumCell(s, "tpot_ms", [](double v) { return FormatNumber(v); }) +

@@ -279,7 +279,7 @@ void ServingLines(const Json& report, std::vector<std::string>& lines) {
       continue;
     }
     std::string line = fmt::format("Serving {} at {} requests/s needs {} {} GPUs", workload,
-                                   FormatNumber(NumOr(s, "rps", 0)),
+                                   FormatNumber(NumOr(s, "requests_per_s", 0)),
                                    FormatCount(NumOr(s, "gpus", 0)), StrOr(s, "accelerator", "?"));
     if (auto usd = Num(s, "usd_per_million_tokens")) {
       line += fmt::format(" ({} per million tokens)", FormatUsd(*usd));

@@ -134,7 +134,7 @@ std::vector<Row> Rows() {
            {"workload": "w2", "error": "unknown model 'gpt-1t'"},
            {"workload": "w3", "gpus": 8, "days": 1, "accelerator": "b200"},
            {"workload": "w4", "gpus": 8, "days": 1, "accelerator": "b200"}],
-         "serving": [{"workload": "chat", "rps": 50, "gpus": 32,
+         "serving": [{"workload": "chat", "requests_per_s": 50, "gpus": 32,
                       "accelerator": "h200-sxm-141gb", "usd_per_million_tokens": 0.42}],
          "warnings": ["one"]})"),
        {"Training w1 (llama3-70b) takes 4,096 h200-sxm-141gb GPUs for 50.4 days (4,954,803 "
