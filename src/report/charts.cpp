@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "units/units.h"
@@ -35,6 +36,13 @@ Json Axis(std::string_view title, std::string_view format, bool begin_at_zero = 
   a["beginAtZero"] = begin_at_zero;
   a["title"] = {{"display", true}, {"text", title}};
   a["gpuplanFormat"] = format;
+  return a;
+}
+
+// An axis of amounts in the scenario's currency (the data already converted).
+Json MoneyAxis(const Money& money) {
+  Json a = Axis(CurrencyLabel(money), "money");
+  a["gpuplanPrefix"] = money.currency == "USD" ? "$" : money.currency + " ";
   return a;
 }
 
@@ -77,6 +85,15 @@ Json Column(const Json& rows, std::string_view key) {
   return out;
 }
 
+// Column(rows, key) of US dollars, in the scenario's currency.
+Json MoneyColumn(const Json& rows, std::string_view key, const Money& money) {
+  Json out = Column(rows, key);
+  for (Json& v : out) {
+    if (v.is_number()) v = v.get<double>() * money.units_per_usd;
+  }
+  return out;
+}
+
 bool AnyNumber(const Json& rows, std::string_view key) {
   return std::any_of(rows.begin(), rows.end(), [key](const Json& r) { return Num(r, key); });
 }
@@ -89,7 +106,7 @@ Json Labels(const Json& rows, std::string_view key) {
 
 void AddCapacity(const Json& capacity, std::vector<ChartSpec>& charts) {
   ChartSpec c{.id = "chart-capacity",
-              .reader = Reader::kMinister,
+              .place = Place::kFleet,
               .title = "Capacity by accelerator",
               .caption =
                   "GPUs installed per quarter, stacked by accelerator (bars, left axis); "
@@ -156,7 +173,7 @@ void AddAgainstCap(const Json& capacity, std::string_view key, std::string_view 
   charts.push_back(std::move(c));
 }
 
-void AddSpend(const Json& spend, std::vector<ChartSpec>& charts) {
+void AddSpend(const Json& spend, const Money& money, std::vector<ChartSpec>& charts) {
   static constexpr struct {
     const char* key;
     const char* label;
@@ -167,20 +184,21 @@ void AddSpend(const Json& spend, std::vector<ChartSpec>& charts) {
   size_t color_idx = 0;
   for (const auto& part : kParts) {
     if (!AnyNumber(spend, part.key)) continue;
-    Json d = BarDataset(part.label, Column(spend, part.key), Color(color_idx++));
+    Json d = BarDataset(part.label, MoneyColumn(spend, part.key, money), Color(color_idx++));
     d["stack"] = "usd";
     datasets.push_back(std::move(d));
   }
   if (datasets.empty()) return;
   ChartSpec c{.id = "chart-spend",
-              .reader = Reader::kMinister,
+              .place = Place::kFleet,
               .title = "Spend by quarter",
-              .caption = "US dollars per quarter, stacked: buying, running, renting."};
+              .caption = fmt::format("{} per quarter, stacked: buying, running, renting.",
+                                     money.currency == "USD" ? "US dollars" : money.currency)};
   c.config["type"] = "bar";
   c.config["data"] = {{"labels", Labels(spend, "quarter")}, {"datasets", datasets}};
   c.config["options"] = BaseOptions();
   c.config["options"]["scales"]["x"] = {{"stacked", true}};
-  c.config["options"]["scales"]["y"] = Axis("US dollars", "usd");
+  c.config["options"]["scales"]["y"] = MoneyAxis(money);
   c.config["options"]["scales"]["y"]["stacked"] = true;
   charts.push_back(std::move(c));
 }
@@ -213,7 +231,7 @@ void AddWaitHistogram(const Json& per_class, const std::string& policy,
   }
   if (datasets.empty()) return;
   ChartSpec c{.id = "chart-waits",
-              .reader = Reader::kOperator,
+              .place = Place::kOperator,
               .title = "How long jobs wait, by tenant class",
               .caption = fmt::format("Share of each class's jobs by time from submission to "
                                      "start, under the {} policy.",
@@ -261,7 +279,7 @@ void AddWaitPercentiles(const Json& per_class, const std::string& policy,
   if (datasets.empty()) return;
   ChartSpec c{
       .id = "chart-wait-percentiles",
-      .reader = Reader::kOperator,
+      .place = Place::kOperator,
       .title = "Wait percentiles by tenant class",
       .caption = fmt::format("Median, mean and tail waits per class under the {} policy.", policy)};
   c.config["type"] = "bar";
@@ -286,7 +304,7 @@ void AddPolicies(const Json& policies, std::vector<ChartSpec>& charts) {
   util["pointStyle"] = "rectRot";
   datasets.push_back(std::move(util));
   ChartSpec c{.id = "chart-policies",
-              .reader = Reader::kOperator,
+              .place = Place::kOperator,
               .title = "Scheduling policies compared",
               .caption =
                   "The same jobs on the same fleet under each policy: waits (bars, left "
@@ -338,7 +356,7 @@ void AddUtilization(const Json& timeline, std::vector<ChartSpec>& charts) {
     datasets.push_back(std::move(queue));
   }
   ChartSpec c{.id = "chart-utilization",
-              .reader = Reader::kOperator,
+              .place = Place::kOperator,
               .title = "Utilization over time",
               .caption =
                   "Share of installed GPUs busy (left axis) and jobs waiting in the queue "
@@ -357,26 +375,194 @@ void AddUtilization(const Json& timeline, std::vector<ChartSpec>& charts) {
   charts.push_back(std::move(c));
 }
 
-// Waits of the jobs submitted in each quarter: how service changes as the fleet grows.
-void AddWaitsByQuarter(const Json& by_quarter, const std::string& policy,
-                       std::vector<ChartSpec>& charts) {
-  if (!AnyNumber(by_quarter, "mean_wait_s")) return;
-  Json datasets = Json::array();
-  datasets.push_back(BarDataset("mean wait", Column(by_quarter, "mean_wait_s"), Color(0)));
-  if (AnyNumber(by_quarter, "p99_wait_s")) {
-    datasets.push_back(LineDataset("99th-percentile wait", Column(by_quarter, "p99_wait_s"),
-                                   Color(3)));
+// The wait key of by_quarter[].per_class that shows a percentile: the simulator writes the
+// 50th, 95th and 99th; another percentile is shown as the 95th, and labelled so.
+double ShownPercentile(double percentile) {
+  for (double p : {50.0, 95.0, 99.0}) {
+    if (percentile == p) return p;
   }
-  ChartSpec c{.id = "chart-waits-by-quarter",
-              .reader = Reader::kOperator,
-              .title = "Waits by quarter as the fleet grows",
-              .caption = fmt::format("Mean and 99th-percentile wait of the jobs submitted in each "
-                                     "quarter, under the {} policy.",
-                                     policy)};
+  return 95;
+}
+
+// Each class's service-level percentile and target (hours), from service_levels[] rows that
+// name a class (tenant rows have no per-class series to draw against).
+struct ClassTarget {
+  double percentile = 95;
+  std::optional<double> wait_h;
+};
+
+std::map<std::string, ClassTarget> ClassTargets(const Json& report) {
+  std::map<std::string, ClassTarget> targets;
+  for (const Json& sl : ArrayAt(report, "service_levels")) {
+    const std::string cls = StrOr(sl, "class");
+    if (cls.empty()) continue;
+    targets[cls] = {NumOr(sl, "percentile", 95), Num(sl, "wait_h")};
+  }
+  return targets;
+}
+
+// Class names in first-seen order over rows[].per_class (or rows[].<key> objects).
+std::vector<std::string> ClassNames(const Json& rows) {
+  std::vector<std::string> names;
+  for (const Json& r : rows) {
+    const Json* per_class = ObjectAt(r, "per_class");
+    if (per_class == nullptr) continue;
+    for (const auto& [name, c] : per_class->items()) {
+      if (c.is_object() && std::find(names.begin(), names.end(), name) == names.end()) {
+        names.push_back(name);
+      }
+    }
+  }
+  return names;
+}
+
+// Offered load against utilization per quarter: a quarter whose demand exceeds what the fleet
+// can serve (load near or above 1) queues its jobs into later quarters.
+void AddLoad(const Json& by_quarter, std::vector<ChartSpec>& charts) {
+  if (!AnyNumber(by_quarter, "offered_load") && !AnyNumber(by_quarter, "utilization")) return;
+  constexpr double kLoadWarning = 0.9;  // the plan's warning threshold (docs/report.md)
+  Json datasets = Json::array();
+  if (AnyNumber(by_quarter, "offered_load")) {
+    datasets.push_back(BarDataset("offered load (GPU-hours asked / installed)",
+                                  Column(by_quarter, "offered_load"), Color(4)));
+  }
+  if (AnyNumber(by_quarter, "utilization")) {
+    datasets.push_back(LineDataset("utilization (GPU-hours busy / installed)",
+                                   Column(by_quarter, "utilization"), Color(0)));
+  }
+  Json threshold = Json::array();
+  for (size_t i = 0; i < by_quarter.size(); ++i) threshold.push_back(kLoadWarning);
+  datasets.push_back(CapDataset("0.9: waits grow fast above", std::move(threshold)));
+  ChartSpec c{.id = "chart-load",
+              .place = Place::kService,
+              .title = "Demand against capacity by quarter",
+              .caption =
+                  "Offered load: GPU-hours the tenants, workloads and services ask for in the "
+                  "quarter over the GPU-hours installed (bars); utilization: the share busy "
+                  "(line). Above 0.9, queues and waits grow quickly."};
   c.config["type"] = "bar";
   c.config["data"] = {{"labels", Labels(by_quarter, "quarter")}, {"datasets", datasets}};
   c.config["options"] = BaseOptions();
+  c.config["options"]["scales"]["y"] = Axis("share of installed GPU-hours", "percent");
+  charts.push_back(std::move(c));
+}
+
+// Each class's percentile wait by submission quarter, its target dashed in the same colour.
+void AddClassWaits(const Json& by_quarter, const std::map<std::string, ClassTarget>& targets,
+                   const std::string& policy, std::vector<ChartSpec>& charts) {
+  const std::vector<std::string> names = ClassNames(by_quarter);
+  Json datasets = Json::array();
+  size_t color_idx = 0;
+  for (const std::string& name : names) {
+    const auto target = targets.find(name);
+    const double percentile =
+        ShownPercentile(target == targets.end() ? 95 : target->second.percentile);
+    const std::string key = fmt::format("p{}_wait_s", static_cast<int>(percentile));
+    Json data = Json::array();
+    bool any = false;
+    for (const Json& q : by_quarter) {
+      const Json* per_class = ObjectAt(q, "per_class");
+      const Json* c = per_class == nullptr ? nullptr : ObjectAt(*per_class, name);
+      const auto v = c == nullptr ? std::nullopt : Num(*c, key);
+      data.push_back(v ? Json(*v) : Json(nullptr));
+      any = any || v.has_value();
+    }
+    const std::string color = Color(color_idx++);
+    if (!any) continue;
+    datasets.push_back(
+        LineDataset(fmt::format("{} ({} percentile)", name, Ordinal(percentile)), data, color));
+    if (target != targets.end() && target->second.wait_h) {
+      Json line = Json::array();
+      for (size_t i = 0; i < by_quarter.size(); ++i) {
+        line.push_back(*target->second.wait_h * kSecondsPerHour);
+      }
+      Json d = LineDataset(name + " target", std::move(line), color);
+      d["borderDash"] = {6, 4};
+      d["pointRadius"] = 0;
+      d["borderWidth"] = 1;
+      datasets.push_back(std::move(d));
+    }
+  }
+  if (datasets.empty()) return;
+  ChartSpec c{.id = "chart-class-waits",
+              .place = Place::kService,
+              .title = "Each class's wait by quarter, against its target",
+              .caption = fmt::format(
+                  "Percentile wait of the jobs submitted in each quarter, per tenant class, "
+                  "under the {} policy; dashed: the service-level target.",
+                  policy)};
+  c.config["type"] = "line";
+  c.config["data"] = {{"labels", Labels(by_quarter, "quarter")}, {"datasets", datasets}};
+  c.config["options"] = BaseOptions();
   c.config["options"]["scales"]["y"] = Axis("wait", "duration");
+  charts.push_back(std::move(c));
+}
+
+// What each extra unit of money buys in waits: one line per class through the frontier's plans,
+// total cost on the x axis; dashed: the class's target.
+void AddFrontier(const Json& frontier, const std::map<std::string, ClassTarget>& targets,
+                 const Money& money, std::vector<ChartSpec>& charts) {
+  const std::vector<std::string> names = ClassNames(frontier);
+  double x_min = 0, x_max = 0;
+  bool any_x = false;
+  for (const Json& f : frontier) {
+    if (auto x = Num(f, "total_cost_usd")) {
+      x_min = any_x ? std::min(x_min, *x) : *x;
+      x_max = any_x ? std::max(x_max, *x) : *x;
+      any_x = true;
+    }
+  }
+  if (!any_x) return;
+  Json datasets = Json::array();
+  size_t color_idx = 0;
+  for (const std::string& name : names) {
+    Json points = Json::array();
+    double percentile = 0;
+    for (const Json& f : frontier) {
+      const auto x = Num(f, "total_cost_usd");
+      const Json* per_class = ObjectAt(f, "per_class");
+      const Json* c = per_class == nullptr ? nullptr : ObjectAt(*per_class, name);
+      const auto wait_h = c == nullptr ? std::nullopt : Num(*c, "wait_h");
+      if (!x || !wait_h) continue;
+      percentile = NumOr(*c, "percentile", percentile);
+      points.push_back({{"x", *x * money.units_per_usd}, {"y", *wait_h * kSecondsPerHour}});
+    }
+    const std::string color = Color(color_idx++);
+    if (points.empty()) continue;
+    const std::string label =
+        percentile > 0 ? fmt::format("{} ({} percentile)", name, Ordinal(percentile)) : name;
+    datasets.push_back(LineDataset(label, std::move(points), color));
+    const auto target = targets.find(name);
+    if (target != targets.end() && target->second.wait_h) {
+      const double y = *target->second.wait_h * kSecondsPerHour;
+      Json d = LineDataset(name + " target",
+                           Json::array({{{"x", x_min * money.units_per_usd}, {"y", y}},
+                                        {{"x", x_max * money.units_per_usd}, {"y", y}}}),
+                           color);
+      d["borderDash"] = {6, 4};
+      d["pointRadius"] = 0;
+      d["borderWidth"] = 1;
+      datasets.push_back(std::move(d));
+    }
+  }
+  if (datasets.empty()) return;
+  ChartSpec c{.id = "chart-frontier",
+              .place = Place::kFrontier,
+              .title = "What more money buys in waits",
+              .caption = fmt::format(
+                  "Each point is the cheapest plan within one budget: its total cost ({}) and "
+                  "each class's percentile wait; dashed: the class's target.",
+                  CurrencyLabel(money))};
+  c.config["type"] = "line";
+  c.config["data"] = {{"datasets", datasets}};
+  c.config["options"] = BaseOptions();
+  c.config["options"]["interaction"] = {{"mode", "nearest"}, {"intersect", false}};
+  Json& scales = c.config["options"]["scales"];
+  scales["x"] = MoneyAxis(money);
+  scales["x"]["type"] = "linear";
+  scales["x"]["beginAtZero"] = false;
+  scales["x"]["title"]["text"] = "total cost over the horizon (" + CurrencyLabel(money) + ")";
+  scales["y"] = Axis("wait", "duration");
   charts.push_back(std::move(c));
 }
 
@@ -401,25 +587,33 @@ std::vector<std::string> HistogramLabels(const Json& edges_s, size_t num_counts)
 
 std::vector<ChartSpec> BuildCharts(const Json& report) {
   std::vector<ChartSpec> charts;
+  const Money money = MoneyOf(report);
+  const auto targets = ClassTargets(report);
+  if (const Json* sim = ObjectAt(report, "simulation")) {
+    const Json& by_quarter = ArrayAt(*sim, "by_quarter");
+    AddLoad(by_quarter, charts);
+    AddClassWaits(by_quarter, targets, StrOr(*sim, "policy", "chosen"), charts);
+  }
+  AddFrontier(ArrayAt(report, "frontier"), targets, money, charts);
   if (const Json* buy = ObjectAt(report, "buy")) {
     const Json& capacity = ArrayAt(*buy, "capacity");
     AddCapacity(capacity, charts);
     AddAgainstCap(capacity, "power_mw", "power_cap_mw",
                   ChartSpec{.id = "chart-power",
-                            .reader = Reader::kMinister,
+                            .place = Place::kFleet,
                             .title = "Power against the facility cap",
                             .caption = "Facility power drawn by the installed fleet (IT power x PUE), "
                                        "megawatts; dashed: the facility's power envelope."},
                   "power drawn", "power cap", "MW", charts);
     AddAgainstCap(capacity, "tpp", "tpp_cap",
                   ChartSpec{.id = "chart-tpp",
-                            .reader = Reader::kMinister,
+                            .place = Place::kFleet,
                             .title = "Compute against the export-control cap",
                             .caption = "Total Processing Performance (TPP, US export-control "
                                        "measure): of the export-controlled GPUs bought so far "
                                        "where a cap applies, else of the fleet; dashed: the cap."},
                   "fleet TPP", "export cap", "TPP", charts);
-    AddSpend(ArrayAt(*buy, "spend"), charts);
+    AddSpend(ArrayAt(*buy, "spend"), money, charts);
   }
   if (const Json* sim = ObjectAt(report, "simulation")) {
     if (const Json* chosen = ChosenPolicy(*sim)) {
@@ -431,7 +625,6 @@ std::vector<ChartSpec> BuildCharts(const Json& report) {
     }
     AddPolicies(ArrayAt(*sim, "policies"), charts);
     AddUtilization(ArrayAt(*sim, "timeline"), charts);
-    AddWaitsByQuarter(ArrayAt(*sim, "by_quarter"), StrOr(*sim, "policy", "chosen"), charts);
   }
   return charts;
 }

@@ -11,11 +11,13 @@
 
 namespace gpuplan::report::detail {
 
-enum class Reader { kMinister, kOperator };
+// Where a chart sits on the page: the minister's service levels, what more money buys, the fleet
+// and spend; the operator's waits and utilization.
+enum class Place { kService, kFrontier, kFleet, kOperator };
 
 struct ChartSpec {
   std::string id;  // canvas id: "chart-capacity"
-  Reader reader = Reader::kMinister;
+  Place place = Place::kFleet;
   std::string title;
   std::string caption;           // one line under the title: what the chart shows, units
   Json config = Json::object();  // a Chart.js 3 configuration: {type, data, options}
@@ -24,8 +26,10 @@ struct ChartSpec {
 // Timelines longer than this are thinned (every k-th point, the last always kept).
 inline constexpr size_t kMaxTimelinePoints = 1000;
 
-// One spec per chart whose data is present, in page order: capacity, power, tpp, spend (for
-// the minister), then waits, wait percentiles, policies, utilization (for the operator).
+// One spec per chart whose data is present, in page order: offered load and class waits by
+// quarter, the frontier, capacity, power, tpp, spend (for the minister), then waits, wait
+// percentiles, policies and utilization (for the operator). Money is shown in
+// the scenario's currency (MoneyOf).
 std::vector<ChartSpec> BuildCharts(const Json& report);
 
 // Bin labels for a wait histogram: edges [0, 60, 3600] and 3 counts -> "0 s–1 min",

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "units/units.h"
+
 namespace gpuplan::report::detail {
 
 const Json* Find(const Json& j, std::string_view key) {
@@ -124,6 +126,64 @@ std::string FormatUsd(double usd) {
     if (a >= s.scale) return fmt::format("{}${}{}", sign, FormatNumber(a / s.scale), s.suffix);
   }
   return fmt::format("{}${}", sign, FormatNumber(a));  // "$950", "$0.42" per million tokens
+}
+
+Money MoneyOf(const Json& report) {
+  Money money;
+  const Json* scenario = ObjectAt(report, "scenario");
+  if (scenario == nullptr) return money;
+  const std::string currency = StrOr(*scenario, "currency");
+  const auto rate = Num(*scenario, "units_per_usd");
+  if (currency.empty() || currency == "USD" || !rate || *rate <= 0) return money;
+  money.currency = currency;
+  money.units_per_usd = *rate;
+  return money;
+}
+
+std::string FormatMoney(double usd, const Money& money) {
+  if (money.currency == "USD") return FormatUsd(usd);
+  static constexpr struct {
+    double scale;
+    const char* suffix;
+  } kScales[] = {{1e12, " T"}, {1e9, " B"}, {1e6, " M"}};
+  const double amount = usd * money.units_per_usd;
+  const char* sign = amount < 0 ? "-" : "";
+  const double a = std::fabs(amount);
+  for (const auto& s : kScales) {
+    if (a >= s.scale) {
+      return fmt::format("{}{} {}{}", sign, money.currency, FormatNumber(a / s.scale), s.suffix);
+    }
+  }
+  // Below a million in full ("KRW 3,290"): a won figure in thousands reads oddly.
+  return fmt::format("{}{} {}", sign, money.currency, FormatNumber(a));
+}
+
+std::string CurrencyLabel(const Money& money) {
+  return money.currency == "USD" ? "$" : money.currency;
+}
+
+std::string FormatHours(double hours) {
+  constexpr double kMaxHoursShown = 96;  // 4 days: "61.5 h" reads better than "2.56 days"
+  if (std::fabs(hours) < 1 || std::fabs(hours) >= kMaxHoursShown) {
+    return FormatDurationS(hours * kSecondsPerHour);
+  }
+  return FormatNumber(hours) + " h";
+}
+
+std::string Ordinal(double n) {
+  const std::string number = FormatNumber(n, 4);
+  const long long whole = std::llround(n);
+  if (number.find('.') != std::string::npos || whole % 100 / 10 == 1) return number + "th";
+  switch (whole % 10) {
+    case 1:
+      return number + "st";
+    case 2:
+      return number + "nd";
+    case 3:
+      return number + "rd";
+    default:
+      return number + "th";
+  }
 }
 
 std::string FormatCount(double n) {

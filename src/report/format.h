@@ -38,6 +38,24 @@ std::string ScriptSafeJson(const Json& j);
 
 // "$1.23 B", "$45.6 M", "$12.3 k", "$950".
 std::string FormatUsd(double usd);
+
+// How the page shows money: the document's amounts are US dollars (keys ending in _usd); the
+// page shows them in the scenario's currency, converted at its rate.
+struct Money {
+  std::string currency = "USD";
+  double units_per_usd = 1;
+};
+// scenario.currency at scenario.units_per_usd; US dollars when either is absent or odd (an
+// older document): its amounts are dollars, and a currency without a rate cannot be shown.
+Money MoneyOf(const Json& report);
+// `usd` in `money`'s currency: "$1.2 B" in dollars, "KRW 1.68 T", "KRW 3,290" otherwise.
+std::string FormatMoney(double usd, const Money& money);
+// The currency's symbol or code for axis titles and ticks: "$" for USD, else "KRW".
+std::string CurrencyLabel(const Money& money);
+// A wait given in hours: "40 min", "61.5 h" (below 4 days), "6.3 days".
+std::string FormatHours(double hours);
+// 95 -> "95th", 50 -> "50th", 99.9 -> "99.9th", 1 -> "1st", 22 -> "22nd".
+std::string Ordinal(double n);
 // Thousands separators, rounded to an integer: 18000 -> "18,000".
 std::string FormatCount(double n);
 // 0.7834 -> "78.3%".

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "report/format.h"
 #include "report/page_assets.h"
 #include "report/report.h"
+#include "units/units.h"
 
 namespace gpuplan::report {
 
@@ -24,10 +26,10 @@ using detail::FormatCount;
 using detail::FormatDurationS;
 using detail::FormatNumber;
 using detail::FormatPercent;
-using detail::FormatUsd;
 using detail::HtmlEscape;
 using detail::Json;
 using detail::Num;
+using detail::NumOr;
 using detail::ObjectAt;
 using detail::StrOr;
 
@@ -69,10 +71,10 @@ std::string ChartFigure(const ChartSpec& c) {
       HtmlEscape(c.title), HtmlEscape(c.caption), HtmlEscape(c.id), HtmlEscape(c.title));
 }
 
-std::string ChartGrid(const std::vector<ChartSpec>& charts, detail::Reader reader) {
+std::string ChartGrid(const std::vector<ChartSpec>& charts, detail::Place place) {
   std::string out;
   for (const ChartSpec& c : charts) {
-    if (c.reader == reader) out += ChartFigure(c);
+    if (c.place == place) out += ChartFigure(c);
   }
   return out.empty() ? "" : "<div class=\"charts\">\n" + out + "</div>\n";
 }
@@ -90,25 +92,96 @@ std::string Header(const Json& report) {
            HtmlEscape(fmt::format("{} to {}", horizon.front().get<std::string>(),
                                   horizon.back().get<std::string>()));
   }
-  const std::string path = StrOr(s, "path");
-  if (!path.empty()) sub += (sub.empty() ? "" : " &middot; ") + HtmlEscape(path);
+  // The scenario's file path is machine detail: it stays in report.json, out of the header.
+  const detail::Money money = detail::MoneyOf(report);
+  if (money.currency != "USD") {
+    sub += (sub.empty() ? "" : " &middot; ") +
+           HtmlEscape(fmt::format("money in {} ({} per US dollar)", money.currency,
+                                  FormatNumber(money.units_per_usd, 4)));
+  }
   return fmt::format(
       "<header><h1>GPU plan: {}</h1><p class=\"sub\">{}</p>\n"
-      "<nav><a href=\"#minister\">Summary</a><a href=\"#operator\">Operations</a>"
-      "<a href=\"#engineer\">Engineering</a></nav>\n"
-      "<div id=\"report-health\" data-state=\"pending\">charts not drawn yet (scripts did not "
-      "run)</div></header>\n",
+      "<nav><a href=\"#minister\">Summary</a><a href=\"#service\">Service levels</a>"
+      "<a href=\"#operator\">Operations</a><a href=\"#engineer\">Engineering</a></nav>\n"
+      "</header>\n",
       HtmlEscape(StrOr(s, "name", "unnamed scenario")), sub);
 }
 
-std::string Kpi(std::string_view value, std::string_view key) {
-  return fmt::format("<div class=\"kpi\"><div class=\"v\">{}</div><div class=\"k\">{}</div></div>",
-                     HtmlEscape(value), HtmlEscape(key));
+std::string Kpi(std::string_view value, std::string_view key, std::string_view css = "") {
+  return fmt::format(
+      "<div class=\"kpi{}\"><div class=\"v\">{}</div><div class=\"k\">{}</div></div>",
+      css.empty() ? "" : " " + std::string(css), HtmlEscape(value), HtmlEscape(key));
+}
+
+// The service-level row of a class (or tenant) name, or nullptr.
+const Json* ServiceLevelOf(const Json& report, const std::string& name) {
+  for (const Json& sl : ArrayAt(report, "service_levels")) {
+    if (StrOr(sl, "class", StrOr(sl, "tenant")) == name) return &sl;
+  }
+  return nullptr;
+}
+
+// The worst-served class's wait: headline.worst_* when present, else the class with the
+// longest 95th-percentile wait under the chosen policy (an older document).
+std::string WorstClassKpi(const Json& report) {
+  const Json* headline = ObjectAt(report, "headline");
+  std::string name;
+  double percentile = 95;
+  std::optional<double> wait_h;
+  if (headline != nullptr && Num(*headline, "worst_wait_h")) {
+    name = StrOr(*headline, "worst_class");
+    percentile = NumOr(*headline, "worst_percentile", 95);
+    wait_h = Num(*headline, "worst_wait_h");
+  } else if (const Json* sim = ObjectAt(report, "simulation")) {
+    const Json* chosen = detail::ChosenPolicy(*sim);
+    const Json* per_class = chosen == nullptr ? nullptr : ObjectAt(*chosen, "per_class");
+    if (per_class == nullptr) return "";
+    for (const auto& [cls, c] : per_class->items()) {
+      const auto p95 = Num(c, "p95_wait_s");
+      if (p95 && (!wait_h || *p95 / kSecondsPerHour > *wait_h)) {
+        name = cls;
+        wait_h = *p95 / kSecondsPerHour;
+      }
+    }
+  }
+  if (!wait_h) return "";
+  std::string key = fmt::format("{}-percentile wait of the worst-served class{}",
+                                detail::Ordinal(percentile), name.empty() ? "" : ", " + name);
+  std::string css;
+  if (const Json* sl = ServiceLevelOf(report, name)) {
+    if (auto target = Num(*sl, "wait_h")) {
+      const bool met = detail::BoolOr(*sl, "met", *wait_h <= *target);
+      key += fmt::format(" (target {}: {})", detail::FormatHours(*target), met ? "met" : "missed");
+      css = met ? "good" : "bad";
+    }
+  }
+  return Kpi(detail::FormatHours(*wait_h), key, css);
 }
 
 std::string Kpis(const Json& report) {
-  std::string out;
-  if (const Json* buy = ObjectAt(report, "buy")) {
+  const detail::Money money = detail::MoneyOf(report);
+  const Json empty = Json::object();
+  const Json* headline_ptr = ObjectAt(report, "headline");
+  const Json& headline = headline_ptr == nullptr ? empty : *headline_ptr;
+  const Json* buy = ObjectAt(report, "buy");
+  std::string out = WorstClassKpi(report);
+  if (auto u = Num(headline, "utilization")) {
+    out += Kpi(FormatPercent(*u), "of the installed GPU-hours busy within the horizon");
+  } else if (const Json* sim = ObjectAt(report, "simulation")) {
+    if (const Json* p = detail::ChosenPolicy(*sim)) {
+      if (auto pu = Num(*p, "utilization")) out += Kpi(FormatPercent(*pu), "GPU utilization");
+    }
+  }
+  if (auto usd = Num(headline, "usd_per_useful_h100_hour")) {
+    out += Kpi(detail::FormatMoney(*usd, money), "per useful H100-equivalent GPU-hour");
+  }
+  auto unspent = Num(headline, "unspent_budget_usd");
+  if (!unspent && buy != nullptr) unspent = Num(*buy, "unspent_usd");
+  if (unspent) out += Kpi(detail::FormatMoney(*unspent, money), "of the budget left unspent");
+  auto total = Num(headline, "total_cost_usd");
+  if (!total && buy != nullptr) total = Num(*buy, "total_cost_usd");
+  if (total) out += Kpi(detail::FormatMoney(*total, money), "total cost over the horizon");
+  if (buy != nullptr) {
     const Json& capacity = ArrayAt(*buy, "capacity");
     if (!capacity.empty()) {
       const Json& last = capacity.back();
@@ -121,13 +194,6 @@ std::string Kpis(const Json& report) {
         out += Kpi(FormatNumber(*mw) + " MW", "power drawn (with cooling)");
       }
     }
-    if (auto usd = Num(*buy, "total_cost_usd")) out += Kpi(FormatUsd(*usd), "total cost");
-  }
-  if (const Json* sim = ObjectAt(report, "simulation")) {
-    if (const Json* p = detail::ChosenPolicy(*sim)) {
-      if (auto u = Num(*p, "utilization")) out += Kpi(FormatPercent(*u), "GPU utilization");
-      if (auto w = Num(*p, "p95_wait_s")) out += Kpi(FormatDurationS(*w), "95th-percentile wait");
-    }
   }
   return out.empty() ? "" : "<div class=\"kpis\">" + out + "</div>\n";
 }
@@ -135,19 +201,50 @@ std::string Kpis(const Json& report) {
 // Lines that say something failed or could not be satisfied are shown in red.
 bool IsProblem(const std::string& line) {
   static constexpr const char* kMarks[] = {"not available", "No purchase plan", "failed",
-                                           "could not",     "Relaxing",         "In conflict"};
+                                           "could not",     "Relaxing",         "In conflict",
+                                           "missed"};
   return std::any_of(std::begin(kMarks), std::end(kMarks),
                      [&line](const char* m) { return line.find(m) != std::string::npos; });
 }
 
-std::string PurchasesTable(const Json& buy) {
+// A money cell in the scenario's currency.
+std::string MoneyCell(const Json& row, std::string_view key, const detail::Money& money) {
+  return NumCell(row, key, [&money](double usd) { return detail::FormatMoney(usd, money); });
+}
+
+std::string HoursCell(const Json& row, std::string_view key) {
+  return NumCell(row, key, detail::FormatHours);
+}
+
+// Met or missed, in words and colour (never colour alone); "–" when the row does not say.
+std::string MetCell(const Json& row, std::string_view key) {
+  const Json* v = detail::Find(row, key);
+  if (v == nullptr || !v->is_boolean()) return "<td>\u2013</td>";
+  return v->get<bool>() ? "<td class=\"met\">\u2713 met</td>"
+                        : "<td class=\"missed\">\u2717 missed</td>";
+}
+
+// Every warning, above the summary: a reader must not miss an over-demanded quarter.
+std::string WarningsBox(const Json& report) {
+  const Json& warnings = ArrayAt(report, "warnings");
+  if (warnings.empty()) return "";
+  std::string out = fmt::format(
+      "<div class=\"warnings-box\" id=\"warnings\" role=\"alert\"><h3>{} warning{}</h3><ul>",
+      warnings.size(), warnings.size() == 1 ? "" : "s");
+  for (const Json& w : warnings) {
+    out += "<li>" + HtmlEscape(w.is_string() ? w.get<std::string>() : w.dump()) + "</li>";
+  }
+  return out + "</ul></div>\n";
+}
+
+std::string PurchasesTable(const Json& buy, const detail::Money& money) {
   const Json& purchases = ArrayAt(buy, "purchases");
   if (purchases.empty()) return "";
   std::string body;
   for (const Json& p : purchases) {
     body += "<tr>" + TextCell(StrOr(p, "quarter")) + TextCell(StrOr(p, "accelerator")) +
             TextCell(StrOr(p, "vendor")) + NumCell(p, "nodes", FormatCount) +
-            NumCell(p, "gpus", FormatCount) + NumCell(p, "capex_usd", FormatUsd) + "</tr>";
+            NumCell(p, "gpus", FormatCount) + MoneyCell(p, "capex_usd", money) + "</tr>";
   }
   return "<h3>Purchases</h3>\n" + Table(HeaderRow({{"quarter", false},
                                                    {"accelerator", false},
@@ -159,7 +256,7 @@ std::string PurchasesTable(const Json& buy) {
 }
 
 // The purchase plan beside the other objective's (docs/report.md, purchase_options).
-std::string PurchaseOptionsTable(const Json& report) {
+std::string PurchaseOptionsTable(const Json& report, const detail::Money& money) {
   const Json& options = ArrayAt(report, "purchase_options");
   if (options.empty()) return "";
   std::string body;
@@ -168,14 +265,14 @@ std::string PurchaseOptionsTable(const Json& report) {
     const std::string name = StrOr(o, "objective", "?") + (is_plan ? " (this plan)" : "");
     body += std::string(is_plan ? "<tr class=\"chosen\">" : "<tr>") + TextCell(name) +
             TextCell(StrOr(o, "status", StrOr(o, "error", "\u2013"))) +
-            NumCell(o, "total_cost_usd", FormatUsd) + NumCell(o, "final_gpus", FormatCount) +
+            MoneyCell(o, "total_cost_usd", money) + NumCell(o, "final_gpus", FormatCount) +
             NumCell(o, "final_h100_equivalents", FormatCount) +
             NumCell(o, "utilization", FormatPercent) + NumCell(o, "avg_wait_s", FormatDurationS) +
             NumCell(o, "p99_wait_s", FormatDurationS) + "</tr>";
   }
-  return "<h3>Purchase options compared</h3>\n<p class=\"who\">The most capacity within "
-         "the budget, or the cheapest fleet that meets the milestones and demand: the same jobs "
-         "simulated on each.</p>\n" +
+  return "<h3>Purchase options compared</h3>\n<p class=\"who\">The report's plan beside the "
+         "other objectives' (the most capacity within the budget, the cheapest fleet that meets "
+         "the milestones and demand): the same jobs simulated on each.</p>\n" +
          Table(HeaderRow({{"objective", false},
                           {"status", false},
                           {"total cost", true},
@@ -187,22 +284,111 @@ std::string PurchaseOptionsTable(const Json& report) {
                body);
 }
 
+// Target against achieved for each service level, worst quarter first to read.
+std::string ServiceLevelsTable(const Json& report) {
+  const Json& levels = ArrayAt(report, "service_levels");
+  if (levels.empty()) return "";
+  std::string body;
+  size_t met = 0;
+  for (const Json& sl : levels) {
+    const std::string cls = StrOr(sl, "class");
+    const std::string who = cls.empty() ? "tenant " + StrOr(sl, "tenant", "?") : cls;
+    const auto percentile = Num(sl, "percentile");
+    met += detail::BoolOr(sl, "met", false) ? 1 : 0;
+    body += std::string(detail::BoolOr(sl, "met", true) ? "<tr>" : "<tr class=\"missed-row\">") +
+            TextCell(who) + TextCell(percentile ? detail::Ordinal(*percentile) : "\u2013") +
+            HoursCell(sl, "wait_h") + HoursCell(sl, "achieved_wait_h") +
+            TextCell(StrOr(sl, "worst_quarter", "\u2013")) + TextCell(StrOr(sl, "from", "\u2013")) +
+            MetCell(sl, "met") + "</tr>";
+  }
+  return fmt::format(
+             "<p class=\"who\">{} of {} service levels met. Each row: the share of jobs "
+             "(percentile) that must start within the target wait, in every quarter from "
+             "'from' on; achieved is the wait of the worst such quarter.</p>\n",
+             met, levels.size()) +
+         Table(HeaderRow({{"class or tenant", false},
+                          {"percentile", false},
+                          {"target wait", true},
+                          {"achieved (worst quarter)", true},
+                          {"worst quarter", false},
+                          {"from", false},
+                          {"status", false}}),
+               body);
+}
+
+// The frontier: for each budget the cheapest plan, what it costs, and what each class waits.
+std::string FrontierTable(const Json& report, const detail::Money& money) {
+  const Json& frontier = ArrayAt(report, "frontier");
+  if (frontier.empty()) return "";
+  std::vector<std::string> classes;
+  for (const Json& f : frontier) {
+    if (const Json* per_class = ObjectAt(f, "per_class")) {
+      for (const auto& [name, c] : per_class->items()) {
+        if (std::find(classes.begin(), classes.end(), name) == classes.end()) {
+          classes.push_back(name);
+        }
+      }
+    }
+  }
+  std::vector<std::pair<std::string, bool>> columns = {
+      {"budget", true},         {"total cost", true}, {"status", false},
+      {"GPUs at the end", true}, {"utilization", true}, {"all targets", false}};
+  for (const std::string& name : classes) columns.push_back({name + " wait", true});
+  std::string body;
+  for (const Json& f : frontier) {
+    body += "<tr>" + MoneyCell(f, "budget_usd", money) + MoneyCell(f, "total_cost_usd", money) +
+            TextCell(StrOr(f, "status", StrOr(f, "error", "\u2013"))) +
+            NumCell(f, "final_gpus", FormatCount) + NumCell(f, "utilization", FormatPercent) +
+            MetCell(f, "met_all");
+    const Json* per_class = ObjectAt(f, "per_class");
+    for (const std::string& name : classes) {
+      const Json* c = per_class == nullptr ? nullptr : ObjectAt(*per_class, name);
+      const auto wait_h = c == nullptr ? std::nullopt : Num(*c, "wait_h");
+      const auto percentile = c == nullptr ? std::nullopt : Num(*c, "percentile");
+      body += "<td class=\"num\">" +
+              (wait_h ? HtmlEscape(detail::FormatHours(*wait_h) +
+                                   (percentile ? " (p" + FormatNumber(*percentile) + ")" : ""))
+                      : std::string("\u2013")) +
+              "</td>";
+    }
+    body += "</tr>";
+  }
+  return "<p class=\"who\">The cheapest plan within each budget, from the cheapest plan to the "
+         "full budget, simulated on the same jobs: what each extra unit of money buys in "
+         "waits.</p>\n" +
+         Table(HeaderRow(columns), body);
+}
+
 std::string MinisterSection(const Json& report, const std::vector<ChartSpec>& charts) {
+  const detail::Money money = detail::MoneyOf(report);
   std::string out =
       "<section class=\"reader\" id=\"minister\"><h2>Summary</h2>\n<p class=\"who\">For decision "
-      "makers: what to buy and when, what it costs, what tenants will wait, what limits the "
-      "plan.</p>\n<ul class=\"summary\">\n";
+      "makers: what tenants will wait against what they were promised, how busy the GPUs are, "
+      "what it costs, what to buy and when, what limits the plan.</p>\n" +
+      WarningsBox(report) + Kpis(report) + "<ul class=\"summary\">\n";
   for (const std::string& line : Summarize(report)) {
+    if (line.rfind("Warning: ", 0) == 0) continue;  // the warnings box above has them all
     out += fmt::format("<li{}>{}</li>\n", IsProblem(line) ? " class=\"problem\"" : "",
                        HtmlEscape(line));
   }
-  out += "</ul>\n" + Kpis(report);
+  out += "</ul>\n";
+  const std::string service_table = ServiceLevelsTable(report);
+  const std::string service_grid = ChartGrid(charts, detail::Place::kService);
+  if (!service_table.empty() || !service_grid.empty()) {
+    out += "<h3 id=\"service\">Service levels: promised and achieved</h3>\n" + service_table +
+           service_grid;
+  }
+  const std::string frontier_table = FrontierTable(report, money);
+  const std::string frontier_grid = ChartGrid(charts, detail::Place::kFrontier);
+  if (!frontier_table.empty() || !frontier_grid.empty()) {
+    out += "<h3>What more money buys</h3>\n" + frontier_table + frontier_grid;
+  }
   const Json* buy = ObjectAt(report, "buy");
   if (buy == nullptr) {
     out += NotAvailableHtml("Procurement", nullptr);
   } else {
-    out += PurchasesTable(*buy) + PurchaseOptionsTable(report);
-    const std::string grid = ChartGrid(charts, detail::Reader::kMinister);
+    out += PurchasesTable(*buy, money) + PurchaseOptionsTable(report, money);
+    const std::string grid = ChartGrid(charts, detail::Place::kFleet);
     if (grid.empty()) {
       out += NotAvailableHtml("Fleet and spend charts", buy);
     } else {
@@ -210,6 +396,32 @@ std::string MinisterSection(const Json& report, const std::vector<ChartSpec>& ch
     }
   }
   return out + "</section>\n";
+}
+
+// What the center was asked to run: every tenant, workload run and service that entered the
+// simulated queue, with its share of the demanded GPU-hours.
+std::string DemandTable(const Json& sim) {
+  const Json& demand = ArrayAt(sim, "demand");
+  if (demand.empty()) return "";
+  double total_h = 0;
+  for (const Json& d : demand) total_h += std::max(0.0, NumOr(d, "gpu_hours", 0));
+  std::string body;
+  for (const Json& d : demand) {
+    const auto h = Num(d, "gpu_hours");
+    body += "<tr>" + TextCell(StrOr(d, "name", "?")) + TextCell(StrOr(d, "kind", "\u2013")) +
+            TextCell(StrOr(d, "tenant_class", "\u2013")) + NumCell(d, "jobs", FormatCount) +
+            NumCell(d, "gpu_hours", FormatCount) + "<td class=\"num\">" +
+            (h && total_h > 0 ? HtmlEscape(FormatPercent(*h / total_h)) : "\u2013") + "</td></tr>";
+  }
+  return "<h3>Demand simulated</h3>\n<p class=\"who\">Every tenant's jobs, every training run "
+         "of a workload and every service's reserved GPUs enter the same simulated queue.</p>\n" +
+         Table(HeaderRow({{"name", false},
+                          {"kind", false},
+                          {"class", false},
+                          {"jobs", true},
+                          {"GPU-hours", true},
+                          {"share of GPU-hours", true}}),
+               body);
 }
 
 std::string PerClassTable(const Json& policy) {
@@ -232,8 +444,8 @@ std::string PerClassTable(const Json& policy) {
                           {"p95 wait", true},
                           {"p99 wait", true},
                           {"GPU-hours", true},
-                          {"entitled share", true},
-                          {"received share", true}}),
+                          {"entitled share of the center", true},
+                          {"received share of the center", true}}),
                body);
 }
 
@@ -275,8 +487,15 @@ std::string OperatorSection(const Json& report, const std::vector<ChartSpec>& ch
   const Json* chosen = sim == nullptr ? nullptr : detail::ChosenPolicy(*sim);
   if (chosen == nullptr) return out + NotAvailableHtml("Simulation", sim) + "</section>\n";
   if (!detail::StageError(*sim).empty()) out += NotAvailableHtml("Part of the simulation", sim);
-  out += PerClassTable(*chosen) + PoliciesTable(*sim);
-  const std::string grid = ChartGrid(charts, detail::Reader::kOperator);
+  if (auto drain = Num(*sim, "drain_s")) {
+    out += "<p>" +
+           HtmlEscape(fmt::format("Every figure is over the jobs submitted within the horizon; "
+                                  "they all finish {} after its end (the drain).",
+                                  FormatDurationS(*drain))) +
+           "</p>\n";
+  }
+  out += DemandTable(*sim) + PerClassTable(*chosen) + PoliciesTable(*sim);
+  const std::string grid = ChartGrid(charts, detail::Place::kOperator);
   if (!grid.empty()) out += "<h3>Waits and utilization</h3>\n" + grid;
   return out + "</section>\n";
 }
@@ -298,7 +517,7 @@ std::string Parallelism(const Json& s) {
   return out;
 }
 
-std::string SizingTable(const Json& report) {
+std::string SizingTable(const Json& report, const detail::Money& money) {
   const Json* sizing = detail::Find(report, "sizing");
   if (sizing == nullptr || !sizing->is_array()) {
     return "<h3>Training workloads</h3>\n" + NotAvailableHtml("Sizing", nullptr);
@@ -321,7 +540,7 @@ std::string SizingTable(const Json& report) {
             NumCell(s, "memory_per_gpu_gib", [](double v) { return FormatNumber(v); }) +
             "<td class=\"wrap\">" + HtmlEscape(Parallelism(s)) + "</td>" +
             NumCell(s, "energy_mwh", [](double v) { return FormatNumber(v); }) +
-            NumCell(s, "cost_usd", FormatUsd) + "</tr>";
+            MoneyCell(s, "cost_usd", money) + "</tr>";
   }
   return "<h3>Training workloads</h3>\n" + Table(HeaderRow({{"workload", false},
                                                             {"model", false},
@@ -340,7 +559,7 @@ std::string SizingTable(const Json& report) {
                                                  body);
 }
 
-std::string ServingTable(const Json& report) {
+std::string ServingTable(const Json& report, const detail::Money& money) {
   const Json& serving = ArrayAt(report, "serving");
   if (serving.empty()) return "";
   std::string body;
@@ -357,7 +576,7 @@ std::string ServingTable(const Json& report) {
             NumCell(s, "gpus", FormatCount) + NumCell(s, "tokens_per_s_per_gpu", FormatCount) +
             NumCell(s, "ttft_ms", [](double v) { return FormatNumber(v); }) +
             NumCell(s, "tpot_ms", [](double v) { return FormatNumber(v); }) +
-            NumCell(s, "usd_per_million_tokens", FormatUsd) + "</tr>";
+            MoneyCell(s, "usd_per_million_tokens", money) + "</tr>";
   }
   return "<h3>Serving workloads</h3>\n" + Table(HeaderRow({{"workload", false},
                                                            {"model", false},
@@ -367,7 +586,7 @@ std::string ServingTable(const Json& report) {
                                                            {"tokens/s per GPU", true},
                                                            {"TTFT ms", true},
                                                            {"TPOT ms", true},
-                                                           {"$ per M tokens", true}}),
+                                                           {detail::CurrencyLabel(money) + " per M tokens", true}}),
                                                 body);
 }
 
@@ -415,19 +634,53 @@ std::string ConstraintsHtml(const Json& report) {
   return out;
 }
 
+// The service-level search, one row per MILP solve and simulation (buy.iterations).
+std::string IterationsTable(const Json& buy, const detail::Money& money) {
+  const Json& iterations = ArrayAt(buy, "iterations");
+  if (iterations.empty()) return "";
+  std::string body;
+  for (const Json& it : iterations) {
+    std::vector<std::string> missed;
+    for (const Json& m : ArrayAt(it, "missed")) {
+      const std::string cls = StrOr(m, "class");
+      std::string who = cls.empty() ? "tenant " + StrOr(m, "tenant", "?") : cls;
+      std::string text = who + " " + StrOr(m, "quarter", "?");
+      const auto achieved = Num(m, "achieved_wait_h");
+      const auto target = Num(m, "wait_h");
+      if (achieved && target) {
+        text += ": " + detail::FormatHours(*achieved) + " > " + detail::FormatHours(*target);
+      }
+      missed.push_back(text);
+    }
+    std::string missed_text;
+    for (const std::string& m : missed) missed_text += (missed_text.empty() ? "" : "; ") + m;
+    body += "<tr>" + NumCell(it, "iteration", FormatCount) + MoneyCell(it, "total_cost_usd", money) +
+            MetCell(it, "met_all") + "<td class=\"wrap\">" +
+            HtmlEscape(missed_text.empty() ? "\u2013" : missed_text) + "</td><td class=\"wrap\">" +
+            HtmlEscape(StrOr(it, "action", "\u2013")) + "</td></tr>";
+  }
+  return "<h3>How the service-level plan was found</h3>\n<p class=\"who\">Each iteration solves "
+         "the purchase model, simulates the fleet, and where a quarter misses a target raises "
+         "that quarter's capacity and solves again.</p>\n" +
+         Table(HeaderRow({{"iteration", true},
+                          {"total cost", true},
+                          {"all targets", false},
+                          {"missed (achieved > target)", false},
+                          {"what was done", false}}),
+               body);
+}
+
 std::string EngineerSection(const Json& report, const RenderOptions& options) {
   std::string out =
       "<section class=\"reader\" id=\"engineer\"><h2>Engineering</h2>\n<p class=\"who\">For the "
       "engineer: how each workload was sized, the parallelism chosen, the constraints of the "
       "procurement model, and the raw data.</p>\n";
-  out += SizingTable(report) + ServingTable(report) + ConstraintsHtml(report);
-  const Json& warnings = ArrayAt(report, "warnings");
-  if (!warnings.empty()) {
-    out += "<h3>Warnings</h3>\n<ul class=\"warnings\">";
-    for (const Json& w : warnings) {
-      out += "<li>" + HtmlEscape(w.is_string() ? w.get<std::string>() : w.dump()) + "</li>";
-    }
-    out += "</ul>\n";
+  const detail::Money money = detail::MoneyOf(report);
+  out += SizingTable(report, money) + ServingTable(report, money) + ConstraintsHtml(report);
+  if (const Json* buy = ObjectAt(report, "buy")) out += IterationsTable(*buy, money);
+  if (!ArrayAt(report, "warnings").empty()) {
+    out += "<p>The warnings are listed at the top of the page (<a href=\"#warnings\">"
+           "warnings</a>).</p>\n";
   }
   out += "<h3>Raw data</h3>\n<p>";
   if (!options.raw_json_href.empty()) {
@@ -477,11 +730,14 @@ Result<std::string> RenderHtml(const nlohmann::ordered_json& report, const Rende
   html += Header(report);
   html += "<main>\n" + MinisterSection(report, charts) + OperatorSection(report, charts) +
           EngineerSection(report, options) + "</main>\n";
+  // The health element is for tests and for whoever debugs the page: in the footer, never in
+  // the header a reader sees first.
   html += "<footer>" +
           HtmlEscape(fmt::format("Made by gpuplan {}. Charts: Chart.js, inlined; the page makes no "
                                  "network requests.",
                                  StrOr(report, "gpuplan_version", "(unknown version)"))) +
-          "</footer>\n";
+          "<div id=\"report-health\" data-state=\"pending\">charts not drawn yet (scripts did "
+          "not run)</div></footer>\n";
   html += "<script type=\"application/json\" id=\"report-data\">" + detail::ScriptSafeJson(report) +
           "</script>\n";
   html += "<script type=\"application/json\" id=\"chart-specs\">" + detail::ScriptSafeJson(specs) +

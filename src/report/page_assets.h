@@ -16,8 +16,8 @@ nav { margin-top: 12px; display: flex; gap: 8px; flex-wrap: wrap; }
 nav a { color: #fff; text-decoration: none; padding: 4px 12px; border: 1px solid #4d6f8f;
         border-radius: 999px; font-size: 14px; }
 nav a:hover { background: #24486b; }
-#report-health { margin-top: 10px; font-size: 12px; color: #c9d6e3; }
-#report-health[data-state="error"] { color: #ffb4a8; font-weight: 600; }
+#report-health { margin-top: 6px; font-size: 11px; color: var(--muted); }
+#report-health[data-state="error"] { color: var(--bad); font-weight: 600; }
 main { max-width: 1320px; margin: 0 auto; padding: 8px 32px 40px; }
 section.reader { margin-top: 28px; }
 section.reader > h2 { font-size: 21px; margin: 0 0 4px; padding-bottom: 6px;
@@ -33,6 +33,16 @@ h3 { font-size: 16px; margin: 24px 0 8px; }
 .kpi { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 12px 16px; }
 .kpi .v { font-size: 24px; font-weight: 650; }
 .kpi .k { color: var(--muted); font-size: 13px; }
+.kpi.bad { border-left: 4px solid var(--bad); }
+.kpi.bad .v { color: var(--bad); }
+.kpi.good { border-left: 4px solid var(--good); }
+.warnings-box { background: #fff6e0; border: 1px solid #e0b252; border-left: 4px solid #d08c00;
+                border-radius: 6px; padding: 8px 20px 8px 16px; margin: 12px 0; }
+.warnings-box h3 { margin: 4px 0; color: #7a4b00; }
+.warnings-box ul { margin: 4px 0; padding-left: 20px; }
+td.met { color: var(--good); font-weight: 600; }
+td.missed { color: var(--bad); font-weight: 700; }
+tr.missed-row td { background: #fdecea; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(540px, 1fr)); gap: 16px; }
 figure.chart { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 6px;
                padding: 12px 16px; break-inside: avoid; }
@@ -52,7 +62,6 @@ td.error { color: var(--bad); white-space: normal; }
 .na { color: var(--muted); font-style: italic; background: var(--card); border: 1px dashed var(--line);
       border-radius: 6px; padding: 10px 14px; }
 .na .err { color: var(--bad); font-style: normal; }
-ul.warnings li { color: #8a5a00; }
 pre#raw-json { max-height: 480px; overflow: auto; background: #0f1722; color: #d6e2ef;
                padding: 12px; border-radius: 6px; font-size: 12px; }
 footer { color: var(--muted); font-size: 12px; text-align: center; padding: 16px; }
@@ -61,6 +70,7 @@ footer { color: var(--muted); font-size: 12px; text-align: center; padding: 16px
   header { background: #fff; color: var(--ink); padding: 0 0 8px; border-bottom: 2px solid var(--ink); }
   header .sub { color: var(--muted); }
   nav, #report-health, details.raw { display: none; }
+  .warnings-box { border-color: #bbb; }
   main { max-width: none; padding: 0; }
   .charts { grid-template-columns: 1fr 1fr; }
   figure.chart, .kpi, .summary, .table-wrap { border-color: #bbb; }
@@ -73,7 +83,7 @@ footer { color: var(--muted); font-size: 12px; text-align: center; padding: 16px
 // Runs first: records uncaught errors and console.error into #report-health, which tests read.
 inline constexpr char kHealthScript[] = R"js(
 (function () {
-  var health = { errors: [], expected: 0, rendered: 0, done: false };
+  var health = { errors: [], expected: 0, rendered: 0, drawn: [], done: false };
   health.update = function () {
     var el = document.getElementById('report-health');
     if (!el) return;
@@ -82,6 +92,7 @@ inline constexpr char kHealthScript[] = R"js(
     el.setAttribute('data-errors', String(health.errors.length));
     el.setAttribute('data-charts-expected', String(health.expected));
     el.setAttribute('data-charts-rendered', String(health.rendered));
+    el.setAttribute('data-charts-drawn', health.drawn.join(' '));
     el.textContent = 'charts rendered: ' + health.rendered + ' of ' + health.expected +
         '; errors: ' + (health.errors.length ? health.errors.join(' | ') : 'none');
   };
@@ -165,6 +176,14 @@ inline constexpr char kRenderScript[] = R"js(
     percent: function (v) { return +(v * 100).toPrecision(3) + '%'; },
     duration: duration
   };
+  // An axis's formatter; money axes carry their currency ("KRW ", "$") in gpuplanPrefix.
+  function formatterOf(axis) {
+    if (axis.gpuplanFormat === 'money') {
+      var prefix = axis.gpuplanPrefix || '$';
+      return function (v) { return prefix + compact.format(v); };
+    }
+    return formats[axis.gpuplanFormat];
+  }
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.color = '#1d2330';
   specs.forEach(function (spec) {
@@ -172,7 +191,7 @@ inline constexpr char kRenderScript[] = R"js(
       var config = spec.config;
       var scales = (config.options && config.options.scales) || {};
       Object.keys(scales).forEach(function (axis) {
-        var f = formats[scales[axis].gpuplanFormat];
+        var f = formatterOf(scales[axis]);
         if (!f) return;
         if (scales[axis].gpuplanFormat === 'duration') scales[axis].afterBuildTicks = roundDurationTicks;
         scales[axis].ticks = Object.assign({}, scales[axis].ticks,
@@ -181,7 +200,7 @@ inline constexpr char kRenderScript[] = R"js(
       config.options.plugins = config.options.plugins || {};
       config.options.plugins.tooltip = { callbacks: { label: function (ctx) {
         var axis = scales[ctx.dataset.yAxisID || 'y'] || {};
-        var f = formats[axis.gpuplanFormat] || formats.compact;
+        var f = formatterOf(axis) || formats.compact;
         var y = ctx.parsed.y;
         return ctx.dataset.label + ': ' + (y === null || y === undefined ? 'n/a' : f(y));
       } } };
@@ -189,7 +208,7 @@ inline constexpr char kRenderScript[] = R"js(
       var drawn = chart.canvas.width > 0 && chart.data.datasets.some(function (d, i) {
         return chart.getDatasetMeta(i).data.length > 0;
       });
-      if (drawn) { health.rendered++; } else { console.error('chart ' + spec.id + ' drew nothing'); }
+      if (drawn) { health.rendered++; health.drawn.push(spec.id); } else { console.error('chart ' + spec.id + ' drew nothing'); }
     } catch (e) {
       console.error('chart ' + spec.id + ': ' + e.message);
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,10 @@ using detail::FormatCount;
 using detail::FormatDurationS;
 using detail::FormatNumber;
 using detail::FormatPercent;
-using detail::FormatUsd;
+using detail::FormatHours;
+using detail::FormatMoney;
 using detail::Json;
+using detail::Money;
 using detail::Num;
 using detail::NumOr;
 using detail::ObjectAt;
@@ -47,18 +50,21 @@ std::string JoinWords(const std::vector<std::string>& items) {
   return out + " and " + items.back();
 }
 
-void ScenarioLines(const Json& report, std::vector<std::string>& lines) {
+void ScenarioLines(const Json& report, const Money& money, std::vector<std::string>& lines) {
   const Json* scenario = ObjectAt(report, "scenario");
   if (scenario == nullptr) return;
   const std::string name = StrOr(*scenario, "name", "this scenario");
   const Json& horizon = ArrayAt(*scenario, "horizon");
+  std::string line = fmt::format("Plan for {}", name);
   if (horizon.size() >= 2 && horizon.front().is_string() && horizon.back().is_string()) {
-    lines.push_back(fmt::format("Plan for {} from {} to {} ({} quarters).", name,
-                                horizon.front().get<std::string>(),
-                                horizon.back().get<std::string>(), horizon.size()));
-  } else {
-    lines.push_back(fmt::format("Plan for {}.", name));
+    line += fmt::format(" from {} to {} ({} quarters)", horizon.front().get<std::string>(),
+                        horizon.back().get<std::string>(), horizon.size());
   }
+  if (money.currency != "USD") {
+    line += fmt::format("; money in {} at {} {} per US dollar", money.currency,
+                        FormatNumber(money.units_per_usd, 4), money.currency);
+  }
+  lines.push_back(line + ".");
 }
 
 void PurchaseLines(const Json& buy, std::vector<std::string>& lines) {
@@ -99,16 +105,19 @@ void PurchaseLines(const Json& buy, std::vector<std::string>& lines) {
   lines.push_back(fmt::format("Buy {} GPUs: {}.", FormatCount(total_gpus), JoinWords(parts)));
 }
 
-void CostLine(const Json& buy, std::vector<std::string>& lines) {
+void CostLine(const Json& buy, const Money& money, std::vector<std::string>& lines) {
   const auto total = Num(buy, "total_cost_usd");
   if (!total) return;
-  std::string line = fmt::format("It costs {} over the horizon", FormatUsd(*total));
+  std::string line = fmt::format("It costs {} over the horizon", FormatMoney(*total, money));
+  if (auto budget = Num(buy, "budget_usd")) {
+    line += fmt::format(" of a {} budget", FormatMoney(*budget, money));
+  }
   std::vector<std::string> parts;
-  if (auto capex = Num(buy, "capex_usd")) parts.push_back(FormatUsd(*capex) + " to buy");
-  if (auto opex = Num(buy, "opex_usd")) parts.push_back(FormatUsd(*opex) + " to run");
+  if (auto capex = Num(buy, "capex_usd")) parts.push_back(FormatMoney(*capex, money) + " to buy");
+  if (auto opex = Num(buy, "opex_usd")) parts.push_back(FormatMoney(*opex, money) + " to run");
   double rental_usd = 0;
   for (const Json& s : ArrayAt(buy, "spend")) rental_usd += NumOr(s, "rental_usd", 0);
-  if (rental_usd > 0) parts.push_back(FormatUsd(rental_usd) + " to rent");
+  if (rental_usd > 0) parts.push_back(FormatMoney(rental_usd, money) + " to rent");
   if (!parts.empty()) line += ": " + JoinWords(parts);
   lines.push_back(line + ".");
 }
@@ -209,7 +218,7 @@ void InfeasibleLines(const Json& buy, std::vector<std::string>& lines) {
   if (!error.empty()) lines.push_back("The optimizer said: " + error + ".");
 }
 
-void BuyLines(const Json& report, std::vector<std::string>& lines) {
+void BuyLines(const Json& report, const Money& money, std::vector<std::string>& lines) {
   const Json* buy = ObjectAt(report, "buy");
   const std::string status = buy == nullptr ? "" : StrOr(*buy, "status");
   if (buy == nullptr || status.empty() || status == "no_solution") {
@@ -224,7 +233,7 @@ void BuyLines(const Json& report, std::vector<std::string>& lines) {
     return;
   }
   PurchaseLines(*buy, lines);
-  CostLine(*buy, lines);
+  CostLine(*buy, money, lines);
   if (status == "feasible" && !detail::BoolOr(*buy, "proven_optimal", false)) {
     std::string line = "This plan is feasible but not proven to be the best";
     if (auto gap = Num(*buy, "gap")) line += fmt::format(" (within {})", FormatPercent(*gap));
@@ -234,7 +243,7 @@ void BuyLines(const Json& report, std::vector<std::string>& lines) {
   BindingLine(*buy, lines);
 }
 
-void SizingLines(const Json& report, std::vector<std::string>& lines) {
+void SizingLines(const Json& report, const Money& money, std::vector<std::string>& lines) {
   const Json* sizing = detail::Find(report, "sizing");
   if (sizing == nullptr || !sizing->is_array()) {
     lines.push_back(NotAvailable("Workload sizing", sizing));
@@ -263,13 +272,13 @@ void SizingLines(const Json& report, std::vector<std::string>& lines) {
                         FormatDurationS(NumOr(s, "days", 0) * kSecondsPerDay));
     std::vector<std::string> extra;
     if (auto h = Num(s, "gpu_hours")) extra.push_back(FormatCount(*h) + " GPU-hours");
-    if (auto usd = Num(s, "cost_usd")) extra.push_back(FormatUsd(*usd));
+    if (auto usd = Num(s, "cost_usd")) extra.push_back(FormatMoney(*usd, money));
     if (!extra.empty()) line += " (" + JoinWords(extra) + ")";
     lines.push_back(line + ".");
   }
 }
 
-void ServingLines(const Json& report, std::vector<std::string>& lines) {
+void ServingLines(const Json& report, const Money& money, std::vector<std::string>& lines) {
   for (const Json& s : ArrayAt(report, "serving")) {
     if (!s.is_object()) continue;
     const std::string error = detail::StageError(s);
@@ -282,7 +291,7 @@ void ServingLines(const Json& report, std::vector<std::string>& lines) {
                                    FormatNumber(NumOr(s, "requests_per_s", 0)),
                                    FormatCount(NumOr(s, "gpus", 0)), StrOr(s, "accelerator", "?"));
     if (auto usd = Num(s, "usd_per_million_tokens")) {
-      line += fmt::format(" ({} per million tokens)", FormatUsd(*usd));
+      line += fmt::format(" ({} per million tokens)", FormatMoney(*usd, money));
     }
     lines.push_back(line + ".");
   }
@@ -341,10 +350,9 @@ void SimulationLines(const Json& report, std::vector<std::string>& lines) {
   }
 }
 
-}  // namespace
 
 // The other purchase option in one sentence: what it would cost and what tenants would wait.
-void PurchaseOptionLine(const Json& report, std::vector<std::string>& lines) {
+void PurchaseOptionLine(const Json& report, const Money& money, std::vector<std::string>& lines) {
   const Json* plan = nullptr;
   const Json* other = nullptr;
   for (const Json& o : ArrayAt(report, "purchase_options")) {
@@ -355,11 +363,13 @@ void PurchaseOptionLine(const Json& report, std::vector<std::string>& lines) {
   const auto cost = Num(*other, "total_cost_usd");
   const auto plan_cost = Num(*plan, "total_cost_usd");
   if (!cost || !plan_cost) return;
-  const std::string what = StrOr(*other, "objective") == "min-cost"
-                               ? "The cheapest fleet that meets the milestones and demand"
-                               : "The most capacity the budget buys";
-  std::string line = fmt::format("{} would cost {} instead of {}", what, FormatUsd(*cost),
-                                 FormatUsd(*plan_cost));
+  const std::string objective = StrOr(*other, "objective");
+  const std::string what =
+      objective == "min-cost"        ? "The cheapest fleet that meets the milestones and demand"
+      : objective == "service-level" ? "The cheapest fleet that meets the service levels"
+                                     : "The most capacity the budget buys";
+  std::string line = fmt::format("{} would cost {} instead of {}", what, FormatMoney(*cost, money),
+                                 FormatMoney(*plan_cost, money));
   const auto wait = Num(*other, "avg_wait_s");
   const auto plan_wait = Num(*plan, "avg_wait_s");
   if (wait && plan_wait) {
@@ -375,23 +385,191 @@ void PurchaseOptionLine(const Json& report, std::vector<std::string>& lines) {
   lines.push_back(line + ".");
 }
 
+// "industry" or "tenant kisti": who a service-level row is about.
+std::string WhoOf(const Json& row) {
+  const std::string cls = StrOr(row, "class");
+  return cls.empty() ? "tenant " + StrOr(row, "tenant", "?") : cls;
+}
+
+const Json* ServiceLevelOf(const Json& report, const std::string& who) {
+  for (const Json& sl : ArrayAt(report, "service_levels")) {
+    if (StrOr(sl, "class", StrOr(sl, "tenant")) == who) return &sl;
+  }
+  return nullptr;
+}
+
+// The lead: the worst-served class's wait against its target, how busy the GPUs are, what a
+// useful H100-equivalent hour costs, and what is left of the budget (docs/report.md, headline).
+void HeadlineLines(const Json& report, const Money& money, std::vector<std::string>& lines) {
+  const Json* h = ObjectAt(report, "headline");
+  if (h == nullptr) return;
+  if (auto wait_h = Num(*h, "worst_wait_h")) {
+    const std::string who = StrOr(*h, "worst_class", "the worst-served class");
+    std::string line = fmt::format(
+        "Worst service: {} jobs wait up to {} ({} percentile)", who, FormatHours(*wait_h),
+        detail::Ordinal(NumOr(*h, "worst_percentile", 95)));
+    if (const Json* sl = ServiceLevelOf(report, who)) {
+      if (auto target = Num(*sl, "wait_h")) {
+        const bool met = detail::BoolOr(*sl, "met", *wait_h <= *target);
+        line += fmt::format(" against a target of {}: {}", FormatHours(*target),
+                            met ? "met" : "missed");
+        const std::string quarter = StrOr(*sl, "worst_quarter");
+        if (!met && !quarter.empty()) line += " (worst in " + quarter + ")";
+      }
+    }
+    lines.push_back(line + ".");
+  }
+  std::vector<std::string> parts;
+  if (auto u = Num(*h, "utilization")) {
+    parts.push_back(fmt::format("the GPUs are busy {} of the installed GPU-hours within the horizon",
+                                FormatPercent(*u)));
+  }
+  if (auto cost = Num(*h, "usd_per_useful_h100_hour")) {
+    parts.push_back(fmt::format("each useful H100-equivalent GPU-hour costs {}",
+                                FormatMoney(*cost, money)));
+  }
+  if (!parts.empty()) {
+    std::string line = JoinWords(parts);
+    line[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(line[0])));
+    lines.push_back(line + ".");
+  }
+  if (auto unspent = Num(*h, "unspent_budget_usd")) {
+    if (*unspent > 0) {
+      lines.push_back(fmt::format("{} of the budget is left unspent.", FormatMoney(*unspent, money)));
+    } else {
+      lines.push_back("The whole budget is spent.");
+    }
+  }
+}
+
+// "Service levels: 2 of 3 met; missed: industry (95th percentile 61.5 h against 48 h, worst in
+// 2026Q4)."
+void ServiceLevelLines(const Json& report, std::vector<std::string>& lines) {
+  const Json& levels = ArrayAt(report, "service_levels");
+  if (levels.empty()) return;
+  size_t met = 0, known = 0;
+  std::vector<std::string> missed;
+  for (const Json& sl : levels) {
+    const Json* m = detail::Find(sl, "met");
+    if (m == nullptr || !m->is_boolean()) continue;
+    ++known;
+    if (m->get<bool>()) {
+      ++met;
+      continue;
+    }
+    std::string phrase = WhoOf(sl);
+    const auto achieved = Num(sl, "achieved_wait_h");
+    const auto target = Num(sl, "wait_h");
+    // The headline's worst class was already said in full, one line up.
+    const Json* h = ObjectAt(report, "headline");
+    const bool said = h != nullptr && Num(*h, "worst_wait_h") && StrOr(*h, "worst_class") == phrase;
+    if (said) {
+      phrase += " (above)";
+    } else if (achieved && target) {
+      phrase += fmt::format(" ({} percentile {} against {}", detail::Ordinal(NumOr(sl, "percentile", 95)),
+                            FormatHours(*achieved), FormatHours(*target));
+      const std::string quarter = StrOr(sl, "worst_quarter");
+      phrase += quarter.empty() ? ")" : ", worst in " + quarter + ")";
+    }
+    missed.push_back(phrase);
+  }
+  if (known == 0) return;
+  std::string line = fmt::format("Service levels: {} of {} met", met, known);
+  if (!missed.empty()) line += "; missed: " + JoinWords(missed);
+  lines.push_back(line + ".");
+}
+
+// The service-level search in one sentence: how many solves, and how it ended.
+void IterationsLine(const Json& buy, std::vector<std::string>& lines) {
+  const Json& iterations = ArrayAt(buy, "iterations");
+  if (iterations.empty() || !iterations.back().is_object()) return;
+  const Json& last = iterations.back();
+  std::string line = fmt::format("The service-level search solved and simulated {} time{}",
+                                 iterations.size(), iterations.size() == 1 ? "" : "s");
+  const std::string action = StrOr(last, "action");
+  if (!action.empty()) line += "; last: " + action;
+  if (line.back() != '.') line += ".";
+  lines.push_back(line);
+}
+
+// What more money buys: the cheapest and the dearest plan of the frontier, and how the waits of
+// the worst-served class change between them.
+void FrontierLine(const Json& report, const Money& money, std::vector<std::string>& lines) {
+  const Json* first = nullptr;
+  const Json* last = nullptr;
+  for (const Json& f : ArrayAt(report, "frontier")) {
+    if (!Num(f, "total_cost_usd")) continue;
+    if (first == nullptr || *Num(f, "total_cost_usd") < *Num(*first, "total_cost_usd")) first = &f;
+    if (last == nullptr || *Num(f, "total_cost_usd") >= *Num(*last, "total_cost_usd")) last = &f;
+  }
+  if (first == nullptr || first == last) return;
+  const auto lo = *Num(*first, "total_cost_usd");
+  const auto hi = *Num(*last, "total_cost_usd");
+  std::string line =
+      fmt::format("From the cheapest plan ({}) to the dearest ({})", FormatMoney(lo, money),
+                  FormatMoney(hi, money));
+  const Json* h = ObjectAt(report, "headline");
+  const std::string who = h == nullptr ? "" : StrOr(*h, "worst_class");
+  const Json* a = ObjectAt(*first, "per_class");
+  const Json* b = ObjectAt(*last, "per_class");
+  const Json* ca = a == nullptr || who.empty() ? nullptr : ObjectAt(*a, who);
+  const Json* cb = b == nullptr || who.empty() ? nullptr : ObjectAt(*b, who);
+  if (ca != nullptr && cb != nullptr && Num(*ca, "wait_h") && Num(*cb, "wait_h")) {
+    line += fmt::format(", the {} percentile wait of {} goes from {} to {}",
+                        detail::Ordinal(NumOr(*cb, "percentile", 95)), who,
+                        FormatHours(*Num(*ca, "wait_h")), FormatHours(*Num(*cb, "wait_h")));
+  } else {
+    line += " the waits change as in the frontier table";
+  }
+  lines.push_back(line + " (see \"What more money buys\").");
+}
+
+void DrainLine(const Json& report, std::vector<std::string>& lines) {
+  const Json* sim = ObjectAt(report, "simulation");
+  const auto drain = sim == nullptr ? std::nullopt : Num(*sim, "drain_s");
+  if (!drain) return;
+  lines.push_back(fmt::format(
+      "Waits are over the jobs submitted within the horizon; they all finish {} after its end.",
+      FormatDurationS(*drain)));
+}
+
+// Warnings in full (the terminal shows no page): the first few, then a count.
+void WarningLines(const Json& report, std::vector<std::string>& lines) {
+  constexpr size_t kMaxWarnings = 3;
+  const Json& warnings = ArrayAt(report, "warnings");
+  size_t shown = 0;
+  for (const Json& w : warnings) {
+    if (shown == kMaxWarnings) {
+      lines.push_back(fmt::format("Warning: {} more (see the top of the report page).",
+                                  warnings.size() - shown));
+      break;
+    }
+    lines.push_back("Warning: " + (w.is_string() ? w.get<std::string>() : w.dump()) + ".");
+    ++shown;
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> Summarize(const nlohmann::ordered_json& report) {
   std::vector<std::string> lines;
   if (!report.is_object() || report.empty()) {
     lines.push_back("The report is empty: no stage of the plan produced a result.");
     return lines;
   }
-  ScenarioLines(report, lines);
-  BuyLines(report, lines);
+  const Money money = detail::MoneyOf(report);
+  ScenarioLines(report, money, lines);
+  HeadlineLines(report, money, lines);
+  ServiceLevelLines(report, lines);
+  WarningLines(report, lines);
+  BuyLines(report, money, lines);
+  if (const Json* buy = ObjectAt(report, "buy")) IterationsLine(*buy, lines);
+  FrontierLine(report, money, lines);
   SimulationLines(report, lines);
-  PurchaseOptionLine(report, lines);
-  SizingLines(report, lines);
-  ServingLines(report, lines);
-  const size_t num_warnings = ArrayAt(report, "warnings").size();
-  if (num_warnings > 0) {
-    lines.push_back(fmt::format("{} warning{}: see the engineer's section.", num_warnings,
-                                num_warnings == 1 ? "" : "s"));
-  }
+  DrainLine(report, lines);
+  PurchaseOptionLine(report, money, lines);
+  SizingLines(report, money, lines);
+  ServingLines(report, money, lines);
   return lines;
 }
 

@@ -4,18 +4,18 @@
 # nothing logged an error (the page's #report-health element and Chromium's console log);
 # saves a screenshot. Two negative controls show that these checks can fail: a page with an
 # injected external image, and a page whose library throws, must both be reported broken.
-# Usage: browser_test.sh RENDER_BINARY FIXTURE.json OUT_DIR
+# Usage: browser_test.sh RENDER_BINARY FIXTURE.json OUT_DIR "CHART_ID..."
+# CHART_ID...: the charts the fixture must draw, in page order (tests/report/CMakeLists.txt).
 set -euo pipefail
 
-render=$1 fixture=$2 out=$3
+render=$1 fixture=$2 out=$3 expected_ids=$4
 chromium=${CHROMIUM:-/usr/bin/chromium}
 if [[ ! -x "$chromium" ]]; then
   echo "error: chromium not found at $chromium; install it with scripts/install-deps.sh --browser" >&2
   exit 1
 fi
-# The fixture draws every chart: capacity, power, TPP, spend, waits, wait percentiles,
-# policies, utilization (see charts_test.cpp, TheSampleHasEveryChartInPageOrder).
-readonly kFixtureCharts=8
+read -r -a expected_list <<<"$expected_ids"
+readonly kFixtureCharts=${#expected_list[@]}
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -44,6 +44,7 @@ echo "report-health: $health"
 expected=$(grep -o 'data-charts-expected="[0-9]*"' <<<"$health" | grep -o '[0-9]*' || true)
 rendered=$(grep -o 'data-charts-rendered="[0-9]*"' <<<"$health" | grep -o '[0-9]*' || true)
 canvases=$(grep -o '<canvas ' "$page" | wc -l)
+drawn=$(grep -o 'data-charts-drawn="[^"]*"' <<<"$health" | sed 's/^data-charts-drawn="//; s/"$//' || true)
 if ! grep -q 'data-state="ok"' <<<"$health"; then
   echo "FAIL: the page did not report ok" >&2; fail=1
 fi
@@ -51,6 +52,9 @@ if [[ "$canvases" -ne $kFixtureCharts || "$expected" != "$canvases" || "$rendere
   echo "FAIL: charts rendered '$rendered', expected '$expected', canvases $canvases," \
        "fixture charts $kFixtureCharts" >&2
   fail=1
+fi
+if [[ "$drawn" != "${expected_list[*]}" ]]; then
+  echo "FAIL: charts drawn '$drawn', expected '${expected_list[*]}'" >&2; fail=1
 fi
 "$chromium" "${flags[@]}" --screenshot="$out/report.png" "file://$page" >/dev/null \
   2>"$out/screenshot.log" || {

@@ -7,6 +7,7 @@
 namespace gpuplan::report::detail {
 namespace {
 
+using testing::LoadExtended;
 using testing::LoadSample;
 
 const ChartSpec* FindChart(const std::vector<ChartSpec>& charts, const std::string& id) {
@@ -16,15 +17,109 @@ const ChartSpec* FindChart(const std::vector<ChartSpec>& charts, const std::stri
   return nullptr;
 }
 
-TEST(BuildCharts, TheSampleHasEveryChartInPageOrder) {
-  const auto charts = BuildCharts(LoadSample());
+std::vector<std::string> Ids(const std::vector<ChartSpec>& charts) {
   std::vector<std::string> ids;
   for (const ChartSpec& c : charts) ids.push_back(c.id);
-  // The sample has capacity, power, TPP and spend, three policies with per-class histograms,
-  // and a timeline: all eight charts.
-  EXPECT_EQ(ids, (std::vector<std::string>{"chart-capacity", "chart-power", "chart-tpp",
-                                           "chart-spend", "chart-waits", "chart-wait-percentiles",
-                                           "chart-policies", "chart-utilization"}));
+  return ids;
+}
+
+TEST(BuildCharts, TheExtendedFixtureHasEveryChartInPageOrder) {
+  // by_quarter, frontier, capacity with power and TPP caps, spend, three policies with
+  // per-class histograms, and a timeline: all eleven charts.
+  EXPECT_EQ(Ids(BuildCharts(LoadExtended())),
+            (std::vector<std::string>{"chart-load", "chart-class-waits", "chart-frontier",
+                                      "chart-capacity", "chart-power", "chart-tpp", "chart-spend",
+                                      "chart-waits", "chart-wait-percentiles", "chart-policies",
+                                      "chart-utilization"}));
+}
+
+TEST(BuildCharts, AnOlderDocumentDrawsWhatItHas) {
+  const auto charts = BuildCharts(testing::OlderDocument());
+  EXPECT_EQ(Ids(charts), (std::vector<std::string>{"chart-capacity", "chart-power", "chart-tpp",
+                                                   "chart-spend", "chart-waits",
+                                                   "chart-wait-percentiles", "chart-policies",
+                                                   "chart-utilization"}));
+  // No rate: its amounts are dollars, and the spend axis says so.
+  const ChartSpec* spend = FindChart(charts, "chart-spend");
+  ASSERT_NE(spend, nullptr);
+  EXPECT_EQ(spend->config["options"]["scales"]["y"]["gpuplanPrefix"], "$");
+  EXPECT_EQ(spend->config["data"]["datasets"][0]["data"][0], 80e6);
+}
+
+TEST(BuildCharts, SpendIsInTheScenarioCurrency) {
+  const auto charts = BuildCharts(LoadExtended());
+  const ChartSpec* c = FindChart(charts, "chart-spend");
+  ASSERT_NE(c, nullptr);
+  const Json& y = c->config["options"]["scales"]["y"];
+  EXPECT_EQ(y["gpuplanFormat"], "money");
+  EXPECT_EQ(y["gpuplanPrefix"], "KRW ");
+  EXPECT_EQ(y["title"]["text"], "KRW");
+  // 2026Q4 capex: 80e6 USD at 1,400 KRW per USD.
+  EXPECT_DOUBLE_EQ(c->config["data"]["datasets"][0]["data"][0].get<double>(), 80e6 * 1400);
+  EXPECT_NE(c->caption.find("KRW"), std::string::npos);
+}
+
+TEST(BuildCharts, LoadChartShowsOfferedLoadUtilizationAndTheThreshold) {
+  const auto charts = BuildCharts(LoadExtended());
+  const ChartSpec* c = FindChart(charts, "chart-load");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->config["data"]["labels"], (Json{"2026Q4", "2027Q1", "2027Q2", "2027Q3"}));
+  const Json& d = c->config["data"]["datasets"];
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0]["data"], (Json{1.19, 0.86, 0.62, 0.48}));
+  EXPECT_EQ(d[1]["data"], (Json{0.93, 0.79, 0.61, 0.47}));
+  EXPECT_EQ(d[2]["data"], (Json{0.9, 0.9, 0.9, 0.9}));
+  EXPECT_TRUE(d[2].contains("borderDash"));
+}
+
+TEST(BuildCharts, ClassWaitsFollowTheServiceLevelPercentileAndTarget) {
+  const auto charts = BuildCharts(LoadExtended());
+  const ChartSpec* c = FindChart(charts, "chart-class-waits");
+  ASSERT_NE(c, nullptr);
+  const Json& d = c->config["data"]["datasets"];
+  // industry and startup have targets (a dashed line each); research has none.
+  ASSERT_EQ(d.size(), 5u);
+  EXPECT_EQ(d[0]["label"], "industry (95th percentile)");
+  EXPECT_EQ(d[0]["data"], (Json{221400, 151200, 36000, 14400}));
+  EXPECT_EQ(d[1]["label"], "industry target");
+  EXPECT_EQ(d[1]["data"], (Json{48 * 3600.0, 48 * 3600.0, 48 * 3600.0, 48 * 3600.0}));
+  EXPECT_EQ(d[1]["borderColor"], d[0]["borderColor"]);
+  EXPECT_EQ(d[3]["label"], "startup target");
+  EXPECT_EQ(d[4]["label"], "research (95th percentile)");
+}
+
+TEST(BuildCharts, FrontierIsTotalCostAgainstEachClassWait) {
+  const Json report = LoadExtended();
+  const auto charts = BuildCharts(report);
+  const ChartSpec* c = FindChart(charts, "chart-frontier");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->config["options"]["scales"]["x"]["type"], "linear");
+  EXPECT_EQ(c->config["options"]["scales"]["x"]["gpuplanPrefix"], "KRW ");
+  const Json& industry = c->config["data"]["datasets"][0];
+  EXPECT_EQ(industry["label"], "industry (95th percentile)");
+  const Json& frontier = report["frontier"];
+  ASSERT_EQ(industry["data"].size(), frontier.size());
+  for (size_t i = 0; i < frontier.size(); ++i) {
+    EXPECT_DOUBLE_EQ(industry["data"][i]["x"].get<double>(),
+                     frontier[i]["total_cost_usd"].get<double>() * 1400);
+    EXPECT_DOUBLE_EQ(industry["data"][i]["y"].get<double>(),
+                     frontier[i]["per_class"]["industry"]["wait_h"].get<double>() * 3600);
+  }
+  // The target spans the frontier's costs, cheapest to dearest.
+  const Json& target = c->config["data"]["datasets"][1];
+  EXPECT_EQ(target["label"], "industry target");
+  EXPECT_DOUBLE_EQ(target["data"][0]["x"].get<double>(), 298e6 * 1400);
+  EXPECT_DOUBLE_EQ(target["data"][1]["x"].get<double>(), 422e6 * 1400);
+  EXPECT_DOUBLE_EQ(target["data"][1]["y"].get<double>(), 48 * 3600.0);
+}
+
+TEST(BuildCharts, OddNewKeysDrawNothingAndNeverThrow) {
+  const Json odd = Json::parse(R"({"service_levels": [1, null, {"class": 3}],
+      "frontier": [{"per_class": []}, {"total_cost_usd": "x"}, 5],
+      "simulation": {"by_quarter": [{"per_class": {"a": 1}}, "q", {"offered_load": null}]}})");
+  std::vector<ChartSpec> charts;
+  EXPECT_NO_THROW(charts = BuildCharts(odd));
+  EXPECT_TRUE(charts.empty());
 }
 
 TEST(BuildCharts, CapacityStacksSumToTheFleetOfEachQuarter) {
@@ -47,11 +142,11 @@ TEST(BuildCharts, CapacityStacksSumToTheFleetOfEachQuarter) {
 }
 
 TEST(BuildCharts, WaitHistogramSharesSumToOnePerClass) {
-  const auto charts = BuildCharts(LoadSample());
+  const auto charts = BuildCharts(LoadExtended());
   const ChartSpec* c = FindChart(charts, "chart-waits");
   ASSERT_NE(c, nullptr);
   const Json& datasets = c->config["data"]["datasets"];
-  ASSERT_EQ(datasets.size(), 3u);  // startup, research, industry
+  ASSERT_EQ(datasets.size(), 3u);  // industry, startup, research
   for (const Json& d : datasets) {
     double sum = 0;
     for (const Json& v : d["data"]) sum += v.get<double>();
@@ -87,21 +182,6 @@ TEST(BuildCharts, LongTimelinesAreThinnedKeepingTheLastPoint) {
   EXPECT_LE(points.size(), kMaxTimelinePoints + 1);
   // Last point: t = (n - 1) h = 3006 h = 125.25 days.
   EXPECT_DOUBLE_EQ(points.back()["x"].get<double>(), 125.25);
-}
-
-TEST(BuildCharts, WaitsByQuarterFollowTheQuarters) {
-  const Json report = {{"simulation",
-                        {{"policy", "easy"},
-                         {"by_quarter",
-                          {{{"quarter", "2026Q4"}, {"mean_wait_s", 7200}, {"p99_wait_s", 86400}},
-                           {{"quarter", "2027Q1"}, {"mean_wait_s", 60}, {"p99_wait_s", 600}}}}}}};
-  const auto charts = BuildCharts(report);
-  const ChartSpec* c = FindChart(charts, "chart-waits-by-quarter");
-  ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->config["data"]["labels"], (Json{"2026Q4", "2027Q1"}));
-  EXPECT_EQ(c->config["data"]["datasets"][0]["data"], (Json{7200, 60}));
-  EXPECT_EQ(c->config["data"]["datasets"][1]["data"], (Json{86400, 600}));
-  EXPECT_NE(c->caption.find("easy"), std::string::npos);
 }
 
 TEST(BuildCharts, NothingToDrawGivesNoCharts) {

@@ -79,6 +79,41 @@ TEST(Formats, HumanUnits) {
   for (const auto& row : rows) EXPECT_EQ(row.got, row.want);
 }
 
+TEST(Money, TheScenarioCurrencyAtItsRate) {
+  const Json krw = {{"scenario", {{"currency", "KRW"}, {"units_per_usd", 1400}}}};
+  const Money m = MoneyOf(krw);
+  EXPECT_EQ(m.currency, "KRW");
+  EXPECT_EQ(m.units_per_usd, 1400);
+  // 422e6 USD x 1400 = 590.8e9 KRW; 2.29 x 1400 = 3206; 0.42 x 1400 = 588.
+  EXPECT_EQ(FormatMoney(422e6, m), "KRW 591 B");
+  EXPECT_EQ(FormatMoney(1.08e9, m), "KRW 1.51 T");
+  EXPECT_EQ(FormatMoney(2.29, m), "KRW 3,206");
+  EXPECT_EQ(FormatMoney(0.42, m), "KRW 588");
+  EXPECT_EQ(FormatMoney(-1e6, m), "-KRW 1.4 B");
+  EXPECT_EQ(CurrencyLabel(m), "KRW");
+  // Dollars when the document says so, or cannot say otherwise (no rate, a bad rate).
+  for (const Json& usd : {Json::object(), Json{{"scenario", {{"currency", "KRW"}}}},
+                          Json{{"scenario", {{"currency", "KRW"}, {"units_per_usd", -3}}}},
+                          Json{{"scenario", {{"currency", "USD"}, {"units_per_usd", 1}}}},
+                          Json{{"scenario", 5}}}) {
+    EXPECT_EQ(FormatMoney(422e6, MoneyOf(usd)), "$422 M") << usd.dump();
+    EXPECT_EQ(CurrencyLabel(MoneyOf(usd)), "$");
+  }
+}
+
+TEST(Formats, HoursAndOrdinals) {
+  EXPECT_EQ(FormatHours(48), "48 h");
+  EXPECT_EQ(FormatHours(61.5), "61.5 h");
+  EXPECT_EQ(FormatHours(190), "7.92 days");  // 190 / 24
+  EXPECT_EQ(FormatHours(0.5), "30 min");
+  EXPECT_EQ(Ordinal(95), "95th");
+  EXPECT_EQ(Ordinal(50), "50th");
+  EXPECT_EQ(Ordinal(1), "1st");
+  EXPECT_EQ(Ordinal(22), "22nd");
+  EXPECT_EQ(Ordinal(13), "13th");
+  EXPECT_EQ(Ordinal(99.9), "99.9th");
+}
+
 TEST(ConstraintInWords, NamesTheFourThingsThatBind) {
   const struct {
     const char* name;

@@ -45,6 +45,19 @@ std::string ScriptBody(const std::string& html, const std::string& id) {
   return html.substr(body, html.find("</script>", body) - body);
 }
 
+std::string HtmlEscapeForTest(const Json& s) {
+  std::string out;
+  for (char c : s.get<std::string>()) {
+    if (c == '&') out += "&amp;";
+    else if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else if (c == '"') out += "&quot;";
+    else if (c == '\'') out += "&#39;";
+    else out += c;
+  }
+  return out;
+}
+
 class RenderHtmlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -83,9 +96,9 @@ TEST_F(RenderHtmlTest, SelfContainedNoExternalSources) {
 }
 
 TEST_F(RenderHtmlTest, OneCanvasPerChartSpecAndTheHealthElement) {
-  const std::string html = Render(testing::LoadSample());
+  const std::string html = Render(testing::LoadExtended());
   const Json specs = Json::parse(ScriptBody(html, "chart-specs"));
-  ASSERT_EQ(specs.size(), 8u);  // every chart of charts_test's TheSampleHasEveryChartInPageOrder
+  ASSERT_EQ(specs.size(), 11u);  // charts_test's TheExtendedFixtureHasEveryChartInPageOrder
   EXPECT_EQ(Count(html, "<canvas "), specs.size());
   for (const Json& s : specs) {
     EXPECT_NE(html.find("<canvas id=\"" + s["id"].get<std::string>() + "\""), std::string::npos);
@@ -105,7 +118,7 @@ TEST_F(RenderHtmlTest, EmbeddedDataParsesBackToTheReport) {
 
 TEST_F(RenderHtmlTest, HostileStringsAreEscapedEverywhere) {
   const std::string attack = "</script><script>alert(1)</script>";
-  Json report = testing::LoadSample();
+  Json report = testing::LoadExtended();
   report["scenario"]["name"] = attack;
   report["scenario"]["description"] = "<img src=x onerror=alert(2)>";
   report["sizing"][0]["workload"] = "\"'><b>bold</b>&";
@@ -113,6 +126,12 @@ TEST_F(RenderHtmlTest, HostileStringsAreEscapedEverywhere) {
   report["warnings"].push_back(attack);
   report["simulation"]["policies"][2]["per_class"]["<i>evil</i>"] =
       report["simulation"]["policies"][2]["per_class"]["startup"];
+  report["service_levels"][0]["class"] = "<i>evil</i>";
+  report["frontier"][0]["per_class"]["<i>evil</i>"] = {{"percentile", 95}, {"wait_h", 3}};
+  report["simulation"]["demand"][0]["name"] = attack;
+  report["buy"]["iterations"][0]["action"] = attack;
+  report["buy"]["iterations"][0]["missed"][0]["quarter"] = "<i>evil</i>";
+  report["headline"]["worst_class"] = "<i>evil</i>";
   const std::string html = Render(report);
   EXPECT_EQ(html.find("<script>alert"), std::string::npos);
   EXPECT_EQ(html.find("<img"), std::string::npos);
@@ -138,7 +157,7 @@ TEST_F(RenderHtmlTest, MissingSectionsSayNotAvailable) {
 }
 
 TEST_F(RenderHtmlTest, PurchaseOptionsAreTabledWithThePlanMarked) {
-  Json report = testing::LoadSample();
+  Json report = testing::OlderDocument();
   report["purchase_options"] = Json::parse(R"([
       {"objective": "max-capacity", "is_plan": true, "status": "optimal",
        "total_cost_usd": 1.85e9, "final_gpus": 47224, "avg_wait_s": 6480},
@@ -150,7 +169,148 @@ TEST_F(RenderHtmlTest, PurchaseOptionsAreTabledWithThePlanMarked) {
   EXPECT_NE(html.find("<tr class=\"chosen\"><td>max-capacity (this plan)</td>", table),
             std::string::npos);
   EXPECT_NE(html.find("<td>min-cost</td>", table), std::string::npos);
-  EXPECT_EQ(Render(testing::LoadSample()).find("Purchase options compared"), std::string::npos);
+  report.erase("purchase_options");
+  EXPECT_EQ(Render(report).find("Purchase options compared"), std::string::npos);
+}
+
+// <header>...</header> of the page.
+std::string HeaderOf(const std::string& html) {
+  const size_t start = html.find("<header>");
+  const size_t end = html.find("</header>");
+  if (start == std::string::npos || end == std::string::npos) return "";
+  return html.substr(start, end - start);
+}
+
+TEST_F(RenderHtmlTest, TheHeaderHasNoPathNorDebugText) {
+  for (const Json& report : {testing::LoadSample(), testing::LoadExtended()}) {
+    const std::string header = HeaderOf(Render(report));
+    ASSERT_FALSE(header.empty());
+    const std::string path = report["scenario"]["path"];
+    ASSERT_FALSE(path.empty());
+    EXPECT_EQ(header.find(path), std::string::npos) << header;
+    EXPECT_EQ(header.find(".toml"), std::string::npos) << header;
+    EXPECT_EQ(header.find("report-health"), std::string::npos) << header;
+    EXPECT_EQ(header.find("charts"), std::string::npos) << header;
+    EXPECT_NE(header.find(HtmlEscapeForTest(report["scenario"]["name"])), std::string::npos);
+  }
+}
+
+TEST_F(RenderHtmlTest, AKrwScenarioShowsKrwNeverDollars) {
+  for (const Json& report : {testing::LoadSample(), testing::LoadExtended()}) {
+    const std::string markup = WithoutScriptBodies(Render(report));
+    EXPECT_EQ(markup.find('$'), std::string::npos);
+    EXPECT_NE(markup.find("KRW "), std::string::npos);
+  }
+  const std::string markup = WithoutScriptBodies(Render(testing::LoadExtended()));
+  // 422e6 USD x 1400 KRW/USD = 590.8e9 KRW, in the cost card and the summary.
+  EXPECT_NE(markup.find("<div class=\"v\">KRW 591 B</div><div class=\"k\">total cost"),
+            std::string::npos);
+  EXPECT_NE(markup.find("<th class=\"num\">KRW per M tokens</th>"), std::string::npos);
+  // An older document (no rate) is in dollars, and says so.
+  const std::string older = WithoutScriptBodies(Render(testing::OlderDocument()));
+  EXPECT_NE(older.find("$422 M"), std::string::npos);
+  EXPECT_EQ(older.find("KRW 5"), std::string::npos);
+}
+
+TEST_F(RenderHtmlTest, HeadlineCardsLeadWithTheWorstWaitAgainstItsTarget) {
+  const std::string html = Render(testing::LoadExtended());
+  const size_t cards = html.find("<div class=\"kpis\">");
+  ASSERT_NE(cards, std::string::npos);
+  // First card: the worst class's wait, marked missed; then utilization, cost per useful
+  // H100-equivalent hour (2.29 USD x 1400), unspent budget (7.8e7 x 1400).
+  const std::string first =
+      "<div class=\"kpi bad\"><div class=\"v\">61.5 h</div><div class=\"k\">95th-percentile "
+      "wait of the worst-served class, industry (target 48 h: missed)</div></div>";
+  EXPECT_EQ(html.find(first), cards + std::string("<div class=\"kpis\">").size());
+  const size_t util = html.find("67.4%</div><div class=\"k\">of the installed GPU-hours");
+  const size_t cost = html.find("KRW 3,206</div><div class=\"k\">per useful H100-equivalent");
+  const size_t unspent = html.find("KRW 109 B</div><div class=\"k\">of the budget left unspent");
+  EXPECT_LT(cards, util);
+  EXPECT_LT(util, cost);
+  EXPECT_LT(cost, unspent);
+  // The cards and the warnings come before the summary list.
+  EXPECT_LT(html.find("id=\"warnings\""), cards);
+  EXPECT_LT(cards, html.find("<ul class=\"summary\">"));
+}
+
+TEST_F(RenderHtmlTest, ServiceLevelsAreTabledMetOrMissed) {
+  const std::string html = Render(testing::LoadExtended());
+  const size_t table = html.find("Service levels: promised and achieved");
+  ASSERT_NE(table, std::string::npos);
+  EXPECT_NE(html.find("2 of 3 service levels met.", table), std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"missed-row\"><td>industry</td><td>95th</td><td class=\"num\">"
+                      "48 h</td><td class=\"num\">61.5 h</td><td>2026Q4</td><td>2026Q4</td>"
+                      "<td class=\"missed\">\u2717 missed</td></tr>",
+                      table),
+            std::string::npos);
+  EXPECT_NE(html.find("<tr><td>tenant kisti</td><td>90th</td>", table), std::string::npos);
+  EXPECT_EQ(Count(html, "<td class=\"met\">\u2713 met</td>"), 2u);
+}
+
+TEST_F(RenderHtmlTest, FrontierDemandAndIterationsAreTabled) {
+  const Json report = testing::LoadExtended();
+  const std::string html = Render(report);
+  const size_t frontier = html.find("<h3>What more money buys</h3>");
+  ASSERT_NE(frontier, std::string::npos);
+  // One row per budget: 300e6 USD x 1400 = 420e9 KRW ... 500e6 x 1400 = 700e9.
+  EXPECT_NE(html.find("<tr><td class=\"num\">KRW 420 B</td><td class=\"num\">KRW 417 B</td>",
+                      frontier),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"num\">7.92 days (p95)</td>", frontier), std::string::npos);
+  const size_t demand = html.find("<h3>Demand simulated</h3>");
+  ASSERT_NE(demand, std::string::npos);
+  // sovereign-70b: 10.5e6 of the 97.9e6 GPU-hours demanded = 10.7%.
+  EXPECT_NE(html.find("<tr><td>sovereign-70b</td><td>workload</td><td>research</td><td "
+                      "class=\"num\">2</td><td class=\"num\">10,500,000</td><td "
+                      "class=\"num\">10.7%</td></tr>",
+                      demand),
+            std::string::npos);
+  EXPECT_NE(html.find("<td>public-assistant</td><td>service</td>", demand), std::string::npos);
+  const size_t iterations = html.find("How the service-level plan was found");
+  ASSERT_NE(iterations, std::string::npos);
+  // 140 h is past the 96 h shown in hours: 140 / 24 = 5.83 days.
+  EXPECT_NE(html.find("industry 2026Q4: 5.83 days &gt; 48 h; industry 2027Q1: 75 h &gt; 48 h; "
+                      "startup 2027Q1: 30 h &gt; 24 h",
+                      iterations),
+            std::string::npos);
+  EXPECT_NE(html.find("they all finish 3.2 days after its end (the drain)"), std::string::npos);
+}
+
+TEST_F(RenderHtmlTest, EveryWarningIsShownAtTheTop) {
+  const Json report = testing::LoadExtended();
+  const std::string html = Render(report);
+  const size_t box = html.find("<div class=\"warnings-box\" id=\"warnings\"");
+  ASSERT_NE(box, std::string::npos);
+  EXPECT_LT(box, html.find("<ul class=\"summary\">"));
+  EXPECT_NE(html.find("<h3>3 warnings</h3>", box), std::string::npos);
+  for (const Json& w : report["warnings"]) {
+    EXPECT_NE(html.find("<li>" + HtmlEscapeForTest(w) + "</li>", box), std::string::npos) << w;
+  }
+}
+
+TEST_F(RenderHtmlTest, AbsentOrOddNewKeysRender) {
+  const std::string older = Render(testing::OlderDocument());
+  EXPECT_EQ(older.find("Service levels: promised"), std::string::npos);
+  EXPECT_EQ(older.find("What more money buys"), std::string::npos);
+  EXPECT_EQ(older.find("Demand simulated"), std::string::npos);
+  EXPECT_NE(older.find("GPU utilization"), std::string::npos);  // the older card
+  // Each new key removed on its own, or of the wrong type: the page still renders.
+  const Json full = testing::LoadExtended();
+  const std::vector<std::vector<std::string>> paths = {
+      {"headline"}, {"service_levels"}, {"frontier"}, {"warnings"}, {"scenario", "units_per_usd"},
+      {"simulation", "demand"}, {"simulation", "by_quarter"}, {"simulation", "drain_s"},
+      {"buy", "iterations"}, {"buy", "budget_usd"}};
+  for (const auto& path : paths) {
+    for (const Json& value : {Json(), Json("x"), Json(7), Json::array({1, nullptr}),
+                              Json::object({{"met", "yes"}})}) {
+      Json report = full;
+      Json* parent = &report;
+      for (size_t i = 0; i + 1 < path.size(); ++i) parent = &(*parent)[path[i]];
+      (*parent)[path.back()] = value;
+      const std::string html = Render(report);
+      EXPECT_NE(html.find("</html>"), std::string::npos) << path.back() << " = " << value;
+    }
+  }
 }
 
 TEST_F(RenderHtmlTest, FailedStagesShowTheirErrors) {

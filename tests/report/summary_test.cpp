@@ -142,8 +142,60 @@ std::vector<Row> Rows() {
         "Sizing w2 failed: unknown model 'gpt-1t'.", "Training w3 takes 8 b200 GPUs for 1 day.",
         "... and 1 more workloads (see the sizing table).",
         "Serving chat at 50 requests/s needs 32 h200-sxm-141gb GPUs ($0.42 per million tokens).",
-        "1 warning: see the engineer's section."},
+        "Warning: one."},
        {"Training w4"}},
+
+      {"the headline leads, in the scenario's currency",
+       Json::parse(R"({
+         "scenario": {"name": "Testland", "currency": "KRW", "units_per_usd": 1400},
+         "headline": {"worst_class": "industry", "worst_percentile": 95, "worst_wait_h": 61.5,
+                      "utilization": 0.674, "usd_per_useful_h100_hour": 2.29,
+                      "unspent_budget_usd": 7.8e7, "total_cost_usd": 4.22e8},
+         "service_levels": [
+           {"class": "industry", "percentile": 95, "wait_h": 48, "achieved_wait_h": 61.5,
+            "worst_quarter": "2026Q4", "met": false},
+           {"class": "startup", "percentile": 95, "wait_h": 24, "achieved_wait_h": 30,
+            "worst_quarter": "2027Q1", "met": false},
+           {"tenant": "kisti", "percentile": 90, "wait_h": 12, "achieved_wait_h": 3.1,
+            "met": true}],
+         "buy": {"status": "optimal", "total_cost_usd": 4.22e8, "budget_usd": 5e8,
+                 "capex_usd": 3.6e8, "opex_usd": 6.2e7, "purchases": [], "binding": []},
+         "simulation": {"drain_s": 276480}})"),
+       // 1400 KRW per USD: 2.29 -> 3,206; 7.8e7 -> 109.2e9; 4.22e8 -> 590.8e9; 5e8 -> 700e9.
+       {"Plan for Testland; money in KRW at 1,400 KRW per US dollar.",
+        "Worst service: industry jobs wait up to 61.5 h (95th percentile) against a target of 48 "
+        "h: missed (worst in 2026Q4).",
+        "The GPUs are busy 67.4% of the installed GPU-hours within the horizon and each useful "
+        "H100-equivalent GPU-hour costs KRW 3,206.",
+        "KRW 109 B of the budget is left unspent.",
+        "Service levels: 1 of 3 met; missed: industry (above) and startup (95th percentile 30 h "
+        "against 24 h, worst in 2027Q1).",
+        "It costs KRW 591 B over the horizon of a KRW 700 B budget: KRW 504 B to buy and KRW "
+        "86.8 B to run.",
+        "they all finish 3.2 days after its end."},
+       {"$"}},
+
+      {"an older document's amounts stay in dollars",
+       Json::parse(R"({"scenario": {"name": "Old", "currency": "KRW"},
+                       "buy": {"status": "optimal", "total_cost_usd": 1.5e9,
+                               "purchases": [], "binding": []}})"),
+       {"It costs $1.5 B over the horizon."},
+       {"KRW 2", "money in"}},
+
+      {"the service-level search and the frontier",
+       Json::parse(R"({
+         "headline": {"worst_class": "industry"},
+         "buy": {"status": "optimal", "purchases": [], "binding": [],
+                 "iterations": [{"iteration": 1, "action": "Raised 2026Q4."},
+                                {"iteration": 2, "action": "Stopped: the budget binds"}]},
+         "frontier": [
+           {"total_cost_usd": 4e8, "per_class": {"industry": {"percentile": 95, "wait_h": 140}}},
+           {"total_cost_usd": 3e8, "per_class": {"industry": {"percentile": 95, "wait_h": 190}}},
+           {"total_cost_usd": 5e8, "per_class": {"industry": {"percentile": 95, "wait_h": 61.5}}}]})"),
+       {"The service-level search solved and simulated 2 times; last: Stopped: the budget binds.",
+        "From the cheapest plan ($300 M) to the dearest ($500 M), the 95th percentile wait of "
+        "industry goes from 7.92 days to 61.5 h"},
+       {}},
   };
 }
 
@@ -178,18 +230,53 @@ TEST(Summarize, WrongTypesNeverThrow) {
   EXPECT_NO_THROW((void)Summarize(odd));
 }
 
-TEST(Summarize, SampleNamesEveryClassAndWhatBinds) {
+// The golden report: every class of the chosen policy is named, what binds is said, and every
+// amount is in the scenario's currency (the default scenario's is KRW).
+TEST(Summarize, GoldenNamesEveryClassInItsCurrency) {
   const Json sample = testing::LoadSample();
   const std::string text = Joined(Summarize(sample));
-  for (const auto& [name, cls] : sample["simulation"]["policies"][2]["per_class"].items()) {
+  const Json* chosen = nullptr;
+  for (const Json& p : sample["simulation"]["policies"]) {
+    if (p["policy"] == sample["simulation"]["policy"]) chosen = &p;
+  }
+  ASSERT_NE(chosen, nullptr);
+  for (const auto& [name, cls] : (*chosen)["per_class"].items()) {
     std::string cap = name;
     cap[0] = static_cast<char>(std::toupper(cap[0]));
     EXPECT_NE(text.find(cap + " tenants wait"), std::string::npos) << name;
   }
-  EXPECT_NE(text.find("the power envelope"), std::string::npos);
-  EXPECT_NE(text.find("the budget"), std::string::npos);
-  EXPECT_NE(text.find("the supply-security policy"), std::string::npos);
-  EXPECT_NE(text.find("Buy 18,000 GPUs"), std::string::npos);  // the fixture's 2027Q2 fleet
+  EXPECT_TRUE(text.find("What binds: ") != std::string::npos ||
+              text.find("No budget, power, export or supply constraint binds") != std::string::npos);
+  const std::string currency = sample["scenario"]["currency"];
+  ASSERT_NE(currency, "USD");
+  EXPECT_NE(text.find("It costs " + currency + " "), std::string::npos) << text;
+  EXPECT_EQ(text.find('$'), std::string::npos) << text;
+}
+
+TEST(Summarize, ExtendedLeadsWithTheWorstWaitUtilizationCostAndUnspent) {
+  const auto lines = Summarize(testing::LoadExtended());
+  ASSERT_GE(lines.size(), 5u);
+  EXPECT_EQ(lines[1].rfind("Worst service: industry jobs wait up to 61.5 h", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("The GPUs are busy 67.4%", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[3], "KRW 109 B of the budget is left unspent.");
+  EXPECT_EQ(lines[4].rfind("Service levels: 2 of 3 met; missed: industry (above)", 0), 0u)
+      << lines[4];
+  EXPECT_EQ(Joined(lines).find('$'), std::string::npos);
+}
+
+TEST(Summarize, MissingOrOddNewKeysNeverThrow) {
+  const Json older = testing::OlderDocument();
+  EXPECT_NO_THROW((void)Summarize(older));
+  EXPECT_EQ(Joined(Summarize(older)).find("Worst service"), std::string::npos);
+  const Json odd = Json::parse(R"({"headline": {"worst_wait_h": "x", "utilization": null},
+      "service_levels": [1, {"met": "yes"}, {"met": false}], "frontier": [1, {"per_class": 2}],
+      "buy": {"status": "optimal", "iterations": [3]}, "simulation": {"drain_s": "soon"},
+      "scenario": {"currency": 7, "units_per_usd": "many"}})");
+  std::vector<std::string> lines;
+  EXPECT_NO_THROW(lines = Summarize(odd));
+  // One service level says met or missed: "0 of 1 met".
+  EXPECT_NE(Joined(lines).find("Service levels: 0 of 1 met; missed: tenant ?."), std::string::npos)
+      << Joined(lines);
 }
 
 }  // namespace

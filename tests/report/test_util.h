@@ -11,11 +11,31 @@
 
 namespace gpuplan::report::testing {
 
-// tests/report/fixtures/sample_report.json (absolute path baked in by CMake).
-inline nlohmann::ordered_json LoadSample() {
-  auto text = ReadFile(GPUPLAN_REPORT_FIXTURE);
+inline nlohmann::ordered_json LoadJson(const char* path) {
+  auto text = ReadFile(path);
   EXPECT_TRUE(text.has_value()) << text.error().message;
   return nlohmann::ordered_json::parse(text.has_value() ? *text : "{}");
+}
+
+// The renderer's fixture: gpuplan's report of the default scenario (tests/golden/korea), so
+// tests that use it check properties, never figures that change when the plan does.
+inline nlohmann::ordered_json LoadSample() { return LoadJson(GPUPLAN_REPORT_FIXTURE); }
+
+// tests/report/fixtures/extended_report.json: hand-written, every key of docs/report.md, its
+// figures checked by hand (the tests that assert figures use this one).
+inline nlohmann::ordered_json LoadExtended() { return LoadJson(GPUPLAN_REPORT_EXTENDED); }
+
+// An older document: the extended fixture without the keys issue 8 added (headline,
+// service_levels, frontier, demand, by_quarter, drain_s, the rate, buy's budget and iterations).
+inline nlohmann::ordered_json OlderDocument() {
+  nlohmann::ordered_json report = LoadExtended();
+  for (const char* key : {"headline", "service_levels", "frontier"}) report.erase(key);
+  report["scenario"].erase("units_per_usd");
+  for (const char* key : {"demand", "by_quarter", "drain_s"}) report["simulation"].erase(key);
+  for (const char* key : {"total_cost", "currency", "budget_usd", "unspent_usd", "iterations"}) {
+    report["buy"].erase(key);
+  }
+  return report;
 }
 
 // A fresh folder under the system temp dir, named after the running test.
