@@ -1,5 +1,5 @@
 # Thin wrapper over CMake presets. `make demo` and `make test` install their own dependencies.
-.PHONY: deps build test test-asan demo bench clean
+.PHONY: deps build test test-asan demo bench golden clean
 
 deps:
 	@scripts/install-deps.sh
@@ -30,6 +30,12 @@ bench: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j2
 	bench/run.sh
+
+# Rewrites tests/golden/ from gpuplan's own report of the default scenario (after an intended
+# change to the plan: review the diff, commit it with the change).
+golden:
+	cmake --preset ci >/dev/null
+	scripts/update-golden.sh build/ci
 
 clean:
 	rm -rf build
