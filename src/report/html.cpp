@@ -151,7 +151,9 @@ std::string WorstClassKpi(const Json& report) {
   if (const Json* sl = ServiceLevelOf(report, name)) {
     if (auto target = Num(*sl, "wait_h")) {
       const bool met = detail::BoolOr(*sl, "met", *wait_h <= *target);
-      key += fmt::format(" (target {}: {})", detail::FormatHours(*target), met ? "met" : "missed");
+      const std::string from = StrOr(*sl, "from");
+      key += fmt::format(" (target {}{}: {})", detail::FormatHours(*target),
+                         from.empty() ? "" : " from " + from, met ? "met" : "missed");
       css = met ? "good" : "bad";
     }
   }
@@ -642,7 +644,8 @@ std::string IterationsTable(const Json& buy, const detail::Money& money) {
   for (const Json& it : iterations) {
     std::vector<std::string> missed;
     for (const Json& m : ArrayAt(it, "missed")) {
-      const std::string cls = StrOr(m, "class");
+      // plan writes `who`; `class` or `tenant` name it as service_levels[] do.
+      const std::string cls = StrOr(m, "class", StrOr(m, "who"));
       std::string who = cls.empty() ? "tenant " + StrOr(m, "tenant", "?") : cls;
       std::string text = who + " " + StrOr(m, "quarter", "?");
       const auto achieved = Num(m, "achieved_wait_h");

@@ -411,8 +411,9 @@ void HeadlineLines(const Json& report, const Money& money, std::vector<std::stri
     if (const Json* sl = ServiceLevelOf(report, who)) {
       if (auto target = Num(*sl, "wait_h")) {
         const bool met = detail::BoolOr(*sl, "met", *wait_h <= *target);
-        line += fmt::format(" against a target of {}: {}", FormatHours(*target),
-                            met ? "met" : "missed");
+        const std::string from = StrOr(*sl, "from");
+        line += fmt::format(" against a target of {}{}: {}", FormatHours(*target),
+                            from.empty() ? "" : " from " + from, met ? "met" : "missed");
         const std::string quarter = StrOr(*sl, "worst_quarter");
         if (!met && !quarter.empty()) line += " (worst in " + quarter + ")";
       }

@@ -220,7 +220,7 @@ TEST_F(RenderHtmlTest, HeadlineCardsLeadWithTheWorstWaitAgainstItsTarget) {
   // H100-equivalent hour (2.29 USD x 1400), unspent budget (7.8e7 x 1400).
   const std::string first =
       "<div class=\"kpi bad\"><div class=\"v\">61.5 h</div><div class=\"k\">95th-percentile "
-      "wait of the worst-served class, industry (target 48 h: missed)</div></div>";
+      "wait of the worst-served class, industry (target 48 h from 2026Q4: missed)</div></div>";
   EXPECT_EQ(html.find(first), cards + std::string("<div class=\"kpis\">").size());
   const size_t util = html.find("67.4%</div><div class=\"k\">of the installed GPU-hours");
   const size_t cost = html.find("KRW 3,206</div><div class=\"k\">per useful H100-equivalent");
