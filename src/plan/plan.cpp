@@ -500,13 +500,20 @@ int QuarterOf(double t_s, int nq) {
   return std::clamp(static_cast<int>(t_s / kSecondsPerQuarter), 0, nq - 1);
 }
 
+std::map<std::string, std::string> ClassOfTenants(const trace::Trace& t) {
+  std::map<std::string, std::string> class_of;
+  for (const auto& tenant : t.tenants) {
+    class_of[tenant.name] = std::string(trace::ToString(tenant.tenant_class));
+  }
+  return class_of;
+}
+
 // Per-quarter load, utilization and waits of the jobs submitted in each quarter.
 std::vector<QuarterStats> ByQuarter(const Context& ctx, const Assembly& a, const sim::SimResult& r) {
   const scenario::Scenario& s = ctx.s;
   const int nq = ctx.num_quarters;
   std::vector<QuarterStats> out(static_cast<size_t>(nq));
-  std::map<std::string, std::string> class_of;
-  for (const auto& t : a.trace.tenants) class_of[t.name] = std::string(trace::ToString(t.tenant_class));
+  std::map<std::string, std::string> class_of = ClassOfTenants(a.trace);
   std::vector<double> type_speed(a.trace.type_names.size(), 1.0);
   for (size_t i = 0; i < a.trace.type_names.size(); ++i) {
     auto it = a.speed.find(a.trace.type_names[i]);
@@ -567,13 +574,13 @@ std::string WhoOf(const scenario::ServiceLevel& level) {
   return level.tenant_class ? std::string(scenario::ToString(*level.tenant_class)) : level.tenant;
 }
 
-// Each service level in its worst quarter: the target percentile of the waits of the jobs its
-// class (or tenant) submitted in each quarter from `from` on.
-std::vector<LevelOutcome> Levels(const Context& ctx, const Assembly& a, const sim::SimResult& r) {
+// Each service level in its worst quarter (the target percentile of the waits of the jobs its
+// class or tenant submitted in each quarter from `from` on), and every quarter it misses.
+std::vector<LevelOutcome> Levels(const Context& ctx, const Assembly& a, const sim::SimResult& r,
+                                 std::vector<Miss>& misses) {
   const scenario::Scenario& s = ctx.s;
   const int nq = ctx.num_quarters;
-  std::map<std::string, std::string> class_of;
-  for (const auto& t : a.trace.tenants) class_of[t.name] = std::string(trace::ToString(t.tenant_class));
+  std::map<std::string, std::string> class_of = ClassOfTenants(a.trace);
   std::vector<LevelOutcome> out;
   for (const auto& level : s.service_levels) {
     LevelOutcome o{.target = level, .who = WhoOf(level)};
@@ -590,46 +597,19 @@ std::vector<LevelOutcome> Levels(const Context& ctx, const Assembly& a, const si
       const auto& w = waits[static_cast<size_t>(q)];
       if (w.empty()) continue;
       const double achieved = Percentile(w, level.percentile);
+      const std::string quarter = scenario::ToString(scenario::QuarterFromIndex(s.first.Index() + q));
       if (!o.has_jobs || achieved > o.achieved_wait_s) {
         o.achieved_wait_s = achieved;
-        o.worst_quarter = scenario::ToString(scenario::QuarterFromIndex(s.first.Index() + q));
+        o.worst_quarter = quarter;
       }
       o.has_jobs = true;
+      if (achieved > level.wait_s) {
+        misses.push_back(
+            {.who = o.who, .quarter = quarter, .achieved_wait_s = achieved, .wait_s = level.wait_s});
+      }
     }
     o.met = o.achieved_wait_s <= level.wait_s;
     out.push_back(o);
-  }
-  return out;
-}
-
-// The misses of each level, quarter by quarter.
-std::vector<Miss> Misses(const Context& ctx, const Assembly& a, const sim::SimResult& r) {
-  const scenario::Scenario& s = ctx.s;
-  const int nq = ctx.num_quarters;
-  std::map<std::string, std::string> class_of;
-  for (const auto& t : a.trace.tenants) class_of[t.name] = std::string(trace::ToString(t.tenant_class));
-  std::vector<Miss> out;
-  for (const auto& level : s.service_levels) {
-    const std::string who = WhoOf(level);
-    const int from = std::max(0, level.from.Index() - s.first.Index());
-    std::vector<std::vector<double>> waits(static_cast<size_t>(nq));
-    for (const auto& row : r.job_rows) {
-      if (row.start_s < 0 || row.submit_s >= ctx.horizon_s) continue;
-      const bool mine = level.tenant_class ? class_of[row.tenant] == who : row.tenant == who;
-      const int q = QuarterOf(row.submit_s, nq);
-      if (mine && q >= from) waits[static_cast<size_t>(q)].push_back(row.wait_s);
-    }
-    for (int q = from; q < nq; ++q) {
-      const auto& w = waits[static_cast<size_t>(q)];
-      if (w.empty()) continue;
-      const double achieved = Percentile(w, level.percentile);
-      if (achieved > level.wait_s) {
-        out.push_back({.who = who,
-                       .quarter = scenario::ToString(scenario::QuarterFromIndex(s.first.Index() + q)),
-                       .achieved_wait_s = achieved,
-                       .wait_s = level.wait_s});
-      }
-    }
   }
   return out;
 }
@@ -692,8 +672,7 @@ Evaluated Simulate(const Context& ctx, BuyStage stage, const std::string& policy
     e.run.error = r.error().message;
   } else {
     e.quarters = ByQuarter(ctx, *assembly, *r);
-    e.levels = Levels(ctx, *assembly, *r);
-    e.misses = Misses(ctx, *assembly, *r);
+    e.levels = Levels(ctx, *assembly, *r, e.misses);
     e.run.result = std::move(*r);
   }
   e.assembly = std::move(*assembly);
@@ -782,8 +761,7 @@ Headline HeadlineOf(const Context& ctx, const Evaluated& e) {
   for (const auto& l : ctx.s.service_levels) {
     if (l.tenant_class) percentile_of[std::string(scenario::ToString(*l.tenant_class))] = l.percentile;
   }
-  std::map<std::string, std::string> class_of;
-  for (const auto& t : a.trace.tenants) class_of[t.name] = std::string(trace::ToString(t.tenant_class));
+  std::map<std::string, std::string> class_of = ClassOfTenants(a.trace);
   std::map<std::string, std::vector<double>> waits;
   for (const auto& row : r->job_rows) {
     if (row.start_s >= 0 && row.submit_s < ctx.horizon_s) waits[class_of[row.tenant]].push_back(row.wait_s);
@@ -1123,10 +1101,7 @@ Result<PlanResult> RunPlan(const scenario::Scenario& s, const catalog::Catalog& 
         f.utilization = h.utilization;
         f.met_all = e.met_all();
         std::map<std::string, std::vector<double>> waits;
-        std::map<std::string, std::string> class_of;
-        for (const auto& t : e.assembly->trace.tenants) {
-          class_of[t.name] = std::string(trace::ToString(t.tenant_class));
-        }
+        std::map<std::string, std::string> class_of = ClassOfTenants(e.assembly->trace);
         for (const auto& row : e.run.result->job_rows) {
           if (row.start_s >= 0 && row.submit_s < ctx.horizon_s) waits[class_of[row.tenant]].push_back(row.wait_s);
         }
