@@ -27,8 +27,6 @@ namespace {
 
 constexpr int kMaxDim = 1 << 20;        // no real model has a dimension near a million
 constexpr int kMaxLayers = 10000;
-constexpr double kMinInferParams = 1e7;   // smaller than any LLM worth sizing
-constexpr double kMaxInferParams = 1e14;  // 100T: far beyond any published model
 
 // Counts of one layer's matmul weights (no norms or biases): attention, and an FFN of width f.
 double AttentionMatmulParams(const ModelShape& s) {
@@ -80,9 +78,10 @@ ParamCounts CountParams(const ModelShape& s) {
     const double fe = s.moe.expert_ffn_hidden;
     c.expert = FfnMatmulParams(s, fe) + FfnBiasParams(s, fe);
     const double router = h * s.moe.num_experts;
-    c.moe_layer_experts = (s.moe.num_experts + s.moe.num_shared_experts) * c.expert + router;  // (4)
-    const double active_moe =
-        (s.moe.experts_per_token + s.moe.num_shared_experts) * c.expert + router;
+    const double fs = s.moe.shared_expert_ffn_hidden > 0 ? s.moe.shared_expert_ffn_hidden : fe;
+    const double shared = s.moe.num_shared_experts * (FfnMatmulParams(s, fs) + FfnBiasParams(s, fs));
+    c.moe_layer_experts = s.moe.num_experts * c.expert + shared + router;  // (4)
+    const double active_moe = s.moe.experts_per_token * c.expert + shared + router;
     const int num_moe_layers = s.num_layers - s.moe.num_dense_layers;
     total += s.moe.num_dense_layers * c.dense_ffn_per_layer + num_moe_layers * c.moe_layer_experts;
     active += s.moe.num_dense_layers * c.dense_ffn_per_layer + num_moe_layers * active_moe;
@@ -102,9 +101,10 @@ double ForwardWeightFlopPerToken(const ModelShape& s) {
   double matmul = s.num_layers * per_layer_attn;
   if (s.is_moe()) {
     const double fe = s.moe.expert_ffn_hidden;
-    const double active_moe =
-        (s.moe.experts_per_token + s.moe.num_shared_experts) * FfnMatmulParams(s, fe) +
-        double(s.hidden) * s.moe.num_experts;
+    const double fs = s.moe.shared_expert_ffn_hidden > 0 ? s.moe.shared_expert_ffn_hidden : fe;
+    const double active_moe = s.moe.experts_per_token * FfnMatmulParams(s, fe) +
+                              s.moe.num_shared_experts * FfnMatmulParams(s, fs) +
+                              double(s.hidden) * s.moe.num_experts;
     matmul += s.moe.num_dense_layers * FfnMatmulParams(s, s.dense_ffn()) +
               (s.num_layers - s.moe.num_dense_layers) * active_moe;
   } else {
@@ -157,7 +157,8 @@ Result<void> Validate(const ModelShape& s, std::string_view where) {
   }
   const MoeShape& m = s.moe;
   if (m.num_experts < 0 || m.experts_per_token < 0 || m.num_shared_experts < 0 ||
-      m.num_dense_layers < 0 || m.expert_ffn_hidden < 0 || m.max_nodes_per_token < 0) {
+      m.num_dense_layers < 0 || m.expert_ffn_hidden < 0 || m.max_nodes_per_token < 0 ||
+      m.shared_expert_ffn_hidden < 0 || m.shared_expert_ffn_hidden > kMaxDim) {
     return Error{fmt::format("{}: [moe] fields must be >= 0", where)};
   }
   if (s.is_moe()) {
@@ -368,105 +369,15 @@ Result<ModelShape> LoadPreset(std::string_view name, const std::string& models_d
 }
 
 Result<ModelShape> FindModel(std::string_view name_or_path, const std::string& models_dir) {
+  if (name_or_path.ends_with(".json")) return LoadHfConfig(std::string(name_or_path));
   if (name_or_path.find('/') != std::string_view::npos || name_or_path.ends_with(".toml")) {
     return LoadModel(std::string(name_or_path));
   }
   return LoadPreset(name_or_path, models_dir);
 }
 
-// Shape inference from a parameter count. Rule (documented for `--params`): a Llama-3-style
-// decoder (SwiGLU FFN of 3.5x hidden rounded to 256, GQA with 8 KV heads of 128, vocab 128,256,
-// untied embeddings) whose hidden/layers aspect ratio is closest to 128, the ratio of GPT-3 175B
-// (12288/96) and Llama 3 405B (16384/126); Kaplan et al. 2020 (fig. 5) show loss is flat for
-// ratios 50-200. Hidden is a multiple of 1024 (eight heads of 128). For MoE (active < total): Mixtral-style
-// top-2 routing with experts as wide as the dense FFN; the active count sets the dense shape and
-// the expert count fills the total.
 Result<ModelShape> InferShape(double params, double active_params) {
-  constexpr double kAspect = 128;
-  constexpr int kHeadDim = 128;
-  constexpr int kKvHeads = 8;
-  constexpr int kVocab = 128256;
-  constexpr int kFfnRound = 256;
-  constexpr int kHiddenStep = 1024;  // 8 heads of 128: 8 KV heads always divide the heads
-  constexpr int kExpertsPerToken = 2;
-  if (!(params >= kMinInferParams) || params > kMaxInferParams) {
-    return Error{fmt::format("--params must be between {} and {}, got {}",
-                             FormatQuantity(kMinInferParams), FormatQuantity(kMaxInferParams),
-                             params)};
-  }
-  const bool is_moe = active_params > 0 && active_params < params;
-  if (active_params < 0 || active_params > params) {
-    return Error{fmt::format("--active-params must be between 0 and --params ({}), got {}",
-                             FormatQuantity(params), active_params)};
-  }
-  if (is_moe && active_params < kMinInferParams) {
-    return Error{fmt::format("--active-params must be at least {}, got {}",
-                             FormatQuantity(kMinInferParams), active_params)};
-  }
-  const double dense_target = is_moe ? active_params : params;
-  auto make = [&](int layers, int hidden) {
-    ModelShape s;
-    s.num_layers = layers;
-    s.hidden = hidden;
-    s.num_heads = hidden / kHeadDim;
-    s.num_kv_heads = std::min(kKvHeads, s.num_heads);
-    while (s.num_heads % s.num_kv_heads != 0) --s.num_kv_heads;
-    s.ffn_hidden = std::max(kFfnRound, int(std::lround(3.5 * hidden / kFfnRound)) * kFfnRound);
-    s.is_gated_ffn = true;
-    s.vocab = kVocab;
-    if (is_moe) {
-      s.moe = {.num_experts = kExpertsPerToken,
-               .experts_per_token = kExpertsPerToken,
-               .expert_ffn_hidden = s.ffn_hidden / kExpertsPerToken};
-    }
-    return s;
-  };
-  ModelShape best;
-  double best_err = 1e300;
-  for (int layers = 2; layers <= 256; ++layers) {
-    // Hidden whose active count is nearest the target at this depth (bisection on multiples of 128).
-    int lo = 1, hi = kMaxDim / kHiddenStep;
-    while (lo < hi) {
-      const int mid = (lo + hi) / 2;
-      if (CountParams(make(layers, mid * kHiddenStep)).active < dense_target) lo = mid + 1;
-      else hi = mid;
-    }
-    for (int units : {lo - 1, lo}) {
-      if (units < 1) continue;
-      const ModelShape s = make(layers, units * kHiddenStep);
-      const double count_err = std::abs(CountParams(s).active / dense_target - 1);
-      const double aspect_err = std::abs(std::log(double(s.hidden) / layers / kAspect));
-      // Prefer the right size first (within 3%), then the aspect ratio.
-      const double err = (count_err > 0.03 ? 10 + count_err : 0) + aspect_err;
-      if (err < best_err) {
-        best_err = err;
-        best = s;
-      }
-    }
-  }
-  if (is_moe) {
-    // Fill the total with experts: each extra expert adds one expert per layer.
-    const ParamCounts c = CountParams(best);
-    const double per_expert_all_layers = c.expert * best.num_layers;
-    const int extra = int(std::lround((params - c.total) / per_expert_all_layers));
-    best.moe.num_experts = std::max(kExpertsPerToken + 1, kExpertsPerToken + extra);
-  }
-  const ParamCounts c = CountParams(best);
-  best.name = fmt::format("inferred-{}", FormatQuantity(params));
-  best.display_name = best.name;
-  best.source = "inferred from the parameter count (see model.cpp InferShape)";
-  best.published_params = params;
-  if (is_moe) best.published_active_params = active_params;
-  best.notes.push_back(fmt::format(
-      "shape inferred from --params {}{}: {} layers, hidden {}, {} heads ({} KV), SwiGLU FFN {}, "
-      "vocab {}{} (Llama-3-style, hidden/layers near 128); computed {} params{}",
-      FormatQuantity(params), is_moe ? fmt::format(" --active-params {}", FormatQuantity(active_params)) : "",
-      best.num_layers, best.hidden, best.num_heads, best.num_kv_heads, best.ffn_hidden, best.vocab,
-      is_moe ? fmt::format(", {} experts of {} (top-{})", best.moe.num_experts,
-                           best.moe.expert_ffn_hidden, best.moe.experts_per_token)
-             : "",
-      FormatQuantity(c.total), is_moe ? fmt::format(", {} active", FormatQuantity(c.active)) : ""));
-  return best;
+  return CompleteShape({.params = params, .active_params = active_params});
 }
 
 }  // namespace gpuplan::model

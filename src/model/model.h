@@ -26,6 +26,9 @@ struct MoeShape {
   int num_shared_experts = 0;  // always-on experts (DeepSeek)
   int num_dense_layers = 0;    // leading layers with a dense FFN instead of experts
   int expert_ffn_hidden = 0;   // intermediate size of one expert
+  // Intermediate size of each shared expert; 0: expert_ffn_hidden (DeepSeek). Qwen2-MoE's shared
+  // expert is wider than its routed ones (config.json shared_expert_intermediate_size).
+  int shared_expert_ffn_hidden = 0;
   // Node-limited routing: each token's routed experts lie on at most this many nodes, and the
   // dispatch crosses the scale-out network once per target node (DeepSeek-V3, arXiv:2412.19437
   // sec. 2.1.2 and 3.2.2: at most 4 nodes). 0: unlimited (plain top-k routing).
@@ -98,12 +101,30 @@ std::string DefaultModelsDir();
 std::vector<std::string> PresetNames(const std::string& models_dir = "");
 // A preset by id, or an error listing the ids and the nearest one.
 Result<ModelShape> LoadPreset(std::string_view name, const std::string& models_dir = "");
-// A preset id, or a path to a .toml file (anything with a '/' or ending in ".toml").
+// A preset id, a path to a .toml file (anything with a '/' or ending in ".toml"), or a path to a
+// Hugging Face config (ending in ".json").
 Result<ModelShape> FindModel(std::string_view name_or_path, const std::string& models_dir = "");
 
-// A standard dense shape for `params` (or a MoE one if active_params < params), inferred by the
-// aspect-ratio rule documented in model.cpp; says so in `notes`.
-// REQUIRES nothing: out-of-range sizes are an Error.
+// What the user knows about a model: a size and any dimensions (0: unknown, to be solved).
+struct ShapeConstraints {
+  double params = 0;         // total parameters; 0 only when layers, hidden and heads are given
+  double active_params = 0;  // MoE: per-token parameters (< params); 0: dense
+  int layers = 0, hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, ffn = 0, vocab = 0;
+  int experts = 0, experts_per_token = 0;
+};
+
+// Shape completion (shape_solver.cpp): given dimensions are kept; heads (head dimension 128, or
+// head_dim), KV heads, FFN width, vocabulary and MoE experts / top-k / widths are solved so the
+// counts match params (and active_params). `notes` says what was solved and the resulting counts.
+// Errors: out-of-range sizes, and dimensions that no completion can bring to params (the message
+// gives the reachable range). Every shape returned passes Validate().
+Result<ModelShape> CompleteShape(const ShapeConstraints& constraints);
+// CompleteShape from the size alone.
 Result<ModelShape> InferShape(double params, double active_params = 0);
+
+// A Hugging Face config.json (hf_config.cpp): Llama (incl. Llama 4 text_config), Mistral/Mixtral,
+// Qwen2/2.5/3 and their MoE variants, DeepSeek-V2/V3, Gemma 1/2/3. `path` names it in errors.
+Result<ModelShape> ParseHfConfig(std::string_view json_text, const std::string& path);
+Result<ModelShape> LoadHfConfig(const std::string& path);
 
 }  // namespace gpuplan::model

@@ -183,11 +183,14 @@ LayerCosts ComputeLayerCosts(const model::ModelShape& m) {
   }
   const double k = m.moe.experts_per_token + m.moe.num_shared_experts;
   const double fe = m.moe.expert_ffn_hidden;
-  const double moe_weights = pc.attention_per_layer + k * gate * h * fe + h * m.moe.num_experts;
-  const double moe_elems = 10 * h + 2 * (w_qk + w_kv) + k * gate * fe + 4 * k * h;
-  const double moe_act = 4 * h + attn_act + k * ffn_act(fe) + 4 * k * h;
-  const double moe_sel = moe_act - 4 * h - k * ffn_act_out(fe);
-  const double moe_casts = 2 * h + w_v + k * (h + fe);
+  const double fs = m.moe.shared_expert_ffn_hidden > 0 ? m.moe.shared_expert_ffn_hidden : fe;
+  // Widths summed over the experts one token visits (routed + shared).
+  const double f_tok = m.moe.experts_per_token * fe + m.moe.num_shared_experts * fs;
+  const double moe_weights = pc.attention_per_layer + gate * h * f_tok + h * m.moe.num_experts;
+  const double moe_elems = 10 * h + 2 * (w_qk + w_kv) + gate * f_tok + 4 * k * h;
+  const double moe_act = 4 * h + attn_act + k * 2 * h + (m.is_gated_ffn ? 6 : 4) * f_tok + 4 * k * h;
+  const double moe_sel = moe_act - 4 * h - ffn_act_out(f_tok);
+  const double moe_casts = 2 * h + w_v + k * h + f_tok;
   const double nd = m.moe.num_dense_layers, nm = L - nd;
   auto avg = [&](double dense, double moe) { return (nd * dense + nm * moe) / L; };
   c.weight_flop_per_token = 2 * avg(dense_weights, moe_weights);
@@ -197,7 +200,7 @@ LayerCosts ComputeLayerCosts(const model::ModelShape& m) {
   c.act_bytes_selective = avg(dense_sel, moe_sel);
   c.dense_params = pc.attention_per_layer + nd / L * pc.dense_ffn_per_layer;
   c.expert_params = nm / L * (pc.expert * m.moe.num_experts + h * m.moe.num_experts);
-  c.shared_expert_params = nm / L * pc.expert * m.moe.num_shared_experts;
+  c.shared_expert_params = nm / L * m.moe.num_shared_experts * gate * h * fs;
   c.moe_fraction = nm / L;
   c.routed_copies = m.moe.experts_per_token;
   c.routed_weight_flop_per_token = 2 * nm / L * m.moe.experts_per_token * gate * h * fe;
