@@ -32,7 +32,7 @@ void RunSearch(benchmark::State& state, const char* model, const char* acc, int 
       return;
     }
     evaluated = plan->configs_evaluated;
-    benchmark::DoNotOptimize(plan->days);
+    benchmark::DoNotOptimize(plan->duration_s);
   }
   state.counters["configs"] = evaluated;
   state.counters["configs_per_s"] =

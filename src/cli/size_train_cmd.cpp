@@ -18,12 +18,14 @@ namespace {
 struct SizeTrainFlags {
   std::string model;          // preset id or .toml path
   std::string params, active_params, tokens, days;
-  int layers = 0, hidden = 0, heads = 0, kv_heads = 0, ffn = 0, vocab = 0;
+  int layers = 0, hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, ffn = 0, vocab = 0;
+  int experts = 0, experts_per_token = 0;
   std::string accelerator;
   std::string catalog_path;
   std::string gpus;
   int seq = 0;
   int batch = 0;
+  std::string batch_tokens;
   std::string precision = "bf16";
   double goodput = sizing::kDefaultGoodput;
   double pue = sizing::kDefaultPue;
@@ -33,57 +35,34 @@ struct SizeTrainFlags {
 };
 
 Result<model::ModelShape> ResolveModel(const SizeTrainFlags& f) {
-  const bool has_dims = f.layers > 0 || f.hidden > 0 || f.heads > 0;
+  const bool has_dims = f.layers != 0 || f.hidden != 0 || f.heads != 0 || f.kv_heads != 0 ||
+                        f.head_dim != 0 || f.ffn != 0 || f.vocab != 0 || f.experts != 0 ||
+                        f.experts_per_token != 0;
   if (!f.model.empty()) {
-    if (!f.params.empty() || has_dims) {
+    if (!f.params.empty() || !f.active_params.empty() || has_dims) {
       return Error{"give --model, or --params and/or shape flags, not both"};
     }
     return model::FindModel(f.model);
   }
   if (f.params.empty() && !has_dims) {
-    return Error{"give --model ID|path.toml, or --params (e.g. --params 70B)"};
+    return Error{"give --model ID|path.toml|config.json, or --params (e.g. --params 70B)"};
   }
-  model::ModelShape shape;
+  // Given dimensions are constraints; the rest is solved against --params (shape_solver.cpp).
+  model::ShapeConstraints c{.layers = f.layers, .hidden = f.hidden, .heads = f.heads,
+                            .kv_heads = f.kv_heads, .head_dim = f.head_dim, .ffn = f.ffn,
+                            .vocab = f.vocab, .experts = f.experts,
+                            .experts_per_token = f.experts_per_token};
   if (!f.params.empty()) {
     auto params = ParseQuantity(f.params, "--params");
     GPUPLAN_TRY(params);
-    double active = 0;
-    if (!f.active_params.empty()) {
-      auto a = ParseQuantity(f.active_params, "--active-params");
-      GPUPLAN_TRY(a);
-      active = *a;
-    }
-    auto inferred = model::InferShape(*params, active);
-    GPUPLAN_TRY(inferred);
-    shape = std::move(*inferred);
-  } else {
-    if (f.layers <= 0 || f.hidden <= 0 || f.heads <= 0) {
-      return Error{"without --params, give all of --layers, --hidden and --heads"};
-    }
-    shape.name = "custom";
-    shape.display_name = "custom";
-    shape.is_gated_ffn = true;
-    shape.vocab = 128256;
-    shape.notes.push_back("custom shape from flags (SwiGLU FFN; vocab 128256 unless --vocab)");
+    c.params = *params;
   }
-  if (has_dims) {
-    if (f.layers < 0 || f.hidden < 0 || f.heads < 0 || f.kv_heads < 0 || f.ffn < 0 || f.vocab < 0) {
-      return Error{"--layers, --hidden, --heads, --kv-heads, --ffn and --vocab must be > 0"};
-    }
-    if (f.layers > 0) shape.num_layers = f.layers;
-    if (f.hidden > 0) shape.hidden = f.hidden;
-    if (f.heads > 0) shape.num_heads = f.heads;
-    shape.num_kv_heads = f.kv_heads > 0 ? f.kv_heads : std::min(shape.num_kv_heads, shape.num_heads);
-    if (shape.num_kv_heads > 0 && shape.num_heads % shape.num_kv_heads != 0) shape.num_kv_heads = 0;
-    shape.ffn_hidden = f.ffn > 0 ? f.ffn : 0;
-    if (shape.is_moe()) shape.moe.expert_ffn_hidden = std::max(1, (f.ffn > 0 ? f.ffn : shape.dense_ffn()) / 2);
-    shape.head_dim = 0;
-    shape.notes.push_back(fmt::format("shape flags applied: {} layers, hidden {}, {} heads",
-                                      shape.num_layers, shape.hidden, shape.num_heads));
+  if (!f.active_params.empty()) {
+    auto a = ParseQuantity(f.active_params, "--active-params");
+    GPUPLAN_TRY(a);
+    c.active_params = *a;
   }
-  if (f.vocab > 0) shape.vocab = f.vocab;
-  GPUPLAN_TRY(model::Validate(shape, "model flags"));
-  return shape;
+  return model::CompleteShape(c);
 }
 
 std::string Human(double v) { return FormatQuantity(v); }
@@ -164,24 +143,28 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
     if (!(*d > 0)) {
       return ReportBadInput(Error{fmt::format("--days must be > 0, got {}", f.days)}, err);
     }
-    req.deadline_days = *d;
+    req.deadline_s = *d * kSecondsPerDay;
   }
-  if (f.seq < 0) return ReportBadInput(Error{fmt::format("--seq must be > 0, got {}", f.seq)}, err);
-  if (f.batch < 0) {
-    return ReportBadInput(Error{fmt::format("--batch must be > 0, got {}", f.batch)}, err);
+  if (!f.batch_tokens.empty()) {
+    auto bt = ParseQuantity(f.batch_tokens, "--batch-tokens");
+    if (!bt) return ReportBadInput(bt.error(), err);
+    if (!(*bt >= 1)) {
+      return ReportBadInput(Error{fmt::format("--batch-tokens must be >= 1, got {}", f.batch_tokens)},
+                            err);
+    }
+    req.global_batch_tokens = *bt;
   }
-  if (f.explain < 0 || f.explain > 100) {
-    return ReportBadInput(Error{fmt::format("--explain must be between 0 and 100, got {}", f.explain)},
-                          err);
-  }
+  // Range checks live in sizing::Validate(TrainRequest), shared with every caller.
   req.seq_len = f.seq;
   req.global_batch_seqs = f.batch;
   req.goodput = f.goodput;
   req.pue = f.pue;
   req.usd_per_gpu_hour = f.usd_per_gpu_hour;
   req.explain_top = f.explain;
+  req.is_shape_inferred = f.model.empty();
   auto plan = sizing::SizeTraining(req, **gpu);
   if (!plan) return ReportBadInput(plan.error(), err);
+  if (plan->status != sizing::TrainStatus::kOk) return ReportBadInput(Error{plan->status_message}, err);
   if (f.json) {
     out << sizing::TrainPlanJson(*plan).dump(2) << "\n";
     return kExitOk;
@@ -194,16 +177,28 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
                      Human(p.tokens), p.seq_len, catalog::ToString(p.precision),
                      p.global_batch_seqs);
   out << fmt::format("accelerator    {} x {}\n", p.gpus, p.accelerator);
-  out << fmt::format("time           {:.1f} days, {} GPU-hours (goodput {:.2f})\n", p.days,
-                     Human(p.gpu_hours), p.goodput);
+  const auto& iv = p.interval_90;
+  out << fmt::format("time           {:.1f} days, {} GPU-hours (goodput {:.2f}, whole-run factor "
+                     "{:.2f})\n",
+                     p.duration_s / kSecondsPerDay, Human(p.gpu_seconds / kSecondsPerHour),
+                     p.goodput, p.whole_run_factor);
+  out << fmt::format("  90% range    {:.1f}-{:.1f} days, {}-{} GPU-hours\n",
+                     iv.duration_s.lo / kSecondsPerDay, iv.duration_s.hi / kSecondsPerDay,
+                     Human(iv.gpu_seconds.lo / kSecondsPerHour),
+                     Human(iv.gpu_seconds.hi / kSecondsPerHour));
   out << fmt::format("throughput     {} tokens/s, {:.0f} TFLOP/s per GPU, MFU {:.1f}%, HFU {:.1f}%\n",
-                     Human(p.tokens_per_s), p.tflops_per_gpu, 100 * p.mfu, 100 * p.hfu);
+                     Human(p.tokens_per_s), p.flop_per_s_per_gpu / 1e12, 100 * p.mfu, 100 * p.hfu);
+  out << fmt::format("  90% range    {}-{} tokens/s, {:.0f}-{:.0f} TFLOP/s per GPU, MFU "
+                     "{:.1f}-{:.1f}%\n",
+                     Human(iv.tokens_per_s.lo), Human(iv.tokens_per_s.hi),
+                     iv.flop_per_s_per_gpu.lo / 1e12, iv.flop_per_s_per_gpu.hi / 1e12,
+                     100 * iv.mfu.lo, 100 * iv.mfu.hi);
   out << fmt::format("parallelism    tp {} pp {} dp {} ep {} cp {}, microbatch {}, {} chunks, "
                      "recompute {}, zero {}\n",
                      par.tp, par.pp, par.dp, par.ep, par.cp, par.microbatch, par.virtual_stages,
                      sizing::ToString(par.recompute), par.zero);
-  out << fmt::format("memory         {:.1f} GiB per GPU\n", p.memory_per_gpu_gib);
-  out << fmt::format("energy         {:.0f} MWh (PUE {:.2f})\n", p.energy_mwh, p.pue);
+  out << fmt::format("memory         {:.1f} GiB per GPU\n", p.memory.total_bytes / 1073741824.0);
+  out << fmt::format("energy         {:.0f} MWh (PUE {:.2f})\n", p.energy_j / 3.6e9, p.pue);
   out << fmt::format("cost           ${} at ${:.2f} per GPU-hour\n", Human(p.cost_usd),
                      p.usd_per_gpu_hour);
   for (const auto& note : p.notes) out << "note: " << note << "\n";
@@ -225,17 +220,28 @@ void AddSizeTrainCommand(CLI::App& app, int& exit_code, std::ostream& out, std::
       "  gpuplan size train --params 671B --active-params 37B --tokens 14.8T \\\n"
       "                     --accelerator h800-sxm5-80gb --gpus 2048 --precision fp8 --explain 5\n"
       "  gpuplan size train --model my_model.toml --tokens 1T --accelerator b200 --days 30d\n\n"
+      "  gpuplan size train --model path/to/config.json --tokens 2T --accelerator h200-sxm-141gb \\\n"
+      "                     --gpus 256 --seq 8192\n"
+      "  gpuplan size train --params 540B --layers 118 --hidden 18432 --tokens 780B \\\n"
+      "                     --accelerator h100-sxm5-80gb --gpus 6144\n\n"
       "--gpus gives days; --days gives the fewest whole nodes that finish in time. days and\n"
-      "gpu_hours include goodput (default 0.9); tokens_per_s does not. Presets: data/models/.");
-  cmd->add_option("--model", f->model, "preset id (e.g. llama3-70b) or a model .toml file");
-  cmd->add_option("--params", f->params, "total parameters, e.g. 70B (infers a standard shape)");
+      "gpu_hours include goodput (default 0.9) and the whole-run factor (1.2, fitted on published\n"
+      "whole runs); tokens_per_s does not. Every figure has a 90% range from the model's errors on\n"
+      "published runs, wider outside them (notes say why). With --params, given dimensions are\n"
+      "kept and the rest (heads, FFN, vocabulary, experts) is solved to match. Presets: data/models/.");
+  cmd->add_option("--model", f->model,
+                  "preset id (e.g. llama3-70b), a model .toml file or a Hugging Face config.json");
+  cmd->add_option("--params", f->params, "total parameters, e.g. 70B (the rest of the shape is solved)");
   cmd->add_option("--active-params", f->active_params, "MoE: parameters per token, e.g. 37B");
-  cmd->add_option("--layers", f->layers, "override: transformer layers");
-  cmd->add_option("--hidden", f->hidden, "override: hidden size");
-  cmd->add_option("--heads", f->heads, "override: attention heads");
-  cmd->add_option("--kv-heads", f->kv_heads, "override: KV heads (GQA)");
-  cmd->add_option("--ffn", f->ffn, "override: FFN hidden size");
-  cmd->add_option("--vocab", f->vocab, "override: vocabulary size");
+  cmd->add_option("--layers", f->layers, "given: transformer layers");
+  cmd->add_option("--hidden", f->hidden, "given: hidden size");
+  cmd->add_option("--heads", f->heads, "given: attention heads (default: heads of 128)");
+  cmd->add_option("--kv-heads", f->kv_heads, "given: KV heads (GQA; default 8 where they divide)");
+  cmd->add_option("--head-dim", f->head_dim, "given: head dimension (default 128)");
+  cmd->add_option("--ffn", f->ffn, "given: FFN hidden size (dense)");
+  cmd->add_option("--vocab", f->vocab, "given: vocabulary size (default 128256)");
+  cmd->add_option("--experts", f->experts, "given, MoE: routed experts");
+  cmd->add_option("--experts-per-token", f->experts_per_token, "given, MoE: top-k");
   cmd->add_option("--tokens", f->tokens, "training tokens, e.g. 15T")->required();
   cmd->add_option("--accelerator", f->accelerator, "accelerator id (gpuplan catalog list)")
       ->required();
@@ -243,7 +249,9 @@ void AddSizeTrainCommand(CLI::App& app, int& exit_code, std::ostream& out, std::
   cmd->add_option("--gpus", f->gpus, "number of accelerators (gives days)");
   cmd->add_option("--days", f->days, "deadline: 30 (days) or 30d, 12h, 2w (gives GPUs)");
   cmd->add_option("--seq", f->seq, "sequence length (default: the model's training context)");
-  cmd->add_option("--batch", f->batch, "global batch in sequences (default: max(4M tokens, GPUs/8))");
+  cmd->add_option("--batch", f->batch, "global batch in sequences");
+  cmd->add_option("--batch-tokens", f->batch_tokens,
+                  "global batch in tokens, e.g. 16M (default: max(4M, 1K x GPUs))");
   cmd->add_option("--precision", f->precision, "bf16 or fp8");
   cmd->add_option("--goodput", f->goodput, "share of wall time in useful steps (whole runs)");
   cmd->add_option("--pue", f->pue, "power usage effectiveness for energy");

@@ -64,10 +64,12 @@ Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w,
   if (num_gpus > 0) {
     req.num_gpus = num_gpus;
   } else {
-    req.deadline_days = w.deadline_s / kSecondsPerDay;
+    req.deadline_s = w.deadline_s;
   }
   req.usd_per_gpu_hour = usd_per_gpu_hour;
-  return sizing::SizeTraining(req, a);
+  auto plan = sizing::SizeTraining(req, a);
+  if (plan && plan->status != sizing::TrainStatus::kOk) return Error{plan->status_message};
+  return plan;
 }
 
 Result<sizing::ServePlan> SizeService(const scenario::Service& v, const catalog::Accelerator& a,
@@ -118,7 +120,7 @@ buy::DemandResolver MakeSizingResolver(const catalog::Catalog& catalog) {
     req.tokens = kReferenceTokens;
     req.num_gpus = kReferenceGpus;
     auto mine = sizing::SizeTraining(req, a);
-    if (!mine) return 0.0;  // cannot train the reference model: no training capacity
+    if (!mine || mine->status != sizing::TrainStatus::kOk) return 0.0;  // no training capacity
     auto base = sizing::SizeTraining(req, **ref);
     GPUPLAN_TRY(base);
     return mine->tokens_per_s / base->tokens_per_s;
@@ -438,7 +440,8 @@ Result<Assembly> Assemble(const Context& ctx, const std::vector<FleetGroup>& fle
         out.warnings.push_back(fmt::format(
             "workload '{}' ({}): needs {} GPUs of {} by its deadline, {} are in service; it runs "
             "on them in {:.0f} days",
-            w.name, scenario::ToString(q), plan.gpus, best->accelerator, slower->gpus, slower->days));
+            w.name, scenario::ToString(q), plan.gpus, best->accelerator, slower->gpus,
+            slower->duration_s / kSecondsPerDay));
         plan = std::move(*slower);
       }
       trace::Job job;
@@ -446,14 +449,14 @@ Result<Assembly> Assemble(const Context& ctx, const std::vector<FleetGroup>& fle
       job.tenant_idx = tr.TenantIndex(w.tenant.empty() ? "center" : w.tenant);
       job.submit_s = qi * kSecondsPerQuarter;
       job.gpus = plan.gpus;
-      job.duration_s = plan.days * kSecondsPerDay;
+      job.duration_s = plan.duration_s;
       auto type = tr.TypeIndex(best->accelerator);
       GPUPLAN_TRY(type);
       job.measured_on_idx = *type;
       job.allowed_mask = uint64_t{1} << *type;
       tr.jobs.push_back(job);
       ++row.jobs;
-      row.gpu_hours += plan.gpus * plan.days * 24 * out.speed[best->accelerator];
+      row.gpu_hours += plan.gpus * plan.duration_s / kSecondsPerHour * out.speed[best->accelerator];
     }
     out.demand.insert(out.demand.begin() + static_cast<long>(out.demand.size() - s.services.size()), row);
   }

@@ -24,6 +24,15 @@ inline constexpr double kDefaultGoodput = 0.9;          // Llama 3: ">90% effect
 inline constexpr double kDefaultPue = 1.2;              // a modern liquid/air-cooled AI hall
 inline constexpr double kMemoryHeadroomFraction = 0.1;  // allocator slack, NCCL buffers, context
 inline constexpr double kFallbackUsdPerGpuHour = 2.0;   // when neither flag nor catalog price
+// Default global batch: max(4M tokens, 1K tokens per GPU), rounded to whole sequences (reasons in
+// training.cpp).
+inline constexpr double kDefaultBatchTokens = 4 * 1048576.0;
+inline constexpr double kDefaultBatchTokensPerGpu = 1024;
+// Whole published runs take longer than steady-state steps at `goodput` explain: restarts beyond
+// the goodput, evaluation, ablations, older software. Fitted once (geometric mean of published /
+// predicted GPU-hours) on every full_pretraining_run row of training_runs.csv, OPT and BLOOM
+// included; a test refits it. Log-spread of those rows: kWholeRunLogSd.
+inline constexpr double kWholeRunFactor = 1.20;
 
 // One parallel layout. GPUs = tp * cp * pp * dp; ep divides dp * cp (experts only).
 struct Parallelism {
@@ -76,16 +85,19 @@ struct ConfigEval {
   double hfu = 0;           // (model + recompute FLOPs) / peak
 };
 
+// SI units throughout (seconds, bytes, joules); human units only at the CLI edge.
 struct TrainRequest {
   model::ModelShape model;
   double tokens = 0;
   catalog::Precision precision = catalog::Precision::kBf16;
   int seq_len = 0;                 // 0: the model's training context, else 4096
   int num_gpus = 0;                // > 0: how long on this many GPUs ...
-  double deadline_days = 0;        // ... or > 0: the fewest whole nodes that meet it
-  int global_batch_seqs = 0;       // 0: the documented default (training.cpp)
+  double deadline_s = 0;           // ... or > 0: the fewest whole nodes that meet it
+  int global_batch_seqs = 0;       // > 0: the global batch in sequences, else ...
+  double global_batch_tokens = 0;  // ... > 0: in tokens (rounded to sequences), else the default
   double goodput = kDefaultGoodput;  // share of wall time doing useful steps (whole runs only)
-  bool is_full_run = true;         // false: a benchmark; goodput not applied
+  bool is_full_run = true;         // false: a benchmark; goodput and whole-run factor not applied
+  bool is_shape_inferred = false;  // the shape was completed from a size: wider interval
   double pue = kDefaultPue;
   double usd_per_gpu_hour = 0;     // 0: amortized from the catalog price
   // Pin parts of the layout (validation against published runs); 0 / nullopt: search.
@@ -98,8 +110,27 @@ struct TrainRequest {
   int min_tp = 0, min_pp = 0;
 };
 
-// Everything `gpuplan size train --json` prints (DESIGN contract) and a little more.
+// Checks a request's fields (ranges named by their CLI flags); SizeTraining calls it.
+Result<void> Validate(const TrainRequest& request);
+
+// A 90% interval [lo, hi] of a prediction, from the model's own errors on the calibration rows
+// (training.cpp (I1)-(I3)).
+struct Range {
+  double lo = 0, hi = 0;
+};
+struct TrainInterval90 {
+  Range duration_s, gpu_seconds, tokens_per_s, mfu, flop_per_s_per_gpu;
+};
+
+enum class TrainStatus {
+  kOk,           // a layout fits
+  kFitsNothing,  // no layout fits: memory.total_bytes is the leanest layout's need
+};
+
+// Everything `gpuplan size train --json` prints (DESIGN contract) and a little more. SI units.
 struct TrainPlan {
+  TrainStatus status = TrainStatus::kOk;
+  std::string status_message;   // why, when status != kOk
   std::string model;
   double params = 0;
   double active_params = 0;
@@ -108,10 +139,10 @@ struct TrainPlan {
   catalog::Precision precision = catalog::Precision::kBf16;
   int seq_len = 0;
   int gpus = 0;
-  double days = 0;              // whole run, goodput applied
-  double gpu_hours = 0;         // whole run, goodput applied
-  double tflops_per_gpu = 0;    // model FLOP/s per GPU (what MFU counts), in TFLOP/s
-  double hardware_tflops_per_gpu = 0;  // with recompute FLOPs (what HFU counts)
+  double duration_s = 0;        // whole run: goodput and the whole-run factor applied
+  double gpu_seconds = 0;       // duration_s x gpus
+  double flop_per_s_per_gpu = 0;  // model FLOP/s per GPU (what MFU counts)
+  double hardware_flop_per_s_per_gpu = 0;  // with recompute FLOPs (what HFU counts)
   double mfu = 0;
   double hfu = 0;
   double tokens_per_s = 0;      // whole job, steady state, no goodput
@@ -121,20 +152,21 @@ struct TrainPlan {
   Parallelism parallelism;
   StepBreakdown time;
   MemoryBreakdown memory;
-  double memory_per_gpu_gib = 0;
   double goodput = 0;           // as applied (1 for benchmarks)
+  double whole_run_factor = 0;  // as applied (1 for benchmarks)
   double pue = 0;
-  double energy_mwh = 0;        // accelerators at TDP x PUE over the whole run
+  double energy_j = 0;          // accelerators at TDP x PUE over the whole run
   double usd_per_gpu_hour = 0;
   double cost_usd = 0;
   int configs_evaluated = 0;
   std::vector<ConfigEval> top;  // best first, when explain_top > 0
-  std::vector<std::string> notes;
+  TrainInterval90 interval_90;
+  std::vector<std::string> notes;  // incl. why the interval is wider than calibrated
 };
 
 // Sizes a training run of request.model on `gpu`. Errors: bad request fields, FP8 on a part
-// without it, and a model that fits no configuration (the message names the smallest memory per
-// GPU it would need).
+// without it, a deadline no cluster meets. A model that fits no layout is a plan with status
+// kFitsNothing (memory says what the leanest layout needs).
 Result<TrainPlan> SizeTraining(const TrainRequest& request, const catalog::Accelerator& gpu);
 
 // The building blocks, for tests and benchmarks.
@@ -145,7 +177,8 @@ ConfigEval EvaluateConfig(const model::ModelShape& shape, const catalog::Acceler
                           const Parallelism& p);
 // Model FLOPs per trained token: 3 x forward (fwd + bwd), attention counted non-causally.
 double TrainFlopPerToken(const model::ModelShape& shape, int seq_len);
-// The default global batch (sequences) for `num_gpus` at `seq_len` (rule in training.cpp).
+// The default global batch (sequences) for `num_gpus` at `seq_len`: kDefaultBatchTokens or
+// kDefaultBatchTokensPerGpu x GPUs, whichever is more, in whole sequences.
 int DefaultGlobalBatchSeqs(int num_gpus, int seq_len);
 
 // The DESIGN JSON of `gpuplan size train`, for the CLI and the end-to-end plan.
@@ -155,11 +188,17 @@ nlohmann::ordered_json TrainPlanJson(const TrainPlan& plan);
 // One row of ../shared/reference/training_runs.csv, predicted by SizeTraining.
 struct ValidationRow {
   std::string id;
+  std::string campaign;    // one paper or one MLPerf round (leave-one-campaign-out unit)
   std::string row_type;    // full_pretraining_run, throughput_benchmark, ...
   std::string metric;      // "gpu_hours", "hw_tflops_per_gpu" or "days"
-  double predicted = 0;
+  double predicted = 0;    // as SizeTraining reports it
   double published = 0;
   double ratio = 0;        // predicted / published
+  // log(published / predicted) before the whole-run factor, as a throughput error for benchmarks
+  // (published / predicted throughput) and a GPU-hour error for whole runs: what (I1) fits.
+  double log_error = 0;
+  bool is_whole_run = false;
+  Range interval;          // SizeTraining's 90% interval of the compared metric
   std::string config;      // the layout evaluated, e.g. "tp8 pp4 dp32 mb1 v2 full zero1"
   std::string assumption;  // what the row leaves open and the prediction had to assume
 };

@@ -15,6 +15,8 @@
 //     "3D parallelism" means TP and PP are both used (>= 2 each, degrees unstated);
 //     "tensor parallelism" without a degree means TP >= 2. Rows stating none of these search.
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -96,6 +98,14 @@ int MatchInt(const std::string& text, const char* pattern) {
   return std::regex_search(text, mm, re) ? std::stoi(mm[1].str()) : 0;
 }
 
+// One paper or one MLPerf round: the unit left out together in leave-one-campaign-out.
+std::string CampaignFor(const std::string& id) {
+  for (const char* prefix : {"llama2-", "megatron-sc21-", "mlperf-v3.0-"}) {
+    if (id.rfind(prefix, 0) == 0) return std::string(prefix, std::strlen(prefix) - 1);
+  }
+  return id;  // a paper of its own (OPT, BLOOM)
+}
+
 std::string ConfigString(const Parallelism& p) {
   return fmt::format("tp{} pp{} dp{}{}{} mb{} v{} {} zero{}", p.tp, p.pp, p.dp,
                      p.ep > 1 ? fmt::format(" ep{}", p.ep) : "",
@@ -128,6 +138,7 @@ Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_p
     ValidationRow v;
     v.id = get("id");
     v.row_type = get("row_type");
+    v.campaign = CampaignFor(v.id);
     const std::string where = fmt::format("{}:{} ({})", csv_path, r + 1, v.id);
     const std::string preset = PresetFor(v.id);
     const std::string acc_id = AcceleratorFor(get("accelerator"));
@@ -188,9 +199,27 @@ Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_p
     }
     auto plan = SizeTraining(req, **acc);
     if (!plan) return Error{fmt::format("{}: {}", where, plan.error().message)};
-    if (v.metric == "gpu_hours") v.predicted = plan->gpu_hours;
-    if (v.metric == "days") v.predicted = plan->days;
-    if (v.metric == "hw_tflops_per_gpu") v.predicted = plan->hardware_tflops_per_gpu;
+    if (plan->status != TrainStatus::kOk) {
+      return Error{fmt::format("{}: {}", where, plan->status_message)};
+    }
+    const TrainInterval90& iv = plan->interval_90;
+    // Throughput rows: the hardware TFLOP/s interval is the model-FLOP one scaled (same factor).
+    const double hw_per_model = plan->hardware_flop_per_s_per_gpu / plan->flop_per_s_per_gpu;
+    if (v.metric == "gpu_hours") {
+      v.predicted = plan->gpu_seconds / kSecondsPerHour;
+      v.interval = {iv.gpu_seconds.lo / kSecondsPerHour, iv.gpu_seconds.hi / kSecondsPerHour};
+      v.is_whole_run = true;
+      v.log_error = std::log(v.published / (v.predicted / plan->whole_run_factor));
+    } else if (v.metric == "days") {
+      v.predicted = plan->duration_s / kSecondsPerDay;
+      v.interval = {iv.duration_s.lo / kSecondsPerDay, iv.duration_s.hi / kSecondsPerDay};
+      v.log_error = std::log(v.predicted / v.published);  // as throughput
+    } else {
+      v.predicted = plan->hardware_flop_per_s_per_gpu / 1e12;
+      v.interval = {iv.flop_per_s_per_gpu.lo * hw_per_model / 1e12,
+                    iv.flop_per_s_per_gpu.hi * hw_per_model / 1e12};
+      v.log_error = std::log(v.published / v.predicted);
+    }
     v.ratio = v.published > 0 ? v.predicted / v.published : 0;
     v.config = ConfigString(plan->parallelism);
     out.push_back(std::move(v));

@@ -30,8 +30,15 @@ TEST(SizeTrainCommand, JsonHasTheDesignContract) {
     EXPECT_TRUE(j["parallelism"].contains(key)) << key;
   }
   EXPECT_EQ(j["gpus"], 512);
-  // days = tokens / tokens_per_s / goodput.
-  EXPECT_NEAR(j["days"].get<double>(), 15e12 / j["tokens_per_s"].get<double>() / 0.9 / 86400, 1e-6);
+  // days = tokens / tokens_per_s / goodput x whole-run factor.
+  EXPECT_NEAR(j["days"].get<double>(), 15e12 / j["tokens_per_s"].get<double>() / 0.9 *
+                                           j["whole_run_factor"].get<double>() / 86400,
+              1e-6);
+  for (const char* key : {"gpu_hours", "days", "tokens_per_s", "mfu", "tflops_per_gpu"}) {
+    ASSERT_TRUE(j["interval_90"].contains(key)) << key;
+    EXPECT_LE(j["interval_90"][key][0].get<double>(), j[key].get<double>()) << key;
+    EXPECT_GE(j["interval_90"][key][1].get<double>(), j[key].get<double>()) << key;
+  }
 }
 
 TEST(SizeTrainCommand, ParamsAloneInfersAShapeAndSaysSo) {
@@ -42,6 +49,37 @@ TEST(SizeTrainCommand, ParamsAloneInfersAShapeAndSaysSo) {
   ASSERT_FALSE(j["notes"].empty());
   EXPECT_NE(j["notes"][0].get<std::string>().find("inferred"), std::string::npos);
   EXPECT_NEAR(j["params"].get<double>() / 70e9, 1.0, 0.03);
+}
+
+// The review's 540B case: its published layers and hidden were rejected ("'heads' (136) must
+// divide 'hidden'"); now they are kept and the rest solved to the size.
+TEST(SizeTrainCommand, GivenDimensionsAreKeptAndTheRestSolved) {
+  const CliRun r = SizeTrain({"--params", "540B", "--layers", "118", "--hidden", "18432",
+                              "--tokens", "780B", "--accelerator", "h100-sxm5-80gb", "--gpus",
+                              "6144", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["params"].get<double>() / 540e9, 1.0, 0.01);
+  EXPECT_NE(j["notes"][0].get<std::string>().find("layers 118, hidden 18432"), std::string::npos)
+      << j["notes"][0];
+}
+
+TEST(SizeTrainCommand, ReadsAHuggingFaceConfig) {
+  const auto dir = std::filesystem::temp_directory_path() / "gpuplan_size_train_hf";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "config.json").string();
+  {
+    std::ofstream f(path);
+    f << R"({"model_type": "qwen2", "num_hidden_layers": 28, "hidden_size": 3584,
+             "num_attention_heads": 28, "num_key_value_heads": 4, "intermediate_size": 18944,
+             "vocab_size": 152064})";
+  }
+  const CliRun r = SizeTrain({"--model", path.c_str(), "--tokens", "1T", "--accelerator",
+                              "h100-sxm5-80gb", "--gpus", "64", "--batch-tokens", "4M", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["params"].get<double>() / 7.61e9, 1.0, 0.01);  // Qwen2.5 7B card: 7.61B
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SizeTrainCommand, DaysGivesWholeNodes) {

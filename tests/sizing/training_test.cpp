@@ -143,34 +143,87 @@ TEST(EvaluateConfig, ExpertStatesShardOnlyOverTheExpertDataParallelGroup) {
   EXPECT_LT(ev.memory.optimizer_bytes, 12 * local_params / 8);
 }
 
-TEST(SizeTraining, DaysAndGpuHoursFollowThroughputAndGoodput) {
+TEST(SizeTraining, DaysAndGpuHoursFollowThroughputGoodputAndTheWholeRunFactor) {
   TrainRequest req{.model = Preset("llama3-8b"), .tokens = 15e12, .num_gpus = 1024};
   auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));
   ASSERT_TRUE(plan) << plan.error().message;
-  EXPECT_NEAR(plan->days, 15e12 / plan->tokens_per_s / kDefaultGoodput / 86400, 1e-9);
-  EXPECT_NEAR(plan->gpu_hours, plan->days * 24 * 1024, 1e-6);
-  EXPECT_NEAR(plan->energy_mwh, plan->gpu_hours * 700 * kDefaultPue / 1e6, 1e-6);  // H100 700 W
+  EXPECT_NEAR(plan->duration_s,
+              15e12 / plan->tokens_per_s / kDefaultGoodput * kWholeRunFactor, 1e-6);
+  EXPECT_DOUBLE_EQ(plan->whole_run_factor, kWholeRunFactor);
+  EXPECT_NEAR(plan->gpu_seconds, plan->duration_s * 1024, 1e-3);
+  EXPECT_NEAR(plan->energy_j, plan->gpu_seconds * 700 * kDefaultPue, 1);  // H100 700 W
+  // A benchmark: neither goodput nor the whole-run factor.
+  req.is_full_run = false;
+  auto bench = SizeTraining(req, Gpu("h100-sxm5-80gb"));
+  ASSERT_TRUE(bench);
+  EXPECT_NEAR(bench->duration_s, 15e12 / bench->tokens_per_s, 1e-6);
   EXPECT_GT(plan->mfu, 0.2);
   EXPECT_LT(plan->mfu, 0.7);
   EXPECT_LE(plan->memory.total_bytes, plan->memory.usable_bytes);
 }
 
 TEST(SizeTraining, DeadlineGivesWholeNodesThatMeetIt) {
-  TrainRequest req{.model = Preset("llama3-70b"), .tokens = 15e12, .deadline_days = 60};
+  TrainRequest req{.model = Preset("llama3-70b"), .tokens = 15e12, .deadline_s = 60 * kSecondsPerDay};
   auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->gpus % 8, 0);
-  EXPECT_LE(plan->days, 60);
-  // 70B x 15T tokens ~ 6.3e24 FLOP + attention; at ~400 TFLOP/s x 0.9 that is ~2,500 GPUs.
-  EXPECT_GT(plan->gpus, 1500);
-  EXPECT_LT(plan->gpus, 5000);
+  EXPECT_LE(plan->duration_s, 60 * kSecondsPerDay);
+  // 70B x 15T tokens ~ 6.3e24 FLOP + attention at 8K; at ~400 TFLOP/s x goodput 0.9 / whole-run
+  // factor 1.2, that is ~4,000-5,000 GPUs.
+  EXPECT_GT(plan->gpus, 2000);
+  EXPECT_LT(plan->gpus, 6500);
 }
 
+// Fitting nothing is an answer, not an error: the plan says so and what the leanest layout needs.
 TEST(SizeTraining, ModelThatFitsNothingNamesTheMemoryItNeeds) {
   TrainRequest req{.model = Preset("llama3-405b"), .tokens = 1e12, .num_gpus = 8};
   auto plan = SizeTraining(req, Gpu("a100-sxm4-40gb"));
-  ASSERT_FALSE(plan);
-  EXPECT_NE(plan.error().message.find("GiB per GPU"), std::string::npos) << plan.error().message;
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->status, TrainStatus::kFitsNothing);
+  EXPECT_NE(plan->status_message.find("GiB per GPU"), std::string::npos) << plan->status_message;
+  // 405B x 16 bytes of states over 8 GPUs is at least 810 GB each.
+  EXPECT_GT(plan->memory.total_bytes, 405e9 * 16 / 8 * 0.9);
+  EXPECT_EQ(TrainPlanJson(*plan)["status"], "fits_nothing");
+}
+
+// The batch is a token budget: long contexts get fewer sequences, not 268M-token steps.
+TEST(DefaultGlobalBatchSeqs, IsATokenBudget) {
+  EXPECT_EQ(DefaultGlobalBatchSeqs(512, 4096), 1024);      // 4M tokens
+  EXPECT_EQ(DefaultGlobalBatchSeqs(16384, 8192), 2048);    // 16M tokens (Llama 3 405B)
+  EXPECT_EQ(DefaultGlobalBatchSeqs(16384, 131072), 128);   // still 16M tokens
+  TrainRequest req{.model = Preset("llama3-8b"), .tokens = 1e12, .seq_len = 8192, .num_gpus = 64,
+                   .global_batch_tokens = 1 << 21};
+  auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->global_batch_seqs, 256);
+}
+
+// The 90% interval brackets the point, is narrow on calibrated ground and wider off it.
+TEST(SizeTraining, IntervalBracketsThePointAndWidensOutsideTheCalibration) {
+  TrainRequest dense{.model = Preset("llama2-70b"), .tokens = 2e12, .num_gpus = 2048};
+  TrainRequest moe{.model = Preset("mixtral-8x7b"), .tokens = 2e12, .seq_len = 32768, .num_gpus = 2048};
+  auto a = SizeTraining(dense, Gpu("a100-sxm4-80gb"));
+  auto b = SizeTraining(moe, Gpu("h200-sxm-141gb"));
+  ASSERT_TRUE(a && b);
+  for (const TrainPlan* p : {&*a, &*b}) {
+    const TrainInterval90& iv = p->interval_90;
+    EXPECT_LT(iv.gpu_seconds.lo, p->gpu_seconds);
+    EXPECT_GT(iv.gpu_seconds.hi, p->gpu_seconds);
+    EXPECT_LT(iv.tokens_per_s.lo, p->tokens_per_s);
+    EXPECT_GT(iv.tokens_per_s.hi, p->tokens_per_s);
+    EXPECT_LT(iv.mfu.lo, p->mfu);
+    EXPECT_GT(iv.duration_s.hi, p->duration_s);
+  }
+  auto width = [](const Range& r) { return r.hi / r.lo; };
+  EXPECT_GT(width(b->interval_90.tokens_per_s), width(a->interval_90.tokens_per_s));
+  bool says_why = false;
+  for (const std::string& n : b->notes) says_why |= n.find("mixture of experts") != std::string::npos;
+  EXPECT_TRUE(says_why);
+  const auto j = TrainPlanJson(*a);
+  for (const char* key : {"gpu_hours", "days", "tokens_per_s", "mfu", "tflops_per_gpu"}) {
+    ASSERT_TRUE(j["interval_90"].contains(key)) << key;
+    EXPECT_LT(j["interval_90"][key][0].get<double>(), j["interval_90"][key][1].get<double>());
+  }
 }
 
 TEST(SizeTraining, RejectsBadRequests) {
@@ -178,7 +231,11 @@ TEST(SizeTraining, RejectsBadRequests) {
   const model::ModelShape m = Preset("llama3-8b");
   EXPECT_FALSE(SizeTraining({.model = m, .tokens = 0, .num_gpus = 8}, h100));
   EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12}, h100));  // neither gpus nor days
-  EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12, .num_gpus = 8, .deadline_days = 3}, h100));
+  EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12, .num_gpus = 8, .deadline_s = 3e5}, h100));
+  EXPECT_FALSE(Validate(TrainRequest{.model = m, .tokens = 1e12, .num_gpus = 8,
+                                     .global_batch_seqs = 8, .global_batch_tokens = 1e6}));
+  EXPECT_FALSE(Validate(TrainRequest{.model = m, .tokens = 1e12, .seq_len = -1, .num_gpus = 8}));
+  EXPECT_TRUE(Validate(TrainRequest{.model = m, .tokens = 1e12, .num_gpus = 8}));
   EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12, .num_gpus = -8}, h100));
   EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12, .num_gpus = 8, .goodput = 1.5}, h100));
   auto fp8 = SizeTraining({.model = m, .tokens = 1e12, .precision = catalog::Precision::kFp8,
