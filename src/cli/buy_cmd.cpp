@@ -23,6 +23,7 @@ constexpr double kDefaultGap = 1e-4;
 
 struct BuyFlags {
   std::string scenario;  // empty: the built-in default
+  std::vector<std::string> overrides;  // --set
   std::string objective;  // empty: the scenario's [plan] objective
   double time_limit_s = kDefaultTimeLimitS;
   double gap = kDefaultGap;
@@ -155,7 +156,7 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
   if (!cat) return ReportBadInput(cat.error(), err);
   const std::string path =
       flags.scenario.empty() ? scenario::DefaultScenarioPath() : flags.scenario;
-  auto s = scenario::LoadScenario(path, *cat);
+  auto s = scenario::LoadScenario(path, *cat, flags.overrides);
   if (!s) return ReportBadInput(s.error(), err);
   if (!objective) objective = plan::FromScenario(s->objective);
   auto problem = buy::BuildBuyProblem(*s, *cat, plan::MakeSizingResolver(*cat));
@@ -237,6 +238,7 @@ void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostrea
       "Exit 0 with a plan, 1 when infeasible or out of time, 2 on bad input.");
   cmd->add_option("--scenario", flags->scenario,
                   "scenario TOML (default: data/scenarios/korea.toml)");
+  AddSetOption(cmd, flags->overrides);
   cmd->add_option("--objective", flags->objective,
                   "max-capacity, min-cost or service-level (simulated waits meet every "
                   "[[service_level]]); default: the scenario's [plan] objective");

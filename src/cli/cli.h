@@ -5,6 +5,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -22,6 +23,16 @@ struct CommonFlags {
   std::string data_dir;  // empty: the built-in data folder
   bool json = false;
 };
+
+// `--set key.path=value` (repeatable) on a command that reads a scenario: scenario::LoadScenario's
+// overrides, applied in order.
+inline void AddSetOption(CLI::App* cmd, std::vector<std::string>& overrides) {
+  cmd->add_option("--set", overrides,
+                  "change a scenario key, checked as the file's own (repeatable): "
+                  "budget.capex_per_year.2027=1.5e12, candidate.b200.node_price=4.1e5, tenant.startups.demand."
+                  "jobs_per_day=60, plan.objective=min-cost")
+      ->allow_extra_args(false);
+}
 
 // Prints "error: <message>" on err and returns kExitBadInput.
 int ReportBadInput(const Error& error, std::ostream& err);

@@ -23,6 +23,7 @@ namespace {
 
 struct PlanFlags {
   std::string scenario_path;  // empty: the built-in default
+  std::vector<std::string> overrides;  // --set
   std::string out_dir = "report";
   std::string catalog_path;
   std::vector<std::string> policies;
@@ -80,7 +81,7 @@ int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err)
   if (!cat) return ReportBadInput(cat.error(), err);
   const std::string path =
       flags.scenario_path.empty() ? scenario::DefaultScenarioPath() : flags.scenario_path;
-  auto s = scenario::LoadScenario(path, *cat);
+  auto s = scenario::LoadScenario(path, *cat, flags.overrides);
   if (!s) return ReportBadInput(s.error(), err);
   if (flags.time_limit_s <= 0) {
     return ReportBadInput(Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)},
@@ -144,9 +145,11 @@ void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostre
       "  gpuplan plan data/scenarios/india.toml --out india\n"
       "  gpuplan plan s.toml --policies fifo,easy,las --time-limit 10\n"
       "  gpuplan plan --objective min-cost          # the cheapest fleet; max-capacity beside it\n"
-      "  gpuplan plan --objective service-level --frontier 6");
+      "  gpuplan plan --objective service-level --frontier 6\n"
+      "  gpuplan plan --set budget.capex_per_year.2027=1.5e12 --set candidate.b200.max_nodes_per_quarter=40");
   cmd->add_option("scenario", flags->scenario_path,
                   "scenario TOML (default: the built-in Korea-like scenario)");
+  AddSetOption(cmd, flags->overrides);
   cmd->add_option("--out", flags->out_dir, "folder for report.html and report.json")
       ->capture_default_str();
   cmd->add_option("--policies", flags->policies,

@@ -25,6 +25,7 @@ namespace {
 
 struct SimulateFlags {
   std::string scenario;  // the cluster, jobs and settings of a scenario (flags given override)
+  std::vector<std::string> overrides;  // --set, on the scenario
   std::set<std::string> given;  // settings flags given on the command line
   std::string cluster;
   std::string nodes;  // openb node list
@@ -160,7 +161,7 @@ Result<ScenarioRun> BuildScenarioRun(const SimulateFlags& flags, trace::TraceFor
   }
   auto cat = catalog::Catalog::LoadDefault();
   GPUPLAN_TRY(cat);
-  auto s = scenario::LoadScenario(flags.scenario, *cat);
+  auto s = scenario::LoadScenario(flags.scenario, *cat, flags.overrides);
   GPUPLAN_TRY(s);
   auto run = plan::SimulationOfScenario(*s, *cat);
   GPUPLAN_TRY(run);
@@ -240,6 +241,9 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
     if (flags.trace.empty()) {
       return ReportBadInput(Error{"give --trace FILE (or --scenario s.toml)"}, err);
     }
+    if (!flags.overrides.empty()) {
+      return ReportBadInput(Error{"--set changes a scenario: give --scenario s.toml"}, err);
+    }
     config = BuildConfig(flags, *format);
     if (!config) return ReportBadInput(config.error(), err);
     trace = trace::ReadTrace(flags.trace, *format);
@@ -305,6 +309,7 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
   cmd->add_option("--scenario", flags->scenario,
                   "scenario TOML: its purchase plan's fleet (growing quarter by quarter), its "
                   "tenants' jobs and its [simulation] settings; flags given override them");
+  AddSetOption(cmd, flags->overrides);
   cmd->add_option("--trace", flags->trace, "job trace file (required without --scenario)");
   std::string formats;
   for (const std::string& f : trace::TraceFormatNames()) {

@@ -22,6 +22,9 @@ constexpr int kMaxQuarters = 80;     // 20 years
 constexpr int kMaxYear = 2100;
 constexpr int kMinYear = 2000;
 constexpr int kMaxGpus = 10'000'000;
+constexpr int kMaxExtendsDepth = 8;
+// The source name of a node an override set: errors then read "--set budget.total: ...".
+constexpr std::string_view kOverridePrefix = "--set ";
 // Server power and price per GPU over the accelerator alone, when a scenario gives neither:
 // a DGX H100 draws 10.2 kW at most for 8 x 700 W GPUs (NVIDIA DGX H100 user guide), 1.8x.
 constexpr double kServerPowerOverTdp = 1.8;
@@ -34,8 +37,24 @@ constexpr double kServerPriceOverGpus = 1.3;
 const std::vector<std::string> kPolicies = {"fifo", "sjf", "easy", "fairshare", "las"};
 const std::vector<std::string> kPlacements = {"pack", "spread"};
 
+// Where a node came from: its own file and line (a base scenario's node names the base), or the
+// override that set it ("--set budget.total", which has no line).
 std::string At(const std::string& path, const toml::node& n) {
-  return fmt::format("{}:{}", path, n.source().begin.line);
+  const toml::source_region& src = n.source();
+  if (src.path && src.path->starts_with(kOverridePrefix)) return *src.path;
+  return fmt::format("{}:{}", src.path ? *src.path : path, src.begin.line);
+}
+
+// A relative path read from `n` is relative to the file that wrote it; an override's, to the
+// working directory.
+std::string Resolve(const std::string& path, const toml::node& n, const std::string& value) {
+  std::filesystem::path p(value);
+  if (p.is_relative()) {
+    const toml::source_region& src = n.source();
+    const std::string& from = src.path ? *src.path : path;
+    if (!from.starts_with(kOverridePrefix)) p = std::filesystem::path(from).parent_path() / p;
+  }
+  return p.lexically_normal().string();
 }
 
 // Reads keys of one TOML table with errors that name file, line, section and key.
@@ -50,7 +69,7 @@ class TableReader {
   // "path:line: ctx: message" at the key's node, or at the table when the key is absent.
   Error Fail(std::string_view key, const std::string& message) const {
     const toml::node* n = key.empty() ? nullptr : table_.get(key);
-    const std::string where = n ? At(path_, *n) : fmt::format("{}:{}", path_, line());
+    const std::string where = At(path_, n ? *n : static_cast<const toml::node&>(table_));
     return Error{fmt::format("{}: {}{}", where, ctx_.empty() ? "" : ctx_ + ": ", message)};
   }
 
@@ -220,6 +239,14 @@ class TableReader {
       out.push_back(*s);
     }
     return out;
+  }
+
+  // A file path: relative to the file that wrote it; empty when absent.
+  Result<std::string> Path(std::string_view key) const {
+    auto v = String(key, "");
+    GPUPLAN_TRY(v);
+    if (v->empty()) return std::string{};
+    return Resolve(path_, *table_.get(key), *v);
   }
 
   const std::string& path() const { return path_; }
@@ -827,13 +854,9 @@ Result<void> ParseSimulation(const Context& c, const TableReader& root) {
   auto restart = r.Number("restart_overhead_min", 0.0, 0);
   GPUPLAN_TRY(restart);
   sim.restart_overhead_s = *restart * kSPerMinute;
-  auto trace = r.String("trace", "");
+  auto trace = r.Path("trace");
   GPUPLAN_TRY(trace);
-  if (!trace->empty()) {
-    std::filesystem::path p(*trace);
-    if (p.is_relative()) p = std::filesystem::path(c.path).parent_path() / p;
-    sim.trace = p.lexically_normal().string();
-  }
+  sim.trace = *trace;
   return Ok{};
 }
 
@@ -1035,15 +1058,222 @@ Result<const catalog::Accelerator*> FindAccelerator(const Scenario& scenario,
   return Error{UnknownNameMessage("accelerator", id, ids)};
 }
 
-Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& path,
-                               const catalog::Catalog& catalog) {
-  toml::table root;
+// --- extends and overrides, applied to the TOML tree before it is read -----------------------
+
+namespace {
+
+Result<toml::table> ParseToml(std::string_view text, const std::string& path) {
   try {
-    root = toml::parse(toml_text, path);
+    return toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return Error{fmt::format("{}:{}: malformed TOML: {}", path, e.source().begin.line,
                              e.description())};
   }
+}
+
+// The including file's keys replace the base's; tables merge key by key; arrays, [[tables]]
+// included, are replaced whole (a scenario that changes one candidate restates them all, so a
+// reader never has to merge lists in their head). Moves keep each node's file and line.
+void MergeInto(toml::table& base, toml::table&& over) {
+  for (auto&& [key, node] : over) {
+    toml::node* b = base.get(key);
+    if (b && b->is_table() && node.is_table()) {
+      MergeInto(*b->as_table(), std::move(*node.as_table()));
+    } else {
+      base.insert_or_assign(key, std::move(node));
+    }
+  }
+}
+
+// `text` of `path` with its `extends` chain resolved; `chain` holds the files being read, to
+// refuse cycles.
+Result<toml::table> ReadWithExtends(std::string_view text, const std::string& path,
+                                    std::vector<std::string>& chain) {
+  auto root = ParseToml(text, path);
+  GPUPLAN_TRY(root);
+  const toml::node* ext = root->get("extends");
+  if (!ext) return root;
+  std::optional<std::string> base_name = ext->value<std::string>();
+  if (!base_name || base_name->empty()) {
+    return Error{fmt::format("{}: 'extends' must name a scenario file", At(path, *ext))};
+  }
+  const std::string base_path = Resolve(path, *ext, *base_name);
+  if (std::find(chain.begin(), chain.end(), base_path) != chain.end()) {
+    return Error{fmt::format("{}: 'extends' = \"{}\" makes a cycle ({} -> {})", At(path, *ext),
+                             *base_name, fmt::join(chain, " -> "), base_path)};
+  }
+  if (chain.size() >= kMaxExtendsDepth) {
+    return Error{fmt::format("{}: 'extends' chain is deeper than {} files", At(path, *ext),
+                             kMaxExtendsDepth)};
+  }
+  auto base_text = ReadFile(base_path, 16 << 20);
+  if (!base_text) {
+    return Error{fmt::format("{}: 'extends': {}", At(path, *ext), base_text.error().message),
+                 base_text.error().kind};
+  }
+  chain.push_back(base_path);
+  auto base = ReadWithExtends(*base_text, base_path, chain);
+  GPUPLAN_TRY(base);
+  root->erase("extends");
+  MergeInto(*base, std::move(*root));
+  return base;
+}
+
+// "a.b.c" into its keys; a key may be quoted ("candidate.\"x.y\".price").
+Result<std::vector<std::string>> SplitKeyPath(std::string_view key, const std::string& where) {
+  std::vector<std::string> parts;
+  std::string cur;
+  bool quoted = false;
+  bool was_quoted = false;
+  for (char ch : key) {
+    if (ch == '"') {
+      quoted = !quoted;
+      was_quoted = true;
+    } else if (ch == '.' && !quoted) {
+      if (cur.empty() && !was_quoted) break;
+      parts.push_back(std::move(cur));
+      cur.clear();
+      was_quoted = false;
+    } else {
+      cur += ch;
+    }
+  }
+  if (quoted) return Error{fmt::format("{}: unclosed quote in the key", where)};
+  if (cur.empty() && !was_quoted) {
+    return Error{fmt::format("{}: the key has an empty part (write a.b.c)", where)};
+  }
+  parts.push_back(std::move(cur));
+  return parts;
+}
+
+// The element of [[name]] that `selector` names: its 0-based index, or the one whose name,
+// accelerator, id, tenant or class is `selector`.
+Result<toml::table*> SelectElement(toml::array& array, std::string_view name,
+                                   const std::string& selector, const std::string& where) {
+  static constexpr std::string_view kIdentityKeys[] = {"name", "accelerator", "id", "tenant",
+                                                       "class"};
+  std::vector<toml::table*> matches;
+  std::vector<std::string> known;
+  for (toml::node& e : array) {
+    toml::table* t = e.as_table();
+    if (!t) continue;
+    bool hit = false;
+    std::string label;
+    for (std::string_view k : kIdentityKeys) {
+      std::optional<std::string> v = t->get(k) ? t->get(k)->value<std::string>() : std::nullopt;
+      if (!v) continue;
+      if (label.empty()) label = *v;
+      if (*v == selector) hit = true;
+    }
+    if (!label.empty()) known.push_back(label);
+    if (hit) matches.push_back(t);
+  }
+  if (matches.size() == 1) return matches.front();
+  if (matches.size() > 1) {
+    return Error{fmt::format("{}: {} [[{}]] entries match '{}'; use its index (0..{})", where,
+                             matches.size(), name, selector, array.size() - 1)};
+  }
+  const bool is_index = !selector.empty() &&
+                        std::all_of(selector.begin(), selector.end(),
+                                    [](char ch) { return ch >= '0' && ch <= '9'; });
+  if (is_index && selector.size() < 6) {
+    const size_t i = std::stoul(selector);
+    if (i < array.size() && array[i].as_table()) return array[i].as_table();
+    return Error{fmt::format("{}: [[{}]] has {} entries, no index {}", where, name, array.size(),
+                             i)};
+  }
+  return Error{fmt::format("{}: no [[{}]] is named '{}'{}", where, name, selector,
+                           known.empty() ? std::string{}
+                                         : fmt::format(" (there are: {})", fmt::join(known, ", ")))};
+}
+
+// The override's value as TOML (a number, a quoted string, an array, an inline table); a bare
+// word that is not TOML is taken as a string, so `plan.objective=service-level` works.
+Result<toml::table> ParseOverrideValue(std::string_view value, const std::string& where) {
+  auto parsed = ParseToml(fmt::format("v = {}\n", value), where);
+  if (parsed) return parsed;
+  const bool bare = !value.empty() && value.find_first_of("\"'[]{}\n\\=#") == std::string_view::npos;
+  if (bare) {
+    auto as_string = ParseToml(fmt::format("v = \"{}\"\n", value), where);
+    if (as_string) return as_string;
+  }
+  return Error{fmt::format("{}: '{}' is not a TOML value (quote strings that have spaces or "
+                           "punctuation: key='\"text\"')",
+                           where, value)};
+}
+
+Result<void> ApplyOverride(toml::table& root, std::string_view text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string_view::npos) {
+    return Error{fmt::format("--set '{}': expected key.path=value (for example "
+                             "budget.total=2.5e9)",
+                             text)};
+  }
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  const std::string_view key = trim(text.substr(0, eq));
+  const std::string where = fmt::format("{}{}", kOverridePrefix, key);
+  auto parts = SplitKeyPath(key, where);
+  GPUPLAN_TRY(parts);
+  auto value = ParseOverrideValue(trim(text.substr(eq + 1)), where);
+  GPUPLAN_TRY(value);
+
+  toml::table* table = &root;
+  for (size_t i = 0; i + 1 < parts->size(); ++i) {
+    const std::string& part = (*parts)[i];
+    toml::node* child = table->get(part);
+    if (!child) {
+      // A missing section is created, so an override can add [rental] to a scenario without one.
+      table = table->insert_or_assign(part, toml::table{}).first->second.as_table();
+      continue;
+    }
+    if (toml::table* t = child->as_table()) {
+      table = t;
+    } else if (toml::array* a = child->as_array()) {
+      if (i + 2 >= parts->size()) {
+        return Error{fmt::format("{}: '{}' is a list; name an entry and its key ({}.{}.KEY)",
+                                 where, part, part, a->empty() ? "0" : "NAME")};
+      }
+      auto element = SelectElement(*a, part, (*parts)[++i], where);
+      GPUPLAN_TRY(element);
+      table = *element;
+    } else {
+      return Error{fmt::format("{}: '{}' is a value, not a table", where, part)};
+    }
+  }
+  table->insert_or_assign(parts->back(), std::move(*value->get("v")));
+  return Ok{};
+}
+
+Result<Scenario> ParseRoot(const toml::table& root, const std::string& path,
+                           const catalog::Catalog& catalog);
+
+}  // namespace
+
+Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& path,
+                               const catalog::Catalog& catalog,
+                               const std::vector<std::string>& overrides) {
+  std::vector<std::string> chain = {path};
+  auto root = ReadWithExtends(toml_text, path, chain);
+  GPUPLAN_TRY(root);
+  for (const std::string& o : overrides) GPUPLAN_TRY(ApplyOverride(*root, o));
+  return ParseRoot(*root, path, catalog);
+}
+
+Result<Scenario> LoadScenario(const std::string& path, const catalog::Catalog& catalog,
+                              const std::vector<std::string>& overrides) {
+  auto text = ReadFile(path, 16 << 20);
+  GPUPLAN_TRY(text);
+  return ParseScenario(*text, path, catalog, overrides);
+}
+
+namespace {
+
+Result<Scenario> ParseRoot(const toml::table& root, const std::string& path,
+                           const catalog::Catalog& catalog) {
   Scenario s;
   s.path = path;
   const Context c{path, catalog, s};
@@ -1051,7 +1281,8 @@ Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& pa
   GPUPLAN_TRY(r.CheckKeys({"name", "description", "currency", "units_per_usd", "extra_catalog",
                            "horizon", "capacity", "budget", "opex", "existing", "candidate",
                            "power", "export_cap", "supply_security", "milestone", "rental",
-                           "workload", "service", "tenant", "service_level", "simulation", "plan"}));
+                           "workload", "service", "tenant", "service_level", "simulation", "plan",
+                           "extends"}));
   auto name = r.String("name", std::filesystem::path(path).stem().string());
   GPUPLAN_TRY(name);
   s.name = *name;
@@ -1067,12 +1298,10 @@ Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& pa
     return r.Fail("units_per_usd", "'units_per_usd' must be 1 when currency is USD");
   }
   s.units_per_usd = *rate;
-  auto extra = r.String("extra_catalog", "");
+  auto extra = r.Path("extra_catalog");
   GPUPLAN_TRY(extra);
   if (!extra->empty()) {
-    std::filesystem::path p(*extra);
-    if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
-    auto cat = catalog::Catalog::Load(p.lexically_normal().string());
+    auto cat = catalog::Catalog::Load(*extra);
     if (!cat) return r.Fail("extra_catalog", cat.error().message);
     for (const auto& id : cat->ids()) {
       if (catalog.Find(id)) {
@@ -1104,11 +1333,7 @@ Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& pa
   return s;
 }
 
-Result<Scenario> LoadScenario(const std::string& path, const catalog::Catalog& catalog) {
-  auto text = ReadFile(path, 16 << 20);
-  GPUPLAN_TRY(text);
-  return ParseScenario(*text, path, catalog);
-}
+}  // namespace
 
 std::string DefaultScenarioPath() { return DefaultDataDir() + "/scenarios/korea.toml"; }
 

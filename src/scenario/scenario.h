@@ -256,9 +256,17 @@ trace::TenantDemand GeneratorDemand(const Scenario& scenario, const Tenant& tena
 
 // Parses and validates a scenario; accelerator ids are checked against `catalog` (and the
 // scenario's extra catalog). `path` names the file in errors and anchors relative paths.
+// `extends = "base.toml"` reads the base first (relative to the file; chains up to 8 files): the
+// file's keys replace the base's, tables merge key by key, arrays are replaced whole.
+// `overrides` ("budget.total=2.5e9", "candidate.b200.node_price=4.1e5", "tenant.0.share=0.2") then set keys in order:
+// a key path of tables, where a [[list]] is followed by an entry's index or its name/accelerator;
+// the value is TOML, or a bare word taken as a string. Every check of the file applies to an
+// override's value, and its errors name it ("--set budget.total: ...").
 Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& path,
-                               const catalog::Catalog& catalog);
-Result<Scenario> LoadScenario(const std::string& path, const catalog::Catalog& catalog);
+                               const catalog::Catalog& catalog,
+                               const std::vector<std::string>& overrides = {});
+Result<Scenario> LoadScenario(const std::string& path, const catalog::Catalog& catalog,
+                              const std::vector<std::string>& overrides = {});
 
 // The accelerator `id` from the scenario's extra catalog, else from `catalog`.
 Result<const catalog::Accelerator*> FindAccelerator(const Scenario& scenario,

@@ -86,6 +86,17 @@ TEST(BuyCommand, InfeasibleNamesTheConflictAndExits1) {
       << j["conflict"];
 }
 
+TEST(BuyCommand, SetChangesTheScenarioAsItsFileWould) {
+  const std::string path = WriteScenario("set", kSmall);
+  // 100 GPUs by 2027Q1 need 13 nodes; a 10-node quarterly cap makes it infeasible (exit 1).
+  const CliRun capped = Buy({"--scenario", path, "--objective", "min-cost", "--json",
+                             "--no-explain", "--set", "candidate.0.max_nodes_per_quarter=10"});
+  EXPECT_EQ(capped.code, kExitFailure) << capped.err;
+  const CliRun bad = Buy({"--scenario", path, "--set", "candidate.0.max_nodes_per_quarter=-1"});
+  EXPECT_EQ(bad.code, kExitBadInput);
+  EXPECT_EQ(bad.err.rfind("error: --set candidate.0.max_nodes_per_quarter: ", 0), 0u) << bad.err;
+}
+
 TEST(BuyCommand, BadInputExits2WithAClearMessage) {
   struct Row {
     const char* what;

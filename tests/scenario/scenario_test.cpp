@@ -1,6 +1,9 @@
 #include "scenario/scenario.h"
 
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -412,6 +415,127 @@ TEST(LoadScenario, MissingFileIsAnError) {
   auto s = LoadScenario("/nonexistent/s.toml", Cat());
   ASSERT_FALSE(s);
   EXPECT_NE(s.error().message.find("no such file"), std::string::npos);
+}
+
+Result<Scenario> ParseWith(const std::string& text, const std::vector<std::string>& overrides) {
+  return ParseScenario(text, "s.toml", Cat(), overrides);
+}
+
+TEST(Overrides, SetAValueAnEntryOfAListAndANewSection) {
+  auto s = ParseWith(kBase, {"budget.capex_per_year.2027=2e9",
+                             "candidate.h200-sxm-141gb.max_nodes_per_quarter=40",
+                             "candidate.0.lead_time_quarters=2", "rental.price_per_gpu_hour=2.5",
+                             "rental.max_gpus_per_quarter=64",
+                             "name=other"});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->name, "other");  // a bare word is a string
+  ASSERT_EQ(s->budget.per_year.size(), 2u);
+  EXPECT_DOUBLE_EQ(s->budget.per_year[1].capex_usd, 2e9);
+  EXPECT_EQ(s->candidates[0].max_nodes_per_quarter, 40);
+  EXPECT_EQ(s->candidates[0].lead_time_quarters, 2);
+  EXPECT_TRUE(s->rental.is_enabled);  // a section the file does not have
+  EXPECT_EQ(s->rental.max_gpus_per_quarter, 64);
+  // Without overrides the file's own values stand.
+  auto base = Parse(kBase);
+  ASSERT_TRUE(base);
+  EXPECT_EQ(base->candidates[0].max_nodes_per_quarter, 100);
+}
+
+TEST(Overrides, ValuesGetTheFilesChecksAndErrorsNameTheOverride) {
+  auto s = ParseWith(kBase, {"candidate.0.max_nodes_per_quarter=-3"});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message.rfind("--set candidate.0.max_nodes_per_quarter: ", 0), 0u)
+      << s.error().message;
+  EXPECT_NE(s.error().message.find("max_nodes_per_quarter"), std::string::npos);
+
+  auto typo = ParseWith(kBase, {"budget.capex_per_yaer=1"});
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find("--set budget.capex_per_yaer"), std::string::npos)
+      << typo.error().message;
+  EXPECT_NE(typo.error().message.find("did you mean 'capex_per_year'"), std::string::npos);
+}
+
+TEST(Overrides, MalformedOverridesAreBadInput) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"budget", "expected key.path=value"},
+      {"budget..total=1", "empty part"},
+      {"candidate.b300.node_price=1", "no [[candidate]] is named 'b300' (there are: "
+                                      "h200-sxm-141gb)"},
+      {"candidate.7.node_price=1", "no index 7"},
+      {"candidate.node_price=1", "is a list"},
+      {"name.x=1", "is a value, not a table"},
+      {"budget.carry_over=[1, ", "is not a TOML value"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto s = ParseWith(kBase, {text});
+    ASSERT_FALSE(s) << text;
+    EXPECT_EQ(s.error().kind, ErrorKind::kBadInput);
+    EXPECT_NE(s.error().message.find(expected), std::string::npos)
+        << text << " -> " << s.error().message;
+  }
+}
+
+class Extends : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gpuplan-extends-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ / "sub");
+    Write("base.toml", kBase);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(Extends, ChildKeysReplaceTablesMergeListsAreReplacedWhole) {
+  const std::string child = Write("sub/child.toml", R"(extends = "../base.toml"
+name = "child"
+[budget]
+capex_per_year = { "2026" = 5e7 }
+[[candidate]]
+accelerator = "b200"
+node_price = 450000
+max_nodes_per_quarter = 20
+lead_time_quarters = 1
+)");
+  auto s = LoadScenario(child, Cat());
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->name, "child");
+  ASSERT_EQ(s->candidates.size(), 1u);  // the child's list, not base + child
+  EXPECT_EQ(s->candidates[0].accelerator, "b200");
+  EXPECT_EQ(s->milestones.size(), 1u);  // from the base
+  ASSERT_FALSE(s->budget.per_year.empty());
+  EXPECT_DOUBLE_EQ(s->budget.per_year[0].capex_usd, 5e7);
+
+  // An error in a key the base wrote names the base file and its line.
+  Write("base.toml", Replace(kBase, "gpus = 800", "gpus = -1"));
+  auto bad = LoadScenario(child, Cat());
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find((dir_ / "base.toml").lexically_normal().string() + ":18:"),
+            std::string::npos)
+      << bad.error().message;
+}
+
+TEST_F(Extends, CyclesAndMissingBasesAreRefused) {
+  const std::string a = Write("a.toml", "extends = \"b.toml\"\n");
+  Write("b.toml", "extends = \"a.toml\"\n");
+  auto cycle = LoadScenario(a, Cat());
+  ASSERT_FALSE(cycle);
+  EXPECT_NE(cycle.error().message.find("makes a cycle"), std::string::npos)
+      << cycle.error().message;
+
+  const std::string orphan = Write("orphan.toml", "extends = \"nope.toml\"\n");
+  auto missing = LoadScenario(orphan, Cat());
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find(orphan + ":1: 'extends'"), std::string::npos)
+      << missing.error().message;
 }
 
 }  // namespace
