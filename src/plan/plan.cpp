@@ -50,17 +50,13 @@ double ScenarioUsdPerGpuHour(const scenario::Scenario& s, const std::string& id)
 Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w,
                                        const catalog::Accelerator& a,
                                        double usd_per_gpu_hour = 0, int num_gpus = 0) {
-  auto shape = model::FindModel(w.model);
-  GPUPLAN_TRY(shape);
-  auto precision = catalog::ParsePrecision(w.precision);
-  GPUPLAN_TRY(precision);
-  if (*precision == catalog::Precision::kFp8 && !a.has_fp8()) {
+  if (w.precision == catalog::Precision::kFp8 && !a.has_fp8()) {
     return Error{fmt::format("{} has no FP8", a.id)};
   }
   sizing::TrainRequest req;
-  req.model = *shape;
+  req.model = w.shape;
   req.tokens = w.tokens;
-  req.precision = *precision;
+  req.precision = w.precision;
   if (num_gpus > 0) {
     req.num_gpus = num_gpus;
   } else {
@@ -74,18 +70,14 @@ Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w,
 
 Result<sizing::ServePlan> SizeService(const scenario::Service& v, const catalog::Accelerator& a,
                                       double usd_per_gpu_hour = 0) {
-  auto shape = model::FindModel(v.model);
-  GPUPLAN_TRY(shape);
-  auto precision = sizing::ParseServePrecision(v.precision);
-  GPUPLAN_TRY(precision);
   sizing::ServeRequest req;
-  req.model = *shape;
+  req.model = v.shape;
   req.prompt_tokens = v.prompt_tokens;
   req.output_tokens = v.output_tokens;
   req.requests_per_s = v.requests_per_s;
   req.ttft_target_s = v.ttft_s;
   req.tpot_target_s = v.tpot_s;
-  req.precision = *precision;
+  req.precision = v.precision;
   req.price_usd_per_gpu_hour = usd_per_gpu_hour;
   return sizing::SizeServing(req, a);
 }
@@ -96,16 +88,14 @@ buy::DemandResolver MakeSizingResolver(const catalog::Catalog& catalog) {
   buy::DemandResolver r;
   r.size_workload = [](const scenario::Workload& w,
                        const catalog::Accelerator& a) -> Result<buy::WorkloadFit> {
-    // An unknown model is the scenario's error; a part the model does not fit (or cannot meet
-    // the deadline with) is an answer: that part does not count for this workload.
-    GPUPLAN_TRY(model::FindModel(w.model));
+    // A part the model does not fit (or cannot meet the deadline with) is an answer: that part
+    // does not count for this workload. (An unknown model was the scenario's error at load.)
     auto plan = SizeWorkload(w, a);
     if (!plan) return buy::WorkloadFit{};
     return buy::WorkloadFit{.fits = true, .num_gpus = static_cast<double>(plan->gpus)};
   };
   r.size_service = [](const scenario::Service& v,
                       const catalog::Accelerator& a) -> Result<buy::WorkloadFit> {
-    GPUPLAN_TRY(model::FindModel(v.model));
     auto plan = SizeService(v, a);
     if (!plan) return buy::WorkloadFit{};  // no TP fits, or the latency targets are out of reach
     return buy::WorkloadFit{.fits = true, .num_gpus = static_cast<double>(plan->gpus)};
@@ -276,7 +266,7 @@ struct Assembly {
 
 std::string ClassOfTenant(const scenario::Scenario& s, const std::string& tenant) {
   for (const auto& t : s.tenants) {
-    if (t.name == tenant) return std::string(scenario::ToString(t.tenant_class));
+    if (t.name == tenant) return std::string(trace::ToString(t.tenant_class));
   }
   return std::string(trace::ToString(trace::TenantClass::kUnclassified));
 }
@@ -472,8 +462,7 @@ sim::SimConfig ConfigOf(const scenario::Scenario& s, const sim::ClusterSpec& clu
   config.cluster = cluster;
   config.tenants = workload.tenants;
   config.policy = policy;
-  auto placement = sim::ParsePlacement(s.simulation.placement);
-  if (placement) config.placement = *placement;
+  config.placement = s.simulation.placement;
   config.failures.gpu_mtbf_s = s.simulation.gpu_mtbf_s;
   if (s.simulation.checkpoint_interval_s > 0) {
     config.failures.checkpoint_interval_s = s.simulation.checkpoint_interval_s;
@@ -574,7 +563,7 @@ std::vector<QuarterStats> ByQuarter(const Context& ctx, const Assembly& a, const
 }
 
 std::string WhoOf(const scenario::ServiceLevel& level) {
-  return level.tenant_class ? std::string(scenario::ToString(*level.tenant_class)) : level.tenant;
+  return level.tenant_class ? std::string(trace::ToString(*level.tenant_class)) : level.tenant;
 }
 
 // Each service level in its worst quarter (the target percentile of the waits of the jobs its
@@ -762,7 +751,7 @@ Headline HeadlineOf(const Context& ctx, const Evaluated& e) {
   const Assembly& a = *e.assembly;
   std::map<std::string, double> percentile_of;
   for (const auto& l : ctx.s.service_levels) {
-    if (l.tenant_class) percentile_of[std::string(scenario::ToString(*l.tenant_class))] = l.percentile;
+    if (l.tenant_class) percentile_of[std::string(trace::ToString(*l.tenant_class))] = l.percentile;
   }
   std::map<std::string, std::string> class_of = ClassOfTenants(a.trace);
   std::map<std::string, std::vector<double>> waits;

@@ -32,10 +32,6 @@ constexpr double kServerPowerOverTdp = 1.8;
 // planning assumption, stated in docs/scenario.md.
 constexpr double kServerPriceOverGpus = 1.3;
 
-// The simulator's policies and placements (src/sim/sim.h); kept here as plain names so scenario
-// does not depend on sim.
-const std::vector<std::string> kPolicies = {"fifo", "sjf", "easy", "fairshare", "las"};
-const std::vector<std::string> kPlacements = {"pack", "spread"};
 
 // Where a node came from: its own file and line (a base scenario's node names the base), or the
 // override that set it ("--set budget.total", which has no line).
@@ -275,11 +271,24 @@ Result<std::vector<const toml::table*>> TableArray(const std::string& path, cons
   return out;
 }
 
-TenantClass ParseClass(const std::string& name) {
-  return name == "startup"    ? TenantClass::kStartup
-         : name == "academia" ? TenantClass::kAcademia
-         : name == "industry" ? TenantClass::kIndustry
-                              : TenantClass::kPublic;
+
+// A tenant class, one of the four a scenario's tenants and targets use.
+Result<TenantClass> ClassOf(const TableReader& r) {
+  auto cls = r.Choice("class", "", {"startup", "academia", "industry", "public"});
+  GPUPLAN_TRY(cls);
+  return trace::ParseTenantClass(*cls);
+}
+
+// The model a workload or service names: a preset id, or a model file (TOML or a Hugging Face
+// config.json) relative to the scenario that names it. Read once here, not at every sizing.
+Result<model::ModelShape> ResolveModel(const TableReader& r, const std::string& name) {
+  const bool is_file = name.find('/') != std::string::npos || name.ends_with(".toml") ||
+                       name.ends_with(".json");
+  auto path = is_file ? r.Path("model") : Result<std::string>(name);
+  GPUPLAN_TRY(path);
+  auto shape = model::FindModel(*path);
+  if (!shape) return r.Fail("model", shape.error().message);
+  return shape;
 }
 
 struct Context {
@@ -675,6 +684,9 @@ Result<void> ParseWorkloads(const Context& c, const toml::table& root) {
     GPUPLAN_TRY(model);
     if (model->empty()) return r.Fail("model", "'model' must name a model preset");
     w.model = *model;
+    auto shape = ResolveModel(r, *model);
+    GPUPLAN_TRY(shape);
+    w.shape = *shape;
     auto tokens = r.Number("tokens", std::nullopt, 0, kMaxNumber, true);
     GPUPLAN_TRY(tokens);
     w.tokens = *tokens;
@@ -692,7 +704,7 @@ Result<void> ParseWorkloads(const Context& c, const toml::table& root) {
     w.from = *from;
     auto prec = r.Choice("precision", "bf16", {"bf16", "fp8"});
     GPUPLAN_TRY(prec);
-    w.precision = *prec;
+    w.precision = catalog::ParsePrecision(*prec).value();
     auto tenant = r.String("tenant", "");
     GPUPLAN_TRY(tenant);
     if (r.Has("tenant")) GPUPLAN_TRY(CheckTenant(c, r, "tenant", *tenant));
@@ -721,6 +733,9 @@ Result<void> ParseServices(const Context& c, const toml::table& root) {
     GPUPLAN_TRY(model);
     if (model->empty()) return r.Fail("model", "'model' must name a model preset");
     v.model = *model;
+    auto shape = ResolveModel(r, *model);
+    GPUPLAN_TRY(shape);
+    v.shape = *shape;
     auto rps = r.Number("requests_per_s", std::nullopt, 0, 1e7, true);
     GPUPLAN_TRY(rps);
     v.requests_per_s = *rps;
@@ -736,9 +751,11 @@ Result<void> ParseServices(const Context& c, const toml::table& root) {
     auto tpot = r.Number("tpot_ms", 50.0, 0, 3.6e6, true);
     GPUPLAN_TRY(tpot);
     v.tpot_s = *tpot / 1000;
-    auto prec = r.Choice("precision", "bf16", {"bf16", "fp8", "int8", "int4"});
+    auto prec = r.String("precision", "bf16");
     GPUPLAN_TRY(prec);
-    v.precision = *prec;
+    auto serve_precision = sizing::ParseServePrecision(*prec);
+    if (!serve_precision) return r.Fail("precision", serve_precision.error().message);
+    v.precision = *serve_precision;
     auto from = r.QuarterIn("from", c.s.first, c.s.first, c.s.last);
     GPUPLAN_TRY(from);
     v.from = *from;
@@ -761,10 +778,10 @@ Result<void> ParseTenants(const Context& c, const toml::table& root) {
     Tenant ten;
     ten.name = *name;
     ten.line = r.line();
-    auto cls = r.Choice("class", "", {"startup", "academia", "industry", "public"});
-    if (!cls && !r.Has("class")) return r.Fail("", "missing 'class' (startup, academia, industry or public)");
+    if (!r.Has("class")) return r.Fail("", "missing 'class' (startup, academia, industry or public)");
+    auto cls = ClassOf(r);
     GPUPLAN_TRY(cls);
-    ten.tenant_class = ParseClass(*cls);
+    ten.tenant_class = *cls;
     auto share = r.Number("share", 1.0, 0, kMaxNumber, true);
     GPUPLAN_TRY(share);
     ten.share_weight = *share;
@@ -835,12 +852,14 @@ Result<void> ParseSimulation(const Context& c, const TableReader& root) {
   GPUPLAN_TRY(r.CheckKeys({"policy", "placement", "seed", "gpu_mtbf_h", "checkpoint_interval_min",
                            "restart_overhead_min", "trace"}));
   Simulation& sim = c.s.simulation;
-  auto policy = r.Choice("policy", sim.policy, kPolicies);
+  auto policy = r.Choice("policy", sim.policy, sim::PolicyNames());
   GPUPLAN_TRY(policy);
   sim.policy = *policy;
-  auto placement = r.Choice("placement", sim.placement, kPlacements);
+  auto placement = r.String("placement", "pack");
   GPUPLAN_TRY(placement);
-  sim.placement = *placement;
+  auto parsed_placement = sim::ParsePlacement(*placement);
+  if (!parsed_placement) return r.Fail("placement", parsed_placement.error().message);
+  sim.placement = *parsed_placement;
   auto seed = r.Number("seed", 1.0, 0, 9.0e15);
   GPUPLAN_TRY(seed);
   if (*seed != std::floor(*seed)) return r.Fail("seed", "'seed' must be a whole number");
@@ -875,15 +894,15 @@ Result<void> ParseServiceLevels(const Context& c, const toml::table& root) {
                         "'tenant'");
     }
     if (r.Has("class")) {
-      auto cls = r.Choice("class", "", {"startup", "academia", "industry", "public"});
+      auto cls = ClassOf(r);
       GPUPLAN_TRY(cls);
-      sl.tenant_class = ParseClass(*cls);
+      sl.tenant_class = *cls;
       const bool used = std::any_of(c.s.tenants.begin(), c.s.tenants.end(),
                                     [&](const Tenant& x) { return x.tenant_class == sl.tenant_class; });
       if (!used && !has_trace) {
         return r.Fail("class", fmt::format("no [[tenant]] has class '{}': the target would promise "
                                            "nothing to no one",
-                                           *cls));
+                                           trace::ToString(*cls)));
       }
     } else {
       auto tenant = r.String("tenant", std::nullopt);
@@ -965,15 +984,6 @@ std::string_view ToString(Recurrence r) {
   return "once";
 }
 
-std::string_view ToString(TenantClass c) {
-  switch (c) {
-    case TenantClass::kStartup: return "startup";
-    case TenantClass::kIndustry: return "industry";
-    case TenantClass::kPublic: return "public";
-    case TenantClass::kAcademia: break;
-  }
-  return "academia";
-}
 
 double Scenario::FacilityPowerW(Quarter q) const {
   double w = 0;
@@ -1008,10 +1018,7 @@ std::vector<Quarter> Scenario::RunsOf(const Workload& w) const {
 }
 
 trace::TenantDemand GeneratorDemand(const Scenario& s, const Tenant& t) {
-  const auto cls = trace::ParseTenantClass(ToString(t.tenant_class));
-  trace::TenantDemand d =
-      trace::DefaultDemand(cls ? *cls : trace::TenantClass::kUnclassified, t.name,
-                           s.JobsPerDay(t, s.first));
+  trace::TenantDemand d = trace::DefaultDemand(t.tenant_class, t.name, s.JobsPerDay(t, s.first));
   d.tenant.share_weight = t.share_weight;
   d.tenant.quota_gpus = t.quota_gpus;
   if (t.demand.median_duration_s > 0) d.duration_median_s = t.demand.median_duration_s;

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "sim/sim.h"
+#include "sizing/sizing.h"
 #include "trace/trace.h"
 #include "units/units.h"
 
@@ -128,12 +130,13 @@ std::string_view ToString(Recurrence r);
 // A training run the fleet must be able to host: `model` preset, `tokens`, within `deadline_s`.
 struct Workload {
   std::string name{};
-  std::string model{};       // a model preset id, e.g. "llama3-70b"
+  std::string model{};       // a model preset id (or a model file), e.g. "llama3-70b"
+  model::ModelShape shape{};  // `model`, resolved once at load
   double tokens = 0;
   double deadline_s = 0;
   Recurrence recurrence = Recurrence::kOnce;
   Quarter from{};            // first quarter it runs; default: the first quarter
-  std::string precision = "bf16";
+  catalog::Precision precision = catalog::Precision::kBf16;
   std::string tenant{};      // the [[tenant]] that runs it; empty: the center itself
   int line = 0;
 };
@@ -142,19 +145,21 @@ struct Workload {
 // `from` on. Latency targets are means.
 struct Service {
   std::string name{};
-  std::string model{};        // a model preset id
+  std::string model{};        // a model preset id (or a model file)
+  model::ModelShape shape{};   // `model`, resolved once at load
   double requests_per_s = 0;
   int prompt_tokens = 1000;
   int output_tokens = 200;
   double ttft_s = 0.5;
   double tpot_s = 0.05;
-  std::string precision = "bf16";  // bf16 | fp8 | int8 | int4
+  sizing::ServePrecision precision = sizing::ServePrecision::kBf16;
   Quarter from{};                  // default: the first quarter
   int line = 0;
 };
 
-enum class TenantClass { kStartup, kAcademia, kIndustry, kPublic };
-std::string_view ToString(TenantClass c);
+// One class vocabulary for scenarios and traces; a scenario's tenant always has a class (never
+// kUnclassified).
+using trace::TenantClass;
 
 // A promised service: the `percentile` of the waits of jobs that `tenant_class` (or `tenant`)
 // submits in each quarter from `from` on stays within `wait_s`.
@@ -204,8 +209,8 @@ struct Tenant {
 };
 
 struct Simulation {
-  std::string policy = "fifo";
-  std::string placement = "pack";
+  std::string policy = "fifo";  // one of sim::PolicyNames(), checked at load
+  sim::Placement placement = sim::Placement::kPack;
   uint64_t seed = 1;  // the simulation covers the horizon (first..last); no duration key
   double gpu_mtbf_s = 0;             // per GPU; 0: no failures
   double checkpoint_interval_s = 0;  // 0: no checkpoints

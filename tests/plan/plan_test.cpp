@@ -155,7 +155,7 @@ TEST(ServiceLevelPlan, MeetsItsTargetsWhenItsFleetIsSimulatedAgain) {
   for (const auto& t : again->trace.tenants) class_of[t.name] = std::string(trace::ToString(t.tenant_class));
   const double horizon_s = s->num_quarters() * kSecondsPerQuarter;
   for (const auto& level : s->service_levels) {
-    const std::string who(scenario::ToString(*level.tenant_class));
+    const std::string who(trace::ToString(*level.tenant_class));
     std::map<int, std::vector<double>> waits;
     for (const auto& row : sim->job_rows) {
       if (row.start_s < 0 || row.submit_s >= horizon_s || class_of[row.tenant] != who) continue;

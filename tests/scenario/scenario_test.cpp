@@ -138,6 +138,7 @@ checkpoint_interval_min = 30
   EXPECT_EQ(t.demand.gpu_mix[0].num_gpus, 1);  // sorted by GPU count
   EXPECT_DOUBLE_EQ(t.demand.median_duration_s, 7200);
   EXPECT_EQ(s->simulation.policy, "easy");
+  EXPECT_EQ(s->simulation.placement, sim::Placement::kPack);
   EXPECT_EQ(s->simulation.seed, 42u);
   EXPECT_DOUBLE_EQ(s->simulation.gpu_mtbf_s, 3.6e6);
   EXPECT_DOUBLE_EQ(s->simulation.checkpoint_interval_s, 1800);
@@ -161,7 +162,8 @@ from = "2027Q2"
   EXPECT_EQ(v.output_tokens, 200);
   EXPECT_DOUBLE_EQ(v.ttft_s, 0.5);
   EXPECT_DOUBLE_EQ(v.tpot_s, 0.04);
-  EXPECT_EQ(v.precision, "fp8");
+  EXPECT_EQ(v.precision, sizing::ServePrecision::kFp8);
+  EXPECT_EQ(v.shape.num_layers, 80);  // the model, resolved at load
   EXPECT_EQ(v.from, (Quarter{2027, 2}));
   EXPECT_EQ(v.line, 20);
 }
@@ -345,8 +347,14 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
        "requests_per_s", "s.toml:19"},
       {"service with an unknown precision",
        std::string(kBase) + "[[service]]\nname = \"a\"\nmodel = \"llama3-70b\"\n"
-                            "requests_per_s = 5\nprecision = \"fp4\"\n",
+                            "requests_per_s = 5\nprecision = \"fp2\"\n",
        "precision", "s.toml:23"},
+      {"service with an unknown model",
+       std::string(kBase) + "[[service]]\nname = \"a\"\nmodel = \"llama9-70b\"\n"
+                            "requests_per_s = 5\n",
+       "model", "s.toml:21"},
+      {"unknown placement", std::string(kBase) + "[simulation]\nplacement = \"scatter\"\n",
+       "spread", "s.toml:20"},
       {"unknown top-level section", std::string(kBase) + "[budgett]\n", "did you mean 'budget'",
        "s.toml:19"},
       {"jobs per day table not from the first quarter",
