@@ -337,9 +337,7 @@ Result<void> ParseBudget(const Context& c, const TableReader& root) {
   GPUPLAN_TRY(r.CheckKeys({"capex_per_year", "carry_over", "total"}));
   Budget& b = c.s.budget;
   b.has_budget = true;
-  auto carry = r.Bool("carry_over", false);
-  GPUPLAN_TRY(carry);
-  b.is_carry_over = *carry;
+  GPUPLAN_ASSIGN_OR_RETURN(b.is_carry_over, r.Bool("carry_over", false));
   auto total = r.Number("total", 0.0, 0);
   GPUPLAN_TRY(total);
   b.total_usd = *total / c.s.units_per_usd;
@@ -393,12 +391,8 @@ Result<void> ParseOpex(const Context& c, const TableReader& root) {
   auto price = r.Number("power_price_per_kwh", 0.0, 0);
   GPUPLAN_TRY(price);
   c.s.opex.power_usd_per_kwh = *price / c.s.units_per_usd;
-  auto pue = r.Number("pue", 1.0, 1.0, 3.0);
-  GPUPLAN_TRY(pue);
-  c.s.opex.pue = *pue;
-  auto share = r.Number("maintenance_share_per_year", 0.0, 0, 1);
-  GPUPLAN_TRY(share);
-  c.s.opex.maintenance_share_per_year = *share;
+  GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.pue, r.Number("pue", 1.0, 1.0, 3.0));
+  GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.maintenance_share_per_year, r.Number("maintenance_share_per_year", 0.0, 0, 1));
   return Ok{};
 }
 
@@ -425,9 +419,7 @@ Result<void> ParseExisting(const Context& c, const toml::table& root) {
     for (const Candidate& k : c.s.candidates) {
       if (k.accelerator == *id) node_default = k.gpus_per_node;
     }
-    auto gpn = r.Int("gpus_per_node", std::max(1, node_default), 1, 1024);
-    GPUPLAN_TRY(gpn);
-    e.gpus_per_node = *gpn;
+    GPUPLAN_ASSIGN_OR_RETURN(e.gpus_per_node, r.Int("gpus_per_node", std::max(1, node_default), 1, 1024));
     if (e.num_gpus % e.gpus_per_node != 0) {
       return r.Fail("gpus", fmt::format("'gpus' = {} is not a whole number of {}-GPU nodes{}; "
                                         "write a multiple of {}, or set 'gpus_per_node' to the "
@@ -436,19 +428,13 @@ Result<void> ParseExisting(const Context& c, const toml::table& root) {
                                         r.Has("gpus_per_node") ? "" : fmt::format(" ({}'s node size)", *id),
                                         e.gpus_per_node));
     }
-    auto vendor = r.String("vendor", (*acc)->vendor);
-    GPUPLAN_TRY(vendor);
-    e.vendor = *vendor;
-    auto dom = r.Bool("domestic", false);
-    GPUPLAN_TRY(dom);
-    e.is_domestic = *dom;
+    GPUPLAN_ASSIGN_OR_RETURN(e.vendor, r.String("vendor", (*acc)->vendor));
+    GPUPLAN_ASSIGN_OR_RETURN(e.is_domestic, r.Bool("domestic", false));
     auto kw = r.Number("power_kw_per_gpu", (*acc)->tdp_w * kServerPowerOverTdp / kWPerKw, 0,
                        kMaxNumber, true);
     GPUPLAN_TRY(kw);
     e.power_w_per_gpu = *kw * kWPerKw;
-    auto from = r.QuarterIn("in_service_from", c.s.first, c.s.first, c.s.last);
-    GPUPLAN_TRY(from);
-    e.in_service_from = *from;
+    GPUPLAN_ASSIGN_OR_RETURN(e.in_service_from, r.QuarterIn("in_service_from", c.s.first, c.s.first, c.s.last));
     c.s.existing.push_back(e);
   }
   return Ok{};
@@ -476,18 +462,10 @@ Result<void> ParseCandidates(const Context& c, const toml::table& root) {
     Candidate k;
     k.accelerator = *id;
     k.line = r.line();
-    auto vendor = r.String("vendor", a.vendor);
-    GPUPLAN_TRY(vendor);
-    k.vendor = *vendor;
-    auto dom = r.Bool("domestic", false);
-    GPUPLAN_TRY(dom);
-    k.is_domestic = *dom;
-    auto ctrl = r.Bool("export_controlled", !k.is_domestic);
-    GPUPLAN_TRY(ctrl);
-    k.is_export_controlled = *ctrl;
-    auto gpn = r.Int("gpus_per_node", a.gpus_per_node, 1, 1024);
-    GPUPLAN_TRY(gpn);
-    k.gpus_per_node = *gpn;
+    GPUPLAN_ASSIGN_OR_RETURN(k.vendor, r.String("vendor", a.vendor));
+    GPUPLAN_ASSIGN_OR_RETURN(k.is_domestic, r.Bool("domestic", false));
+    GPUPLAN_ASSIGN_OR_RETURN(k.is_export_controlled, r.Bool("export_controlled", !k.is_domestic));
+    GPUPLAN_ASSIGN_OR_RETURN(k.gpus_per_node, r.Int("gpus_per_node", a.gpus_per_node, 1, 1024));
     std::optional<double> price_default;
     if (a.price_usd > 0) {
       price_default = a.price_usd * k.gpus_per_node * kServerPriceOverGpus * c.s.units_per_usd;
@@ -506,9 +484,7 @@ Result<void> ParseCandidates(const Context& c, const toml::table& root) {
     auto kw = r.Number("node_power_kw", kw_default, 0, kMaxNumber, true);
     GPUPLAN_TRY(kw);
     k.node_power_w = *kw * kWPerKw;
-    auto max_nodes = r.Int("max_nodes_per_quarter", std::nullopt, 0, kMaxGpus);
-    GPUPLAN_TRY(max_nodes);
-    k.max_nodes_per_quarter = *max_nodes;
+    GPUPLAN_ASSIGN_OR_RETURN(k.max_nodes_per_quarter, r.Int("max_nodes_per_quarter", std::nullopt, 0, kMaxGpus));
     auto min_nodes = r.Int("min_nodes_per_order",
                            std::min(Candidate::kDefaultMinNodesPerOrder, k.max_nodes_per_quarter),
                            0, kMaxGpus);
@@ -520,12 +496,8 @@ Result<void> ParseCandidates(const Context& c, const toml::table& root) {
                                 *min_nodes, k.max_nodes_per_quarter));
     }
     k.min_nodes_per_order = *min_nodes;
-    auto lead = r.Int("lead_time_quarters", 1, 0, kMaxQuarters);
-    GPUPLAN_TRY(lead);
-    k.lead_time_quarters = *lead;
-    auto from = r.QuarterIn("available_from", c.s.first, c.s.first, c.s.last);
-    GPUPLAN_TRY(from);
-    k.available_from = *from;
+    GPUPLAN_ASSIGN_OR_RETURN(k.lead_time_quarters, r.Int("lead_time_quarters", 1, 0, kMaxQuarters));
+    GPUPLAN_ASSIGN_OR_RETURN(k.available_from, r.QuarterIn("available_from", c.s.first, c.s.first, c.s.last));
     c.s.candidates.push_back(k);
   }
   return Ok{};
@@ -606,12 +578,8 @@ Result<void> ParseMilestones(const Context& c, const toml::table& root) {
     auto h = r.Number("h100_equivalents", 0.0, 0, kMaxGpus, true);
     GPUPLAN_TRY(h);
     m.h100_equivalents = r.Has("h100_equivalents") ? *h : 0;
-    auto g = r.Int("gpus", 0, 1, kMaxGpus);
-    GPUPLAN_TRY(g);
-    m.num_gpus = *g;
-    auto label = r.String("label", "");
-    GPUPLAN_TRY(label);
-    m.label = *label;
+    GPUPLAN_ASSIGN_OR_RETURN(m.num_gpus, r.Int("gpus", 0, 1, kMaxGpus));
+    GPUPLAN_ASSIGN_OR_RETURN(m.label, r.String("label", ""));
     c.s.milestones.push_back(m);
   }
   std::stable_sort(c.s.milestones.begin(), c.s.milestones.end(),
@@ -636,15 +604,9 @@ Result<void> ParseRental(const Context& c, const TableReader& root) {
   auto price = r.Number("price_per_gpu_hour", std::nullopt, 0, kMaxNumber, true);
   GPUPLAN_TRY(price);
   rent.usd_per_gpu_hour = *price / c.s.units_per_usd;
-  auto max_gpus = r.Int("max_gpus_per_quarter", std::nullopt, 0, kMaxGpus);
-  GPUPLAN_TRY(max_gpus);
-  rent.max_gpus_per_quarter = *max_gpus;
-  auto paid = r.Bool("paid_from_budget", true);
-  GPUPLAN_TRY(paid);
-  rent.is_paid_from_budget = *paid;
-  auto from = r.QuarterIn("from", c.s.first, c.s.first, c.s.last);
-  GPUPLAN_TRY(from);
-  rent.from = *from;
+  GPUPLAN_ASSIGN_OR_RETURN(rent.max_gpus_per_quarter, r.Int("max_gpus_per_quarter", std::nullopt, 0, kMaxGpus));
+  GPUPLAN_ASSIGN_OR_RETURN(rent.is_paid_from_budget, r.Bool("paid_from_budget", true));
+  GPUPLAN_ASSIGN_OR_RETURN(rent.from, r.QuarterIn("from", c.s.first, c.s.first, c.s.last));
   return Ok{};
 }
 
@@ -684,12 +646,8 @@ Result<void> ParseWorkloads(const Context& c, const toml::table& root) {
     GPUPLAN_TRY(model);
     if (model->empty()) return r.Fail("model", "'model' must name a model preset");
     w.model = *model;
-    auto shape = ResolveModel(r, *model);
-    GPUPLAN_TRY(shape);
-    w.shape = *shape;
-    auto tokens = r.Number("tokens", std::nullopt, 0, kMaxNumber, true);
-    GPUPLAN_TRY(tokens);
-    w.tokens = *tokens;
+    GPUPLAN_ASSIGN_OR_RETURN(w.shape, ResolveModel(r, *model));
+    GPUPLAN_ASSIGN_OR_RETURN(w.tokens, r.Number("tokens", std::nullopt, 0, kMaxNumber, true));
     auto days = r.Number("deadline_days", std::nullopt, 0, 3650, true);
     GPUPLAN_TRY(days);
     w.deadline_s = *days * kSecondsPerDay;
@@ -699,9 +657,7 @@ Result<void> ParseWorkloads(const Context& c, const toml::table& root) {
                    : *every == "half-year" ? Recurrence::kHalfYearly
                    : *every == "year"      ? Recurrence::kYearly
                                            : Recurrence::kOnce;
-    auto from = r.QuarterIn("from", c.s.first, c.s.first, c.s.last);
-    GPUPLAN_TRY(from);
-    w.from = *from;
+    GPUPLAN_ASSIGN_OR_RETURN(w.from, r.QuarterIn("from", c.s.first, c.s.first, c.s.last));
     auto prec = r.Choice("precision", "bf16", {"bf16", "fp8"});
     GPUPLAN_TRY(prec);
     w.precision = catalog::ParsePrecision(*prec).value();
@@ -733,12 +689,8 @@ Result<void> ParseServices(const Context& c, const toml::table& root) {
     GPUPLAN_TRY(model);
     if (model->empty()) return r.Fail("model", "'model' must name a model preset");
     v.model = *model;
-    auto shape = ResolveModel(r, *model);
-    GPUPLAN_TRY(shape);
-    v.shape = *shape;
-    auto rps = r.Number("requests_per_s", std::nullopt, 0, 1e7, true);
-    GPUPLAN_TRY(rps);
-    v.requests_per_s = *rps;
+    GPUPLAN_ASSIGN_OR_RETURN(v.shape, ResolveModel(r, *model));
+    GPUPLAN_ASSIGN_OR_RETURN(v.requests_per_s, r.Number("requests_per_s", std::nullopt, 0, 1e7, true));
     auto prompt = r.Number("prompt_tokens", 1000.0, 0, 1e7, true);
     GPUPLAN_TRY(prompt);
     v.prompt_tokens = static_cast<int>(*prompt);
@@ -756,9 +708,7 @@ Result<void> ParseServices(const Context& c, const toml::table& root) {
     auto serve_precision = sizing::ParseServePrecision(*prec);
     if (!serve_precision) return r.Fail("precision", serve_precision.error().message);
     v.precision = *serve_precision;
-    auto from = r.QuarterIn("from", c.s.first, c.s.first, c.s.last);
-    GPUPLAN_TRY(from);
-    v.from = *from;
+    GPUPLAN_ASSIGN_OR_RETURN(v.from, r.QuarterIn("from", c.s.first, c.s.first, c.s.last));
     c.s.services.push_back(v);
   }
   return Ok{};
@@ -779,15 +729,9 @@ Result<void> ParseTenants(const Context& c, const toml::table& root) {
     ten.name = *name;
     ten.line = r.line();
     if (!r.Has("class")) return r.Fail("", "missing 'class' (startup, academia, industry or public)");
-    auto cls = ClassOf(r);
-    GPUPLAN_TRY(cls);
-    ten.tenant_class = *cls;
-    auto share = r.Number("share", 1.0, 0, kMaxNumber, true);
-    GPUPLAN_TRY(share);
-    ten.share_weight = *share;
-    auto quota = r.Int("quota_gpus", 0, 0, kMaxGpus);
-    GPUPLAN_TRY(quota);
-    ten.quota_gpus = *quota;
+    GPUPLAN_ASSIGN_OR_RETURN(ten.tenant_class, ClassOf(r));
+    GPUPLAN_ASSIGN_OR_RETURN(ten.share_weight, r.Number("share", 1.0, 0, kMaxNumber, true));
+    GPUPLAN_ASSIGN_OR_RETURN(ten.quota_gpus, r.Int("quota_gpus", 0, 0, kMaxGpus));
     auto dt = r.Subtable("demand");
     GPUPLAN_TRY(dt);
     if (!*dt) return r.Fail("", "missing [tenant.demand]");
@@ -803,15 +747,11 @@ Result<void> ParseTenants(const Context& c, const toml::table& root) {
     ten.demand.jobs_per_day_steps = *jobs;
     ten.demand.jobs_per_day = jobs->front().value;
     // -90% a year is a tenant winding down; 10x a year is beyond any published AI demand growth.
-    auto growth = d.Number("growth_per_year", 0.0, -0.9, 10);
-    GPUPLAN_TRY(growth);
-    ten.demand.growth_per_year = *growth;
+    GPUPLAN_ASSIGN_OR_RETURN(ten.demand.growth_per_year, d.Number("growth_per_year", 0.0, -0.9, 10));
     auto median = d.Number("median_duration_h", std::nullopt, 0, kMaxNumber, true);
     GPUPLAN_TRY(median);
     ten.demand.median_duration_s = *median * kSecondsPerHour;
-    auto sigma = d.Number("duration_sigma", 1.0, 0, 10);
-    GPUPLAN_TRY(sigma);
-    ten.demand.duration_sigma = *sigma;
+    GPUPLAN_ASSIGN_OR_RETURN(ten.demand.duration_sigma, d.Number("duration_sigma", 1.0, 0, 10));
     auto accs = d.StringList("accelerators");
     GPUPLAN_TRY(accs);
     for (const auto& id : *accs) GPUPLAN_TRY(CheckAccelerator(c, d, "accelerators", id));
@@ -852,9 +792,7 @@ Result<void> ParseSimulation(const Context& c, const TableReader& root) {
   GPUPLAN_TRY(r.CheckKeys({"policy", "placement", "seed", "gpu_mtbf_h", "checkpoint_interval_min",
                            "restart_overhead_min", "trace"}));
   Simulation& sim = c.s.simulation;
-  auto policy = r.Choice("policy", sim.policy, sim::PolicyNames());
-  GPUPLAN_TRY(policy);
-  sim.policy = *policy;
+  GPUPLAN_ASSIGN_OR_RETURN(sim.policy, r.Choice("policy", sim.policy, sim::PolicyNames()));
   auto placement = r.String("placement", "pack");
   GPUPLAN_TRY(placement);
   auto parsed_placement = sim::ParsePlacement(*placement);
@@ -873,9 +811,7 @@ Result<void> ParseSimulation(const Context& c, const TableReader& root) {
   auto restart = r.Number("restart_overhead_min", 0.0, 0);
   GPUPLAN_TRY(restart);
   sim.restart_overhead_s = *restart * kSPerMinute;
-  auto trace = r.Path("trace");
-  GPUPLAN_TRY(trace);
-  sim.trace = *trace;
+  GPUPLAN_ASSIGN_OR_RETURN(sim.trace, r.Path("trace"));
   return Ok{};
 }
 
@@ -913,12 +849,8 @@ Result<void> ParseServiceLevels(const Context& c, const toml::table& root) {
     auto wait = r.Number("wait_h", std::nullopt, 0, kMaxNumber, true);
     GPUPLAN_TRY(wait);
     sl.wait_s = *wait * kSecondsPerHour;
-    auto pct = r.Number("percentile", 95.0, 0, 100, true);
-    GPUPLAN_TRY(pct);
-    sl.percentile = *pct;
-    auto from = r.QuarterIn("from", c.s.first, c.s.first, c.s.last);
-    GPUPLAN_TRY(from);
-    sl.from = *from;
+    GPUPLAN_ASSIGN_OR_RETURN(sl.percentile, r.Number("percentile", 95.0, 0, 100, true));
+    GPUPLAN_ASSIGN_OR_RETURN(sl.from, r.QuarterIn("from", c.s.first, c.s.first, c.s.last));
     c.s.service_levels.push_back(sl);
   }
   return Ok{};
@@ -1244,9 +1176,7 @@ Result<void> ApplyOverride(toml::table& root, std::string_view text) {
         return Error{fmt::format("{}: '{}' is a list; name an entry and its key ({}.{}.KEY)",
                                  where, part, part, a->empty() ? "0" : "NAME")};
       }
-      auto element = SelectElement(*a, part, (*parts)[++i], where);
-      GPUPLAN_TRY(element);
-      table = *element;
+      GPUPLAN_ASSIGN_OR_RETURN(table, SelectElement(*a, part, (*parts)[++i], where));
     } else {
       return Error{fmt::format("{}: '{}' is a value, not a table", where, part)};
     }
@@ -1293,9 +1223,7 @@ Result<Scenario> ParseRoot(const toml::table& root, const std::string& path,
   auto name = r.String("name", std::filesystem::path(path).stem().string());
   GPUPLAN_TRY(name);
   s.name = *name;
-  auto desc = r.String("description", "");
-  GPUPLAN_TRY(desc);
-  s.description = *desc;
+  GPUPLAN_ASSIGN_OR_RETURN(s.description, r.String("description", ""));
   auto currency = r.String("currency", "USD");
   GPUPLAN_TRY(currency);
   s.currency = *currency;

@@ -82,6 +82,18 @@ class [[nodiscard]] Result<void> {
     if (!gpuplan_try_result_) return gpuplan_try_result_.error(); \
   } while (0)
 
+// GPUPLAN_ASSIGN_OR_RETURN(lhs, expr): evaluates the Result `expr`; returns its error, or moves
+// its value into `lhs` (a variable, a member, or a declaration such as `const double x`). One line
+// where a reader would otherwise see declare / GPUPLAN_TRY / assign.
+#define GPUPLAN_CONCAT_INNER_(a, b) a##b
+#define GPUPLAN_CONCAT_(a, b) GPUPLAN_CONCAT_INNER_(a, b)
+#define GPUPLAN_ASSIGN_OR_RETURN(lhs, expr) \
+  GPUPLAN_ASSIGN_OR_RETURN_IMPL_(GPUPLAN_CONCAT_(gpuplan_result_, __LINE__), lhs, expr)
+#define GPUPLAN_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                   \
+  if (!tmp) return tmp.error();                        \
+  lhs = std::move(*tmp)
+
 namespace detail {
 // Streams a message, then aborts with file:line when destroyed. Used only by GPUPLAN_CHECK.
 class CheckFailure {
