@@ -13,10 +13,16 @@
 
 namespace gpuplan::cli {
 
-// Exit codes (DESIGN): 0 ok, 1 any other failure, 2 bad input.
+// Exit codes (DESIGN, README, --help): 0 ok; 1 an internal error (a bug, out of memory) or an
+// answer that is a failure (buy: infeasible); 2 bad input (a file, flag or value to fix); 3 a
+// file that could not be read or written (permissions, full disk, not a regular file, locked).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitIo = 3;
+
+// The exit code of an error, from its kind: the one mapping.
+int ExitCodeOf(ErrorKind kind);
 
 // Options every command shares.
 struct CommonFlags {
@@ -34,8 +40,22 @@ inline void AddSetOption(CLI::App* cmd, std::vector<std::string>& overrides) {
       ->allow_extra_args(false);
 }
 
-// Prints "error: <message>" on err and returns kExitBadInput.
+// Prints "error: <message>" on err and returns ExitCodeOf(error.kind).
+int ReportError(const Error& error, std::ostream& err);
+// The same (the name predates error kinds): the exit code follows error.kind.
 int ReportBadInput(const Error& error, std::ostream& err);
+
+// A flag validator for unsigned integers: CLI11 would read "-1" as 2^64 - 1.
+inline CLI::Validator NonNegativeInteger() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) {
+          return "must be a whole number >= 0, got '" + s + "'";
+        }
+        return "";
+      },
+      "INT>=0");
+}
 
 // Runs the whole command line; the entry point of main() and of CLI tests.
 int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

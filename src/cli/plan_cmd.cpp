@@ -76,6 +76,14 @@ class StderrProgress : public plan::PlanObserver {
 };
 
 int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err) {
+  auto lock = OutputLock::Acquire(flags.out_dir);
+  if (!lock) return ReportError(lock.error(), err);
+  if (auto c = CheckOutputs({{"--out", flags.out_dir + "/report.json"},
+                             {"--out", flags.out_dir + "/report.html"}},
+                            {{"--scenario", flags.scenario_path}, {"--catalog", flags.catalog_path}});
+      !c) {
+    return ReportError(c.error(), err);
+  }
   auto cat = flags.catalog_path.empty() ? catalog::Catalog::LoadDefault()
                                         : catalog::Catalog::Load(flags.catalog_path);
   if (!cat) return ReportBadInput(cat.error(), err);
@@ -110,10 +118,7 @@ int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err)
   report["wall_s"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto written = report::WriteReport(flags.out_dir, report, report::RenderOptions{});
-  if (!written) {
-    err << "error: " << written.error().message << "\n";
-    return kExitFailure;
-  }
+  if (!written) return ReportError(written.error(), err);
   if (flags.json) {
     out << report.dump(2) << "\n";
     return kExitOk;

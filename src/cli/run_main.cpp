@@ -1,4 +1,6 @@
+#include <new>
 #include <ostream>
+#include <stdexcept>
 
 #include "cli/cli.h"
 
@@ -22,12 +24,59 @@ void SplitDescriptions(CLI::App& app) {
 
 }  // namespace
 
-int ReportBadInput(const Error& error, std::ostream& err) {
-  err << "error: " << error.message << "\n";
-  return kExitBadInput;
+int ExitCodeOf(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kBadInput:
+      return kExitBadInput;
+    case ErrorKind::kIo:
+      return kExitIo;
+    case ErrorKind::kInternal:
+      return kExitFailure;
+  }
+  return kExitFailure;
 }
 
+int ReportError(const Error& error, std::ostream& err) {
+  err << "error: " << error.message << "\n";
+  return ExitCodeOf(error.kind);
+}
+
+int ReportBadInput(const Error& error, std::ostream& err) { return ReportError(error, err); }
+
+namespace {
+
+// "gpuplan simulte": CLI11 says only that a subcommand is required; name it and suggest.
+std::string UnknownCommandMessage(const CLI::App& app, const std::vector<std::string>& args) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+  for (const std::string& a : args) {
+    if (!a.empty() && a.front() != '-') return UnknownNameMessage("command", a, names);
+  }
+  return "";
+}
+
+int RunMainUnguarded(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+}  // namespace
+
 int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  // Nothing may end in an abort: what escapes a command is an internal error, exit 1.
+  try {
+    return RunMainUnguarded(argc, argv, out, err);
+  } catch (const std::bad_alloc&) {
+    err << "error: out of memory (the input is too large for this machine; see the limits in "
+           "README)\n";
+  } catch (const std::exception& e) {
+    err << "error: internal error: " << Abbreviate(e.what()) << "\n";
+  } catch (...) {
+    err << "error: internal error: an unknown exception\n";
+  }
+  return kExitFailure;
+}
+
+namespace {
+
+int RunMainUnguarded(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "gpuplan: plan, buy and share the GPUs of a national AI computing center.\n\n"
       "Examples:\n"
@@ -37,7 +86,9 @@ int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       "  gpuplan buy --scenario data/scenarios/korea.toml\n"
       "  gpuplan simulate --cluster h100-sxm5-80gb:128x8 --trace jobs.csv --policy easy\n"
       "  gpuplan catalog list\n\n"
-      "Every command takes --json (exactly one JSON object on stdout). Bad input exits 2.",
+      "Every command takes --json (exactly one JSON object on stdout).\n"
+      "Exit codes: 0 ok; 1 internal error (or buy: no feasible plan); 2 bad input (a file, flag "
+      "or value to fix); 3 a file that cannot be read or written.",
       "gpuplan"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "gpuplan 0.1.0");
@@ -68,11 +119,19 @@ int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       out << help_out.str();
       return kExitOk;
     }
-    err << "error: " << e.what() << "\n";
+    std::string message = e.what();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+        app.get_subcommands().empty()) {
+      const std::string unknown = UnknownCommandMessage(app, app.remaining());
+      if (!unknown.empty()) message = unknown;
+    }
+    err << "error: " << Abbreviate(message) << "\n";
     err << "run 'gpuplan --help' or 'gpuplan <command> --help' for usage\n";
     return kExitBadInput;
   }
   return exit_code;
 }
+
+}  // namespace
 
 }  // namespace gpuplan::cli

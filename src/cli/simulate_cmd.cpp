@@ -230,6 +230,15 @@ void PrintHuman(const sim::SimResult& r, std::ostream& out) {
 int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err) {
   auto format = trace::ParseTraceFormat(flags.trace_format);
   if (!format) return ReportBadInput(format.error(), err);
+  // Outputs: locked for the run, never an input, never a device or folder.
+  auto locks = LockOutputs({flags.timeline, flags.jobs});
+  if (!locks) return ReportError(locks.error(), err);
+  if (auto c = CheckOutputs({{"--timeline", flags.timeline}, {"--jobs", flags.jobs}},
+                            {{"--trace", flags.trace}, {"--scenario", flags.scenario},
+                             {"--nodes", flags.nodes}});
+      !c) {
+    return ReportError(c.error(), err);
+  }
   Result<sim::SimConfig> config = Error{};
   Result<trace::Trace> trace = Error{};
   if (!flags.scenario.empty()) {
@@ -259,13 +268,14 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   progress.reset();
   if (!result) return ReportBadInput(result.error(), err);
   result->wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!flags.timeline.empty()) {
-    auto w = WriteFileAtomic(flags.timeline, sim::TimelineCsv(*result));
-    if (!w) return ReportBadInput(w.error(), err);
-  }
-  if (!flags.jobs.empty()) {
-    auto w = WriteFileAtomic(flags.jobs, sim::JobsCsv(*result));
-    if (!w) return ReportBadInput(w.error(), err);
+  {
+    const std::string timeline = flags.timeline.empty() ? "" : sim::TimelineCsv(*result);
+    const std::string jobs = flags.jobs.empty() ? "" : sim::JobsCsv(*result);
+    std::vector<FileContent> files;
+    if (!flags.timeline.empty()) files.push_back({flags.timeline, timeline});
+    if (!flags.jobs.empty()) files.push_back({flags.jobs, jobs});
+    auto w = WriteFilesAtomic(files);
+    if (!w) return ReportError(w.error(), err);
   }
   if (flags.json) {
     out << sim::ToJson(*result).dump(2) << "\n";
@@ -324,7 +334,9 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
   }
   cmd->add_option("--policy", flags->policy, policy_names)->capture_default_str();
   cmd->add_option("--placement", flags->placement, "pack|spread")->capture_default_str();
-  cmd->add_option("--seed", flags->seed, "same seed, same output")->capture_default_str();
+  cmd->add_option("--seed", flags->seed, "same seed, same output")
+      ->check(NonNegativeInteger())
+      ->capture_default_str();
   cmd->add_option("--gpu-mtbf", flags->gpu_mtbf,
                   "mean time between failures per GPU, e.g. "
                   "50000h (0: no failures)")

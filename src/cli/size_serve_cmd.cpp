@@ -184,8 +184,8 @@ Result<sizing::ServeRequest> BuildRequest(const SizeServeFlags& f) {
     r.num_gpus = *gpus;
   }
   if (!f.is_offline) {
-    if (!(f.ttft_ms > 0)) return Error{fmt::format("'--ttft-ms' must be > 0, got {}", f.ttft_ms)};
-    if (!(f.tpot_ms > 0)) return Error{fmt::format("'--tpot-ms' must be > 0, got {}", f.tpot_ms)};
+    GPUPLAN_TRY(CheckRange(f.ttft_ms, 1e-3, 1e7, "'--ttft-ms'"));
+    GPUPLAN_TRY(CheckRange(f.tpot_ms, 1e-3, 1e7, "'--tpot-ms'"));
     r.ttft_target_s = f.ttft_ms / kMsPerS;
     r.tpot_target_s = f.tpot_ms / kMsPerS;
     if (f.e2e_ms) {

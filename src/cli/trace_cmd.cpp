@@ -80,9 +80,13 @@ void PrintStats(const trace::Trace& t, const trace::TraceStats& s, std::ostream&
 int RunTraceGen(const TraceGenFlags& flags, std::ostream& out, std::ostream& err) {
   auto rate = ParseQuantity(flags.jobs_per_day, "--jobs-per-day");
   if (!rate) return ReportBadInput(rate.error(), err);
+  if (auto r = CheckRange(*rate, 0, kMaxJobs, "--jobs-per-day"); !r) return ReportError(r.error(), err);
   auto days = ParseDurationS(flags.days, "--days");
   if (!days) return ReportBadInput(days.error(), err);
   if (!(*days > 0)) return ReportBadInput(Error{"--days must be > 0"}, err);
+  auto locks = LockOutputs({flags.out});
+  if (!locks) return ReportError(locks.error(), err);
+  if (auto c = CheckOutputs({{"--out", flags.out}}, {}); !c) return ReportError(c.error(), err);
   auto arrivals = trace::ParseArrivalPattern(flags.arrivals);
   if (!arrivals) return ReportBadInput(arrivals.error(), err);
   auto tenants = trace::ParseTenantMix(flags.tenants, *rate);
@@ -166,7 +170,9 @@ void AddTraceCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
   g->add_option("--gpu-mix", gen->gpu_mix, "GPUs:weight,... (default: each class's own mix)");
   g->add_option("--median-duration", gen->median, "median job length (default: per class)");
   g->add_option("--accelerator", gen->accelerator, "type the durations are measured on");
-  g->add_option("--seed", gen->seed, "same seed, same trace")->capture_default_str();
+  g->add_option("--seed", gen->seed, "same seed, same trace")
+      ->check(NonNegativeInteger())
+      ->capture_default_str();
   g->add_option("--out", gen->out, "write the CSV here (atomically) and print its statistics");
   g->add_flag("--json", gen->json, "print the trace's statistics as one JSON object");
   g->callback([gen, &exit_code, &out, &err] { exit_code = RunTraceGen(*gen, out, err); });

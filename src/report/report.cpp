@@ -15,12 +15,15 @@ Result<void> WriteReport(const std::string& dir, const nlohmann::ordered_json& r
   if (!html) return html.error();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return Error{fmt::format("{}: cannot create the report folder: {}", dir, ec.message())};
+  if (ec) {
+    return Error{fmt::format("{}: cannot create the report folder: {}", dir, ec.message()),
+                 ErrorKind::kIo};
+  }
   const std::string json =
       report.dump(2, ' ', false, detail::Json::error_handler_t::replace) + "\n";
-  GPUPLAN_TRY(WriteFileAtomic(dir + "/report.json", json));
-  GPUPLAN_TRY(WriteFileAtomic(dir + "/report.html", *html));
-  return Ok{};
+  // Published together: both written and synced, then both renamed (WriteFilesAtomic), so a
+  // signal or a full disk never leaves a new report.json beside an old report.html.
+  return WriteFilesAtomic({{dir + "/report.json", json}, {dir + "/report.html", *html}});
 }
 
 }  // namespace gpuplan::report

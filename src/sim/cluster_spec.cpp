@@ -10,7 +10,12 @@
 namespace gpuplan::sim {
 
 SimTime ToSimTime(double seconds) {
-  return static_cast<SimTime>(std::llround(seconds * static_cast<double>(kMicrosPerSecond)));
+  const double us = seconds * static_cast<double>(kMicrosPerSecond);
+  constexpr auto kEdge = static_cast<double>(kSimTimeNever);
+  if (std::isnan(us)) return 0;
+  if (us >= kEdge) return kSimTimeNever;
+  if (us <= -kEdge) return -kSimTimeNever;
+  return static_cast<SimTime>(std::llround(us));
 }
 
 double ToSeconds(SimTime t) {
@@ -62,6 +67,7 @@ Result<int64_t> ParseCount(std::string_view text, std::string_view item, std::st
 Result<ClusterSpec> ParseClusterSpec(std::string_view text, const catalog::Catalog& catalog) {
   ClusterSpec spec;
   const catalog::Accelerator* reference = nullptr;
+  int64_t total_nodes = 0, total_gpus = 0;
   size_t start = 0;
   while (start <= text.size()) {
     size_t end = text.find(',', start);
@@ -108,6 +114,13 @@ Result<ClusterSpec> ParseClusterSpec(std::string_view text, const catalog::Catal
       }
       group.num_nodes = static_cast<int>(*nodes);
       group.gpus_per_node = static_cast<int>(*per_node);
+    }
+    total_nodes += group.num_nodes;
+    total_gpus += int64_t{group.num_nodes} * group.gpus_per_node;
+    if (total_nodes > kMaxNodes || total_gpus > kMaxGpus) {
+      return Error{fmt::format("--cluster: '{}': the cluster would have {} nodes and {} GPUs; the "
+                               "limits are {} nodes and {} GPUs",
+                               item, total_nodes, total_gpus, kMaxNodes, kMaxGpus)};
     }
     if (reference == nullptr) {
       reference = *accel;

@@ -4,6 +4,8 @@
 // heap holds only running jobs' ends and a few cluster events.
 #include "sim/engine.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -49,6 +51,11 @@ Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<do
   }
 }
 
+SimTime Engine::Later(SimTime delay) const {
+  // Both are at most kSimTimeNever, so the sum cannot overflow; past it is never.
+  return std::min(now_ + std::max<SimTime>(0, delay), kSimTimeNever);
+}
+
 void Engine::Push(SimTime at, EventKind kind, uint32_t idx, uint32_t generation) {
   events_.push(
       Event{.at = at, .seq = next_seq_++, .idx = idx, .generation = generation, .kind = kind});
@@ -72,7 +79,20 @@ void Engine::Run() {
     }
     SimTime t = events_.empty() ? kNoTime : events_.top().at;
     if (next_arrival_ < jobs_.size()) t = std::min(t, jobs_[next_arrival_].submit);
-    if (t == kNoTime) break;
+    if (t == kNoTime || t >= kSimTimeNever) break;
+    if (totals_.events > kMaxEvents) {
+      stopped_because_ = fmt::format(
+          "the simulation passed {} events (the limit) at t = {:.0f} s; shorten the trace, "
+          "raise --timeline-interval or reduce failures",
+          kMaxEvents, ToSeconds(now_));
+      break;
+    }
+    if (static_cast<int64_t>(timeline_.size()) > kMaxTimelineRows) {
+      stopped_because_ = fmt::format(
+          "the timeline passed {} rows (the limit); use a larger --timeline-interval",
+          kMaxTimelineRows);
+      break;
+    }
     totals_.queue_area += static_cast<double>(policy_->num_queued()) * ToSeconds(t - now_);
     now_ = t;
     while (!events_.empty() && events_.top().at == now_) {
@@ -143,7 +163,7 @@ void Engine::Handle(const Event& e) {
       if (cluster_.IsAvailable(n)) {
         ++totals_.failures;
         TakeNodeDown(n, /*retire=*/false);
-        Push(now_ + ToSimTime(config_.failures.node_repair_s), EventKind::kNodeRepair,
+        Push(Later(ToSimTime(config_.failures.node_repair_s)), EventKind::kNodeRepair,
              static_cast<uint32_t>(n));
       }
       if (IsActive()) ScheduleNextFailure();
@@ -172,7 +192,7 @@ void Engine::Handle(const Event& e) {
     case EventKind::kTimeline:
       RecordTimeline();
       if (IsActive()) {
-        Push(now_ + std::max<SimTime>(1, ToSimTime(config_.timeline_interval_s)),
+        Push(Later(std::max<SimTime>(1, ToSimTime(config_.timeline_interval_s))),
              EventKind::kTimeline, 0);
       } else {
         timeline_pending_ = false;
@@ -181,7 +201,8 @@ void Engine::Handle(const Event& e) {
     case EventKind::kFairness:
       SampleFairness();
       if (IsActive()) {
-        Push(now_ + ToSimTime(config_.fairness_interval_s), EventKind::kFairness, 0);
+        Push(Later(std::max<SimTime>(1, ToSimTime(config_.fairness_interval_s))),
+             EventKind::kFairness, 0);
       }
       break;
     case EventKind::kWakeup:
@@ -254,7 +275,7 @@ void Engine::ScheduleNextFailure() {
     return;
   }
   const double rate_per_s = static_cast<double>(gpu_prefix_.back()) / config_.failures.gpu_mtbf_s;
-  Push(now_ + std::max<SimTime>(1, ToSimTime(failure_rng_.Exponential(rate_per_s))),
+  Push(Later(std::max<SimTime>(1, ToSimTime(failure_rng_.Exponential(rate_per_s)))),
        EventKind::kNodeFail, 0);
   failure_pending_ = true;
 }
@@ -400,15 +421,17 @@ int64_t Engine::FreeGpus(uint64_t pool_mask) const {
 SimTime Engine::RunTime(JobIdx j, int32_t pool) const {
   const SimJob& job = jobs_[static_cast<size_t>(j)];
   const SimTime overhead = job.needs_overhead ? ToSimTime(config_.failures.restart_overhead_s) : 0;
-  return std::max<SimTime>(1, ToSimTime(job.work_left_ref_s / cluster_.pool(pool).speed)) +
-         overhead;
+  return std::min(kSimTimeNever,
+                  std::max<SimTime>(1, ToSimTime(job.work_left_ref_s / cluster_.pool(pool).speed)) +
+                      overhead);
 }
 
 SimTime Engine::EstimatedRunTime(JobIdx j, int32_t pool) const {
   const SimJob& job = jobs_[static_cast<size_t>(j)];
   const SimTime overhead = job.needs_overhead ? ToSimTime(config_.failures.restart_overhead_s) : 0;
   const double left = job.work_left_ref_s * (job.estimate_ref_s / job.work_ref_s);
-  return std::max<SimTime>(1, ToSimTime(left / cluster_.pool(pool).speed)) + overhead;
+  return std::min(kSimTimeNever,
+                  std::max<SimTime>(1, ToSimTime(left / cluster_.pool(pool).speed)) + overhead);
 }
 
 void Engine::StartOn(JobIdx j, int32_t pool) {
@@ -424,7 +447,7 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   job.needs_overhead = false;
   job.pool = pool;
   job.run_start = now_;
-  job.est_end = now_ + EstimatedRunTime(j, pool);
+  job.est_end = Later(EstimatedRunTime(j, pool));
   if (job.first_start < 0) job.first_start = now_;
   job.wait_total += now_ - job.queued_since;
   job.status = JobStatus::kRunning;
@@ -434,7 +457,7 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   running_.push_back(j);
   ++num_running_;
   running_by_end_[static_cast<size_t>(pool)].insert({job.est_end, j});
-  Push(now_ + run, EventKind::kFinish, static_cast<uint32_t>(j), job.generation);
+  Push(Later(run), EventKind::kFinish, static_cast<uint32_t>(j), job.generation);
 }
 
 void Engine::Preempt(JobIdx j) {
@@ -501,6 +524,14 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   job.needs_overhead = true;
   ++job.restarts;
   ++totals_.restarts;
+  if (job.restarts >= kMaxRestartsPerJob) {
+    job.status = JobStatus::kUnschedulable;
+    late_unschedulable_.emplace_back(
+        j, fmt::format("stopped {} times without finishing (its run is longer than the time "
+                       "between failures or preemptions; checkpoint more often)",
+                       job.restarts));
+    return;
+  }
   job.status = JobStatus::kQueued;
   job.queued_since = now_;
   Enqueue(j);

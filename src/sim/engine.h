@@ -157,6 +157,11 @@ class Engine {
   const std::vector<std::pair<JobIdx, std::string>>& late_unschedulable() const {
     return late_unschedulable_;
   }
+  // Why Run() stopped early (a hard limit: events, timeline rows), or "" when it finished.
+  const std::string& stopped_because() const { return stopped_because_; }
+  // A job killed this often without finishing leaves as unschedulable: the progress guard
+  // against a run that is longer than the time between failures.
+  static constexpr int32_t kMaxRestartsPerJob = 10'000;
 
  private:
   enum class EventKind : uint8_t {
@@ -183,6 +188,7 @@ class Engine {
   };
 
   void Push(SimTime at, EventKind kind, uint32_t idx, uint32_t generation = 0);
+  SimTime Later(SimTime delay) const;  // now_ + delay, saturating at kSimTimeNever
   void Handle(const Event& e);
   void Enqueue(JobIdx j);
   void SampleFairness();
@@ -230,6 +236,7 @@ class Engine {
   Fairness fairness_;
   std::vector<TimelineRow> timeline_;
   std::vector<std::pair<JobIdx, std::string>> late_unschedulable_;
+  std::string stopped_because_;
 };
 
 // Max-min fair shares of `capacity` by weight, each capped by its demand (water-filling).

@@ -21,7 +21,11 @@ namespace gpuplan::sim {
 
 using SimTime = int64_t;  // microseconds since the simulation start
 inline constexpr SimTime kMicrosPerSecond = 1'000'000;
-// The one conversion from seconds to the clock: rounded to the nearest microsecond.
+// "Never" on the clock (~73,000 years): a quarter of int64's range, so the sum of two clock
+// values never overflows. Times read are limited to kMaxTimeS (units.h), far below it.
+inline constexpr SimTime kSimTimeNever = std::numeric_limits<SimTime>::max() / 4;
+// The one conversion from seconds to the clock: rounded to the nearest microsecond, saturating
+// at +-kSimTimeNever (NaN reads as 0).
 SimTime ToSimTime(double seconds);
 double ToSeconds(SimTime t);
 

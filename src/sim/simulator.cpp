@@ -36,7 +36,23 @@ Result<void> ValidateConfig(const SimConfig& config) {
       f.restart_overhead_s < 0) {
     return Error{"failure parameters must be >= 0"};
   }
-  if (config.timeline_interval_s < 0) return Error{"the timeline interval must be >= 0"};
+  // Limits at the boundary: the clock holds them, and failures stay countable.
+  GPUPLAN_TRY(CheckRange(f.node_repair_s, 0, kMaxTimeS, "the node repair time (s)"));
+  GPUPLAN_TRY(CheckRange(f.checkpoint_interval_s, 0, kMaxTimeS, "the checkpoint interval (s)"));
+  GPUPLAN_TRY(CheckRange(f.restart_overhead_s, 0, kMaxTimeS, "the restart overhead (s)"));
+  if (f.gpu_mtbf_s != 0) {
+    GPUPLAN_TRY(CheckRange(f.gpu_mtbf_s, kSecondsPerHour, kMaxTimeS,
+                           "the per-GPU MTBF (s; 0 for no failures)"));
+  }
+  if (config.timeline_interval_s != 0) {
+    GPUPLAN_TRY(CheckRange(config.timeline_interval_s, 1, kMaxTimeS, "the timeline interval (s)"));
+  }
+  int64_t nodes = 0;
+  for (const NodeGroup& g : config.cluster.groups) nodes += g.num_nodes;
+  if (nodes > kMaxNodes || config.cluster.total_gpus() > kMaxGpus) {
+    return Error{fmt::format("the cluster has {} nodes and {} GPUs; the limits are {} and {}",
+                             nodes, config.cluster.total_gpus(), kMaxNodes, kMaxGpus)};
+  }
   if (!(config.fairshare_half_life_s > 0)) return Error{"the fair-share half-life must be > 0"};
   if (!(config.priority_max_age_s > 0)) return Error{"PriorityMaxAge must be > 0"};
   for (double w : {config.priority_weight_fairshare, config.priority_weight_age,
@@ -283,6 +299,7 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
   }
   detail::Engine engine(config, std::move(jobs), quota, weight, std::move(policy));
   engine.Run();
+  if (!engine.stopped_because().empty()) return Error{engine.stopped_because()};
   for (const auto& [j, reason] : engine.late_unschedulable()) {
     refusal[static_cast<size_t>(j)] = reason;
   }

@@ -54,44 +54,41 @@ Result<uint64_t> ParseAllowed(std::string_view text, Trace& trace, const FieldPo
 Result<Trace> ParseGpuplanCsv(std::string_view text, const std::string& path) {
   Trace trace;
   trace.source = path;
-  detail::LineReader lines(text);
-  std::string_view line;
+  detail::CsvReader reader(text, ',', path, /*comments=*/true);
   std::vector<std::string_view> fields;
   // Header: the first non-empty line not starting with '#'.
-  std::array<int, kNumColumns> col;
-  col.fill(-1);
-  size_t num_fields = 0;
-  while (lines.Next(line)) {
-    if (detail::TrimView(line).empty() || line.front() == '#') continue;
-    detail::SplitFields(line, ',', fields);
-    num_fields = fields.size();
-    for (size_t i = 0; i < fields.size(); ++i) {
-      const std::string_view name = detail::TrimView(fields[i]);
-      const auto it = std::find(kColumnNames.begin(), kColumnNames.end(), name);
-      if (it == kColumnNames.end()) {
-        return Error{fmt::format(
-            "{}:{}: unknown column '{}'; the header must name job_id,tenant,submit_s,gpus,"
-            "duration_s and may add accelerator,allowed,priority,gpu_milli,estimate_s",
-            path, lines.line_number(), name)};
-      }
-      col[static_cast<size_t>(it - kColumnNames.begin())] = static_cast<int>(i);
-    }
-    break;
-  }
-  if (num_fields == 0) return Error{fmt::format("{}: empty trace (no header, no jobs)", path)};
+  auto got = reader.Next(fields);
+  if (!got) return got.error();
+  if (!*got) return Error{fmt::format("{}: empty trace (no header, no jobs)", path)};
+  const int64_t header_line = reader.line();
+  auto header = detail::MapHeader(fields, {kColumnNames.begin(), kColumnNames.end()},
+                                  /*ignore_case=*/false, path, header_line, trace.notes);
+  if (!header) return header.error();
+  const std::vector<int> col = header->col;
+  const size_t num_fields = header->num_fields;
   for (int c = 0; c < kNumRequired; ++c) {
-    if (col[c] < 0) {
-      return Error{fmt::format("{}:{}: header lacks the required column '{}'", path,
-                               lines.line_number(), kColumnNames[c])};
+    if (col[static_cast<size_t>(c)] < 0) {
+      std::vector<std::string> present;
+      for (std::string_view f : fields) present.emplace_back(detail::TrimView(f));
+      std::string hint;
+      const std::string near = NearestName(kColumnNames[static_cast<size_t>(c)], present);
+      if (!near.empty()) hint = fmt::format(" (is '{}' meant to be it?)", Abbreviate(near));
+      return Error{fmt::format(
+          "{}:{}: header lacks the required column '{}'{}; the header must name job_id,tenant,"
+          "submit_s,gpus,duration_s and may add accelerator,allowed,priority,gpu_milli,"
+          "estimate_s",
+          path, header_line, kColumnNames[static_cast<size_t>(c)], hint)};
     }
   }
   auto field = [&](Column c) -> std::string_view {
     return col[c] < 0 ? std::string_view() : detail::TrimView(fields[static_cast<size_t>(col[c])]);
   };
-  while (lines.Next(line)) {
-    if (detail::TrimView(line).empty() || line.front() == '#') continue;
-    const int64_t ln = lines.line_number();
-    detail::SplitFields(line, ',', fields);
+  int num_iso = 0;
+  while (true) {
+    auto more = reader.Next(fields);
+    if (!more) return more.error();
+    if (!*more) break;
+    const int64_t ln = reader.line();
     GPUPLAN_TRY(detail::CheckFieldCount(fields.size(), num_fields, path, ln));
     auto pos = [&](Column c) { return FieldPos{path, ln, kColumnNames[c]}; };
     Job job;
@@ -101,9 +98,16 @@ Result<Trace> ParseGpuplanCsv(std::string_view text, const std::string& path) {
     const std::string_view tenant = field(kTenant);
     if (tenant.empty()) return FieldError(pos(kTenant), "must not be empty", "");
     job.tenant_idx = trace.TenantIndex(tenant);
-    auto submit = detail::ParseDouble(field(kSubmit), pos(kSubmit));
+    bool iso = false;
+    auto submit = detail::ParseTimeS(field(kSubmit), pos(kSubmit), iso);
     if (!submit) return submit.error();
-    if (*submit < 0) return FieldError(pos(kSubmit), "must be >= 0", field(kSubmit));
+    num_iso += iso;
+    if (!iso) GPUPLAN_TRY(detail::CheckTraceTime(*submit, pos(kSubmit), field(kSubmit)));
+    if (num_iso > 0 && num_iso != static_cast<int>(trace.jobs.size()) + 1) {
+      return FieldError(pos(kSubmit),
+                        "mixes ISO 8601 times and seconds; use one or the other in a file",
+                        field(kSubmit));
+    }
     job.submit_s = *submit;
     auto gpus = detail::ParseInt(field(kGpus), pos(kGpus));
     if (!gpus) return gpus.error();
@@ -114,6 +118,7 @@ Result<Trace> ParseGpuplanCsv(std::string_view text, const std::string& path) {
     auto duration = detail::ParseDouble(field(kDuration), pos(kDuration));
     if (!duration) return duration.error();
     if (*duration <= 0) return FieldError(pos(kDuration), "must be > 0", field(kDuration));
+    GPUPLAN_TRY(detail::CheckTraceTime(*duration, pos(kDuration), field(kDuration)));
     job.duration_s = *duration;
     if (!field(kAccelerator).empty()) {
       auto idx = trace.TypeIndex(field(kAccelerator));
@@ -128,7 +133,10 @@ Result<Trace> ParseGpuplanCsv(std::string_view text, const std::string& path) {
     if (!field(kPriority).empty()) {
       auto prio = detail::ParseInt(field(kPriority), pos(kPriority));
       if (!prio) return prio.error();
-      job.priority = static_cast<int32_t>(std::clamp<int64_t>(*prio, -1'000'000, 1'000'000));
+      if (*prio < -1'000'000 || *prio > 1'000'000) {
+        return FieldError(pos(kPriority), "must be in [-1000000, 1000000]", field(kPriority));
+      }
+      job.priority = static_cast<int32_t>(*prio);
     }
     if (!field(kGpuMilli).empty()) {
       auto milli = detail::ParseInt(field(kGpuMilli), pos(kGpuMilli));
@@ -144,12 +152,19 @@ Result<Trace> ParseGpuplanCsv(std::string_view text, const std::string& path) {
     if (!field(kEstimate).empty()) {
       auto est = detail::ParseDouble(field(kEstimate), pos(kEstimate));
       if (!est) return est.error();
-      if (*est < 0) return FieldError(pos(kEstimate), "must be >= 0", field(kEstimate));
+      GPUPLAN_TRY(detail::CheckTraceTime(*est, pos(kEstimate), field(kEstimate)));
       job.estimate_s = *est;
+    }
+    if (static_cast<int64_t>(trace.jobs.size()) >= kMaxJobs) {
+      return Error{fmt::format("{}:{}: more than {} jobs, the limit", path, ln, kMaxJobs)};
     }
     trace.jobs.push_back(std::move(job));
   }
-  GPUPLAN_TRY(detail::FinishTrace(trace));
+  if (num_iso > 0) {
+    trace.notes.push_back("submit_s given as ISO 8601 times: counted from the first submission");
+  }
+  if (reader.had_bom()) trace.notes.push_back("a UTF-8 byte order mark (Excel) skipped");
+  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/num_iso > 0));
   return trace;
 }
 
@@ -171,23 +186,25 @@ std::string WriteGpuplanCsv(const Trace& trace) {
   out += "\n";
   for (const Job& j : trace.jobs) {
     // {} prints the shortest text that reads back to the same double: the CSV round-trips.
-    fmt::format_to(std::back_inserter(out), "{},{},{},{},{}", j.id,
-                   trace.tenants[static_cast<size_t>(j.tenant_idx)].name, j.submit_s, j.gpus,
-                   j.duration_s);
+    fmt::format_to(std::back_inserter(out), "{},{},{},{},{}", detail::CsvField(j.id),
+                   detail::CsvField(trace.tenants[static_cast<size_t>(j.tenant_idx)].name),
+                   j.submit_s, j.gpus, j.duration_s);
     if (has_accel) {
       out += ',';
-      if (j.measured_on_idx >= 0) out += trace.type_names[static_cast<size_t>(j.measured_on_idx)];
+      if (j.measured_on_idx >= 0) {
+        out += detail::CsvField(trace.type_names[static_cast<size_t>(j.measured_on_idx)]);
+      }
     }
     if (has_allowed) {
       out += ',';
-      bool first = true;
+      std::string allowed;
       for (size_t t = 0; t < trace.type_names.size(); ++t) {
         if (j.allowed_mask & (uint64_t{1} << t)) {
-          if (!first) out += '|';
-          out += trace.type_names[t];
-          first = false;
+          if (!allowed.empty()) allowed += '|';
+          allowed += trace.type_names[t];
         }
       }
+      out += detail::CsvField(allowed);
     }
     if (has_prio) fmt::format_to(std::back_inserter(out), ",{}", j.priority);
     if (has_milli) fmt::format_to(std::back_inserter(out), ",{}", j.gpu_milli);

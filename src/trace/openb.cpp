@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <unordered_map>
 
 #include "trace/csv_util.h"
 #include "trace/trace.h"
@@ -19,25 +20,25 @@ using detail::FieldPos;
 
 // Maps header names to positions; errors name the first missing required column.
 template <size_t N>
-Result<std::array<int, N>> MapHeader(std::string_view header, const std::string& path,
-                                     const std::array<std::string_view, N>& names,
-                                     size_t num_required, size_t& num_fields) {
+Result<std::vector<int>> MapColumns(detail::CsvReader& reader, const std::string& path,
+                                    const std::array<std::string_view, N>& names,
+                                    size_t num_required, size_t& num_fields,
+                                    std::vector<std::string>& notes, std::string_view what) {
   std::vector<std::string_view> fields;
-  detail::SplitFields(header, ',', fields);
-  num_fields = fields.size();
-  std::array<int, N> col;
-  col.fill(-1);
-  for (size_t i = 0; i < fields.size(); ++i) {
-    for (size_t c = 0; c < N; ++c) {
-      if (detail::TrimView(fields[i]) == names[c]) col[c] = static_cast<int>(i);
-    }
-  }
+  auto got = reader.Next(fields);
+  if (!got) return got.error();
+  if (!*got) return Error{fmt::format("{}: empty {} (no header)", path, what)};
+  auto header = detail::MapHeader(fields, {names.begin(), names.end()}, /*ignore_case=*/false,
+                                  path, reader.line(), notes);
+  if (!header) return header.error();
+  num_fields = header->num_fields;
   for (size_t c = 0; c < num_required; ++c) {
-    if (col[c] < 0) {
-      return Error{fmt::format("{}:1: header lacks the required column '{}'", path, names[c])};
+    if (header->col[c] < 0) {
+      return Error{fmt::format("{}:{}: header lacks the required column '{}'", path,
+                               reader.line(), names[c])};
     }
   }
-  return col;
+  return header->col;
 }
 
 enum PodColumn {
@@ -50,11 +51,13 @@ enum PodColumn {
   kQos,
   kPhase,
   kScheduled,
+  kCpuMilli,  // known, not used
+  kMemory,
   kNumPodColumns
 };
 constexpr std::array<std::string_view, kNumPodColumns> kPodColumns = {
-    "name",     "num_gpu", "gpu_milli", "creation_time", "deletion_time",
-    "gpu_spec", "qos",     "pod_phase", "scheduled_time"};
+    "name",     "num_gpu", "gpu_milli", "creation_time",  "deletion_time", "gpu_spec",
+    "qos",      "pod_phase", "scheduled_time", "cpu_milli", "memory_mib"};
 constexpr size_t kNumPodRequired = 5;
 
 }  // namespace
@@ -62,21 +65,19 @@ constexpr size_t kNumPodRequired = 5;
 Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
   Trace trace;
   trace.source = path;
-  detail::LineReader lines(text);
-  std::string_view line;
-  if (!lines.Next(line) || detail::TrimView(line).empty()) {
-    return Error{fmt::format("{}: empty trace (no header, no pods)", path)};
-  }
+  detail::CsvReader reader(text, ',', path);
   size_t num_fields = 0;
-  auto col_or = MapHeader(line, path, kPodColumns, kNumPodRequired, num_fields);
+  auto col_or =
+      MapColumns(reader, path, kPodColumns, kNumPodRequired, num_fields, trace.notes, "pod list");
   if (!col_or) return col_or.error();
-  const auto col = *col_or;
+  const std::vector<int> col = *col_or;
   std::vector<std::string_view> fields;
   int64_t num_cpu_only = 0, num_nonpositive = 0, num_never_scheduled = 0;
-  while (lines.Next(line)) {
-    if (detail::TrimView(line).empty()) continue;
-    const int64_t ln = lines.line_number();
-    detail::SplitFields(line, ',', fields);
+  while (true) {
+    auto more = reader.Next(fields);
+    if (!more) return more.error();
+    if (!*more) break;
+    const int64_t ln = reader.line();
     GPUPLAN_TRY(detail::CheckFieldCount(fields.size(), num_fields, path, ln));
     auto field = [&](PodColumn c) {
       return col[c] < 0 ? std::string_view()
@@ -85,16 +86,21 @@ Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
     auto pos = [&](PodColumn c) { return FieldPos{path, ln, kPodColumns[c]}; };
     auto num_gpu = detail::ParseInt(field(kNumGpu), pos(kNumGpu));
     if (!num_gpu) return num_gpu.error();
-    if (*num_gpu < 0) return FieldError(pos(kNumGpu), "must be >= 0", field(kNumGpu));
+    if (*num_gpu < 0 || *num_gpu > 1'000'000) {
+      return FieldError(pos(kNumGpu), "must be in [0, 1000000]", field(kNumGpu));
+    }
     auto milli = detail::ParseInt(field(kGpuMilli), pos(kGpuMilli));
     if (!milli) return milli.error();
     if (*milli < 0 || *milli > kWholeGpuMilli) {
       return FieldError(pos(kGpuMilli), "must be in [0, 1000]", field(kGpuMilli));
     }
-    auto creation = detail::ParseDouble(field(kCreation), pos(kCreation));
+    bool iso = false;
+    auto creation = detail::ParseTimeS(field(kCreation), pos(kCreation), iso);
     if (!creation) return creation.error();
-    auto deletion = detail::ParseDouble(field(kDeletion), pos(kDeletion));
+    GPUPLAN_TRY(detail::CheckTraceTime(*creation, pos(kCreation), field(kCreation)));
+    auto deletion = detail::ParseTimeS(field(kDeletion), pos(kDeletion), iso);
     if (!deletion) return deletion.error();
+    GPUPLAN_TRY(detail::CheckTraceTime(*deletion, pos(kDeletion), field(kDeletion)));
     if (*num_gpu == 0 || *milli == 0) {
       ++num_cpu_only;  // a CPU pod: nothing for a GPU simulator to place
       continue;
@@ -103,8 +109,9 @@ Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
     // (Pending) asked for deletion - creation.
     double start = *creation;
     if (!field(kScheduled).empty()) {
-      auto scheduled = detail::ParseDouble(field(kScheduled), pos(kScheduled));
+      auto scheduled = detail::ParseTimeS(field(kScheduled), pos(kScheduled), iso);
       if (!scheduled) return scheduled.error();
+      GPUPLAN_TRY(detail::CheckTraceTime(*scheduled, pos(kScheduled), field(kScheduled)));
       start = *scheduled;
     } else if (col[kScheduled] >= 0) {
       ++num_never_scheduled;
@@ -119,7 +126,7 @@ Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
     job.tenant_idx = trace.TenantIndex(field(kQos).empty() ? "default" : field(kQos));
     job.submit_s = *creation;
     job.duration_s = *deletion - start;
-    job.gpus = static_cast<int32_t>(std::min<int64_t>(*num_gpu, 1'000'000));
+    job.gpus = static_cast<int32_t>(*num_gpu);
     // A share of one GPU only for single-GPU pods; multi-GPU pods take whole GPUs.
     job.gpu_milli = job.gpus == 1 ? static_cast<int32_t>(*milli) : kWholeGpuMilli;
     const std::string_view spec = field(kGpuSpec);
@@ -131,6 +138,9 @@ Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
         if (!idx) return idx.error();
         job.allowed_mask |= uint64_t{1} << *idx;
       }
+    }
+    if (static_cast<int64_t>(trace.jobs.size()) >= kMaxJobs) {
+      return Error{fmt::format("{}:{}: more than {} pods, the limit", path, ln, kMaxJobs)};
     }
     trace.jobs.push_back(std::move(job));
   }
@@ -151,24 +161,29 @@ Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
 }
 
 Result<std::vector<OpenbNode>> ParseOpenbNodes(std::string_view text, const std::string& path) {
-  enum NodeColumn { kSn, kGpu, kModel, kNumNodeColumns };
-  constexpr std::array<std::string_view, kNumNodeColumns> kNodeColumns = {"sn", "gpu", "model"};
-  detail::LineReader lines(text);
-  std::string_view line;
-  if (!lines.Next(line) || detail::TrimView(line).empty()) {
-    return Error{fmt::format("{}: empty node list", path)};
-  }
+  enum NodeColumn { kSn, kGpu, kModel, kNodeCpu, kNodeMemory, kNumNodeColumns };
+  constexpr std::array<std::string_view, kNumNodeColumns> kNodeColumns = {
+      "sn", "gpu", "model", "cpu_milli", "memory_mib"};
+  constexpr size_t kNumNodeRequired = 3;
+  detail::CsvReader reader(text, ',', path);
   size_t num_fields = 0;
-  auto col_or = MapHeader(line, path, kNodeColumns, kNumNodeColumns, num_fields);
+  std::vector<std::string> notes;
+  auto col_or =
+      MapColumns(reader, path, kNodeColumns, kNumNodeRequired, num_fields, notes, "node list");
   if (!col_or) return col_or.error();
-  const auto col = *col_or;
+  const std::vector<int> col = *col_or;
   std::vector<OpenbNode> nodes;
   std::vector<std::string_view> fields;
-  while (lines.Next(line)) {
-    if (detail::TrimView(line).empty()) continue;
-    const int64_t ln = lines.line_number();
-    detail::SplitFields(line, ',', fields);
+  std::unordered_map<std::string, int64_t> seen;
+  while (true) {
+    auto more = reader.Next(fields);
+    if (!more) return more.error();
+    if (!*more) break;
+    const int64_t ln = reader.line();
     GPUPLAN_TRY(detail::CheckFieldCount(fields.size(), num_fields, path, ln));
+    if (static_cast<int64_t>(nodes.size()) >= kMaxNodes) {
+      return Error{fmt::format("{}:{}: more than {} nodes, the limit", path, ln, kMaxNodes)};
+    }
     auto field = [&](NodeColumn c) {
       return detail::TrimView(fields[static_cast<size_t>(col[c])]);
     };
@@ -179,6 +194,13 @@ Result<std::vector<OpenbNode>> ParseOpenbNodes(std::string_view text, const std:
     }
     if (*gpus > 0 && field(kModel).empty()) {
       return FieldError(FieldPos{path, ln, "model"}, "must name the GPU model of a GPU node", "");
+    }
+    const auto [it, fresh] = seen.emplace(std::string(field(kSn)), ln);
+    if (!fresh && !field(kSn).empty()) {
+      return FieldError(FieldPos{path, ln, "sn"},
+                        fmt::format("repeats the node of line {} (names must be unique)",
+                                    it->second),
+                        field(kSn));
     }
     nodes.push_back(OpenbNode{.name = std::string(field(kSn)),
                               .gpus = static_cast<int>(*gpus),

@@ -61,41 +61,12 @@ bool ParseDigits(std::string_view s, int64_t& out) {
   return ec == std::errc() && ptr == s.data() + s.size() && s.front() != '-' && s.front() != '+';
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
 // "Unknown", "None" and "" mean the time is not set (a job that never started or still runs).
 bool IsUnsetTime(std::string_view s) {
   return s.empty() || EqualsIgnoreCase(s, "Unknown") || EqualsIgnoreCase(s, "None");
 }
 
-// "YYYY-MM-DDTHH:MM:SS" -> seconds since 1970-01-01 in the same (local) clock. Only differences
-// are used, so the time zone does not matter; a DST change inside the trace shifts by an hour.
-Result<double> ParseIsoTime(std::string_view s, const FieldPos& pos) {
-  constexpr std::string_view kWhat = "must be an ISO 8601 time like 2024-03-01T12:00:00";
-  int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
-  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-      s[16] != ':' || !ParseDigits(s.substr(0, 4), y) || !ParseDigits(s.substr(5, 2), mo) ||
-      !ParseDigits(s.substr(8, 2), d) || !ParseDigits(s.substr(11, 2), h) ||
-      !ParseDigits(s.substr(14, 2), mi) || !ParseDigits(s.substr(17, 2), se)) {
-    return FieldError(pos, kWhat, s);
-  }
-  constexpr std::array<int64_t, 12> kDaysInMonth = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12) return FieldError(pos, "has a month outside 1-12", s);
-  const int64_t month_days = kDaysInMonth[static_cast<size_t>(mo - 1)] + (mo == 2 && IsLeap(y));
-  if (d < 1 || d > month_days) return FieldError(pos, "has a day outside its month", s);
-  if (h > 23 || mi > 59 || se > 60) return FieldError(pos, "has a time of day out of range", s);
-  return static_cast<double>(DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se);
-}
+using detail::ParseIsoTime;
 
 // "[days-]hours:minutes:seconds[.fraction]" or "minutes:seconds[.fraction]" -> seconds.
 Result<double> ParseSlurmDuration(std::string_view s, const FieldPos& pos) {
@@ -172,22 +143,21 @@ Result<Trace> ParseSacct(std::string_view text, const std::string& path) {
   detail::LineReader lines(text);
   std::string_view line;
   std::vector<std::string_view> fields;
-  std::array<int, kNumColumns> col;
-  col.fill(-1);
   // Header: the first non-empty line.
   while (lines.Next(line)) {
-    if (detail::TrimView(line).empty()) continue;
-    detail::SplitFields(line, '|', fields);
-    for (size_t i = 0; i < fields.size(); ++i) {
-      const std::string_view name = detail::TrimView(fields[i]);
-      for (size_t c = 0; c < kNumColumns; ++c) {
-        if (EqualsIgnoreCase(name, kColumnNames[c])) col[c] = static_cast<int>(i);
-      }
-    }
-    break;
+    if (!detail::TrimView(line).empty()) break;
   }
-  const size_t num_fields = fields.size();
-  if (num_fields == 0) return Error{fmt::format("{}: empty trace (no header, no jobs)", path)};
+  if (detail::TrimView(line).empty()) {
+    return Error{fmt::format("{}: empty trace (no header, no jobs)", path)};
+  }
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (lines.line_number() == 1 && line.substr(0, kBom.size()) == kBom) line.remove_prefix(3);
+  detail::SplitFields(line, '|', fields);
+  auto header = detail::MapHeader(fields, {kColumnNames.begin(), kColumnNames.end()},
+                                  /*ignore_case=*/true, path, lines.line_number(), trace.notes);
+  if (!header) return header.error();
+  const std::vector<int>& col = header->col;
+  const size_t num_fields = header->num_fields;
   const int64_t header_line = lines.line_number();
   auto require = [&](std::initializer_list<Column> any_of) -> Result<void> {
     for (Column c : any_of) {
@@ -325,10 +295,8 @@ Result<Trace> ParseSacct(std::string_view text, const std::string& path) {
         "as measured on the reference type",
         list));
   }
-  GPUPLAN_TRY(detail::FinishTrace(trace));
   // Submit times become seconds since the first submission.
-  const double first = trace.jobs.front().submit_s;
-  for (Job& j : trace.jobs) j.submit_s -= first;
+  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/true));
   return trace;
 }
 

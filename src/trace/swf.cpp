@@ -4,6 +4,8 @@
 // time (the runtime estimate EASY uses), 12 user id (the tenant). Processors are read as GPUs.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "trace/csv_util.h"
 #include "trace/trace.h"
 
@@ -43,15 +45,25 @@ Result<Trace> ParseSwf(std::string_view text, const std::string& path) {
     if (!req) return req.error();
     auto req_time = num(8, "requested_time");
     if (!req_time) return req_time.error();
-    if (*submit < 0) return detail::FieldError({path, ln, "submit_time"}, "must be >= 0", f[1]);
+    GPUPLAN_TRY(detail::CheckTraceTime(*submit, {path, ln, "submit_time"}, f[1]));
     if (*run <= 0) {
       ++num_no_runtime;  // -1 (unknown) or 0: cancelled before running
       continue;
     }
+    GPUPLAN_TRY(detail::CheckTraceTime(*run, {path, ln, "run_time"}, f[3]));
     const double procs = *alloc > 0 ? *alloc : *req;
     if (procs <= 0) {
       ++num_no_procs;
       continue;
+    }
+    if (procs > 1e6 || procs != std::floor(procs)) {
+      return detail::FieldError({path, ln, *alloc > 0 ? "allocated_processors"
+                                                      : "requested_processors"},
+                                "must be a whole number in [1, 1000000]", f[*alloc > 0 ? 4 : 7]);
+    }
+    if (*req_time > kMaxTimeS) {
+      return detail::FieldError({path, ln, "requested_time"},
+                                fmt::format("must be at most {:g} s (the limit)", kMaxTimeS), f[8]);
     }
     Job job;
     job.line = ln;
@@ -59,7 +71,7 @@ Result<Trace> ParseSwf(std::string_view text, const std::string& path) {
     job.tenant_idx = trace.TenantIndex(fmt::format("user-{}", f[11]));
     job.submit_s = *submit;
     job.duration_s = *run;
-    job.gpus = static_cast<int32_t>(std::min(procs, 1e6));
+    job.gpus = static_cast<int32_t>(procs);
     job.estimate_s = *req_time > 0 ? *req_time : 0;
     trace.jobs.push_back(std::move(job));
   }

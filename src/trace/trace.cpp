@@ -9,7 +9,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <array>
 #include <map>
+#include <unordered_map>
 
 #include "trace/csv_util.h"
 
@@ -25,6 +27,98 @@ bool LineReader::Next(std::string_view& line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   pos_ = end + 1;
   ++line_number_;
+  return true;
+}
+
+CsvReader::CsvReader(std::string_view text, char sep, const std::string& path, bool comments)
+    : text_(text), sep_(sep), path_(path), comments_(comments) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (text_.substr(0, kBom.size()) == kBom) {
+    text_.remove_prefix(kBom.size());
+    had_bom_ = true;
+  }
+}
+
+Result<bool> CsvReader::Next(std::vector<std::string_view>& fields) {
+  fields.clear();
+  // Skip blank and comment lines.
+  while (pos_ < text_.size()) {
+    size_t eol = text_.find('\n', pos_);
+    if (eol == std::string_view::npos) eol = text_.size();
+    const std::string_view line = text_.substr(pos_, eol - pos_);
+    if (!TrimView(line == "\r" ? std::string_view() : line).empty() &&
+        TrimView(line) != "\r" && !(comments_ && line.front() == '#')) {
+      break;
+    }
+    pos_ = eol + 1;
+    ++line_;
+  }
+  if (pos_ >= text_.size()) return false;
+  record_line_ = line_;
+  buffer_.clear();
+  // (start, length, in buffer_) per field; views are made once buffer_ stops growing.
+  struct Span {
+    size_t start, size;
+    bool owned;
+  };
+  std::vector<Span> spans;
+  while (true) {
+    size_t p = pos_;
+    while (p < text_.size() && (text_[p] == ' ' || text_[p] == '\t') && text_[p] != sep_) ++p;
+    if (p < text_.size() && text_[p] == '"') {
+      const int64_t open_line = line_;
+      const size_t start = buffer_.size();
+      size_t q = p + 1;
+      while (true) {
+        const size_t close = text_.find('"', q);
+        if (close == std::string_view::npos) {
+          return Error{fmt::format("{}:{}: a quoted field opened here never closes (a missing "
+                                   "'\"')",
+                                   path_, open_line)};
+        }
+        const std::string_view part = text_.substr(q, close - q);
+        for (char c : part) line_ += c == '\n';
+        buffer_.append(part);
+        if (close + 1 < text_.size() && text_[close + 1] == '"') {
+          buffer_ += '"';
+          q = close + 2;
+          continue;
+        }
+        q = close + 1;
+        break;
+      }
+      while (q < text_.size() && (text_[q] == ' ' || text_[q] == '\t')) ++q;
+      if (q < text_.size() && text_[q] != sep_ && text_[q] != '\n' && text_[q] != '\r') {
+        return Error{fmt::format("{}:{}: text after the closing quote of field {} (a quote "
+                                 "inside a quoted field is written \"\")",
+                                 path_, line_, spans.size() + 1)};
+      }
+      spans.push_back({start, buffer_.size() - start, true});
+      pos_ = q;
+    } else {
+      size_t q = pos_;
+      while (q < text_.size() && text_[q] != sep_ && text_[q] != '\n') ++q;
+      size_t e = q;
+      if (e > pos_ && text_[e - 1] == '\r' && (q >= text_.size() || text_[q] == '\n')) --e;
+      spans.push_back({pos_, e - pos_, false});
+      pos_ = q;
+    }
+    if (pos_ < text_.size() && text_[pos_] == sep_) {
+      ++pos_;
+      continue;
+    }
+    // End of the record: CRLF, LF or the end of the text.
+    if (pos_ < text_.size() && text_[pos_] == '\r') ++pos_;
+    if (pos_ < text_.size() && text_[pos_] == '\n') {
+      ++pos_;
+      ++line_;
+    }
+    break;
+  }
+  for (const Span& s : spans) {
+    fields.push_back(s.owned ? std::string_view(buffer_).substr(s.start, s.size)
+                             : text_.substr(s.start, s.size));
+  }
   return true;
 }
 
@@ -55,24 +149,81 @@ void SplitWhitespace(std::string_view line, std::vector<std::string_view>& field
 
 std::string_view TrimView(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
   return s;
 }
 
+namespace {
+bool SameName(std::string_view a, std::string_view b, bool ignore_case) {
+  if (!ignore_case) return a == b;
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+}  // namespace
+
+Result<HeaderMap> MapHeader(const std::vector<std::string_view>& fields,
+                            const std::vector<std::string_view>& names, bool ignore_case,
+                            const std::string& path, int64_t line,
+                            std::vector<std::string>& notes) {
+  HeaderMap map;
+  map.col.assign(names.size(), -1);
+  map.num_fields = fields.size();
+  std::vector<std::string> ignored;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const std::string_view name = TrimView(fields[i]);
+    bool known = false;
+    for (size_t c = 0; c < names.size(); ++c) {
+      if (!SameName(name, names[c], ignore_case)) continue;
+      known = true;
+      if (map.col[c] >= 0) {
+        return Error{fmt::format("{}:{}: column '{}' appears twice in the header (columns {} "
+                                 "and {})",
+                                 path, line, Abbreviate(name), map.col[c] + 1, i + 1)};
+      }
+      map.col[c] = static_cast<int>(i);
+    }
+    if (!known) {
+      for (const std::string& other : ignored) {
+        if (other == name && !name.empty()) {
+          return Error{fmt::format("{}:{}: column '{}' appears twice in the header", path, line,
+                                   Abbreviate(name))};
+        }
+      }
+      ignored.emplace_back(name);
+    }
+  }
+  if (!ignored.empty()) {
+    std::string list;
+    constexpr size_t kMaxListed = 8;
+    for (size_t i = 0; i < ignored.size() && i < kMaxListed; ++i) {
+      list += fmt::format("{}'{}'", i ? ", " : "",
+                          ignored[i].empty() ? std::string("(unnamed)") : Abbreviate(ignored[i]));
+    }
+    if (ignored.size() > kMaxListed) list += fmt::format(" and {} more", ignored.size() - kMaxListed);
+    notes.push_back(fmt::format("{} column{} not read ({}): not a column of this format", 
+                                ignored.size(), ignored.size() == 1 ? "" : "s", list));
+  }
+  return map;
+}
+
 Error FieldError(const FieldPos& pos, std::string_view what, std::string_view value) {
-  return Error{
-      fmt::format("{}:{}: field '{}' {}, got '{}'", pos.path, pos.line, pos.field, what, value)};
+  return Error{fmt::format("{}:{}: field '{}' {}, got '{}'", pos.path, pos.line, pos.field, what,
+                           Abbreviate(value))};
 }
 
 Result<double> ParseDouble(std::string_view text, const FieldPos& pos) {
   const std::string_view t = TrimView(text);
   if (t.empty()) return FieldError(pos, "must be a number", t);
   // strtod needs a terminated string; fields are short.
-  const std::string s(t);
+  const std::string s(t.substr(0, 128));
   char* end = nullptr;
   errno = 0;
   const double v = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(v) ||
+  if (t.size() > 128 || end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(v) ||
       s.find_first_of("xXnNiI") != std::string::npos) {
     return FieldError(pos, "must be a number", t);
   }
@@ -92,19 +243,163 @@ Result<int64_t> ParseInt(std::string_view text, const FieldPos& pos) {
   return v;
 }
 
-Result<void> CheckFieldCount(size_t got, size_t expected, const std::string& path, int64_t line) {
-  if (got == expected) return Ok{};
-  return Error{
-      fmt::format("{}:{}: expected {} fields as in the header, got {} (truncated or "
-                  "malformed line)",
-                  path, line, expected, got)};
+namespace {
+
+// A non-negative integer made only of digits (no sign, no spaces).
+bool ParseDigits(std::string_view s, int64_t& out) {
+  if (s.empty() || s.size() > 12) return false;
+  if (!std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size();
 }
 
-Result<void> FinishTrace(Trace& trace) {
-  if (trace.jobs.empty()) return Error{fmt::format("{}: the trace has no jobs", trace.source)};
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+}  // namespace
+
+Result<double> ParseIsoTime(std::string_view text, const FieldPos& pos) {
+  constexpr std::string_view kWhat = "must be an ISO 8601 time like 2024-03-01T12:00:00";
+  const std::string_view s = TrimView(text);
+  int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+      s[13] != ':' || s[16] != ':' || !ParseDigits(s.substr(0, 4), y) ||
+      !ParseDigits(s.substr(5, 2), mo) || !ParseDigits(s.substr(8, 2), d) ||
+      !ParseDigits(s.substr(11, 2), h) || !ParseDigits(s.substr(14, 2), mi) ||
+      !ParseDigits(s.substr(17, 2), se)) {
+    return FieldError(pos, kWhat, s);
+  }
+  std::string_view rest = s.substr(19);
+  double fraction = 0;
+  if (!rest.empty() && (rest.front() == '.' || rest.front() == ',')) {
+    size_t n = 1;
+    while (n < rest.size() && n <= 10 && rest[n] >= '0' && rest[n] <= '9') ++n;
+    int64_t digits = 0;
+    if (n == 1 || !ParseDigits(rest.substr(1, n - 1), digits)) return FieldError(pos, kWhat, s);
+    fraction = static_cast<double>(digits) / std::pow(10.0, static_cast<double>(n - 1));
+    rest.remove_prefix(n);
+  }
+  int64_t offset_s = 0;
+  if (rest == "Z" || rest == "z") {
+    rest = {};
+  } else if (!rest.empty() && (rest.front() == '+' || rest.front() == '-')) {
+    int64_t oh = 0, om = 0;
+    const std::string_view z = rest.substr(1);
+    const bool ok = (z.size() == 5 && z[2] == ':' && ParseDigits(z.substr(0, 2), oh) &&
+                     ParseDigits(z.substr(3, 2), om)) ||
+                    (z.size() == 4 && ParseDigits(z.substr(0, 2), oh) &&
+                     ParseDigits(z.substr(2, 2), om)) ||
+                    (z.size() == 2 && ParseDigits(z, oh));
+    if (!ok || oh > 23 || om > 59) return FieldError(pos, kWhat, s);
+    offset_s = (rest.front() == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    rest = {};
+  }
+  if (!rest.empty()) return FieldError(pos, kWhat, s);
+  constexpr std::array<int64_t, 12> kDaysInMonth = {31, 28, 31, 30, 31, 30,
+                                                    31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12) return FieldError(pos, "has a month outside 1-12", s);
+  const int64_t month_days = kDaysInMonth[static_cast<size_t>(mo - 1)] + (mo == 2 && IsLeap(y));
+  if (d < 1 || d > month_days) return FieldError(pos, "has a day outside its month", s);
+  if (h > 23 || mi > 59 || se > 60) return FieldError(pos, "has a time of day out of range", s);
+  return static_cast<double>(DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
+                             offset_s) +
+         fraction;
+}
+
+Result<double> ParseTimeS(std::string_view text, const FieldPos& pos, bool& iso) {
+  const std::string_view t = TrimView(text);
+  iso = t.size() >= 19 && t[4] == '-' && t[7] == '-';
+  if (iso) return ParseIsoTime(t, pos);
+  auto v = ParseDouble(t, pos);
+  if (!v) {
+    return FieldError(pos, "must be a time in seconds or ISO 8601 (2024-03-01T12:00:00)", t);
+  }
+  return v;
+}
+
+Result<void> CheckTraceTime(double seconds, const FieldPos& pos, std::string_view text) {
+  if (seconds >= 0 && seconds <= kMaxTimeS) return Ok{};
+  if (seconds < 0) return FieldError(pos, "must be >= 0", text);
+  return FieldError(pos, fmt::format("must be at most {:g} s (317 years, the limit)", kMaxTimeS),
+                    text);
+}
+
+Result<void> CheckFieldCount(size_t got, size_t expected, const std::string& path, int64_t line) {
+  if (got == expected) return Ok{};
+  return Error{fmt::format(
+      "{}:{}: expected {} fields as in the header, got {} ({}; quote a field that holds the "
+      "separator)",
+      path, line, expected, got, got < expected ? "truncated line" : "too many separators")};
+}
+
+Result<void> FinishTrace(Trace& trace, bool shift) {
+  if (trace.jobs.empty()) {
+    std::string why;
+    for (const std::string& n : trace.notes) why += (why.empty() ? "" : "; ") + n;
+    return Error{fmt::format("{}: the trace has no jobs ({})", trace.source,
+                             why.empty() ? "no data rows after the header" : why)};
+  }
+  if (static_cast<int64_t>(trace.jobs.size()) > kMaxJobs) {
+    return Error{fmt::format("{}: {} jobs, more than the limit of {}", trace.source,
+                             trace.jobs.size(), kMaxJobs)};
+  }
+  if (static_cast<int64_t>(trace.tenants.size()) > kMaxTenants) {
+    return Error{fmt::format("{}: {} tenants, more than the limit of {}", trace.source,
+                             trace.tenants.size(), kMaxTenants)};
+  }
+  {
+    std::unordered_map<std::string_view, int64_t> first_line;
+    first_line.reserve(trace.jobs.size());
+    for (const Job& j : trace.jobs) {
+      if (j.id.empty()) continue;  // the generator names its jobs after sorting
+      const auto [it, fresh] = first_line.emplace(j.id, j.line);
+      if (!fresh) {
+        return Error{fmt::format("{}:{}: job id '{}' repeats the job of line {} (ids must be "
+                                 "unique)",
+                                 trace.source, j.line, Abbreviate(j.id), it->second)};
+      }
+    }
+  }
   std::stable_sort(trace.jobs.begin(), trace.jobs.end(),
                    [](const Job& a, const Job& b) { return a.submit_s < b.submit_s; });
+  if (shift) {
+    const double first = trace.jobs.front().submit_s;
+    for (Job& j : trace.jobs) j.submit_s -= first;
+  }
+  for (const Job& j : trace.jobs) {
+    const char* field = !(j.submit_s >= 0 && j.submit_s <= kMaxTimeS)       ? "submit time"
+                        : !(j.duration_s > 0 && j.duration_s <= kMaxTimeS)  ? "duration"
+                        : !(j.estimate_s >= 0 && j.estimate_s <= kMaxTimeS) ? "runtime estimate"
+                                                                            : nullptr;
+    if (field != nullptr) {
+      return Error{fmt::format(
+          "{}:{}: job '{}': its {} is outside [0, {:g}] s (the 317-year limit of gpuplan's "
+          "clock{})",
+          trace.source, j.line, Abbreviate(j.id), field, kMaxTimeS,
+          shift ? ", counted from the first submission" : "")};
+    }
+  }
   return Ok{};
+}
+
+std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
 }
 
 }  // namespace detail
@@ -191,12 +486,27 @@ Result<int32_t> Trace::TypeIndex(std::string_view name) {
 }
 
 int32_t Trace::TenantIndex(std::string_view name) {
-  // Linear scan: traces have tens of tenants, and readers cache the last hit.
-  for (size_t i = tenants.size(); i-- > 0;) {
-    if (tenants[i].name == name) return static_cast<int32_t>(i);
+  // Hashed: traces may have hundreds of thousands of tenants. Rebuilt if `tenants` was edited.
+  if (tenant_lookup_.size() != tenants.size()) {
+    tenant_lookup_.clear();
+    for (size_t i = 0; i < tenants.size(); ++i) {
+      tenant_lookup_.emplace(tenants[i].name, static_cast<int32_t>(i));
+    }
+    if (tenant_lookup_.size() != tenants.size()) {  // repeated names: the linear way, first wins
+      tenant_lookup_.clear();
+      for (size_t i = 0; i < tenants.size(); ++i) {
+        if (tenants[i].name == name) return static_cast<int32_t>(i);
+      }
+      tenants.push_back(
+          Tenant{.name = std::string(name), .tenant_class = TenantClassFromName(name)});
+      return static_cast<int32_t>(tenants.size() - 1);
+    }
   }
+  if (const auto it = tenant_lookup_.find(name); it != tenant_lookup_.end()) return it->second;
   tenants.push_back(Tenant{.name = std::string(name), .tenant_class = TenantClassFromName(name)});
-  return static_cast<int32_t>(tenants.size() - 1);
+  const auto idx = static_cast<int32_t>(tenants.size() - 1);
+  tenant_lookup_.emplace(tenants.back().name, idx);
+  return idx;
 }
 
 Result<Trace> ParseTrace(std::string_view text, const std::string& path, TraceFormat format) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "units/units.h"
@@ -64,7 +65,14 @@ struct Trace {
   std::vector<std::string> notes = {};       // what a reader skipped or assumed, and how often
   // Index of a type name, adding it if new. Error past kMaxTypes types.
   Result<int32_t> TypeIndex(std::string_view name);
-  int32_t TenantIndex(std::string_view name);  // adds an unclassified tenant if new
+  int32_t TenantIndex(std::string_view name);  // adds an unclassified tenant if new (hashed)
+
+  // TenantIndex's index of `tenants` by name (transparent lookup by string_view).
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, int32_t, NameHash, std::equal_to<>> tenant_lookup_ = {};
 };
 
 // Readers. Files are read whole; `path` also names them in messages.

@@ -6,8 +6,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <atomic>
+#include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <mutex>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -123,7 +134,7 @@ Result<double> ParseQuantity(std::string_view text, std::string_view field) {
   std::string rest;
   if (!ParseLeadingDouble(s, v, rest)) {
     return Error{fmt::format("{}: expected a number such as 70B, 15T or 2.5e23, got '{}'",
-                             field, text)};
+                             field, Abbreviate(text))};
   }
   double mult = 1;
   if (!rest.empty()) {
@@ -143,6 +154,9 @@ Result<double> ParseQuantity(std::string_view text, std::string_view field) {
                                  rest, text)};
     }
   }
+  if (!std::isfinite(v * mult)) {
+    return Error{fmt::format("{}: '{}' is too large to be a number", field, Abbreviate(text))};
+  }
   return v * mult;
 }
 
@@ -152,7 +166,7 @@ Result<double> ParseDurationS(std::string_view text, std::string_view field) {
   std::string rest;
   if (!ParseLeadingDouble(s, v, rest)) {
     return Error{fmt::format("{}: expected a duration such as 30d, 12h or 90m, got '{}'", field,
-                             text)};
+                             Abbreviate(text))};
   }
   double mult = 1;
   if (rest.empty() || rest == "s") {
@@ -169,9 +183,14 @@ Result<double> ParseDurationS(std::string_view text, std::string_view field) {
     mult = 365 * 86400.0;
   } else {
     return Error{fmt::format("{}: unknown duration unit '{}' in '{}' (use s, m, h, d, w or y)",
-                             field, rest, text)};
+                             field, Abbreviate(rest), Abbreviate(text))};
   }
-  return v * mult;
+  const double seconds = v * mult;
+  if (!(std::fabs(seconds) <= kMaxTimeS)) {
+    return Error{fmt::format("{}: '{}' is longer than the limit of {:g} s (317 years)", field,
+                             Abbreviate(text), kMaxTimeS)};
+  }
+  return seconds;
 }
 
 std::string FormatQuantity(double value) {
@@ -226,46 +245,566 @@ std::string UnknownNameMessage(std::string_view what, std::string_view name,
   return msg;
 }
 
+std::string Abbreviate(std::string_view text) {
+  if (text.size() <= kMaxQuotedChars) return std::string(text);
+  return fmt::format("{}... ({} bytes)", text.substr(0, kMaxQuotedChars), text.size());
+}
+
+Result<void> CheckRange(double value, double lo, double hi, std::string_view field) {
+  if (value >= lo && value <= hi) return Ok{};
+  return Error{fmt::format("{} must be in [{:g}, {:g}], got {:g}", field, lo, hi, value)};
+}
+
+namespace {
+
+std::string_view FileTypeName(const struct stat& st) {
+  if (S_ISDIR(st.st_mode)) return "a directory";
+  if (S_ISFIFO(st.st_mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(st.st_mode)) return "a character device";
+  if (S_ISBLK(st.st_mode)) return "a block device";
+  if (S_ISSOCK(st.st_mode)) return "a socket";
+  return "not a regular file";
+}
+
+Error IoError(std::string message) { return Error{std::move(message), ErrorKind::kIo}; }
+
+// Temp and lock files to remove if SIGINT, SIGTERM or SIGHUP arrives. A signal handler reaches
+// only process-wide state, so this is gpuplan's one global: fixed slots of heap strings that
+// their owners (TempFile, OutputLock) fill and clear; the handler only reads them.
+constexpr size_t kCleanupSlots = 64;
+std::atomic<char*> g_cleanup[kCleanupSlots];
+
+extern "C" void RemoveTempFilesAndDie(int sig) {
+  for (auto& slot : g_cleanup) {
+    if (char* p = slot.load()) unlink(p);
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void InstallCleanupHandlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction old {};
+      sigaction(sig, nullptr, &old);
+      if (old.sa_handler != SIG_DFL) continue;  // ignored (nohup) or handled by someone else
+      struct sigaction sa {};
+      sa.sa_handler = RemoveTempFilesAndDie;
+      sigemptyset(&sa.sa_mask);
+      sigaction(sig, &sa, nullptr);
+    }
+  });
+}
+
+// Registers `path` for removal on a signal; returns the slot, or -1 when all are taken (the
+// file is then removed by its owner only).
+int RegisterCleanup(const std::string& path) {
+  InstallCleanupHandlers();
+  char* copy = strdup(path.c_str());
+  if (copy == nullptr) return -1;
+  for (size_t i = 0; i < kCleanupSlots; ++i) {
+    char* expected = nullptr;
+    if (g_cleanup[i].compare_exchange_strong(expected, copy)) return static_cast<int>(i);
+  }
+  free(copy);
+  return -1;
+}
+
+void UnregisterCleanup(int& slot) {
+  if (slot < 0) return;
+  free(g_cleanup[static_cast<size_t>(slot)].exchange(nullptr));
+  slot = -1;
+}
+
+// Signals held off while a set of renames runs, so that it is never cut in two.
+class BlockSignals {
+ public:
+  BlockSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+  }
+  ~BlockSignals() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  BlockSignals(const BlockSignals&) = delete;
+  BlockSignals& operator=(const BlockSignals&) = delete;
+
+ private:
+  sigset_t old_;
+};
+
+Result<void> SyncFolder(const std::string& dir) {
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    return IoError(
+        fmt::format("{}: cannot open the folder to sync it: {}", dir, std::strerror(errno)));
+  }
+  const int rc = fsync(fd);
+  const int saved = errno;
+  close(fd);
+  // Some file systems refuse fsync on a folder; the rename has happened all the same.
+  if (rc != 0 && saved != EINVAL && saved != EROFS) {
+    return IoError(fmt::format("{}: cannot sync the folder: {}", dir, std::strerror(saved)));
+  }
+  return Ok{};
+}
+
+// Where an output really goes: a symlink's target (so that the link survives), else the path.
+Result<std::string> ResolveOutput(const std::string& path, int depth = 0) {
+  if (path.empty()) return Error{"empty output path"};
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    std::error_code ec;
+    std::filesystem::path target = std::filesystem::read_symlink(path, ec);
+    if (ec || depth > 16) return IoError(fmt::format("{}: cannot follow the symlink", path));
+    if (target.is_relative()) target = std::filesystem::path(path).parent_path() / target;
+    return ResolveOutput(target.string(), depth + 1);
+  }
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return IoError(fmt::format("{}: is {}; gpuplan writes only regular files (give a file name)",
+                               path, FileTypeName(st)));
+  }
+  return path;
+}
+
+// A temp file beside its target, removed unless committed.
+class TempFile {
+ public:
+  TempFile() = default;
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    if (fd_ >= 0) close(fd_);
+    if (!tmp_.empty()) unlink(tmp_.c_str());
+    UnregisterCleanup(slot_);
+  }
+
+  Result<void> Write(const std::string& target, std::string_view content) {
+    target_ = target;
+    const std::filesystem::path p(target);
+    dir_ = p.parent_path().empty() ? "." : p.parent_path().string();
+    std::string name =
+        (std::filesystem::path(dir_) / ("." + p.filename().string() + ".tmp.XXXXXX")).string();
+    // Registered before the file exists, so no signal can leave it behind; mkostemp fills in
+    // the X's of the registered copy's twin, so the slot is updated right after.
+    fd_ = mkostemp(name.data(), O_CLOEXEC);
+    if (fd_ < 0) {
+      return IoError(fmt::format("{}: cannot create a file in {}: {}", target, dir_,
+                                 std::strerror(errno)));
+    }
+    tmp_ = name;
+    slot_ = RegisterCleanup(tmp_);
+    // mkstemp makes 0600; an output gets the mode of the file it replaces, else 0666 & ~umask.
+    struct stat st {};
+    mode_t mode = 0;
+    if (stat(target.c_str(), &st) == 0) {
+      mode = st.st_mode & 07777;
+    } else {
+      const mode_t mask = umask(0);
+      umask(mask);
+      mode = 0666 & ~mask;
+    }
+    if (fchmod(fd_, mode) != 0) {
+      return IoError(fmt::format("{}: cannot set the mode: {}", target, std::strerror(errno)));
+    }
+    size_t done = 0;
+    while (done < content.size()) {
+      const ssize_t n = write(fd_, content.data() + done, content.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        return IoError(fmt::format("{}: write failed: {}", target,
+                                   n < 0 ? std::strerror(errno) : "no progress"));
+      }
+      done += static_cast<size_t>(n);
+    }
+    if (fsync(fd_) != 0) {
+      return IoError(fmt::format("{}: cannot sync: {}", target, std::strerror(errno)));
+    }
+    const int rc = close(fd_);
+    fd_ = -1;
+    if (rc != 0) {
+      return IoError(fmt::format("{}: write failed on close: {}", target, std::strerror(errno)));
+    }
+    return Ok{};
+  }
+
+  Result<void> Commit() {
+    if (rename(tmp_.c_str(), target_.c_str()) != 0) {
+      return IoError(
+          fmt::format("{}: cannot rename into place: {}", target_, std::strerror(errno)));
+    }
+    tmp_.clear();
+    return Ok{};
+  }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string target_, dir_, tmp_;
+  int fd_ = -1;
+  int slot_ = -1;
+};
+
+}  // namespace
+
 Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return Error{fmt::format("{}: no such file", path)};
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return IoError(fmt::format("{}: no such file", path));
+    return IoError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
   }
-  const uint64_t size = std::filesystem::file_size(path, ec);
-  if (ec) return Error{fmt::format("{}: cannot read: {}", path, ec.message())};
+  if (!S_ISREG(st.st_mode)) {
+    return IoError(fmt::format("{}: is {}, not a file gpuplan can read", path, FileTypeName(st)));
+  }
+  const auto size = static_cast<uint64_t>(st.st_size);
   if (size > max_bytes) {
-    return Error{fmt::format("{}: file is {} bytes, larger than the {} byte limit", path, size,
-                             max_bytes)};
+    return IoError(fmt::format("{}: file is {} bytes, larger than the {} byte limit", path, size,
+                               max_bytes));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{fmt::format("{}: cannot open for reading", path)};
-  std::string data(size, '\0');
-  in.read(data.data(), static_cast<std::streamsize>(size));
-  if (static_cast<uint64_t>(in.gcount()) != size) {
-    return Error{fmt::format("{}: short read", path)};
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  std::string data;
+  try {
+    data.resize(size);
+  } catch (const std::bad_alloc&) {
+    close(fd);
+    return IoError(fmt::format("{}: not enough memory to read {} bytes", path, size));
   }
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = read(fd, data.data() + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  close(fd);
+  if (done != size) return IoError(fmt::format("{}: short read (did the file change?)", path));
   return data;
 }
 
-Result<void> WriteFileAtomic(const std::string& path, std::string_view content) {
-  namespace fs = std::filesystem;
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Error{fmt::format("{}: cannot open for writing", tmp)};
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      return Error{fmt::format("{}: write failed", tmp)};
-    }
+Result<void> WriteFilesAtomic(const std::vector<FileContent>& files) {
+  std::vector<std::unique_ptr<TempFile>> temps;
+  for (const FileContent& f : files) {
+    auto target = ResolveOutput(f.path);
+    if (!target) return target.error();
+    temps.push_back(std::make_unique<TempFile>());
+    GPUPLAN_TRY(temps.back()->Write(*target, f.content));
   }
+  {
+    BlockSignals hold;
+    for (auto& t : temps) GPUPLAN_TRY(t->Commit());
+  }
+  std::vector<std::string> dirs;
+  for (auto& t : temps) {
+    if (std::find(dirs.begin(), dirs.end(), t->dir()) == dirs.end()) dirs.push_back(t->dir());
+  }
+  for (const std::string& d : dirs) GPUPLAN_TRY(SyncFolder(d));
+  return Ok{};
+}
+
+Result<void> WriteFileAtomic(const std::string& path, std::string_view content) {
+  return WriteFilesAtomic({FileContent{path, content}});
+}
+
+Result<void> CheckOutputs(const std::vector<NamedPath>& outputs,
+                          const std::vector<NamedPath>& inputs) {
+  struct Id {
+    const NamedPath* named;
+    bool exists;
+    struct stat st;
+    std::string normal;
+  };
+  auto id_of = [](const NamedPath& p) {
+    Id id{&p, false, {}, {}};
+    id.exists = stat(p.path.c_str(), &id.st) == 0;
+    std::error_code ec;
+    id.normal = std::filesystem::weakly_canonical(p.path, ec).string();
+    if (ec) id.normal = std::filesystem::absolute(p.path, ec).lexically_normal().string();
+    return id;
+  };
+  auto same = [](const Id& a, const Id& b) {
+    return (a.exists && b.exists && a.st.st_dev == b.st.st_dev && a.st.st_ino == b.st.st_ino) ||
+           a.normal == b.normal;
+  };
+  std::vector<Id> ins, outs;
+  for (const NamedPath& p : inputs) {
+    if (!p.path.empty()) ins.push_back(id_of(p));
+  }
+  for (const NamedPath& p : outputs) {
+    if (p.path.empty()) continue;
+    Id o = id_of(p);
+    for (const Id& i : ins) {
+      if (same(o, i)) {
+        return Error{fmt::format(
+            "{} '{}' is also the input {} '{}': writing it would destroy the input; choose "
+            "another output",
+            p.flag, p.path, i.named->flag, i.named->path)};
+      }
+    }
+    for (const Id& prev : outs) {
+      if (same(o, prev)) {
+        return Error{fmt::format("{} and {} name the same file '{}'; give each its own",
+                                 prev.named->flag, p.flag, p.path)};
+      }
+    }
+    if (o.exists && !S_ISREG(o.st.st_mode)) {
+      return IoError(fmt::format("{} '{}' is {}; gpuplan writes only regular files", p.flag,
+                                 p.path, FileTypeName(o.st)));
+    }
+    outs.push_back(std::move(o));
+  }
+  return Ok{};
+}
+
+OutputLock::OutputLock(OutputLock&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      slot_(std::exchange(other.slot_, -1)),
+      lock_path_(std::move(other.lock_path_)) {}
+
+OutputLock& OutputLock::operator=(OutputLock&& other) noexcept {
+  if (this != &other) {
+    Release();
+    fd_ = std::exchange(other.fd_, -1);
+    slot_ = std::exchange(other.slot_, -1);
+    lock_path_ = std::move(other.lock_path_);
+  }
+  return *this;
+}
+
+OutputLock::~OutputLock() { Release(); }
+
+void OutputLock::Release() {
+  if (fd_ < 0) return;
+  // Unlinked while still held: a waiter that opened the old file finds, once it has the lock,
+  // that the path names another inode (or none) and tries again.
+  unlink(lock_path_.c_str());
+  close(fd_);
+  fd_ = -1;
+  UnregisterCleanup(slot_);
+}
+
+Result<OutputLock> OutputLock::Acquire(const std::string& path) {
   std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return Error{fmt::format("{}: cannot rename into place", path)};
+  const std::filesystem::path p = std::filesystem::absolute(path, ec).lexically_normal();
+  std::filesystem::path name = p.filename();
+  std::filesystem::path dir = p.parent_path();
+  if (name.empty()) {  // "out/": the folder itself
+    name = dir.filename();
+    dir = dir.parent_path();
+  }
+  if (name.empty()) name = "root";
+  OutputLock lock;
+  lock.lock_path_ = (dir / ("." + name.string() + ".lock")).string();
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = open(lock.lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      return IoError(fmt::format("{}: cannot create the lock file {}: {}", path, lock.lock_path_,
+                                 std::strerror(errno)));
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int saved = errno;
+      close(fd);
+      if (saved == EWOULDBLOCK) {
+        return IoError(fmt::format(
+            "{}: another gpuplan run is writing this output (lock {}); wait for it to finish "
+            "or choose another output",
+            path, lock.lock_path_));
+      }
+      return IoError(
+          fmt::format("{}: cannot lock {}: {}", path, lock.lock_path_, std::strerror(saved)));
+    }
+    struct stat held {}, now {};
+    if (fstat(fd, &held) == 0 && stat(lock.lock_path_.c_str(), &now) == 0 &&
+        held.st_dev == now.st_dev && held.st_ino == now.st_ino) {
+      lock.fd_ = fd;
+      lock.slot_ = RegisterCleanup(lock.lock_path_);
+      return lock;
+    }
+    close(fd);  // its holder released and removed it between our open and flock: again
+  }
+  return IoError(fmt::format("{}: cannot settle the lock {}", path, lock.lock_path_));
+}
+
+Result<std::vector<OutputLock>> LockOutputs(const std::vector<std::string>& paths) {
+  std::vector<OutputLock> locks;
+  for (const std::string& p : paths) {
+    if (p.empty()) continue;
+    auto lock = OutputLock::Acquire(p);
+    if (!lock) return lock.error();
+    locks.push_back(std::move(*lock));
+  }
+  return locks;
+}
+
+namespace {
+
+// Length of the UTF-8 sequence at s[i] if it is valid (shortest form, no surrogates, at most
+// U+10FFFF), else 0.
+size_t Utf8Length(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  uint32_t cp = 0;
+  if ((c & 0xE0) == 0xC0) {
+    n = 2;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 3;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+bool IsKeyStart(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '"' ||
+         c == '\'';
+}
+
+}  // namespace
+
+Result<void> CheckTomlText(std::string_view text, std::string_view path) {
+  enum class State { kCode, kComment, kBasic, kLiteral, kMlBasic, kMlLiteral };
+  State state = State::kCode;
+  int64_t line = 1;
+  bool line_start = true;  // only blanks so far on this line
+  // Open arrays ('a') and inline tables ('t'), and what the next significant character must be:
+  // toml++ 3.3.0 assumes (UB when false) that a value never starts with '}' or ','.
+  std::string nesting;
+  enum class Expect { kAny, kValue, kKey } expect = Expect::kAny;
+  auto fail = [&](std::string_view what) {
+    return Error{fmt::format("{}:{}: malformed TOML: {}", path, line, what)};
+  };
+  const auto at = [&](size_t i, std::string_view s) { return text.substr(i, s.size()) == s; };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {
+      const size_t n = Utf8Length(text, i);
+      if (n == 0) return fail("invalid UTF-8 (the file must be UTF-8 text)");
+      if (state == State::kCode) {
+        return fail("a non-ASCII character outside a string or comment (quote it)");
+      }
+      i += n - 1;
+      line_start = false;
+      continue;
+    }
+    if (c == '\n') {
+      ++line;
+      line_start = true;
+      if (state == State::kComment || state == State::kBasic || state == State::kLiteral) {
+        state = State::kCode;
+      }
+      continue;
+    }
+    if ((u < 0x20 && c != '\t' && c != '\r') || u == 0x7F) {
+      return fail(fmt::format("control character 0x{:02x}", u));
+    }
+    if (c == '\r' && !at(i + 1, "\n")) return fail("a carriage return without a line feed");
+    const bool was_line_start = line_start;
+    if (c != ' ' && c != '\t' && c != '\r') line_start = false;
+    switch (state) {
+      case State::kComment:
+        break;
+      case State::kCode:
+        if (c != ' ' && c != '\t' && c != '\r' && c != '#') {
+          if (expect == Expect::kValue && (c == '}' || c == ',' || (c == ']' && nesting.empty()))) {
+            return fail(fmt::format("a value is missing before '{}'", c));
+          }
+          if (expect == Expect::kKey && !(IsKeyStart(c) || c == '}')) {
+            return fail(fmt::format("an inline table needs a key before '{}'", c));
+          }
+          expect = Expect::kAny;
+        }
+        if (c == '=') {
+          expect = Expect::kValue;
+        } else if (c == '[' && !was_line_start) {
+          nesting += 'a';
+          expect = Expect::kValue;
+        } else if (c == '{') {
+          nesting += 't';
+          expect = Expect::kKey;
+        } else if ((c == ']' || c == '}') && !nesting.empty()) {
+          nesting.pop_back();
+        } else if (c == ',' && !nesting.empty()) {
+          expect = nesting.back() == 'a' ? Expect::kValue : Expect::kKey;
+        }
+        if (c == '#') {
+          state = State::kComment;
+        } else if (at(i, "\"\"\"")) {
+          state = State::kMlBasic;
+          i += 2;
+        } else if (at(i, "'''")) {
+          state = State::kMlLiteral;
+          i += 2;
+        } else if (c == '"') {
+          state = State::kBasic;
+        } else if (c == '\'') {
+          state = State::kLiteral;
+        } else if (c == '[' && was_line_start) {
+          // A table header; toml++ 3.3.0 asserts on one whose key starts badly ("[&").
+          size_t k = i + 1;
+          if (at(k, "[")) ++k;
+          while (k < text.size() && (text[k] == ' ' || text[k] == '\t')) ++k;
+          if (k >= text.size() || !IsKeyStart(text[k])) {
+            return fail("a table header must start with a key, such as [name]");
+          }
+        }
+        break;
+      case State::kBasic:
+        if (c == '\\') {
+          if (i + 1 < text.size() && text[i + 1] != '\n') ++i;  // the escaped character
+        } else if (c == '"') {
+          state = State::kCode;
+        }
+        break;
+      case State::kLiteral:
+        if (c == '\'') state = State::kCode;
+        break;
+      case State::kMlBasic:
+        if (c == '\\') {
+          size_t k = i + 1;
+          while (k < text.size() && (text[k] == ' ' || text[k] == '\t')) ++k;
+          if (k < text.size() && (text[k] == '\n' || text[k] == '\r')) {
+            // A line-ending backslash: toml++ 3.3.0 misreads a non-ASCII character as the
+            // first after the whitespace it trims (marzer/tomlplusplus#190).
+            while (k < text.size() && (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' ||
+                                       text[k] == '\r')) {
+              if (text[k] == '\n') ++line;
+              ++k;
+            }
+            if (k < text.size() && static_cast<unsigned char>(text[k]) >= 0x80) {
+              return fail("a non-ASCII character right after a line-ending backslash");
+            }
+            i = k - 1;
+            line_start = false;
+          } else if (k < text.size()) {
+            i = i + 1;  // the escaped character
+          }
+        } else if (at(i, "\"\"\"")) {
+          state = State::kCode;
+          i += 2;
+        }
+        break;
+      case State::kMlLiteral:
+        if (at(i, "'''")) {
+          state = State::kCode;
+          i += 2;
+        }
+        break;
+    }
   }
   return Ok{};
 }

@@ -157,11 +157,80 @@ std::string NearestName(std::string_view name, const std::vector<std::string>& c
 std::string UnknownNameMessage(std::string_view what, std::string_view name,
                                const std::vector<std::string>& candidates);
 
-// Reads a whole file; refuses files larger than max_bytes with a clear error.
-inline constexpr uint64_t kDefaultMaxFileBytes = 4ull << 30;
+// Hard limits (README "Limits"). Inputs past them are refused with an error that names the
+// limit; they keep the int64 microsecond clock, memory and run time bounded.
+inline constexpr uint64_t kDefaultMaxFileBytes = 4ull << 30;  // any one input file
+inline constexpr double kMaxTimeS = 1e10;        // ~317 years: any time or duration read
+inline constexpr int64_t kMaxJobs = 50'000'000;  // jobs in a trace (read or generated)
+inline constexpr int64_t kMaxTenants = 1'000'000;
+inline constexpr int64_t kMaxNodes = 1'000'000;  // nodes in a simulated cluster
+inline constexpr int64_t kMaxGpus = 16'000'000;  // GPUs in a simulated cluster
+inline constexpr int64_t kMaxEvents = 2'000'000'000;  // events of one simulation
+inline constexpr int64_t kMaxTimelineRows = 10'000'000;
+inline constexpr size_t kMaxQuotedChars = 200;  // of a user's text quoted in a message
+
+// `text` cut to kMaxQuotedChars with "... (N bytes)" appended, for messages.
+std::string Abbreviate(std::string_view text);
+
+// Error unless lo <= value <= hi: "<field> must be in [lo, hi], got <value>".
+Result<void> CheckRange(double value, double lo, double hi, std::string_view field);
+
+// Reads a whole file; refuses files larger than max_bytes, directories, FIFOs and devices with a
+// clear error (kIo).
 Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes = kDefaultMaxFileBytes);
-// Writes to path.tmp.<pid-free suffix> then renames, so no half-written output is ever left.
+
+// Writes as a state saver does: a unique temp file in the target folder (mkstemp), fsync of the
+// file, rename over `path`, fsync of the folder; the temp file is removed on error and on
+// SIGINT/SIGTERM. A symlink is followed (its target is replaced); an existing `path` that is not
+// a regular file (a directory, a device such as /dev/stdout, a FIFO) is refused (kIo). Readers
+// see the old or the new file, never a part.
 Result<void> WriteFileAtomic(const std::string& path, std::string_view content);
+// Writes several files so that they appear together: every temp file is written and synced
+// first, then all are renamed with SIGINT/SIGTERM held off, so a signal, an error or a full disk
+// leaves all old files or all new ones (only a power cut between two renames could split them).
+struct FileContent {
+  std::string path;
+  std::string_view content;
+};
+Result<void> WriteFilesAtomic(const std::vector<FileContent>& files);
+
+// A path given by a flag, for the output checks below.
+struct NamedPath {
+  std::string flag;  // "--jobs"
+  std::string path;
+};
+// Error (kBadInput) if an output is also an input or another output (same file, by device and
+// inode, or the same path), or (kIo) if an existing output is not a regular file.
+Result<void> CheckOutputs(const std::vector<NamedPath>& outputs,
+                          const std::vector<NamedPath>& inputs);
+
+// An exclusive lock on an output path, held while a command runs, so two runs never write the
+// same output at once: the second fails at once (kIo) naming the path. The lock is a file
+// "<folder>/.<name>.lock" beside the output, removed on release and on SIGINT/SIGTERM.
+class OutputLock {
+ public:
+  OutputLock() = default;
+  OutputLock(OutputLock&& other) noexcept;
+  OutputLock& operator=(OutputLock&& other) noexcept;
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+  ~OutputLock();
+  static Result<OutputLock> Acquire(const std::string& path);
+
+ private:
+  void Release();
+  int fd_ = -1;
+  int slot_ = -1;
+  std::string lock_path_;
+};
+// Locks every non-empty path in `paths` (all or none).
+Result<std::vector<OutputLock>> LockOutputs(const std::vector<std::string>& paths);
+
+// Refuses TOML text that toml++ 3.3.0 (Debian 12's) handles with undefined behaviour
+// (marzer/tomlplusplus#294, #295, #190; fixed upstream by #305): invalid UTF-8, control
+// characters, non-ASCII text outside strings and comments, and the shapes that reach its
+// assertions. Call it before toml::parse; the error names path:line.
+Result<void> CheckTomlText(std::string_view text, std::string_view path);
 
 // Default folders baked in at build time (absolute), so nothing depends on the cwd.
 std::string DefaultDataDir();    // <source>/data

@@ -45,7 +45,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"job_id,tenant,submit_s,gpus\na,b,0,1\n",
                 "header lacks the required column "
                 "'duration_s'"},
-        BadCase{"job_id,tenant,submit_s,gpus,duration_s,color\n", "unknown column 'color'"},
+        BadCase{"job_id,tenant,submit_s,gpus,duration_s,color\n", "1 column not read ('color')"},
         BadCase{"job_id,tenant,submit_s,gpus,duration_s\na,b,0,1\n",
                 "jobs.csv:2: expected 5 fields"},  // truncated line
         BadCase{"job_id,tenant,submit_s,gpus,duration_s\na,b,0,1,0\n",
@@ -57,7 +57,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"job_id,tenant,submit_s,gpus,duration_s\na,b,-1,1,5\n",
                 "field 'submit_s' must be >= 0"},
         BadCase{"job_id,tenant,submit_s,gpus,duration_s\na,b,nan,1,5\n",
-                "field 'submit_s' must be a number, got 'nan'"},
+                "field 'submit_s' must be a time in seconds or ISO 8601 (2024-03-01T12:00:00), got 'nan'"},
         BadCase{"job_id,tenant,submit_s,gpus,duration_s,gpu_milli\na,b,0,2,5,500\n",
                 "below 1000 needs gpus = 1"},
         BadCase{"job_id,tenant,submit_s,gpus,duration_s\n,b,0,1,5\n",

@@ -159,7 +159,7 @@ TEST(Sacct, MalformedTable) {
        "header lacks the column 'End' or 'Elapsed'"},
       {"truncated line", h + "1|alice|a|gpu|" + s + "|" + s + "|" + e,
        "jobs.sacct:2: expected 12 fields as in the header, got 7"},
-      {"bad submit", h + Row("1", "2024-03-01 12:00:00", s, e, "01:00:00", "gres/gpu=1"),
+      {"bad submit", h + Row("1", "2024-03-01_12:00:00", s, e, "01:00:00", "gres/gpu=1"),
        "jobs.sacct:2: field 'Submit' must be an ISO 8601 time"},
       {"bad month", h + Row("1", "2024-13-01T12:00:00", s, e, "01:00:00", "gres/gpu=1"),
        "jobs.sacct:2: field 'Submit' has a month outside 1-12"},

@@ -1,8 +1,15 @@
 #include "units/units.h"
 
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -92,6 +99,214 @@ TEST(WriteFileAtomic, WritesAndLeavesNoTemp) {
   EXPECT_FALSE(WriteFileAtomic((dir / "no/such/dir/x").string(), "x"));
   EXPECT_FALSE(ReadFile(path, 2));  // over the size limit
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace gpuplan
+
+namespace gpuplan {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path FreshDir(const char* name) {
+  const fs::path d = fs::temp_directory_path() / fmt::format("gpuplan_units_{}_{}", name, getpid());
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string Slurp(const fs::path& p) { return *ReadFile(p.string()); }
+
+// Issue 12 (2): infinity and values past the clock's range are refused with the limit.
+TEST(ParseDurationS, RefusesOverflowWithTheLimit) {
+  for (const char* bad : {"1e308y", "1e15", "1e300d", "inf", "1e400"}) {
+    auto v = ParseDurationS(bad, "--gpu-mtbf");
+    ASSERT_FALSE(v) << bad;
+    EXPECT_NE(v.error().message.find("--gpu-mtbf"), std::string::npos) << v.error().message;
+  }
+  EXPECT_NE(ParseDurationS("1e308y", "--x").error().message.find("317 years"), std::string::npos);
+  EXPECT_TRUE(ParseDurationS("50000h", "--x"));
+}
+
+TEST(ParseQuantity, RefusesInfiniteProducts) {
+  auto v = ParseQuantity("1e308P", "--tokens");
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message.find("too large"), std::string::npos) << v.error().message;
+}
+
+TEST(CheckRange, NamesTheFieldAndLimits) {
+  auto r = CheckRange(-5, 0, 1e9, "--jobs-per-day");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "--jobs-per-day must be in [0, 1e+09], got -5");
+  EXPECT_TRUE(CheckRange(0, 0, 1, "x"));
+  EXPECT_FALSE(CheckRange(std::nan(""), 0, 1, "x"));
+}
+
+// Issue 12 (5): a directory, FIFO or device is named as such, not "no such file".
+TEST(ReadFile, NamesDirectoryFifoAndDevice) {
+  const fs::path d = FreshDir("read");
+  EXPECT_NE(ReadFile(d.string()).error().message.find("is a directory"), std::string::npos);
+  const fs::path fifo = d / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto f = ReadFile(fifo.string());
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.error().message.find("FIFO"), std::string::npos) << f.error().message;
+  EXPECT_EQ(f.error().kind, ErrorKind::kIo);
+  EXPECT_NE(ReadFile("/dev/null").error().message.find("character device"), std::string::npos);
+  EXPECT_NE(ReadFile((d / "none").string()).error().message.find("no such file"),
+            std::string::npos);
+  fs::remove_all(d);
+}
+
+TEST(WriteFileAtomic, ReplacesWholeAndLeavesNoTempFiles) {
+  const fs::path d = FreshDir("write");
+  const std::string p = (d / "out.csv").string();
+  ASSERT_TRUE(WriteFileAtomic(p, "old"));
+  ASSERT_TRUE(WriteFileAtomic(p, "new content"));
+  EXPECT_EQ(Slurp(p), "new content");
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(d)) ++entries;
+  EXPECT_EQ(entries, 1);  // no ".tmp" left behind
+  fs::remove_all(d);
+}
+
+// Issue 12 (1): two writers of one path never corrupt it (each writes its own temp file).
+TEST(WriteFileAtomic, ConcurrentWritersLeaveOneWholeFile) {
+  const fs::path d = FreshDir("concurrent");
+  const std::string p = (d / "out.csv").string();
+  const std::string a(1 << 20, 'a'), b(1 << 20, 'b');
+  std::thread ta([&] {
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(WriteFileAtomic(p, a));
+  });
+  std::thread tb([&] {
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(WriteFileAtomic(p, b));
+  });
+  ta.join();
+  tb.join();
+  const std::string got = Slurp(p);
+  EXPECT_TRUE(got == a || got == b);
+  fs::remove_all(d);
+}
+
+TEST(WriteFileAtomic, FollowsSymlinksAndRefusesDevicesAndFolders) {
+  const fs::path d = FreshDir("links");
+  const fs::path target = d / "target.csv";
+  ASSERT_TRUE(WriteFileAtomic(target.string(), "x"));
+  fs::create_symlink(target, d / "link.csv");
+  ASSERT_TRUE(WriteFileAtomic((d / "link.csv").string(), "through the link"));
+  EXPECT_TRUE(fs::is_symlink(d / "link.csv"));
+  EXPECT_EQ(Slurp(target), "through the link");
+  // /dev/stdout is a link to a pipe or terminal: refused, never replaced by a file.
+  for (const std::string& bad : {std::string("/dev/null"), d.string()}) {
+    auto w = WriteFileAtomic(bad, "x");
+    ASSERT_FALSE(w) << bad;
+    EXPECT_EQ(w.error().kind, ErrorKind::kIo);
+    EXPECT_NE(w.error().message.find("regular files"), std::string::npos) << w.error().message;
+  }
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+  fs::remove_all(d);
+}
+
+TEST(WriteFilesAtomic, WritesAllOrNone) {
+  const fs::path d = FreshDir("pair");
+  ASSERT_TRUE(WriteFilesAtomic({{(d / "a.json").string(), "A1"}, {(d / "a.html").string(), "H1"}}));
+  // The second file cannot be written (its path is a folder): the first keeps its old content.
+  fs::create_directories(d / "blocked");
+  auto w = WriteFilesAtomic({{(d / "a.json").string(), "A2"}, {(d / "blocked").string(), "H2"}});
+  ASSERT_FALSE(w);
+  EXPECT_EQ(Slurp(d / "a.json"), "A1");
+  fs::remove_all(d);
+}
+
+// Issue 12 (1): `--trace x.csv --jobs x.csv` replaced the input; now refused by inode.
+TEST(CheckOutputs, RefusesAnOutputThatIsAnInput) {
+  const fs::path d = FreshDir("outputs");
+  const std::string in = (d / "x.csv").string();
+  ASSERT_TRUE(WriteFileAtomic(in, "job_id\n"));
+  fs::create_hard_link(in, d / "alias.csv");
+  auto r = CheckOutputs({{"--jobs", (d / "alias.csv").string()}}, {{"--trace", in}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kBadInput);
+  EXPECT_NE(r.error().message.find("--jobs"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("--trace"), std::string::npos) << r.error().message;
+  auto two = CheckOutputs({{"--timeline", (d / "o.csv").string()}, {"--jobs", (d / "o.csv").string()}}, {});
+  ASSERT_FALSE(two);
+  EXPECT_NE(two.error().message.find("same file"), std::string::npos);
+  EXPECT_TRUE(CheckOutputs({{"--jobs", (d / "new.csv").string()}}, {{"--trace", in}}));
+  fs::remove_all(d);
+}
+
+TEST(OutputLock, SecondHolderFailsAndTheLockFileGoes) {
+  const fs::path d = FreshDir("lock");
+  const std::string out = (d / "report").string();
+  {
+    auto first = OutputLock::Acquire(out);
+    ASSERT_TRUE(first) << first.error().message;
+    auto second = OutputLock::Acquire(out);
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().kind, ErrorKind::kIo);
+    EXPECT_NE(second.error().message.find("another gpuplan run"), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists(d / ".report.lock"));
+  EXPECT_TRUE(OutputLock::Acquire(out));
+  fs::remove_all(d);
+}
+
+// Issue 12 (1): SIGTERM in the middle of a write leaves no temp file (a child process dies).
+TEST(WriteFileAtomic, SignalLeavesNoTempFile) {
+  const fs::path d = FreshDir("signal");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    signal(SIGTERM, SIG_DFL);
+    const std::string big(size_t{64} << 20, 'x');
+    for (int i = 0;; ++i) (void)WriteFileAtomic((d / "out.csv").string(), big);
+  }
+  usleep(300'000);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  for (const auto& e : fs::directory_iterator(d)) {
+    EXPECT_EQ(e.path().filename(), "out.csv") << "left behind: " << e.path();
+  }
+  fs::remove_all(d);
+}
+
+// Issue 12 (6): the inputs on which toml++ 3.3.0 reaches undefined behaviour (upstream #295
+// "\xcc\xaa", #294 "[&", #190, and one found by tests/fuzz) are refused before the parser.
+TEST(CheckTomlText, RefusesTheInputsThatBreakTomlpp) {
+  const struct {
+    std::string text;
+    const char* expected;
+  } cases[] = {
+      {"\xcc\xaa", "non-ASCII character outside a string"},
+      {"a = 1\n[&", "s.toml:2: malformed TOML: a table header"},
+      {"s = \"\"\"\\\n\xc2\xa7\"\"\"\n", "after a line-ending backslash"},
+      {"x =[[[[} 1", "a value is missing before '}'"},
+      {"a = \"\xff\"", "invalid UTF-8"},
+      {"a = 1\x01", "control character"},
+      {"t = {,}", "an inline table needs a key"},
+  };
+  for (const auto& c : cases) {
+    auto r = CheckTomlText(c.text, "s.toml");
+    ASSERT_FALSE(r) << c.text;
+    EXPECT_NE(r.error().message.find(c.expected), std::string::npos) << r.error().message;
+  }
+  // What TOML allows stays allowed: non-ASCII in strings and comments, arrays, inline tables.
+  for (const char* ok : {"name = \"Sejong 세종\"  # 한국\n[a.b]\nx = [1, [2, 3], ]\n",
+                         "t = { a = 1, b = [] }\n[[arr]]\nk = 'lit ''x'\nm = '''\n€'''\n",
+                         "s = \"\"\"\\\n  ok\"\"\"\r\n"}) {
+    EXPECT_TRUE(CheckTomlText(ok, "s.toml")) << ok << ": " << CheckTomlText(ok, "s.toml").error().message;
+  }
+}
+
+TEST(Abbreviate, CutsLongTextAndSaysHowLong) {
+  const std::string header(5 << 20, 'h');
+  const std::string a = Abbreviate(header);
+  EXPECT_LT(a.size(), 300u);
+  EXPECT_NE(a.find("5242880 bytes"), std::string::npos);
 }
 
 }  // namespace

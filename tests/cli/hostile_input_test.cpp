@@ -1,0 +1,172 @@
+// Issue 12's hostile-user cases, one test each: the case, its exit code and its message.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "cli/cli_test_util.h"
+
+namespace gpuplan::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Case {
+  std::string name;
+  std::vector<std::string> args;
+  int code;
+  std::string message;  // a fragment of stderr
+};
+
+fs::path Dir() {
+  static const fs::path d = [] {
+    const fs::path p = fs::temp_directory_path() / ("gpuplan_hostile_" + std::to_string(getpid()));
+    fs::remove_all(p);
+    fs::create_directories(p);
+    return p;
+  }();
+  return d;
+}
+
+std::string File(const std::string& name, const std::string& content) {
+  const std::string p = (Dir() / name).string();
+  std::ofstream(p) << content;
+  return p;
+}
+
+const std::string kHead = "job_id,tenant,submit_s,gpus,duration_s\n";
+std::string Jobs() { return File("jobs.csv", kHead + "a,t,0,8,3600\nb,t,10,8,60\n"); }
+const std::string kCluster = "h100-sxm5-80gb:2x8";
+
+class Hostile : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Hostile, ExitCodeAndMessage) {
+  const Case& c = GetParam();
+  const CliRun r = RunCli({}, c.args);
+  EXPECT_EQ(r.code, c.code) << r.err << r.out;
+  EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+  EXPECT_LT(r.err.size(), 4000u) << "messages stay short";
+}
+
+std::vector<Case> Cases() {
+  const std::string jobs = Jobs();
+  const std::string sim = "simulate";
+  std::vector<Case> v = {
+      // (1) an output that is an input, or a device.
+      {"JobsOverTrace", {sim, "--cluster", kCluster, "--trace", jobs, "--jobs", jobs}, kExitBadInput,
+       "is also the input --trace"},
+      {"TimelineOverTrace",
+       {sim, "--cluster", kCluster, "--trace", jobs, "--timeline", jobs}, kExitBadInput,
+       "--timeline '" + jobs + "' is also the input"},
+      {"JobsToDevice", {sim, "--cluster", kCluster, "--trace", jobs, "--jobs", "/dev/null"},
+       kExitIo, "is a character device; gpuplan writes only regular files"},
+      {"TraceGenToDevice", {"trace", "gen", "--out", "/dev/null"}, kExitIo, "regular files"},
+      {"SameOutputTwice",
+       {sim, "--cluster", kCluster, "--trace", jobs, "--jobs", (Dir() / "o.csv").string(),
+        "--timeline", (Dir() / "o.csv").string()},
+       kExitBadInput, "name the same file"},
+      // (2) clock overflow.
+      {"Submit1e15", {sim, "--cluster", kCluster, "--trace", File("s.csv", kHead + "a,t,1e15,1,5\n")},
+       kExitBadInput, "s.csv:2: field 'submit_s' must be at most 1e+10 s"},
+      {"Duration1e308",
+       {sim, "--cluster", kCluster, "--trace", File("d.csv", kHead + "a,t,0,1,1e308\n")},
+       kExitBadInput, "d.csv:2: field 'duration_s' must be at most"},
+      {"NodeRepair1e15", {sim, "--cluster", kCluster, "--trace", jobs, "--node-repair", "1e15"},
+       kExitBadInput, "--node-repair: '1e15' is longer than the limit"},
+      {"RestartOverhead1e15",
+       {sim, "--cluster", kCluster, "--trace", jobs, "--restart-overhead", "1e15"}, kExitBadInput,
+       "--restart-overhead: '1e15' is longer than the limit"},
+      {"Mtbf1e308y", {sim, "--cluster", kCluster, "--trace", jobs, "--gpu-mtbf", "1e308y"},
+       kExitBadInput, "--gpu-mtbf: '1e308y' is longer than the limit"},
+      {"MtbfTiny", {sim, "--cluster", kCluster, "--trace", jobs, "--gpu-mtbf", "1e-30"},
+       kExitBadInput, "the per-GPU MTBF (s; 0 for no failures) must be in [3600"},
+      // (3) unbounded work.
+      {"TimelineInterval1e-9",
+       {sim, "--cluster", kCluster, "--trace", jobs, "--timeline", (Dir() / "t.csv").string(),
+        "--timeline-interval", "1e-9"},
+       kExitBadInput, "the timeline interval (s) must be in [1"},
+      {"HugeCluster", {sim, "--cluster", "h100-sxm5-80gb:999999999x1024", "--trace", jobs},
+       kExitBadInput, "the limits are 1000000 nodes and 16000000 GPUs"},
+      {"JobsPerDay1e30", {"trace", "gen", "--jobs-per-day", "1e30"}, kExitBadInput,
+       "--jobs-per-day must be in [0, 5e+07]"},
+      // (4) silent acceptance.
+      {"SeedMinus1", {sim, "--cluster", kCluster, "--trace", jobs, "--seed", "-1"}, kExitBadInput,
+       "must be a whole number >= 0"},
+      {"TtftInf",
+       {"size", "serve", "--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "1",
+        "--ttft-ms", "inf"},
+       kExitBadInput, "'--ttft-ms' must be in"},
+      {"DuplicateJobIds",
+       {sim, "--cluster", kCluster, "--trace", File("dup.csv", kHead + "a,t,0,1,5\na,t,1,1,5\n")},
+       kExitBadInput, "dup.csv:3: job id 'a' repeats the job of line 2"},
+      {"ColumnTwice",
+       {"trace", "stats", File("twice.csv", "job_id,tenant,submit_s,gpus,duration_s,gpus\n")},
+       kExitBadInput, "twice.csv:1: column 'gpus' appears twice"},
+      // (5) unclear messages.
+      {"TraceIsADirectory", {"trace", "stats", Dir().string()}, kExitIo, "is a directory"},
+      {"TraceIsADevice", {"trace", "stats", "/dev/zero"}, kExitIo, "is a character device"},
+      {"UnknownCommand", {"simulte"}, kExitBadInput,
+       "unknown command 'simulte' (did you mean 'simulate'?)"},
+      {"JobsPerDayNegative", {"trace", "gen", "--jobs-per-day", "-5"}, kExitBadInput,
+       "--jobs-per-day must be in [0"},
+      {"NoJobsSaysWhy",
+       {"trace", "stats", File("pods.csv",
+                               "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,"
+                               "pod_phase,creation_time,deletion_time,scheduled_time\n"
+                               "p,1,1,0,0,,LS,Running,0,10,0\n"),
+        "--format", "openb"},
+       kExitBadInput, "the trace has no jobs (1 CPU-only pods"},
+      {"QuotedFieldIsNotTruncated",
+       {"trace", "stats", File("q.csv", kHead + "\"a,b\",t,0,1,5\n")}, kExitOk, ""},
+  };
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Issue12, Hostile, ::testing::ValuesIn(Cases()),
+                         [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
+
+TEST(Hostile, FifoInputIsNamed) {
+  const std::string fifo = (Dir() / "fifo.csv").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const CliRun r = RunCli({"trace", "stats"}, {fifo});
+  EXPECT_EQ(r.code, kExitIo);
+  EXPECT_NE(r.err.find("is a FIFO (named pipe)"), std::string::npos) << r.err;
+}
+
+// (1) a second run writing the same output fails at once instead of corrupting it.
+TEST(Hostile, SecondWriterOfAnOutputIsRefused) {
+  const std::string out = (Dir() / "locked.csv").string();
+  auto held = OutputLock::Acquire(out);
+  ASSERT_TRUE(held);
+  const CliRun r = RunCli({"simulate"}, {"--cluster", kCluster, "--trace", Jobs(), "--jobs", out});
+  EXPECT_EQ(r.code, kExitIo);
+  EXPECT_NE(r.err.find("another gpuplan run is writing this output"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+// (3) a job that cannot finish between failures (no checkpoints) no longer livelocks: it stops
+// as unschedulable after kMaxRestartsPerJob restarts and the run ends.
+TEST(Hostile, JobLongerThanTheTimeBetweenFailuresEnds) {
+  const std::string trace = File("long.csv", kHead + "long,t,0,8,360000\nshort,t,0,8,60\n");
+  const CliRun r = RunCli({"simulate"}, {"--cluster", "h100-sxm5-80gb:1x8", "--trace", trace,
+                                         "--gpu-mtbf", "8h", "--checkpoint", "0", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["completed"].get<int>(), 1);
+  EXPECT_NE(r.out.find("stopped 10000 times without finishing"), std::string::npos);
+}
+
+// Exit codes are documented where users look.
+TEST(Hostile, HelpDocumentsExitCodes) {
+  const CliRun r = RunCli({}, {"--help"});
+  EXPECT_NE(r.out.find("3 a file that cannot be read or written"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace gpuplan::cli
