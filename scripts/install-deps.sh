@@ -4,7 +4,7 @@
 # Usage: scripts/install-deps.sh [--browser]   (--browser adds chromium for the report test)
 set -euo pipefail
 
-packages=(g++ cmake make pkg-config libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+packages=(g++ clang cmake make pkg-config libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
           libfmt-dev coinor-libcbc-dev libgtest-dev libbenchmark-dev libjs-chart.js)
 if [[ "${1:-}" == "--browser" ]]; then packages+=(chromium); fi
 

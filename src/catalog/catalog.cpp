@@ -98,6 +98,7 @@ double ComputeTpp(const Accelerator& a) {
 
 Result<Catalog> Catalog::Parse(std::string_view toml_text, const std::string& path) {
   toml::table root;
+  GPUPLAN_TRY(CheckTomlText(toml_text, path));  // toml++ 3.3.0 has UB on some inputs
   try {
     root = toml::parse(toml_text, path);
   } catch (const toml::parse_error& e) {

@@ -1002,6 +1002,7 @@ Result<const catalog::Accelerator*> FindAccelerator(const Scenario& scenario,
 namespace {
 
 Result<toml::table> ParseToml(std::string_view text, const std::string& path) {
+  GPUPLAN_TRY(CheckTomlText(text, path));  // toml++ 3.3.0 has UB on some inputs
   try {
     return toml::parse(text, path);
   } catch (const toml::parse_error& e) {
