@@ -76,14 +76,14 @@ class StderrProgress : public plan::PlanObserver {
 };
 
 int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err) {
-  auto lock = OutputLock::Acquire(flags.out_dir);
-  if (!lock) return ReportError(lock.error(), err);
   if (auto c = CheckOutputs({{"--out", flags.out_dir + "/report.json"},
                              {"--out", flags.out_dir + "/report.html"}},
                             {{"--scenario", flags.scenario_path}, {"--catalog", flags.catalog_path}});
       !c) {
     return ReportError(c.error(), err);
   }
+  auto lock = OutputLock::Acquire(flags.out_dir);
+  if (!lock) return ReportError(lock.error(), err);
   auto cat = flags.catalog_path.empty() ? catalog::Catalog::LoadDefault()
                                         : catalog::Catalog::Load(flags.catalog_path);
   if (!cat) return ReportBadInput(cat.error(), err);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <new>
 #include <ostream>
 #include <stdexcept>
@@ -50,7 +51,9 @@ std::string UnknownCommandMessage(const CLI::App& app, const std::vector<std::st
   std::vector<std::string> names;
   for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
   for (const std::string& a : args) {
-    if (!a.empty() && a.front() != '-') return UnknownNameMessage("command", a, names);
+    if (a.empty() || a.front() == '-') continue;
+    if (std::find(names.begin(), names.end(), a) != names.end()) return "";
+    return UnknownNameMessage("command", a, names);
   }
   return "";
 }
@@ -120,9 +123,10 @@ int RunMainUnguarded(int argc, const char* const* argv, std::ostream& out, std::
       return kExitOk;
     }
     std::string message = e.what();
-    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
-        app.get_subcommands().empty()) {
-      const std::string unknown = UnknownCommandMessage(app, app.remaining());
+    if (app.get_subcommands().empty()) {  // "gpuplan simulte": name it and suggest
+      std::vector<std::string> args;
+      for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+      const std::string unknown = UnknownCommandMessage(app, args);
       if (!unknown.empty()) message = unknown;
     }
     err << "error: " << Abbreviate(message) << "\n";

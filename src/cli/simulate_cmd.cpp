@@ -231,14 +231,14 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   auto format = trace::ParseTraceFormat(flags.trace_format);
   if (!format) return ReportBadInput(format.error(), err);
   // Outputs: locked for the run, never an input, never a device or folder.
-  auto locks = LockOutputs({flags.timeline, flags.jobs});
-  if (!locks) return ReportError(locks.error(), err);
   if (auto c = CheckOutputs({{"--timeline", flags.timeline}, {"--jobs", flags.jobs}},
                             {{"--trace", flags.trace}, {"--scenario", flags.scenario},
                              {"--nodes", flags.nodes}});
       !c) {
     return ReportError(c.error(), err);
   }
+  auto locks = LockOutputs({flags.timeline, flags.jobs});
+  if (!locks) return ReportError(locks.error(), err);
   Result<sim::SimConfig> config = Error{};
   Result<trace::Trace> trace = Error{};
   if (!flags.scenario.empty()) {

@@ -84,9 +84,9 @@ int RunTraceGen(const TraceGenFlags& flags, std::ostream& out, std::ostream& err
   auto days = ParseDurationS(flags.days, "--days");
   if (!days) return ReportBadInput(days.error(), err);
   if (!(*days > 0)) return ReportBadInput(Error{"--days must be > 0"}, err);
+  if (auto c = CheckOutputs({{"--out", flags.out}}, {}); !c) return ReportError(c.error(), err);
   auto locks = LockOutputs({flags.out});
   if (!locks) return ReportError(locks.error(), err);
-  if (auto c = CheckOutputs({{"--out", flags.out}}, {}); !c) return ReportError(c.error(), err);
   auto arrivals = trace::ParseArrivalPattern(flags.arrivals);
   if (!arrivals) return ReportBadInput(arrivals.error(), err);
   auto tenants = trace::ParseTenantMix(flags.tenants, *rate);

@@ -741,6 +741,12 @@ Result<void> CheckTomlText(std::string_view text, std::string_view path) {
         } else if (c == ',' && !nesting.empty()) {
           expect = nesting.back() == 'a' ? Expect::kValue : Expect::kKey;
         }
+        if ((c == '"' || c == '\'') && i > 0 &&
+            std::string_view(" \t=[{,.\n").find(text[i - 1]) == std::string_view::npos) {
+          // toml++ 3.3.0 reads `-"..."` as a number and hits UB on non-ASCII inside it.
+          return fail(fmt::format("a quote right after '{}' (a string starts a value or key)",
+                                  text[i - 1]));
+        }
         if (c == '#') {
           state = State::kComment;
         } else if (at(i, "\"\"\"")) {

@@ -288,6 +288,7 @@ TEST(CheckTomlText, RefusesTheInputsThatBreakTomlpp) {
       {"a = \"\xff\"", "invalid UTF-8"},
       {"a = 1\x01", "control character"},
       {"t = {,}", "an inline table needs a key"},
+      {"j =-\"\"\"LY\xc2\xa7\"\"\"\n", "a quote right after '-'"},
   };
   for (const auto& c : cases) {
     auto r = CheckTomlText(c.text, "s.toml");
@@ -296,7 +297,7 @@ TEST(CheckTomlText, RefusesTheInputsThatBreakTomlpp) {
   }
   // What TOML allows stays allowed: non-ASCII in strings and comments, arrays, inline tables.
   for (const char* ok : {"name = \"Sejong 세종\"  # 한국\n[a.b]\nx = [1, [2, 3], ]\n",
-                         "t = { a = 1, b = [] }\n[[arr]]\nk = 'lit ''x'\nm = '''\n€'''\n",
+                         "t = { a = 1, b = [] }\n[[arr]]\nk = 'lit x'\nm = '''\n€'''\n",
                          "s = \"\"\"\\\n  ok\"\"\"\r\n"}) {
     EXPECT_TRUE(CheckTomlText(ok, "s.toml")) << ok << ": " << CheckTomlText(ok, "s.toml").error().message;
   }
