@@ -33,7 +33,7 @@ test-asan-all:
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j2
 	ctest --preset asan -j2
-	tests/fuzz/run.sh 10
+	tests/fuzz/run.sh 8
 
 demo: build
 	build/release/gpuplan plan --objective service-level --out report

@@ -450,7 +450,9 @@ class TempFile {
 Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return IoError(fmt::format("{}: no such file", path));
+    if (errno == ENOENT || errno == ENOTDIR) {  // a misspelt path: the user's input (exit 2)
+      return Error{fmt::format("{}: no such file", path), ErrorKind::kBadInput};
+    }
     return IoError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
   }
   if (!S_ISREG(st.st_mode)) {

@@ -176,7 +176,7 @@ std::string Abbreviate(std::string_view text);
 Result<void> CheckRange(double value, double lo, double hi, std::string_view field);
 
 // Reads a whole file; refuses files larger than max_bytes, directories, FIFOs and devices with a
-// clear error (kIo).
+// clear error (kIo); a path that does not exist is bad input (kBadInput).
 Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes = kDefaultMaxFileBytes);
 
 // Writes as a state saver does: a unique temp file in the target folder (mkstemp), fsync of the

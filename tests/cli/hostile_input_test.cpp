@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_test_util.h"
+#include "param_name.h"
 
 namespace gpuplan::cli {
 namespace {
@@ -87,7 +88,7 @@ std::vector<Case> Cases() {
       {"MtbfTiny", {sim, "--cluster", kCluster, "--trace", jobs, "--gpu-mtbf", "1e-30"},
        kExitBadInput, "the per-GPU MTBF (s; 0 for no failures) must be in [3600"},
       // (3) unbounded work.
-      {"TimelineInterval1e-9",
+      {"TimelineIntervalTiny",
        {sim, "--cluster", kCluster, "--trace", jobs, "--timeline", (Dir() / "t.csv").string(),
         "--timeline-interval", "1e-9"},
        kExitBadInput, "the timeline interval (s) must be in [1"},
@@ -129,7 +130,7 @@ std::vector<Case> Cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Issue12, Hostile, ::testing::ValuesIn(Cases()),
-                         [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
+                         [](const auto& i) { return gpuplan::testing::ParamName(i.param.name); });
 
 TEST(Hostile, FifoInputIsNamed) {
   const std::string fifo = (Dir() / "fifo.csv").string();

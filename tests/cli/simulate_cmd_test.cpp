@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -8,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_test_util.h"
+#include "param_name.h"
 
 namespace gpuplan::cli {
 namespace {
@@ -17,7 +20,9 @@ CliRun Simulate(const std::vector<std::string>& args) { return RunCli({"simulate
 std::string Sample() { return DefaultDataDir() + "/traces/sample.csv"; }
 
 std::string Temp(const std::string& name, const std::string& content = "") {
-  const std::string path = ::testing::TempDir() + "/gpuplan_sim_" + name;
+  // Per process: ctest runs cases in parallel, and each writes its own bad.csv.
+  const std::string path =
+      ::testing::TempDir() + "/gpuplan_sim_" + std::to_string(getpid()) + "_" + name;
   if (!content.empty()) std::ofstream(path) << content;
   return path;
 }
@@ -171,7 +176,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "bad.csv:2: field 'accelerator': unknown accelerator 'h100-sxm'"},
         BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--trace", "/nonexistent.csv"},
                 "",
-                "/nonexistent.csv"}));
+                "/nonexistent.csv"}),
+    [](const auto& i) { return gpuplan::testing::ParamName(i.param.expected); });
 
 TEST(SimulateCommand, SacctSampleReplays) {
   // The sample's 13 GPU jobs (largest 32 GPUs) all fit on 32x8 GPUs: none is unschedulable.

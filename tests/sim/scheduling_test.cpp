@@ -383,7 +383,8 @@ TEST_P(AgainstReference, FifoEasyAndFirstfitMatchStartForStart) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, AgainstReference, ::testing::Range(1, 9));
+INSTANTIATE_TEST_SUITE_P(Seeds, AgainstReference, ::testing::Range(1, 9),
+                         [](const auto& i) { return "Seed" + std::to_string(i.param); });
 
 // Cobham (1954): non-preemptive priority M/G/1, class k mean wait
 // W_k = W0 / ((1 - s_{k-1}) (1 - s_k)), s_k = rho_1 + ... + rho_k, W0 = sum_i lambda_i E[S_i^2] / 2

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "param_name.h"
 #include "sim/sim.h"
 #include "sim/sim_test_util.h"  // tests/sim/
 
@@ -80,7 +81,10 @@ INSTANTIATE_TEST_SUITE_P(Loads, MmcTest,
                          ::testing::Values(MmcCase{0.5, 400'000, 0.06}, MmcCase{0.7, 400'000, 0.06},
                                            MmcCase{0.8, 600'000, 0.06},
                                            MmcCase{0.9, 1'000'000, 0.07},
-                                           MmcCase{0.95, 1'500'000, 0.08}));
+                                           MmcCase{0.95, 1'500'000, 0.08}),
+                         [](const auto& i) {
+                           return "Rho" + std::to_string(std::lround(i.param.rho * 100));
+                         });
 
 trace::Trace MixedTrace(uint64_t seed, int num_jobs) {
   trace::GeneratorSpec spec;
@@ -160,7 +164,8 @@ TEST_P(EveryPolicy, SameInputsSameBytes) {
   EXPECT_NE(JobsCsv(*a), JobsCsv(*c));
 }
 
-INSTANTIATE_TEST_SUITE_P(Policies, EveryPolicy, ::testing::ValuesIn(PolicyNames()));
+INSTANTIATE_TEST_SUITE_P(Policies, EveryPolicy, ::testing::ValuesIn(PolicyNames()),
+                         [](const auto& i) { return gpuplan::testing::ParamName(i.param); });
 
 TEST(Simulate, DurationsScaleByRelativeSpeed) {
   // A 100 s job measured on the reference type runs 50 s on a type of speed 2.

@@ -8,6 +8,7 @@
 
 #include "trace/csv_util.h"
 #include "trace/trace.h"
+#include "param_name.h"
 
 namespace gpuplan::trace {
 namespace {
@@ -161,7 +162,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{kHead + "a,t,0,1,5,6\n", TraceFormat::kGpuplan, "too many separators; quote"},
         BadCase{kHead + "\"a,t,0,1,5\n", TraceFormat::kGpuplan, "never closes"},
         BadCase{kHead + "a,t,0,1,5\nb,t,2024-01-01T00:00:00,1,5\n", TraceFormat::kGpuplan,
-                "mixes ISO 8601 times and seconds"}));
+                "mixes ISO 8601 times and seconds"}),
+    [](const auto& i) { return gpuplan::testing::ParamName(i.param.expected); });
 
 // (5) a 50 MB header line gives a short message.
 TEST(GpuplanCsv, HugeHeaderGivesAShortMessage) {

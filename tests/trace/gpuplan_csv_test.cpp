@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "trace/trace.h"
+#include "param_name.h"
 
 namespace gpuplan::trace {
 namespace {
@@ -61,7 +62,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"job_id,tenant,submit_s,gpus,duration_s,gpu_milli\na,b,0,2,5,500\n",
                 "below 1000 needs gpus = 1"},
         BadCase{"job_id,tenant,submit_s,gpus,duration_s\n,b,0,1,5\n",
-                "field 'job_id' must not be empty"}));
+                "field 'job_id' must not be empty"}),
+    [](const auto& i) { return gpuplan::testing::ParamName(i.param.expected); });
 
 TEST(GpuplanCsv, WriteThenReadRoundTrips) {
   auto t = ParseGpuplanCsv(
