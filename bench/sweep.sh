@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Sweep speed: 100 buy-stage points of the default scenario, no tornado, on 1 and on 2 worker
 # threads: points per second and the 1 -> 2 worker speedup; the two tables must be identical.
-# The points are a 10 x 10 budget x B200-price grid (scenario overrides); where this build's
-# scenario parser has no overrides, the default scenario itself 100 times (said in the output).
+# The points are a 10 x 10 budget x B200-price grid (scenario overrides, KRW).
 # Usage: bench/sweep.sh  (GPUPLAN as in bench/run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +11,6 @@ trap 'rm -rf "$tmp"' EXIT
 budgets=$(python3 -c 'print(",".join(repr(1.5e12 + i * 1.5e11) for i in range(10)))')
 prices=$(python3 -c 'print(",".join(repr(4.0e8 + i * 5.0e7) for i in range(10)))')
 axes=(--grid "budget.total=$budgets" --grid "candidate.b200.node_price=$prices")
-if ! "$GPUPLAN" sweep "${axes[@]}" --no-tornado --shard 0/100 --json > /dev/null 2>&1; then
-  same=$(python3 -c 'print(",".join(["data/scenarios/korea.toml"] * 100))')
-  axes=(--grid "scenario=$same")
-  echo "(no scenario overrides in this build: the default scenario, 100 times)"
-fi
 declare -A wall
 for w in 1 2; do
   start=$(date +%s.%N)

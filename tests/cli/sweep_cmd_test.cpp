@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "cli_test_util.h"
 
@@ -40,6 +41,30 @@ TEST(SweepCommand, EveryPointFailingIsBadInput) {
   EXPECT_EQ(r.code, kExitBadInput);
   EXPECT_NE(r.err.find("every sweep point failed"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
+}
+
+TEST(SweepCommand, GridOverBudgetWithAPriceSetForEveryPoint) {
+  // The default scenario's budget (KRW 2.5e12 over its three years) cut to a fifth and left
+  // whole, with b200 nodes 30% cheaper at both points: the scenario parser's overrides.
+  const CliRun r = RunCli({"sweep"}, {"--grid", "budget.total=5e11,2.5e12", "--set",
+                                      "candidate.b200.node_price=4.41e8", "--no-tornado", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["points"].size(), 2u);
+  EXPECT_EQ(doc["spec"]["set"]["candidate.b200.node_price"], "4.41e8");
+  const auto& small = doc["points"][0];
+  const auto& whole = doc["points"][1];
+  EXPECT_EQ(small["inputs"]["budget.total"], "5e11");
+  ASSERT_EQ(small["status"], "optimal") << small.dump();
+  ASSERT_EQ(whole["status"], "optimal") << whole.dump();
+  // A fifth of the money buys less, and spends no more than it has (USD at the scenario's rate).
+  EXPECT_LT(small["h100_eq_gpu_hours"].get<double>(), whole["h100_eq_gpu_hours"].get<double>());
+  EXPECT_LT(small["capex_usd"].get<double>(), whole["capex_usd"].get<double>());
+
+  // A bad value fails every point with the parser's message naming the override.
+  const CliRun bad = RunCli({"sweep"}, {"--grid", "budget.total=-1,-2", "--no-tornado"});
+  EXPECT_EQ(bad.code, kExitBadInput);
+  EXPECT_NE(bad.err.find("--set budget.total: "), std::string::npos) << bad.err;
 }
 
 }  // namespace

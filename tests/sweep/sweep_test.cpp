@@ -9,42 +9,31 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// A fake of the scenario module's overrides, for two keys only, so these tests exercise the
-// sweep machinery whatever the override parser accepts: budget.total (USD) and
-// test.price_scale (multiplies every candidate's node price).
-Result<scenario::Scenario> FakeLoader(const std::string& path, const catalog::Catalog& catalog,
-                                      const std::vector<std::string>& overrides) {
-  auto s = scenario::LoadScenario(path, catalog);
-  if (!s) return s;
-  for (const std::string& o : overrides) {
-    const size_t eq = o.find('=');
-    const std::string key = o.substr(0, eq);
-    const double value = std::stod(o.substr(eq + 1));
-    if (key == "budget.total") {
-      if (!(value > 0)) return Error{"--set budget.total: must be > 0, got " + o.substr(eq + 1)};
-      s->budget.has_budget = true;
-      s->budget.total_usd = value;
-    } else if (key == "test.price_scale") {
-      for (auto& c : s->candidates) c.node_price_usd *= value;
-    } else {
-      return Error{"--set " + key + ": unknown key"};
-    }
-  }
-  return s;
-}
-
 const catalog::Catalog& Cat() {
   static const catalog::Catalog cat = *catalog::Catalog::LoadDefault();
   return cat;
 }
 
-// The default scenario's capital budget over its horizon (its yearly budgets), USD.
+scenario::Scenario DefaultScenario() {
+  auto s = scenario::LoadScenario(scenario::DefaultScenarioPath(), Cat());
+  EXPECT_TRUE(s.has_value()) << s.error().message;
+  return s ? *s : scenario::Scenario{};
+}
+
+// The default scenario's capital budget over its horizon (its yearly budgets), in its currency
+// (what budget.total is written in).
 double DefaultBudget() {
-  const auto s = scenario::LoadScenario(scenario::DefaultScenarioPath(), Cat());
-  EXPECT_TRUE(s.has_value());
+  const scenario::Scenario s = DefaultScenario();
   double usd = 0;
-  for (const auto& y : s->budget.per_year) usd += y.capex_usd;
-  return usd;
+  for (const auto& y : s.budget.per_year) usd += y.capex_usd;
+  return usd * s.units_per_usd;
+}
+
+// The node price of the default scenario's first candidate, in its currency, and its key.
+std::pair<std::string, double> FirstNodePrice() {
+  const scenario::Scenario s = DefaultScenario();
+  return {"candidate." + s.candidates.at(0).accelerator + ".node_price",
+          s.candidates.at(0).node_price_usd * s.units_per_usd};
 }
 
 SweepSpec Parse(const std::string& text) {
@@ -135,12 +124,14 @@ TEST(ExpandPoints, UniformSamplesHaveTheUniformMean) {
   EXPECT_NEAR(sum / 4000, 0.5, 5 * 0.0046);
 }
 
-// A 2 x 2 budget x price grid of the default scenario, buy stage, with the tornado.
+// A 2 x 2 budget x price grid of the default scenario (the scenario parser's --set overrides),
+// buy stage, with the tornado.
 SweepSpec BudgetPriceGrid() {
   const double b = DefaultBudget();
+  const auto [price_key, price] = FirstNodePrice();
   Json j;
   j["grid"]["budget.total"] = {0.8 * b, 1.2 * b};
-  j["grid"]["test.price_scale"] = {0.7, 1.3};
+  j["grid"][price_key] = {0.7 * price, 1.3 * price};
   auto spec = SpecFromJson(j);
   EXPECT_TRUE(spec.has_value());
   return *spec;
@@ -150,7 +141,7 @@ TEST(RunSweep, SameDocumentOnOneTwoAndFourWorkers) {
   const SweepSpec spec = BudgetPriceGrid();
   std::string first;
   for (int workers : {1, 2, 4}) {
-    auto doc = RunSweep(spec, Cat(), RunOptions{.workers = workers, .loader = FakeLoader});
+    auto doc = RunSweep(spec, Cat(), RunOptions{.workers = workers});
     ASSERT_TRUE(doc.has_value()) << doc.error().message;
     ASSERT_EQ((*doc)["points"].size(), 4u);
     for (const Json& row : (*doc)["points"]) EXPECT_EQ(row["status"], "optimal") << row.dump();
@@ -164,12 +155,12 @@ TEST(RunSweep, SameDocumentOnOneTwoAndFourWorkers) {
 
 TEST(RunSweep, ShardsMergedEqualTheWhole) {
   const SweepSpec spec = BudgetPriceGrid();
-  auto whole = RunSweep(spec, Cat(), RunOptions{.workers = 2, .loader = FakeLoader});
+  auto whole = RunSweep(spec, Cat(), RunOptions{.workers = 2});
   ASSERT_TRUE(whole.has_value());
   std::vector<Json> rows;
   for (int i = 0; i < 3; ++i) {
     auto shard = EvaluateShard(spec, Cat(),
-                               RunOptions{.workers = 1, .shard_index = i, .shard_count = 3, .loader = FakeLoader});
+                               RunOptions{.workers = 1, .shard_index = i, .shard_count = 3});
     rows.insert(rows.end(), shard.begin(), shard.end());
   }
   auto merged = Assemble(spec, rows);
@@ -184,7 +175,7 @@ TEST(RunSweep, ShardsMergedEqualTheWhole) {
 }
 
 TEST(RunSweep, TornadoFollowsTheOptimizer) {
-  auto doc = RunSweep(BudgetPriceGrid(), Cat(), RunOptions{.workers = 2, .loader = FakeLoader});
+  auto doc = RunSweep(BudgetPriceGrid(), Cat(), RunOptions{.workers = 2});
   ASSERT_TRUE(doc.has_value());
   const Json& capacity = (*doc)["tornado"]["metrics"]["h100_eq_gpu_hours"];
   ASSERT_EQ(capacity["bars"].size(), 2u);
@@ -212,11 +203,13 @@ TEST(RunSweep, AFailingPointKeepsItsErrorAndTheRestRun) {
   j["tornado"] = false;
   auto spec = SpecFromJson(j);
   ASSERT_TRUE(spec.has_value());
-  auto doc = RunSweep(*spec, Cat(), RunOptions{.workers = 2, .loader = FakeLoader});
+  auto doc = RunSweep(*spec, Cat(), RunOptions{.workers = 2});
   ASSERT_TRUE(doc.has_value());
   const Json& points = (*doc)["points"];
   EXPECT_EQ(points[0]["status"], "error");
-  EXPECT_NE(points[0]["error"].get<std::string>().find("budget.total"), std::string::npos);
+  // The scenario parser's own message, naming the override.
+  EXPECT_EQ(points[0]["error"].get<std::string>().rfind("--set budget.total: ", 0), 0u)
+      << points[0]["error"];
   EXPECT_TRUE(points[0]["total_cost_usd"].is_null());
   EXPECT_EQ(points[1]["status"], "optimal");
   EXPECT_EQ((*doc)["summary"]["total_cost_usd"]["count"], 1);
