@@ -168,6 +168,11 @@ Result<void> RunStage(const SweepSpec& spec, const scenario::Scenario& s,
   if (spec.stage == Stage::kBuy) {
     auto problem = buy::BuildBuyProblem(s, catalog, plan::MakeSizingResolver(catalog));
     GPUPLAN_TRY(problem);
+    // The MILP alone: a min-cost scenario minimizes cost; max-capacity and service-level
+    // (whose simulation loop is the plan stage's) maximize capacity.
+    problem->objective = s.objective == scenario::PlanObjective::kMinCost
+                             ? buy::Objective::kMinCost
+                             : buy::Objective::kMaxCapacity;
     const buy::SolveOptions options{.time_limit_s = spec.time_limit_s, .explain = false};
     auto result = buy::SolveBuy(*problem, options);
     GPUPLAN_TRY(result);
