@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog/catalog.h"
 #include "scenario/scenario.h"
 #include "units/units.h"
@@ -279,6 +281,11 @@ MilpModel BuildMilp(const BuyProblem& problem);
 Result<BuyResult> SolveBuy(const BuyProblem& problem, const SolveOptions& options);
 Result<BuyResult> SolveBuy(const BuyProblem& problem, const SolveOptions& options,
                            MilpBackend& backend);
+
+// The document `gpuplan buy --json` prints (DESIGN): status, objective, costs, purchases,
+// capacity by quarter, binding constraints and conflicts.
+nlohmann::ordered_json ResultJson(const scenario::Scenario& scenario, const BuyProblem& problem,
+                                  const BuyResult& result);
 
 // ---- An independent check of a plan, for tests ------------------------------------------------
 

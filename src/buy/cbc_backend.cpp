@@ -1,6 +1,7 @@
 // The only file that includes COIN-OR: MilpModel -> OsiClp + CbcModel, solved through CbcMain1
 // (the cbc command-line driver) so preprocessing, cuts and heuristics run as in `cbc`.
 #include <cmath>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,14 @@ namespace gpuplan::buy {
 namespace {
 
 int NoCallback(CbcModel*, int) { return 0; }
+
+// CbcMain0/CbcMain1 read their arguments through libCbcSolver's globals (CbcOrClpRead_mode,
+// CbcOrClpReadCommand, cbcPreProcessPointer), so two solves at once (a threaded sweep) would race.
+// The one static state in gpuplan, and only a lock: solves stay independent and deterministic.
+std::mutex& CbcDriverMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
 
 // CBC's own infinity: COIN_DBL_MAX; ours is IEEE infinity.
 double ToCoin(double v) {
@@ -90,6 +99,7 @@ class CbcBackend : public MilpBackend {
     CbcModel model(solver);
     model.setLogLevel(0);
     model.messageHandler()->setLogLevel(0);
+    const std::lock_guard<std::mutex> lock(CbcDriverMutex());
     CbcSolverUsefulData data;
     data.noPrinting_ = true;
     CbcMain0(model, data);

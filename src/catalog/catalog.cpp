@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 namespace gpuplan::catalog {
@@ -310,6 +311,43 @@ std::vector<std::string> Catalog::ids() const {
   out.reserve(accelerators_.size());
   for (const Accelerator& a : accelerators_) out.push_back(a.id);
   return out;
+}
+
+nlohmann::ordered_json AcceleratorJson(const Accelerator& a) {
+  nlohmann::ordered_json j;
+  j["id"] = a.id;
+  j["vendor"] = a.vendor;
+  j["name"] = a.name;
+  j["year"] = a.year;
+  j["form_factor"] = a.form_factor;
+  j["dense_bf16_tflops"] = a.peak_bf16_flop_per_s / 1e12;
+  j["dense_fp8_tflops"] = a.peak_fp8_flop_per_s / 1e12;
+  j["memory_gb"] = a.memory_bytes / 1e9;
+  j["memory_tbps"] = a.memory_bandwidth_bytes_per_s / 1e12;
+  j["scaleup_gbps_per_direction"] = a.scaleup_bytes_per_s / 1e9;
+  j["scaleup_domain"] = a.scaleup_domain;
+  j["scaleout_gbps_per_direction"] = a.scaleout_bytes_per_s / 1e9;
+  j["gpus_per_node"] = a.gpus_per_node;
+  j["gemm_efficiency"] = a.gemm_efficiency;
+  j["tdp_w"] = a.tdp_w;
+  j["price_usd"] = a.price_usd;
+  j["tpp"] = a.tpp;
+  j["profile"] = a.profile;
+  j["confidence"] = a.confidence;
+  j["source"] = a.source;
+  nlohmann::ordered_json assumed = nlohmann::ordered_json::array();
+  for (const auto& as : a.assumed) {
+    assumed.push_back({{"field", as.field}, {"value", as.value}, {"reason", as.reason}});
+  }
+  j["assumed"] = assumed;
+  return j;
+}
+
+nlohmann::ordered_json CatalogJson(const Catalog& catalog) {
+  nlohmann::ordered_json j;
+  j["accelerators"] = nlohmann::ordered_json::array();
+  for (const auto& a : catalog.accelerators()) j["accelerators"].push_back(AcceleratorJson(a));
+  return j;
 }
 
 }  // namespace gpuplan::catalog

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "units/units.h"
 
 namespace gpuplan::catalog {
@@ -80,5 +82,10 @@ class Catalog {
  private:
   std::vector<Accelerator> accelerators_;  // in file order
 };
+
+// The JSON of `gpuplan catalog show ID --json` (figures in the units the keys name) and of
+// `catalog list --json` ({"accelerators": [...]}), for the CLI and the Python binding.
+nlohmann::ordered_json AcceleratorJson(const Accelerator& accelerator);
+nlohmann::ordered_json CatalogJson(const Catalog& catalog);
 
 }  // namespace gpuplan::catalog

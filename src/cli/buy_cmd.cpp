@@ -31,58 +31,6 @@ struct BuyFlags {
   bool json = false;
 };
 
-nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const buy::BuyProblem& p,
-                                  const buy::BuyResult& r) {
-  nlohmann::ordered_json j;
-  j["scenario"] = s.name;
-  j["path"] = s.path;
-  j["status"] = std::string(buy::ToString(r.status));
-  j["objective"] = r.objective_value;
-  j["objective_kind"] = std::string(buy::ToString(r.objective));
-  j["objective_unit"] = r.objective == buy::Objective::kMaxCapacity ? "h100_eq_gpu_hours" : "usd";
-  j["capacity_unit"] = p.capacity_unit;
-  j["proven_optimal"] = r.is_proven_optimal;
-  j["gap"] = r.mip_gap;
-  j["total_cost_usd"] = r.total_cost_usd;
-  j["capex_usd"] = r.capex_usd;
-  j["energy_usd"] = r.energy_usd;
-  j["maintenance_usd"] = r.maintenance_usd;
-  j["rental_usd"] = r.rental_usd;
-  j["h100_eq_gpu_hours"] = r.h100_eq_gpu_hours;
-  j["purchases"] = nlohmann::ordered_json::array();
-  for (const auto& b : r.purchases) {
-    j["purchases"].push_back({{"quarter", b.quarter},
-                              {"delivered", b.delivered},
-                              {"accelerator", b.accelerator},
-                              {"nodes", b.nodes},
-                              {"gpus", b.gpus},
-                              {"capex_usd", b.capex_usd}});
-  }
-  j["capacity"] = nlohmann::ordered_json::array();
-  for (const auto& c : r.capacity) {
-    j["capacity"].push_back({{"quarter", c.quarter},
-                             {"h100_equivalents", c.h100_equivalents},
-                             {"owned_h100_equivalents", c.owned_h100_equivalents},
-                             {"gpus", c.num_gpus},
-                             {"rented_gpus", c.rented_gpus},
-                             {"power_mw", c.power_w / kWPerMw},
-                             {"tpp", c.tpp},
-                             {"export_tpp_cumulative", c.export_tpp_cumulative},
-                             {"spend_usd", c.spend_usd}});
-  }
-  j["binding"] = nlohmann::ordered_json::array();
-  for (const auto& b : r.binding) {
-    nlohmann::ordered_json e{{"constraint", b.constraint}, {"kind", b.kind}};
-    e["relaxation"] = b.relaxation;
-    e["objective_gain"] = b.is_evaluated ? nlohmann::ordered_json(b.objective_gain)
-                                         : nlohmann::ordered_json(nullptr);
-    j["binding"].push_back(e);
-  }
-  j["conflicting"] = r.conflicting;
-  j["conflict"] = r.conflict_sentence;
-  return j;
-}
-
 std::string Money(double usd) { return "USD " + FormatQuantity(usd); }
 
 void PrintHuman(const scenario::Scenario& s, const buy::BuyProblem& p, const buy::BuyResult& r,
@@ -197,7 +145,7 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
     result = std::move(*solved);
   }
   if (flags.json) {
-    auto j = ResultJson(*s, *problem, *result);
+    auto j = buy::ResultJson(*s, *problem, *result);
     if (*objective == plan::Objective::kServiceLevel) {
       j["objective_kind"] = "service-level";
       j["service_levels"] = levels;

@@ -18,36 +18,6 @@ struct CatalogFlags {
   bool json = false;
 };
 
-nlohmann::ordered_json AcceleratorJson(const catalog::Accelerator& a) {
-  nlohmann::ordered_json j;
-  j["id"] = a.id;
-  j["vendor"] = a.vendor;
-  j["name"] = a.name;
-  j["year"] = a.year;
-  j["form_factor"] = a.form_factor;
-  j["dense_bf16_tflops"] = a.peak_bf16_flop_per_s / 1e12;
-  j["dense_fp8_tflops"] = a.peak_fp8_flop_per_s / 1e12;
-  j["memory_gb"] = a.memory_bytes / 1e9;
-  j["memory_tbps"] = a.memory_bandwidth_bytes_per_s / 1e12;
-  j["scaleup_gbps_per_direction"] = a.scaleup_bytes_per_s / 1e9;
-  j["scaleup_domain"] = a.scaleup_domain;
-  j["scaleout_gbps_per_direction"] = a.scaleout_bytes_per_s / 1e9;
-  j["gpus_per_node"] = a.gpus_per_node;
-  j["gemm_efficiency"] = a.gemm_efficiency;
-  j["tdp_w"] = a.tdp_w;
-  j["price_usd"] = a.price_usd;
-  j["tpp"] = a.tpp;
-  j["profile"] = a.profile;
-  j["confidence"] = a.confidence;
-  j["source"] = a.source;
-  nlohmann::ordered_json assumed = nlohmann::ordered_json::array();
-  for (const auto& as : a.assumed) {
-    assumed.push_back({{"field", as.field}, {"value", as.value}, {"reason", as.reason}});
-  }
-  j["assumed"] = assumed;
-  return j;
-}
-
 Result<catalog::Catalog> LoadCatalog(const std::string& path) {
   return path.empty() ? catalog::Catalog::LoadDefault() : catalog::Catalog::Load(path);
 }
@@ -56,10 +26,7 @@ int RunCatalogList(const CatalogFlags& flags, std::ostream& out, std::ostream& e
   auto cat = LoadCatalog(flags.catalog_path);
   if (!cat) return ReportBadInput(cat.error(), err);
   if (flags.json) {
-    nlohmann::ordered_json j;
-    j["accelerators"] = nlohmann::ordered_json::array();
-    for (const auto& a : cat->accelerators()) j["accelerators"].push_back(AcceleratorJson(a));
-    out << j.dump(2) << "\n";
+    out << catalog::CatalogJson(*cat).dump(2) << "\n";
     return kExitOk;
   }
   out << fmt::format("{:<16} {:<7} {:>5} {:>9} {:>9} {:>7} {:>6} {:>8} {:>6} {:>6} {:>7}\n", "id",
@@ -84,7 +51,7 @@ int RunCatalogShow(const CatalogFlags& flags, std::ostream& out, std::ostream& e
   if (!cat) return ReportBadInput(cat.error(), err);
   auto a = cat->Find(flags.id);
   if (!a) return ReportBadInput(a.error(), err);
-  const nlohmann::ordered_json j = AcceleratorJson(**a);
+  const nlohmann::ordered_json j = catalog::AcceleratorJson(**a);
   if (flags.json) {
     out << j.dump(2) << "\n";
     return kExitOk;

@@ -88,6 +88,7 @@ int RunMainUnguarded(int argc, const char* const* argv, std::ostream& out, std::
       "  gpuplan size serve --model llama3-70b --accelerator h200-sxm-141gb --rps 20\n"
       "  gpuplan buy --scenario data/scenarios/korea.toml\n"
       "  gpuplan simulate --cluster h100-sxm5-80gb:128x8 --trace jobs.csv --policy easy\n"
+      "  gpuplan sweep --grid budget.total=1.2e12,1.8e12 --csv sweep.csv\n"
       "  gpuplan catalog list\n\n"
       "Every command takes --json (exactly one JSON object on stdout).\n"
       "Exit codes: 0 ok; 1 internal error (or buy: no feasible plan); 2 bad input (a file, flag "
@@ -99,6 +100,7 @@ int RunMainUnguarded(int argc, const char* const* argv, std::ostream& out, std::
   AddPlanCommand(app, exit_code, out, err);
   AddSizeCommand(app, exit_code, out, err);
   AddBuyCommand(app, exit_code, out, err);
+  AddSweepCommand(app, exit_code, out, err);
   AddSimulateCommand(app, exit_code, out, err);
   AddTraceCommand(app, exit_code, out, err);
   AddCatalogCommand(app, exit_code, out, err);

@@ -213,52 +213,6 @@ Result<sizing::ServeRequest> BuildRequest(const SizeServeFlags& f) {
   return r;
 }
 
-nlohmann::ordered_json OrNull(double value, bool is_known) {
-  return is_known ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
-}
-
-nlohmann::ordered_json PlanJson(const sizing::ServePlan& p, const sizing::ServeRequest& r) {
-  nlohmann::ordered_json j;
-  j["model"] = p.model;
-  j["accelerator"] = p.accelerator;
-  j["precision"] = sizing::ToString(p.precision);
-  j["prompt_tokens"] = p.prompt_tokens;
-  j["output_tokens"] = p.output_tokens;
-  j["kv_cache"] = p.is_kv_cache_fp8 ? "fp8" : "bf16";
-  j["ttft_target_ms"] = OrNull(r.ttft_target_s * kMsPerS, std::isfinite(r.ttft_target_s));
-  j["tpot_target_ms"] = OrNull(r.tpot_target_s * kMsPerS, std::isfinite(r.tpot_target_s));
-  j["e2e_target_ms"] = OrNull(r.e2e_target_s * kMsPerS, std::isfinite(r.e2e_target_s));
-  j["latency_percentile"] = p.latency_quantile * 100;
-  j["requests_per_s"] = p.requests_per_s;
-  j["capacity_requests_per_s"] = p.capacity_requests_per_s;
-  j["offline_requests_per_s"] = p.offline_requests_per_s;
-  j["capacity_limit"] = p.point.limit;
-  j["gpus"] = p.gpus;
-  j["replicas"] = p.replicas;
-  j["tp"] = p.point.tp;
-  j["batch"] = p.point.batch;
-  j["max_batch"] = p.max_batch;
-  j["ttft_ms"] = p.point.ttft_s * kMsPerS;
-  j["tpot_ms"] = p.point.tpot_s * kMsPerS;
-  j["e2e_ms"] = p.point.e2e_s * kMsPerS;
-  j["prefill_ms"] = p.point.prefill_s * kMsPerS;
-  j["decode_step_ms"] = p.point.decode_step_s * kMsPerS;
-  j["decode_bound"] = p.point.is_decode_compute_bound ? "compute" : "memory";
-  j["tokens_per_s"] = p.output_tokens_per_s;
-  j["tokens_per_s_per_gpu"] = p.output_tokens_per_s_per_gpu;
-  j["weights_gib_per_gpu"] = p.weight_bytes_per_gpu / kBytesPerGib;
-  j["kv_cache_gib_per_gpu"] = p.kv_cache_bytes_per_gpu / kBytesPerGib;
-  j["kv_bytes_per_token"] = p.kv_bytes_per_token;
-  const bool has_price = p.price_usd_per_gpu_hour > 0;
-  j["price_usd_per_gpu_hour"] = OrNull(p.price_usd_per_gpu_hour, has_price);
-  j["usd_per_million_output_tokens"] = OrNull(p.usd_per_million_output_tokens, has_price);
-  j["energy_kwh_per_million_output_tokens"] = p.energy_kwh_per_million_output_tokens;
-  j["output_tokens_per_usd"] = OrNull(kTokensPerMillion / p.usd_per_million_output_tokens, has_price);
-  j["output_tokens_per_mwh"] = kTokensPerMillion / p.energy_kwh_per_million_output_tokens * 1e3;
-  j["notes"] = p.notes;
-  return j;
-}
-
 void PrintPlan(const sizing::ServePlan& p, std::ostream& out) {
   out << fmt::format("{} on {} ({}), {} prompt + {} output tokens per request\n", p.model,
                      p.accelerator, sizing::ToString(p.precision), p.prompt_tokens,
@@ -387,7 +341,7 @@ int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& e
     auto plan = sizing::SizeServing(*request, *gpus->front());
     if (!plan) return ReportBadInput(plan.error(), err);
     if (flags.json) {
-      out << PlanJson(*plan, *request).dump(2) << "\n";
+      out << sizing::ServePlanJson(*plan, *request).dump(2) << "\n";
     } else {
       PrintPlan(*plan, out);
     }
@@ -420,7 +374,7 @@ int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& e
     for (const Row& row : rows) {
       nlohmann::ordered_json e;
       if (row.plan) {
-        e = PlanJson(*row.plan, *request);
+        e = sizing::ServePlanJson(*row.plan, *request);
       } else {
         e["accelerator"] = row.accelerator;
         e["error"] = row.error;

@@ -725,4 +725,60 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
   return plan;
 }
 
+namespace {
+
+constexpr double kJsonMsPerS = 1e3;
+constexpr double kJsonBytesPerGib = 1024.0 * 1024 * 1024;
+constexpr double kJsonTokensPerMillion = 1e6;
+
+nlohmann::ordered_json OrNull(double value, bool is_known) {
+  return is_known ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::ordered_json ServePlanJson(const ServePlan& p, const ServeRequest& r) {
+  nlohmann::ordered_json j;
+  j["model"] = p.model;
+  j["accelerator"] = p.accelerator;
+  j["precision"] = ToString(p.precision);
+  j["prompt_tokens"] = p.prompt_tokens;
+  j["output_tokens"] = p.output_tokens;
+  j["kv_cache"] = p.is_kv_cache_fp8 ? "fp8" : "bf16";
+  j["ttft_target_ms"] = OrNull(r.ttft_target_s * kJsonMsPerS, std::isfinite(r.ttft_target_s));
+  j["tpot_target_ms"] = OrNull(r.tpot_target_s * kJsonMsPerS, std::isfinite(r.tpot_target_s));
+  j["e2e_target_ms"] = OrNull(r.e2e_target_s * kJsonMsPerS, std::isfinite(r.e2e_target_s));
+  j["latency_percentile"] = p.latency_quantile * 100;
+  j["requests_per_s"] = p.requests_per_s;
+  j["capacity_requests_per_s"] = p.capacity_requests_per_s;
+  j["offline_requests_per_s"] = p.offline_requests_per_s;
+  j["capacity_limit"] = p.point.limit;
+  j["gpus"] = p.gpus;
+  j["replicas"] = p.replicas;
+  j["tp"] = p.point.tp;
+  j["batch"] = p.point.batch;
+  j["max_batch"] = p.max_batch;
+  j["ttft_ms"] = p.point.ttft_s * kJsonMsPerS;
+  j["tpot_ms"] = p.point.tpot_s * kJsonMsPerS;
+  j["e2e_ms"] = p.point.e2e_s * kJsonMsPerS;
+  j["prefill_ms"] = p.point.prefill_s * kJsonMsPerS;
+  j["decode_step_ms"] = p.point.decode_step_s * kJsonMsPerS;
+  j["decode_bound"] = p.point.is_decode_compute_bound ? "compute" : "memory";
+  j["tokens_per_s"] = p.output_tokens_per_s;
+  j["tokens_per_s_per_gpu"] = p.output_tokens_per_s_per_gpu;
+  j["weights_gib_per_gpu"] = p.weight_bytes_per_gpu / kJsonBytesPerGib;
+  j["kv_cache_gib_per_gpu"] = p.kv_cache_bytes_per_gpu / kJsonBytesPerGib;
+  j["kv_bytes_per_token"] = p.kv_bytes_per_token;
+  const bool has_price = p.price_usd_per_gpu_hour > 0;
+  j["price_usd_per_gpu_hour"] = OrNull(p.price_usd_per_gpu_hour, has_price);
+  j["usd_per_million_output_tokens"] = OrNull(p.usd_per_million_output_tokens, has_price);
+  j["energy_kwh_per_million_output_tokens"] = p.energy_kwh_per_million_output_tokens;
+  j["output_tokens_per_usd"] =
+      OrNull(kJsonTokensPerMillion / p.usd_per_million_output_tokens, has_price);
+  j["output_tokens_per_mwh"] =
+      kJsonTokensPerMillion / p.energy_kwh_per_million_output_tokens * 1e3;
+  j["notes"] = p.notes;
+  return j;
+}
+
 }  // namespace gpuplan::sizing

@@ -3,6 +3,8 @@
 // module: other modules include "sizing/sizing.h", which includes this header.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <limits>
 #include <string>
 #include <string_view>
@@ -117,6 +119,8 @@ struct ServePlan {
 // Sizes serving of request.model on `gpu`. Errors: bad request fields, FP8 on a part without
 // it, a model that fits no TP degree within the scale-up domain, unreachable latency targets.
 Result<ServePlan> SizeServing(const ServeRequest& request, const catalog::Accelerator& gpu);
+// The JSON of `gpuplan size serve --json` (targets from `request`), for the CLI and the binding.
+nlohmann::ordered_json ServePlanJson(const ServePlan& plan, const ServeRequest& request);
 
 // The building blocks, for table tests and the end-to-end plan.
 // Bytes of all weights in `p` (INT4 and FP4 carry their per-group scales).

@@ -1,0 +1,635 @@
+#include "sweep/sweep.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "buy/buy.h"
+#include "plan/plan.h"
+
+namespace gpuplan::sweep {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// The 5th and 95th percentiles of a normal axis are its tornado low and high: mean -/+ z sd.
+constexpr double kZ95 = 1.6448536269514722;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// A sampled number as an override value: shortest round-trip text, always a float literal.
+std::string NumberText(double v) {
+  std::string s = fmt::format("{}", v);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+std::optional<double> AsNumber(const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// An override value given in JSON: strings as they are, numbers in round-trip form, booleans.
+Result<std::string> ValueText(const Json& v, std::string_view where) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
+  if (v.is_number_integer()) return fmt::format("{}", v.get<int64_t>());
+  if (v.is_number()) return NumberText(v.get<double>());
+  return Error{fmt::format("sweep spec: {}: values must be strings, numbers or booleans, got {}",
+                           where, v.dump())};
+}
+
+Result<double> Number(const Json& v, std::string_view where) {
+  if (!v.is_number()) return Error{fmt::format("sweep spec: {} must be a number, got {}", where, v.dump())};
+  return v.get<double>();
+}
+
+Result<Axis> SampledAxis(const std::string& key, const Json& d) {
+  const std::string where = "sample." + key;
+  if (!d.is_object() || d.size() != 1) {
+    return Error{fmt::format("sweep spec: {} must be one of {{uniform: [lo, hi]}}, "
+                             "{{log_uniform: [lo, hi]}}, {{normal: [mean, sd]}}, {{values: [...]}}",
+                             where)};
+  }
+  Axis a{.key = key};
+  const std::string kind = d.begin().key();
+  const Json& args = d.begin().value();
+  if (kind == "values") {
+    if (!args.is_array() || args.empty()) {
+      return Error{fmt::format("sweep spec: {}.values must be a non-empty list", where)};
+    }
+    for (const auto& v : args) {
+      auto text = ValueText(v, where);
+      GPUPLAN_TRY(text);
+      a.values.push_back(*text);
+    }
+    return a;
+  }
+  static const std::map<std::string, Distribution> kKinds = {
+      {"uniform", Distribution::kUniform},
+      {"log_uniform", Distribution::kLogUniform},
+      {"normal", Distribution::kNormal}};
+  const auto it = kKinds.find(kind);
+  if (it == kKinds.end()) {
+    return Error{fmt::format("sweep spec: {}: unknown distribution '{}' (uniform, log_uniform, "
+                             "normal, values)",
+                             where, kind)};
+  }
+  if (!args.is_array() || args.size() != 2) {
+    return Error{fmt::format("sweep spec: {}.{} must be a list of two numbers", where, kind)};
+  }
+  a.distribution = it->second;
+  auto lo = Number(args[0], where);
+  GPUPLAN_TRY(lo);
+  auto hi = Number(args[1], where);
+  GPUPLAN_TRY(hi);
+  a.low = *lo;
+  a.high = *hi;
+  if (a.distribution == Distribution::kNormal) {
+    if (!(a.high > 0)) {
+      return Error{fmt::format("sweep spec: {}.normal: the standard deviation must be > 0, got {}",
+                               where, a.high)};
+    }
+  } else if (!(a.low < a.high) ||
+             (a.distribution == Distribution::kLogUniform && !(a.low > 0))) {
+    return Error{fmt::format("sweep spec: {}.{}: need {}lo < hi, got [{}, {}]", where, kind,
+                             a.distribution == Distribution::kLogUniform ? "0 < " : "", a.low,
+                             a.high)};
+  }
+  return a;
+}
+
+// The value of axis `a` at a Monte Carlo point.
+std::string Draw(const Axis& a, Rng& rng) {
+  switch (a.distribution) {
+    case Distribution::kValues:
+      return a.values[rng.UniformInt(a.values.size())];
+    case Distribution::kUniform:
+      return NumberText(rng.Uniform(a.low, a.high));
+    case Distribution::kLogUniform:
+      return NumberText(std::exp(rng.Uniform(std::log(a.low), std::log(a.high))));
+    case Distribution::kNormal:
+      return NumberText(rng.Normal(a.low, a.high));
+  }
+  return {};
+}
+
+// The tornado's low and high value of an axis.
+std::pair<std::string, std::string> Extremes(const Axis& a) {
+  switch (a.distribution) {
+    case Distribution::kValues: {
+      std::vector<double> numbers;
+      for (const auto& v : a.values) {
+        if (auto n = AsNumber(v)) numbers.push_back(*n);
+      }
+      if (numbers.size() != a.values.size()) return {a.values.front(), a.values.back()};
+      const auto [lo, hi] = std::minmax_element(numbers.begin(), numbers.end());
+      return {a.values[static_cast<size_t>(lo - numbers.begin())],
+              a.values[static_cast<size_t>(hi - numbers.begin())]};
+    }
+    case Distribution::kUniform:
+    case Distribution::kLogUniform:
+      return {NumberText(a.low), NumberText(a.high)};
+    case Distribution::kNormal:
+      return {NumberText(a.low - kZ95 * a.high), NumberText(a.low + kZ95 * a.high)};
+  }
+  return {};
+}
+
+double Num(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : kNaN;
+}
+
+// Metrics of a purchase plan's JSON (buy --json, or the plan report's "buy" section).
+void BuyMetrics(const Json& buy, Json& row) {
+  row["status"] = buy.value("status", std::string("error"));
+  for (const char* k : {"total_cost_usd", "capex_usd", "h100_eq_gpu_hours"}) row[k] = Num(buy, k);
+  const Json* last = nullptr;
+  if (auto it = buy.find("capacity"); it != buy.end() && it->is_array() && !it->empty()) {
+    last = &it->back();
+  }
+  row["final_h100_equivalents"] = last ? Num(*last, "h100_equivalents") : kNaN;
+  row["final_gpus"] = last ? Num(*last, "gpus") : kNaN;
+  row["final_power_mw"] = last ? Num(*last, "power_mw") : kNaN;
+}
+
+Result<void> RunStage(const SweepSpec& spec, const scenario::Scenario& s,
+                      const catalog::Catalog& catalog, Json& row) {
+  if (spec.stage == Stage::kBuy) {
+    auto problem = buy::BuildBuyProblem(s, catalog, plan::MakeSizingResolver(catalog));
+    GPUPLAN_TRY(problem);
+    // The MILP alone: a min-cost scenario minimizes cost; max-capacity and service-level
+    // (whose simulation loop is the plan stage's) maximize capacity.
+    problem->objective = s.objective == scenario::PlanObjective::kMinCost
+                             ? buy::Objective::kMinCost
+                             : buy::Objective::kMaxCapacity;
+    const buy::SolveOptions options{.time_limit_s = spec.time_limit_s, .explain = false};
+    auto result = buy::SolveBuy(*problem, options);
+    GPUPLAN_TRY(result);
+    BuyMetrics(buy::ResultJson(s, *problem, *result), row);
+    return Ok{};
+  }
+  // The whole plan, under the scenario's policy alone and without the other objective's plan:
+  // what a point needs, at a quarter of the report's cost.
+  plan::PlanOptions options;
+  options.policies = {s.simulation.policy};
+  options.compare_purchase_options = false;
+  options.frontier_points = 0;
+  options.buy_time_limit_s = spec.time_limit_s;
+  auto result = plan::RunPlan(s, catalog, options);
+  GPUPLAN_TRY(result);
+  const Json report = plan::ToJson(*result, s);
+  const Json kEmpty = Json::object();
+  const Json& buy = report.contains("buy") ? report.at("buy") : kEmpty;
+  BuyMetrics(buy, row);
+  if (buy.contains("error")) row["error"] = buy.at("error");
+  const Json& simulation = report.contains("simulation") ? report.at("simulation") : kEmpty;
+  const Json* chosen = nullptr;
+  if (auto it = simulation.find("policies"); it != simulation.end()) {
+    for (const Json& p : *it) {
+      if (p.value("policy", std::string()) == simulation.value("policy", std::string())) chosen = &p;
+    }
+  }
+  for (const char* k : {"utilization", "avg_wait_s", "p95_wait_s", "p99_wait_s"}) {
+    row[k] = chosen ? Num(*chosen, k) : kNaN;
+  }
+  if (simulation.contains("error")) row["error"] = simulation.at("error");
+  return Ok{};
+}
+
+// NaN is not JSON: missing metrics are null.
+void NullNaNs(Json& row) {
+  for (auto& [key, value] : row.items()) {
+    if (value.is_number_float() && !std::isfinite(value.get<double>())) value = nullptr;
+  }
+}
+
+bool IsTablePoint(const Json& row) {
+  const std::string role = row.value("role", std::string());
+  return role == "grid" || role == "sample";
+}
+
+std::optional<double> RowNumber(const Json& row, const std::string& key) {
+  const auto it = row.find(key);
+  if (it == row.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+std::vector<std::string> TornadoMetrics(Stage stage) {
+  std::vector<std::string> m = {"total_cost_usd", "h100_eq_gpu_hours", "final_h100_equivalents"};
+  if (stage == Stage::kPlan) m.insert(m.end(), {"avg_wait_s", "p95_wait_s"});
+  return m;
+}
+
+Json Tornado(const SweepSpec& spec, const std::vector<Json>& rows) {
+  const Json* base = nullptr;
+  std::map<std::string, const Json*> low, high;
+  for (const Json& r : rows) {
+    const std::string role = r.at("role");
+    if (role == "base") base = &r;
+    if (role == "low") low[r.at("varied")] = &r;
+    if (role == "high") high[r.at("varied")] = &r;
+  }
+  Json out;
+  out["base"] = base ? *base : Json(nullptr);
+  out["metrics"] = Json::object();
+  for (const std::string& metric : TornadoMetrics(spec.stage)) {
+    struct Bar {
+      Json json;
+      double swing = -1;  // -1: not known (a point failed)
+    };
+    std::vector<Bar> bars;
+    for (const Axis& a : spec.axes) {
+      const Json* lo = low.count(a.key) ? low[a.key] : nullptr;
+      const Json* hi = high.count(a.key) ? high[a.key] : nullptr;
+      const double at_lo = lo ? RowNumber(*lo, metric).value_or(kNaN) : kNaN;
+      const double at_hi = hi ? RowNumber(*hi, metric).value_or(kNaN) : kNaN;
+      Bar bar;
+      bar.json["key"] = a.key;
+      const auto [lo_text, hi_text] = Extremes(a);
+      bar.json["low"] = lo_text;
+      bar.json["high"] = hi_text;
+      bar.json["at_low"] = std::isfinite(at_lo) ? Json(at_lo) : Json(nullptr);
+      bar.json["at_high"] = std::isfinite(at_hi) ? Json(at_hi) : Json(nullptr);
+      if (std::isfinite(at_lo) && std::isfinite(at_hi)) bar.swing = std::abs(at_hi - at_lo);
+      bar.json["swing"] = bar.swing >= 0 ? Json(bar.swing) : Json(nullptr);
+      bars.push_back(std::move(bar));
+    }
+    // Largest swing first (the tornado's shape); ties and unknowns in axis order.
+    std::stable_sort(bars.begin(), bars.end(),
+                     [](const Bar& a, const Bar& b) { return a.swing > b.swing; });
+    Json list = Json::array();
+    for (auto& b : bars) list.push_back(std::move(b.json));
+    out["metrics"][metric] = {{"base", base ? (RowNumber(*base, metric) ? Json(*RowNumber(*base, metric))
+                                                                        : Json(nullptr))
+                                            : Json(nullptr)},
+                              {"bars", list}};
+  }
+  return out;
+}
+
+// Per metric over the table's points: count of known values, min, p5, p50, p95, max, mean
+// (nearest-rank percentiles; summed in index order).
+Json Summary(const SweepSpec& spec, const std::vector<Json>& rows) {
+  Json out = Json::object();
+  for (const std::string& metric : MetricNames(spec.stage)) {
+    std::vector<double> v;
+    for (const Json& r : rows) {
+      if (!IsTablePoint(r)) continue;
+      if (auto n = RowNumber(r, metric)) v.push_back(*n);
+    }
+    if (v.empty()) {
+      out[metric] = {{"count", 0}};
+      continue;
+    }
+    double sum = 0;
+    for (double x : v) sum += x;
+    std::sort(v.begin(), v.end());
+    auto rank = [&](double p) {
+      const size_t k = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+      return v[std::clamp<size_t>(k, 1, v.size()) - 1];
+    };
+    out[metric] = {{"count", v.size()}, {"min", v.front()}, {"p5", rank(0.05)},
+                   {"p50", rank(0.5)},  {"p95", rank(0.95)}, {"max", v.back()},
+                   {"mean", sum / static_cast<double>(v.size())}};
+  }
+  return out;
+}
+
+std::string CsvField(const Json& v) {
+  if (v.is_null()) return "";
+  if (v.is_number_integer()) return fmt::format("{}", v.get<int64_t>());
+  if (v.is_number()) return fmt::format("{}", v.get<double>());
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string quoted = "\"";
+  for (char c : s) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+}  // namespace
+
+std::string_view ToString(Stage stage) { return stage == Stage::kBuy ? "buy" : "plan"; }
+
+std::string_view ToString(Distribution d) {
+  switch (d) {
+    case Distribution::kValues:
+      return "values";
+    case Distribution::kUniform:
+      return "uniform";
+    case Distribution::kLogUniform:
+      return "log_uniform";
+    case Distribution::kNormal:
+      return "normal";
+  }
+  return "values";
+}
+
+Result<SweepSpec> SpecFromJson(const Json& j) {
+  if (!j.is_object()) return Error{"sweep spec: must be an object"};
+  static const std::set<std::string> kKeys = {"scenario", "set",   "grid",    "sample",
+                                              "samples",  "seed",  "stage",   "tornado",
+                                              "time_limit_s"};
+  for (const auto& [key, value] : j.items()) {
+    if (!kKeys.count(key)) {
+      return Error{fmt::format("sweep spec: unknown key '{}' (scenario, set, grid, sample, samples, "
+                               "seed, stage, tornado, time_limit_s)",
+                               key)};
+    }
+  }
+  SweepSpec s;
+  if (j.contains("scenario")) {
+    if (!j["scenario"].is_string()) return Error{"sweep spec: 'scenario' must be a path"};
+    s.scenario_path = j["scenario"].get<std::string>();
+  }
+  if (j.contains("set")) {
+    const auto& set = j["set"];
+    if (!set.is_object()) return Error{"sweep spec: 'set' must map keys to values"};
+    for (const auto& [key, value] : set.items()) {
+      auto text = ValueText(value, "set." + key);
+      GPUPLAN_TRY(text);
+      s.overrides.push_back(key + "=" + *text);
+    }
+  }
+  const bool has_grid = j.contains("grid"), has_sample = j.contains("sample");
+  if (has_grid == has_sample) {
+    return Error{"sweep spec: give exactly one of 'grid' ({key: [values]}) or 'sample' ({key: "
+                 "{uniform: [lo, hi]}}) with 'samples'"};
+  }
+  if (has_grid) {
+    if (!j["grid"].is_object() || j["grid"].empty()) {
+      return Error{"sweep spec: 'grid' must map each key to a list of values"};
+    }
+    for (const auto& [key, values] : j["grid"].items()) {
+      if (!values.is_array() || values.empty()) {
+        return Error{fmt::format("sweep spec: grid.{} must be a non-empty list of values", key)};
+      }
+      Axis a{.key = key};
+      for (const auto& v : values) {
+        auto text = ValueText(v, "grid." + key);
+        GPUPLAN_TRY(text);
+        a.values.push_back(*text);
+      }
+      s.axes.push_back(std::move(a));
+    }
+    if (j.contains("samples")) return Error{"sweep spec: 'samples' goes with 'sample', not 'grid'"};
+  } else {
+    if (!j["sample"].is_object() || j["sample"].empty()) {
+      return Error{"sweep spec: 'sample' must map each key to a distribution"};
+    }
+    for (const auto& [key, d] : j["sample"].items()) {
+      auto a = SampledAxis(key, d);
+      GPUPLAN_TRY(a);
+      s.axes.push_back(std::move(*a));
+    }
+    if (!j.contains("samples") || !j["samples"].is_number_integer() || j["samples"].get<int64_t>() < 1 ||
+        j["samples"].get<int64_t>() > kMaxPoints) {
+      return Error{fmt::format("sweep spec: 'samples' must be a whole number in [1, {}]", kMaxPoints)};
+    }
+    s.samples = j["samples"].get<int>();
+  }
+  std::set<std::string> seen;
+  for (const Axis& a : s.axes) {
+    if (a.key.empty() || !seen.insert(a.key).second) {
+      return Error{fmt::format("sweep spec: axis key '{}' is empty or repeated", a.key)};
+    }
+  }
+  if (j.contains("seed")) {
+    if (!j["seed"].is_number_unsigned()) return Error{"sweep spec: 'seed' must be a whole number >= 0"};
+    s.seed = j["seed"].get<uint64_t>();
+  }
+  if (j.contains("stage")) {
+    const std::string stage = j["stage"].is_string() ? j["stage"].get<std::string>() : "";
+    if (stage != "buy" && stage != "plan") {
+      return Error{fmt::format("sweep spec: 'stage' must be \"buy\" or \"plan\", got {}", j["stage"].dump())};
+    }
+    s.stage = stage == "buy" ? Stage::kBuy : Stage::kPlan;
+  }
+  if (j.contains("tornado")) {
+    if (!j["tornado"].is_boolean()) return Error{"sweep spec: 'tornado' must be true or false"};
+    s.has_tornado = j["tornado"].get<bool>();
+  }
+  if (j.contains("time_limit_s")) {
+    auto t = Number(j["time_limit_s"], "'time_limit_s'");
+    GPUPLAN_TRY(t);
+    if (!(*t > 0)) return Error{fmt::format("sweep spec: 'time_limit_s' must be > 0, got {}", *t)};
+    s.time_limit_s = *t;
+  }
+  if (s.samples == 0) {
+    double points = 1;
+    for (const Axis& a : s.axes) points *= static_cast<double>(a.values.size());
+    if (points > kMaxPoints) {
+      return Error{fmt::format("sweep spec: the grid has {} points, more than {}", points, kMaxPoints)};
+    }
+  }
+  return s;
+}
+
+Json ToJson(const SweepSpec& s) {
+  Json j;
+  j["scenario"] = s.scenario_path;
+  Json set = Json::object();
+  for (const std::string& o : s.overrides) {
+    const size_t eq = o.find('=');
+    set[o.substr(0, eq)] = eq == std::string::npos ? "" : o.substr(eq + 1);
+  }
+  j["set"] = set;
+  Json axes = Json::object();
+  for (const Axis& a : s.axes) {
+    if (s.samples == 0) {
+      axes[a.key] = a.values;
+    } else if (a.distribution == Distribution::kValues) {
+      axes[a.key] = {{"values", a.values}};
+    } else {
+      axes[a.key] = {{std::string(ToString(a.distribution)), {a.low, a.high}}};
+    }
+  }
+  j[s.samples == 0 ? "grid" : "sample"] = axes;
+  if (s.samples > 0) j["samples"] = s.samples;
+  j["seed"] = s.seed;
+  j["stage"] = std::string(ToString(s.stage));
+  j["tornado"] = s.has_tornado;
+  j["time_limit_s"] = s.time_limit_s;
+  return j;
+}
+
+std::vector<Point> ExpandPoints(const SweepSpec& spec) {
+  std::vector<Point> points;
+  const size_t num_axes = spec.axes.size();
+  if (spec.samples == 0) {
+    // Row-major over the axes in spec order: the last axis varies fastest.
+    std::vector<size_t> at(num_axes, 0);
+    while (true) {
+      Point p{.index = static_cast<int>(points.size()), .role = "grid"};
+      for (size_t a = 0; a < num_axes; ++a) p.values.push_back(spec.axes[a].values[at[a]]);
+      points.push_back(std::move(p));
+      size_t a = num_axes;
+      while (a > 0 && ++at[a - 1] == spec.axes[a - 1].values.size()) at[--a] = 0;
+      if (a == 0) break;
+    }
+  } else {
+    const Rng root(spec.seed);
+    for (int i = 0; i < spec.samples; ++i) {
+      const Rng point_rng = root.Fork(fmt::format("point/{}", i));
+      Point p{.index = i, .role = "sample"};
+      for (const Axis& a : spec.axes) {
+        Rng axis_rng = point_rng.Fork(a.key);
+        p.values.push_back(Draw(a, axis_rng));
+      }
+      points.push_back(std::move(p));
+    }
+  }
+  if (spec.has_tornado) {
+    points.push_back(Point{.index = static_cast<int>(points.size()),
+                           .role = "base",
+                           .values = std::vector<std::string>(num_axes)});
+    for (size_t a = 0; a < num_axes; ++a) {
+      const auto [lo, hi] = Extremes(spec.axes[a]);
+      for (const auto& [role, value] : {std::pair{"low", lo}, std::pair{"high", hi}}) {
+        Point p{.index = static_cast<int>(points.size()),
+                .role = role,
+                .varied = spec.axes[a].key,
+                .values = std::vector<std::string>(num_axes)};
+        p.values[a] = value;
+        points.push_back(std::move(p));
+      }
+    }
+  }
+  return points;
+}
+
+Result<scenario::Scenario> LoadScenarioWithOverrides(const std::string& path,
+                                                     const catalog::Catalog& catalog,
+                                                     const std::vector<std::string>& overrides) {
+  return scenario::LoadScenario(path, catalog, overrides);
+}
+
+std::vector<std::string> MetricNames(Stage stage) {
+  std::vector<std::string> m = {"total_cost_usd",        "capex_usd",  "h100_eq_gpu_hours",
+                                "final_h100_equivalents", "final_gpus", "final_power_mw"};
+  if (stage == Stage::kPlan) m.insert(m.end(), {"utilization", "avg_wait_s", "p95_wait_s", "p99_wait_s"});
+  return m;
+}
+
+Json EvaluatePoint(const SweepSpec& spec, const Point& point, const catalog::Catalog& catalog,
+                   const ScenarioLoader& loader) {
+  Json row;
+  row["index"] = point.index;
+  row["role"] = point.role;
+  row["varied"] = point.varied;
+  Json inputs = Json::object();
+  std::vector<std::string> overrides = spec.overrides;
+  std::string path = spec.scenario_path.empty() ? scenario::DefaultScenarioPath()
+                                                : spec.scenario_path;
+  for (size_t a = 0; a < spec.axes.size(); ++a) {
+    const std::string& v = point.values[a];
+    inputs[spec.axes[a].key] = v.empty() ? Json(nullptr) : Json(v);
+    if (v.empty()) continue;
+    if (spec.axes[a].key == kScenarioAxis) {
+      path = v;
+    } else {
+      overrides.push_back(spec.axes[a].key + "=" + v);
+    }
+  }
+  row["inputs"] = inputs;
+  row["status"] = "error";
+  for (const std::string& m : MetricNames(spec.stage)) row[m] = nullptr;
+  row["error"] = nullptr;
+  auto s = loader(path, catalog, overrides);
+  Result<void> ran = s ? RunStage(spec, *s, catalog, row) : Result<void>(s.error());
+  if (!ran) {
+    row["status"] = "error";
+    row["error"] = ran.error().message;
+  }
+  NullNaNs(row);
+  return row;
+}
+
+Result<Json> Assemble(const SweepSpec& spec, std::vector<Json> rows) {
+  const std::vector<Point> points = ExpandPoints(spec);
+  std::sort(rows.begin(), rows.end(), [](const Json& a, const Json& b) {
+    return a.value("index", -1) < b.value("index", -1);
+  });
+  if (rows.size() != points.size()) {
+    return Error{fmt::format("sweep: {} rows for {} points", rows.size(), points.size())};
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].value("index", -1) != static_cast<int>(i) ||
+        rows[i].value("role", std::string()) != points[i].role) {
+      return Error{fmt::format("sweep: point {} is missing, repeated or from another spec", i)};
+    }
+  }
+  Json doc;
+  doc["gpuplan_sweep"] = 1;
+  doc["spec"] = ToJson(spec);
+  Json columns = Json::array({"index"});
+  for (const Axis& a : spec.axes) columns.push_back(a.key);
+  columns.push_back("status");
+  for (const std::string& m : MetricNames(spec.stage)) columns.push_back(m);
+  columns.push_back("error");
+  doc["columns"] = columns;
+  doc["points"] = Json::array();
+  for (const Json& r : rows) {
+    if (IsTablePoint(r)) doc["points"].push_back(r);
+  }
+  doc["summary"] = Summary(spec, rows);
+  if (spec.has_tornado) doc["tornado"] = Tornado(spec, rows);
+  return doc;
+}
+
+std::vector<Json> EvaluateShard(const SweepSpec& spec, const catalog::Catalog& catalog,
+                                const RunOptions& options) {
+  std::vector<Point> mine;
+  for (Point& p : ExpandPoints(spec)) {
+    if (p.index % options.shard_count == options.shard_index) mine.push_back(std::move(p));
+  }
+  std::vector<Json> rows(mine.size());
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int workers = std::min(options.workers > 0 ? options.workers : cores,
+                               std::max(1, static_cast<int>(mine.size())));
+  // Each worker takes the next point; a row depends on its point alone, so the rows are the
+  // same whatever the number of workers and the order they finish in.
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < mine.size(); i = next++) rows[i] = EvaluatePoint(spec, mine[i], catalog, options.loader);
+  };
+  std::vector<std::thread> threads;
+  for (int w = 1; w < workers; ++w) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  return rows;
+}
+
+Result<Json> RunSweep(const SweepSpec& spec, const catalog::Catalog& catalog,
+                      const RunOptions& options) {
+  return Assemble(spec, EvaluateShard(spec, catalog, options));
+}
+
+std::string TableCsv(const Json& doc) {
+  std::string out;
+  const Json& columns = doc.at("columns");
+  for (size_t c = 0; c < columns.size(); ++c) out += (c ? "," : "") + CsvField(columns[c]);
+  out += "\n";
+  for (const Json& row : doc.at("points")) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      const std::string name = columns[c];
+      const Json& inputs = row.at("inputs");
+      const Json& v = inputs.contains(name) ? inputs.at(name) : row.value(name, Json(nullptr));
+      out += (c ? "," : "") + CsvField(v);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace gpuplan::sweep

@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli_test_util.h"
+
+namespace gpuplan::cli {
+namespace {
+
+TEST(SweepCommand, RefusesMalformedFlagsWithExit2) {
+  const std::pair<std::vector<std::string>, const char*> cases[] = {
+      {{"--grid", "budget.total"}, "--grid takes key=value"},
+      {{"--sample", "budget.total=uniform:1"}, "give uniform:LO:HI"},
+      {{"--sample", "budget.total=uniform:1:2"}, "'samples' must be"},
+      {{"--grid", "budget.total=1,2", "--shard", "3/2", "--out", "x.json"}, "--shard takes I/N"},
+      {{"--grid", "budget.total=1,2", "--stage", "simulate"}, "'stage' must be"},
+      {{"--grid", "budget.total=1", "--spec", "s.json"}, "--spec holds the whole sweep"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const CliRun r = RunCli({"sweep"}, args);
+    EXPECT_EQ(r.code, kExitBadInput) << args.front();
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+  }
+}
+
+TEST(SweepCommand, MergeRefusesFilesThatAreNotShards) {
+  const auto path = std::filesystem::temp_directory_path() / "gpuplan_sweep_not_a_shard.json";
+  std::ofstream(path) << R"({"points": []})";
+  const CliRun r = RunCli({"sweep"}, {"--merge", path.string()});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_NE(r.err.find("not a sweep shard"), std::string::npos) << r.err;
+  std::filesystem::remove(path);
+}
+
+TEST(SweepCommand, EveryPointFailingIsBadInput) {
+  // An override key no scenario has fails at every point: the sweep says so instead of
+  // writing a table of errors.
+  const CliRun r = RunCli({"sweep"}, {"--grid", "no_such_table.key=1,2", "--no-tornado", "--json"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_NE(r.err.find("every sweep point failed"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(SweepCommand, GridOverBudgetWithAPriceSetForEveryPoint) {
+  // The default scenario's budget (KRW 2.5e12 over its three years) cut to a fifth and left
+  // whole, with b200 nodes 30% cheaper at both points: the scenario parser's overrides.
+  const CliRun r = RunCli({"sweep"}, {"--grid", "budget.total=5e11,2.5e12", "--set",
+                                      "candidate.b200.node_price=4.41e8", "--no-tornado", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["points"].size(), 2u);
+  EXPECT_EQ(doc["spec"]["set"]["candidate.b200.node_price"], "4.41e8");
+  const auto& small = doc["points"][0];
+  const auto& whole = doc["points"][1];
+  EXPECT_EQ(small["inputs"]["budget.total"], "5e11");
+  ASSERT_EQ(small["status"], "optimal") << small.dump();
+  ASSERT_EQ(whole["status"], "optimal") << whole.dump();
+  // A fifth of the money buys less, and spends no more than it has (USD at the scenario's rate).
+  EXPECT_LT(small["h100_eq_gpu_hours"].get<double>(), whole["h100_eq_gpu_hours"].get<double>());
+  EXPECT_LT(small["capex_usd"].get<double>(), whole["capex_usd"].get<double>());
+
+  // A bad value fails every point with the parser's message naming the override.
+  const CliRun bad = RunCli({"sweep"}, {"--grid", "budget.total=-1,-2", "--no-tornado"});
+  EXPECT_EQ(bad.code, kExitBadInput);
+  EXPECT_NE(bad.err.find("--set budget.total: "), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace gpuplan::cli

@@ -1,0 +1,226 @@
+#include "sweep/sweep.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace gpuplan::sweep {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+const catalog::Catalog& Cat() {
+  static const catalog::Catalog cat = *catalog::Catalog::LoadDefault();
+  return cat;
+}
+
+scenario::Scenario DefaultScenario() {
+  auto s = scenario::LoadScenario(scenario::DefaultScenarioPath(), Cat());
+  EXPECT_TRUE(s.has_value()) << s.error().message;
+  return s ? *s : scenario::Scenario{};
+}
+
+// The default scenario's capital budget over its horizon (its yearly budgets), in its currency
+// (what budget.total is written in).
+double DefaultBudget() {
+  const scenario::Scenario s = DefaultScenario();
+  double usd = 0;
+  for (const auto& y : s.budget.per_year) usd += y.capex_usd;
+  return usd * s.units_per_usd;
+}
+
+// The node price of the default scenario's first candidate, in its currency, and its key.
+std::pair<std::string, double> FirstNodePrice() {
+  const scenario::Scenario s = DefaultScenario();
+  return {"candidate." + s.candidates.at(0).accelerator + ".node_price",
+          s.candidates.at(0).node_price_usd * s.units_per_usd};
+}
+
+SweepSpec Parse(const std::string& text) {
+  auto spec = SpecFromJson(Json::parse(text));
+  EXPECT_TRUE(spec.has_value()) << (spec ? "" : spec.error().message);
+  return spec ? *spec : SweepSpec{};
+}
+
+TEST(SpecFromJson, RefusesMalformedSpecsWithTheKeyAtFault) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"grid": {"a": [1]}, "colour": 1})", "unknown key 'colour'"},
+      {R"({"grid": {"a": [1]}, "sample": {"b": {"uniform": [0, 1]}}})", "exactly one of"},
+      {R"({})", "exactly one of"},
+      {R"({"grid": {"a": []}})", "grid.a must be a non-empty list"},
+      {R"({"sample": {"a": {"uniform": [2, 1]}}, "samples": 3})", "lo < hi"},
+      {R"({"sample": {"a": {"log_uniform": [0, 1]}}, "samples": 3})", "0 < lo < hi"},
+      {R"({"sample": {"a": {"beta": [0, 1]}}, "samples": 3})", "unknown distribution 'beta'"},
+      {R"({"sample": {"a": {"uniform": [0, 1]}}})", "'samples' must be"},
+      {R"({"grid": {"a": [1]}, "stage": "sim"})", "'stage' must be"},
+      {R"({"grid": {"a": [1]}, "seed": -1})", "'seed'"},
+      {R"({"grid": {"a": [1,2,3,4,5,6,7,8,9,10], "b": [1,2,3,4,5,6,7,8,9,10],
+                    "c": [1,2,3,4,5,6,7,8,9,10], "d": [1,2,3,4,5,6,7,8,9,10],
+                    "e": [1,2,3,4,5,6,7,8,9,10,11]}})", "more than 100000"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto spec = SpecFromJson(Json::parse(text));
+    ASSERT_FALSE(spec.has_value()) << text;
+    EXPECT_NE(spec.error().message.find(expected), std::string::npos)
+        << text << " -> " << spec.error().message;
+  }
+}
+
+TEST(SpecFromJson, RoundTripsThroughItsJson) {
+  const SweepSpec spec = Parse(R"({"scenario": "x.toml", "set": {"k": 1.5},
+      "sample": {"b": {"normal": [10, 2]}, "a": {"values": ["x", "y"]}},
+      "samples": 7, "seed": 3, "stage": "plan", "tornado": false, "time_limit_s": 5})");
+  EXPECT_EQ(spec.axes.size(), 2u);
+  EXPECT_EQ(spec.axes[0].key, "b");  // the spec's order, not sorted
+  EXPECT_EQ(spec.overrides, std::vector<std::string>{"k=1.5"});
+  auto again = SpecFromJson(ToJson(spec));
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(ToJson(*again), ToJson(spec));
+}
+
+TEST(ExpandPoints, GridIsRowMajorThenTornado) {
+  const SweepSpec spec = Parse(R"({"grid": {"a": [1, 2], "b": ["x", "y", "z"]}})");
+  const std::vector<Point> p = ExpandPoints(spec);
+  // 2 x 3 grid + base + low/high of 2 axes.
+  ASSERT_EQ(p.size(), 6u + 1 + 4);
+  EXPECT_EQ(p[1].values, (std::vector<std::string>{"1", "y"}));
+  EXPECT_EQ(p[3].values, (std::vector<std::string>{"2", "x"}));
+  EXPECT_EQ(p[6].role, "base");
+  EXPECT_EQ(p[6].values, (std::vector<std::string>{"", ""}));
+  EXPECT_EQ(p[7].role, "low");
+  EXPECT_EQ(p[7].values, (std::vector<std::string>{"1", ""}));
+  EXPECT_EQ(p[10].role, "high");
+  EXPECT_EQ(p[10].values, (std::vector<std::string>{"", "z"}));  // not numbers: the last value
+  for (size_t i = 0; i < p.size(); ++i) EXPECT_EQ(p[i].index, static_cast<int>(i));
+}
+
+TEST(ExpandPoints, SamplesDependOnSeedAndIndexOnly) {
+  const SweepSpec five = Parse(R"({"sample": {"a": {"uniform": [1, 2]},
+      "b": {"log_uniform": [1, 1000]}}, "samples": 5, "seed": 9, "tornado": false})");
+  SweepSpec ten = five;
+  ten.samples = 10;
+  const auto p5 = ExpandPoints(five), p10 = ExpandPoints(ten);
+  ASSERT_EQ(p5.size(), 5u);
+  for (size_t i = 0; i < p5.size(); ++i) EXPECT_EQ(p5[i].values, p10[i].values);
+  SweepSpec other_seed = five;
+  other_seed.seed = 10;
+  EXPECT_NE(ExpandPoints(other_seed)[0].values, p5[0].values);
+  // Draws stay in their ranges: uniform in [1, 2), log-uniform in [1, 1000).
+  for (const auto& p : p10) {
+    const double a = std::stod(p.values[0]), b = std::stod(p.values[1]);
+    EXPECT_GE(a, 1);
+    EXPECT_LT(a, 2);
+    EXPECT_GE(b, 1);
+    EXPECT_LT(b, 1000);
+  }
+}
+
+TEST(ExpandPoints, UniformSamplesHaveTheUniformMean) {
+  // 4000 draws of U[0, 1): mean 0.5, standard error 1/sqrt(12 * 4000) = 0.0046; 5 sigma.
+  const SweepSpec spec =
+      Parse(R"({"sample": {"a": {"uniform": [0, 1]}}, "samples": 4000, "tornado": false})");
+  double sum = 0;
+  for (const auto& p : ExpandPoints(spec)) sum += std::stod(p.values[0]);
+  EXPECT_NEAR(sum / 4000, 0.5, 5 * 0.0046);
+}
+
+// A 2 x 2 budget x price grid of the default scenario (the scenario parser's --set overrides),
+// buy stage, with the tornado.
+SweepSpec BudgetPriceGrid() {
+  const double b = DefaultBudget();
+  const auto [price_key, price] = FirstNodePrice();
+  Json j;
+  j["grid"]["budget.total"] = {0.8 * b, 1.2 * b};
+  j["grid"][price_key] = {0.7 * price, 1.3 * price};
+  auto spec = SpecFromJson(j);
+  EXPECT_TRUE(spec.has_value());
+  return *spec;
+}
+
+TEST(RunSweep, SameDocumentOnOneTwoAndFourWorkers) {
+  const SweepSpec spec = BudgetPriceGrid();
+  std::string first;
+  for (int workers : {1, 2, 4}) {
+    auto doc = RunSweep(spec, Cat(), RunOptions{.workers = workers});
+    ASSERT_TRUE(doc.has_value()) << doc.error().message;
+    ASSERT_EQ((*doc)["points"].size(), 4u);
+    for (const Json& row : (*doc)["points"]) EXPECT_EQ(row["status"], "optimal") << row.dump();
+    if (first.empty()) {
+      first = doc->dump();
+    } else {
+      EXPECT_EQ(doc->dump(), first) << workers << " workers";
+    }
+  }
+}
+
+TEST(RunSweep, ShardsMergedEqualTheWhole) {
+  const SweepSpec spec = BudgetPriceGrid();
+  auto whole = RunSweep(spec, Cat(), RunOptions{.workers = 2});
+  ASSERT_TRUE(whole.has_value());
+  std::vector<Json> rows;
+  for (int i = 0; i < 3; ++i) {
+    auto shard = EvaluateShard(spec, Cat(),
+                               RunOptions{.workers = 1, .shard_index = i, .shard_count = 3});
+    rows.insert(rows.end(), shard.begin(), shard.end());
+  }
+  auto merged = Assemble(spec, rows);
+  ASSERT_TRUE(merged.has_value()) << merged.error().message;
+  EXPECT_EQ(merged->dump(), whole->dump());
+  // A missing or a repeated point is refused.
+  std::vector<Json> missing(rows.begin() + 1, rows.end());
+  EXPECT_FALSE(Assemble(spec, missing).has_value());
+  std::vector<Json> repeated = rows;
+  repeated.back() = rows.front();
+  EXPECT_FALSE(Assemble(spec, repeated).has_value());
+}
+
+TEST(RunSweep, TornadoFollowsTheOptimizer) {
+  auto doc = RunSweep(BudgetPriceGrid(), Cat(), RunOptions{.workers = 2});
+  ASSERT_TRUE(doc.has_value());
+  const Json& capacity = (*doc)["tornado"]["metrics"]["h100_eq_gpu_hours"];
+  ASSERT_EQ(capacity["bars"].size(), 2u);
+  for (const Json& bar : capacity["bars"]) {
+    ASSERT_TRUE(bar["at_low"].is_number()) << bar.dump();
+    const double lo = bar["at_low"], hi = bar["at_high"];
+    if (bar["key"] == "budget.total") {
+      // More money can only add capacity (the feasible set grows); within the MIP gap.
+      EXPECT_GE(hi, lo * (1 - 1e-3));
+    } else {
+      // Dearer nodes can only cost capacity.
+      EXPECT_LE(hi, lo * (1 + 1e-3));
+    }
+  }
+  // Bars are sorted by swing, largest first.
+  const Json& bars = capacity["bars"];
+  EXPECT_GE(bars[0]["swing"].get<double>(), bars[1]["swing"].get<double>());
+  // The base point is the scenario's own budget and prices.
+  EXPECT_TRUE((*doc)["tornado"]["base"]["inputs"]["budget.total"].is_null());
+}
+
+TEST(RunSweep, AFailingPointKeepsItsErrorAndTheRestRun) {
+  Json j;
+  j["grid"]["budget.total"] = {"-1", DefaultBudget()};
+  j["tornado"] = false;
+  auto spec = SpecFromJson(j);
+  ASSERT_TRUE(spec.has_value());
+  auto doc = RunSweep(*spec, Cat(), RunOptions{.workers = 2});
+  ASSERT_TRUE(doc.has_value());
+  const Json& points = (*doc)["points"];
+  EXPECT_EQ(points[0]["status"], "error");
+  // The scenario parser's own message, naming the override.
+  EXPECT_EQ(points[0]["error"].get<std::string>().rfind("--set budget.total: ", 0), 0u)
+      << points[0]["error"];
+  EXPECT_TRUE(points[0]["total_cost_usd"].is_null());
+  EXPECT_EQ(points[1]["status"], "optimal");
+  EXPECT_EQ((*doc)["summary"]["total_cost_usd"]["count"], 1);
+  // CSV: a header and one line per table point; the failed point's metrics are empty.
+  const std::string csv = TableCsv(*doc);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "index,budget.total,status,total_cost_usd,capex_usd,h100_eq_gpu_hours,"
+            "final_h100_equivalents,final_gpus,final_power_mw,error");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
+  EXPECT_NE(csv.find("0,-1,error,,,,,,,"), std::string::npos) << csv;
+}
+
+}  // namespace
+}  // namespace gpuplan::sweep
