@@ -68,8 +68,8 @@ const std::set<std::string_view> kAcceleratorKeys = {
     "dense_fp16_tflops", "dense_fp8_tflops", "dense_fp6_tflops", "dense_fp4_tflops",
     "dense_int8_tops", "fp64_matrix_tflops", "fp32_tflops", "memory_gb", "memory_tbps",
     "scaleup_link_gbps", "scaleup_domain", "scaleout_gbps", "gpus_per_node", "gemm_efficiency",
-    "serve_gemm_efficiency", "serve_hbm_efficiency", "tdp_w", "price_usd", "assumed",
-    "confidence", "source"};
+    "serve_gemm_efficiency", "serve_hbm_efficiency", "tdp_w", "price_usd", "price_source",
+    "assumed", "confidence", "source"};
 
 }  // namespace
 
@@ -178,6 +178,9 @@ Result<Catalog> Catalog::Parse(std::string_view toml_text, const std::string& pa
     auto src = GetString(*t, "source", path, ctx, true);
     GPUPLAN_TRY(src);
     a.source = *src;
+    auto price_src = GetString(*t, "price_source", path, ctx, false);
+    GPUPLAN_TRY(price_src);
+    a.price_source = *price_src;
     a.year = static_cast<int>(t->get("year") ? t->get("year")->value_or<int64_t>(0) : 0);
     auto prof = GetString(*t, "profile", path, ctx, true);
     GPUPLAN_TRY(prof);

@@ -50,6 +50,7 @@ struct Accelerator {
   double serve_hbm_efficiency = 0.8;
   double tdp_w = 0;
   double price_usd = 0;             // 0: no public estimate
+  std::string price_source;         // who published price_usd, and when
   double tpp = 0;                   // computed, never typed in
   std::string confidence;           // PRIMARY, SECONDARY-VERIFIED, SECONDARY, DOUBTFUL
   std::string source;

@@ -27,7 +27,7 @@ struct BuyFlags {
   std::string objective;  // empty: the scenario's [plan] objective
   double time_limit_s = kDefaultTimeLimitS;
   double gap = kDefaultGap;
-  bool explain = true;
+  bool no_explain = false;
   bool json = false;
 };
 
@@ -188,7 +188,7 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
                                                                  : buy::Objective::kMaxCapacity;
     const buy::SolveOptions options{.time_limit_s = flags.time_limit_s,
                                     .relative_gap = flags.gap,
-                                    .explain = flags.explain};
+                                    .explain = !flags.no_explain};
     auto solved = buy::SolveBuy(*problem, options);
     if (!solved) {
       err << "error: " << solved.error().message << "\n";
@@ -230,7 +230,8 @@ void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostrea
       "  gpuplan buy                                      # the built-in Korea-like scenario\n"
       "  gpuplan buy --scenario data/scenarios/india.toml --json\n"
       "  gpuplan buy --scenario data/scenarios/tier2-capped.toml --objective min-cost\n"
-      "  gpuplan buy --scenario s.toml --time-limit 5 --gap 0.001\n\n"
+      "  gpuplan buy --scenario s.toml --time-limit 5 --gap 0.001\n"
+      "\n"
       "max-capacity maximizes delivered H100-equivalent GPU-hours within the budget; min-cost\n"
       "meets every milestone at the least capital plus operating cost. The answer lists the\n"
       "purchases, the capacity, power and TPP timeline, the binding constraints with what\n"
@@ -245,7 +246,7 @@ void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostrea
   cmd->add_option("--time-limit", flags->time_limit_s, "solver time limit, seconds (default 30)");
   cmd->add_option("--gap", flags->gap,
                   "relative optimality gap to stop at, e.g. 0.001 = 0.1% (default 0.0001)");
-  cmd->add_flag("--no-explain{false}", flags->explain,
+  cmd->add_flag("--no-explain", flags->no_explain,
                 "skip the what-if re-solves behind binding values and conflicts");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
   cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunBuy(*flags, out, err); });

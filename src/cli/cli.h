@@ -49,5 +49,6 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
 void AddTraceCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err);
 void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err);
 void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err);
+void AddSlurmConfigCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err);
 
 }  // namespace gpuplan::cli

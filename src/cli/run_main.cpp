@@ -1,6 +1,8 @@
 #include <ostream>
+#include <sstream>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 
 namespace gpuplan::cli {
 
@@ -27,7 +29,9 @@ int ReportBadInput(const Error& error, std::ostream& err) {
   return kExitBadInput;
 }
 
-int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+namespace {
+
+int RunCommand(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "gpuplan: plan, buy and share the GPUs of a national AI computing center.\n\n"
       "Examples:\n"
@@ -48,6 +52,7 @@ int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   AddSimulateCommand(app, exit_code, out, err);
   AddTraceCommand(app, exit_code, out, err);
   AddCatalogCommand(app, exit_code, out, err);
+  AddSlurmConfigCommand(app, exit_code, out, err);
   SplitDescriptions(app);
   try {
     app.parse(argc, argv);
@@ -73,6 +78,17 @@ int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return kExitBadInput;
   }
   return exit_code;
+}
+
+}  // namespace
+
+int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  if (!WantsJson(argc, argv)) return RunCommand(argc, argv, out, err);
+  // Under --json the command's streams are held so that its object gets schema_version, or its
+  // error becomes a JSON object on stdout.
+  std::ostringstream command_out, command_err;
+  const int exit_code = RunCommand(argc, argv, command_out, command_err);
+  return FinishJsonOutput(exit_code, command_out.str(), command_err.str(), out, err);
 }
 
 }  // namespace gpuplan::cli

@@ -278,6 +278,14 @@ Result<const catalog::Accelerator*> FindAccelerator(const Scenario& scenario,
                                                     const catalog::Catalog& catalog,
                                                     std::string_view id);
 
+// A GPU server costs about 1.3x its GPUs (CPUs, memory, NICs, share of network and storage):
+// the default `node_price` is this x the catalog GPU price x GPUs per node. Planning
+// assumption, stated in docs/scenario.md and printed by `gpuplan catalog list`.
+inline constexpr double kServerPriceOverGpus = 1.3;
+inline double DefaultNodePriceUsd(const catalog::Accelerator& a) {
+  return a.price_usd * a.gpus_per_node * kServerPriceOverGpus;
+}
+
 // The built-in default scenario: data/scenarios/korea.toml.
 std::string DefaultScenarioPath();
 
