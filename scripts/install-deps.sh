@@ -3,8 +3,9 @@
 # Idempotent: installs only what is missing; runs apt-get update first when it must install.
 # Usage: scripts/install-deps.sh [--browser] [--slurm]
 #   --browser  chromium, for the report's real-browser test
-#   --slurm    Slurm (slurmctld, slurmd, slurmdbd, sacct), munge, MariaDB for slurmdbd's accounting
-#              and jq, for the Slurm round trip (tests/slurm/slurm_test.sh)
+#   --slurm    Slurm (slurmctld, slurmd, slurmdbd, sacct), munge, MariaDB's server binary alone
+#              (mariadb-server-core: no client, perl or galera) for slurmdbd's accounting, and jq,
+#              for the Slurm round trip (tests/slurm/slurm_test.sh); about 11 MB to download
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
@@ -12,7 +13,7 @@ packages=(g++ cmake make pkg-config libcli11-dev libtomlplusplus-dev nlohmann-js
 for arg in "$@"; do
   case "$arg" in
     --browser) packages+=(chromium) ;;
-    --slurm) packages+=(slurm-wlm slurmdbd munge mariadb-server jq) ;;
+    --slurm) packages+=(slurmctld slurmd slurm-client slurmdbd munge mariadb-server-core jq) ;;
     *) echo "install-deps: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done

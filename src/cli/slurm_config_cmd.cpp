@@ -63,9 +63,8 @@ int RunSlurmConfig(const SlurmConfigFlags& flags, std::ostream& out, std::ostrea
   }
   std::vector<trace::Tenant> tenants;
   for (const scenario::Tenant& t : s->tenants) {
-    auto cls = trace::ParseTenantClass(scenario::ToString(t.tenant_class));
     tenants.push_back({.name = t.name,
-                       .tenant_class = cls ? *cls : trace::TenantClass::kUnclassified,
+                       .tenant_class = t.tenant_class,
                        .share_weight = t.share_weight,
                        .quota_gpus = t.quota_gpus});
   }
