@@ -28,6 +28,8 @@ struct BuyFlags {
   double time_limit_s = kDefaultTimeLimitS;
   double gap = kDefaultGap;
   bool no_explain = false;
+  std::string write_lp;   // empty: none
+  std::string write_mps;  // empty: none
   bool json = false;
 };
 
@@ -47,6 +49,7 @@ nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const buy::BuyPro
   j["capex_usd"] = r.capex_usd;
   j["energy_usd"] = r.energy_usd;
   j["maintenance_usd"] = r.maintenance_usd;
+  j["opex_usd"] = r.energy_usd + r.maintenance_usd;  // as report.json names it
   j["rental_usd"] = r.rental_usd;
   j["h100_eq_gpu_hours"] = r.h100_eq_gpu_hours;
   j["purchases"] = nlohmann::ordered_json::array();
@@ -66,7 +69,9 @@ nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const buy::BuyPro
                              {"gpus", c.num_gpus},
                              {"rented_gpus", c.rented_gpus},
                              {"power_mw", c.power_w / kWPerMw},
-                             {"tpp", c.tpp},
+                             // As in report.json: what the export cap is compared with.
+                             {"tpp", p.has_export_cap ? c.export_tpp_cumulative : c.tpp},
+                             {"installed_tpp", c.tpp},
                              {"export_tpp_cumulative", c.export_tpp_cumulative},
                              {"spend_usd", c.spend_usd}});
   }
@@ -78,8 +83,8 @@ nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const buy::BuyPro
                                          : nlohmann::ordered_json(nullptr);
     j["binding"].push_back(e);
   }
-  j["conflicting"] = r.conflicting;
-  j["conflict"] = r.conflict_sentence;
+  j["conflict"] = r.conflicting;  // names, as in report.json
+  j["conflict_sentence"] = r.conflict_sentence;
   return j;
 }
 
@@ -196,6 +201,16 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
     }
     result = std::move(*solved);
   }
+  // The MILP as last solved (with service-level, the last iteration's), for an auditor.
+  if (!flags.write_lp.empty() || !flags.write_mps.empty()) {
+    const buy::MilpModel milp = buy::BuildMilp(*problem);
+    for (const auto& [file, format] : {std::pair{flags.write_lp, buy::MilpFileFormat::kLp},
+                                       std::pair{flags.write_mps, buy::MilpFileFormat::kMps}}) {
+      if (file.empty()) continue;
+      auto written = buy::WriteMilpFile(milp, file, format);
+      if (!written) return ReportBadInput(written.error(), err);
+    }
+  }
   if (flags.json) {
     auto j = ResultJson(*s, *problem, *result);
     if (*objective == plan::Objective::kServiceLevel) {
@@ -231,6 +246,7 @@ void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostrea
       "  gpuplan buy --scenario data/scenarios/india.toml --json\n"
       "  gpuplan buy --scenario data/scenarios/tier2-capped.toml --objective min-cost\n"
       "  gpuplan buy --scenario s.toml --time-limit 5 --gap 0.001\n"
+      "  gpuplan buy --objective min-cost --write-mps buy.mps   # the MILP, for an auditor\n"
       "\n"
       "max-capacity maximizes delivered H100-equivalent GPU-hours within the budget; min-cost\n"
       "meets every milestone at the least capital plus operating cost. The answer lists the\n"
@@ -243,11 +259,16 @@ void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostrea
   cmd->add_option("--objective", flags->objective,
                   "max-capacity, min-cost or service-level (simulated waits meet every "
                   "[[service_level]]); default: the scenario's [plan] objective");
-  cmd->add_option("--time-limit", flags->time_limit_s, "solver time limit, seconds (default 30)");
-  cmd->add_option("--gap", flags->gap,
-                  "relative optimality gap to stop at, e.g. 0.001 = 0.1% (default 0.0001)");
+  cmd->add_option("--time-limit", flags->time_limit_s, "solver time limit, seconds")
+      ->capture_default_str();
+  cmd->add_option("--gap", flags->gap, "relative optimality gap to stop at, e.g. 0.001 = 0.1%")
+      ->capture_default_str();
   cmd->add_flag("--no-explain", flags->no_explain,
                 "skip the what-if re-solves behind binding values and conflicts");
+  cmd->add_option("--write-lp", flags->write_lp,
+                  "also write the MILP as solved to this file, CPLEX LP format (COIN-OR's writer)");
+  cmd->add_option("--write-mps", flags->write_mps,
+                  "also write the MILP as solved to this file, free MPS format (COIN-OR's writer)");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
   cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunBuy(*flags, out, err); });
 }

@@ -41,7 +41,7 @@ nlohmann::ordered_json AcceleratorJson(const catalog::Accelerator& a) {
   j["default_node_price_usd"] = a.price_usd > 0
                                     ? nlohmann::ordered_json(scenario::DefaultNodePriceUsd(a))
                                     : nullptr;
-  j["tpp"] = a.tpp;
+  j["tpp_per_gpu"] = a.tpp;  // per accelerator; buy's and report.json's tpp are fleet totals
   j["profile"] = a.profile;
   j["confidence"] = a.confidence;
   j["source"] = a.source;

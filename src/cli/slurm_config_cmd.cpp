@@ -159,8 +159,8 @@ void AddSlurmConfigCommand(CLI::App& app, int& exit_code, std::ostream& out, std
   cmd->add_option("--quarter", flags->quarter,
                   "the fleet in service at the start of this quarter, e.g. 2027Q1 (default: at "
                   "the end of the horizon)");
-  cmd->add_option("--time-limit", flags->time_limit_s,
-                  "purchase solver time limit, seconds (default 30)");
+  cmd->add_option("--time-limit", flags->time_limit_s, "purchase solver time limit, seconds")
+      ->capture_default_str();
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
   cmd->callback(
       [flags, &exit_code, &out, &err] { exit_code = RunSlurmConfig(*flags, out, err); });

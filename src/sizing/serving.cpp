@@ -688,11 +688,11 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
     plan.notes.push_back(fmt::format(
         "price per accelerator-hour amortized: catalog price ${:.0f} x {} (server and network) "
         "over {} years, plus {:.0f} W x PUE {} at ${:.2f}/kWh; override with "
-        "--price-per-gpu-hour",
+        "--usd-per-gpu-hour",
         gpu.price_usd, kSystemCostMultiplier, kAmortizationYears, gpu.tdp_w, kPue, kUsdPerKwh));
   } else {
     plan.notes.push_back(fmt::format(
-        "no public price for '{}': cost is unknown; give --price-per-gpu-hour", gpu.id));
+        "no public price for '{}': cost is unknown; give --usd-per-gpu-hour", gpu.id));
   }
   plan.notes.push_back("energy counts the accelerators at TDP only (no host, network or PUE)");
   if (HasTargets(r)) {
