@@ -10,9 +10,9 @@ build: deps
 	cmake --build --preset release -j2 --target gpuplan_bin
 
 # The test command of the README and of CI: warnings as errors, all tests, including the
-# report's real-browser test (hence chromium).
+# report's real-browser test (hence chromium) and the round trip through a real Slurm.
 test:
-	@scripts/install-deps.sh --browser
+	@scripts/install-deps.sh --browser --slurm
 	cmake --preset ci >/dev/null
 	cmake --build --preset ci -j2
 	ctest --preset ci -j2
@@ -29,7 +29,7 @@ test-asan:
 	ctest --preset asan -j2 -R '^($(subst $(eval) ,|,$(ASAN_MODULES)))/'
 
 test-asan-all:
-	@scripts/install-deps.sh --browser
+	@scripts/install-deps.sh --browser --slurm
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j2
 	ctest --preset asan -j2

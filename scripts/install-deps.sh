@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # Installs gpuplan's build and test dependencies from Debian's packages.
 # Idempotent: installs only what is missing; runs apt-get update first when it must install.
-# Usage: scripts/install-deps.sh [--browser]   (--browser adds chromium for the report test)
+# Usage: scripts/install-deps.sh [--browser] [--slurm]
+#   --browser  chromium, for the report's real-browser test
+#   --slurm    Slurm (slurmctld, slurmd, slurmdbd, sacct), munge, MariaDB's server binary alone
+#              (mariadb-server-core: no client, perl or galera) for slurmdbd's accounting, and jq,
+#              for the Slurm round trip (tests/slurm/slurm_test.sh); about 11 MB to download
 set -euo pipefail
 
 packages=(g++ clang cmake make pkg-config libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
           libfmt-dev coinor-libcbc-dev libgtest-dev libbenchmark-dev libjs-chart.js)
-if [[ "${1:-}" == "--browser" ]]; then packages+=(chromium); fi
+for arg in "$@"; do
+  case "$arg" in
+    --browser) packages+=(chromium) ;;
+    --slurm) packages+=(slurmctld slurmd slurm-client slurmdbd munge mariadb-server-core jq) ;;
+    *) echo "install-deps: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

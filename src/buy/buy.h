@@ -270,6 +270,17 @@ class MilpBackend {
 };
 
 std::unique_ptr<MilpBackend> MakeCbcBackend();
+
+// The MILP as a file for an auditor or another solver, written by COIN-OR's own writers
+// (CoinLpIO: CPLEX LP; CoinMpsIO: free MPS). Names are BuildMilp's with characters the formats
+// refuse made '_'; a nonzero objective_offset becomes a column "objective_constant" fixed at 1,
+// so another solver's objective value is gpuplan's; both formats minimize, so a maximization is
+// written as minimizing its negation. A comment on top says so. Written atomically.
+enum class MilpFileFormat { kLp, kMps };
+[[nodiscard]] Result<void> WriteMilpFile(const MilpModel& model, const std::string& path,
+                                         MilpFileFormat format);
+// Reads such a file back with COIN-OR (tests; a check before handing a file on).
+[[nodiscard]] Result<MilpModel> ReadMilpFile(const std::string& path, MilpFileFormat format);
 // Brute force over every integer point within the column bounds; for tests. Refuses continuous
 // columns and more than `max_points` points.
 std::unique_ptr<MilpBackend> MakeEnumerationBackend(double max_points = 2e6);

@@ -27,6 +27,7 @@ nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const BuyProblem&
   j["capex_usd"] = r.capex_usd;
   j["energy_usd"] = r.energy_usd;
   j["maintenance_usd"] = r.maintenance_usd;
+  j["opex_usd"] = r.energy_usd + r.maintenance_usd;  // as report.json names it
   j["rental_usd"] = r.rental_usd;
   j["h100_eq_gpu_hours"] = r.h100_eq_gpu_hours;
   j["purchases"] = nlohmann::ordered_json::array();
@@ -46,7 +47,9 @@ nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const BuyProblem&
                              {"gpus", c.num_gpus},
                              {"rented_gpus", c.rented_gpus},
                              {"power_mw", c.power_w / kWPerMw},
-                             {"tpp", c.tpp},
+                             // As in report.json: what the export cap is compared with.
+                             {"tpp", p.has_export_cap ? c.export_tpp_cumulative : c.tpp},
+                             {"installed_tpp", c.tpp},
                              {"export_tpp_cumulative", c.export_tpp_cumulative},
                              {"spend_usd", c.spend_usd}});
   }
@@ -58,8 +61,8 @@ nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const BuyProblem&
                                          : nlohmann::ordered_json(nullptr);
     j["binding"].push_back(e);
   }
-  j["conflicting"] = r.conflicting;
-  j["conflict"] = r.conflict_sentence;
+  j["conflict"] = r.conflicting;  // names, as in report.json
+  j["conflict_sentence"] = r.conflict_sentence;
   return j;
 }
 

@@ -69,8 +69,8 @@ const std::set<std::string_view> kAcceleratorKeys = {
     "dense_fp16_tflops", "dense_fp8_tflops", "dense_fp6_tflops", "dense_fp4_tflops",
     "dense_int8_tops", "fp64_matrix_tflops", "fp32_tflops", "memory_gb", "memory_tbps",
     "scaleup_link_gbps", "scaleup_domain", "scaleout_gbps", "gpus_per_node", "gemm_efficiency",
-    "serve_gemm_efficiency", "serve_hbm_efficiency", "tdp_w", "price_usd", "assumed",
-    "confidence", "source"};
+    "serve_gemm_efficiency", "serve_hbm_efficiency", "tdp_w", "price_usd", "price_source",
+    "assumed", "confidence", "source"};
 
 }  // namespace
 
@@ -180,6 +180,9 @@ Result<Catalog> Catalog::Parse(std::string_view toml_text, const std::string& pa
     auto src = GetString(*t, "source", path, ctx, true);
     GPUPLAN_TRY(src);
     a.source = *src;
+    auto price_src = GetString(*t, "price_source", path, ctx, false);
+    GPUPLAN_TRY(price_src);
+    a.price_source = *price_src;
     a.year = static_cast<int>(t->get("year") ? t->get("year")->value_or<int64_t>(0) : 0);
     auto prof = GetString(*t, "profile", path, ctx, true);
     GPUPLAN_TRY(prof);
@@ -330,8 +333,11 @@ nlohmann::ordered_json AcceleratorJson(const Accelerator& a) {
   j["gpus_per_node"] = a.gpus_per_node;
   j["gemm_efficiency"] = a.gemm_efficiency;
   j["tdp_w"] = a.tdp_w;
-  j["price_usd"] = a.price_usd;
-  j["tpp"] = a.tpp;
+  j["price_usd"] = a.price_usd > 0 ? nlohmann::ordered_json(a.price_usd) : nullptr;
+  j["price_source"] = a.price_usd > 0 ? nlohmann::ordered_json(a.price_source) : nullptr;
+  j["default_node_price_usd"] =
+      a.price_usd > 0 ? nlohmann::ordered_json(DefaultNodePriceUsd(a)) : nullptr;
+  j["tpp_per_gpu"] = a.tpp;  // per accelerator; buy's and report.json's tpp are fleet totals
   j["profile"] = a.profile;
   j["confidence"] = a.confidence;
   j["source"] = a.source;

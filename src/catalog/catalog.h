@@ -52,6 +52,7 @@ struct Accelerator {
   double serve_hbm_efficiency = 0.8;
   double tdp_w = 0;
   double price_usd = 0;             // 0: no public estimate
+  std::string price_source;         // who published price_usd, and when
   double tpp = 0;                   // computed, never typed in
   std::string confidence;           // PRIMARY, SECONDARY-VERIFIED, SECONDARY, DOUBTFUL
   std::string source;
@@ -82,6 +83,14 @@ class Catalog {
  private:
   std::vector<Accelerator> accelerators_;  // in file order
 };
+
+// A GPU server costs about 1.3x its GPUs (CPUs, memory, NICs, share of network and storage):
+// the default `node_price` of a scenario's candidate is this x the GPU price x GPUs per node.
+// Planning assumption, stated in docs/scenario.md and printed by `gpuplan catalog list`.
+inline constexpr double kServerPriceOverGpus = 1.3;
+inline double DefaultNodePriceUsd(const Accelerator& a) {
+  return a.price_usd * a.gpus_per_node * kServerPriceOverGpus;
+}
 
 // The JSON of `gpuplan catalog show ID --json` (figures in the units the keys name) and of
 // `catalog list --json` ({"accelerators": [...]}), for the CLI and the Python binding.

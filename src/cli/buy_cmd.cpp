@@ -27,7 +27,9 @@ struct BuyFlags {
   std::string objective;  // empty: the scenario's [plan] objective
   double time_limit_s = kDefaultTimeLimitS;
   double gap = kDefaultGap;
-  bool explain = true;
+  bool no_explain = false;
+  std::string write_lp;   // empty: none
+  std::string write_mps;  // empty: none
   bool json = false;
 };
 
@@ -136,13 +138,23 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
                                                                  : buy::Objective::kMaxCapacity;
     const buy::SolveOptions options{.time_limit_s = flags.time_limit_s,
                                     .relative_gap = flags.gap,
-                                    .explain = flags.explain};
+                                    .explain = !flags.no_explain};
     auto solved = buy::SolveBuy(*problem, options);
     if (!solved) {
       err << "error: " << solved.error().message << "\n";
       return kExitFailure;
     }
     result = std::move(*solved);
+  }
+  // The MILP as last solved (with service-level, the last iteration's), for an auditor.
+  if (!flags.write_lp.empty() || !flags.write_mps.empty()) {
+    const buy::MilpModel milp = buy::BuildMilp(*problem);
+    for (const auto& [file, format] : {std::pair{flags.write_lp, buy::MilpFileFormat::kLp},
+                                       std::pair{flags.write_mps, buy::MilpFileFormat::kMps}}) {
+      if (file.empty()) continue;
+      auto written = buy::WriteMilpFile(milp, file, format);
+      if (!written) return ReportBadInput(written.error(), err);
+    }
   }
   if (flags.json) {
     auto j = buy::ResultJson(*s, *problem, *result);
@@ -178,7 +190,9 @@ void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostrea
       "  gpuplan buy                                      # the built-in Korea-like scenario\n"
       "  gpuplan buy --scenario data/scenarios/india.toml --json\n"
       "  gpuplan buy --scenario data/scenarios/tier2-capped.toml --objective min-cost\n"
-      "  gpuplan buy --scenario s.toml --time-limit 5 --gap 0.001\n\n"
+      "  gpuplan buy --scenario s.toml --time-limit 5 --gap 0.001\n"
+      "  gpuplan buy --objective min-cost --write-mps buy.mps   # the MILP, for an auditor\n"
+      "\n"
       "max-capacity maximizes delivered H100-equivalent GPU-hours within the budget; min-cost\n"
       "meets every milestone at the least capital plus operating cost. The answer lists the\n"
       "purchases, the capacity, power and TPP timeline, the binding constraints with what\n"
@@ -190,11 +204,16 @@ void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostrea
   cmd->add_option("--objective", flags->objective,
                   "max-capacity, min-cost or service-level (simulated waits meet every "
                   "[[service_level]]); default: the scenario's [plan] objective");
-  cmd->add_option("--time-limit", flags->time_limit_s, "solver time limit, seconds (default 30)");
-  cmd->add_option("--gap", flags->gap,
-                  "relative optimality gap to stop at, e.g. 0.001 = 0.1% (default 0.0001)");
-  cmd->add_flag("--no-explain{false}", flags->explain,
+  cmd->add_option("--time-limit", flags->time_limit_s, "solver time limit, seconds")
+      ->capture_default_str();
+  cmd->add_option("--gap", flags->gap, "relative optimality gap to stop at, e.g. 0.001 = 0.1%")
+      ->capture_default_str();
+  cmd->add_flag("--no-explain", flags->no_explain,
                 "skip the what-if re-solves behind binding values and conflicts");
+  cmd->add_option("--write-lp", flags->write_lp,
+                  "also write the MILP as solved to this file, CPLEX LP format (COIN-OR's writer)");
+  cmd->add_option("--write-mps", flags->write_mps,
+                  "also write the MILP as solved to this file, free MPS format (COIN-OR's writer)");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
   cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunBuy(*flags, out, err); });
 }

@@ -7,6 +7,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "scenario/scenario.h"
 
 namespace gpuplan::cli {
 
@@ -29,20 +30,30 @@ int RunCatalogList(const CatalogFlags& flags, std::ostream& out, std::ostream& e
     out << catalog::CatalogJson(*cat).dump(2) << "\n";
     return kExitOk;
   }
-  out << fmt::format("{:<16} {:<7} {:>5} {:>9} {:>9} {:>7} {:>6} {:>8} {:>6} {:>6} {:>7}\n", "id",
-                     "vendor", "year", "bf16 TF/s", "fp8 TF/s", "mem GB", "TB/s", "link GB/s",
-                     "domain", "TDP W", "TPP");
+  out << fmt::format(
+      "{:<16} {:<7} {:>5} {:>9} {:>9} {:>7} {:>6} {:>8} {:>6} {:>6} {:>7} {:>8} {:>9}  {}\n", "id",
+      "vendor", "year", "bf16 TF/s", "fp8 TF/s", "mem GB", "TB/s", "link GB/s", "domain", "TDP W",
+      "TPP", "GPU USD", "node USD", "price source");
   for (const auto& a : cat->accelerators()) {
+    const bool priced = a.price_usd > 0;
     out << fmt::format(
-        "{:<16} {:<7} {:>5} {:>9.0f} {:>9} {:>7.0f} {:>6.2f} {:>8.0f} {:>6} {:>6.0f} {:>7.0f}{}\n",
+        "{:<16} {:<7} {:>5} {:>9.0f} {:>9} {:>7.0f} {:>6.2f} {:>8.0f} {:>6} {:>6.0f} {:>7.0f} {:>8} "
+        "{:>9}  {}{}\n",
         a.id, a.vendor, a.year, a.peak_bf16_flop_per_s / 1e12,
         a.has_fp8() ? fmt::format("{:.0f}", a.peak_fp8_flop_per_s / 1e12) : "-",
         a.memory_bytes / 1e9, a.memory_bandwidth_bytes_per_s / 1e12,
         2 * a.scaleup_bytes_per_s / 1e9, a.scaleup_domain, a.tdp_w, a.tpp,
+        priced ? FormatQuantity(a.price_usd) : "-",
+        priced ? FormatQuantity(catalog::DefaultNodePriceUsd(a)) : "-",
+        priced ? a.price_source : "no public price: give node_price in the scenario",
         a.assumed.empty() ? "" : "  *");
   }
-  out << "dense peaks per accelerator; link = scale-up, bidirectional; * = some figures assumed "
-         "(see 'gpuplan catalog show ID')\n";
+  out << fmt::format(
+      "dense peaks per accelerator; link = scale-up, bidirectional; * = some figures assumed (see "
+      "'gpuplan catalog show ID')\nGPU USD = public estimate, one accelerator; node USD = the "
+      "default node_price of a scenario: {} x GPU USD x GPUs per node (servers, CPUs, memory, "
+      "NICs)\n",
+      catalog::kServerPriceOverGpus);
   return kExitOk;
 }
 
@@ -79,7 +90,8 @@ void AddCatalogCommand(CLI::App& app, int& exit_code, std::ostream& out, std::os
       "  gpuplan catalog show h100-sxm5-80gb --json");
   cmd->require_subcommand(1);
   cmd->add_option("--catalog", flags->catalog_path, "catalog TOML (default: data/accelerators.toml)");
-  CLI::App* list = cmd->add_subcommand("list", "one line per accelerator: peaks, memory, TPP");
+  CLI::App* list =
+      cmd->add_subcommand("list", "one line per accelerator: peaks, memory, TPP, prices");
   list->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
   list->callback([flags, &exit_code, &out, &err] {
     exit_code = RunCatalogList(*flags, out, err);

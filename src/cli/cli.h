@@ -70,5 +70,6 @@ void AddTraceCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
 void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err);
 void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err);
 void AddSweepCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err);
+void AddSlurmConfigCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err);
 
 }  // namespace gpuplan::cli

@@ -154,6 +154,8 @@ void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostre
       "  gpuplan plan --set budget.capex_per_year.2027=1.5e12 --set candidate.b200.max_nodes_per_quarter=40");
   cmd->add_option("scenario", flags->scenario_path,
                   "scenario TOML (default: the built-in Korea-like scenario)");
+  // As on every other command that reads a scenario.
+  cmd->add_option("--scenario", flags->scenario_path, "the same, as on buy and simulate");
   AddSetOption(cmd, flags->overrides);
   cmd->add_option("--out", flags->out_dir, "folder for report.html and report.json")
       ->capture_default_str();

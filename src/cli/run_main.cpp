@@ -1,9 +1,11 @@
 #include <algorithm>
 #include <new>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "cli/cli.h"
+#include "cli/output.h"
 
 namespace gpuplan::cli {
 
@@ -58,6 +60,7 @@ std::string UnknownCommandMessage(const CLI::App& app, const std::vector<std::st
   return "";
 }
 
+int RunCommand(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 int RunMainUnguarded(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 
 }  // namespace
@@ -79,7 +82,7 @@ int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
 namespace {
 
-int RunMainUnguarded(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+int RunCommand(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "gpuplan: plan, buy and share the GPUs of a national AI computing center.\n\n"
       "Examples:\n"
@@ -104,6 +107,7 @@ int RunMainUnguarded(int argc, const char* const* argv, std::ostream& out, std::
   AddSimulateCommand(app, exit_code, out, err);
   AddTraceCommand(app, exit_code, out, err);
   AddCatalogCommand(app, exit_code, out, err);
+  AddSlurmConfigCommand(app, exit_code, out, err);
   SplitDescriptions(app);
   try {
     app.parse(argc, argv);
@@ -136,6 +140,19 @@ int RunMainUnguarded(int argc, const char* const* argv, std::ostream& out, std::
     return kExitBadInput;
   }
   return exit_code;
+}
+
+}  // namespace
+
+namespace {
+
+int RunMainUnguarded(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  if (!WantsJson(argc, argv)) return RunCommand(argc, argv, out, err);
+  // Under --json the command's streams are held so that its object gets schema_version, or its
+  // error becomes a JSON object on stdout.
+  std::ostringstream command_out, command_err;
+  const int exit_code = RunCommand(argc, argv, command_out, command_err);
+  return FinishJsonOutput(exit_code, command_out.str(), command_err.str(), out, err);
 }
 
 }  // namespace

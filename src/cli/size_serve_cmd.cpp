@@ -204,7 +204,7 @@ Result<sizing::ServeRequest> BuildRequest(const SizeServeFlags& f) {
   if (f.price_per_gpu_hour) {
     if (!(*f.price_per_gpu_hour > 0)) {
       return Error{
-          fmt::format("'--price-per-gpu-hour' must be > 0, got {}", *f.price_per_gpu_hour)};
+          fmt::format("'--usd-per-gpu-hour' must be > 0, got {}", *f.price_per_gpu_hour)};
     }
     r.price_usd_per_gpu_hour = *f.price_per_gpu_hour;
   }
@@ -419,10 +419,14 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
   cmd->add_option("--accelerator", flags->accelerator,
                   "catalog id, a comma list, or 'all' (one comparison table)")
       ->required();
-  cmd->add_option("--prompt-tokens", flags->prompt_tokens, "mean prompt length (default 1000)");
-  cmd->add_option("--output-tokens", flags->output_tokens, "mean output length (default 200)");
-  cmd->add_option("--prompt-std", flags->prompt_std, "spread (std) of prompt lengths (default 0)");
-  cmd->add_option("--output-std", flags->output_std, "spread (std) of output lengths (default 0)");
+  cmd->add_option("--prompt-tokens", flags->prompt_tokens, "mean prompt length")
+      ->capture_default_str();
+  cmd->add_option("--output-tokens", flags->output_tokens, "mean output length")
+      ->capture_default_str();
+  cmd->add_option("--prompt-std", flags->prompt_std, "spread (std) of prompt lengths")
+      ->capture_default_str();
+  cmd->add_option("--output-std", flags->output_std, "spread (std) of output lengths")
+      ->capture_default_str();
   cmd->add_option("--lengths-csv", flags->lengths_csv,
                   "CSV of requests (columns prompt_tokens, output_tokens): mean and spread");
   CLI::Option* rps = cmd->add_option("--rps", flags->rps, "requests per second to serve");
@@ -432,19 +436,24 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
       "--daily-users", flags->daily_users,
       "size for daily active users: users x --requests-per-user / 86400 x --peak-factor");
   cmd->add_option("--requests-per-user", flags->requests_per_user,
-                  "requests per user per day (default 1)");
+                  "requests per user per day")
+      ->capture_default_str();
   cmd->add_option("--peak-factor", flags->peak_factor,
-                  "peak-hour rate over the daily mean (default 2)");
+                  "peak-hour rate over the daily mean")
+      ->capture_default_str();
   rps->excludes(gpus)->excludes(users);
   gpus->excludes(users);
   CLI::Option* ttft = cmd->add_option("--ttft-ms", flags->ttft_ms,
-                                      "time-to-first-token target at the percentile (default 500)");
+                                      "time-to-first-token target at the percentile")
+                              ->capture_default_str();
   CLI::Option* tpot = cmd->add_option(
-      "--tpot-ms", flags->tpot_ms, "time-per-output-token target at the percentile (default 50)");
+      "--tpot-ms", flags->tpot_ms, "time-per-output-token target at the percentile")
+                              ->capture_default_str();
   CLI::Option* e2e =
       cmd->add_option("--e2e-ms", flags->e2e_ms, "whole-request latency target (default none)");
   cmd->add_option("--percentile", flags->percentile,
-                  "share of requests that meet the targets, in % (default 99, as MLPerf)");
+                  "share of requests that meet the targets, in % (99 as MLPerf)")
+      ->capture_default_str();
   CLI::Option* offline = cmd->add_flag("--offline", flags->is_offline,
                                        "no latency targets: maximum throughput (MLPerf Offline)");
   offline->excludes(ttft)->excludes(tpot)->excludes(e2e);
@@ -452,7 +461,8 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
                   "weights: bf16 (default), fp8, int8, int4, fp4 (NVFP4/MXFP4)");
   cmd->add_option("--kv-cache", flags->kv_cache,
                   "KV-cache format: auto (fp8 with fp8/fp4 weights), bf16, fp8");
-  cmd->add_option("--price-per-gpu-hour", flags->price_per_gpu_hour,
+  // One name with size train; the old one still parses.
+  cmd->add_option("--usd-per-gpu-hour,--price-per-gpu-hour", flags->price_per_gpu_hour,
                   "USD per accelerator-hour (default: amortized catalog price)");
   cmd->add_option("--tp", flags->tp, "fix the tensor-parallel degree (default: searched)");
   cmd->add_option("--max-batch", flags->max_batch,

@@ -81,9 +81,9 @@ int RunTraceGen(const TraceGenFlags& flags, std::ostream& out, std::ostream& err
   auto rate = ParseQuantity(flags.jobs_per_day, "--jobs-per-day");
   if (!rate) return ReportBadInput(rate.error(), err);
   if (auto r = CheckRange(*rate, 0, kMaxJobs, "--jobs-per-day"); !r) return ReportError(r.error(), err);
-  auto days = ParseDurationS(flags.days, "--days");
+  auto days = ParseDurationS(flags.days, "--horizon");
   if (!days) return ReportBadInput(days.error(), err);
-  if (!(*days > 0)) return ReportBadInput(Error{"--days must be > 0"}, err);
+  if (!(*days > 0)) return ReportBadInput(Error{"--horizon must be > 0"}, err);
   if (auto c = CheckOutputs({{"--out", flags.out}}, {}); !c) return ReportError(c.error(), err);
   auto locks = LockOutputs({flags.out});
   if (!locks) return ReportError(locks.error(), err);
@@ -146,15 +146,15 @@ void AddTraceCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
       "trace",
       "make and inspect job traces\n\n"
       "Examples:\n"
-      "  gpuplan trace gen --tenants startup:4,academia:6 --jobs-per-day 3000 --days 14d "
+      "  gpuplan trace gen --tenants startup:4,academia:6 --jobs-per-day 3000 --horizon 14d "
       "--out jobs.csv\n"
       "  gpuplan trace gen --arrivals diurnal --gpu-mix 1:0.6,8:0.3,64:0.1 --seed 7 > jobs.csv\n"
       "  gpuplan trace stats jobs.csv\n"
       "  gpuplan trace stats ../shared/traces/alibaba-openb-2023/openb_pod_list_default.csv "
-      "--format openb --json\n"
+      "--trace-format openb --json\n"
       "  sacct --parsable2 --allocations --starttime 2024-03-01 --format=JobID,User,Account,"
       "Partition,Submit,Start,End,Elapsed,AllocTRES,ReqTRES,Timelimit,State > jobs.sacct\n"
-      "  gpuplan trace stats jobs.sacct --format sacct   # Slurm accounting; GPUs from "
+      "  gpuplan trace stats jobs.sacct --trace-format sacct   # Slurm accounting; GPUs from "
       "gres/gpu");
   cmd->require_subcommand(1);
 
@@ -165,7 +165,10 @@ void AddTraceCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
       ->capture_default_str();
   g->add_option("--jobs-per-day", gen->jobs_per_day, "jobs a day over all tenants (e.g. 2K)")
       ->capture_default_str();
-  g->add_option("--days", gen->days, "arrival horizon (e.g. 7d, 36h)")->capture_default_str();
+  // --horizon, not --days: `size train --days` is a deadline, this is the arrival window.
+  g->add_option("--horizon", gen->days, "jobs arrive over this long (e.g. 7d, 36h)")
+      ->capture_default_str();
+  g->add_option("--days", gen->days, "deprecated: use --horizon")->group("");
   g->add_option("--arrivals", gen->arrivals, "poisson|diurnal")->capture_default_str();
   g->add_option("--gpu-mix", gen->gpu_mix, "GPUs:weight,... (default: each class's own mix)");
   g->add_option("--median-duration", gen->median, "median job length (default: per class)");
@@ -183,7 +186,9 @@ void AddTraceCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
   std::string formats;
   for (const std::string& f : trace::TraceFormatNames())
     formats += (formats.empty() ? "" : "|") + f;
-  s->add_option("--format", stats->format, formats)->capture_default_str();
+  s->add_option("--trace-format", stats->format, formats + " (default: gpuplan)");
+  // The old name, kept so scripts keep working; hidden from --help.
+  s->add_option("--format", stats->format, "deprecated: use --trace-format")->group("");
   s->add_flag("--json", stats->json, "print exactly one JSON object on stdout");
   s->callback([stats, &exit_code, &out, &err] { exit_code = RunTraceStats(*stats, out, err); });
 }

@@ -1,5 +1,7 @@
 #include "report/charts.h"
 
+#include "units/units.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>

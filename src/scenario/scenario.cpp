@@ -28,9 +28,6 @@ constexpr std::string_view kOverridePrefix = "--set ";
 // Server power and price per GPU over the accelerator alone, when a scenario gives neither:
 // a DGX H100 draws 10.2 kW at most for 8 x 700 W GPUs (NVIDIA DGX H100 user guide), 1.8x.
 constexpr double kServerPowerOverTdp = 1.8;
-// A GPU server costs about 1.3x its GPUs (CPUs, memory, NICs, share of network and storage);
-// planning assumption, stated in docs/scenario.md.
-constexpr double kServerPriceOverGpus = 1.3;
 
 
 // Where a node came from: its own file and line (a base scenario's node names the base), or the
@@ -468,7 +465,7 @@ Result<void> ParseCandidates(const Context& c, const toml::table& root) {
     GPUPLAN_ASSIGN_OR_RETURN(k.gpus_per_node, r.Int("gpus_per_node", a.gpus_per_node, 1, 1024));
     std::optional<double> price_default;
     if (a.price_usd > 0) {
-      price_default = a.price_usd * k.gpus_per_node * kServerPriceOverGpus * c.s.units_per_usd;
+      price_default = a.price_usd * k.gpus_per_node * catalog::kServerPriceOverGpus * c.s.units_per_usd;
     }
     if (!r.Has("node_price") && !price_default) {
       return r.Fail("", fmt::format("missing 'node_price' (the catalog has no price for '{}')", *id));

@@ -278,6 +278,7 @@ Result<const catalog::Accelerator*> FindAccelerator(const Scenario& scenario,
                                                     const catalog::Catalog& catalog,
                                                     std::string_view id);
 
+
 // The built-in default scenario: data/scenarios/korea.toml.
 std::string DefaultScenarioPath();
 

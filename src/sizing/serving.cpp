@@ -688,11 +688,11 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
     plan.notes.push_back(fmt::format(
         "price per accelerator-hour amortized: catalog price ${:.0f} x {} (server and network) "
         "over {} years, plus {:.0f} W x PUE {} at ${:.2f}/kWh; override with "
-        "--price-per-gpu-hour",
+        "--usd-per-gpu-hour",
         gpu.price_usd, kSystemCostMultiplier, kAmortizationYears, gpu.tdp_w, kPue, kUsdPerKwh));
   } else {
     plan.notes.push_back(fmt::format(
-        "no public price for '{}': cost is unknown; give --price-per-gpu-hour", gpu.id));
+        "no public price for '{}': cost is unknown; give --usd-per-gpu-hour", gpu.id));
   }
   plan.notes.push_back("energy counts the accelerators at TDP only (no host, network or PUE)");
   if (HasTargets(r)) {
@@ -770,7 +770,7 @@ nlohmann::ordered_json ServePlanJson(const ServePlan& p, const ServeRequest& r) 
   j["kv_cache_gib_per_gpu"] = p.kv_cache_bytes_per_gpu / kJsonBytesPerGib;
   j["kv_bytes_per_token"] = p.kv_bytes_per_token;
   const bool has_price = p.price_usd_per_gpu_hour > 0;
-  j["price_usd_per_gpu_hour"] = OrNull(p.price_usd_per_gpu_hour, has_price);
+  j["usd_per_gpu_hour"] = OrNull(p.price_usd_per_gpu_hour, has_price);  // as size train
   j["usd_per_million_output_tokens"] = OrNull(p.usd_per_million_output_tokens, has_price);
   j["energy_kwh_per_million_output_tokens"] = p.energy_kwh_per_million_output_tokens;
   j["output_tokens_per_usd"] =

@@ -29,6 +29,17 @@ TEST(Catalog, HasTheAcceleratorsSizingNeeds) {
 }
 
 // Expected TPP from ../shared/reference/accelerators.csv (its "TPP basis" notes).
+// Every price says who published it (catalog list prints it beside the price).
+TEST(Catalog, EveryPriceNamesItsSource) {
+  int priced = 0;
+  for (const Accelerator& a : Default().accelerators()) {
+    if (a.price_usd <= 0) continue;
+    ++priced;
+    EXPECT_GT(a.price_source.size(), 10u) << a.id;
+  }
+  EXPECT_GE(priced, 12);
+}
+
 TEST(ComputeTpp, MatchesReferenceTable) {
   const struct {
     const char* id;

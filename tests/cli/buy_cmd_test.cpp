@@ -6,6 +6,7 @@
 #include <sstream>
 #include <vector>
 
+#include "buy/buy.h"
 #include "cli/cli.h"
 #include "cli/cli_test_util.h"
 #include "units/units.h"
@@ -80,10 +81,10 @@ TEST(BuyCommand, InfeasibleNamesTheConflictAndExits1) {
   EXPECT_EQ(r.code, kExitFailure);
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["status"], "infeasible");
-  ASSERT_FALSE(j["conflicting"].empty());
-  EXPECT_NE(j["conflict"].get<std::string>().find("the milestone of 1000 GPUs by 2027Q1"),
+  ASSERT_FALSE(j["conflict"].empty());
+  EXPECT_NE(j["conflict_sentence"].get<std::string>().find("the milestone of 1000 GPUs by 2027Q1"),
             std::string::npos)
-      << j["conflict"];
+      << j["conflict_sentence"];
 }
 
 TEST(BuyCommand, SetChangesTheScenarioAsItsFileWould) {
@@ -95,6 +96,35 @@ TEST(BuyCommand, SetChangesTheScenarioAsItsFileWould) {
   const CliRun bad = Buy({"--scenario", path, "--set", "candidate.0.max_nodes_per_quarter=-1"});
   EXPECT_EQ(bad.code, kExitBadInput);
   EXPECT_EQ(bad.err.rfind("error: --set candidate.0.max_nodes_per_quarter: ", 0), 0u) << bad.err;
+}
+
+TEST(BuyCommand, WriteMpsAndLpGiveTheMilpAnAuditorReSolvesToTheSameObjective) {
+  const auto dir = std::filesystem::temp_directory_path() / "gpuplan_buy_files";
+  std::filesystem::create_directories(dir);
+  const std::string lp = (dir / "small.lp").string(), mps = (dir / "small.mps").string();
+  const CliRun r = Buy({"--scenario", WriteScenario("files", kSmall), "--objective", "min-cost",
+                        "--no-explain", "--json", "--write-lp", lp, "--write-mps", mps});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const double objective = nlohmann::json::parse(r.out)["objective"].get<double>();
+  ASSERT_GT(objective, 0);
+  for (const auto& [file, format] : {std::pair{mps, buy::MilpFileFormat::kMps},
+                                     std::pair{lp, buy::MilpFileFormat::kLp}}) {
+    auto model = buy::ReadMilpFile(file, format);
+    ASSERT_TRUE(model) << model.error().message;
+    EXPECT_FALSE(model->is_maximize);  // min-cost
+    auto solved = buy::MakeCbcBackend()->Solve(*model, 30, 0);
+    ASSERT_TRUE(solved);
+    ASSERT_EQ(solved->status, buy::MilpStatus::kOptimal) << file;
+    EXPECT_NEAR(solved->objective, objective, 1e-6 * objective) << file;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(BuyCommand, AnUnwritableMilpFileIsBadInput) {
+  const CliRun r = Buy({"--scenario", WriteScenario("unwritable", kSmall), "--objective",
+                        "min-cost", "--no-explain", "--write-mps", "/nonexistent-dir/x.mps"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_NE(r.err.find("/nonexistent-dir/x.mps"), std::string::npos) << r.err;
 }
 
 TEST(BuyCommand, BadInputExits2WithAClearMessage) {

@@ -28,6 +28,33 @@ TEST(CatalogCommand, ListJsonIsOneObject) {
   EXPECT_GE(j["accelerators"].size(), 18u);
 }
 
+TEST(CatalogCommand, ListShowsPricesTheirSourceAndTheDefaultNodePrice) {
+  const CliRun j = Cli({"catalog", "list", "--json"});
+  ASSERT_EQ(j.code, 0) << j.err;
+  bool found = false;
+  const auto doc = nlohmann::json::parse(j.out);
+  for (const auto& a : doc["accelerators"]) {
+    if (a["id"] != "h100-sxm5-80gb") continue;
+    found = true;
+    EXPECT_EQ(a["price_usd"], 27500);
+    // 8 GPUs x USD 27,500 x 1.3 for the rest of the server.
+    EXPECT_NEAR(a["default_node_price_usd"].get<double>(), 286000, 1e-6);
+    EXPECT_NE(a["price_source"].get<std::string>().find("Raymond James"), std::string::npos);
+  }
+  EXPECT_TRUE(found);
+  const CliRun t = Cli({"catalog", "list"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_NE(t.out.find("node USD"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("Raymond James"), std::string::npos);
+  EXPECT_NE(t.out.find("no public price"), std::string::npos);
+}
+
+TEST(Cli, HelpShowsPlainFlagNames) {
+  const CliRun help = Cli({"buy", "--help"});
+  EXPECT_NE(help.out.find("--no-explain"), std::string::npos);
+  EXPECT_EQ(help.out.find("{false}"), std::string::npos) << help.out;
+}
+
 TEST(CatalogCommand, ShowUnknownIdExits2WithSuggestion) {
   const CliRun r = Cli({"catalog", "show", "mi300"});
   EXPECT_EQ(r.code, kExitBadInput);

@@ -1,0 +1,57 @@
+// Under --json: schema_version in every object, and errors as one JSON object on stdout.
+#include "cli/output.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_test_util.h"
+
+namespace gpuplan::cli {
+namespace {
+
+TEST(JsonOutput, ErrorJsonNamesFileLineAndField) {
+  auto j = ErrorJson("s.toml:14: 'hbm_gib' must be > 0, got -8", kExitBadInput);
+  EXPECT_EQ(j["schema_version"], kJsonSchemaVersion);
+  EXPECT_EQ(j["file"], "s.toml");
+  EXPECT_EQ(j["line"], 14);
+  EXPECT_EQ(j["field"], "hbm_gib");
+  EXPECT_EQ(j["kind"], "bad_input");
+  j = ErrorJson("/nonexistent.csv: cannot open", kExitFailure);
+  EXPECT_EQ(j["file"], "/nonexistent.csv");
+  EXPECT_TRUE(j["line"].is_null());
+  EXPECT_TRUE(j["field"].is_null());
+  EXPECT_EQ(j["kind"], "failure");
+  j = ErrorJson("--time-limit must be > 0, got -1", kExitBadInput);
+  EXPECT_TRUE(j["file"].is_null());
+  EXPECT_EQ(j["field"], "--time-limit");
+  j = ErrorJson("no plan meets every constraint: the 2027 budget", kExitFailure);
+  EXPECT_TRUE(j["file"].is_null()) << j.dump();
+}
+
+TEST(JsonOutput, BadInputUnderJsonIsOneObjectOnStdoutAndExit2) {
+  const CliRun r = RunCli({"trace", "stats"}, {"/nonexistent.csv", "--json"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  const auto j = nlohmann::json::parse(r.out);  // throws unless stdout is one JSON document
+  EXPECT_NE(j["error"].get<std::string>().find("/nonexistent.csv"), std::string::npos);
+  EXPECT_EQ(j["file"], "/nonexistent.csv");
+  EXPECT_EQ(j["kind"], "bad_input");
+  EXPECT_EQ(r.err.find("error:"), std::string::npos) << r.err;
+  // A command-line error too.
+  const CliRun flag = RunCli({"buy"}, {"--time-limit", "x", "--json"});
+  EXPECT_EQ(flag.code, kExitBadInput);
+  EXPECT_TRUE(nlohmann::json::parse(flag.out).contains("error"));
+}
+
+TEST(JsonOutput, EveryObjectStartsWithSchemaVersion) {
+  const CliRun r = RunCli({"catalog", "list"}, {"--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::ordered_json::parse(r.out);
+  EXPECT_EQ(j.begin().key(), "schema_version");
+  EXPECT_EQ(j["schema_version"], kJsonSchemaVersion);
+  // Without --json nothing changes.
+  EXPECT_EQ(RunCli({"catalog", "list"}, {}).out.find("schema_version"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gpuplan::cli
