@@ -27,6 +27,7 @@ struct SizeTrainFlags {
   int batch = 0;
   std::string batch_tokens;
   std::string precision = "bf16";
+  std::string stack = std::string(sizing::kDefaultStack);
   double goodput = sizing::kDefaultGoodput;
   double pue = sizing::kDefaultPue;
   double usd_per_gpu_hour = 0;
@@ -105,13 +106,73 @@ void PrintExplain(const sizing::TrainPlan& plan, std::ostream& out) {
       m.total_bytes / 1073741824.0, m.usable_bytes / 1073741824.0);
 }
 
+constexpr std::string_view kAllAccelerators = "all";
+
+// --accelerator all: the same request on every catalog accelerator, in catalog order. A part that
+// cannot run it (no FP8, fits no layout, misses the deadline) is a row with its reason, not an
+// error; the request's own errors (bad fields) still are.
+int RunAllAccelerators(const sizing::TrainRequest& req, const catalog::Catalog& cat, bool json,
+                       std::ostream& out, std::ostream& err) {
+  if (auto ok = sizing::Validate(req); !ok) return ReportBadInput(ok.error(), err);
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  std::string table = fmt::format(
+      "{:<18} {:>7} {:>8} {:>10} {:>17} {:>6} {:>8} {:>19} {:>6} {:>9}  {}\n", "accelerator",
+      "gpus", "days", "GPU-hours", "90% GPU-hours", "MFU", "TFLOP/s", "tp/pp/dp/ep/cp", "GiB",
+      "cost $", "status");
+  for (const catalog::Accelerator& a : cat.accelerators()) {
+    auto plan = sizing::SizeTraining(req, a);
+    std::string why;
+    if (!plan) {
+      why = plan.error().message;
+    } else if (plan->status != sizing::TrainStatus::kOk) {
+      why = plan->status_message;
+    }
+    if (!why.empty()) {
+      rows.push_back({{"accelerator", a.id}, {"status", "unavailable"}, {"status_message", why}});
+      table += fmt::format("{:<18} {:>7} {:>8} {:>10} {:>17} {:>6} {:>8} {:>19} {:>6} {:>9}  {}\n",
+                           a.id, "-", "-", "-", "-", "-", "-", "-", "-", "-", why);
+      continue;
+    }
+    const sizing::TrainPlan& p = *plan;
+    rows.push_back(sizing::TrainPlanJson(p));
+    const auto& par = p.parallelism;
+    const auto& iv = p.interval_90.gpu_seconds;
+    table += fmt::format(
+        "{:<18} {:>7} {:>8.1f} {:>10} {:>17} {:>5.1f}% {:>8.0f} {:>19} {:>6.1f} {:>9}  ok\n", a.id,
+        p.gpus, p.duration_s / kSecondsPerDay, Human(p.gpu_seconds / kSecondsPerHour),
+        Human(iv.lo / kSecondsPerHour) + "-" + Human(iv.hi / kSecondsPerHour), 100 * p.mfu,
+        p.flop_per_s_per_gpu / 1e12,
+        fmt::format("{}/{}/{}/{}/{}", par.tp, par.pp, par.dp, par.ep, par.cp),
+        p.memory.total_bytes / 1073741824.0, Human(p.cost_usd));
+  }
+  if (json) {
+    nlohmann::ordered_json j;
+    j["model"] = req.model.name;
+    j["tokens"] = req.tokens;
+    j["stack"] = req.stack;
+    j["accelerators"] = std::move(rows);
+    out << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  out << fmt::format("{} on every catalog accelerator ({} tokens, {}, stack {}):\n",
+                     req.model.name, Human(req.tokens),
+                     req.num_gpus > 0 ? fmt::format("{} GPUs", req.num_gpus)
+                                      : fmt::format("deadline {:.1f} days",
+                                                    req.deadline_s / kSecondsPerDay),
+                     req.stack);
+  out << table;
+  return kExitOk;
+}
+
 int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) {
   auto shape = ResolveModel(f);
   if (!shape) return ReportBadInput(shape.error(), err);
   auto cat = f.catalog_path.empty() ? catalog::Catalog::LoadDefault()
                                     : catalog::Catalog::Load(f.catalog_path);
   if (!cat) return ReportBadInput(cat.error(), err);
-  auto gpu = cat->Find(f.accelerator);
+  const bool all = f.accelerator == kAllAccelerators;
+  Result<const catalog::Accelerator*> gpu = all ? Result<const catalog::Accelerator*>(nullptr)
+                                                : cat->Find(f.accelerator);
   if (!gpu) return ReportBadInput(gpu.error(), err);
   auto tokens = ParseQuantity(f.tokens, "--tokens");
   if (!tokens) return ReportBadInput(tokens.error(), err);
@@ -161,7 +222,9 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
   req.pue = f.pue;
   req.usd_per_gpu_hour = f.usd_per_gpu_hour;
   req.explain_top = f.explain;
+  req.stack = f.stack;
   req.is_shape_inferred = f.model.empty();
+  if (all) return RunAllAccelerators(req, *cat, f.json, out, err);
   auto plan = sizing::SizeTraining(req, **gpu);
   if (!plan) return ReportBadInput(plan.error(), err);
   if (plan->status != sizing::TrainStatus::kOk) return ReportBadInput(Error{plan->status_message}, err);
@@ -176,7 +239,7 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
   out << fmt::format("workload       {} tokens at seq {}, {} precision, batch {} sequences\n",
                      Human(p.tokens), p.seq_len, catalog::ToString(p.precision),
                      p.global_batch_seqs);
-  out << fmt::format("accelerator    {} x {}\n", p.gpus, p.accelerator);
+  out << fmt::format("accelerator    {} x {}, stack {}\n", p.gpus, p.accelerator, p.stack);
   const auto& iv = p.interval_90;
   out << fmt::format("time           {:.1f} days, {} GPU-hours (goodput {:.2f}, whole-run factor "
                      "{:.2f})\n",
@@ -225,7 +288,7 @@ void AddSizeTrainCommand(CLI::App& app, int& exit_code, std::ostream& out, std::
       "  gpuplan size train --params 540B --layers 118 --hidden 18432 --tokens 780B \\\n"
       "                     --accelerator h100-sxm5-80gb --gpus 6144\n\n"
       "--gpus gives days; --days gives the fewest whole nodes that finish in time. days and\n"
-      "gpu_hours include goodput (default 0.9) and the whole-run factor (1.2, fitted on published\n"
+      "gpu_hours include goodput (default 0.9) and the whole-run factor (1.13, fitted on published\n"
       "whole runs); tokens_per_s does not. Every figure has a 90% range from the model's errors on\n"
       "published runs, wider outside them (notes say why). With --params, given dimensions are\n"
       "kept and the rest (heads, FFN, vocabulary, experts) is solved to match. Presets: data/models/.");
@@ -243,7 +306,9 @@ void AddSizeTrainCommand(CLI::App& app, int& exit_code, std::ostream& out, std::
   cmd->add_option("--experts", f->experts, "given, MoE: routed experts");
   cmd->add_option("--experts-per-token", f->experts_per_token, "given, MoE: top-k");
   cmd->add_option("--tokens", f->tokens, "training tokens, e.g. 15T")->required();
-  cmd->add_option("--accelerator", f->accelerator, "accelerator id (gpuplan catalog list)")
+  cmd->add_option("--accelerator", f->accelerator,
+                  "accelerator id (gpuplan catalog list), or 'all': one table comparing every "
+                  "catalog accelerator (--json: {accelerators: [...]})")
       ->required();
   cmd->add_option("--catalog", f->catalog_path, "catalog TOML (default: data/accelerators.toml)");
   cmd->add_option("--gpus", f->gpus, "number of accelerators (gives days)");
@@ -253,6 +318,13 @@ void AddSizeTrainCommand(CLI::App& app, int& exit_code, std::ostream& out, std::
   cmd->add_option("--batch-tokens", f->batch_tokens,
                   "global batch in tokens, e.g. 16M (default: max(4M, 1K x GPUs))");
   cmd->add_option("--precision", f->precision, "bf16 or fp8");
+  std::string stacks;
+  for (const auto& st : sizing::SoftwareStacks()) {
+    stacks += fmt::format("\n  {}: {}", st.name, st.description);
+  }
+  cmd->add_option("--stack", f->stack,
+                  "training software (what it fuses and overlaps; default " +
+                      std::string(sizing::kDefaultStack) + "):" + stacks);
   cmd->add_option("--goodput", f->goodput, "share of wall time in useful steps (whole runs)");
   cmd->add_option("--pue", f->pue, "power usage effectiveness for energy");
   cmd->add_option("--usd-per-gpu-hour", f->usd_per_gpu_hour,

@@ -16,8 +16,6 @@
 
 namespace gpuplan::sizing {
 
-enum class Recompute { kNone, kSelective, kFull };
-std::string_view ToString(Recompute r);
 
 // Documented defaults (reasons in training.cpp).
 inline constexpr double kDefaultGoodput = 0.9;          // Llama 3: ">90% effective training time"
@@ -32,7 +30,40 @@ inline constexpr double kDefaultBatchTokensPerGpu = 1024;
 // the goodput, evaluation, ablations, older software. Fitted once (geometric mean of published /
 // predicted GPU-hours) on every full_pretraining_run row of training_runs.csv, OPT and BLOOM
 // included; a test refits it. Log-spread of those rows: kWholeRunLogSd.
-inline constexpr double kWholeRunFactor = 1.20;
+inline constexpr double kWholeRunFactor = 1.13;
+
+enum class Recompute { kNone, kSelective, kFull };
+std::string_view ToString(Recompute r);
+
+// What the training software fuses and overlaps (training.cpp (S1)): a declared capability of a
+// software generation, so that runs on older stacks are predicted with the stack they used.
+struct SoftwareStack {
+  std::string name;
+  std::string description;
+  // Fused causal attention (FlashAttention-2): no s x s scores in HBM, the masked half skipped.
+  // Otherwise the scores are materialized and softmax runs over them in HBM (Megatron-LM 2021).
+  bool flash_attention = true;
+  // Tensor-parallel collectives pipelined with the GEMMs next to them (Megatron-Core
+  // --tp-comm-overlap, Transformer Engine userbuffers).
+  bool tp_comm_overlap = true;
+  // Gradient reduce / parameter gather buckets overlapped with backward / forward compute
+  // (Megatron-Core --overlap-grad-reduce/--overlap-param-gather); otherwise after the backward.
+  // ZeRO-3 (FSDP) prefetch is overlapped on every stack.
+  bool dp_comm_overlap = true;
+  // ZeRO-1/2 optimizer sharding available (Megatron distributed optimizer, DeepSpeed); otherwise
+  // the search keeps ZeRO 0 (and ZeRO-3 only where the request pins it).
+  bool distributed_optimizer = true;
+  // Activation recompute the stack offers the search. Selective recompute (Korthikanti et al.
+  // 2022) arrived in Megatron-LM in mid-2022; before it, runs of this size always checkpointed
+  // whole layers (Megatron-LM SC21 --checkpoint-activations; the OPT and BLOOM configs).
+  std::vector<Recompute> recompute_options = {Recompute::kNone, Recompute::kSelective,
+                                              Recompute::kFull};
+};
+inline constexpr std::string_view kDefaultStack = "megatron-core-2024";
+// The named stacks (training.cpp (S1)), default first.
+const std::vector<SoftwareStack>& SoftwareStacks();
+// The stack called `name`, or an error listing the names.
+Result<SoftwareStack> FindStack(std::string_view name);
 
 // One parallel layout. GPUs = tp * cp * pp * dp; ep divides dp * cp (experts only).
 struct Parallelism {
@@ -83,6 +114,7 @@ struct ConfigEval {
   double tokens_per_s = 0;  // whole job, steady state
   double mfu = 0;           // model FLOPs / peak at the training precision
   double hfu = 0;           // (model + recompute FLOPs) / peak
+  double forward_only_s = 0;  // a forward-only pass over one step's tokens (evaluation)
 };
 
 // SI units throughout (seconds, bytes, joules); human units only at the CLI edge.
@@ -97,9 +129,13 @@ struct TrainRequest {
   double global_batch_tokens = 0;  // ... > 0: in tokens (rounded to sequences), else the default
   double goodput = kDefaultGoodput;  // share of wall time doing useful steps (whole runs only)
   bool is_full_run = true;         // false: a benchmark; goodput and whole-run factor not applied
+  // Forward-only evaluation tokens per trained token, inside the timed run (MLPerf Training
+  // GPT-3 evaluates 24,567 sequences every 24,576 trained: ~1).
+  double eval_tokens_per_token = 0;
   bool is_shape_inferred = false;  // the shape was completed from a size: wider interval
   double pue = kDefaultPue;
   double usd_per_gpu_hour = 0;     // 0: amortized from the catalog price
+  std::string stack = std::string(kDefaultStack);  // SoftwareStacks() name
   // Pin parts of the layout (validation against published runs); 0 / nullopt: search.
   int fixed_tp = 0, fixed_pp = 0, fixed_dp = 0, fixed_microbatch = 0;
   std::optional<Recompute> fixed_recompute = std::nullopt;
@@ -136,6 +172,7 @@ struct TrainPlan {
   double active_params = 0;
   double tokens = 0;
   std::string accelerator;
+  std::string stack;
   catalog::Precision precision = catalog::Precision::kBf16;
   int seq_len = 0;
   int gpus = 0;
@@ -172,9 +209,10 @@ Result<TrainPlan> SizeTraining(const TrainRequest& request, const catalog::Accel
 // The building blocks, for tests and benchmarks.
 // Time and memory of one layout. REQUIRES: valid shape; p.num_gpus() > 0; seq_len > 0;
 // global_batch_seqs > 0.
+// `stack` null: the default stack.
 ConfigEval EvaluateConfig(const model::ModelShape& shape, const catalog::Accelerator& gpu,
                           catalog::Precision precision, int seq_len, int global_batch_seqs,
-                          const Parallelism& p);
+                          const Parallelism& p, const SoftwareStack* stack = nullptr);
 // Model FLOPs per trained token: 3 x forward (fwd + bwd), attention counted non-causally.
 double TrainFlopPerToken(const model::ModelShape& shape, int seq_len);
 // The default global batch (sequences) for `num_gpus` at `seq_len`: kDefaultBatchTokens or

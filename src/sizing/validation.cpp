@@ -9,11 +9,17 @@
 //     GPU-hours with the default goodput;
 //   - full runs without a GPU count (Llama 2) assume 2048 GPUs (the count Meta used for LLaMA 1
 //     65B, arXiv:2302.13971 sec. 2.4); GPU-hours barely depend on it;
+//   - MLPerf rows' wall time includes the benchmark's evaluation: 24,567 validation sequences
+//     forward-only every 24,576 trained (MLPerf Training GPT-3 reference README, "evaluation
+//     frequency / thoroughness"), so one evaluated token per trained token;
 //   - MLPerf rows without logged tokens (Gaudi 2) assume the 1.208B tokens NVIDIA's runs logged.
 //   - the row's parallelism text is read for what it states about the layout, like TP/PP/DP:
 //     "ZeRO stage N" pins ZeRO stage N; "FSDP" (fully sharded data parallel) is ZeRO-3;
 //     "3D parallelism" means TP and PP are both used (>= 2 each, degrees unstated);
 //     "tensor parallelism" without a degree means TP >= 2. Rows stating none of these search.
+//   - the software stack of the row's year (StackFor): Megatron SC21 (2021), OPT and BLOOM
+//     (2022, metaseq and Megatron-DeepSpeed, forks of Megatron-LM 2021) on megatron-2021;
+//     Llama 2 and MLPerf v3.0 (2023) on megatron-2023.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -32,6 +38,7 @@ namespace {
 constexpr int kAssumedLlama2Gpus = 2048;
 constexpr double kAssumedMlperfTokens = 1207959552;  // NVIDIA dgxh100_n64 trained_samples
 constexpr int kMegatronTpInNode = 8;
+constexpr double kMlperfEvalSeqs = 24567, kMlperfEvalEverySeqs = 24576;
 
 // RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines.
 std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
@@ -88,6 +95,11 @@ std::string PresetFor(const std::string& id) {
   if (std::regex_match(id, mm, kT2)) return "megatron-" + mm[1].str();
   if (id == "megatron-sc21-gpt3-estimate" || id.rfind("mlperf-", 0) == 0) return "gpt3-175b";
   return "";
+}
+
+std::string StackFor(const std::string& campaign) {
+  if (campaign == "llama2" || campaign == "mlperf-v3.0") return "megatron-2023";
+  return "megatron-2021";
 }
 
 double ToDouble(const std::string& s) { return s.empty() ? 0 : std::stod(s); }
@@ -151,6 +163,7 @@ Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_p
     GPUPLAN_TRY(acc);
     TrainRequest req;
     req.model = *shape;
+    req.stack = StackFor(v.campaign);
     req.seq_len = int(ToDouble(get("seq_len")));
     req.precision = get("precision").find("fp8") != std::string::npos ? catalog::Precision::kFp8
                                                                        : catalog::Precision::kBf16;
@@ -185,6 +198,7 @@ Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_p
       }
     } else if (v.row_type == "mlperf_benchmark") {
       req.is_full_run = false;
+      req.eval_tokens_per_token = kMlperfEvalSeqs / kMlperfEvalEverySeqs;
       v.metric = "days";
       v.published = ToDouble(get("wall_days"));
       if (req.tokens == 0) {

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "cli/cli_test_util.h"
 
@@ -100,6 +101,54 @@ TEST(SizeTrainCommand, HelpAndExplainTeach) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("pipeline bubble"), std::string::npos);
   EXPECT_NE(r.out.find("top 3 layouts"), std::string::npos);
+}
+
+TEST(SizeTrainCommand, AllAcceleratorsIsOneTableAndOneJsonArray) {
+  const auto cat = *catalog::Catalog::LoadDefault();
+  const CliRun t = SizeTrain({"--model", "llama3-8b", "--tokens", "1T", "--accelerator", "all",
+                              "--gpus", "64"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  for (const auto& a : cat.accelerators()) {
+    EXPECT_NE(t.out.find("\n" + a.id + " "), std::string::npos) << a.id;
+  }
+  const CliRun j = SizeTrain({"--model", "llama3-8b", "--tokens", "1T", "--accelerator", "all",
+                              "--gpus", "64", "--precision", "fp8", "--json"});
+  ASSERT_EQ(j.code, 0) << j.err;
+  const auto doc = nlohmann::json::parse(j.out);
+  ASSERT_EQ(doc["accelerators"].size(), cat.accelerators().size());
+  int ok = 0, unavailable = 0;
+  for (const auto& row : doc["accelerators"]) {
+    if (row["status"] == "ok") {
+      ++ok;
+      EXPECT_TRUE(row.contains("interval_90"));
+    } else {
+      ++unavailable;  // no FP8 (A100, V100, ...): said, not an error
+      EXPECT_NE(row["status_message"].get<std::string>().find("FP8"), std::string::npos);
+    }
+  }
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(unavailable, 0);
+  // The request's own errors still exit 2.
+  EXPECT_EQ(SizeTrain({"--model", "llama3-8b", "--tokens", "0", "--accelerator", "all", "--gpus",
+                       "64"}).code,
+            2);
+}
+
+TEST(SizeTrainCommand, StackSelectsTheSoftwareGeneration) {
+  const CliRun old = SizeTrain({"--model", "gpt3-175b", "--tokens", "300B", "--accelerator",
+                                "a100-sxm4-80gb", "--gpus", "1024", "--stack", "megatron-2021",
+                                "--json"});
+  const CliRun now = SizeTrain({"--model", "gpt3-175b", "--tokens", "300B", "--accelerator",
+                                "a100-sxm4-80gb", "--gpus", "1024", "--json"});
+  ASSERT_EQ(old.code, 0) << old.err;
+  ASSERT_EQ(now.code, 0) << now.err;
+  const auto a = nlohmann::json::parse(old.out), b = nlohmann::json::parse(now.out);
+  EXPECT_EQ(a["stack"], "megatron-2021");
+  EXPECT_LT(a["mfu"].get<double>(), b["mfu"].get<double>());
+  const CliRun bad = SizeTrain({"--model", "gpt3-175b", "--tokens", "300B", "--accelerator",
+                                "a100-sxm4-80gb", "--gpus", "1024", "--stack", "nope"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("megatron-2021"), std::string::npos) << bad.err;
 }
 
 TEST(SizeTrainCommand, BadInputExits2WithAClearMessage) {

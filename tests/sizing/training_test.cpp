@@ -245,6 +245,82 @@ TEST(SizeTraining, RejectsBadRequests) {
   EXPECT_NE(fp8.error().message.find("no FP8"), std::string::npos);
 }
 
+// (S1) Unfused attention moves the s x s scores through HBM: it costs a small model at 2K context
+// far more than a large one (a s per token against 24 h^2 GEMM FLOPs), and a causal fused kernel
+// does half the attention FLOPs.
+TEST(SoftwareStack, UnfusedAttentionCostsSmallModelsMost) {
+  const auto& a100 = Gpu("a100-sxm4-80gb");
+  const SoftwareStack old = *FindStack("megatron-2021");
+  const SoftwareStack fused = *FindStack("megatron-2023");
+  auto slowdown = [&](const char* preset, int tp, int pp) {
+    const Parallelism p{.tp = tp, .pp = pp, .dp = 4, .recompute = Recompute::kFull, .zero = 0};
+    const model::ModelShape m = Preset(preset);
+    const ConfigEval a = EvaluateConfig(m, a100, catalog::Precision::kBf16, 2048, 64, p, &old);
+    const ConfigEval b = EvaluateConfig(m, a100, catalog::Precision::kBf16, 2048, 64, p, &fused);
+    return a.time.step_s / b.time.step_s;
+  };
+  const double small = slowdown("megatron-1.7b", 1, 1), large = slowdown("gpt3-175b", 8, 8);
+  EXPECT_GT(small, 1.15);
+  EXPECT_GT(large, 1.0);
+  EXPECT_GT(small, large + 0.1);
+}
+
+TEST(SoftwareStack, TpCommOverlapHidesPartOfTheCollectivesNeverAll) {
+  const auto& h100 = Gpu("h100-sxm5-80gb");
+  const Parallelism p{.tp = 8, .pp = 4, .dp = 8};
+  const model::ModelShape m = Preset("llama3-70b");
+  const SoftwareStack exposed = *FindStack("megatron-2023");
+  const ConfigEval on = EvaluateConfig(m, h100, catalog::Precision::kBf16, 8192, 256, p);
+  const ConfigEval off = EvaluateConfig(m, h100, catalog::Precision::kBf16, 8192, 256, p, &exposed);
+  EXPECT_LT(on.time.tp_comm_s, off.time.tp_comm_s);
+  EXPECT_GT(on.time.tp_comm_s, 0.1 * off.time.tp_comm_s);  // (T10): slowdown of the overlap
+}
+
+// The 2021 stack offers the search only what it had: full recompute, no optimizer sharding
+// unless the request pins it (BLOOM's DeepSpeed ZeRO-1).
+TEST(SoftwareStack, OldStackSearchesOnlyWhatItHad) {
+  TrainRequest req{.model = Preset("gpt3-175b"), .tokens = 3e11, .seq_len = 2048, .num_gpus = 512,
+                   .stack = "megatron-2021", .explain_top = 20};
+  auto plan = SizeTraining(req, Gpu("a100-sxm4-80gb"));
+  ASSERT_TRUE(plan) << plan.error().message;
+  for (const ConfigEval& ev : plan->top) {
+    EXPECT_EQ(ev.parallelism.recompute, Recompute::kFull);
+    EXPECT_EQ(ev.parallelism.zero, 0);
+  }
+  EXPECT_EQ(plan->stack, "megatron-2021");
+  EXPECT_EQ(TrainPlanJson(*plan)["stack"], "megatron-2021");
+  req.fixed_zero = 1;
+  auto pinned = SizeTraining(req, Gpu("a100-sxm4-80gb"));
+  ASSERT_TRUE(pinned);
+  EXPECT_EQ(pinned->parallelism.zero, 1);
+}
+
+TEST(SoftwareStack, UnknownStackIsABadRequestNamingTheKnownOnes) {
+  TrainRequest req{.model = Preset("llama3-8b"), .tokens = 1e12, .num_gpus = 8, .stack = "jax-2019"};
+  auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.error().message.find("jax-2019"), std::string::npos);
+  EXPECT_NE(plan.error().message.find(std::string(kDefaultStack)), std::string::npos);
+  EXPECT_EQ(SoftwareStacks().front().name, kDefaultStack);
+}
+
+// Evaluation inside a timed benchmark (MLPerf) is a forward pass per evaluated token: one
+// evaluated token per trained token costs a third more time, less the optimizer and DP terms.
+TEST(SizeTraining, EvaluationTokensAddForwardPasses) {
+  TrainRequest req{.model = Preset("gpt3-175b"), .tokens = 1.2e9, .precision = catalog::Precision::kFp8,
+                   .seq_len = 2048, .num_gpus = 512, .global_batch_seqs = 2048, .is_full_run = false};
+  auto base = SizeTraining(req, Gpu("h100-sxm5-80gb"));
+  req.eval_tokens_per_token = 1;
+  auto with_eval = SizeTraining(req, Gpu("h100-sxm5-80gb"));
+  ASSERT_TRUE(base && with_eval);
+  const double r = with_eval->duration_s / base->duration_s;
+  EXPECT_GT(r, 1.25);
+  EXPECT_LT(r, 1.34);
+  EXPECT_DOUBLE_EQ(with_eval->tokens_per_s, base->tokens_per_s);  // training throughput
+  req.eval_tokens_per_token = -1;
+  EXPECT_FALSE(SizeTraining(req, Gpu("h100-sxm5-80gb")));
+}
+
 TEST(SizeTraining, SameInputsSameOutputs) {
   TrainRequest req{.model = Preset("mixtral-8x7b"), .tokens = 1e12, .num_gpus = 256};
   auto a = SizeTraining(req, Gpu("h100-sxm5-80gb"));

@@ -62,7 +62,11 @@ TEST(ValidateTrainingRuns, EveryRowIsPredictedWithItsCampaign) {
   const auto& rows = Rows();
   EXPECT_EQ(rows.size(), 30u);  // the CSV's README: 30 runs
   std::set<std::string> campaigns;
-  for (const auto& r : rows) campaigns.insert(r.campaign);
+  for (const auto& r : rows) {
+    campaigns.insert(r.campaign);
+    fmt::print("  {:<52} {:<17} predicted {:9.4g} published {:9.4g} log-error {:+.3f}  {}\n", r.id,
+               r.metric, r.predicted, r.published, r.log_error, r.config);
+  }
   EXPECT_EQ(campaigns, (std::set<std::string>{"llama2", "opt-175b", "bloom-176b", "megatron-sc21",
                                               "mlperf-v3.0"}));
 }
@@ -76,7 +80,7 @@ TEST(ValidateTrainingRuns, ShippedConstantsAreTheFitOnAllRows) {
   fmt::print("fit on all rows: whole-run factor {:.3f} (log-RMS {:.3f}), throughput log-RMS {:.3f}\n",
              f.whole_run_factor, f.whole_run_sd, f.throughput_sd);
   EXPECT_NEAR(f.whole_run_factor, kWholeRunFactor, 0.01);
-  // training.cpp's kThroughputLogSd 0.15 and kWholeRunLogSd 0.32, seen through the interval the
+  // training.cpp's kThroughputLogSd 0.076 and kWholeRunLogSd 0.21, seen through the interval the
   // plan carries (the interval is point x exp(+-1.645 s) on calibrated ground).
   for (const auto& r : Rows()) {
     const double s = r.is_whole_run ? f.whole_run_sd : f.throughput_sd;
@@ -87,10 +91,11 @@ TEST(ValidateTrainingRuns, ShippedConstantsAreTheFitOnAllRows) {
 // Leave-one-campaign-out (issue 10): each paper / MLPerf round is predicted with the constants
 // fitted on the others (errors as |predicted / published - 1| of throughput for benchmarks, of
 // GPU-hours for whole runs). The issue's targets were median <= 10%, p90 <= 25%, coverage >= 80%
-// and median hi/lo <= 1.8; this model reaches median 14%, p90 63%, coverage 70% (21/30), median
-// hi/lo 1.90, and the bounds below assert those figures, not the targets. What misses: Llama 2
-// held out (the whole-run factor fitted on OPT and BLOOM alone is 1.8), OPT held out, and the
-// H100 FP8 MLPerf rows (predicted 20-30% fast once FP8 is no longer derated twice).
+// and median hi/lo <= 1.8; this model reaches median 5.2%, p90 39%, coverage 87% (26/30), median
+// hi/lo 1.41, and the bounds below assert those figures. What misses: the whole runs. Held out,
+// Llama 2 gets the factor of OPT and BLOOM (1.57: their runs lost far more to restarts) and
+// OPT that of Llama 2 and BLOOM; the two Gaudi 2 MLPerf rows are 15-19% pessimistic since the
+// catalog's Gaudi 2 GEMM efficiency was calibrated before the benchmark's evaluation was counted.
 TEST(ValidateTrainingRuns, LeaveOneCampaignOut) {
   const auto& rows = Rows();
   std::set<std::string> campaigns;
@@ -123,10 +128,10 @@ TEST(ValidateTrainingRuns, LeaveOneCampaignOut) {
   fmt::print("LOCO: median error {:.1f}%, p90 {:.1f}%, 90% intervals cover {}/{} ({:.0f}%), median "
              "hi/lo {:.2f}\n",
              100 * median, 100 * p90, covered, errors.size(), 100 * coverage, median_width);
-  EXPECT_LE(median, 0.15);
-  EXPECT_LE(p90, 0.65);
-  EXPECT_GE(coverage, 0.69);
-  EXPECT_LE(median_width, 1.95);
+  EXPECT_LE(median, 0.06);
+  EXPECT_LE(p90, 0.40);
+  EXPECT_GE(coverage, 0.85);
+  EXPECT_LE(median_width, 1.45);
 }
 
 // Layout facts stated in a row's parallelism text are honoured (validation.cpp's header):
@@ -163,29 +168,34 @@ TEST(PublishedRunsNotInTheFile, Llama3On16kH100) {
 }
 
 // Llama 3 70B on 2,048 H100 at 8K (searched): BF16 dense training at this scale is published at
-// 38-43% MFU (Llama 3 405B, arXiv:2407.21783 Table 4); perfect overlap let a ZeRO-3 layout reach
-// 47%. With (T10) the search lands inside the published range.
+// 38-43% MFU (Llama 3 405B, arXiv:2407.21783 Table 4, which reports no TP-comm overlap). On the
+// 2023 stack the search lands in that range (+10% for a smaller model); the default stack's
+// TP-comm overlap, which no calibration row checks, is worth at most a fifth more.
 TEST(PublishedRunsNotInTheFile, Llama3_70bOn2048H100HasPublishedMfu) {
   TrainRequest req;
   req.model = *model::LoadPreset("llama3-70b");
   req.tokens = 15e12;
   req.num_gpus = 2048;
   req.seq_len = 8192;
+  req.stack = "megatron-2023";
   auto plan = SizeTraining(req, **Catalog().Find("h100-sxm5-80gb"));
   ASSERT_TRUE(plan) << plan.error().message;
-  EXPECT_GT(plan->mfu, 0.36);
-  EXPECT_LT(plan->mfu, 0.44);
+  EXPECT_GT(plan->mfu, 0.38);
+  EXPECT_LT(plan->mfu, 0.43 * 1.1);
+  req.stack = std::string(kDefaultStack);
+  auto current = SizeTraining(req, **Catalog().Find("h100-sxm5-80gb"));
+  ASSERT_TRUE(current) << current.error().message;
+  EXPECT_GT(current->mfu, plan->mfu);
+  EXPECT_LT(current->mfu, 1.2 * plan->mfu);
 }
 
 // DeepSeek-V3: 14.8T tokens on 2,048 H800 in FP8, 2.664M GPU-hours of pre-training (the 2.788M
-// total includes context extension and post-training): arXiv:2412.19437 Table 1. The steady
-// state is pessimistic here, ~1.14x (~1.22x with the old twice-derated FP8; ~1.43x before
-// node-limited routing, [moe] max_nodes_per_token = 4,
+// total includes context extension and post-training): arXiv:2412.19437 Table 1. Predicted on
+// the default stack with the whole-run factor: ~1.06x (1.37x before causal FlashAttention, TP-comm
+// overlap and the 1.13 factor; ~1.43x before node-limited routing, [moe] max_nodes_per_token = 4,
 // made the cross-node all-to-all send one copy per target node, sec. 3.2.2). Still not modelled:
 // DualPipe (all-to-all hidden under a second microbatch's forward AND backward) and DeepSeek's
-// FP8 activation caching, so the search picks TP4 without pipeline rather than the published
-// PP16 EP64. (Earlier a 1.22x came from a ZeRO-3 layout whose per-microbatch parameter gathers
-// were assumed free; this one has no such free lunch.)
+// FP8 activation caching, so the search picks TP rather than the published PP16 EP64.
 TEST(PublishedRunsNotInTheFile, DeepSeekV3On2048H800) {
   TrainRequest req;
   req.model = *model::LoadPreset("deepseek-v3");
@@ -198,11 +208,8 @@ TEST(PublishedRunsNotInTheFile, DeepSeekV3On2048H800) {
   const double gpu_hours = plan->gpu_seconds / kSecondsPerHour;
   fmt::print("deepseek-v3: {:.3g} GPU-hours, {:.0f} TFLOP/s/GPU, mfu {:.3f}\n", gpu_hours,
              plan->flop_per_s_per_gpu / 1e12, plan->mfu);
-  // With the whole-run factor (1.2, fitted on dense A100 whole runs) the point is ~1.37x; the
-  // steady state alone ~1.14x. The 90% interval, widened for MoE and an uncalibrated part,
-  // holds the published figure.
-  EXPECT_GT(gpu_hours / 2.664e6, 1.1);
-  EXPECT_LT(gpu_hours / 2.664e6, 1.45);
+  EXPECT_GT(gpu_hours / 2.664e6, 0.9);
+  EXPECT_LT(gpu_hours / 2.664e6, 1.25);
   EXPECT_LT(plan->interval_90.gpu_seconds.lo / kSecondsPerHour, 2.664e6);
   EXPECT_GT(plan->interval_90.gpu_seconds.hi / kSecondsPerHour, 2.664e6);
 }
