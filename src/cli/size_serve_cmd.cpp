@@ -466,7 +466,7 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
                   "USD per accelerator-hour (default: amortized catalog price)");
   cmd->add_option("--tp", flags->tp, "fix the tensor-parallel degree (default: searched)");
   cmd->add_option("--max-batch", flags->max_batch,
-                  "most sequences in flight per replica (default 2048, TensorRT-LLM's)");
+                  "most sequences in flight per replica (unset: 2048, TensorRT-LLM's default)");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
   cmd->add_flag("--csv", flags->csv, "print the comparison table as CSV");
   cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunSizeServe(*flags, out, err); });

@@ -120,10 +120,10 @@ TEST(BuyCommand, WriteMpsAndLpGiveTheMilpAnAuditorReSolvesToTheSameObjective) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(BuyCommand, AnUnwritableMilpFileIsBadInput) {
+TEST(BuyCommand, AnUnwritableMilpFileIsAnIoError) {
   const CliRun r = Buy({"--scenario", WriteScenario("unwritable", kSmall), "--objective",
                         "min-cost", "--no-explain", "--write-mps", "/nonexistent-dir/x.mps"});
-  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_EQ(r.code, kExitIo);  // a file that cannot be written (README: exit codes)
   EXPECT_NE(r.err.find("/nonexistent-dir/x.mps"), std::string::npos) << r.err;
 }
 

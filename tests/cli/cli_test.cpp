@@ -64,7 +64,7 @@ TEST(CatalogCommand, ShowUnknownIdExits2WithSuggestion) {
 TEST(CatalogCommand, ShowJsonHasComputedTpp) {
   const CliRun r = Cli({"catalog", "show", "h100-sxm5-80gb", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NEAR(nlohmann::json::parse(r.out)["tpp"].get<double>(), 15832, 1);
+  EXPECT_NEAR(nlohmann::json::parse(r.out)["tpp_per_gpu"].get<double>(), 15832, 1);
 }
 
 }  // namespace
