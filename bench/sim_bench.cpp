@@ -62,10 +62,10 @@ void BM_MillionJobs(benchmark::State& state, const char* policy) {
     Report(state, *r);
   }
 }
-#define MILLION(policy)                                      \
-  BENCHMARK_CAPTURE(BM_MillionJobs, policy, #policy)         \
-      ->Unit(benchmark::kMillisecond)                        \
-      ->Iterations(1)                                        \
+#define MILLION(policy)                              \
+  BENCHMARK_CAPTURE(BM_MillionJobs, policy, #policy) \
+      ->Unit(benchmark::kMillisecond)                \
+      ->Iterations(1)                                \
       ->UseRealTime()
 MILLION(fifo);
 MILLION(sjf);

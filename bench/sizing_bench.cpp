@@ -1,10 +1,10 @@
 // Speed of the training parallelism search (the target: whole search < 0.2 s on one core)
 // and, with --validation, the table of predictions vs ../shared/reference/training_runs.csv.
-#include <chrono>
-#include <cstring>
-
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
 
 #include "sizing/sizing.h"
 
@@ -55,8 +55,8 @@ int PrintValidation() {
     fmt::print(stderr, "error: {}\n", rows.error().message);
     return 2;
   }
-  fmt::print("{:<52} {:<18} {:>11} {:>11} {:>6}  {}\n", "row", "metric", "predicted",
-             "published", "ratio", "layout");
+  fmt::print("{:<52} {:<18} {:>11} {:>11} {:>6}  {}\n", "row", "metric", "predicted", "published",
+             "ratio", "layout");
   std::vector<double> ratios;
   int within = 0;
   for (const auto& r : *rows) {

@@ -8,7 +8,7 @@
 #              for the Slurm round trip (tests/slurm/slurm_test.sh); about 11 MB to download
 set -euo pipefail
 
-packages=(g++ clang cmake make pkg-config libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+packages=(g++ clang clang-format cmake make pkg-config libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
           libfmt-dev coinor-libcbc-dev libgtest-dev libbenchmark-dev libjs-chart.js)
 for arg in "$@"; do
   case "$arg" in

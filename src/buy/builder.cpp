@@ -1,8 +1,8 @@
 // Scenario -> BuyProblem: plain data for the MILP. Sizing enters only through the caller's
 // DemandResolver, so this module stays free of the sizing model.
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "buy/buy.h"
 #include "trace/trace.h"
@@ -13,7 +13,6 @@ namespace {
 
 // The H100-equivalent reference (DESIGN): dense BF16 relative to H100 SXM.
 constexpr std::string_view kReferenceId = "h100-sxm5-80gb";
-
 
 Result<double> H100EqPerGpu(const scenario::Scenario& s, const catalog::Accelerator& a,
                             const catalog::Accelerator& h100, const DemandResolver& resolver) {
@@ -45,8 +44,10 @@ Result<std::vector<double>> DemandFloors(const scenario::Scenario& s,
   for (int t = 0; t < nq; ++t) {
     const scenario::Quarter q = scenario::QuarterFromIndex(s.first.Index() + t);
     for (const scenario::Tenant& tenant : s.tenants) {
-      const double gpu_hours_per_job = trace::MeanGpuHoursPerJob(scenario::GeneratorDemand(s, tenant));
-      h100_eq_hours[static_cast<size_t>(t)] += s.JobsPerDay(tenant, q) * quarter_days * gpu_hours_per_job;
+      const double gpu_hours_per_job =
+          trace::MeanGpuHoursPerJob(scenario::GeneratorDemand(s, tenant));
+      h100_eq_hours[static_cast<size_t>(t)] +=
+          s.JobsPerDay(tenant, q) * quarter_days * gpu_hours_per_job;
     }
   }
   // A run is planned as its GPUs on the reference part for its whole deadline, in the quarter
@@ -72,7 +73,8 @@ Result<std::vector<double>> DemandFloors(const scenario::Scenario& s,
   }
   std::vector<double> floors(static_cast<size_t>(nq), 0.0);
   for (int t = 0; t < nq; ++t) {
-    floors[static_cast<size_t>(t)] = h100_eq_hours[static_cast<size_t>(t)] / kHoursPerQuarter / kPlannedLoad;
+    floors[static_cast<size_t>(t)] =
+        h100_eq_hours[static_cast<size_t>(t)] / kHoursPerQuarter / kPlannedLoad;
   }
   return floors;
 }
@@ -86,8 +88,8 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
   const int first = s.first.Index();
   for (int i = first; i <= s.last.Index(); ++i) {
     const scenario::Quarter q = scenario::QuarterFromIndex(i);
-    p.quarters.push_back({.label = scenario::ToString(q), .year = q.year,
-                          .facility_power_w = s.FacilityPowerW(q)});
+    p.quarters.push_back(
+        {.label = scenario::ToString(q), .year = q.year, .facility_power_w = s.FacilityPowerW(q)});
   }
   std::vector<const catalog::Accelerator*> cand_acc, exist_acc;
   for (const scenario::Candidate& c : s.candidates) {
@@ -96,21 +98,21 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
     auto eq = H100EqPerGpu(s, **a, **h100, resolver);
     GPUPLAN_TRY(eq);
     cand_acc.push_back(*a);
-    p.candidates.push_back({.accelerator = c.accelerator,
-                            .vendor = c.vendor,
-                            .is_domestic = c.is_domestic,
-                            .is_export_controlled = c.is_export_controlled,
-                            .gpus_per_node = c.gpus_per_node,
-                            .node_price_usd = c.node_price_usd,
-                            .node_power_w = c.node_power_w,
-                            .max_nodes_per_quarter = c.max_nodes_per_quarter,
-                            .lead_time_quarters = c.lead_time_quarters,
-                            .min_nodes_per_order = std::min(c.min_nodes_per_order,
-                                                            c.max_nodes_per_quarter),
-                            .first_order_quarter_idx = c.available_from.Index() - first,
-                            .h100_eq_per_gpu = *eq,
-                            .memory_bytes_per_gpu = (*a)->memory_bytes,
-                            .tpp_per_gpu = (*a)->tpp});
+    p.candidates.push_back(
+        {.accelerator = c.accelerator,
+         .vendor = c.vendor,
+         .is_domestic = c.is_domestic,
+         .is_export_controlled = c.is_export_controlled,
+         .gpus_per_node = c.gpus_per_node,
+         .node_price_usd = c.node_price_usd,
+         .node_power_w = c.node_power_w,
+         .max_nodes_per_quarter = c.max_nodes_per_quarter,
+         .lead_time_quarters = c.lead_time_quarters,
+         .min_nodes_per_order = std::min(c.min_nodes_per_order, c.max_nodes_per_quarter),
+         .first_order_quarter_idx = c.available_from.Index() - first,
+         .h100_eq_per_gpu = *eq,
+         .memory_bytes_per_gpu = (*a)->memory_bytes,
+         .tpp_per_gpu = (*a)->tpp});
   }
   for (const scenario::ExistingFleet& e : s.existing) {
     auto a = scenario::FindAccelerator(s, catalog, e.accelerator);
@@ -150,10 +152,10 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
                 .first_quarter_idx = s.rental.from.Index() - first};
   }
   // Each workload and each service becomes a demand: GPUs of each type that host it alone.
-  auto add_demand = [&](const std::string& what, const std::string& name, int line,
-                        scenario::Quarter from,
-                        const std::function<Result<WorkloadFit>(const catalog::Accelerator&)>&
-                            fit_on) -> Result<void> {
+  auto add_demand =
+      [&](const std::string& what, const std::string& name, int line, scenario::Quarter from,
+          const std::function<Result<WorkloadFit>(const catalog::Accelerator&)>& fit_on)
+      -> Result<void> {
     DemandSpec d{.name = name, .first_quarter_idx = from.Index() - first};
     bool fits_somewhere = false;
     auto need = [&](const catalog::Accelerator& a) -> Result<double> {
@@ -182,9 +184,10 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
       d.rental_gpus = *n;
     }
     if (!fits_somewhere) {
-      return Error{fmt::format("{}:{}: {} '{}' fits none of the candidate, existing or rented "
-                               "accelerators",
-                               s.path, line, what, name)};
+      return Error{
+          fmt::format("{}:{}: {} '{}' fits none of the candidate, existing or rented "
+                      "accelerators",
+                      s.path, line, what, name)};
     }
     p.demands.push_back(std::move(d));
     return Ok{};

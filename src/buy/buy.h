@@ -7,11 +7,10 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
 #include "scenario/scenario.h"
@@ -66,7 +65,7 @@ struct QuarterSpec {
 // Owned plus rented capacity >= required in `quarter_idx` and every later quarter.
 struct MilestoneSpec {
   int quarter_idx = 0;
-  double required = 0;        // H100-equivalents, or GPUs when is_gpu_count
+  double required = 0;  // H100-equivalents, or GPUs when is_gpu_count
   bool is_gpu_count = false;
   std::string label{};
 };
@@ -129,7 +128,7 @@ inline constexpr double kHoursPerQuarter = 2191.5;
 // What the caller supplies to turn scenario workloads into GPU requirements (sizing lives
 // elsewhere). Either function may be empty; the builder then refuses what needs it.
 struct WorkloadFit {
-  bool fits = false;   // false: the model does not fit this accelerator's memory
+  bool fits = false;    // false: the model does not fit this accelerator's memory
   double num_gpus = 0;  // GPUs of this type alone that meet the deadline
 };
 struct DemandResolver {
@@ -157,8 +156,7 @@ Result<std::vector<double>> DemandFloors(const scenario::Scenario& scenario,
 // Builds the plain-data problem from a scenario. Error when a workload fits no accelerator or
 // the resolver cannot supply what the scenario asks for.
 Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& scenario,
-                                   const catalog::Catalog& catalog,
-                                   const DemandResolver& resolver);
+                                   const catalog::Catalog& catalog, const DemandResolver& resolver);
 
 // ---- Results -------------------------------------------------------------------------------
 
@@ -176,24 +174,24 @@ struct Purchase {
 
 struct QuarterCapacity {
   std::string quarter{};
-  double h100_equivalents = 0;        // owned + rented
+  double h100_equivalents = 0;  // owned + rented
   double owned_h100_equivalents = 0;
-  double num_gpus = 0;                // owned + rented
+  double num_gpus = 0;  // owned + rented
   double rented_gpus = 0;
-  double power_w = 0;                 // facility power drawn: IT power x PUE
-  double tpp = 0;                     // installed TPP, owned GPUs
-  double export_tpp_cumulative = 0;   // TPP of export-controlled GPUs bought so far
-  double spend_usd = 0;               // capex + rental paid this quarter
-  double floor_h100_eq = 0;           // the soft target of BuyProblem::capacity_floor_h100_eq
-  double shortfall_h100_eq = 0;       // how far below it the plan stays
+  double power_w = 0;                // facility power drawn: IT power x PUE
+  double tpp = 0;                    // installed TPP, owned GPUs
+  double export_tpp_cumulative = 0;  // TPP of export-controlled GPUs bought so far
+  double spend_usd = 0;              // capex + rental paid this quarter
+  double floor_h100_eq = 0;          // the soft target of BuyProblem::capacity_floor_h100_eq
+  double shortfall_h100_eq = 0;      // how far below it the plan stays
 };
 
 // A constraint that holds with no room for one more node (or unit), and what relaxing it is worth.
 struct Binding {
-  std::string constraint{};   // "the 2027 budget (USD 1.20B)"
-  std::string kind{};         // budget, power, export_cap, vendor_share, domestic_share, milestone,
-                            // demand, supply, rental
-  std::string relaxation{};   // "+10% budget in 2027"
+  std::string constraint{};  // "the 2027 budget (USD 1.20B)"
+  std::string kind{};        // budget, power, export_cap, vendor_share, domestic_share, milestone,
+                             // demand, supply, rental
+  std::string relaxation{};  // "+10% budget in 2027"
   bool is_evaluated = false;
   double objective_gain = 0;  // improvement after the relaxation (more capacity, or less cost)
 };
@@ -201,14 +199,14 @@ struct Binding {
 struct BuyResult {
   BuyStatus status = BuyStatus::kNoSolution;
   Objective objective = Objective::kMaxCapacity;
-  double objective_value = 0;    // H100-eq GPU-hours, or USD
+  double objective_value = 0;  // H100-eq GPU-hours, or USD
   bool is_proven_optimal = false;
-  double mip_gap = 0;            // relative; 0 when proven optimal
-  std::vector<Purchase> purchases{};         // empty unless kOptimal or kFeasible
-  std::vector<QuarterCapacity> capacity{};   // per quarter, idem
+  double mip_gap = 0;                       // relative; 0 when proven optimal
+  std::vector<Purchase> purchases{};        // empty unless kOptimal or kFeasible
+  std::vector<QuarterCapacity> capacity{};  // per quarter, idem
   std::vector<Binding> binding{};
-  std::vector<std::string> conflicting{};    // constraint names, when kInfeasible
-  std::string conflict_sentence{};           // the same, said in words
+  std::vector<std::string> conflicting{};  // constraint names, when kInfeasible
+  std::string conflict_sentence{};         // the same, said in words
   double capex_usd = 0;
   double energy_usd = 0;
   double maintenance_usd = 0;
@@ -220,9 +218,9 @@ struct BuyResult {
 struct SolveOptions {
   double time_limit_s = 30;
   double relative_gap = 1e-4;
-  bool explain = true;            // binding values and, when infeasible, the conflicting set
-  double relax_fraction = 0.10;   // how much each binding constraint is relaxed to value it
-  int max_relaxations = 16;       // at most this many what-if re-solves
+  bool explain = true;           // binding values and, when infeasible, the conflicting set
+  double relax_fraction = 0.10;  // how much each binding constraint is relaxed to value it
+  int max_relaxations = 16;      // at most this many what-if re-solves
 };
 
 // ---- The MILP seam -------------------------------------------------------------------------
@@ -256,8 +254,8 @@ enum class MilpStatus { kOptimal, kFeasible, kInfeasible, kNoSolution };
 struct MilpSolution {
   MilpStatus status = MilpStatus::kNoSolution;
   std::vector<double> values{};  // per column; empty without a solution
-  double objective = 0;        // including the offset
-  double best_bound = 0;       // including the offset
+  double objective = 0;          // including the offset
+  double best_bound = 0;         // including the offset
 };
 
 // A MILP solver. Error only for a broken solver or a model it cannot take.

@@ -1,9 +1,16 @@
 // The only file that includes COIN-OR: MilpModel -> OsiClp + CbcModel, solved through CbcMain1
 // (the cbc command-line driver) so preprocessing, cuts and heuristics run as in `cbc`; and the
 // model written and read as LP or MPS by COIN-OR's own CoinLpIO and CoinMpsIO.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <coin/CbcModel.hpp>
+#include <coin/CbcSolver.hpp>
+#include <coin/CoinMpsIO.hpp>
+#include <coin/CoinPackedMatrix.hpp>
+#include <coin/OsiClpSolverInterface.hpp>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -11,14 +18,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-
-#include <coin/CbcModel.hpp>
-#include <coin/CbcSolver.hpp>
-#include <coin/CoinMpsIO.hpp>
-#include <coin/CoinPackedMatrix.hpp>
-#include <coin/OsiClpSolverInterface.hpp>
 
 #include "buy/buy.h"
 
@@ -120,8 +119,8 @@ class CbcBackend : public MilpBackend {
     const std::string sec = fmt::format("{}", std::max(0.01, time_limit_s));
     const std::string gap = fmt::format("{}", std::max(0.0, relative_gap));
     // Single-threaded: the same model gives the same answer, run after run.
-    const char* argv[] = {"gpuplan", "-log", "0", "-sec", sec.c_str(), "-ratioGap", gap.c_str(),
-                          "-solve", "-quit"};
+    const char* argv[] = {"gpuplan",   "-log",      "0",      "-sec", sec.c_str(),
+                          "-ratioGap", gap.c_str(), "-solve", "-quit"};
     CbcMain1(static_cast<int>(std::size(argv)), argv, model, NoCallback, data);
 
     MilpSolution s;
@@ -136,7 +135,7 @@ class CbcBackend : public MilpBackend {
       // getBestPossibleObjValue is in the model's own sense, like getObjValue.
       const double bound = model.getBestPossibleObjValue();
       s.best_bound = std::isfinite(bound) && std::fabs(bound) < 1e40 ? bound + m.objective_offset
-                                                                      : s.objective;
+                                                                     : s.objective;
       // Neither side may pass the incumbent: a bound on the wrong side is rounding.
       if (m.is_maximize ? s.best_bound < s.objective : s.best_bound > s.objective) {
         s.best_bound = s.objective;
@@ -204,14 +203,13 @@ constexpr const char* kConstantColumn = "objective_constant";
 
 }  // namespace
 
-Result<void> WriteMilpFile(const MilpModel& model, const std::string& path,
-                           MilpFileFormat format) {
+Result<void> WriteMilpFile(const MilpModel& model, const std::string& path, MilpFileFormat format) {
   // Neither format has an objective constant that every reader takes: a column fixed at 1
   // carries it, so any solver's objective value is gpuplan's.
   MilpModel m = model;
   if (m.objective_offset != 0) {
-    m.columns.push_back({.name = kConstantColumn, .lower = 1, .upper = 1,
-                         .cost = m.objective_offset});
+    m.columns.push_back(
+        {.name = kConstantColumn, .lower = 1, .upper = 1, .cost = m.objective_offset});
     m.objective_offset = 0;
   }
   std::vector<std::string> col_names, row_names;
@@ -251,8 +249,8 @@ Result<void> WriteMilpFile(const MilpModel& model, const std::string& path,
       CoinMpsIO writer;
       writer.messageHandler()->setLogLevel(0);
       writer.setMpsData(*solver.getMatrixByCol(), COIN_DBL_MAX, solver.getColLower(),
-                        solver.getColUpper(), obj.data(), integrality.data(),
-                        solver.getRowLower(), solver.getRowUpper(), cols.data(), rows.data());
+                        solver.getColUpper(), obj.data(), integrality.data(), solver.getRowLower(),
+                        solver.getRowUpper(), cols.data(), rows.data());
       constexpr int kPlainText = 0;
       constexpr int kExtraAccuracy = 1;
       constexpr int kValuesPerLine = 2;
@@ -277,8 +275,8 @@ Result<void> WriteMilpFile(const MilpModel& model, const std::string& path,
       mark, m.columns.size(), integers, m.rows.size(),
       m.is_maximize ? "maximize, written as minimizing the negated objective" : "minimize");
   if (model.objective_offset != 0) {
-    header += fmt::format("{} Column {} (fixed at 1) carries the objective's constant, {}.\n",
-                          mark, kConstantColumn, model.objective_offset);
+    header += fmt::format("{} Column {} (fixed at 1) carries the objective's constant, {}.\n", mark,
+                          kConstantColumn, model.objective_offset);
   }
   return WriteFileAtomic(path, header + *body);
 }

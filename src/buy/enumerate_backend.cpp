@@ -1,8 +1,8 @@
 // Brute force over every integer point inside the column bounds: the reference tests hold the
 // CBC backend (and the formulation) to on small instances.
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "buy/buy.h"
 

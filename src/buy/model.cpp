@@ -34,19 +34,18 @@
 //   (3)  power     PUE (sum_a p_a N_at + sum_{e: s_e <= t} p_e G_e) <= P_t
 //   (4)  export    sum_{a export-controlled} sum_t tau_a g_a x_at <= X
 //   (5)  vendor    sum_{a of v} h_a g_a N_at + sum_{e of v} h_e G_e <= sigma_v O_t, t >= t_s
-//   (6)  domestic  sum_{a domestic} h_a g_a N_at + sum_{e domestic} h_e G_e >= sigma_d O_t, t >= t_s
-//   (7)  milestone C_t >= M_k for every t >= t_k (reached, then kept)
-//   (8)  demand    sum_p z_wpt / n_wp >= 1 for t >= t_w (pool rates add: a mixed fleet runs it)
-//   (9)  pools     sum_w z_wpt <= GPUs of p in service in t (g_a N_at, G_e, r_t)
-//   (10) rental    r_t <= R                                      (column upper bound)
-//   (11) floor     C_t + f_t >= F_t with slack f_t >= 0 priced at a penalty far above any
+//   (6)  domestic  sum_{a domestic} h_a g_a N_at + sum_{e domestic} h_e G_e >= sigma_d O_t, t >=
+//   t_s (7)  milestone C_t >= M_k for every t >= t_k (reached, then kept) (8)  demand    sum_p
+//   z_wpt / n_wp >= 1 for t >= t_w (pool rates add: a mixed fleet runs it) (9)  pools     sum_w
+//   z_wpt <= GPUs of p in service in t (g_a N_at, G_e, r_t) (10) rental    r_t <= R (column upper
+//   bound) (11) floor     C_t + f_t >= F_t with slack f_t >= 0 priced at a penalty far above any
 //                  capacity's cost: soft targets (demand, service levels) met where they can be
 //   (12) order     m_a y_at <= x_at <= u_a y_at, y_at in {0,1}: an order is 0 or >= m_a nodes
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "buy/buy.h"
 #include "buy/model_internal.h"
@@ -130,11 +129,12 @@ Built Build(const BuyProblem& p) {
       }
       b.x[a][static_cast<size_t>(t)] = static_cast<int>(m.columns.size());
       supply.bounded_columns.push_back(static_cast<int>(m.columns.size()));
-      m.columns.push_back({.name = fmt::format("x[{},{}]", c.accelerator, p.quarters[static_cast<size_t>(t)].label),
-                           .lower = 0,
-                           .upper = static_cast<double>(c.max_nodes_per_quarter),
-                           .cost = cost,
-                           .is_integer = true});
+      m.columns.push_back(
+          {.name = fmt::format("x[{},{}]", c.accelerator, p.quarters[static_cast<size_t>(t)].label),
+           .lower = 0,
+           .upper = static_cast<double>(c.max_nodes_per_quarter),
+           .cost = cost,
+           .is_integer = true});
     }
     b.groups.push_back(supply);
   }
@@ -146,10 +146,11 @@ Built Build(const BuyProblem& p) {
       const int xc = b.x[a][static_cast<size_t>(t)];
       if (xc < 0) continue;
       const int yc = static_cast<int>(m.columns.size());
-      m.columns.push_back({.name = fmt::format("y[{},{}]", c.accelerator, p.quarters[static_cast<size_t>(t)].label),
-                           .lower = 0,
-                           .upper = 1,
-                           .is_integer = true});
+      m.columns.push_back(
+          {.name = fmt::format("y[{},{}]", c.accelerator, p.quarters[static_cast<size_t>(t)].label),
+           .lower = 0,
+           .upper = 1,
+           .is_integer = true});
       const std::string q = p.quarters[static_cast<size_t>(t)].label;
       m.rows.push_back({.name = fmt::format("(12) min order {} at {}", c.accelerator, q),
                         .terms = {{xc, 1.0}, {yc, -static_cast<double>(c.min_nodes_per_order)}},
@@ -187,7 +188,8 @@ Built Build(const BuyProblem& p) {
   auto add_row = [&](Group& g, std::string name, std::vector<std::pair<int, double>> terms,
                      double lower, double upper) {
     g.rows.push_back(static_cast<int>(m.rows.size()));
-    m.rows.push_back({.name = std::move(name), .terms = std::move(terms), .lower = lower, .upper = upper});
+    m.rows.push_back(
+        {.name = std::move(name), .terms = std::move(terms), .lower = lower, .upper = upper});
   };
   // Spending in quarter t (capex, and rental when paid from the budget), for (1) and (1b).
   auto spend_terms = [&](int t, std::vector<std::pair<int, double>>& terms) {
@@ -227,10 +229,11 @@ Built Build(const BuyProblem& p) {
   // (3) facility power per quarter; the existing fleet's draw moves to the right-hand side.
   for (int t = 0; t < nq; ++t) {
     std::vector<std::pair<int, double>> terms;
-    for (size_t a = 0; a < na; ++a) AddInService(b, p, a, t, p.pue * p.candidates[a].node_power_w, terms);
+    for (size_t a = 0; a < na; ++a)
+      AddInService(b, p, a, t, p.pue * p.candidates[a].node_power_w, terms);
     Group g{.kind = GroupKind::kPower, .index = t};
-    add_row(g, fmt::format("(3) power {}", p.quarters[static_cast<size_t>(t)].label), std::move(terms),
-            -kInf,
+    add_row(g, fmt::format("(3) power {}", p.quarters[static_cast<size_t>(t)].label),
+            std::move(terms), -kInf,
             p.quarters[static_cast<size_t>(t)].facility_power_w -
                 p.pue * ExistingInService(p, t, PowerW, Any, ""));
     b.groups.push_back(g);
@@ -250,7 +253,8 @@ Built Build(const BuyProblem& p) {
     add_row(g, "(4) export cap", std::move(terms), -kInf, p.export_cap_tpp);
     b.groups.push_back(g);
   }
-  // (5) vendor shares and (6) domestic share, as sum_a (share_coef_a - sigma) h_a g_a N_at <=/>= ...
+  // (5) vendor shares and (6) domestic share, as sum_a (share_coef_a - sigma) h_a g_a N_at <=/>=
+  // ...
   auto share_rows = [&](Group& g, const std::string& label, double sigma, bool is_max_share,
                         auto in_set, bool (*existing_in)(const ExistingSpec&, const std::string&),
                         const std::string& key) {
@@ -264,7 +268,8 @@ Built Build(const BuyProblem& p) {
       const double existing_mine = ExistingInService(p, t, H100Eq, existing_in, key);
       const double existing_all = ExistingInService(p, t, H100Eq, Any, "");
       const double constant = existing_mine - sigma * existing_all;
-      const std::string name = fmt::format("{} {}", label, p.quarters[static_cast<size_t>(t)].label);
+      const std::string name =
+          fmt::format("{} {}", label, p.quarters[static_cast<size_t>(t)].label);
       if (is_max_share) {
         add_row(g, name, std::move(terms), -kInf, -constant);
       } else {
@@ -275,15 +280,17 @@ Built Build(const BuyProblem& p) {
   if (p.max_vendor_share < 1.0) {
     for (const std::string& v : detail::Vendors(p)) {
       Group g{.kind = GroupKind::kVendorShare, .vendor = v};
-      share_rows(g, "(5) vendor " + v, p.max_vendor_share, true,
-                 [&v](const CandidateSpec& c) { return c.vendor == v; }, OfVendor, v);
+      share_rows(
+          g, "(5) vendor " + v, p.max_vendor_share, true,
+          [&v](const CandidateSpec& c) { return c.vendor == v; }, OfVendor, v);
       b.groups.push_back(g);
     }
   }
   if (p.min_domestic_share > 0) {
     Group g{.kind = GroupKind::kDomesticShare};
-    share_rows(g, "(6) domestic", p.min_domestic_share, false,
-               [](const CandidateSpec& c) { return c.is_domestic; }, Domestic, "");
+    share_rows(
+        g, "(6) domestic", p.min_domestic_share, false,
+        [](const CandidateSpec& c) { return c.is_domestic; }, Domestic, "");
     b.groups.push_back(g);
   }
   // (7) milestones, reached by t_k and kept after.
@@ -294,7 +301,8 @@ Built Build(const BuyProblem& p) {
       std::vector<std::pair<int, double>> terms;
       for (size_t a = 0; a < na; ++a) {
         const CandidateSpec& c = p.candidates[a];
-        AddInService(b, p, a, t, c.gpus_per_node * (ms.is_gpu_count ? 1.0 : c.h100_eq_per_gpu), terms);
+        AddInService(b, p, a, t, c.gpus_per_node * (ms.is_gpu_count ? 1.0 : c.h100_eq_per_gpu),
+                     terms);
       }
       const int rc = b.r[static_cast<size_t>(t)];
       if (rc >= 0) terms.emplace_back(rc, ms.is_gpu_count ? 1.0 : p.rental.h100_eq_per_gpu);
@@ -314,8 +322,8 @@ Built Build(const BuyProblem& p) {
       }
     }
     if (p.rental.is_enabled && p.rental.h100_eq_per_gpu > 0) {
-      unit_cost = std::max(unit_cost, kHoursPerQuarter * nq * p.rental.usd_per_gpu_hour /
-                                          p.rental.h100_eq_per_gpu);
+      unit_cost = std::max(
+          unit_cost, kHoursPerQuarter * nq * p.rental.usd_per_gpu_hour / p.rental.h100_eq_per_gpu);
     }
     const double penalty = is_max ? -10 * kHoursPerQuarter * nq : 10 * std::max(unit_cost, 1e5);
     for (int t = 0; t < nq && t < static_cast<int>(p.capacity_floor_h100_eq.size()); ++t) {
@@ -332,9 +340,10 @@ Built Build(const BuyProblem& p) {
       m.columns.push_back({.name = fmt::format("f[{}]", p.quarters[static_cast<size_t>(t)].label),
                            .cost = penalty});
       terms.emplace_back(slack, 1.0);
-      m.rows.push_back({.name = fmt::format("(11) floor {}", p.quarters[static_cast<size_t>(t)].label),
-                        .terms = std::move(terms),
-                        .lower = floor - ExistingInService(p, t, H100Eq, Any, "")});
+      m.rows.push_back(
+          {.name = fmt::format("(11) floor {}", p.quarters[static_cast<size_t>(t)].label),
+           .terms = std::move(terms),
+           .lower = floor - ExistingInService(p, t, H100Eq, Any, "")});
     }
   }
   // (8) demand and (9) pool capacity, with assignment columns z_wpt.
@@ -366,8 +375,9 @@ Built Build(const BuyProblem& p) {
           terms.emplace_back(col, 1.0 / need);
           pool_terms[static_cast<size_t>(t)][pool].emplace_back(col, 1.0);
         }
-        add_row(g, fmt::format("(8) demand {} at {}", d.name, p.quarters[static_cast<size_t>(t)].label),
-                std::move(terms), 1.0, kInf);
+        add_row(
+            g, fmt::format("(8) demand {} at {}", d.name, p.quarters[static_cast<size_t>(t)].label),
+            std::move(terms), 1.0, kInf);
       }
       b.groups.push_back(g);
     }
@@ -385,7 +395,8 @@ Built Build(const BuyProblem& p) {
         } else {
           terms.emplace_back(b.r[static_cast<size_t>(t)], -1.0);
         }
-        add_row(structural, fmt::format("(9) pool {} at {}", pool, p.quarters[static_cast<size_t>(t)].label),
+        add_row(structural,
+                fmt::format("(9) pool {} at {}", pool, p.quarters[static_cast<size_t>(t)].label),
                 std::move(terms), -kInf, rhs);
       }
     }
@@ -412,7 +423,8 @@ BuyPlan Decode(const Built& b, const BuyProblem& p, const std::vector<double>& v
   for (size_t a = 0; a < b.x.size(); ++a) {
     for (size_t t = 0; t < b.x[a].size(); ++t) {
       const int col = b.x[a][t];
-      if (col >= 0) plan.nodes[a][t] = static_cast<int>(std::lround(values[static_cast<size_t>(col)]));
+      if (col >= 0)
+        plan.nodes[a][t] = static_cast<int>(std::lround(values[static_cast<size_t>(col)]));
     }
   }
   plan.rented_gpus.assign(p.quarters.size(), 0);
@@ -428,7 +440,8 @@ bool RowBinds(const MilpModel& m, const MilpRow& row, const std::vector<double>&
   for (const auto& [col, coef] : row.terms) {
     activity += coef * values[static_cast<size_t>(col)];
     scale = std::max(scale, std::fabs(coef));
-    if (m.columns[static_cast<size_t>(col)].is_integer && coef != 0) step = std::min(step, std::fabs(coef));
+    if (m.columns[static_cast<size_t>(col)].is_integer && coef != 0)
+      step = std::min(step, std::fabs(coef));
   }
   const double tol = std::isfinite(step) ? step : kBindingRelTol * scale;
   if (std::isfinite(row.upper) && row.upper - activity < tol) return true;
@@ -442,7 +455,8 @@ bool GroupBinds(const Built& b, const Group& g, const std::vector<double>& value
   }
   for (int c : g.bounded_columns) {
     const MilpColumn& col = b.model.columns[static_cast<size_t>(c)];
-    if (values[static_cast<size_t>(c)] >= col.upper - (col.is_integer ? 0.5 : kBindingRelTol * std::max(1.0, col.upper)) &&
+    if (values[static_cast<size_t>(c)] >=
+            col.upper - (col.is_integer ? 0.5 : kBindingRelTol * std::max(1.0, col.upper)) &&
         col.upper > 0) {
       return true;
     }
@@ -460,7 +474,8 @@ std::pair<BuyProblem, std::string> Relax(const BuyProblem& p, const Group& g, do
       double base = v;
       for (double x : p.budget.capex_usd_per_year) base = std::max(base, v > 0 ? v : x);
       v += f * base;
-      return {q, fmt::format("+USD {} in {}", FormatQuantity(f * base), p.budget.first_year + g.index)};
+      return {
+          q, fmt::format("+USD {} in {}", FormatQuantity(f * base), p.budget.first_year + g.index)};
     }
     case GroupKind::kBudgetTotal:
       q.budget.total_usd *= 1 + f;
@@ -469,11 +484,13 @@ std::pair<BuyProblem, std::string> Relax(const BuyProblem& p, const Group& g, do
       int& u = q.candidates[static_cast<size_t>(g.index)].max_nodes_per_quarter;
       const int more = std::max(1, static_cast<int>(std::ceil(u * f)));
       u += more;
-      return {q, fmt::format("+{} {} nodes per quarter", more, p.candidates[static_cast<size_t>(g.index)].accelerator)};
+      return {q, fmt::format("+{} {} nodes per quarter", more,
+                             p.candidates[static_cast<size_t>(g.index)].accelerator)};
     }
     case GroupKind::kPower:
       q.quarters[static_cast<size_t>(g.index)].facility_power_w *= 1 + f;
-      return {q, fmt::format("+{:.0f}% facility power in {}", pct, p.quarters[static_cast<size_t>(g.index)].label)};
+      return {q, fmt::format("+{:.0f}% facility power in {}", pct,
+                             p.quarters[static_cast<size_t>(g.index)].label)};
     case GroupKind::kExportCap:
       q.export_cap_tpp *= 1 + f;
       return {q, fmt::format("+{:.0f}% export cap", pct)};
@@ -482,7 +499,8 @@ std::pair<BuyProblem, std::string> Relax(const BuyProblem& p, const Group& g, do
       return {q, fmt::format("+{:.0f} points of vendor share", 100 * kShareRelaxOverFraction * f)};
     case GroupKind::kDomesticShare:
       q.min_domestic_share = std::max(0.0, q.min_domestic_share - kShareRelaxOverFraction * f);
-      return {q, fmt::format("-{:.0f} points of domestic share", 100 * kShareRelaxOverFraction * f)};
+      return {q,
+              fmt::format("-{:.0f} points of domestic share", 100 * kShareRelaxOverFraction * f)};
     case GroupKind::kMilestone:
       q.milestones[static_cast<size_t>(g.index)].required *= 1 - f;
       return {q, fmt::format("-{:.0f}% of the milestone", pct)};
@@ -516,7 +534,8 @@ Result<void> Validate(const BuyProblem& p) {
   }
   for (const auto& d : p.demands) {
     if (d.first_quarter_idx < 0 || d.first_quarter_idx >= nq ||
-        d.candidate_gpus.size() != p.candidates.size() || d.existing_gpus.size() != p.existing.size()) {
+        d.candidate_gpus.size() != p.candidates.size() ||
+        d.existing_gpus.size() != p.existing.size()) {
       return Error{fmt::format("buy problem: workload '{}' is malformed", d.name)};
     }
   }
@@ -560,11 +579,11 @@ std::vector<std::string> SmallestConflict(const Built& b, const BuyProblem& p,
     return s && s->status == MilpStatus::kInfeasible;
   };
   // Test the least telling groups first, so milestones, caps and budgets remain to be named.
-  static constexpr GroupKind kOrder[] = {GroupKind::kSupply, GroupKind::kRental, GroupKind::kPower,
-                                         GroupKind::kVendorShare, GroupKind::kDomesticShare,
-                                         GroupKind::kBudgetTotal, GroupKind::kBudget,
-                                         GroupKind::kDemand, GroupKind::kExportCap,
-                                         GroupKind::kMilestone};
+  static constexpr GroupKind kOrder[] = {GroupKind::kSupply,        GroupKind::kRental,
+                                         GroupKind::kPower,         GroupKind::kVendorShare,
+                                         GroupKind::kDomesticShare, GroupKind::kBudgetTotal,
+                                         GroupKind::kBudget,        GroupKind::kDemand,
+                                         GroupKind::kExportCap,     GroupKind::kMilestone};
   std::vector<const Group*> kept;
   for (GroupKind kind : kOrder) {
     for (const Group& g : b.groups) {
@@ -597,10 +616,14 @@ Result<Objective> ParseObjective(std::string_view text) {
 
 std::string_view ToString(BuyStatus s) {
   switch (s) {
-    case BuyStatus::kOptimal: return "optimal";
-    case BuyStatus::kFeasible: return "feasible";
-    case BuyStatus::kInfeasible: return "infeasible";
-    case BuyStatus::kNoSolution: break;
+    case BuyStatus::kOptimal:
+      return "optimal";
+    case BuyStatus::kFeasible:
+      return "feasible";
+    case BuyStatus::kInfeasible:
+      return "infeasible";
+    case BuyStatus::kNoSolution:
+      break;
   }
   return "no_solution";
 }
@@ -620,10 +643,18 @@ Result<BuyResult> SolveBuy(const BuyProblem& p, const SolveOptions& o, MilpBacke
   BuyResult res;
   res.objective = p.objective;
   switch (sol->status) {
-    case MilpStatus::kOptimal: res.status = BuyStatus::kOptimal; break;
-    case MilpStatus::kFeasible: res.status = BuyStatus::kFeasible; break;
-    case MilpStatus::kInfeasible: res.status = BuyStatus::kInfeasible; break;
-    case MilpStatus::kNoSolution: res.status = BuyStatus::kNoSolution; break;
+    case MilpStatus::kOptimal:
+      res.status = BuyStatus::kOptimal;
+      break;
+    case MilpStatus::kFeasible:
+      res.status = BuyStatus::kFeasible;
+      break;
+    case MilpStatus::kInfeasible:
+      res.status = BuyStatus::kInfeasible;
+      break;
+    case MilpStatus::kNoSolution:
+      res.status = BuyStatus::kNoSolution;
+      break;
   }
   if (res.status == BuyStatus::kInfeasible) {
     if (o.explain) {
@@ -633,8 +664,9 @@ Result<BuyResult> SolveBuy(const BuyProblem& p, const SolveOptions& o, MilpBacke
                                 " cannot hold, even with every other constraint dropped (lead "
                                 "times, order windows and the existing fleet leave no way)";
       } else if (!res.conflicting.empty()) {
-        res.conflict_sentence = JoinWords(res.conflicting) +
-                                (res.conflicting.size() == 2 ? " cannot both hold" : " cannot all hold");
+        res.conflict_sentence =
+            JoinWords(res.conflicting) +
+            (res.conflicting.size() == 2 ? " cannot both hold" : " cannot all hold");
       } else {
         res.conflict_sentence = "no conflicting set was isolated within the time limit";
       }
@@ -646,9 +678,10 @@ Result<BuyResult> SolveBuy(const BuyProblem& p, const SolveOptions& o, MilpBacke
   const BuyPlan plan = Decode(b, p, sol->values);
   const detail::Timeline tl = detail::ComputeTimeline(p, plan);
   res.is_proven_optimal = res.status == BuyStatus::kOptimal;
-  res.objective_value = p.objective == Objective::kMaxCapacity
-                            ? tl.h100_eq_gpu_hours
-                            : tl.capex_total_usd + tl.energy_usd + tl.maintenance_usd + tl.rental_usd;
+  res.objective_value =
+      p.objective == Objective::kMaxCapacity
+          ? tl.h100_eq_gpu_hours
+          : tl.capex_total_usd + tl.energy_usd + tl.maintenance_usd + tl.rental_usd;
   const double denom = std::max(1e-9, std::fabs(sol->objective));
   res.mip_gap = res.is_proven_optimal ? 0 : std::fabs(sol->objective - sol->best_bound) / denom;
   for (size_t t = 0; t < p.quarters.size(); ++t) {
@@ -697,7 +730,8 @@ Result<BuyResult> SolveBuy(const BuyProblem& p, const SolveOptions& o, MilpBacke
       SolveOptions inner = o;
       inner.explain = false;
       auto again = SolveBuy(relaxed, inner, backend);
-      if (again && (again->status == BuyStatus::kOptimal || again->status == BuyStatus::kFeasible)) {
+      if (again &&
+          (again->status == BuyStatus::kOptimal || again->status == BuyStatus::kFeasible)) {
         bind.is_evaluated = true;
         bind.objective_gain = p.objective == Objective::kMaxCapacity
                                   ? again->objective_value - res.objective_value

@@ -26,7 +26,7 @@ std::string KindName(GroupKind k);
 
 struct Group {
   GroupKind kind = GroupKind::kBudget;
-  int index = 0;       // year, candidate, quarter, milestone or workload index
+  int index = 0;         // year, candidate, quarter, milestone or workload index
   std::string vendor{};  // kVendorShare
   std::vector<int> rows{};
   std::vector<int> bounded_columns{};  // columns whose upper bound is the constraint (2), (10)

@@ -1,10 +1,10 @@
 // An independent evaluation of a purchase plan: every figure is recomputed from the problem by
 // direct simulation of the quarters, never from the MILP, so tests can check the MILP with it.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "buy/buy.h"
 #include "buy/model_internal.h"
@@ -27,16 +27,26 @@ bool Exceeds(double value, double limit) {
 
 std::string KindName(GroupKind k) {
   switch (k) {
-    case GroupKind::kBudget: return "budget";
-    case GroupKind::kBudgetTotal: return "budget";
-    case GroupKind::kSupply: return "supply";
-    case GroupKind::kPower: return "power";
-    case GroupKind::kExportCap: return "export_cap";
-    case GroupKind::kVendorShare: return "vendor_share";
-    case GroupKind::kDomesticShare: return "domestic_share";
-    case GroupKind::kMilestone: return "milestone";
-    case GroupKind::kDemand: return "demand";
-    case GroupKind::kRental: return "rental";
+    case GroupKind::kBudget:
+      return "budget";
+    case GroupKind::kBudgetTotal:
+      return "budget";
+    case GroupKind::kSupply:
+      return "supply";
+    case GroupKind::kPower:
+      return "power";
+    case GroupKind::kExportCap:
+      return "export_cap";
+    case GroupKind::kVendorShare:
+      return "vendor_share";
+    case GroupKind::kDomesticShare:
+      return "domestic_share";
+    case GroupKind::kMilestone:
+      return "milestone";
+    case GroupKind::kDemand:
+      return "demand";
+    case GroupKind::kRental:
+      return "rental";
   }
   return "constraint";
 }
@@ -61,9 +71,8 @@ std::string GroupName(const BuyProblem& p, GroupKind kind, int index, const std:
     case GroupKind::kExportCap:
       return fmt::format("the export cap ({} TPP)", FormatQuantity(p.export_cap_tpp));
     case GroupKind::kVendorShare:
-      return fmt::format("the {:.0f}% vendor share limit for {} from {}",
-                         100 * p.max_vendor_share, vendor,
-                         p.quarters[static_cast<size_t>(p.share_from_quarter_idx)].label);
+      return fmt::format("the {:.0f}% vendor share limit for {} from {}", 100 * p.max_vendor_share,
+                         vendor, p.quarters[static_cast<size_t>(p.share_from_quarter_idx)].label);
     case GroupKind::kDomesticShare:
       return fmt::format("the {:.0f}% domestic share minimum from {}", 100 * p.min_domestic_share,
                          p.quarters[static_cast<size_t>(p.share_from_quarter_idx)].label);
@@ -101,9 +110,9 @@ Timeline ComputeTimeline(const BuyProblem& p, const BuyPlan& plan) {
   const size_t na = p.candidates.size();
   Timeline tl;
   tl.nodes_in_service.assign(na, std::vector<double>(nq, 0));
-  for (auto* v : {&tl.owned_h100_eq, &tl.capacity_h100_eq, &tl.owned_gpus, &tl.rented_gpus,
-                  &tl.it_power_w, &tl.installed_tpp, &tl.export_tpp_cumulative, &tl.spend_usd,
-                  &tl.capex_usd}) {
+  for (auto* v :
+       {&tl.owned_h100_eq, &tl.capacity_h100_eq, &tl.owned_gpus, &tl.rented_gpus, &tl.it_power_w,
+        &tl.installed_tpp, &tl.export_tpp_cumulative, &tl.spend_usd, &tl.capex_usd}) {
     v->assign(nq, 0);
   }
   double export_tpp = 0;
@@ -111,7 +120,8 @@ Timeline ComputeTimeline(const BuyProblem& p, const BuyPlan& plan) {
   for (size_t t = 0; t < nq; ++t) {
     for (size_t a = 0; a < na; ++a) {
       const CandidateSpec& c = p.candidates[a];
-      const double ordered = a < plan.nodes.size() && t < plan.nodes[a].size() ? plan.nodes[a][t] : 0;
+      const double ordered =
+          a < plan.nodes.size() && t < plan.nodes[a].size() ? plan.nodes[a][t] : 0;
       tl.capex_usd[t] += ordered * c.node_price_usd;
       if (c.is_export_controlled) export_tpp += ordered * c.gpus_per_node * c.tpp_per_gpu;
       // In service in t: everything ordered in quarters <= t - lead time.
@@ -175,8 +185,9 @@ PlanEvaluation EvaluatePlan(const BuyProblem& p, const BuyPlan& plan) {
       }
       spent_cum += spent;
       budget_cum += p.budget.capex_usd_per_year[y];
-      const bool over = p.budget.is_carry_over ? detail::Exceeds(spent_cum, budget_cum)
-                                               : detail::Exceeds(spent, p.budget.capex_usd_per_year[y]);
+      const bool over = p.budget.is_carry_over
+                            ? detail::Exceeds(spent_cum, budget_cum)
+                            : detail::Exceeds(spent, p.budget.capex_usd_per_year[y]);
       if (over) violated(GroupKind::kBudget, static_cast<int>(y));
     }
     if (p.budget.total_usd > 0 && detail::Exceeds(spent_cum, p.budget.total_usd)) {
@@ -190,8 +201,8 @@ PlanEvaluation EvaluatePlan(const BuyProblem& p, const BuyPlan& plan) {
       const int n = plan.nodes[a][static_cast<size_t>(t)];
       if (n > c.max_nodes_per_quarter || n < 0) violated(GroupKind::kSupply, static_cast<int>(a));
       if (n > 0 && (t < c.first_order_quarter_idx || t > detail::LastOrderIdx(p, c))) {
-        ev.violations.push_back(fmt::format("the order window of {} (ordered in {})",
-                                            c.accelerator, p.quarters[static_cast<size_t>(t)].label));
+        ev.violations.push_back(fmt::format("the order window of {} (ordered in {})", c.accelerator,
+                                            p.quarters[static_cast<size_t>(t)].label));
       }
       if (n > 0 && c.min_nodes_per_order > 1 && n < c.min_nodes_per_order) {
         ev.violations.push_back(fmt::format("the minimum order of {} ({} nodes, ordered {} in {})",
@@ -212,7 +223,8 @@ PlanEvaluation EvaluatePlan(const BuyProblem& p, const BuyPlan& plan) {
         double own = 0;
         for (size_t a = 0; a < p.candidates.size(); ++a) {
           const CandidateSpec& c = p.candidates[a];
-          if (c.vendor == v) own += tl.nodes_in_service[a][ti] * c.gpus_per_node * c.h100_eq_per_gpu;
+          if (c.vendor == v)
+            own += tl.nodes_in_service[a][ti] * c.gpus_per_node * c.h100_eq_per_gpu;
         }
         for (const ExistingSpec& e : p.existing) {
           if (e.vendor == v && t >= e.first_quarter_idx) own += e.num_gpus * e.h100_eq_per_gpu;
@@ -250,8 +262,8 @@ PlanEvaluation EvaluatePlan(const BuyProblem& p, const BuyPlan& plan) {
     const MilestoneSpec& m = p.milestones[k];
     for (int t = m.quarter_idx; t < nq; ++t) {
       const size_t ti = static_cast<size_t>(t);
-      const double have = m.is_gpu_count ? tl.owned_gpus[ti] + tl.rented_gpus[ti]
-                                         : tl.capacity_h100_eq[ti];
+      const double have =
+          m.is_gpu_count ? tl.owned_gpus[ti] + tl.rented_gpus[ti] : tl.capacity_h100_eq[ti];
       if (detail::Exceeds(m.required, have)) violated(GroupKind::kMilestone, static_cast<int>(k));
     }
   }

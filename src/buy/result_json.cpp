@@ -57,8 +57,8 @@ nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const BuyProblem&
   for (const auto& b : r.binding) {
     nlohmann::ordered_json e{{"constraint", b.constraint}, {"kind", b.kind}};
     e["relaxation"] = b.relaxation;
-    e["objective_gain"] = b.is_evaluated ? nlohmann::ordered_json(b.objective_gain)
-                                         : nlohmann::ordered_json(nullptr);
+    e["objective_gain"] =
+        b.is_evaluated ? nlohmann::ordered_json(b.objective_gain) : nlohmann::ordered_json(nullptr);
     j["binding"].push_back(e);
   }
   j["conflict"] = r.conflicting;  // names, as in report.json

@@ -1,13 +1,12 @@
 #include "catalog/catalog.h"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <map>
-#include <set>
-
-#include <fmt/format.h>
-
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
+#include <set>
 
 namespace gpuplan::catalog {
 
@@ -37,13 +36,12 @@ Result<std::optional<double>> GetNumber(const toml::table& table, std::string_vi
 }
 
 Result<std::string> GetString(const toml::table& table, std::string_view key,
-                              const std::string& path, const std::string& context,
-                              bool required) {
+                              const std::string& path, const std::string& context, bool required) {
   const toml::node* n = table.get(key);
   if (!n) {
     if (required) {
-      return Error{fmt::format("{}:{}: {}: missing '{}'", path, table.source().begin.line, context,
-                               key)};
+      return Error{
+          fmt::format("{}:{}: {}: missing '{}'", path, table.source().begin.line, context, key)};
     }
     return std::string();
   }
@@ -64,13 +62,35 @@ struct Profile {
 // Microsoft Tech Community, 2025); paged attention and skinny decode GEMMs less.
 constexpr double kDefaultServeHbmEfficiency = 0.8;
 
-const std::set<std::string_view> kAcceleratorKeys = {
-    "id", "vendor", "name", "year", "form_factor", "profile", "dense_bf16_tflops",
-    "dense_fp16_tflops", "dense_fp8_tflops", "dense_fp6_tflops", "dense_fp4_tflops",
-    "dense_int8_tops", "fp64_matrix_tflops", "fp32_tflops", "memory_gb", "memory_tbps",
-    "scaleup_link_gbps", "scaleup_domain", "scaleout_gbps", "gpus_per_node", "gemm_efficiency",
-    "serve_gemm_efficiency", "serve_hbm_efficiency", "tdp_w", "price_usd", "price_source",
-    "assumed", "confidence", "source"};
+const std::set<std::string_view> kAcceleratorKeys = {"id",
+                                                     "vendor",
+                                                     "name",
+                                                     "year",
+                                                     "form_factor",
+                                                     "profile",
+                                                     "dense_bf16_tflops",
+                                                     "dense_fp16_tflops",
+                                                     "dense_fp8_tflops",
+                                                     "dense_fp6_tflops",
+                                                     "dense_fp4_tflops",
+                                                     "dense_int8_tops",
+                                                     "fp64_matrix_tflops",
+                                                     "fp32_tflops",
+                                                     "memory_gb",
+                                                     "memory_tbps",
+                                                     "scaleup_link_gbps",
+                                                     "scaleup_domain",
+                                                     "scaleout_gbps",
+                                                     "gpus_per_node",
+                                                     "gemm_efficiency",
+                                                     "serve_gemm_efficiency",
+                                                     "serve_hbm_efficiency",
+                                                     "tdp_w",
+                                                     "price_usd",
+                                                     "price_source",
+                                                     "assumed",
+                                                     "confidence",
+                                                     "source"};
 
 }  // namespace
 
@@ -90,9 +110,9 @@ double Accelerator::PeakFlopPerS(Precision p) const {
 double ComputeTpp(const Accelerator& a) {
   // Rates are stored in FLOP/s; TPP uses TFLOP/s (or TOPS) x bit width.
   const double candidates[] = {
-      a.peak_bf16_flop_per_s / kTera * 16, a.peak_fp8_flop_per_s / kTera * 8,
-      a.peak_fp6_flop_per_s / kTera * 6,   a.peak_fp4_flop_per_s / kTera * 4,
-      a.peak_int8_op_per_s / kTera * 8,    a.peak_fp32_flop_per_s / kTera * 32,
+      a.peak_bf16_flop_per_s / kTera * 16,       a.peak_fp8_flop_per_s / kTera * 8,
+      a.peak_fp6_flop_per_s / kTera * 6,         a.peak_fp4_flop_per_s / kTera * 4,
+      a.peak_int8_op_per_s / kTera * 8,          a.peak_fp32_flop_per_s / kTera * 32,
       a.peak_fp64_matrix_flop_per_s / kTera * 64};
   return *std::max_element(std::begin(candidates), std::end(candidates));
 }
@@ -103,8 +123,8 @@ Result<Catalog> Catalog::Parse(std::string_view toml_text, const std::string& pa
   try {
     root = toml::parse(toml_text, path);
   } catch (const toml::parse_error& e) {
-    return Error{fmt::format("{}:{}: malformed TOML: {}", path, e.source().begin.line,
-                             e.description())};
+    return Error{
+        fmt::format("{}:{}: malformed TOML: {}", path, e.source().begin.line, e.description())};
   }
   std::map<std::string, Profile, std::less<>> profiles;
   if (const toml::table* ptable = root["profile"].as_table()) {
@@ -230,15 +250,16 @@ Result<Catalog> Catalog::Parse(std::string_view toml_text, const std::string& pa
       GPUPLAN_TRY(v);
       if (!*v) {
         if (f.required) {
-          return Error{fmt::format("{}: {}: missing '{}' (needed for sizing; put a documented "
-                                   "value in 'assumed' if no source has it)",
-                                   Where(path, node), ctx, f.key)};
+          return Error{
+              fmt::format("{}: {}: missing '{}' (needed for sizing; put a documented "
+                          "value in 'assumed' if no source has it)",
+                          Where(path, node), ctx, f.key)};
         }
         continue;
       }
       if (f.required && **v <= 0) {
-        return Error{fmt::format("{}: {}: '{}' must be > 0, got {}",
-                                 Where(path, *t->get(f.key)), ctx, f.key, **v)};
+        return Error{fmt::format("{}: {}: '{}' must be > 0, got {}", Where(path, *t->get(f.key)),
+                                 ctx, f.key, **v)};
       }
       *f.dest = **v * f.scale;
     }
@@ -253,16 +274,18 @@ Result<Catalog> Catalog::Parse(std::string_view toml_text, const std::string& pa
     a.gpus_per_node = gpn > 0 ? static_cast<int>(gpn) : pit->second.gpus_per_node;
     a.gemm_efficiency = eff > 0 ? eff : pit->second.gemm_efficiency;
     const Profile& prof_values = pit->second;
-    a.serve_gemm_efficiency = serve_gemm > 0                       ? serve_gemm
-                              : prof_values.serve_gemm_efficiency > 0 ? prof_values.serve_gemm_efficiency
-                                                                      : a.gemm_efficiency;
-    a.serve_hbm_efficiency = serve_hbm > 0                       ? serve_hbm
-                             : prof_values.serve_hbm_efficiency > 0 ? prof_values.serve_hbm_efficiency
-                                                                    : kDefaultServeHbmEfficiency;
-    for (const auto& [key, value] : {std::pair<std::string_view, double>{"gemm_efficiency",
-                                                                         a.gemm_efficiency},
-                                     {"serve_gemm_efficiency", a.serve_gemm_efficiency},
-                                     {"serve_hbm_efficiency", a.serve_hbm_efficiency}}) {
+    a.serve_gemm_efficiency = serve_gemm > 0 ? serve_gemm
+                              : prof_values.serve_gemm_efficiency > 0
+                                  ? prof_values.serve_gemm_efficiency
+                                  : a.gemm_efficiency;
+    a.serve_hbm_efficiency = serve_hbm > 0 ? serve_hbm
+                             : prof_values.serve_hbm_efficiency > 0
+                                 ? prof_values.serve_hbm_efficiency
+                                 : kDefaultServeHbmEfficiency;
+    for (const auto& [key, value] :
+         {std::pair<std::string_view, double>{"gemm_efficiency", a.gemm_efficiency},
+          {"serve_gemm_efficiency", a.serve_gemm_efficiency},
+          {"serve_hbm_efficiency", a.serve_hbm_efficiency}}) {
       if (value <= 0 || value > 1) {
         return Error{fmt::format("{}: {}: {} must be in (0, 1], got {}", Where(path, node), ctx,
                                  key, value)};
@@ -275,8 +298,9 @@ Result<Catalog> Catalog::Parse(std::string_view toml_text, const std::string& pa
     if (const toml::array* as = t->get_as<toml::array>("assumed")) {
       for (const toml::node& an : *as) {
         const toml::table* at = an.as_table();
-        if (!at) return Error{fmt::format("{}: {}: 'assumed' entries must be tables",
-                                          Where(path, an), ctx)};
+        if (!at)
+          return Error{
+              fmt::format("{}: {}: 'assumed' entries must be tables", Where(path, an), ctx)};
         Assumption assumption;
         auto field = GetString(*at, "field", path, ctx + " assumed", true);
         GPUPLAN_TRY(field);

@@ -1,12 +1,11 @@
 // catalog: the accelerators gpuplan knows, loaded from data/accelerators.toml and validated once.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "units/units.h"
 
@@ -39,22 +38,22 @@ struct Accelerator {
   double peak_int8_op_per_s = 0;    // only where it sets TPP
   double peak_fp32_flop_per_s = 0;  // vector FP32; 0: unpublished
   double peak_fp64_matrix_flop_per_s = 0;
-  double memory_bytes = 0;               // published GB x 1e9
+  double memory_bytes = 0;  // published GB x 1e9
   double memory_bandwidth_bytes_per_s = 0;
   double scaleup_bytes_per_s = 0;   // per direction, per accelerator (half the published figure)
   int scaleup_domain = 1;           // accelerators sharing that fabric
   double scaleout_bytes_per_s = 0;  // per direction, per accelerator
   int gpus_per_node = 8;
-  double gemm_efficiency = 0.7;     // fraction of dense peak large training GEMMs sustain
+  double gemm_efficiency = 0.7;  // fraction of dense peak large training GEMMs sustain
   // Serving (inference engines of the vendor's software generation named in the profile): the
   // fraction of dense peak its GEMMs sustain, and of peak HBM bandwidth its decode kernels reach.
   double serve_gemm_efficiency = 0.7;
   double serve_hbm_efficiency = 0.8;
   double tdp_w = 0;
-  double price_usd = 0;             // 0: no public estimate
-  std::string price_source;         // who published price_usd, and when
-  double tpp = 0;                   // computed, never typed in
-  std::string confidence;           // PRIMARY, SECONDARY-VERIFIED, SECONDARY, DOUBTFUL
+  double price_usd = 0;      // 0: no public estimate
+  std::string price_source;  // who published price_usd, and when
+  double tpp = 0;            // computed, never typed in
+  std::string confidence;    // PRIMARY, SECONDARY-VERIFIED, SECONDARY, DOUBTFUL
   std::string source;
   std::vector<Assumption> assumed;
 

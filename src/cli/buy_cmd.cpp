@@ -1,11 +1,11 @@
 // gpuplan buy: which accelerators to buy, how many and when (the procurement MILP).
-#include <cmath>
-#include <optional>
-#include <memory>
-#include <ostream>
-
 #include <fmt/format.h>
+
+#include <cmath>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
 
 #include "buy/buy.h"
 #include "catalog/catalog.h"
@@ -22,9 +22,9 @@ constexpr double kDefaultTimeLimitS = 30;
 constexpr double kDefaultGap = 1e-4;
 
 struct BuyFlags {
-  std::string scenario;  // empty: the built-in default
+  std::string scenario;                // empty: the built-in default
   std::vector<std::string> overrides;  // --set
-  std::string objective;  // empty: the scenario's [plan] objective
+  std::string objective;               // empty: the scenario's [plan] objective
   double time_limit_s = kDefaultTimeLimitS;
   double gap = kDefaultGap;
   bool no_explain = false;
@@ -37,10 +37,10 @@ std::string Money(double usd) { return "USD " + FormatQuantity(usd); }
 
 void PrintHuman(const scenario::Scenario& s, const buy::BuyProblem& p, const buy::BuyResult& r,
                 std::ostream& out) {
-  out << fmt::format("scenario {} ({}..{}), objective {}, H100-equivalent = {}\n", s.name,
-                     ToString(s.first), ToString(s.last), buy::ToString(r.objective),
-                     p.capacity_unit == "peak" ? "dense BF16 peak / H100 SXM"
-                                               : "training throughput / H100 SXM");
+  out << fmt::format(
+      "scenario {} ({}..{}), objective {}, H100-equivalent = {}\n", s.name, ToString(s.first),
+      ToString(s.last), buy::ToString(r.objective),
+      p.capacity_unit == "peak" ? "dense BF16 peak / H100 SXM" : "training throughput / H100 SXM");
   out << fmt::format("status: {}{}\n", buy::ToString(r.status),
                      r.status == buy::BuyStatus::kFeasible
                          ? fmt::format(" (not proven optimal; gap {:.3g}%)", 100 * r.mip_gap)
@@ -97,7 +97,8 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
     objective = *parsed;
   }
   if (!(flags.time_limit_s > 0)) {
-    return ReportBadInput(Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)}, err);
+    return ReportBadInput(
+        Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)}, err);
   }
   if (!(flags.gap >= 0 && flags.gap < 1)) {
     return ReportBadInput(Error{fmt::format("--gap must be in [0, 1), got {}", flags.gap)}, err);

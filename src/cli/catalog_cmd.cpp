@@ -1,9 +1,9 @@
 // gpuplan catalog list|show ID: the accelerators gpuplan knows and the figures sizing uses.
-#include <memory>
-#include <ostream>
-
 #include <fmt/format.h>
+
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
@@ -37,7 +37,8 @@ int RunCatalogList(const CatalogFlags& flags, std::ostream& out, std::ostream& e
   for (const auto& a : cat->accelerators()) {
     const bool priced = a.price_usd > 0;
     out << fmt::format(
-        "{:<16} {:<7} {:>5} {:>9.0f} {:>9} {:>7.0f} {:>6.2f} {:>8.0f} {:>6} {:>6.0f} {:>7.0f} {:>8} "
+        "{:<16} {:<7} {:>5} {:>9.0f} {:>9} {:>7.0f} {:>6.2f} {:>8.0f} {:>6} {:>6.0f} {:>7.0f} "
+        "{:>8} "
         "{:>9}  {}{}\n",
         a.id, a.vendor, a.year, a.peak_bf16_flop_per_s / 1e12,
         a.has_fp8() ? fmt::format("{:.0f}", a.peak_fp8_flop_per_s / 1e12) : "-",
@@ -82,26 +83,22 @@ int RunCatalogShow(const CatalogFlags& flags, std::ostream& out, std::ostream& e
 
 void AddCatalogCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostream& err) {
   auto flags = std::make_shared<CatalogFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "catalog",
-      "the accelerators gpuplan knows\n\n"
-      "Examples:\n"
-      "  gpuplan catalog list\n"
-      "  gpuplan catalog show h100-sxm5-80gb --json");
+  CLI::App* cmd = app.add_subcommand("catalog",
+                                     "the accelerators gpuplan knows\n\n"
+                                     "Examples:\n"
+                                     "  gpuplan catalog list\n"
+                                     "  gpuplan catalog show h100-sxm5-80gb --json");
   cmd->require_subcommand(1);
-  cmd->add_option("--catalog", flags->catalog_path, "catalog TOML (default: data/accelerators.toml)");
+  cmd->add_option("--catalog", flags->catalog_path,
+                  "catalog TOML (default: data/accelerators.toml)");
   CLI::App* list =
       cmd->add_subcommand("list", "one line per accelerator: peaks, memory, TPP, prices");
   list->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
-  list->callback([flags, &exit_code, &out, &err] {
-    exit_code = RunCatalogList(*flags, out, err);
-  });
+  list->callback([flags, &exit_code, &out, &err] { exit_code = RunCatalogList(*flags, out, err); });
   CLI::App* show = cmd->add_subcommand("show", "every figure of one accelerator, with its source");
   show->add_option("id", flags->id, "accelerator id, e.g. h100-sxm5-80gb")->required();
   show->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
-  show->callback([flags, &exit_code, &out, &err] {
-    exit_code = RunCatalogShow(*flags, out, err);
-  });
+  show->callback([flags, &exit_code, &out, &err] { exit_code = RunCatalogShow(*flags, out, err); });
 }
 
 }  // namespace gpuplan::cli

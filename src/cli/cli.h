@@ -3,11 +3,10 @@
 // streams it is given, so tests call it in-process.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <iosfwd>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "units/units.h"
 
@@ -35,7 +34,8 @@ struct CommonFlags {
 inline void AddSetOption(CLI::App* cmd, std::vector<std::string>& overrides) {
   cmd->add_option("--set", overrides,
                   "change a scenario key, checked as the file's own (repeatable): "
-                  "budget.capex_per_year.2027=1.5e12, candidate.b200.node_price=4.1e5, tenant.startups.demand."
+                  "budget.capex_per_year.2027=1.5e12, candidate.b200.node_price=4.1e5, "
+                  "tenant.startups.demand."
                   "jobs_per_day=60, plan.objective=min-cost")
       ->allow_extra_args(false);
 }

@@ -44,11 +44,14 @@ Json ErrorJson(const std::string& message, int exit_code) {
   // The field: the first 'quoted' name, else a leading --flag.
   if (const size_t q = rest.find('\''); q != std::string_view::npos) {
     const size_t end = rest.find('\'', q + 1);
-    if (end != std::string_view::npos && end > q + 1) field = std::string(rest.substr(q + 1, end - q - 1));
+    if (end != std::string_view::npos && end > q + 1)
+      field = std::string(rest.substr(q + 1, end - q - 1));
   }
   if (field.is_null() && rest.substr(0, 2) == "--") {
     size_t end = 2;
-    while (end < rest.size() && (std::isalnum(static_cast<unsigned char>(rest[end])) || rest[end] == '-')) ++end;
+    while (end < rest.size() &&
+           (std::isalnum(static_cast<unsigned char>(rest[end])) || rest[end] == '-'))
+      ++end;
     field = std::string(rest.substr(0, end));
   }
   j["file"] = file;
@@ -81,8 +84,7 @@ int FinishJsonOutput(int exit_code, const std::string& command_out, const std::s
   }
   if (command_out.empty()) {
     if (exit_code != kExitOk) {
-      out << ErrorJson(error_message.empty() ? "failed" : error_message, exit_code).dump(2)
-          << "\n";
+      out << ErrorJson(error_message.empty() ? "failed" : error_message, exit_code).dump(2) << "\n";
     }
     return exit_code;
   }

@@ -1,14 +1,13 @@
 // gpuplan plan [scenario.toml] [--out DIR]: size, buy and simulate one scenario; write
 // report.json and report.html.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <ostream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "buy/buy.h"
 #include "catalog/catalog.h"
@@ -22,7 +21,7 @@ namespace gpuplan::cli {
 namespace {
 
 struct PlanFlags {
-  std::string scenario_path;  // empty: the built-in default
+  std::string scenario_path;           // empty: the built-in default
   std::vector<std::string> overrides;  // --set
   std::string out_dir = "report";
   std::string catalog_path;
@@ -76,9 +75,9 @@ class StderrProgress : public plan::PlanObserver {
 };
 
 int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err) {
-  if (auto c = CheckOutputs({{"--out", flags.out_dir + "/report.json"},
-                             {"--out", flags.out_dir + "/report.html"}},
-                            {{"--scenario", flags.scenario_path}, {"--catalog", flags.catalog_path}});
+  if (auto c = CheckOutputs(
+          {{"--out", flags.out_dir + "/report.json"}, {"--out", flags.out_dir + "/report.html"}},
+          {{"--scenario", flags.scenario_path}, {"--catalog", flags.catalog_path}});
       !c) {
     return ReportError(c.error(), err);
   }
@@ -92,8 +91,8 @@ int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err)
   auto s = scenario::LoadScenario(path, *cat, flags.overrides);
   if (!s) return ReportBadInput(s.error(), err);
   if (flags.time_limit_s <= 0) {
-    return ReportBadInput(Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)},
-                          err);
+    return ReportBadInput(
+        Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)}, err);
   }
   plan::PlanOptions options;
   if (!flags.objective.empty()) {
@@ -146,12 +145,14 @@ void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostre
       "waits. The other objectives' plans are simulated beside it. A stage that fails (an\n"
       "infeasible purchase plan) is explained in the report.\n\n"
       "Examples:\n"
-      "  gpuplan plan                                   # built-in default (data/scenarios/korea.toml)\n"
+      "  gpuplan plan                                   # built-in default "
+      "(data/scenarios/korea.toml)\n"
       "  gpuplan plan data/scenarios/india.toml --out india\n"
       "  gpuplan plan s.toml --policies fifo,easy,las --time-limit 10\n"
       "  gpuplan plan --objective min-cost          # the cheapest fleet; max-capacity beside it\n"
       "  gpuplan plan --objective service-level --frontier 6\n"
-      "  gpuplan plan --set budget.capex_per_year.2027=1.5e12 --set candidate.b200.max_nodes_per_quarter=40");
+      "  gpuplan plan --set budget.capex_per_year.2027=1.5e12 --set "
+      "candidate.b200.max_nodes_per_quarter=40");
   cmd->add_option("scenario", flags->scenario_path,
                   "scenario TOML (default: the built-in Korea-like scenario)");
   // As on every other command that reads a scenario.

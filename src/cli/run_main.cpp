@@ -86,8 +86,10 @@ int RunCommand(int argc, const char* const* argv, std::ostream& out, std::ostrea
   CLI::App app{
       "gpuplan: plan, buy and share the GPUs of a national AI computing center.\n\n"
       "Examples:\n"
-      "  gpuplan plan                                  # the built-in default scenario, end to end\n"
-      "  gpuplan size train --model llama3-70b --tokens 15T --accelerator h100-sxm5-80gb --days 30\n"
+      "  gpuplan plan                                  # the built-in default scenario, end to "
+      "end\n"
+      "  gpuplan size train --model llama3-70b --tokens 15T --accelerator h100-sxm5-80gb --days "
+      "30\n"
       "  gpuplan size serve --model llama3-70b --accelerator h200-sxm-141gb --rps 20\n"
       "  gpuplan buy --scenario data/scenarios/korea.toml\n"
       "  gpuplan simulate --cluster h100-sxm5-80gb:128x8 --trace jobs.csv --policy easy\n"

@@ -26,7 +26,7 @@ namespace {
 struct SimulateFlags {
   std::string scenario;  // the cluster, jobs and settings of a scenario (flags given override)
   std::vector<std::string> overrides;  // --set, on the scenario
-  std::set<std::string> given;  // settings flags given on the command line
+  std::set<std::string> given;         // settings flags given on the command line
   std::string cluster;
   std::string nodes;  // openb node list
   std::string trace;
@@ -231,9 +231,9 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   auto format = trace::ParseTraceFormat(flags.trace_format);
   if (!format) return ReportBadInput(format.error(), err);
   // Outputs: locked for the run, never an input, never a device or folder.
-  if (auto c = CheckOutputs({{"--timeline", flags.timeline}, {"--jobs", flags.jobs}},
-                            {{"--trace", flags.trace}, {"--scenario", flags.scenario},
-                             {"--nodes", flags.nodes}});
+  if (auto c = CheckOutputs(
+          {{"--timeline", flags.timeline}, {"--jobs", flags.jobs}},
+          {{"--trace", flags.trace}, {"--scenario", flags.scenario}, {"--nodes", flags.nodes}});
       !c) {
     return ReportError(c.error(), err);
   }
@@ -366,9 +366,9 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
                 "simulator reports them");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
   cmd->callback([cmd, flags, &exit_code, &out, &err] {
-    for (const char* f : {"--policy", "--placement", "--seed", "--gpu-mtbf", "--node-repair",
-                          "--checkpoint", "--restart-overhead", "--bf-window", "--estimate-factor",
-                          "--decay-half-life"}) {
+    for (const char* f :
+         {"--policy", "--placement", "--seed", "--gpu-mtbf", "--node-repair", "--checkpoint",
+          "--restart-overhead", "--bf-window", "--estimate-factor", "--decay-half-life"}) {
       if (cmd->count(f) > 0) flags->given.insert(f);
     }
     exit_code = RunSimulate(*flags, out, err);

@@ -203,8 +203,7 @@ Result<sizing::ServeRequest> BuildRequest(const SizeServeFlags& f) {
   r.precision = *precision;
   if (f.price_per_gpu_hour) {
     if (!(*f.price_per_gpu_hour > 0)) {
-      return Error{
-          fmt::format("'--usd-per-gpu-hour' must be > 0, got {}", *f.price_per_gpu_hour)};
+      return Error{fmt::format("'--usd-per-gpu-hour' must be > 0, got {}", *f.price_per_gpu_hour)};
     }
     r.price_usd_per_gpu_hour = *f.price_per_gpu_hour;
   }
@@ -266,10 +265,20 @@ struct Row {
   std::string error;
 };
 
-const char* const kTableColumns[] = {
-    "accelerator", "gpus", "replicas", "tp", "batch", "requests_per_s", "tokens_per_s_per_gpu",
-    "ttft_ms", "tpot_ms", "limit", "usd_per_million_output_tokens", "output_tokens_per_usd",
-    "output_tokens_per_mwh", "error"};
+const char* const kTableColumns[] = {"accelerator",
+                                     "gpus",
+                                     "replicas",
+                                     "tp",
+                                     "batch",
+                                     "requests_per_s",
+                                     "tokens_per_s_per_gpu",
+                                     "ttft_ms",
+                                     "tpot_ms",
+                                     "limit",
+                                     "usd_per_million_output_tokens",
+                                     "output_tokens_per_usd",
+                                     "output_tokens_per_mwh",
+                                     "error"};
 
 std::vector<std::string> RowCells(const Row& row) {
   if (!row.plan) {
@@ -280,21 +289,21 @@ std::vector<std::string> RowCells(const Row& row) {
   }
   const sizing::ServePlan& p = *row.plan;
   const bool has_price = p.price_usd_per_gpu_hour > 0;
-  return {row.accelerator,
-          std::to_string(p.gpus),
-          std::to_string(p.replicas),
-          std::to_string(p.point.tp),
-          std::to_string(p.point.batch),
-          fmt::format("{:.4g}", p.requests_per_s),
-          fmt::format("{:.0f}", p.output_tokens_per_s_per_gpu),
-          fmt::format("{:.0f}", p.point.ttft_s * kMsPerS),
-          fmt::format("{:.1f}", p.point.tpot_s * kMsPerS),
-          p.point.limit,
-          has_price ? fmt::format("{:.3f}", p.usd_per_million_output_tokens) : "",
-          has_price ? fmt::format("{:.0f}", kTokensPerMillion / p.usd_per_million_output_tokens)
-                    : "",
-          fmt::format("{:.4g}", kTokensPerMillion / p.energy_kwh_per_million_output_tokens * 1e3),
-          ""};
+  return {
+      row.accelerator,
+      std::to_string(p.gpus),
+      std::to_string(p.replicas),
+      std::to_string(p.point.tp),
+      std::to_string(p.point.batch),
+      fmt::format("{:.4g}", p.requests_per_s),
+      fmt::format("{:.0f}", p.output_tokens_per_s_per_gpu),
+      fmt::format("{:.0f}", p.point.ttft_s * kMsPerS),
+      fmt::format("{:.1f}", p.point.tpot_s * kMsPerS),
+      p.point.limit,
+      has_price ? fmt::format("{:.3f}", p.usd_per_million_output_tokens) : "",
+      has_price ? fmt::format("{:.0f}", kTokensPerMillion / p.usd_per_million_output_tokens) : "",
+      fmt::format("{:.4g}", kTokensPerMillion / p.energy_kwh_per_million_output_tokens * 1e3),
+      ""};
 }
 
 std::string CsvCell(const std::string& cell) {
@@ -435,20 +444,18 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
   CLI::Option* users = cmd->add_option(
       "--daily-users", flags->daily_users,
       "size for daily active users: users x --requests-per-user / 86400 x --peak-factor");
-  cmd->add_option("--requests-per-user", flags->requests_per_user,
-                  "requests per user per day")
+  cmd->add_option("--requests-per-user", flags->requests_per_user, "requests per user per day")
       ->capture_default_str();
-  cmd->add_option("--peak-factor", flags->peak_factor,
-                  "peak-hour rate over the daily mean")
+  cmd->add_option("--peak-factor", flags->peak_factor, "peak-hour rate over the daily mean")
       ->capture_default_str();
   rps->excludes(gpus)->excludes(users);
   gpus->excludes(users);
-  CLI::Option* ttft = cmd->add_option("--ttft-ms", flags->ttft_ms,
-                                      "time-to-first-token target at the percentile")
-                              ->capture_default_str();
-  CLI::Option* tpot = cmd->add_option(
-      "--tpot-ms", flags->tpot_ms, "time-per-output-token target at the percentile")
-                              ->capture_default_str();
+  CLI::Option* ttft =
+      cmd->add_option("--ttft-ms", flags->ttft_ms, "time-to-first-token target at the percentile")
+          ->capture_default_str();
+  CLI::Option* tpot =
+      cmd->add_option("--tpot-ms", flags->tpot_ms, "time-per-output-token target at the percentile")
+          ->capture_default_str();
   CLI::Option* e2e =
       cmd->add_option("--e2e-ms", flags->e2e_ms, "whole-request latency target (default none)");
   cmd->add_option("--percentile", flags->percentile,

@@ -1,10 +1,10 @@
 // gpuplan size train: GPUs, days, GPU-hours, MFU, memory, energy and cost of a training run.
+#include <fmt/format.h>
+
 #include <cmath>
 #include <memory>
-#include <ostream>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
@@ -16,7 +16,7 @@ namespace gpuplan::cli {
 namespace {
 
 struct SizeTrainFlags {
-  std::string model;          // preset id or .toml path
+  std::string model;  // preset id or .toml path
   std::string params, active_params, tokens, days;
   int layers = 0, hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, ffn = 0, vocab = 0;
   int experts = 0, experts_per_token = 0;
@@ -49,9 +49,14 @@ Result<model::ModelShape> ResolveModel(const SizeTrainFlags& f) {
     return Error{"give --model ID|path.toml|config.json, or --params (e.g. --params 70B)"};
   }
   // Given dimensions are constraints; the rest is solved against --params (shape_solver.cpp).
-  model::ShapeConstraints c{.layers = f.layers, .hidden = f.hidden, .heads = f.heads,
-                            .kv_heads = f.kv_heads, .head_dim = f.head_dim, .ffn = f.ffn,
-                            .vocab = f.vocab, .experts = f.experts,
+  model::ShapeConstraints c{.layers = f.layers,
+                            .hidden = f.hidden,
+                            .heads = f.heads,
+                            .kv_heads = f.kv_heads,
+                            .head_dim = f.head_dim,
+                            .ffn = f.ffn,
+                            .vocab = f.vocab,
+                            .experts = f.experts,
                             .experts_per_token = f.experts_per_token};
   if (!f.params.empty()) {
     auto params = ParseQuantity(f.params, "--params");
@@ -71,13 +76,14 @@ std::string Human(double v) { return FormatQuantity(v); }
 void PrintExplain(const sizing::TrainPlan& plan, std::ostream& out) {
   out << fmt::format("\ntop {} layouts of {} evaluated (fastest first):\n", plan.top.size(),
                      plan.configs_evaluated);
-  out << fmt::format("{:>3} {:>3} {:>5} {:>3} {:>3} {:>3} {:>2} {:>10} {:>4} {:>9} {:>6} {:>6} {:>8}\n",
-                     "tp", "pp", "dp", "ep", "cp", "mb", "v", "recompute", "zero", "tok/s/GPU",
-                     "MFU", "GiB", "step s");
+  out << fmt::format(
+      "{:>3} {:>3} {:>5} {:>3} {:>3} {:>3} {:>2} {:>10} {:>4} {:>9} {:>6} {:>6} {:>8}\n", "tp",
+      "pp", "dp", "ep", "cp", "mb", "v", "recompute", "zero", "tok/s/GPU", "MFU", "GiB", "step s");
   for (const auto& ev : plan.top) {
     const auto& p = ev.parallelism;
     out << fmt::format(
-        "{:>3} {:>3} {:>5} {:>3} {:>3} {:>3} {:>2} {:>10} {:>4} {:>9.0f} {:>6.3f} {:>6.1f} {:>8.2f}\n",
+        "{:>3} {:>3} {:>5} {:>3} {:>3} {:>3} {:>2} {:>10} {:>4} {:>9.0f} {:>6.3f} {:>6.1f} "
+        "{:>8.2f}\n",
         p.tp, p.pp, p.dp, p.ep, p.cp, p.microbatch, p.virtual_stages, sizing::ToString(p.recompute),
         p.zero, ev.tokens_per_s / p.num_gpus(), ev.mfu, ev.memory.total_bytes / 1073741824.0,
         ev.time.step_s);
@@ -115,10 +121,10 @@ int RunAllAccelerators(const sizing::TrainRequest& req, const catalog::Catalog& 
                        std::ostream& out, std::ostream& err) {
   if (auto ok = sizing::Validate(req); !ok) return ReportBadInput(ok.error(), err);
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-  std::string table = fmt::format(
-      "{:<18} {:>7} {:>8} {:>10} {:>17} {:>6} {:>8} {:>19} {:>6} {:>9}  {}\n", "accelerator",
-      "gpus", "days", "GPU-hours", "90% GPU-hours", "MFU", "TFLOP/s", "tp/pp/dp/ep/cp", "GiB",
-      "cost $", "status");
+  std::string table =
+      fmt::format("{:<18} {:>7} {:>8} {:>10} {:>17} {:>6} {:>8} {:>19} {:>6} {:>9}  {}\n",
+                  "accelerator", "gpus", "days", "GPU-hours", "90% GPU-hours", "MFU", "TFLOP/s",
+                  "tp/pp/dp/ep/cp", "GiB", "cost $", "status");
   for (const catalog::Accelerator& a : cat.accelerators()) {
     auto plan = sizing::SizeTraining(req, a);
     std::string why;
@@ -154,11 +160,11 @@ int RunAllAccelerators(const sizing::TrainRequest& req, const catalog::Catalog& 
     out << j.dump(2) << "\n";
     return kExitOk;
   }
-  out << fmt::format("{} on every catalog accelerator ({} tokens, {}, stack {}):\n",
-                     req.model.name, Human(req.tokens),
-                     req.num_gpus > 0 ? fmt::format("{} GPUs", req.num_gpus)
-                                      : fmt::format("deadline {:.1f} days",
-                                                    req.deadline_s / kSecondsPerDay),
+  out << fmt::format("{} on every catalog accelerator ({} tokens, {}, stack {}):\n", req.model.name,
+                     Human(req.tokens),
+                     req.num_gpus > 0
+                         ? fmt::format("{} GPUs", req.num_gpus)
+                         : fmt::format("deadline {:.1f} days", req.deadline_s / kSecondsPerDay),
                      req.stack);
   out << table;
   return kExitOk;
@@ -171,8 +177,8 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
                                     : catalog::Catalog::Load(f.catalog_path);
   if (!cat) return ReportBadInput(cat.error(), err);
   const bool all = f.accelerator == kAllAccelerators;
-  Result<const catalog::Accelerator*> gpu = all ? Result<const catalog::Accelerator*>(nullptr)
-                                                : cat->Find(f.accelerator);
+  Result<const catalog::Accelerator*> gpu =
+      all ? Result<const catalog::Accelerator*>(nullptr) : cat->Find(f.accelerator);
   if (!gpu) return ReportBadInput(gpu.error(), err);
   auto tokens = ParseQuantity(f.tokens, "--tokens");
   if (!tokens) return ReportBadInput(tokens.error(), err);
@@ -198,7 +204,8 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
   } else {
     // "30" means 30 days; "30d", "12h", "2w" are durations.
     const bool is_number = f.days.find_first_not_of("0123456789.eE+-") == std::string::npos;
-    Result<double> d = is_number ? ParseQuantity(f.days, "--days") : ParseDurationS(f.days, "--days");
+    Result<double> d =
+        is_number ? ParseQuantity(f.days, "--days") : ParseDurationS(f.days, "--days");
     if (d && !is_number) d = *d / 86400;
     if (!d) return ReportBadInput(d.error(), err);
     if (!(*d > 0)) {
@@ -210,8 +217,8 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
     auto bt = ParseQuantity(f.batch_tokens, "--batch-tokens");
     if (!bt) return ReportBadInput(bt.error(), err);
     if (!(*bt >= 1)) {
-      return ReportBadInput(Error{fmt::format("--batch-tokens must be >= 1, got {}", f.batch_tokens)},
-                            err);
+      return ReportBadInput(
+          Error{fmt::format("--batch-tokens must be >= 1, got {}", f.batch_tokens)}, err);
     }
     req.global_batch_tokens = *bt;
   }
@@ -227,7 +234,8 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
   if (all) return RunAllAccelerators(req, *cat, f.json, out, err);
   auto plan = sizing::SizeTraining(req, **gpu);
   if (!plan) return ReportBadInput(plan.error(), err);
-  if (plan->status != sizing::TrainStatus::kOk) return ReportBadInput(Error{plan->status_message}, err);
+  if (plan->status != sizing::TrainStatus::kOk)
+    return ReportBadInput(Error{plan->status_message}, err);
   if (f.json) {
     out << sizing::TrainPlanJson(*plan).dump(2) << "\n";
     return kExitOk;
@@ -241,25 +249,28 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
                      p.global_batch_seqs);
   out << fmt::format("accelerator    {} x {}, stack {}\n", p.gpus, p.accelerator, p.stack);
   const auto& iv = p.interval_90;
-  out << fmt::format("time           {:.1f} days, {} GPU-hours (goodput {:.2f}, whole-run factor "
-                     "{:.2f})\n",
-                     p.duration_s / kSecondsPerDay, Human(p.gpu_seconds / kSecondsPerHour),
-                     p.goodput, p.whole_run_factor);
+  out << fmt::format(
+      "time           {:.1f} days, {} GPU-hours (goodput {:.2f}, whole-run factor "
+      "{:.2f})\n",
+      p.duration_s / kSecondsPerDay, Human(p.gpu_seconds / kSecondsPerHour), p.goodput,
+      p.whole_run_factor);
   out << fmt::format("  90% range    {:.1f}-{:.1f} days, {}-{} GPU-hours\n",
                      iv.duration_s.lo / kSecondsPerDay, iv.duration_s.hi / kSecondsPerDay,
                      Human(iv.gpu_seconds.lo / kSecondsPerHour),
                      Human(iv.gpu_seconds.hi / kSecondsPerHour));
-  out << fmt::format("throughput     {} tokens/s, {:.0f} TFLOP/s per GPU, MFU {:.1f}%, HFU {:.1f}%\n",
-                     Human(p.tokens_per_s), p.flop_per_s_per_gpu / 1e12, 100 * p.mfu, 100 * p.hfu);
-  out << fmt::format("  90% range    {}-{} tokens/s, {:.0f}-{:.0f} TFLOP/s per GPU, MFU "
-                     "{:.1f}-{:.1f}%\n",
-                     Human(iv.tokens_per_s.lo), Human(iv.tokens_per_s.hi),
-                     iv.flop_per_s_per_gpu.lo / 1e12, iv.flop_per_s_per_gpu.hi / 1e12,
-                     100 * iv.mfu.lo, 100 * iv.mfu.hi);
-  out << fmt::format("parallelism    tp {} pp {} dp {} ep {} cp {}, microbatch {}, {} chunks, "
-                     "recompute {}, zero {}\n",
-                     par.tp, par.pp, par.dp, par.ep, par.cp, par.microbatch, par.virtual_stages,
-                     sizing::ToString(par.recompute), par.zero);
+  out << fmt::format(
+      "throughput     {} tokens/s, {:.0f} TFLOP/s per GPU, MFU {:.1f}%, HFU {:.1f}%\n",
+      Human(p.tokens_per_s), p.flop_per_s_per_gpu / 1e12, 100 * p.mfu, 100 * p.hfu);
+  out << fmt::format(
+      "  90% range    {}-{} tokens/s, {:.0f}-{:.0f} TFLOP/s per GPU, MFU "
+      "{:.1f}-{:.1f}%\n",
+      Human(iv.tokens_per_s.lo), Human(iv.tokens_per_s.hi), iv.flop_per_s_per_gpu.lo / 1e12,
+      iv.flop_per_s_per_gpu.hi / 1e12, 100 * iv.mfu.lo, 100 * iv.mfu.hi);
+  out << fmt::format(
+      "parallelism    tp {} pp {} dp {} ep {} cp {}, microbatch {}, {} chunks, "
+      "recompute {}, zero {}\n",
+      par.tp, par.pp, par.dp, par.ep, par.cp, par.microbatch, par.virtual_stages,
+      sizing::ToString(par.recompute), par.zero);
   out << fmt::format("memory         {:.1f} GiB per GPU\n", p.memory.total_bytes / 1073741824.0);
   out << fmt::format("energy         {:.0f} MWh (PUE {:.2f})\n", p.energy_j / 3.6e9, p.pue);
   out << fmt::format("cost           ${} at ${:.2f} per GPU-hour\n", Human(p.cost_usd),
@@ -277,24 +288,31 @@ void AddSizeTrainCommand(CLI::App& app, int& exit_code, std::ostream& out, std::
       "train",
       "GPUs, days, GPU-hours, MFU, memory, energy and cost of training a model\n\n"
       "Examples:\n"
-      "  gpuplan size train --model llama3-70b --tokens 15T --accelerator h100-sxm5-80gb --gpus 2048\n"
-      "  gpuplan size train --model llama3-405b --tokens 15T --accelerator h100-sxm5-80gb --days 90\n"
+      "  gpuplan size train --model llama3-70b --tokens 15T --accelerator h100-sxm5-80gb --gpus "
+      "2048\n"
+      "  gpuplan size train --model llama3-405b --tokens 15T --accelerator h100-sxm5-80gb --days "
+      "90\n"
       "  gpuplan size train --params 70B --tokens 2T --accelerator mi300x --gpus 512 --json\n"
       "  gpuplan size train --params 671B --active-params 37B --tokens 14.8T \\\n"
       "                     --accelerator h800-sxm5-80gb --gpus 2048 --precision fp8 --explain 5\n"
       "  gpuplan size train --model my_model.toml --tokens 1T --accelerator b200 --days 30d\n\n"
-      "  gpuplan size train --model path/to/config.json --tokens 2T --accelerator h200-sxm-141gb \\\n"
+      "  gpuplan size train --model path/to/config.json --tokens 2T --accelerator h200-sxm-141gb "
+      "\\\n"
       "                     --gpus 256 --seq 8192\n"
       "  gpuplan size train --params 540B --layers 118 --hidden 18432 --tokens 780B \\\n"
       "                     --accelerator h100-sxm5-80gb --gpus 6144\n\n"
       "--gpus gives days; --days gives the fewest whole nodes that finish in time. days and\n"
-      "gpu_hours include goodput (default 0.9) and the whole-run factor (1.13, fitted on published\n"
-      "whole runs); tokens_per_s does not. Every figure has a 90% range from the model's errors on\n"
+      "gpu_hours include goodput (default 0.9) and the whole-run factor (1.13, fitted on "
+      "published\n"
+      "whole runs); tokens_per_s does not. Every figure has a 90% range from the model's errors "
+      "on\n"
       "published runs, wider outside them (notes say why). With --params, given dimensions are\n"
-      "kept and the rest (heads, FFN, vocabulary, experts) is solved to match. Presets: data/models/.");
+      "kept and the rest (heads, FFN, vocabulary, experts) is solved to match. Presets: "
+      "data/models/.");
   cmd->add_option("--model", f->model,
                   "preset id (e.g. llama3-70b), a model .toml file or a Hugging Face config.json");
-  cmd->add_option("--params", f->params, "total parameters, e.g. 70B (the rest of the shape is solved)");
+  cmd->add_option("--params", f->params,
+                  "total parameters, e.g. 70B (the rest of the shape is solved)");
   cmd->add_option("--active-params", f->active_params, "MoE: parameters per token, e.g. 37B");
   cmd->add_option("--layers", f->layers, "given: transformer layers");
   cmd->add_option("--hidden", f->hidden, "given: hidden size");

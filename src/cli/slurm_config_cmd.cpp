@@ -1,12 +1,12 @@
 // gpuplan slurm-config --scenario S [--out DIR]: the Slurm configuration of a scenario's planned
 // fleet (partitions per accelerator type, gres.conf) and the sacctmgr commands of its tenants.
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <system_error>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
@@ -46,11 +46,11 @@ int RunSlurmConfig(const SlurmConfigFlags& flags, std::ostream& out, std::ostrea
     auto q = scenario::ParseQuarter(flags.quarter, "--quarter");
     if (!q) return ReportBadInput(q.error(), err);
     if (*q < s->first || *q > s->last) {
-      return ReportBadInput(Error{fmt::format("--quarter {} is outside the scenario's horizon "
-                                              "{}..{}",
-                                              flags.quarter, ToString(s->first),
-                                              ToString(s->last))},
-                            err);
+      return ReportBadInput(
+          Error{fmt::format("--quarter {} is outside the scenario's horizon "
+                            "{}..{}",
+                            flags.quarter, ToString(s->first), ToString(s->last))},
+          err);
     }
     options.at_s = (q->Index() - s->first.Index()) * kSecondsPerQuarter;
     when = fmt::format("at the start of {}", ToString(*q));
@@ -162,8 +162,7 @@ void AddSlurmConfigCommand(CLI::App& app, int& exit_code, std::ostream& out, std
   cmd->add_option("--time-limit", flags->time_limit_s, "purchase solver time limit, seconds")
       ->capture_default_str();
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
-  cmd->callback(
-      [flags, &exit_code, &out, &err] { exit_code = RunSlurmConfig(*flags, out, err); });
+  cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunSlurmConfig(*flags, out, err); });
 }
 
 }  // namespace gpuplan::cli

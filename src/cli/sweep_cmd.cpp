@@ -36,7 +36,8 @@ struct SweepFlags {
 using Json = nlohmann::ordered_json;
 
 // "key=text": the key and the text after the first '='.
-Result<std::pair<std::string, std::string>> KeyValue(const std::string& arg, std::string_view flag) {
+Result<std::pair<std::string, std::string>> KeyValue(const std::string& arg,
+                                                     std::string_view flag) {
   const size_t eq = arg.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == arg.size()) {
     return Error{fmt::format("{} takes key=value, got '{}'", flag, arg)};
@@ -60,7 +61,8 @@ Result<Json> SpecJsonFromFlags(const SweepFlags& f) {
   Json j;
   if (!f.spec_path.empty()) {
     if (!f.grid.empty() || !f.sample.empty() || f.samples > 0 || !f.scenario.empty()) {
-      return Error{"--spec holds the whole sweep; drop the scenario, --grid, --sample and --samples"};
+      return Error{
+          "--spec holds the whole sweep; drop the scenario, --grid, --sample and --samples"};
     }
     auto text = ReadFile(f.spec_path);
     GPUPLAN_TRY(text);
@@ -83,9 +85,10 @@ Result<Json> SpecJsonFromFlags(const SweepFlags& f) {
       continue;
     }
     if (parts.size() != 3) {
-      return Error{fmt::format("--sample {}: give uniform:LO:HI, log_uniform:LO:HI, normal:MEAN:SD "
-                               "or values:A,B,...",
-                               s)};
+      return Error{
+          fmt::format("--sample {}: give uniform:LO:HI, log_uniform:LO:HI, normal:MEAN:SD "
+                      "or values:A,B,...",
+                      s)};
     }
     std::vector<double> args;
     for (size_t i = 1; i < 3; ++i) {
@@ -138,7 +141,8 @@ Result<std::vector<Json>> ReadShards(const std::vector<std::string>& paths, cons
     GPUPLAN_TRY(text);
     const Json j = Json::parse(*text, nullptr, false);
     if (j.is_discarded() || !j.contains("gpuplan_sweep_shard") || !j.contains("rows")) {
-      return Error{fmt::format("{}: not a sweep shard (gpuplan sweep --shard I/N --out FILE)", path)};
+      return Error{
+          fmt::format("{}: not a sweep shard (gpuplan sweep --shard I/N --out FILE)", path)};
     }
     if (j.at("spec") != spec_json) {
       return Error{fmt::format("{}: a shard of another sweep (its spec differs from {})", path,
@@ -219,7 +223,8 @@ int RunSweepCommand(const SweepFlags& f, std::ostream& out, std::ostream& err) {
   Result<Json> spec_json = Error{};
   if (!f.merge.empty()) {
     if (!f.grid.empty() || !f.sample.empty() || !f.spec_path.empty() || !f.shard.empty()) {
-      return ReportBadInput(Error{"--merge reads the spec from the shards; give only the shard files"}, err);
+      return ReportBadInput(
+          Error{"--merge reads the spec from the shards; give only the shard files"}, err);
     }
     auto first = SpecOfFirstShard(f.merge.front());
     if (!first) return ReportBadInput(first.error(), err);
@@ -250,11 +255,13 @@ int RunSweepCommand(const SweepFlags& f, std::ostream& out, std::ostream& err) {
   }
   const auto start = std::chrono::steady_clock::now();
   std::vector<Json> rows = sweep::EvaluateShard(*spec, *cat, options);
-  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   size_t failed = 0;
   for (const Json& r : rows) failed += r.at("status") == "error" ? 1 : 0;
   err << fmt::format("sweep: {} points in {:.2f} s ({:.1f} points/s), {} failed\n", rows.size(),
-                     wall_s, rows.empty() ? 0.0 : static_cast<double>(rows.size()) / wall_s, failed);
+                     wall_s, rows.empty() ? 0.0 : static_cast<double>(rows.size()) / wall_s,
+                     failed);
   if (!rows.empty() && failed == rows.size()) {
     // Every point failing is a bad key or value, not a result.
     return ReportBadInput(Error{fmt::format("every sweep point failed; the first: {}",
@@ -266,7 +273,8 @@ int RunSweepCommand(const SweepFlags& f, std::ostream& out, std::ostream& err) {
     shard["gpuplan_sweep_shard"] = {{"index", options.shard_index}, {"count", options.shard_count}};
     shard["spec"] = sweep::ToJson(*spec);
     shard["rows"] = rows;
-    if (f.out.empty() && !f.json) return ReportBadInput(Error{"--shard writes its rows to --out FILE (or --json)"}, err);
+    if (f.out.empty() && !f.json)
+      return ReportBadInput(Error{"--shard writes its rows to --out FILE (or --json)"}, err);
     if (!f.out.empty()) {
       auto w = WriteFileAtomic(f.out, shard.dump(2) + "\n");
       if (!w) return ReportBadInput(w.error(), err);
@@ -291,27 +299,34 @@ void AddSweepCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
       "plan a scenario many times over a grid or random samples of its keys\n\n"
       "Each point is the scenario with some keys changed (as --set key.path=value) and runs the\n"
       "purchase MILP (--stage buy, fast) or the whole plan under the scenario's policy (--stage\n"
-      "plan). One row per point (--csv, --out, --json), percentiles of each result, and a tornado:\n"
+      "plan). One row per point (--csv, --out, --json), percentiles of each result, and a "
+      "tornado:\n"
       "each input alone at its low and high value, the others at the scenario's, and how far it\n"
       "moves cost, capacity and waits. Points run on all cores; the table is the same for any\n"
       "--workers. A Slurm job array runs one --shard each; --merge joins them.\n\n"
       "Examples:\n"
       "  gpuplan sweep --grid budget.total=1.2e12,1.5e12,1.8e12 --csv sweep.csv\n"
-      "  gpuplan sweep s.toml --sample budget.total=uniform:1e12:2e12 --samples 100 --seed 7 --json\n"
+      "  gpuplan sweep s.toml --sample budget.total=uniform:1e12:2e12 --samples 100 --seed 7 "
+      "--json\n"
       "  gpuplan sweep --spec sweep.json --shard 3/10 --out shard-3.json   # one array task\n"
       "  gpuplan sweep --merge shard-*.json --csv sweep.csv --out sweep.json");
-  cmd->add_option("scenario", f->scenario, "scenario TOML (default: the built-in Korea-like scenario)");
-  cmd->add_option("--spec", f->spec_path, "the whole sweep as JSON: {scenario, set, grid or sample+samples, seed, stage, tornado, time_limit_s}");
+  cmd->add_option("scenario", f->scenario,
+                  "scenario TOML (default: the built-in Korea-like scenario)");
+  cmd->add_option("--spec", f->spec_path,
+                  "the whole sweep as JSON: {scenario, set, grid or sample+samples, seed, stage, "
+                  "tornado, time_limit_s}");
   cmd->add_option("--grid", f->grid, "KEY=V1,V2,...: a grid axis (repeat for more axes)");
-  cmd->add_option("--sample", f->sample,
-                  "KEY=uniform:LO:HI | log_uniform:LO:HI | normal:MEAN:SD | values:A,B: a sampled axis");
+  cmd->add_option(
+      "--sample", f->sample,
+      "KEY=uniform:LO:HI | log_uniform:LO:HI | normal:MEAN:SD | values:A,B: a sampled axis");
   cmd->add_option("--samples", f->samples, "Monte Carlo points (with --sample)");
   cmd->add_option("--set", f->set, "KEY=VALUE for every point (repeatable)");
   cmd->add_option("--seed", f->seed, "seed of the samples")->capture_default_str();
   cmd->add_option("--stage", f->stage, "buy (the MILP alone) or plan (buy and simulate)")
       ->capture_default_str();
   cmd->add_flag("--no-tornado", f->no_tornado, "skip the one-input-at-a-time points");
-  cmd->add_option("--time-limit", f->time_limit_s, "seconds each MILP may take")->capture_default_str();
+  cmd->add_option("--time-limit", f->time_limit_s, "seconds each MILP may take")
+      ->capture_default_str();
   cmd->add_option("--workers", f->workers, "threads (default 0: all cores)");
   cmd->add_option("--shard", f->shard, "I/N: evaluate every N-th point from I (write with --out)");
   cmd->add_option("--merge", f->merge, "shard files to join into the whole sweep");

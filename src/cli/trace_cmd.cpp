@@ -80,7 +80,8 @@ void PrintStats(const trace::Trace& t, const trace::TraceStats& s, std::ostream&
 int RunTraceGen(const TraceGenFlags& flags, std::ostream& out, std::ostream& err) {
   auto rate = ParseQuantity(flags.jobs_per_day, "--jobs-per-day");
   if (!rate) return ReportBadInput(rate.error(), err);
-  if (auto r = CheckRange(*rate, 0, kMaxJobs, "--jobs-per-day"); !r) return ReportError(r.error(), err);
+  if (auto r = CheckRange(*rate, 0, kMaxJobs, "--jobs-per-day"); !r)
+    return ReportError(r.error(), err);
   auto days = ParseDurationS(flags.days, "--horizon");
   if (!days) return ReportBadInput(days.error(), err);
   if (!(*days > 0)) return ReportBadInput(Error{"--horizon must be > 0"}, err);

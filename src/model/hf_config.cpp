@@ -1,4 +1,5 @@
-// Hugging Face config.json -> ModelShape. Field names per family (transformers' configuration_*.py):
+// Hugging Face config.json -> ModelShape. Field names per family (transformers'
+// configuration_*.py):
 //   all:      num_hidden_layers, hidden_size, num_attention_heads, num_key_value_heads (default:
 //             the heads), head_dim (Gemma, Qwen3, Llama 4), intermediate_size, vocab_size,
 //             tie_word_embeddings (default false; Gemma true)
@@ -15,14 +16,14 @@
 // Every family here uses a gated FFN and RMSNorm without biases (Qwen2's QKV biases, 0.01% of the
 // count, are left out). max_position_embeddings is the longest context, not the pre-training one:
 // the training context stays unset (sizing's default) and the note says so.
-#include <algorithm>
-#include <filesystem>
-#include <optional>
-#include <set>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "model/model.h"
 
@@ -32,10 +33,10 @@ namespace {
 
 using Json = nlohmann::json;
 
-const std::set<std::string> kFamilies = {
-    "llama",     "llama4",      "llama4_text", "mistral",     "mixtral",     "qwen2",
-    "qwen3",     "qwen2_moe",   "qwen3_moe",   "deepseek_v2", "deepseek_v3", "gemma",
-    "gemma2",    "gemma3",      "gemma3_text"};
+const std::set<std::string> kFamilies = {"llama",     "llama4",      "llama4_text", "mistral",
+                                         "mixtral",   "qwen2",       "qwen3",       "qwen2_moe",
+                                         "qwen3_moe", "deepseek_v2", "deepseek_v3", "gemma",
+                                         "gemma2",    "gemma3",      "gemma3_text"};
 
 struct Reader {
   const Json& j;

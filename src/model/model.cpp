@@ -11,21 +11,20 @@
 // + final norm (+ BLOOM's embedding LayerNorm). Active = the same with k routed experts per token.
 #include "model/model.h"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <set>
 #include <sstream>
 
-#include <fmt/format.h>
-
-#include <toml++/toml.h>
-
 namespace gpuplan::model {
 
 namespace {
 
-constexpr int kMaxDim = 1 << 20;        // no real model has a dimension near a million
+constexpr int kMaxDim = 1 << 20;  // no real model has a dimension near a million
 constexpr int kMaxLayers = 10000;
 
 // Counts of one layer's matmul weights (no norms or biases): attention, and an FFN of width f.
@@ -34,8 +33,9 @@ double AttentionMatmulParams(const ModelShape& s) {
   if (s.is_mla()) {
     const MlaShape& m = s.mla;
     const double qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
-    const double q = m.q_lora_rank > 0 ? h * m.q_lora_rank + double(m.q_lora_rank) * s.num_heads * qk
-                                       : h * s.num_heads * qk;
+    const double q = m.q_lora_rank > 0
+                         ? h * m.q_lora_rank + double(m.q_lora_rank) * s.num_heads * qk
+                         : h * s.num_heads * qk;
     const double kv = h * (m.kv_lora_rank + m.qk_rope_head_dim) +
                       double(m.kv_lora_rank) * s.num_heads * (m.qk_nope_head_dim + m.v_head_dim);
     return q + kv + double(s.num_heads) * m.v_head_dim * h;
@@ -53,7 +53,8 @@ double NormParams(const ModelShape& s) { return s.has_bias ? 2.0 * s.hidden : s.
 double AttentionExtraParams(const ModelShape& s) {
   double extra = 2 * NormParams(s);  // (5)
   if (s.is_mla()) extra += s.mla.q_lora_rank + s.mla.kv_lora_rank;
-  if (s.has_bias) extra += double(s.num_heads) * s.head_size() + 2.0 * s.kv_heads() * s.head_size() + s.hidden;
+  if (s.has_bias)
+    extra += double(s.num_heads) * s.head_size() + 2.0 * s.kv_heads() * s.head_size() + s.hidden;
   return extra;
 }
 
@@ -79,7 +80,8 @@ ParamCounts CountParams(const ModelShape& s) {
     c.expert = FfnMatmulParams(s, fe) + FfnBiasParams(s, fe);
     const double router = h * s.moe.num_experts;
     const double fs = s.moe.shared_expert_ffn_hidden > 0 ? s.moe.shared_expert_ffn_hidden : fe;
-    const double shared = s.moe.num_shared_experts * (FfnMatmulParams(s, fs) + FfnBiasParams(s, fs));
+    const double shared =
+        s.moe.num_shared_experts * (FfnMatmulParams(s, fs) + FfnBiasParams(s, fs));
     c.moe_layer_experts = s.moe.num_experts * c.expert + shared + router;  // (4)
     const double active_moe = s.moe.experts_per_token * c.expert + shared + router;
     const int num_moe_layers = s.num_layers - s.moe.num_dense_layers;
@@ -147,9 +149,10 @@ Result<void> Validate(const ModelShape& s, std::string_view where) {
   }
   if (s.head_dim < 0 || s.head_dim > kMaxDim || s.ffn_hidden < 0 || s.ffn_hidden > kMaxDim ||
       s.num_learned_positions < 0 || s.train_seq_len < 0) {
-    return Error{fmt::format("{}: 'head_dim', 'ffn_hidden', 'learned_positions' and 'seq_len' "
-                             "must be >= 0",
-                             where)};
+    return Error{
+        fmt::format("{}: 'head_dim', 'ffn_hidden', 'learned_positions' and 'seq_len' "
+                    "must be >= 0",
+                    where)};
   }
   if (s.head_dim == 0 && !s.is_mla() && s.hidden % s.num_heads != 0) {
     return Error{fmt::format("{}: 'heads' ({}) must divide 'hidden' ({}) unless 'head_dim' is set",
@@ -163,9 +166,10 @@ Result<void> Validate(const ModelShape& s, std::string_view where) {
   }
   if (s.is_moe()) {
     if (m.experts_per_token < 1 || m.experts_per_token > m.num_experts) {
-      return Error{fmt::format("{}: [moe] 'experts_per_token' must be between 1 and 'experts' "
-                               "({}), got {}",
-                               where, m.num_experts, m.experts_per_token)};
+      return Error{
+          fmt::format("{}: [moe] 'experts_per_token' must be between 1 and 'experts' "
+                      "({}), got {}",
+                      where, m.num_experts, m.experts_per_token)};
     }
     GPUPLAN_TRY(positive("moe.expert_ffn_hidden", m.expert_ffn_hidden, kMaxDim));
     if (m.num_dense_layers >= s.num_layers) {
@@ -174,14 +178,15 @@ Result<void> Validate(const ModelShape& s, std::string_view where) {
     }
   }
   const MlaShape& a = s.mla;
-  if (a.kv_lora_rank < 0 || a.q_lora_rank < 0 || a.qk_nope_head_dim < 0 ||
-      a.qk_rope_head_dim < 0 || a.v_head_dim < 0) {
+  if (a.kv_lora_rank < 0 || a.q_lora_rank < 0 || a.qk_nope_head_dim < 0 || a.qk_rope_head_dim < 0 ||
+      a.v_head_dim < 0) {
     return Error{fmt::format("{}: [mla] fields must be >= 0", where)};
   }
   if (s.is_mla() && (a.qk_nope_head_dim + a.qk_rope_head_dim == 0 || a.v_head_dim == 0)) {
-    return Error{fmt::format("{}: [mla] needs 'qk_nope_head_dim' or 'qk_rope_head_dim', and "
-                             "'v_head_dim'",
-                             where)};
+    return Error{
+        fmt::format("{}: [mla] needs 'qk_nope_head_dim' or 'qk_rope_head_dim', and "
+                    "'v_head_dim'",
+                    where)};
   }
   return Ok{};
 }
@@ -192,15 +197,30 @@ std::string Where(const std::string& path, const toml::node& node) {
   return fmt::format("{}:{}", path, node.source().begin.line);
 }
 
-const std::set<std::string_view> kTopKeys = {
-    "name",          "display_name",     "source",       "layers",
-    "hidden",        "heads",            "kv_heads",     "head_dim",
-    "ffn_hidden",    "gated_ffn",        "vocab",        "tied_embeddings",
-    "bias",          "learned_positions", "embedding_norm", "seq_len",
-    "published_params", "published_active_params", "moe", "mla", "notes"};
-const std::set<std::string_view> kMoeKeys = {"experts", "experts_per_token", "shared_experts",
-                                             "dense_layers", "expert_ffn_hidden",
-                                             "max_nodes_per_token"};
+const std::set<std::string_view> kTopKeys = {"name",
+                                             "display_name",
+                                             "source",
+                                             "layers",
+                                             "hidden",
+                                             "heads",
+                                             "kv_heads",
+                                             "head_dim",
+                                             "ffn_hidden",
+                                             "gated_ffn",
+                                             "vocab",
+                                             "tied_embeddings",
+                                             "bias",
+                                             "learned_positions",
+                                             "embedding_norm",
+                                             "seq_len",
+                                             "published_params",
+                                             "published_active_params",
+                                             "moe",
+                                             "mla",
+                                             "notes"};
+const std::set<std::string_view> kMoeKeys = {"experts",           "experts_per_token",
+                                             "shared_experts",    "dense_layers",
+                                             "expert_ffn_hidden", "max_nodes_per_token"};
 const std::set<std::string_view> kMlaKeys = {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
                                              "qk_rope_head_dim", "v_head_dim"};
 
@@ -229,8 +249,8 @@ Result<void> GetInt(const toml::table& t, std::string_view key, const std::strin
                              got.str())};
   }
   if (*v < 0 || *v > kMaxDim) {
-    return Error{fmt::format("{}: '{}{}' must be between 0 and {}, got {}", Where(path, *n),
-                             prefix, key, kMaxDim, *v)};
+    return Error{fmt::format("{}: '{}{}' must be between 0 and {}, got {}", Where(path, *n), prefix,
+                             key, kMaxDim, *v)};
   }
   *dest = static_cast<int>(*v);
   return Ok{};
@@ -276,8 +296,8 @@ Result<ModelShape> ParseModel(std::string_view toml_text, const std::string& pat
   try {
     root = toml::parse(toml_text, path);
   } catch (const toml::parse_error& e) {
-    return Error{fmt::format("{}:{}: malformed TOML: {}", path, e.source().begin.line,
-                             e.description())};
+    return Error{
+        fmt::format("{}:{}: malformed TOML: {}", path, e.source().begin.line, e.description())};
   }
   GPUPLAN_TRY(CheckKeys(root, kTopKeys, path, ""));
   ModelShape s;

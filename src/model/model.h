@@ -12,8 +12,8 @@ namespace gpuplan::model {
 
 // Multi-head latent attention (DeepSeek-V2/V3): low-rank Q and KV projections. All zero: not MLA.
 struct MlaShape {
-  int q_lora_rank = 0;        // 0: Q is a full projection
-  int kv_lora_rank = 0;       // > 0 marks the model as MLA
+  int q_lora_rank = 0;   // 0: Q is a full projection
+  int kv_lora_rank = 0;  // > 0 marks the model as MLA
   int qk_nope_head_dim = 0;
   int qk_rope_head_dim = 0;
   int v_head_dim = 0;
@@ -37,22 +37,22 @@ struct MoeShape {
 
 // One decoder-only transformer. Fields left 0 take the usual default (see Validate()).
 struct ModelShape {
-  std::string name;            // preset id, e.g. "llama3-70b"
-  std::string display_name;    // "Llama 3 70B"
-  std::string source;          // where the shape comes from
+  std::string name;          // preset id, e.g. "llama3-70b"
+  std::string display_name;  // "Llama 3 70B"
+  std::string source;        // where the shape comes from
   int num_layers = 0;
   int hidden = 0;
   int num_heads = 0;
-  int num_kv_heads = 0;        // 0: = num_heads (MHA); fewer: GQA
-  int head_dim = 0;            // 0: hidden / num_heads
-  int ffn_hidden = 0;          // dense FFN intermediate size; 0: 4 * hidden
-  bool is_gated_ffn = false;   // SwiGLU/GeGLU: three FFN matrices instead of two
+  int num_kv_heads = 0;       // 0: = num_heads (MHA); fewer: GQA
+  int head_dim = 0;           // 0: hidden / num_heads
+  int ffn_hidden = 0;         // dense FFN intermediate size; 0: 4 * hidden
+  bool is_gated_ffn = false;  // SwiGLU/GeGLU: three FFN matrices instead of two
   int vocab = 0;
   bool has_tied_embeddings = false;
-  bool has_bias = false;       // GPT-3/OPT/BLOOM-style biases on linear layers
-  int num_learned_positions = 0;  // learned absolute position table; 0: RoPE/ALiBi
+  bool has_bias = false;            // GPT-3/OPT/BLOOM-style biases on linear layers
+  int num_learned_positions = 0;    // learned absolute position table; 0: RoPE/ALiBi
   bool has_embedding_norm = false;  // a LayerNorm right after the embedding (BLOOM)
-  int train_seq_len = 0;       // training context of the published model; 0: unknown
+  int train_seq_len = 0;            // training context of the published model; 0: unknown
   MoeShape moe;
   MlaShape mla;
   double published_params = 0;         // for comparison only; 0: none
@@ -62,15 +62,17 @@ struct ModelShape {
   bool is_moe() const { return moe.num_experts > 0; }
   bool is_mla() const { return mla.kv_lora_rank > 0; }
   int kv_heads() const { return num_kv_heads > 0 ? num_kv_heads : num_heads; }
-  int head_size() const { return head_dim > 0 ? head_dim : (num_heads > 0 ? hidden / num_heads : 0); }
+  int head_size() const {
+    return head_dim > 0 ? head_dim : (num_heads > 0 ? hidden / num_heads : 0);
+  }
   int dense_ffn() const { return ffn_hidden > 0 ? ffn_hidden : 4 * hidden; }
 };
 
 // Parameter counts, computed from the shape.
 struct ParamCounts {
-  double total = 0;           // every weight
-  double active = 0;          // weights one token uses (= total for dense models)
-  double embedding = 0;       // input embedding (+ learned positions); the output head if untied
+  double total = 0;      // every weight
+  double active = 0;     // weights one token uses (= total for dense models)
+  double embedding = 0;  // input embedding (+ learned positions); the output head if untied
   double attention_per_layer = 0;
   double dense_ffn_per_layer = 0;  // a dense-FFN layer's FFN
   double expert = 0;               // one expert (0 for dense models)

@@ -11,16 +11,17 @@
 //           both counts are met.
 // Rules for what nobody gave (each documented where it is applied):
 //   heads of 128 (Llama, Mistral, Qwen, GPT-3's 12288/96); 8 KV heads when they divide the heads
-//   (Llama 2 70B, Llama 3, Mistral, Qwen2.5 72B); SwiGLU; vocab 128,256 (Llama 3); untied embeddings;
-//   layers and hidden from the aspect ratio hidden/layers near 128 (GPT-3 175B 12288/96, Llama 3
-//   405B 16384/126; Kaplan et al. 2020 fig. 5: loss is flat for 50-200);
-//   MoE top-2 when total/active <= 8 (Mixtral 8x7B/8x22B, DBRX 16/4), top-8 up to 32 (DeepSeek-V3
+//   (Llama 2 70B, Llama 3, Mistral, Qwen2.5 72B); SwiGLU; vocab 128,256 (Llama 3); untied
+//   embeddings; layers and hidden from the aspect ratio hidden/layers near 128 (GPT-3 175B
+//   12288/96, Llama 3 405B 16384/126; Kaplan et al. 2020 fig. 5: loss is flat for 50-200); MoE
+//   top-2 when total/active <= 8 (Mixtral 8x7B/8x22B, DBRX 16/4), top-8 up to 32 (DeepSeek-V3
 //   256/8, Qwen3-235B 128/8), beyond that top-(256 / ratio) (Llama 4 Maverick 128/1); experts the
-//   fewest power of two that reaches the total (the expert-parallel search shards by powers of two).
+//   fewest power of two that reaches the total (the expert-parallel search shards by powers of
+//   two).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "model/model.h"
 
@@ -33,9 +34,9 @@ constexpr double kMaxParams = 1e14;  // 100T: far beyond any published model
 constexpr int kMaxDim = 1 << 20;
 constexpr int kMaxLayers = 10000;
 constexpr int kHeadDim = 128;
-constexpr int kSmallHeadDim = 64;      // GPT-2/Pythia-sized models (hidden < 1024)
+constexpr int kSmallHeadDim = 64;  // GPT-2/Pythia-sized models (hidden < 1024)
 constexpr int kKvHeads = 8;
-constexpr int kVocab = 128256;         // Llama 3 tokenizer
+constexpr int kVocab = 128256;  // Llama 3 tokenizer
 constexpr int kMinVocab = 1000;
 constexpr int kMaxVocab = 1000000;
 constexpr double kAspect = 128;
@@ -59,8 +60,9 @@ Result<void> SetHeads(const ShapeConstraints& c, ModelShape* s) {
   const int h = s->hidden;
   if (c.heads > 0) {
     s->num_heads = c.heads;
-    s->head_dim = c.head_dim > 0 ? c.head_dim
-                                 : (h % c.heads == 0 ? 0 : std::max(1, int(std::lround(double(h) / c.heads))));
+    s->head_dim = c.head_dim > 0
+                      ? c.head_dim
+                      : (h % c.heads == 0 ? 0 : std::max(1, int(std::lround(double(h) / c.heads))));
   } else {
     const int hd = c.head_dim > 0 ? c.head_dim : (h < 1024 ? kSmallHeadDim : kHeadDim);
     s->num_heads = std::max(1, int(std::lround(double(h) / hd)));
@@ -68,8 +70,8 @@ Result<void> SetHeads(const ShapeConstraints& c, ModelShape* s) {
   }
   if (c.kv_heads > 0) {
     if (c.kv_heads > s->num_heads || s->num_heads % c.kv_heads != 0) {
-      return Error{fmt::format("--kv-heads ({}) must divide the heads ({})", c.kv_heads,
-                               s->num_heads)};
+      return Error{
+          fmt::format("--kv-heads ({}) must divide the heads ({})", c.kv_heads, s->num_heads)};
     }
     s->num_kv_heads = c.kv_heads;
   } else {
@@ -86,7 +88,8 @@ ModelShape Base(const ShapeConstraints& c, int layers, int hidden) {
   s.hidden = hidden;
   s.is_gated_ffn = true;
   s.vocab = c.vocab > 0 ? c.vocab : kVocab;
-  s.ffn_hidden = c.ffn > 0 ? c.ffn : RoundTo(kDefaultFfnRatio * hidden, FfnStep(kDefaultFfnRatio * hidden));
+  s.ffn_hidden =
+      c.ffn > 0 ? c.ffn : RoundTo(kDefaultFfnRatio * hidden, FfnStep(kDefaultFfnRatio * hidden));
   (void)SetHeads(c, &s);  // errors are reported by the final SetHeads
   return s;
 }
@@ -102,11 +105,14 @@ void SolveDepthAndWidth(const ShapeConstraints& c, double target, int* layers, i
     int lo = 1, hi = kMaxDim / step;
     while (lo < hi) {
       const int mid = (lo + hi) / 2;
-      if (DefaultCount(c, l, mid * step) < target) lo = mid + 1;
-      else hi = mid;
+      if (DefaultCount(c, l, mid * step) < target)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     const int a = std::max(1, lo - 1) * step, b = lo * step;
-    return std::abs(DefaultCount(c, l, a) - target) < std::abs(DefaultCount(c, l, b) - target) ? a : b;
+    return std::abs(DefaultCount(c, l, a) - target) < std::abs(DefaultCount(c, l, b) - target) ? a
+                                                                                               : b;
   };
   if (c.layers > 0 && c.hidden > 0) {
     *layers = c.layers;
@@ -149,7 +155,8 @@ Result<void> SolveDense(const ShapeConstraints& c, double target, ModelShape* s,
     t.vocab = vocab;
     return CountParams(t).total;
   };
-  const int f_min = std::max(16, int(kMinFfnRatio * h)), f_max = std::min(kMaxDim, int(kMaxFfnRatio * h));
+  const int f_min = std::max(16, int(kMinFfnRatio * h)),
+            f_max = std::min(kMaxDim, int(kMaxFfnRatio * h));
   const int v_now = s->vocab;
   if (c.ffn == 0) {
     const double slope = count_with(2, v_now) - count_with(1, v_now);
@@ -205,24 +212,26 @@ Result<void> SolveMoe(const ShapeConstraints& c, ModelShape* s, std::vector<std:
   const double active_layer = (c.active_params - non_ffn) / L;  // k u + S u_s + h E
   const double total_layer = (c.params - non_ffn) / L;          // E u + S u_s + h E
   if (!(active_layer > gate * h * 16)) {
-    return Error{fmt::format("--active-params {} cannot be reached with {} layers of hidden {}: "
-                             "attention and embeddings alone hold {}",
-                             Q(c.active_params), s->num_layers, s->hidden, Q(non_ffn))};
+    return Error{
+        fmt::format("--active-params {} cannot be reached with {} layers of hidden {}: "
+                    "attention and embeddings alone hold {}",
+                    Q(c.active_params), s->num_layers, s->hidden, Q(non_ffn))};
   }
   const double ratio = total_layer / active_layer;
   int k = c.experts_per_token, E = c.experts;
   const bool given_k = k > 0, given_e = E > 0;
   if (!given_k && given_e) k = std::clamp(int(std::lround(E / ratio)), 1, E);
   if (!given_k && !given_e) {
-    k = ratio <= kCoarseMoeRatio ? 2
-                                 : (ratio <= kFineMoeRatio ? 8 : std::max(1, int(kFineMoeExperts / ratio)));
+    k = ratio <= kCoarseMoeRatio
+            ? 2
+            : (ratio <= kFineMoeRatio ? 8 : std::max(1, int(kFineMoeExperts / ratio)));
   }
   if (!given_e) {
     // The fewest experts (a power of two) whose plain top-k total reaches the target; a shared
     // expert then absorbs any overshoot.
     E = 1;
-    while (E < kMaxExperts &&
-           (E < k + 1 || E * (active_layer - h * E) / k + h * E < (1 - kMoeExactTolerance) * total_layer)) {
+    while (E < kMaxExperts && (E < k + 1 || E * (active_layer - h * E) / k + h * E <
+                                                (1 - kMoeExactTolerance) * total_layer)) {
       E *= 2;
     }
   }
@@ -260,8 +269,13 @@ Result<void> SolveMoe(const ShapeConstraints& c, ModelShape* s, std::vector<std:
   s->ffn_hidden = fe;  // no dense layers; kept valid
   solved->push_back(fmt::format(
       "{} experts{} (top-{}{}) of width {}{}", E, given_e ? " (given)" : "", k,
-      given_k ? ", given" : (given_e ? "" : ratio <= kCoarseMoeRatio ? ", coarse MoE rule" : ", fine-grained MoE rule"),
-      fe, shared > 0 ? fmt::format(", 1 shared expert of width {}", s->moe.shared_expert_ffn_hidden) : ""));
+      given_k ? ", given"
+              : (given_e                    ? ""
+                 : ratio <= kCoarseMoeRatio ? ", coarse MoE rule"
+                                            : ", fine-grained MoE rule"),
+      fe,
+      shared > 0 ? fmt::format(", 1 shared expert of width {}", s->moe.shared_expert_ffn_hidden)
+                 : ""));
   return Ok{};
 }
 
@@ -283,8 +297,8 @@ Result<ModelShape> CompleteShape(const ShapeConstraints& c) {
   }
   const bool is_moe = c.active_params > 0 && c.active_params < c.params;
   if (is_moe && c.active_params < kMinParams) {
-    return Error{fmt::format("--active-params must be at least {}, got {}", Q(kMinParams),
-                             c.active_params)};
+    return Error{
+        fmt::format("--active-params must be at least {}, got {}", Q(kMinParams), c.active_params)};
   }
   if (is_moe && c.ffn > 0) {
     return Error{"--ffn is a dense FFN width; for a MoE give --experts and --experts-per-token"};
@@ -313,7 +327,8 @@ Result<ModelShape> CompleteShape(const ShapeConstraints& c) {
   ModelShape s = Base(c, layers, hidden);
   GPUPLAN_TRY(SetHeads(c, &s));
   if (c.heads == 0) {
-    solved.push_back(fmt::format("{} heads of {} ({} KV)", s.num_heads, s.head_size(), s.kv_heads()));
+    solved.push_back(
+        fmt::format("{} heads of {} ({} KV)", s.num_heads, s.head_size(), s.kv_heads()));
   } else if (c.kv_heads == 0) {
     solved.push_back(fmt::format("{} KV heads", s.kv_heads()));
   }
@@ -334,13 +349,15 @@ Result<ModelShape> CompleteShape(const ShapeConstraints& c) {
   GPUPLAN_TRY(Validate(s, "completed shape"));
   const ParamCounts pc = CountParams(s);
   if (c.params > 0 && std::abs(pc.total / c.params - 1) > kAcceptTolerance) {
-    return Error{fmt::format("--params {} cannot be reached with the given dimensions (closest: {})",
-                             Q(c.params), Q(pc.total))};
+    return Error{
+        fmt::format("--params {} cannot be reached with the given dimensions (closest: {})",
+                    Q(c.params), Q(pc.total))};
   }
   if (is_moe && std::abs(pc.active / c.active_params - 1) > kAcceptTolerance) {
-    return Error{fmt::format("--active-params {} cannot be reached with the given dimensions "
-                             "(closest: {})",
-                             Q(c.active_params), Q(pc.active))};
+    return Error{
+        fmt::format("--active-params {} cannot be reached with the given dimensions "
+                    "(closest: {})",
+                    Q(c.active_params), Q(pc.active))};
   }
   const double size = c.params > 0 ? c.params : pc.total;
   s.name = fmt::format("inferred-{}", Q(size));
@@ -349,11 +366,11 @@ Result<ModelShape> CompleteShape(const ShapeConstraints& c) {
   s.published_params = c.params;
   if (is_moe) s.published_active_params = c.active_params;
   std::string given;
-  for (const auto& [name, v] : {std::pair{"layers", c.layers}, std::pair{"hidden", c.hidden},
-                                std::pair{"heads", c.heads}, std::pair{"kv_heads", c.kv_heads},
-                                std::pair{"head_dim", c.head_dim}, std::pair{"ffn", c.ffn},
-                                std::pair{"vocab", c.vocab}, std::pair{"experts", c.experts},
-                                std::pair{"experts_per_token", c.experts_per_token}}) {
+  for (const auto& [name, v] :
+       {std::pair{"layers", c.layers}, std::pair{"hidden", c.hidden}, std::pair{"heads", c.heads},
+        std::pair{"kv_heads", c.kv_heads}, std::pair{"head_dim", c.head_dim},
+        std::pair{"ffn", c.ffn}, std::pair{"vocab", c.vocab}, std::pair{"experts", c.experts},
+        std::pair{"experts_per_token", c.experts_per_token}}) {
     if (v > 0) given += fmt::format("{}{} {}", given.empty() ? "" : ", ", name, v);
   }
   std::string solved_text;
@@ -361,8 +378,8 @@ Result<ModelShape> CompleteShape(const ShapeConstraints& c) {
   s.notes.push_back(fmt::format(
       "shape inferred from {}{}{}: solved {}; SwiGLU, vocab {}{}; computed {} params{}",
       c.params > 0 ? "--params " + Q(c.params) : std::string("the given dimensions"),
-      is_moe ? " --active-params " + Q(c.active_params) : "",
-      given.empty() ? "" : " and " + given, solved_text.empty() ? "nothing" : solved_text, s.vocab,
+      is_moe ? " --active-params " + Q(c.active_params) : "", given.empty() ? "" : " and " + given,
+      solved_text.empty() ? "nothing" : solved_text, s.vocab,
       s.has_tied_embeddings ? " (tied)" : "", Q(pc.total),
       is_moe ? fmt::format(", {} active", Q(pc.active)) : ""));
   return s;

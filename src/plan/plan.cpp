@@ -1,13 +1,13 @@
 #include "plan/plan.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <optional>
 #include <set>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "model/model.h"
 #include "sim/sim.h"
@@ -39,16 +39,15 @@ double ScenarioUsdPerGpuHour(const scenario::Scenario& s, const std::string& id)
     const double gpu_price_usd = c.node_price_usd / c.gpus_per_node;
     const double capital = gpu_price_usd / (kAmortizationYears * kHoursPerYear);
     const double maintenance = gpu_price_usd * s.opex.maintenance_share_per_year / kHoursPerYear;
-    const double energy = c.node_power_w / c.gpus_per_node / 1e3 * s.opex.pue *
-                          s.opex.power_usd_per_kwh;
+    const double energy =
+        c.node_power_w / c.gpus_per_node / 1e3 * s.opex.pue * s.opex.power_usd_per_kwh;
     return capital + maintenance + energy;
   }
   return 0;
 }
 
 // On `num_gpus` GPUs when > 0, else the fewest that meet the workload's deadline.
-Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w,
-                                       const catalog::Accelerator& a,
+Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w, const catalog::Accelerator& a,
                                        double usd_per_gpu_hour = 0, int num_gpus = 0) {
   if (w.precision == catalog::Precision::kFp8 && !a.has_fp8()) {
     return Error{fmt::format("{} has no FP8", a.id)};
@@ -133,7 +132,8 @@ std::vector<std::string> SizingAccelerators(const scenario::Scenario& s) {
   return ids;
 }
 
-std::vector<SizingCell> SizeWorkloads(const scenario::Scenario& s, const catalog::Catalog& catalog) {
+std::vector<SizingCell> SizeWorkloads(const scenario::Scenario& s,
+                                      const catalog::Catalog& catalog) {
   std::vector<SizingCell> cells;
   for (const auto& w : s.workloads) {
     for (const auto& id : SizingAccelerators(s)) {
@@ -152,7 +152,8 @@ std::vector<SizingCell> SizeWorkloads(const scenario::Scenario& s, const catalog
   return cells;
 }
 
-std::vector<ServingCell> SizeServices(const scenario::Scenario& s, const catalog::Catalog& catalog) {
+std::vector<ServingCell> SizeServices(const scenario::Scenario& s,
+                                      const catalog::Catalog& catalog) {
   std::vector<ServingCell> cells;
   for (const auto& v : s.services) {
     for (const auto& id : SizingAccelerators(s)) {
@@ -200,7 +201,8 @@ std::vector<FleetGroup> FleetOf(const scenario::Scenario& s, const catalog::Cata
   for (const auto& p : result.purchases) {
     auto q = scenario::ParseQuarter(p.delivered, "delivered");
     if (!q) continue;
-    FleetGroup g{.accelerator = p.accelerator, .gpus = p.gpus, .first_quarter_idx = q->Index() - first};
+    FleetGroup g{
+        .accelerator = p.accelerator, .gpus = p.gpus, .first_quarter_idx = q->Index() - first};
     if (p.nodes > 0) g.gpus_per_node = p.gpus / p.nodes;
     fleet.push_back(g);
   }
@@ -219,7 +221,8 @@ std::vector<FleetGroup> FleetOf(const scenario::Scenario& s, const catalog::Cata
 int GpusInService(const std::vector<FleetGroup>& fleet, const std::string& type, int q) {
   int gpus = 0;
   for (const auto& g : fleet) {
-    if (g.accelerator == type && g.first_quarter_idx <= q && q <= g.last_quarter_idx) gpus += g.gpus;
+    if (g.accelerator == type && g.first_quarter_idx <= q && q <= g.last_quarter_idx)
+      gpus += g.gpus;
   }
   return gpus;
 }
@@ -257,9 +260,9 @@ struct Assembly {
   sim::ClusterSpec cluster;
   trace::Trace trace;
   std::vector<DemandRow> demand;
-  std::vector<double> held_gpu_hours;             // [quarter]: services, speed-weighted
-  std::vector<double> held_gpus;                  // [quarter]: services, raw GPUs
-  std::vector<double> installed_ref_gpu_hours;    // [quarter]: speed-weighted
+  std::vector<double> held_gpu_hours;           // [quarter]: services, speed-weighted
+  std::vector<double> held_gpus;                // [quarter]: services, raw GPUs
+  std::vector<double> installed_ref_gpu_hours;  // [quarter]: speed-weighted
   std::vector<std::string> warnings;
   std::map<std::string, double> speed;  // type -> relative speed
 };
@@ -288,7 +291,8 @@ Result<Assembly> Assemble(const Context& ctx, const std::vector<FleetGroup>& fle
   }
   std::vector<std::string> types;
   for (const auto& g : fleet) {
-    if (std::find(types.begin(), types.end(), g.accelerator) == types.end()) types.push_back(g.accelerator);
+    if (std::find(types.begin(), types.end(), g.accelerator) == types.end())
+      types.push_back(g.accelerator);
   }
 
   // Services hold GPUs of the type with the most GPUs in service when they start, among those
@@ -337,8 +341,9 @@ Result<Assembly> Assemble(const Context& ctx, const std::vector<FleetGroup>& fle
   for (const auto& g : fleet) {
     const int gpn = std::max(1, g.gpus_per_node);
     const double from_s = std::max(0, g.first_quarter_idx) * kSecondsPerQuarter;
-    const double retire_s =
-        g.last_quarter_idx < (1 << 20) ? (g.last_quarter_idx + 1) * kSecondsPerQuarter : sim::kNever;
+    const double retire_s = g.last_quarter_idx < (1 << 20)
+                                ? (g.last_quarter_idx + 1) * kSecondsPerQuarter
+                                : sim::kNever;
     for (int q = std::max(0, g.first_quarter_idx); q < nq && q <= g.last_quarter_idx; ++q) {
       out.installed_ref_gpu_hours[static_cast<size_t>(q)] +=
           g.gpus * kHoursPerQuarter * out.speed[g.accelerator];
@@ -384,16 +389,18 @@ Result<Assembly> Assemble(const Context& ctx, const std::vector<FleetGroup>& fle
     }
     for (const auto& t : tr.tenants) {
       const auto& [jobs, hours] = by_tenant[t.name];
-      out.demand.insert(out.demand.begin() + static_cast<long>(out.demand.size() - s.services.size()),
-                        DemandRow{.name = t.name,
-                                  .kind = "tenant",
-                                  .tenant_class = std::string(trace::ToString(t.tenant_class)),
-                                  .jobs = jobs,
-                                  .gpu_hours = hours});
+      out.demand.insert(
+          out.demand.begin() + static_cast<long>(out.demand.size() - s.services.size()),
+          DemandRow{.name = t.name,
+                    .kind = "tenant",
+                    .tenant_class = std::string(trace::ToString(t.tenant_class)),
+                    .jobs = jobs,
+                    .gpu_hours = hours});
     }
   }
   for (const auto& w : s.workloads) {
-    DemandRow row{.name = w.name, .kind = "workload",
+    DemandRow row{.name = w.name,
+                  .kind = "workload",
                   .tenant_class = w.tenant.empty() ? "public" : ClassOfTenant(s, w.tenant)};
     for (const scenario::Quarter q : s.RunsOf(w)) {
       const int qi = q.Index() - s.first.Index();
@@ -408,9 +415,10 @@ Result<Assembly> Assemble(const Context& ctx, const std::vector<FleetGroup>& fle
         }
       }
       if (best == nullptr) {
-        out.warnings.push_back(fmt::format("workload '{}' ({}): no accelerator it fits is in service "
-                                           "then; the run is left out",
-                                           w.name, scenario::ToString(q)));
+        out.warnings.push_back(
+            fmt::format("workload '{}' ({}): no accelerator it fits is in service "
+                        "then; the run is left out",
+                        w.name, scenario::ToString(q)));
         continue;
       }
       sizing::TrainPlan plan = *best->plan;
@@ -448,10 +456,12 @@ Result<Assembly> Assemble(const Context& ctx, const std::vector<FleetGroup>& fle
       ++row.jobs;
       row.gpu_hours += plan.gpus * plan.duration_s / kSecondsPerHour * out.speed[best->accelerator];
     }
-    out.demand.insert(out.demand.begin() + static_cast<long>(out.demand.size() - s.services.size()), row);
+    out.demand.insert(out.demand.begin() + static_cast<long>(out.demand.size() - s.services.size()),
+                      row);
   }
-  std::stable_sort(tr.jobs.begin(), tr.jobs.end(),
-                   [](const trace::Job& a, const trace::Job& b) { return a.submit_s < b.submit_s; });
+  std::stable_sort(tr.jobs.begin(), tr.jobs.end(), [](const trace::Job& a, const trace::Job& b) {
+    return a.submit_s < b.submit_s;
+  });
   return out;
 }
 
@@ -480,7 +490,8 @@ class StageProgress : public sim::SimObserver {
   explicit StageProgress(PlanObserver* observer) : observer_(observer) {}
   void OnProgress(const sim::SimProgress& p) override {
     if (observer_ && p.num_jobs > 0) {
-      observer_->OnStageProgress(static_cast<double>(p.completed) / static_cast<double>(p.num_jobs));
+      observer_->OnStageProgress(static_cast<double>(p.completed) /
+                                 static_cast<double>(p.num_jobs));
     }
   }
 
@@ -501,7 +512,8 @@ std::map<std::string, std::string> ClassOfTenants(const trace::Trace& t) {
 }
 
 // Per-quarter load, utilization and waits of the jobs submitted in each quarter.
-std::vector<QuarterStats> ByQuarter(const Context& ctx, const Assembly& a, const sim::SimResult& r) {
+std::vector<QuarterStats> ByQuarter(const Context& ctx, const Assembly& a,
+                                    const sim::SimResult& r) {
   const scenario::Scenario& s = ctx.s;
   const int nq = ctx.num_quarters;
   std::vector<QuarterStats> out(static_cast<size_t>(nq));
@@ -519,9 +531,11 @@ std::vector<QuarterStats> ByQuarter(const Context& ctx, const Assembly& a, const
   }
   for (const auto& j : a.trace.jobs) {
     if (j.submit_s >= ctx.horizon_s) continue;
-    const double speed = j.measured_on_idx >= 0 ? type_speed[static_cast<size_t>(j.measured_on_idx)] : 1.0;
+    const double speed =
+        j.measured_on_idx >= 0 ? type_speed[static_cast<size_t>(j.measured_on_idx)] : 1.0;
     QuarterStats& st = out[static_cast<size_t>(QuarterOf(j.submit_s, nq))];
-    st.demanded_gpu_hours += j.gpus * (j.gpu_milli / 1000.0) * j.duration_s / kSecondsPerHour * speed;
+    st.demanded_gpu_hours +=
+        j.gpus * (j.gpu_milli / 1000.0) * j.duration_s / kSecondsPerHour * speed;
     ++st.jobs_submitted;
   }
   std::vector<std::vector<double>> waits(static_cast<size_t>(nq));
@@ -543,7 +557,8 @@ std::vector<QuarterStats> ByQuarter(const Context& ctx, const Assembly& a, const
   for (int q = 0; q < nq; ++q) {
     const size_t i = static_cast<size_t>(q);
     QuarterStats& st = out[i];
-    st.offered_load = st.installed_gpu_hours > 0 ? st.demanded_gpu_hours / st.installed_gpu_hours : 0;
+    st.offered_load =
+        st.installed_gpu_hours > 0 ? st.demanded_gpu_hours / st.installed_gpu_hours : 0;
     st.utilization = installed[i] > 0 ? busy[i] / installed[i] : 0;
     st.jobs_started = static_cast<int64_t>(waits[i].size());
     st.mean_wait_s = Mean(waits[i]);
@@ -589,15 +604,18 @@ std::vector<LevelOutcome> Levels(const Context& ctx, const Assembly& a, const si
       const auto& w = waits[static_cast<size_t>(q)];
       if (w.empty()) continue;
       const double achieved = Percentile(w, level.percentile);
-      const std::string quarter = scenario::ToString(scenario::QuarterFromIndex(s.first.Index() + q));
+      const std::string quarter =
+          scenario::ToString(scenario::QuarterFromIndex(s.first.Index() + q));
       if (!o.has_jobs || achieved > o.achieved_wait_s) {
         o.achieved_wait_s = achieved;
         o.worst_quarter = quarter;
       }
       o.has_jobs = true;
       if (achieved > level.wait_s) {
-        misses.push_back(
-            {.who = o.who, .quarter = quarter, .achieved_wait_s = achieved, .wait_s = level.wait_s});
+        misses.push_back({.who = o.who,
+                          .quarter = quarter,
+                          .achieved_wait_s = achieved,
+                          .wait_s = level.wait_s});
       }
     }
     o.met = o.achieved_wait_s <= level.wait_s;
@@ -622,8 +640,8 @@ struct Evaluated {
   }
 };
 
-BuyStage Solve(const Context& ctx, const buy::BuyProblem& problem, double time_limit_s,
-               double gap, bool explain) {
+BuyStage Solve(const Context& ctx, const buy::BuyProblem& problem, double time_limit_s, double gap,
+               bool explain) {
   BuyStage stage;
   stage.problem = problem;
   stage.fleet = ExistingFleet(ctx.s, ctx.catalog);
@@ -687,8 +705,9 @@ Evaluated ServiceLevelLoop(const Context& ctx, buy::BuyProblem problem, const st
     if (ctx.options.observer) {
       ctx.options.observer->OnStageProgress(static_cast<double>(it - 1) / max_iterations);
     }
-    Evaluated e = Simulate(ctx, Solve(ctx, problem, ctx.options.buy_time_limit_s,
-                                      std::max(ctx.options.buy_relative_gap, 1e-3), false),
+    Evaluated e = Simulate(ctx,
+                           Solve(ctx, problem, ctx.options.buy_time_limit_s,
+                                 std::max(ctx.options.buy_relative_gap, 1e-3), false),
                            policy);
     Iteration row{.iteration = it, .met_all = e.met_all(), .missed = e.misses};
     if (e.buy.result) row.total_cost_usd = e.buy.result->total_cost_usd;
@@ -726,10 +745,12 @@ Evaluated ServiceLevelLoop(const Context& ctx, buy::BuyProblem problem, const st
     if (done) {
       row.action = "every service level holds";
     } else if (raised.empty()) {
-      row.action = "the missed quarters cannot get more capacity (budget, power, supply or lead "
-                   "times bind); stopped";
+      row.action =
+          "the missed quarters cannot get more capacity (budget, power, supply or lead "
+          "times bind); stopped";
     } else {
-      row.action = fmt::format("raise the capacity floor (H100-equivalents) of {}", fmt::join(words, ", "));
+      row.action =
+          fmt::format("raise the capacity floor (H100-equivalents) of {}", fmt::join(words, ", "));
     }
     iterations.push_back(row);
     best = std::move(e);
@@ -756,7 +777,8 @@ Headline HeadlineOf(const Context& ctx, const Evaluated& e) {
   std::map<std::string, std::string> class_of = ClassOfTenants(a.trace);
   std::map<std::string, std::vector<double>> waits;
   for (const auto& row : r->job_rows) {
-    if (row.start_s >= 0 && row.submit_s < ctx.horizon_s) waits[class_of[row.tenant]].push_back(row.wait_s);
+    if (row.start_s >= 0 && row.submit_s < ctx.horizon_s)
+      waits[class_of[row.tenant]].push_back(row.wait_s);
   }
   bool first = true;
   for (const auto& [cls, w] : waits) {
@@ -786,7 +808,8 @@ Headline HeadlineOf(const Context& ctx, const Evaluated& e) {
   for (size_t i = 0; i < a.trace.jobs.size() && i < r->job_rows.size(); ++i) {
     const auto& j = a.trace.jobs[i];
     if (r->job_rows[i].end_s < 0 || j.submit_s >= ctx.horizon_s) continue;
-    const double speed = j.measured_on_idx >= 0 ? type_speed[static_cast<size_t>(j.measured_on_idx)] : 1.0;
+    const double speed =
+        j.measured_on_idx >= 0 ? type_speed[static_cast<size_t>(j.measured_on_idx)] : 1.0;
     useful_h += j.gpus * (j.gpu_milli / 1000.0) * j.duration_s / kSecondsPerHour * speed;
   }
   for (double held : a.held_gpu_hours) useful_h += held;
@@ -842,8 +865,10 @@ Result<trace::Trace> TenantJobs(const scenario::Scenario& s, double horizon_s) {
   gen.seed = s.simulation.seed;
   for (const auto& t : s.tenants) gen.tenants.push_back(scenario::GeneratorDemand(s, t));
   if (gen.tenants.empty()) {
-    return Error{fmt::format("{}: no [[tenant]] with demand and no [simulation] trace: nothing "
-                             "to simulate", s.path)};
+    return Error{
+        fmt::format("{}: no [[tenant]] with demand and no [simulation] trace: nothing "
+                    "to simulate",
+                    s.path)};
   }
   return trace::Generate(gen);
 }
@@ -875,8 +900,10 @@ Evaluated Recommend(const Context& ctx, const Result<buy::BuyProblem>& problem, 
     return ServiceLevelLoop(ctx, *problem, policy, iterations);
   }
   buy::BuyProblem p = *problem;
-  p.objective = objective == Objective::kMinCost ? buy::Objective::kMinCost : buy::Objective::kMaxCapacity;
-  return Simulate(ctx, Solve(ctx, p, ctx.options.buy_time_limit_s, ctx.options.buy_relative_gap, true),
+  p.objective =
+      objective == Objective::kMinCost ? buy::Objective::kMinCost : buy::Objective::kMaxCapacity;
+  return Simulate(ctx,
+                  Solve(ctx, p, ctx.options.buy_time_limit_s, ctx.options.buy_relative_gap, true),
                   policy, ctx.options.observer);
 }
 
@@ -896,9 +923,12 @@ const sim::SimResult* SimulationStage::recommended() const {
 
 std::string_view ToString(Objective o) {
   switch (o) {
-    case Objective::kMinCost: return "min-cost";
-    case Objective::kServiceLevel: return "service-level";
-    case Objective::kMaxCapacity: break;
+    case Objective::kMinCost:
+      return "min-cost";
+    case Objective::kServiceLevel:
+      return "service-level";
+    case Objective::kMaxCapacity:
+      break;
   }
   return "max-capacity";
 }
@@ -907,15 +937,18 @@ Result<Objective> ParseObjective(std::string_view text) {
   if (text == "max-capacity") return Objective::kMaxCapacity;
   if (text == "min-cost") return Objective::kMinCost;
   if (text == "service-level") return Objective::kServiceLevel;
-  return Error{fmt::format("--objective: expected max-capacity, min-cost or service-level, got '{}'",
-                           text)};
+  return Error{
+      fmt::format("--objective: expected max-capacity, min-cost or service-level, got '{}'", text)};
 }
 
 Objective FromScenario(scenario::PlanObjective o) {
   switch (o) {
-    case scenario::PlanObjective::kMinCost: return Objective::kMinCost;
-    case scenario::PlanObjective::kServiceLevel: return Objective::kServiceLevel;
-    case scenario::PlanObjective::kMaxCapacity: break;
+    case scenario::PlanObjective::kMinCost:
+      return Objective::kMinCost;
+    case scenario::PlanObjective::kServiceLevel:
+      return Objective::kServiceLevel;
+    case scenario::PlanObjective::kMaxCapacity:
+      break;
   }
   return Objective::kMaxCapacity;
 }
@@ -938,7 +971,8 @@ Result<PlanResult> RunPlan(const scenario::Scenario& s, const catalog::Catalog& 
   PlanResult out;
   out.objective = options.objective ? *options.objective : FromScenario(s.objective);
   const bool is_sl = out.objective == Objective::kServiceLevel;
-  const int frontier_points = options.frontier_points >= 0 ? options.frontier_points : (is_sl ? 5 : 0);
+  const int frontier_points =
+      options.frontier_points >= 0 ? options.frontier_points : (is_sl ? 5 : 0);
   const int num_stages = 3 + static_cast<int>(policies.size()) + (frontier_points > 0 ? 1 : 0);
   int stage = 0;
   auto begin_stage = [&](const std::string& name) {
@@ -962,7 +996,8 @@ Result<PlanResult> RunPlan(const scenario::Scenario& s, const catalog::Catalog& 
   const auto problem = buy::BuildBuyProblem(s, catalog, MakeSizingResolver(catalog));
   Evaluated rec = Recommend(ctx, problem, out.objective, chosen, out.iterations);
   if (!rec.buy.has_plan()) {
-    out.warnings.push_back("no purchase plan: the center is simulated with its existing fleet only");
+    out.warnings.push_back(
+        "no purchase plan: the center is simulated with its existing fleet only");
   }
 
   // Every compared policy on the recommended fleet and the same jobs.
@@ -1059,9 +1094,10 @@ Result<PlanResult> RunPlan(const scenario::Scenario& s, const catalog::Catalog& 
   }
   for (const auto& l : out.service_levels) {
     if (!l.has_jobs) {
-      out.warnings.push_back(fmt::format("service level for '{}': no job of theirs was submitted "
-                                         "from its start; nothing to check",
-                                         l.who));
+      out.warnings.push_back(
+          fmt::format("service level for '{}': no job of theirs was submitted "
+                      "from its start; nothing to check",
+                      l.who));
     }
   }
 
@@ -1078,8 +1114,8 @@ Result<PlanResult> RunPlan(const scenario::Scenario& s, const catalog::Catalog& 
       buy::BuyProblem p = *problem;
       p.objective = buy::Objective::kMaxCapacity;
       p.budget.total_usd = budget;
-      Evaluated e = Simulate(ctx, Solve(ctx, p, std::min(10.0, options.buy_time_limit_s), 1e-3, false),
-                             chosen);
+      Evaluated e = Simulate(
+          ctx, Solve(ctx, p, std::min(10.0, options.buy_time_limit_s), 1e-3, false), chosen);
       FrontierPoint f{.budget_usd = budget};
       if (e.buy.result) {
         f.status = std::string(buy::ToString(e.buy.result->status));
@@ -1095,7 +1131,8 @@ Result<PlanResult> RunPlan(const scenario::Scenario& s, const catalog::Catalog& 
         std::map<std::string, std::vector<double>> waits;
         std::map<std::string, std::string> class_of = ClassOfTenants(e.assembly->trace);
         for (const auto& row : e.run.result->job_rows) {
-          if (row.start_s >= 0 && row.submit_s < ctx.horizon_s) waits[class_of[row.tenant]].push_back(row.wait_s);
+          if (row.start_s >= 0 && row.submit_s < ctx.horizon_s)
+            waits[class_of[row.tenant]].push_back(row.wait_s);
         }
         double pct = 95;
         if (!s.service_levels.empty()) pct = s.service_levels.front().percentile;
@@ -1114,20 +1151,24 @@ Result<PlanResult> RunPlan(const scenario::Scenario& s, const catalog::Catalog& 
       // The loop's first plan is the min-cost one; re-solve it to report it on its own terms.
       buy::BuyProblem p = *problem;
       p.objective = buy::Objective::kMinCost;
-      Evaluated e = Simulate(ctx, Solve(ctx, p, options.buy_time_limit_s, options.buy_relative_gap, false), chosen);
+      Evaluated e = Simulate(
+          ctx, Solve(ctx, p, options.buy_time_limit_s, options.buy_relative_gap, false), chosen);
       out.purchase_options.push_back(OptionOf(Objective::kMinCost, false, e));
       if (!largest) {
         buy::BuyProblem q = *problem;
         q.objective = buy::Objective::kMaxCapacity;
-        largest = Simulate(ctx, Solve(ctx, q, options.buy_time_limit_s, options.buy_relative_gap, false), chosen);
+        largest = Simulate(
+            ctx, Solve(ctx, q, options.buy_time_limit_s, options.buy_relative_gap, false), chosen);
       }
       out.purchase_options.push_back(OptionOf(Objective::kMaxCapacity, false, *largest));
     } else {
       buy::BuyProblem p = *problem;
       const Objective other =
           out.objective == Objective::kMaxCapacity ? Objective::kMinCost : Objective::kMaxCapacity;
-      p.objective = other == Objective::kMinCost ? buy::Objective::kMinCost : buy::Objective::kMaxCapacity;
-      Evaluated e = Simulate(ctx, Solve(ctx, p, options.buy_time_limit_s, options.buy_relative_gap, false), chosen);
+      p.objective =
+          other == Objective::kMinCost ? buy::Objective::kMinCost : buy::Objective::kMaxCapacity;
+      Evaluated e = Simulate(
+          ctx, Solve(ctx, p, options.buy_time_limit_s, options.buy_relative_gap, false), chosen);
       out.purchase_options.push_back(OptionOf(other, false, e));
     }
   }
@@ -1203,9 +1244,9 @@ Json SizingJson(const scenario::Scenario& s, const std::vector<SizingCell>& cell
     Json j = sizing::TrainPlanJson(*cell.plan);
     row["params"] = cell.plan->params;
     row["tokens"] = cell.plan->tokens;
-    for (const char* key : {"gpus", "days", "gpu_hours", "mfu", "tflops_per_gpu",
-                            "memory_per_gpu_gib", "parallelism", "energy_mwh", "cost_usd",
-                            "interval_90"}) {
+    for (const char* key :
+         {"gpus", "days", "gpu_hours", "mfu", "tflops_per_gpu", "memory_per_gpu_gib", "parallelism",
+          "energy_mwh", "cost_usd", "interval_90"}) {
       if (j.contains(key)) row[key] = j[key];
     }
     if (w) row["deadline_days"] = w->deadline_s / kSecondsPerDay;
@@ -1522,12 +1563,9 @@ Json ToJson(const PlanResult& r, const scenario::Scenario& s) {
   for (int q = 0; q < s.num_quarters(); ++q) {
     horizon.push_back(scenario::ToString(scenario::QuarterFromIndex(s.first.Index() + q)));
   }
-  report["scenario"] = {{"name", s.name},
-                        {"path", s.path},
-                        {"description", s.description},
-                        {"horizon", horizon},
-                        {"currency", s.currency},
-                        {"units_per_usd", s.units_per_usd}};
+  report["scenario"] = {
+      {"name", s.name},     {"path", s.path},         {"description", s.description},
+      {"horizon", horizon}, {"currency", s.currency}, {"units_per_usd", s.units_per_usd}};
   report["objective"] = std::string(ToString(r.objective));
   const Headline& h = r.headline;
   report["headline"] = {{"worst_class", h.worst_class},

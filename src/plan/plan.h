@@ -8,11 +8,10 @@
 // A stage that fails is reported in its part (`error`) and the others still run.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "buy/buy.h"
 #include "catalog/catalog.h"
@@ -98,7 +97,8 @@ struct FleetGroup {
 struct BuyStage {
   std::optional<buy::BuyProblem> problem{};
   std::optional<buy::BuyResult> result{};
-  std::vector<FleetGroup> fleet{};  // existing + deliveries + rentals (existing alone without a plan)
+  std::vector<FleetGroup>
+      fleet{};  // existing + deliveries + rentals (existing alone without a plan)
   std::string error{};
   bool has_plan() const;
 };
@@ -122,8 +122,8 @@ struct QuarterStats {
   std::string quarter{};
   double demanded_gpu_hours = 0;  // jobs submitted in the quarter, plus services' held GPUs
   double installed_gpu_hours = 0;
-  double offered_load = 0;        // demanded / installed
-  double utilization = 0;         // busy share of the installed GPUs (services count as busy)
+  double offered_load = 0;  // demanded / installed
+  double utilization = 0;   // busy share of the installed GPUs (services count as busy)
   int64_t jobs_submitted = 0;
   int64_t jobs_started = 0;
   double mean_wait_s = 0, p50_wait_s = 0, p95_wait_s = 0, p99_wait_s = 0;
@@ -139,11 +139,11 @@ struct PolicyRun {
 // Who a service level is for: a class ("industry") or a tenant.
 struct LevelOutcome {
   scenario::ServiceLevel target{};
-  std::string who{};            // "industry" or the tenant's name
-  double achieved_wait_s = 0;   // the target percentile in the worst quarter
+  std::string who{};           // "industry" or the tenant's name
+  double achieved_wait_s = 0;  // the target percentile in the worst quarter
   std::string worst_quarter{};
   bool met = true;
-  bool has_jobs = false;        // false: no job of theirs was submitted from `from` on
+  bool has_jobs = false;  // false: no job of theirs was submitted from `from` on
 };
 
 struct Miss {
@@ -197,11 +197,11 @@ struct Headline {
 struct SimulationStage {
   std::string policy{};  // the recommended one
   double horizon_s = 0;
-  double drain_s = 0;    // after the horizon, until jobs submitted within it finish
+  double drain_s = 0;  // after the horizon, until jobs submitted within it finish
   std::string source{};
   int64_t jobs = 0;
   std::vector<DemandRow> demand{};
-  std::vector<PolicyRun> runs{};  // the recommended policy first
+  std::vector<PolicyRun> runs{};           // the recommended policy first
   std::vector<QuarterStats> by_quarter{};  // of the recommended policy
   std::string error{};
   const sim::SimResult* recommended() const;  // null when it failed

@@ -1,7 +1,5 @@
 #include "report/charts.h"
 
-#include "units/units.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -600,13 +598,14 @@ std::vector<ChartSpec> BuildCharts(const Json& report) {
   if (const Json* buy = ObjectAt(report, "buy")) {
     const Json& capacity = ArrayAt(*buy, "capacity");
     AddCapacity(capacity, charts);
-    AddAgainstCap(capacity, "power_mw", "power_cap_mw",
-                  ChartSpec{.id = "chart-power",
-                            .place = Place::kFleet,
-                            .title = "Power against the facility cap",
-                            .caption = "Facility power drawn by the installed fleet (IT power x PUE), "
-                                       "megawatts; dashed: the facility's power envelope."},
-                  "power drawn", "power cap", "MW", charts);
+    AddAgainstCap(
+        capacity, "power_mw", "power_cap_mw",
+        ChartSpec{.id = "chart-power",
+                  .place = Place::kFleet,
+                  .title = "Power against the facility cap",
+                  .caption = "Facility power drawn by the installed fleet (IT power x PUE), "
+                             "megawatts; dashed: the facility's power envelope."},
+        "power drawn", "power cap", "MW", charts);
     AddAgainstCap(capacity, "tpp", "tpp_cap",
                   ChartSpec{.id = "chart-tpp",
                             .place = Place::kFleet,

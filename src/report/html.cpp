@@ -333,7 +333,7 @@ std::string FrontierTable(const Json& report, const detail::Money& money) {
     }
   }
   std::vector<std::pair<std::string, bool>> columns = {
-      {"budget", true},         {"total cost", true}, {"status", false},
+      {"budget", true},          {"total cost", true},  {"status", false},
       {"GPUs at the end", true}, {"utilization", true}, {"all targets", false}};
   for (const std::string& name : classes) columns.push_back({name + " wait", true});
   std::string body;
@@ -580,16 +580,17 @@ std::string ServingTable(const Json& report, const detail::Money& money) {
             NumCell(s, "tpot_ms", [](double v) { return FormatNumber(v); }) +
             MoneyCell(s, "usd_per_million_tokens", money) + "</tr>";
   }
-  return "<h3>Serving workloads</h3>\n" + Table(HeaderRow({{"workload", false},
-                                                           {"model", false},
-                                                           {"accelerator", false},
-                                                           {"requests/s", true},
-                                                           {"GPUs", true},
-                                                           {"tokens/s per GPU", true},
-                                                           {"TTFT ms", true},
-                                                           {"TPOT ms", true},
-                                                           {detail::CurrencyLabel(money) + " per M tokens", true}}),
-                                                body);
+  return "<h3>Serving workloads</h3>\n" +
+         Table(HeaderRow({{"workload", false},
+                          {"model", false},
+                          {"accelerator", false},
+                          {"requests/s", true},
+                          {"GPUs", true},
+                          {"tokens/s per GPU", true},
+                          {"TTFT ms", true},
+                          {"TPOT ms", true},
+                          {detail::CurrencyLabel(money) + " per M tokens", true}}),
+               body);
 }
 
 std::string ConstraintsHtml(const Json& report) {
@@ -657,10 +658,10 @@ std::string IterationsTable(const Json& buy, const detail::Money& money) {
     }
     std::string missed_text;
     for (const std::string& m : missed) missed_text += (missed_text.empty() ? "" : "; ") + m;
-    body += "<tr>" + NumCell(it, "iteration", FormatCount) + MoneyCell(it, "total_cost_usd", money) +
-            MetCell(it, "met_all") + "<td class=\"wrap\">" +
-            HtmlEscape(missed_text.empty() ? "\u2013" : missed_text) + "</td><td class=\"wrap\">" +
-            HtmlEscape(StrOr(it, "action", "\u2013")) + "</td></tr>";
+    body += "<tr>" + NumCell(it, "iteration", FormatCount) +
+            MoneyCell(it, "total_cost_usd", money) + MetCell(it, "met_all") +
+            "<td class=\"wrap\">" + HtmlEscape(missed_text.empty() ? "\u2013" : missed_text) +
+            "</td><td class=\"wrap\">" + HtmlEscape(StrOr(it, "action", "\u2013")) + "</td></tr>";
   }
   return "<h3>How the service-level plan was found</h3>\n<p class=\"who\">Each iteration solves "
          "the purchase model, simulates the fleet, and where a quarter misses a target raises "
@@ -682,8 +683,9 @@ std::string EngineerSection(const Json& report, const RenderOptions& options) {
   out += SizingTable(report, money) + ServingTable(report, money) + ConstraintsHtml(report);
   if (const Json* buy = ObjectAt(report, "buy")) out += IterationsTable(*buy, money);
   if (!ArrayAt(report, "warnings").empty()) {
-    out += "<p>The warnings are listed at the top of the page (<a href=\"#warnings\">"
-           "warnings</a>).</p>\n";
+    out +=
+        "<p>The warnings are listed at the top of the page (<a href=\"#warnings\">"
+        "warnings</a>).</p>\n";
   }
   out += "<h3>Raw data</h3>\n<p>";
   if (!options.raw_json_href.empty()) {

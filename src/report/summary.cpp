@@ -20,10 +20,10 @@ namespace {
 using detail::ArrayAt;
 using detail::FormatCount;
 using detail::FormatDurationS;
-using detail::FormatNumber;
-using detail::FormatPercent;
 using detail::FormatHours;
 using detail::FormatMoney;
+using detail::FormatNumber;
+using detail::FormatPercent;
 using detail::Json;
 using detail::Money;
 using detail::Num;
@@ -97,10 +97,9 @@ void PurchaseLines(const Json& buy, std::vector<std::string>& lines) {
   std::vector<std::string> parts;
   parts.reserve(sorted.size());
   for (const auto& [id, b] : sorted) {
-    parts.push_back(fmt::format("{} {}{} {}", FormatCount(b.gpus), id,
-                                b.vendor.empty() ? "" : " (" + b.vendor + ")",
-                                b.first == b.last ? "in " + b.first
-                                                  : "from " + b.first + " to " + b.last));
+    parts.push_back(fmt::format(
+        "{} {}{} {}", FormatCount(b.gpus), id, b.vendor.empty() ? "" : " (" + b.vendor + ")",
+        b.first == b.last ? "in " + b.first : "from " + b.first + " to " + b.last));
   }
   lines.push_back(fmt::format("Buy {} GPUs: {}.", FormatCount(total_gpus), JoinWords(parts)));
 }
@@ -174,8 +173,8 @@ void BindingLine(const Json& buy, std::vector<std::string>& lines) {
     phrases.push_back(BindingPhrase(*sorted[i]));
   }
   if (sorted.size() > kMaxPhrases) {
-    phrases.push_back(fmt::format("{} more (see the engineering section)",
-                                  sorted.size() - kMaxPhrases));
+    phrases.push_back(
+        fmt::format("{} more (see the engineering section)", sorted.size() - kMaxPhrases));
   }
   if (phrases.empty()) {
     lines.push_back(
@@ -350,7 +349,6 @@ void SimulationLines(const Json& report, std::vector<std::string>& lines) {
   }
 }
 
-
 // The other purchase option in one sentence: what it would cost and what tenants would wait.
 void PurchaseOptionLine(const Json& report, const Money& money, std::vector<std::string>& lines) {
   const Json* plan = nullptr;
@@ -405,9 +403,9 @@ void HeadlineLines(const Json& report, const Money& money, std::vector<std::stri
   if (h == nullptr) return;
   if (auto wait_h = Num(*h, "worst_wait_h")) {
     const std::string who = StrOr(*h, "worst_class", "the worst-served class");
-    std::string line = fmt::format(
-        "Worst service: {} jobs wait up to {} ({} percentile)", who, FormatHours(*wait_h),
-        detail::Ordinal(NumOr(*h, "worst_percentile", 95)));
+    std::string line =
+        fmt::format("Worst service: {} jobs wait up to {} ({} percentile)", who,
+                    FormatHours(*wait_h), detail::Ordinal(NumOr(*h, "worst_percentile", 95)));
     if (const Json* sl = ServiceLevelOf(report, who)) {
       if (auto target = Num(*sl, "wait_h")) {
         const bool met = detail::BoolOr(*sl, "met", *wait_h <= *target);
@@ -422,12 +420,12 @@ void HeadlineLines(const Json& report, const Money& money, std::vector<std::stri
   }
   std::vector<std::string> parts;
   if (auto u = Num(*h, "utilization")) {
-    parts.push_back(fmt::format("the GPUs are busy {} of the installed GPU-hours within the horizon",
-                                FormatPercent(*u)));
+    parts.push_back(fmt::format(
+        "the GPUs are busy {} of the installed GPU-hours within the horizon", FormatPercent(*u)));
   }
   if (auto cost = Num(*h, "usd_per_useful_h100_hour")) {
-    parts.push_back(fmt::format("each useful H100-equivalent GPU-hour costs {}",
-                                FormatMoney(*cost, money)));
+    parts.push_back(
+        fmt::format("each useful H100-equivalent GPU-hour costs {}", FormatMoney(*cost, money)));
   }
   if (!parts.empty()) {
     std::string line = JoinWords(parts);
@@ -436,7 +434,8 @@ void HeadlineLines(const Json& report, const Money& money, std::vector<std::stri
   }
   if (auto unspent = Num(*h, "unspent_budget_usd")) {
     if (*unspent > 0) {
-      lines.push_back(fmt::format("{} of the budget is left unspent.", FormatMoney(*unspent, money)));
+      lines.push_back(
+          fmt::format("{} of the budget is left unspent.", FormatMoney(*unspent, money)));
     } else {
       lines.push_back("The whole budget is spent.");
     }
@@ -467,8 +466,9 @@ void ServiceLevelLines(const Json& report, std::vector<std::string>& lines) {
     if (said) {
       phrase += " (above)";
     } else if (achieved && target) {
-      phrase += fmt::format(" ({} percentile {} against {}", detail::Ordinal(NumOr(sl, "percentile", 95)),
-                            FormatHours(*achieved), FormatHours(*target));
+      phrase +=
+          fmt::format(" ({} percentile {} against {}", detail::Ordinal(NumOr(sl, "percentile", 95)),
+                      FormatHours(*achieved), FormatHours(*target));
       const std::string quarter = StrOr(sl, "worst_quarter");
       phrase += quarter.empty() ? ")" : ", worst in " + quarter + ")";
     }
@@ -506,9 +506,8 @@ void FrontierLine(const Json& report, const Money& money, std::vector<std::strin
   if (first == nullptr || first == last) return;
   const auto lo = *Num(*first, "total_cost_usd");
   const auto hi = *Num(*last, "total_cost_usd");
-  std::string line =
-      fmt::format("From the cheapest plan ({}) to the dearest ({})", FormatMoney(lo, money),
-                  FormatMoney(hi, money));
+  std::string line = fmt::format("From the cheapest plan ({}) to the dearest ({})",
+                                 FormatMoney(lo, money), FormatMoney(hi, money));
   const Json* h = ObjectAt(report, "headline");
   const std::string who = h == nullptr ? "" : StrOr(*h, "worst_class");
   const Json* a = ObjectAt(*first, "per_class");

@@ -1,14 +1,13 @@
 #include "scenario/scenario.h"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
-
-#include <toml++/toml.h>
 
 namespace gpuplan::scenario {
 
@@ -28,7 +27,6 @@ constexpr std::string_view kOverridePrefix = "--set ";
 // Server power and price per GPU over the accelerator alone, when a scenario gives neither:
 // a DGX H100 draws 10.2 kW at most for 8 x 700 W GPUs (NVIDIA DGX H100 user guide), 1.8x.
 constexpr double kServerPowerOverTdp = 1.8;
-
 
 // Where a node came from: its own file and line (a base scenario's node names the base), or the
 // override that set it ("--set budget.total", which has no line).
@@ -121,7 +119,8 @@ class TableReader {
       return Fail("", fmt::format("missing '{}'", key));
     }
     const double x = **v;
-    if (x != std::floor(x)) return Fail(key, fmt::format("'{}' must be a whole number, got {}", key, x));
+    if (x != std::floor(x))
+      return Fail(key, fmt::format("'{}' must be a whole number, got {}", key, x));
     if (x < lo || x > hi) {
       return Fail(key, fmt::format("'{}' must be between {} and {}, got {}", key, lo, hi, x));
     }
@@ -268,7 +267,6 @@ Result<std::vector<const toml::table*>> TableArray(const std::string& path, cons
   return out;
 }
 
-
 // A tenant class, one of the four a scenario's tenants and targets use.
 Result<TenantClass> ClassOf(const TableReader& r) {
   auto cls = r.Choice("class", "", {"startup", "academia", "industry", "public"});
@@ -279,8 +277,8 @@ Result<TenantClass> ClassOf(const TableReader& r) {
 // The model a workload or service names: a preset id, or a model file (TOML or a Hugging Face
 // config.json) relative to the scenario that names it. Read once here, not at every sizing.
 Result<model::ModelShape> ResolveModel(const TableReader& r, const std::string& name) {
-  const bool is_file = name.find('/') != std::string::npos || name.ends_with(".toml") ||
-                       name.ends_with(".json");
+  const bool is_file =
+      name.find('/') != std::string::npos || name.ends_with(".toml") || name.ends_with(".json");
   auto path = is_file ? r.Path("model") : Result<std::string>(name);
   GPUPLAN_TRY(path);
   auto shape = model::FindModel(*path);
@@ -304,8 +302,8 @@ Result<const catalog::Accelerator*> CheckAccelerator(const Context& c, const Tab
 Result<void> ParseHorizon(const Context& c, const toml::table& root) {
   const toml::node* n = root.get("horizon");
   if (!n || !n->as_table()) {
-    return Error{fmt::format("{}: missing [horizon] with first = \"2026Q4\" and last = \"2029Q3\"",
-                             c.path)};
+    return Error{
+        fmt::format("{}: missing [horizon] with first = \"2026Q4\" and last = \"2029Q3\"", c.path)};
   }
   TableReader r(c.path, *n->as_table(), "horizon");
   GPUPLAN_TRY(r.CheckKeys({"first", "last"}));
@@ -355,7 +353,8 @@ Result<void> ParseBudget(const Context& c, const TableReader& root) {
     int year = 0;
     if (k.size() != 4 || !std::all_of(k.begin(), k.end(), ::isdigit) ||
         (year = std::stoi(k)) < kMinYear || year > kMaxYear) {
-      return years.Fail(k, fmt::format("keys must be calendar years such as \"2027\", got '{}'", k));
+      return years.Fail(k,
+                        fmt::format("keys must be calendar years such as \"2027\", got '{}'", k));
     }
     auto v = years.Number(k, std::nullopt, 0);
     GPUPLAN_TRY(v);
@@ -389,7 +388,8 @@ Result<void> ParseOpex(const Context& c, const TableReader& root) {
   GPUPLAN_TRY(price);
   c.s.opex.power_usd_per_kwh = *price / c.s.units_per_usd;
   GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.pue, r.Number("pue", 1.0, 1.0, 3.0));
-  GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.maintenance_share_per_year, r.Number("maintenance_share_per_year", 0.0, 0, 1));
+  GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.maintenance_share_per_year,
+                           r.Number("maintenance_share_per_year", 0.0, 0, 1));
   return Ok{};
 }
 
@@ -416,14 +416,16 @@ Result<void> ParseExisting(const Context& c, const toml::table& root) {
     for (const Candidate& k : c.s.candidates) {
       if (k.accelerator == *id) node_default = k.gpus_per_node;
     }
-    GPUPLAN_ASSIGN_OR_RETURN(e.gpus_per_node, r.Int("gpus_per_node", std::max(1, node_default), 1, 1024));
+    GPUPLAN_ASSIGN_OR_RETURN(e.gpus_per_node,
+                             r.Int("gpus_per_node", std::max(1, node_default), 1, 1024));
     if (e.num_gpus % e.gpus_per_node != 0) {
-      return r.Fail("gpus", fmt::format("'gpus' = {} is not a whole number of {}-GPU nodes{}; "
-                                        "write a multiple of {}, or set 'gpus_per_node' to the "
-                                        "size of the nodes these GPUs are in",
-                                        e.num_gpus, e.gpus_per_node,
-                                        r.Has("gpus_per_node") ? "" : fmt::format(" ({}'s node size)", *id),
-                                        e.gpus_per_node));
+      return r.Fail("gpus",
+                    fmt::format("'gpus' = {} is not a whole number of {}-GPU nodes{}; "
+                                "write a multiple of {}, or set 'gpus_per_node' to the "
+                                "size of the nodes these GPUs are in",
+                                e.num_gpus, e.gpus_per_node,
+                                r.Has("gpus_per_node") ? "" : fmt::format(" ({}'s node size)", *id),
+                                e.gpus_per_node));
     }
     GPUPLAN_ASSIGN_OR_RETURN(e.vendor, r.String("vendor", (*acc)->vendor));
     GPUPLAN_ASSIGN_OR_RETURN(e.is_domestic, r.Bool("domestic", false));
@@ -431,7 +433,8 @@ Result<void> ParseExisting(const Context& c, const toml::table& root) {
                        kMaxNumber, true);
     GPUPLAN_TRY(kw);
     e.power_w_per_gpu = *kw * kWPerKw;
-    GPUPLAN_ASSIGN_OR_RETURN(e.in_service_from, r.QuarterIn("in_service_from", c.s.first, c.s.first, c.s.last));
+    GPUPLAN_ASSIGN_OR_RETURN(e.in_service_from,
+                             r.QuarterIn("in_service_from", c.s.first, c.s.first, c.s.last));
     c.s.existing.push_back(e);
   }
   return Ok{};
@@ -446,10 +449,10 @@ Result<void> ParseCandidates(const Context& c, const toml::table& root) {
     auto id = r0.String("accelerator", std::nullopt);
     GPUPLAN_TRY(id);
     TableReader r(c.path, *t, fmt::format("candidate '{}'", *id));
-    GPUPLAN_TRY(r.CheckKeys({"accelerator", "vendor", "domestic", "export_controlled",
-                             "gpus_per_node", "node_price", "node_power_kw",
-                             "max_nodes_per_quarter", "min_nodes_per_order", "lead_time_quarters",
-                             "available_from"}));
+    GPUPLAN_TRY(
+        r.CheckKeys({"accelerator", "vendor", "domestic", "export_controlled", "gpus_per_node",
+                     "node_price", "node_power_kw", "max_nodes_per_quarter", "min_nodes_per_order",
+                     "lead_time_quarters", "available_from"}));
     auto acc = CheckAccelerator(c, r, "accelerator", *id);
     GPUPLAN_TRY(acc);
     if (!seen.insert(*id).second) {
@@ -465,10 +468,12 @@ Result<void> ParseCandidates(const Context& c, const toml::table& root) {
     GPUPLAN_ASSIGN_OR_RETURN(k.gpus_per_node, r.Int("gpus_per_node", a.gpus_per_node, 1, 1024));
     std::optional<double> price_default;
     if (a.price_usd > 0) {
-      price_default = a.price_usd * k.gpus_per_node * catalog::kServerPriceOverGpus * c.s.units_per_usd;
+      price_default =
+          a.price_usd * k.gpus_per_node * catalog::kServerPriceOverGpus * c.s.units_per_usd;
     }
     if (!r.Has("node_price") && !price_default) {
-      return r.Fail("", fmt::format("missing 'node_price' (the catalog has no price for '{}')", *id));
+      return r.Fail("",
+                    fmt::format("missing 'node_price' (the catalog has no price for '{}')", *id));
     }
     auto price = r.Number("node_price", price_default, 0, kMaxNumber, true);
     GPUPLAN_TRY(price);
@@ -476,15 +481,17 @@ Result<void> ParseCandidates(const Context& c, const toml::table& root) {
     std::optional<double> kw_default;
     if (a.tdp_w > 0) kw_default = a.tdp_w * k.gpus_per_node * kServerPowerOverTdp / kWPerKw;
     if (!r.Has("node_power_kw") && !kw_default) {
-      return r.Fail("", fmt::format("missing 'node_power_kw' (the catalog has no TDP for '{}')", *id));
+      return r.Fail("",
+                    fmt::format("missing 'node_power_kw' (the catalog has no TDP for '{}')", *id));
     }
     auto kw = r.Number("node_power_kw", kw_default, 0, kMaxNumber, true);
     GPUPLAN_TRY(kw);
     k.node_power_w = *kw * kWPerKw;
-    GPUPLAN_ASSIGN_OR_RETURN(k.max_nodes_per_quarter, r.Int("max_nodes_per_quarter", std::nullopt, 0, kMaxGpus));
-    auto min_nodes = r.Int("min_nodes_per_order",
-                           std::min(Candidate::kDefaultMinNodesPerOrder, k.max_nodes_per_quarter),
-                           0, kMaxGpus);
+    GPUPLAN_ASSIGN_OR_RETURN(k.max_nodes_per_quarter,
+                             r.Int("max_nodes_per_quarter", std::nullopt, 0, kMaxGpus));
+    auto min_nodes =
+        r.Int("min_nodes_per_order",
+              std::min(Candidate::kDefaultMinNodesPerOrder, k.max_nodes_per_quarter), 0, kMaxGpus);
     GPUPLAN_TRY(min_nodes);
     if (*min_nodes > k.max_nodes_per_quarter) {
       return r.Fail("min_nodes_per_order",
@@ -494,7 +501,8 @@ Result<void> ParseCandidates(const Context& c, const toml::table& root) {
     }
     k.min_nodes_per_order = *min_nodes;
     GPUPLAN_ASSIGN_OR_RETURN(k.lead_time_quarters, r.Int("lead_time_quarters", 1, 0, kMaxQuarters));
-    GPUPLAN_ASSIGN_OR_RETURN(k.available_from, r.QuarterIn("available_from", c.s.first, c.s.first, c.s.last));
+    GPUPLAN_ASSIGN_OR_RETURN(k.available_from,
+                             r.QuarterIn("available_from", c.s.first, c.s.first, c.s.last));
     c.s.candidates.push_back(k);
   }
   return Ok{};
@@ -541,11 +549,10 @@ Result<void> ParseSupply(const Context& c, const TableReader& root) {
   auto from = r.QuarterIn("from", c.s.last, c.s.first, c.s.last);
   GPUPLAN_TRY(from);
   c.s.supply = {.max_vendor_share = *vmax, .min_domestic_share = *dmin, .from = *from};
-  const bool any_domestic =
-      std::any_of(c.s.candidates.begin(), c.s.candidates.end(),
-                  [](const Candidate& k) { return k.is_domestic; }) ||
-      std::any_of(c.s.existing.begin(), c.s.existing.end(),
-                  [](const ExistingFleet& e) { return e.is_domestic; });
+  const bool any_domestic = std::any_of(c.s.candidates.begin(), c.s.candidates.end(),
+                                        [](const Candidate& k) { return k.is_domestic; }) ||
+                            std::any_of(c.s.existing.begin(), c.s.existing.end(),
+                                        [](const ExistingFleet& e) { return e.is_domestic; });
   if (*dmin > 0 && !any_domestic) {
     return r.Fail("min_domestic_share",
                   fmt::format("'min_domestic_share' is {} but no [[candidate]] or [[existing]] "
@@ -589,8 +596,8 @@ Result<void> ParseRental(const Context& c, const TableReader& root) {
   GPUPLAN_TRY(t);
   if (!*t) return Ok{};
   TableReader r(c.path, **t, "rental");
-  GPUPLAN_TRY(r.CheckKeys({"accelerator", "price_per_gpu_hour", "max_gpus_per_quarter",
-                           "paid_from_budget", "from"}));
+  GPUPLAN_TRY(r.CheckKeys(
+      {"accelerator", "price_per_gpu_hour", "max_gpus_per_quarter", "paid_from_budget", "from"}));
   Rental& rent = c.s.rental;
   rent.is_enabled = true;
   auto id = r.String("accelerator", rent.accelerator);
@@ -601,7 +608,8 @@ Result<void> ParseRental(const Context& c, const TableReader& root) {
   auto price = r.Number("price_per_gpu_hour", std::nullopt, 0, kMaxNumber, true);
   GPUPLAN_TRY(price);
   rent.usd_per_gpu_hour = *price / c.s.units_per_usd;
-  GPUPLAN_ASSIGN_OR_RETURN(rent.max_gpus_per_quarter, r.Int("max_gpus_per_quarter", std::nullopt, 0, kMaxGpus));
+  GPUPLAN_ASSIGN_OR_RETURN(rent.max_gpus_per_quarter,
+                           r.Int("max_gpus_per_quarter", std::nullopt, 0, kMaxGpus));
   GPUPLAN_ASSIGN_OR_RETURN(rent.is_paid_from_budget, r.Bool("paid_from_budget", true));
   GPUPLAN_ASSIGN_OR_RETURN(rent.from, r.QuarterIn("from", c.s.first, c.s.first, c.s.last));
   return Ok{};
@@ -618,8 +626,8 @@ Result<void> CheckTenant(const Context& c, const TableReader& r, std::string_vie
   const std::vector<std::string> names = TenantNames(c.s);
   if (std::find(names.begin(), names.end(), name) != names.end()) return Ok{};
   if (names.empty()) {
-    return r.Fail(key, fmt::format("'{}' = \"{}\" names no [[tenant]] (the scenario has none)", key,
-                                   name));
+    return r.Fail(
+        key, fmt::format("'{}' = \"{}\" names no [[tenant]] (the scenario has none)", key, name));
   }
   return r.Fail(key, fmt::format("'{}': {}", key, UnknownNameMessage("[[tenant]]", name, names)));
 }
@@ -633,8 +641,8 @@ Result<void> ParseWorkloads(const Context& c, const toml::table& root) {
     auto name = r0.String("name", std::nullopt);
     GPUPLAN_TRY(name);
     TableReader r(c.path, *t, fmt::format("workload '{}'", *name));
-    GPUPLAN_TRY(r.CheckKeys({"name", "model", "tokens", "deadline_days", "every", "from",
-                             "precision", "tenant"}));
+    GPUPLAN_TRY(r.CheckKeys(
+        {"name", "model", "tokens", "deadline_days", "every", "from", "precision", "tenant"}));
     if (!names.insert(*name).second) return r.Fail("name", "duplicate workload name");
     Workload w;
     w.name = *name;
@@ -687,7 +695,8 @@ Result<void> ParseServices(const Context& c, const toml::table& root) {
     if (model->empty()) return r.Fail("model", "'model' must name a model preset");
     v.model = *model;
     GPUPLAN_ASSIGN_OR_RETURN(v.shape, ResolveModel(r, *model));
-    GPUPLAN_ASSIGN_OR_RETURN(v.requests_per_s, r.Number("requests_per_s", std::nullopt, 0, 1e7, true));
+    GPUPLAN_ASSIGN_OR_RETURN(v.requests_per_s,
+                             r.Number("requests_per_s", std::nullopt, 0, 1e7, true));
     auto prompt = r.Number("prompt_tokens", 1000.0, 0, 1e7, true);
     GPUPLAN_TRY(prompt);
     v.prompt_tokens = static_cast<int>(*prompt);
@@ -725,7 +734,8 @@ Result<void> ParseTenants(const Context& c, const toml::table& root) {
     Tenant ten;
     ten.name = *name;
     ten.line = r.line();
-    if (!r.Has("class")) return r.Fail("", "missing 'class' (startup, academia, industry or public)");
+    if (!r.Has("class"))
+      return r.Fail("", "missing 'class' (startup, academia, industry or public)");
     GPUPLAN_ASSIGN_OR_RETURN(ten.tenant_class, ClassOf(r));
     GPUPLAN_ASSIGN_OR_RETURN(ten.share_weight, r.Number("share", 1.0, 0, kMaxNumber, true));
     GPUPLAN_ASSIGN_OR_RETURN(ten.quota_gpus, r.Int("quota_gpus", 0, 0, kMaxGpus));
@@ -738,13 +748,14 @@ Result<void> ParseTenants(const Context& c, const toml::table& root) {
     if (!d.Has("jobs_per_day")) return d.Fail("", "missing 'jobs_per_day'");
     auto jobs = d.QuarterSteps("jobs_per_day", c.s.first, c.s.last);
     GPUPLAN_TRY(jobs);
-    const bool any_jobs = std::any_of(jobs->begin(), jobs->end(),
-                                      [](const QuarterStep& q) { return q.value > 0; });
+    const bool any_jobs =
+        std::any_of(jobs->begin(), jobs->end(), [](const QuarterStep& q) { return q.value > 0; });
     if (!any_jobs) return d.Fail("jobs_per_day", "'jobs_per_day' must be > 0 in some quarter");
     ten.demand.jobs_per_day_steps = *jobs;
     ten.demand.jobs_per_day = jobs->front().value;
     // -90% a year is a tenant winding down; 10x a year is beyond any published AI demand growth.
-    GPUPLAN_ASSIGN_OR_RETURN(ten.demand.growth_per_year, d.Number("growth_per_year", 0.0, -0.9, 10));
+    GPUPLAN_ASSIGN_OR_RETURN(ten.demand.growth_per_year,
+                             d.Number("growth_per_year", 0.0, -0.9, 10));
     auto median = d.Number("median_duration_h", std::nullopt, 0, kMaxNumber, true);
     GPUPLAN_TRY(median);
     ten.demand.median_duration_s = *median * kSecondsPerHour;
@@ -760,7 +771,8 @@ Result<void> ParseTenants(const Context& c, const toml::table& root) {
     double total = 0;
     for (const auto& [key, value] : **mix) {
       const std::string k(key.str());
-      if (k.empty() || k.size() > 7 || !std::all_of(k.begin(), k.end(), ::isdigit) || std::stoi(k) < 1) {
+      if (k.empty() || k.size() > 7 || !std::all_of(k.begin(), k.end(), ::isdigit) ||
+          std::stoi(k) < 1) {
         return m.Fail(k, fmt::format("keys are GPU counts per job such as \"8\", got '{}'", k));
       }
       auto w = m.Number(k, std::nullopt, 0);
@@ -823,15 +835,17 @@ Result<void> ParseServiceLevels(const Context& c, const toml::table& root) {
     ServiceLevel sl;
     sl.line = r.line();
     if (r.Has("class") == r.Has("tenant")) {
-      return r.Fail("", "give exactly one of 'class' (startup, academia, industry, public) and "
-                        "'tenant'");
+      return r.Fail("",
+                    "give exactly one of 'class' (startup, academia, industry, public) and "
+                    "'tenant'");
     }
     if (r.Has("class")) {
       auto cls = ClassOf(r);
       GPUPLAN_TRY(cls);
       sl.tenant_class = *cls;
-      const bool used = std::any_of(c.s.tenants.begin(), c.s.tenants.end(),
-                                    [&](const Tenant& x) { return x.tenant_class == sl.tenant_class; });
+      const bool used = std::any_of(c.s.tenants.begin(), c.s.tenants.end(), [&](const Tenant& x) {
+        return x.tenant_class == sl.tenant_class;
+      });
       if (!used && !has_trace) {
         return r.Fail("class", fmt::format("no [[tenant]] has class '{}': the target would promise "
                                            "nothing to no one",
@@ -859,13 +873,15 @@ Result<void> ParsePlan(const Context& c, const TableReader& root) {
   if (!*t) return Ok{};
   TableReader r(c.path, **t, "plan");
   GPUPLAN_TRY(r.CheckKeys({"objective"}));
-  auto objective = r.Choice("objective", "max-capacity", {"max-capacity", "min-cost", "service-level"});
+  auto objective =
+      r.Choice("objective", "max-capacity", {"max-capacity", "min-cost", "service-level"});
   GPUPLAN_TRY(objective);
   c.s.objective = *objective == "min-cost"        ? PlanObjective::kMinCost
                   : *objective == "service-level" ? PlanObjective::kServiceLevel
                                                   : PlanObjective::kMaxCapacity;
   if (c.s.objective == PlanObjective::kServiceLevel && c.s.service_levels.empty()) {
-    return r.Fail("objective", "'objective' = \"service-level\" needs at least one [[service_level]]");
+    return r.Fail("objective",
+                  "'objective' = \"service-level\" needs at least one [[service_level]]");
   }
   return Ok{};
 }
@@ -905,14 +921,17 @@ std::string_view ToString(CapacityUnit u) { return u == CapacityUnit::kSizing ? 
 
 std::string_view ToString(Recurrence r) {
   switch (r) {
-    case Recurrence::kQuarterly: return "quarter";
-    case Recurrence::kHalfYearly: return "half-year";
-    case Recurrence::kYearly: return "year";
-    case Recurrence::kOnce: break;
+    case Recurrence::kQuarterly:
+      return "quarter";
+    case Recurrence::kHalfYearly:
+      return "half-year";
+    case Recurrence::kYearly:
+      return "year";
+    case Recurrence::kOnce:
+      break;
   }
   return "once";
 }
-
 
 double Scenario::FacilityPowerW(Quarter q) const {
   double w = 0;
@@ -973,9 +992,12 @@ trace::TenantDemand GeneratorDemand(const Scenario& s, const Tenant& t) {
 
 std::string_view ToString(PlanObjective o) {
   switch (o) {
-    case PlanObjective::kMinCost: return "min-cost";
-    case PlanObjective::kServiceLevel: return "service-level";
-    case PlanObjective::kMaxCapacity: break;
+    case PlanObjective::kMinCost:
+      return "min-cost";
+    case PlanObjective::kServiceLevel:
+      return "service-level";
+    case PlanObjective::kMaxCapacity:
+      break;
   }
   return "max-capacity";
 }
@@ -1003,8 +1025,8 @@ Result<toml::table> ParseToml(std::string_view text, const std::string& path) {
   try {
     return toml::parse(text, path);
   } catch (const toml::parse_error& e) {
-    return Error{fmt::format("{}:{}: malformed TOML: {}", path, e.source().begin.line,
-                             e.description())};
+    return Error{
+        fmt::format("{}:{}: malformed TOML: {}", path, e.source().begin.line, e.description())};
   }
 }
 
@@ -1110,18 +1132,18 @@ Result<toml::table*> SelectElement(toml::array& array, std::string_view name,
     return Error{fmt::format("{}: {} [[{}]] entries match '{}'; use its index (0..{})", where,
                              matches.size(), name, selector, array.size() - 1)};
   }
-  const bool is_index = !selector.empty() &&
-                        std::all_of(selector.begin(), selector.end(),
-                                    [](char ch) { return ch >= '0' && ch <= '9'; });
+  const bool is_index =
+      !selector.empty() &&
+      std::all_of(selector.begin(), selector.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
   if (is_index && selector.size() < 6) {
     const size_t i = std::stoul(selector);
     if (i < array.size() && array[i].as_table()) return array[i].as_table();
-    return Error{fmt::format("{}: [[{}]] has {} entries, no index {}", where, name, array.size(),
-                             i)};
+    return Error{
+        fmt::format("{}: [[{}]] has {} entries, no index {}", where, name, array.size(), i)};
   }
-  return Error{fmt::format("{}: no [[{}]] is named '{}'{}", where, name, selector,
-                           known.empty() ? std::string{}
-                                         : fmt::format(" (there are: {})", fmt::join(known, ", ")))};
+  return Error{fmt::format(
+      "{}: no [[{}]] is named '{}'{}", where, name, selector,
+      known.empty() ? std::string{} : fmt::format(" (there are: {})", fmt::join(known, ", ")))};
 }
 
 // The override's value as TOML (a number, a quoted string, an array, an inline table); a bare
@@ -1129,22 +1151,25 @@ Result<toml::table*> SelectElement(toml::array& array, std::string_view name,
 Result<toml::table> ParseOverrideValue(std::string_view value, const std::string& where) {
   auto parsed = ParseToml(fmt::format("v = {}\n", value), where);
   if (parsed) return parsed;
-  const bool bare = !value.empty() && value.find_first_of("\"'[]{}\n\\=#") == std::string_view::npos;
+  const bool bare =
+      !value.empty() && value.find_first_of("\"'[]{}\n\\=#") == std::string_view::npos;
   if (bare) {
     auto as_string = ParseToml(fmt::format("v = \"{}\"\n", value), where);
     if (as_string) return as_string;
   }
-  return Error{fmt::format("{}: '{}' is not a TOML value (quote strings that have spaces or "
-                           "punctuation: key='\"text\"')",
-                           where, value)};
+  return Error{
+      fmt::format("{}: '{}' is not a TOML value (quote strings that have spaces or "
+                  "punctuation: key='\"text\"')",
+                  where, value)};
 }
 
 Result<void> ApplyOverride(toml::table& root, std::string_view text) {
   const size_t eq = text.find('=');
   if (eq == std::string_view::npos) {
-    return Error{fmt::format("--set '{}': expected key.path=value (for example "
-                             "budget.total=2.5e9)",
-                             text)};
+    return Error{
+        fmt::format("--set '{}': expected key.path=value (for example "
+                    "budget.total=2.5e9)",
+                    text)};
   }
   auto trim = [](std::string_view v) {
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -1171,8 +1196,8 @@ Result<void> ApplyOverride(toml::table& root, std::string_view text) {
       table = t;
     } else if (toml::array* a = child->as_array()) {
       if (i + 2 >= parts->size()) {
-        return Error{fmt::format("{}: '{}' is a list; name an entry and its key ({}.{}.KEY)",
-                                 where, part, part, a->empty() ? "0" : "NAME")};
+        return Error{fmt::format("{}: '{}' is a list; name an entry and its key ({}.{}.KEY)", where,
+                                 part, part, a->empty() ? "0" : "NAME")};
       }
       GPUPLAN_ASSIGN_OR_RETURN(table, SelectElement(*a, part, (*parts)[++i], where));
     } else {
@@ -1213,11 +1238,11 @@ Result<Scenario> ParseRoot(const toml::table& root, const std::string& path,
   s.path = path;
   const Context c{path, catalog, s};
   TableReader r(path, root, "");
-  GPUPLAN_TRY(r.CheckKeys({"name", "description", "currency", "units_per_usd", "extra_catalog",
-                           "horizon", "capacity", "budget", "opex", "existing", "candidate",
-                           "power", "export_cap", "supply_security", "milestone", "rental",
-                           "workload", "service", "tenant", "service_level", "simulation", "plan",
-                           "extends"}));
+  GPUPLAN_TRY(r.CheckKeys(
+      {"name",       "description",     "currency",   "units_per_usd", "extra_catalog", "horizon",
+       "capacity",   "budget",          "opex",       "existing",      "candidate",     "power",
+       "export_cap", "supply_security", "milestone",  "rental",        "workload",      "service",
+       "tenant",     "service_level",   "simulation", "plan",          "extends"}));
   auto name = r.String("name", std::filesystem::path(path).stem().string());
   GPUPLAN_TRY(name);
   s.name = *name;
@@ -1261,7 +1286,8 @@ Result<Scenario> ParseRoot(const toml::table& root, const std::string& path,
   GPUPLAN_TRY(ParseServiceLevels(c, root));
   GPUPLAN_TRY(ParsePlan(c, r));
   if (s.candidates.empty() && s.existing.empty()) {
-    return Error{fmt::format("{}: no [[candidate]] and no [[existing]] fleet: nothing to plan", path)};
+    return Error{
+        fmt::format("{}: no [[candidate]] and no [[existing]] fleet: nothing to plan", path)};
   }
   return s;
 }

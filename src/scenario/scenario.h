@@ -21,7 +21,7 @@ namespace gpuplan::scenario {
 // A calendar quarter, "2026Q4".
 struct Quarter {
   int year = 0;
-  int quarter = 0;  // 1..4
+  int quarter = 0;                                        // 1..4
   int Index() const { return year * 4 + (quarter - 1); }  // consecutive quarters differ by 1
   auto operator<=>(const Quarter&) const = default;
 };
@@ -43,26 +43,26 @@ struct YearBudget {
 };
 
 struct Budget {
-  bool has_budget = false;            // false: no capital limit (min-cost scenarios)
-  std::vector<YearBudget> per_year{};   // one entry per calendar year the horizon touches
-  bool is_carry_over = false;         // unspent budget moves to the next year
-  double total_usd = 0;               // 0: no cap over the whole horizon
+  bool has_budget = false;             // false: no capital limit (min-cost scenarios)
+  std::vector<YearBudget> per_year{};  // one entry per calendar year the horizon touches
+  bool is_carry_over = false;          // unspent budget moves to the next year
+  double total_usd = 0;                // 0: no cap over the whole horizon
 };
 
 struct Opex {
   double power_usd_per_kwh = 0;
-  double pue = 1.0;                         // facility power / IT power
-  double maintenance_share_per_year = 0;    // staff and maintenance, share of capex per year
+  double pue = 1.0;                       // facility power / IT power
+  double maintenance_share_per_year = 0;  // staff and maintenance, share of capex per year
 };
 
 // GPUs already owned (or contracted) when the horizon starts.
 struct ExistingFleet {
   std::string accelerator{};
   int num_gpus = 0;
-  std::string vendor{};          // default: the catalog vendor
+  std::string vendor{};  // default: the catalog vendor
   bool is_domestic = false;
   double power_w_per_gpu = 0;  // whole server share per GPU, before PUE
-  Quarter in_service_from{};     // default: the first quarter of the horizon
+  Quarter in_service_from{};   // default: the first quarter of the horizon
   // Node size: `gpus_per_node` in the file, else a [[candidate]]'s of the same type, else the
   // catalog's; num_gpus is a whole number of such nodes.
   int gpus_per_node = 0;
@@ -71,15 +71,15 @@ struct ExistingFleet {
 
 struct Candidate {
   std::string accelerator{};
-  std::string vendor{};               // default: the catalog vendor
+  std::string vendor{};  // default: the catalog vendor
   bool is_domestic = false;
   bool is_export_controlled = true;  // counts against the export cap; default: !is_domestic
-  int gpus_per_node = 0;            // default: the catalog's
+  int gpus_per_node = 0;             // default: the catalog's
   double node_price_usd = 0;
-  double node_power_w = 0;          // whole server, before PUE
+  double node_power_w = 0;  // whole server, before PUE
   int max_nodes_per_quarter = 0;
-  int lead_time_quarters = 0;       // ordered in q, in service from q + lead time
-  Quarter available_from{};           // first quarter it can be ordered
+  int lead_time_quarters = 0;  // ordered in q, in service from q + lead time
+  Quarter available_from{};    // first quarter it can be ordered
   // A purchase line is 0 or at least this many nodes (vendors sell scalable units, and a
   // 2-node order of a new type is not worth its integration cost); 0: no minimum. The default
   // is capped at max_nodes_per_quarter so that a small allocation stays buyable.
@@ -102,7 +102,7 @@ struct ExportCap {
 struct SupplySecurity {
   double max_vendor_share = 1.0;    // of owned H100-equivalents, per vendor
   double min_domestic_share = 0.0;  // of owned H100-equivalents
-  Quarter from{};                     // shares hold from this quarter on; default: last quarter
+  Quarter from{};                   // shares hold from this quarter on; default: last quarter
 };
 
 // Owned plus rented capacity that must be reached by `quarter` and kept after it.
@@ -130,14 +130,14 @@ std::string_view ToString(Recurrence r);
 // A training run the fleet must be able to host: `model` preset, `tokens`, within `deadline_s`.
 struct Workload {
   std::string name{};
-  std::string model{};       // a model preset id (or a model file), e.g. "llama3-70b"
+  std::string model{};        // a model preset id (or a model file), e.g. "llama3-70b"
   model::ModelShape shape{};  // `model`, resolved once at load
   double tokens = 0;
   double deadline_s = 0;
   Recurrence recurrence = Recurrence::kOnce;
-  Quarter from{};            // first quarter it runs; default: the first quarter
+  Quarter from{};  // first quarter it runs; default: the first quarter
   catalog::Precision precision = catalog::Precision::kBf16;
-  std::string tenant{};      // the [[tenant]] that runs it; empty: the center itself
+  std::string tenant{};  // the [[tenant]] that runs it; empty: the center itself
   int line = 0;
 };
 
@@ -146,14 +146,14 @@ struct Workload {
 struct Service {
   std::string name{};
   std::string model{};        // a model preset id (or a model file)
-  model::ModelShape shape{};   // `model`, resolved once at load
+  model::ModelShape shape{};  // `model`, resolved once at load
   double requests_per_s = 0;
   int prompt_tokens = 1000;
   int output_tokens = 200;
   double ttft_s = 0.5;
   double tpot_s = 0.05;
   sizing::ServePrecision precision = sizing::ServePrecision::kBf16;
-  Quarter from{};                  // default: the first quarter
+  Quarter from{};  // default: the first quarter
   int line = 0;
 };
 
@@ -191,11 +191,11 @@ struct TenantDemand {
   // Base arrival rate, jobs per day: a scalar in the file (one step from the first quarter) or a
   // quarter table ({ "2026Q4" = 40, "2027Q3" = 80 }). Sorted; the first step starts at `first`.
   std::vector<QuarterStep> jobs_per_day_steps{};
-  double jobs_per_day = 0;        // the first step's value (kept for single-rate readers)
-  double growth_per_year = 0;     // compounded per quarter from the first quarter, on the steps
+  double jobs_per_day = 0;     // the first step's value (kept for single-rate readers)
+  double growth_per_year = 0;  // compounded per quarter from the first quarter, on the steps
   std::vector<GpuMixEntry> gpu_mix{};  // GPU count per job -> relative weight, sorted by count
   double median_duration_s = 0;
-  double duration_sigma = 1.0;       // log-normal shape of job durations
+  double duration_sigma = 1.0;              // log-normal shape of job durations
   std::vector<std::string> accelerators{};  // allowed types; empty: any
 };
 
@@ -211,11 +211,11 @@ struct Tenant {
 struct Simulation {
   std::string policy = "fifo";  // one of sim::PolicyNames(), checked at load
   sim::Placement placement = sim::Placement::kPack;
-  uint64_t seed = 1;  // the simulation covers the horizon (first..last); no duration key
-  double gpu_mtbf_s = 0;             // per GPU; 0: no failures
+  uint64_t seed = 1;      // the simulation covers the horizon (first..last); no duration key
+  double gpu_mtbf_s = 0;  // per GPU; 0: no failures
   double checkpoint_interval_s = 0;  // 0: no checkpoints
   double restart_overhead_s = 0;
-  std::string trace{};                 // absolute path, or empty: synthesize from [[tenant]] demand
+  std::string trace{};  // absolute path, or empty: synthesize from [[tenant]] demand
 };
 
 struct Scenario {
@@ -263,10 +263,10 @@ trace::TenantDemand GeneratorDemand(const Scenario& scenario, const Tenant& tena
 // scenario's extra catalog). `path` names the file in errors and anchors relative paths.
 // `extends = "base.toml"` reads the base first (relative to the file; chains up to 8 files): the
 // file's keys replace the base's, tables merge key by key, arrays are replaced whole.
-// `overrides` ("budget.total=2.5e9", "candidate.b200.node_price=4.1e5", "tenant.0.share=0.2") then set keys in order:
-// a key path of tables, where a [[list]] is followed by an entry's index or its name/accelerator;
-// the value is TOML, or a bare word taken as a string. Every check of the file applies to an
-// override's value, and its errors name it ("--set budget.total: ...").
+// `overrides` ("budget.total=2.5e9", "candidate.b200.node_price=4.1e5", "tenant.0.share=0.2") then
+// set keys in order: a key path of tables, where a [[list]] is followed by an entry's index or its
+// name/accelerator; the value is TOML, or a bare word taken as a string. Every check of the file
+// applies to an override's value, and its errors name it ("--set budget.total: ...").
 Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& path,
                                const catalog::Catalog& catalog,
                                const std::vector<std::string>& overrides = {});
@@ -277,7 +277,6 @@ Result<Scenario> LoadScenario(const std::string& path, const catalog::Catalog& c
 Result<const catalog::Accelerator*> FindAccelerator(const Scenario& scenario,
                                                     const catalog::Catalog& catalog,
                                                     std::string_view id);
-
 
 // The built-in default scenario: data/scenarios/korea.toml.
 std::string DefaultScenarioPath();

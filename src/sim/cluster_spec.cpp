@@ -118,9 +118,10 @@ Result<ClusterSpec> ParseClusterSpec(std::string_view text, const catalog::Catal
     total_nodes += group.num_nodes;
     total_gpus += int64_t{group.num_nodes} * group.gpus_per_node;
     if (total_nodes > kMaxNodes || total_gpus > kMaxGpus) {
-      return Error{fmt::format("--cluster: '{}': the cluster would have {} nodes and {} GPUs; the "
-                               "limits are {} nodes and {} GPUs",
-                               item, total_nodes, total_gpus, kMaxNodes, kMaxGpus)};
+      return Error{
+          fmt::format("--cluster: '{}': the cluster would have {} nodes and {} GPUs; the "
+                      "limits are {} nodes and {} GPUs",
+                      item, total_nodes, total_gpus, kMaxNodes, kMaxGpus)};
     }
     if (reference == nullptr) {
       reference = *accel;

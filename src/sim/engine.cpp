@@ -88,9 +88,9 @@ void Engine::Run() {
       break;
     }
     if (static_cast<int64_t>(timeline_.size()) > kMaxTimelineRows) {
-      stopped_because_ = fmt::format(
-          "the timeline passed {} rows (the limit); use a larger --timeline-interval",
-          kMaxTimelineRows);
+      stopped_because_ =
+          fmt::format("the timeline passed {} rows (the limit); use a larger --timeline-interval",
+                      kMaxTimelineRows);
       break;
     }
     totals_.queue_area += static_cast<double>(policy_->num_queued()) * ToSeconds(t - now_);
@@ -324,8 +324,7 @@ StartResult Engine::TryStart(JobIdx j, bool allow_wait) {
   if (best < 0) return StartResult::kNoFit;
   if (allow_wait) {
     const SimTime finish_now = now_ + EstimatedRunTime(j, best);
-    for (uint64_t mask = jobs_[static_cast<size_t>(j)].allowed_pools; mask != 0;
-         mask &= mask - 1) {
+    for (uint64_t mask = jobs_[static_cast<size_t>(j)].allowed_pools; mask != 0; mask &= mask - 1) {
       const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
       const SimTime run = EstimatedRunTime(j, p);
       if (p == best || now_ + run >= finish_now || CanPlaceOn(j, p)) continue;
@@ -421,9 +420,9 @@ int64_t Engine::FreeGpus(uint64_t pool_mask) const {
 SimTime Engine::RunTime(JobIdx j, int32_t pool) const {
   const SimJob& job = jobs_[static_cast<size_t>(j)];
   const SimTime overhead = job.needs_overhead ? ToSimTime(config_.failures.restart_overhead_s) : 0;
-  return std::min(kSimTimeNever,
-                  std::max<SimTime>(1, ToSimTime(job.work_left_ref_s / cluster_.pool(pool).speed)) +
-                      overhead);
+  return std::min(
+      kSimTimeNever,
+      std::max<SimTime>(1, ToSimTime(job.work_left_ref_s / cluster_.pool(pool).speed)) + overhead);
 }
 
 SimTime Engine::EstimatedRunTime(JobIdx j, int32_t pool) const {
@@ -482,8 +481,7 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   const double speed = cluster_.pool(job.pool).speed;
   job.allocated_gpu_s += frac * elapsed_s;
   if (job.overhead_from_preemption) {
-    totals_.preemption_lost_gpu_s +=
-        frac * std::min(elapsed_s, ToSeconds(job.run_overhead));
+    totals_.preemption_lost_gpu_s += frac * std::min(elapsed_s, ToSeconds(job.run_overhead));
   }
   job.overhead_from_preemption = kind == StopKind::kPreempted;
   job.attained_gpu_s += frac * elapsed_s;

@@ -26,10 +26,10 @@ struct SimJob {
   SimTime run_start = -1;    // start of the current run, restart overhead included
   SimTime run_overhead = 0;  // overhead paid at the start of the current run
   SimTime end = -1;
-  SimTime est_end = 0;    // expected end of the current run (policies' estimates)
+  SimTime est_end = 0;       // expected end of the current run (policies' estimates)
   SimTime queued_since = 0;  // start of the current pending interval
   SimTime wait_total = 0;    // every pending interval: first wait plus time re-queued
-  double work_ref_s = 0;  // total work
+  double work_ref_s = 0;     // total work
   double work_left_ref_s = 0;
   double estimate_ref_s = 0;  // runtime estimate (the true work when the trace has none)
   double attained_gpu_s = 0;  // service received in finished runs (las)
@@ -39,7 +39,7 @@ struct SimJob {
   int32_t milli = trace::kWholeGpuMilli;
   int32_t tenant = 0;
   int32_t priority = 0;  // the trace's; fifo and firstfit serve higher first
-  int32_t pool = -1;  // pool of the current or last run
+  int32_t pool = -1;     // pool of the current or last run
   int32_t restarts = 0;
   int32_t preemptions = 0;
   uint32_t generation = 0;  // bumps on every stop, so stale finish events are ignored

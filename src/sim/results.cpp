@@ -110,9 +110,9 @@ std::string JobsCsv(const SimResult& r) {
       "job_id,tenant,submit_s,start_s,end_s,gpus,gpu_milli,accelerator,restarts,preemptions,"
       "wait_s,jct_s,run_s,gpu_s\n";
   for (const JobRow& j : r.job_rows) {
-    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                   j.job_id, j.tenant, j.submit_s, j.start_s, j.end_s, j.gpus, j.gpu_milli,
-                   j.accelerator, j.restarts, j.preemptions, j.wait_s, j.jct_s, j.run_s, j.gpu_s);
+    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", j.job_id,
+                   j.tenant, j.submit_s, j.start_s, j.end_s, j.gpus, j.gpu_milli, j.accelerator,
+                   j.restarts, j.preemptions, j.wait_s, j.jct_s, j.run_s, j.gpu_s);
   }
   return out;
 }

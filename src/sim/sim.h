@@ -221,10 +221,10 @@ struct JobRow {
   std::string accelerator = {};  // type of the last run
   int restarts = 0;              // after failures or preemptions
   int preemptions = 0;
-  double wait_s = 0;             // every pending interval: first wait plus time re-queued
-  double jct_s = 0;              // end - submit
-  double run_s = 0;              // the last run's length on its type, without restart overhead
-  double gpu_s = 0;              // allocated GPU-seconds, all runs
+  double wait_s = 0;  // every pending interval: first wait plus time re-queued
+  double jct_s = 0;   // end - submit
+  double run_s = 0;   // the last run's length on its type, without restart overhead
+  double gpu_s = 0;   // allocated GPU-seconds, all runs
 };
 
 struct SimResult {
@@ -244,7 +244,7 @@ struct SimResult {
   int64_t max_queue_length = 0;
   int64_t failures = 0;  // node failures
   int64_t preemptions = 0;
-  int64_t restarts = 0;  // job restarts after failure, retirement or preemption
+  int64_t restarts = 0;                  // job restarts after failure, retirement or preemption
   double preemption_lost_gpu_hours = 0;  // victims' restart overhead paid after preemptions
   // Jain's index over tenants' held / entitled GPUs, averaged over the samples where demand
   // exceeded the up GPUs (1: each got its fair share); 1 if never contended.

@@ -141,9 +141,9 @@ struct WaitAccumulator {
 double EstimateOf(double run_s, double factor) {
   if (factor == 0) return run_s;
   constexpr double kMin = 60, kHour = kSecondsPerHour, kDay = kSecondsPerDay;
-  constexpr double kLimits[] = {5 * kMin, 10 * kMin, 15 * kMin, 30 * kMin, kHour,   2 * kHour,
-                                4 * kHour, 8 * kHour,  12 * kHour, kDay,      2 * kDay, 3 * kDay,
-                                7 * kDay};
+  constexpr double kLimits[] = {5 * kMin,  10 * kMin, 15 * kMin, 30 * kMin,  kHour,
+                                2 * kHour, 4 * kHour, 8 * kHour, 12 * kHour, kDay,
+                                2 * kDay,  3 * kDay,  7 * kDay};
   const double want = run_s * factor;
   for (double limit : kLimits) {
     if (want <= limit) return limit;
@@ -253,9 +253,9 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     job.submit = ToSimTime(tj.submit_s);
     job.work_ref_s = tj.duration_s * measured_speed;
     job.work_left_ref_s = job.work_ref_s;
-    job.estimate_ref_s = (tj.estimate_s > 0 ? tj.estimate_s
-                                            : EstimateOf(tj.duration_s, config.estimate_factor)) *
-                         measured_speed;
+    job.estimate_ref_s =
+        (tj.estimate_s > 0 ? tj.estimate_s : EstimateOf(tj.duration_s, config.estimate_factor)) *
+        measured_speed;
     job.gpus = tj.gpus;
     job.milli = tj.gpu_milli;
     job.priority = tj.priority;

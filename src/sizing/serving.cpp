@@ -40,9 +40,9 @@
 //      lambda S T) (Little's law: lambda O T sequences decode, lambda S T prompt tokens per step),
 //      found by bisection; no solution below the caps = unstable. Sequences in flight are Poisson
 //      (M/G/inf): the KV cache and max batch must hold D + z sqrt(D), z the normal quantile.
-//      TPOT at quantile q: T + z sigma, sigma^2 = a_d^2 (2/3) D + a_p^2 D E[S^2] / O^2, the spread of
-//      the load a request sees over its life (decode population averaged over a service time, and
-//      the prompts that arrive meanwhile), a_d and a_p the marginal iteration cost per decode
+//      TPOT at quantile q: T + z sigma, sigma^2 = a_d^2 (2/3) D + a_p^2 D E[S^2] / O^2, the spread
+//      of the load a request sees over its life (decode population averaged over a service time,
+//      and the prompts that arrive meanwhile), a_d and a_p the marginal iteration cost per decode
 //      sequence and per prompt token.
 //      TTFT at q: prompts queue for the prefill budget left by decode, cap = budget - D tokens per
 //      iteration, an M/G/1 queue with service S_i / cap iterations, utilization rho = lambda S T /
@@ -213,7 +213,8 @@ double FlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
 
 // Attention runs at the KV cache's precision (FP8 or BF16), never at FP4 or INT8/INT4 weight rates.
 double AttentionFlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
-  const double peak = IsKvFp8(r) && gpu.has_fp8() ? gpu.peak_fp8_flop_per_s : gpu.peak_bf16_flop_per_s;
+  const double peak =
+      IsKvFp8(r) && gpu.has_fp8() ? gpu.peak_fp8_flop_per_s : gpu.peak_bf16_flop_per_s;
   return peak * gpu.serve_gemm_efficiency * kServeGemmDerate * r.gemm_efficiency_scale;
 }
 
@@ -241,7 +242,8 @@ double NormalQuantile(double q) {
 // (1): the most sequences the KV budget holds at this TP; 0 if the weights (or one full-length
 // sequence) do not fit.
 double KvBudgetBytes(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
-  return kServeUsableMemoryFraction * gpu.memory_bytes - ServeWeightBytes(r.model, r.precision) / tp;
+  return kServeUsableMemoryFraction * gpu.memory_bytes -
+         ServeWeightBytes(r.model, r.precision) / tp;
 }
 
 int MaxSequences(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
@@ -370,8 +372,8 @@ Result<ServePrecision> ParseServePrecision(std::string_view text) {
     if (text == ToString(p)) return p;
   }
   if (text == "nvfp4" || text == "mxfp4") return ServePrecision::kFp4;
-  return Error{
-      fmt::format("unknown precision '{}'; valid: bf16, fp8, int8, int4, fp4 (nvfp4, mxfp4)", text)};
+  return Error{fmt::format(
+      "unknown precision '{}'; valid: bf16, fp8, int8, int4, fp4 (nvfp4, mxfp4)", text)};
 }
 
 Result<KvCachePrecision> ParseKvCachePrecision(std::string_view text) {
@@ -411,10 +413,10 @@ double ServeStepS(const ServeRequest& r, const catalog::Accelerator& gpu, int tp
   const double weights_s =
       WeightBytesRead(r.model, r.precision, std::max(tokens, 1.0)) / tp / hbm_per_gpu;
   const double gemm_s = EffectiveGemmFlop(r.model, tokens) / flop_per_s;
-  const double decode_attention_s =
-      std::max(decode_seqs * context * KvBytesPerTokenPerGpu(r, tp) / hbm_per_gpu,
-               decode_seqs * model::ForwardAttentionFlopPerToken(r.model, static_cast<int>(context)) /
-                   attention_flop_per_s);
+  const double decode_attention_s = std::max(
+      decode_seqs * context * KvBytesPerTokenPerGpu(r, tp) / hbm_per_gpu,
+      decode_seqs * model::ForwardAttentionFlopPerToken(r.model, static_cast<int>(context)) /
+          attention_flop_per_s);
   const double prefill_attention_s =
       prefill_tokens *
       model::ForwardAttentionFlopPerToken(r.model, std::max(1, r.prompt_tokens / 2)) /
@@ -440,8 +442,8 @@ ServePoint EvaluateServeOffline(const ServeRequest& r, const catalog::Accelerato
   p.e2e_s = p.prefill_s + (r.output_tokens - 1) * step;
   p.requests_per_s = seqs / (r.output_tokens * step);
   p.output_tokens_per_s = p.requests_per_s * r.output_tokens;
-  const double weights_s = WeightBytesRead(r.model, r.precision, seqs + prefill) / tp /
-                           HbmBytesPerSPerGpu(r, gpu);
+  const double weights_s =
+      WeightBytesRead(r.model, r.precision, seqs + prefill) / tp / HbmBytesPerSPerGpu(r, gpu);
   p.is_decode_compute_bound =
       EffectiveGemmFlop(r.model, seqs + prefill) / (tp * FlopPerSPerGpu(r, gpu)) > weights_s;
   p.limit = seqs >= by_budget ? "token budget" : "kv-cache";
@@ -560,8 +562,8 @@ Result<double> RequestsPerSFromUsers(double daily_users, double requests_per_use
     return Error{fmt::format("'daily users' must be > 0, got {}", daily_users)};
   }
   if (!(requests_per_user_per_day > 0) || !std::isfinite(requests_per_user_per_day)) {
-    return Error{fmt::format("'requests per user per day' must be > 0, got {}",
-                             requests_per_user_per_day)};
+    return Error{
+        fmt::format("'requests per user per day' must be > 0, got {}", requests_per_user_per_day)};
   }
   if (!(peak_factor >= 1) || !std::isfinite(peak_factor)) {
     return Error{fmt::format("'peak factor' must be >= 1, got {}", peak_factor)};
@@ -691,8 +693,8 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
         "--usd-per-gpu-hour",
         gpu.price_usd, kSystemCostMultiplier, kAmortizationYears, gpu.tdp_w, kPue, kUsdPerKwh));
   } else {
-    plan.notes.push_back(fmt::format(
-        "no public price for '{}': cost is unknown; give --usd-per-gpu-hour", gpu.id));
+    plan.notes.push_back(
+        fmt::format("no public price for '{}': cost is unknown; give --usd-per-gpu-hour", gpu.id));
   }
   plan.notes.push_back("energy counts the accelerators at TDP only (no host, network or PUE)");
   if (HasTargets(r)) {
@@ -775,8 +777,7 @@ nlohmann::ordered_json ServePlanJson(const ServePlan& p, const ServeRequest& r) 
   j["energy_kwh_per_million_output_tokens"] = p.energy_kwh_per_million_output_tokens;
   j["output_tokens_per_usd"] =
       OrNull(kJsonTokensPerMillion / p.usd_per_million_output_tokens, has_price);
-  j["output_tokens_per_mwh"] =
-      kJsonTokensPerMillion / p.energy_kwh_per_million_output_tokens * 1e3;
+  j["output_tokens_per_mwh"] = kJsonTokensPerMillion / p.energy_kwh_per_million_output_tokens * 1e3;
   j["notes"] = p.notes;
   return j;
 }

@@ -3,9 +3,8 @@
 // module: other modules include "sizing/sizing.h", which includes this header.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,12 +51,12 @@ inline constexpr double kNoLatencyTarget = std::numeric_limits<double>::infinity
 // the CLI converts human units).
 struct ServeRequest {
   model::ModelShape model;
-  int prompt_tokens = 0;          // mean input length per request
-  int output_tokens = 0;          // mean generated length per request
-  double prompt_tokens_std = 0;   // spread of the input lengths (0: all equal)
-  double output_tokens_std = 0;   // spread of the output lengths
-  double requests_per_s = 0;  // > 0: size the fleet for this rate ...
-  int num_gpus = 0;           // ... or > 0: the rate this many accelerators sustain (not both)
+  int prompt_tokens = 0;         // mean input length per request
+  int output_tokens = 0;         // mean generated length per request
+  double prompt_tokens_std = 0;  // spread of the input lengths (0: all equal)
+  double output_tokens_std = 0;  // spread of the output lengths
+  double requests_per_s = 0;     // > 0: size the fleet for this rate ...
+  int num_gpus = 0;              // ... or > 0: the rate this many accelerators sustain (not both)
   // Latency targets, each met by `latency_quantile` of requests (MLPerf: 0.99). Infinite: none;
   // all infinite: offline (maximum throughput, MLPerf Offline).
   double ttft_target_s = kNoLatencyTarget;  // time to first token

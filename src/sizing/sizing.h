@@ -3,19 +3,17 @@
 // serving (serving.h, included at the end).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
 #include "model/model.h"
 #include "units/units.h"
 
 namespace gpuplan::sizing {
-
 
 // Documented defaults (reasons in training.cpp).
 inline constexpr double kDefaultGoodput = 0.9;          // Llama 3: ">90% effective training time"
@@ -67,15 +65,15 @@ Result<SoftwareStack> FindStack(std::string_view name);
 
 // One parallel layout. GPUs = tp * cp * pp * dp; ep divides dp * cp (experts only).
 struct Parallelism {
-  int tp = 1;          // tensor parallel (within the scale-up domain)
-  int pp = 1;          // pipeline stages
-  int dp = 1;          // data-parallel replicas
-  int ep = 1;          // expert parallel (MoE)
-  int cp = 1;          // context parallel (sequence split)
-  int microbatch = 1;  // sequences per microbatch
+  int tp = 1;              // tensor parallel (within the scale-up domain)
+  int pp = 1;              // pipeline stages
+  int dp = 1;              // data-parallel replicas
+  int ep = 1;              // expert parallel (MoE)
+  int cp = 1;              // context parallel (sequence split)
+  int microbatch = 1;      // sequences per microbatch
   int virtual_stages = 1;  // interleaved 1F1B chunks per GPU (1: plain 1F1B)
   Recompute recompute = Recompute::kNone;
-  int zero = 1;        // ZeRO stage 0..3 (1: distributed optimizer, Megatron's default)
+  int zero = 1;  // ZeRO stage 0..3 (1: distributed optimizer, Megatron's default)
   int num_gpus() const { return tp * cp * pp * dp; }
 };
 
@@ -111,9 +109,9 @@ struct ConfigEval {
   StepBreakdown time;
   MemoryBreakdown memory;
   bool fits = false;
-  double tokens_per_s = 0;  // whole job, steady state
-  double mfu = 0;           // model FLOPs / peak at the training precision
-  double hfu = 0;           // (model + recompute FLOPs) / peak
+  double tokens_per_s = 0;    // whole job, steady state
+  double mfu = 0;             // model FLOPs / peak at the training precision
+  double hfu = 0;             // (model + recompute FLOPs) / peak
   double forward_only_s = 0;  // a forward-only pass over one step's tokens (evaluation)
 };
 
@@ -122,24 +120,24 @@ struct TrainRequest {
   model::ModelShape model;
   double tokens = 0;
   catalog::Precision precision = catalog::Precision::kBf16;
-  int seq_len = 0;                 // 0: the model's training context, else 4096
-  int num_gpus = 0;                // > 0: how long on this many GPUs ...
-  double deadline_s = 0;           // ... or > 0: the fewest whole nodes that meet it
-  int global_batch_seqs = 0;       // > 0: the global batch in sequences, else ...
-  double global_batch_tokens = 0;  // ... > 0: in tokens (rounded to sequences), else the default
+  int seq_len = 0;                   // 0: the model's training context, else 4096
+  int num_gpus = 0;                  // > 0: how long on this many GPUs ...
+  double deadline_s = 0;             // ... or > 0: the fewest whole nodes that meet it
+  int global_batch_seqs = 0;         // > 0: the global batch in sequences, else ...
+  double global_batch_tokens = 0;    // ... > 0: in tokens (rounded to sequences), else the default
   double goodput = kDefaultGoodput;  // share of wall time doing useful steps (whole runs only)
-  bool is_full_run = true;         // false: a benchmark; goodput and whole-run factor not applied
+  bool is_full_run = true;           // false: a benchmark; goodput and whole-run factor not applied
   // Forward-only evaluation tokens per trained token, inside the timed run (MLPerf Training
   // GPT-3 evaluates 24,567 sequences every 24,576 trained: ~1).
   double eval_tokens_per_token = 0;
   bool is_shape_inferred = false;  // the shape was completed from a size: wider interval
   double pue = kDefaultPue;
-  double usd_per_gpu_hour = 0;     // 0: amortized from the catalog price
+  double usd_per_gpu_hour = 0;                     // 0: amortized from the catalog price
   std::string stack = std::string(kDefaultStack);  // SoftwareStacks() name
   // Pin parts of the layout (validation against published runs); 0 / nullopt: search.
   int fixed_tp = 0, fixed_pp = 0, fixed_dp = 0, fixed_microbatch = 0;
   std::optional<Recompute> fixed_recompute = std::nullopt;
-  int explain_top = 0;             // keep this many best configurations in TrainPlan::top
+  int explain_top = 0;  // keep this many best configurations in TrainPlan::top
   // Facts a published run states about its layout (validation): a ZeRO stage (-1: search), and
   // "3D"/"+ tensor parallelism" (the dimension is used, degree unstated: at least 2).
   int fixed_zero = -1;
@@ -166,7 +164,7 @@ enum class TrainStatus {
 // Everything `gpuplan size train --json` prints (DESIGN contract) and a little more. SI units.
 struct TrainPlan {
   TrainStatus status = TrainStatus::kOk;
-  std::string status_message;   // why, when status != kOk
+  std::string status_message;  // why, when status != kOk
   std::string model;
   double params = 0;
   double active_params = 0;
@@ -176,23 +174,23 @@ struct TrainPlan {
   catalog::Precision precision = catalog::Precision::kBf16;
   int seq_len = 0;
   int gpus = 0;
-  double duration_s = 0;        // whole run: goodput and the whole-run factor applied
-  double gpu_seconds = 0;       // duration_s x gpus
-  double flop_per_s_per_gpu = 0;  // model FLOP/s per GPU (what MFU counts)
+  double duration_s = 0;                   // whole run: goodput and the whole-run factor applied
+  double gpu_seconds = 0;                  // duration_s x gpus
+  double flop_per_s_per_gpu = 0;           // model FLOP/s per GPU (what MFU counts)
   double hardware_flop_per_s_per_gpu = 0;  // with recompute FLOPs (what HFU counts)
   double mfu = 0;
   double hfu = 0;
-  double tokens_per_s = 0;      // whole job, steady state, no goodput
+  double tokens_per_s = 0;  // whole job, steady state, no goodput
   double step_s = 0;
   int global_batch_seqs = 0;
-  double flop_per_token = 0;    // model FLOPs (6N + attention)
+  double flop_per_token = 0;  // model FLOPs (6N + attention)
   Parallelism parallelism;
   StepBreakdown time;
   MemoryBreakdown memory;
   double goodput = 0;           // as applied (1 for benchmarks)
   double whole_run_factor = 0;  // as applied (1 for benchmarks)
   double pue = 0;
-  double energy_j = 0;          // accelerators at TDP x PUE over the whole run
+  double energy_j = 0;  // accelerators at TDP x PUE over the whole run
   double usd_per_gpu_hour = 0;
   double cost_usd = 0;
   int configs_evaluated = 0;
@@ -222,16 +220,15 @@ int DefaultGlobalBatchSeqs(int num_gpus, int seq_len);
 // The DESIGN JSON of `gpuplan size train`, for the CLI and the end-to-end plan.
 nlohmann::ordered_json TrainPlanJson(const TrainPlan& plan);
 
-
 // One row of ../shared/reference/training_runs.csv, predicted by SizeTraining.
 struct ValidationRow {
   std::string id;
-  std::string campaign;    // one paper or one MLPerf round (leave-one-campaign-out unit)
-  std::string row_type;    // full_pretraining_run, throughput_benchmark, ...
-  std::string metric;      // "gpu_hours", "hw_tflops_per_gpu" or "days"
-  double predicted = 0;    // as SizeTraining reports it
+  std::string campaign;  // one paper or one MLPerf round (leave-one-campaign-out unit)
+  std::string row_type;  // full_pretraining_run, throughput_benchmark, ...
+  std::string metric;    // "gpu_hours", "hw_tflops_per_gpu" or "days"
+  double predicted = 0;  // as SizeTraining reports it
   double published = 0;
-  double ratio = 0;        // predicted / published
+  double ratio = 0;  // predicted / published
   // log(published / predicted) before the whole-run factor, as a throughput error for benchmarks
   // (published / predicted throughput) and a GPU-hour error for whole runs: what (I1) fits.
   double log_error = 0;

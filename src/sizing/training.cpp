@@ -33,14 +33,15 @@
 //        that leaves the node over O, the rest over U (Lepikhin et al. 2020 GShard); with
 //        node-limited routing (<= M nodes per token) the dispatch is hierarchical: one copy per
 //        distinct remote node over O, concurrent with the fan-out of k copies over U (DeepSeek-V3
-//        report sec. 2.1.2, 3.2.2), overlapped with another microbatch's compute (DualPipe, 1F1B a2a
-//        overlap); only the excess is exposed.
+//        report sec. 2.1.2, 3.2.2), overlapped with another microbatch's compute (DualPipe, 1F1B
+//        a2a overlap); only the excess is exposed.
 //   (T7) pipeline: (m + (p-1)/v) x per-microbatch stage time, i.e. bubble (p-1)/(v m)
 //        (Narayanan et al. SC'21 sec. 2.2.2, interleaved 1F1B); stage sends n h x 2 / t bytes.
 //   (T8) data parallel: reduce-scatter of gradients + all-gather of parameters (ZeRO-1/2,
 //        Rajbhandari et al. 2020 sec. 5), 2 (d-1)/d x 2 bytes x local params over O (or U when the
 //        replicas share a node), overlapped with the last microbatch's backward and the first's
-//        forward; ZeRO-3 gathers weights per microbatch (1.5x the volume), overlapped per microbatch.
+//        forward; ZeRO-3 gathers weights per microbatch (1.5x the volume), overlapped per
+//        microbatch.
 //   (T10) overlap realism, for every overlapped class ((T5) CP, (T6) all-to-all, (T7) interleaved
 //        sends, (T8) DP/ZeRO-3): only kOverlapWindowFraction of a compute window can hide a
 //        collective, the hidden part slows the concurrent compute by kOverlapComputeSlowdown
@@ -74,12 +75,12 @@
 //
 // Search: t in powers of two within the scale-up domain, c, p, e, b, v, recompute and ZeRO
 // stage; the fastest layout that fits wins, ties to the first found (deterministic order).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "sizing/sizing.h"
 
@@ -134,8 +135,8 @@ constexpr double kOverlapWindowFraction = 0.8;
 // While a collective runs concurrently, compute kernels slow down: NCCL kernels hold SMs (one CTA
 // per channel, 16-32 channels on DGX H100 of 132 SMs; DeepSeek-V3 report sec. 3.2.2 dedicates 20
 // of 132 SMs to communication) and share HBM bandwidth. Lee et al. 2025 (arXiv:2507.03114) measure
-// an average 18.9% compute slowdown during overlap (max 40%) on A100/H100. Applied to the overlapped
-// (hidden) duration.
+// an average 18.9% compute slowdown during overlap (max 40%) on A100/H100. Applied to the
+// overlapped (hidden) duration.
 constexpr double kOverlapComputeSlowdown = 0.19;
 // Megatron-LM DDP bucket: max(40M, 1M x DP size) parameters (megatron/core/distributed, default
 // bucket_size). The last gradient bucket is reduced after the final backward and the first
@@ -144,7 +145,7 @@ constexpr double kMinBucketParams = 40e6;
 constexpr double kBucketParamsPerDpRank = 1e6;
 constexpr double kBf16Bytes = 2;
 constexpr double kFp32Bytes = 4;
-constexpr double kAdamBytesPerParam = 12;       // fp32 master weights, momentum, variance
+constexpr double kAdamBytesPerParam = 12;           // fp32 master weights, momentum, variance
 constexpr double kOptimizerStepBytesPerParam = 30;  // read grad+master+m+v, write master+m+v+bf16
 constexpr double kBytesPerGib = 1073741824.0;
 constexpr int kMaxGpus = 1 << 20;
@@ -167,28 +168,29 @@ constexpr double kThroughputLogSd = 0.076;
 constexpr double kWholeRunLogSd = 0.21;
 constexpr double kZ90 = 1.645;
 // (I2) Outside what was calibrated (A100, H100 and Gaudi 2; dense; contexts <= 4K; published
-// shapes; the 2021 and 2023 stacks), the error has a part the rows cannot show: each reason adds this log-sd in quadrature
-// (a judgement: DeepSeek-V3 on H800, MoE, is predicted 1.2x its published GPU-hours).
+// shapes; the 2021 and 2023 stacks), the error has a part the rows cannot show: each reason adds
+// this log-sd in quadrature (a judgement: DeepSeek-V3 on H800, MoE, is predicted 1.2x its published
+// GPU-hours).
 constexpr double kOutOfDomainLogSd = 0.15;
 constexpr int kCalibratedMaxSeqLen = 4096;
 
 // Per-layer quantities of a model, averaged over its layers (dense and MoE layers differ).
 struct LayerCosts {
-  double weight_flop_per_token = 0;     // forward, matmuls, one layer (before / t)
-  double attn_flop_per_token_per_s = 0; // forward attention FLOPs per token per key
-  double elementwise_elems_per_token = 0;  // forward, (T3)
-  double fp8_cast_elems_per_token = 0;  // GEMM inputs to quantize
-  double act_bytes_per_token = 0;       // (M2), no recompute, before / t
-  double act_bytes_selective = 0;       // (M2), selective
-  double dense_params = 0;              // per layer, TP-sharded (non-expert)
-  double expert_params = 0;             // per layer, all experts (EP- and TP-sharded)
-  double shared_expert_params = 0;      // per layer
-  double moe_fraction = 0;              // share of layers with experts
-  double routed_copies = 0;             // k: copies of each token sent by the all-to-all
+  double weight_flop_per_token = 0;         // forward, matmuls, one layer (before / t)
+  double attn_flop_per_token_per_s = 0;     // forward attention FLOPs per token per key
+  double elementwise_elems_per_token = 0;   // forward, (T3)
+  double fp8_cast_elems_per_token = 0;      // GEMM inputs to quantize
+  double act_bytes_per_token = 0;           // (M2), no recompute, before / t
+  double act_bytes_selective = 0;           // (M2), selective
+  double dense_params = 0;                  // per layer, TP-sharded (non-expert)
+  double expert_params = 0;                 // per layer, all experts (EP- and TP-sharded)
+  double shared_expert_params = 0;          // per layer
+  double moe_fraction = 0;                  // share of layers with experts
+  double routed_copies = 0;                 // k: copies of each token sent by the all-to-all
   double routed_weight_flop_per_token = 0;  // forward, routed experts' matmuls (in weight_flop)
-  double expert_min_dim = 0;            // smallest weight dimension of an expert GEMM, before / t
+  double expert_min_dim = 0;  // smallest weight dimension of an expert GEMM, before / t
   double kv_width = 0;
-  double min_gemm_dim = 0;              // before / t
+  double min_gemm_dim = 0;  // before / t
 };
 
 LayerCosts ComputeLayerCosts(const model::ModelShape& m) {
@@ -235,7 +237,8 @@ LayerCosts ComputeLayerCosts(const model::ModelShape& m) {
   const double f_tok = m.moe.experts_per_token * fe + m.moe.num_shared_experts * fs;
   const double moe_weights = pc.attention_per_layer + gate * h * f_tok + h * m.moe.num_experts;
   const double moe_elems = 10 * h + 2 * (w_qk + w_kv) + gate * f_tok + 4 * k * h;
-  const double moe_act = 4 * h + attn_act + k * 2 * h + (m.is_gated_ffn ? 6 : 4) * f_tok + 4 * k * h;
+  const double moe_act =
+      4 * h + attn_act + k * 2 * h + (m.is_gated_ffn ? 6 : 4) * f_tok + 4 * k * h;
   const double moe_sel = moe_act - 4 * h - ffn_act_out(f_tok);
   const double moe_casts = 2 * h + w_v + k * h + f_tok;
   const double nd = m.moe.num_dense_layers, nm = L - nd;
@@ -357,7 +360,8 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
     gemm_fwd_s = (weight_flop - routed_flop) / (peak_gemm * gemm_eff) +
                  routed_flop / (peak_gemm * expert_eff);
   }
-  const double attn_fwd_s = attn_flop / (peak_attn * gpu.gemm_efficiency * kAttentionEfficiencyRatio);
+  const double attn_fwd_s =
+      attn_flop / (peak_attn * gpu.gemm_efficiency * kAttentionEfficiencyRatio);
   const double compute_fwd_s = gemm_fwd_s + attn_fwd_s;
   // (T3)
   double elem_bytes = n * lc.elementwise_elems_per_token * kBf16Bytes / t;
@@ -376,8 +380,8 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
   double cp_fwd_s = 0;
   if (c > 1) {
     const double kv_bytes = (c - 1) * n * lc.kv_width * kBf16Bytes / std::min(t, m.kv_heads());
-    cp_fwd_s = OverlappedS(kv_bytes / (bw_for_group(double(t) * c) * kCollectiveEfficiency),
-                           attn_fwd_s);
+    cp_fwd_s =
+        OverlappedS(kv_bytes / (bw_for_group(double(t) * c) * kCollectiveEfficiency), attn_fwd_s);
   }
   // (T6) all-to-all: k copies of n tokens' h-vectors out and back, share leaving the node.
   double ep_fwd_s = 0;
@@ -398,8 +402,7 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
       // N (1 - (1 - 1/N)^k), capped at the routing limit.
       const double distinct = std::min<double>(
           ep_nodes * (1 - std::pow(1 - 1 / ep_nodes, k_routed)), m.moe.max_nodes_per_token);
-      a2a_s += std::max(distinct * remote * copy_bytes / out_bw,
-                        k_routed * copy_bytes / up_bw);
+      a2a_s += std::max(distinct * remote * copy_bytes / out_bw, k_routed * copy_bytes / up_bw);
     } else {
       // Plain all-to-all (GShard): each of the k copies goes to its expert's GPU, the share on
       // other nodes over the scale-out network, the rest over scale-up, one after the other.
@@ -418,8 +421,8 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
   }
   // Per microbatch on the slowest stage: forward + backward (2x compute and memory traffic).
   const double head_flop = 2 * n * pr.head_params / t;
-  const double head_s = 3 * head_flop / (peak_gemm * gemm_eff) +
-                        3 * n * m.vocab * kFp32Bytes * 2 / t / hbm;
+  const double head_s =
+      3 * head_flop / (peak_gemm * gemm_eff) + 3 * n * m.vocab * kFp32Bytes * 2 / t / hbm;
   const double layer_compute = 3 * compute_fwd_s;
   const double layer_mem = 3 * mem_fwd_s + scores_fwd_s + scores_bwd_s;
   const double layer_tp =
@@ -435,8 +438,9 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
   // (T7) stage-to-stage: one activation each way per chunk boundary.
   const double pp_bytes = n * h * kBf16Bytes / t;
   const double pp_send_s =
-      p > 1 ? 2 * v * (pp_bytes / (gpu.scaleout_bytes_per_s * kCollectiveEfficiency) +
-                       kCollectiveLatencyS)
+      p > 1 ? 2 * v *
+                  (pp_bytes / (gpu.scaleout_bytes_per_s * kCollectiveEfficiency) +
+                   kCollectiveLatencyS)
             : 0;
   // Interleaved schedules overlap the sends with the next chunk's compute (Megatron-LM
   // --overlap-p2p-comm, interleaved schedule only, (T10)); plain 1F1B waits for them.
@@ -448,13 +452,12 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
 
   // (M1) local parameters on the first stage (embedding) or the last (head).
   const double dense_local = lc.dense_params * layers / t;
-  const double expert_local =
-      (lc.expert_params / e + lc.shared_expert_params) * layers / t;
+  const double expert_local = (lc.expert_params / e + lc.shared_expert_params) * layers / t;
   const double body_params = dense_local + expert_local;
   const double local_params =
-      p == 1 ? body_params + pr.embedding_params / t +
-                   (m.has_tied_embeddings ? 0 : pr.head_params / t)
-             : body_params + std::max(pr.embedding_params, pr.head_params) / t;
+      p == 1
+          ? body_params + pr.embedding_params / t + (m.has_tied_embeddings ? 0 : pr.head_params / t)
+          : body_params + std::max(pr.embedding_params, pr.head_params) / t;
   // (T8) data parallel over d x c ranks (Megatron shards the optimizer over DP x CP).
   const int dp_ranks = d * c;
   const double dp_bw = bw_for_group(double(t) * c * d);
@@ -472,12 +475,11 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
       // gradients under the backward (FSDP prefetch, Zhao et al. 2023 sec. 3.3). The unit is one
       // layer: its first gather precedes any compute and its last reduce-scatter follows it.
       const double unit = half_s(local_params / layers);
-      dp_s = mb * (OverlappedS(half - unit, mb_fwd) + unit +
-                   OverlappedS(2 * half - unit, mb_bwd) + unit);
+      dp_s = mb * (OverlappedS(half - unit, mb_fwd) + unit + OverlappedS(2 * half - unit, mb_bwd) +
+                   unit);
     } else {
-      const double bucket =
-          half_s(std::min(local_params, std::max(kMinBucketParams,
-                                                 kBucketParamsPerDpRank * dp_ranks)));
+      const double bucket = half_s(
+          std::min(local_params, std::max(kMinBucketParams, kBucketParamsPerDpRank * dp_ranks)));
       if (!stack.dp_comm_overlap) {
         dp_s = 2 * half;  // after the last backward (Megatron-LM 2021 DDP, DeepSpeed ZeRO-1)
       } else if (par.zero == 0) {
@@ -487,8 +489,7 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
         // Reduce-scatter under the last backward, parameter all-gather under the next step's
         // first forward (Megatron distributed optimizer, --overlap-grad-reduce/-param-gather);
         // the last gradient bucket and the first parameter bucket are exposed.
-        dp_s = OverlappedS(half - bucket, mb_bwd) + OverlappedS(half - bucket, mb_fwd) +
-               2 * bucket;
+        dp_s = OverlappedS(half - bucket, mb_bwd) + OverlappedS(half - bucket, mb_fwd) + 2 * bucket;
       }
     }
   }
@@ -535,16 +536,22 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
   switch (par.recompute) {
     case Recompute::kNone:
       act_per_layer_token =
-          (lc.act_bytes_per_token + (stack.flash_attention ? 0 : kScoreActivationBytes * s *
-                                                                     m.num_heads)) / t;
+          (lc.act_bytes_per_token +
+           (stack.flash_attention ? 0 : kScoreActivationBytes * s * m.num_heads)) /
+          t;
       break;
-    case Recompute::kSelective: act_per_layer_token = lc.act_bytes_selective / t; break;
-    case Recompute::kFull: act_per_layer_token = 2 * h / t; break;
+    case Recompute::kSelective:
+      act_per_layer_token = lc.act_bytes_selective / t;
+      break;
+    case Recompute::kFull:
+      act_per_layer_token = 2 * h / t;
+      break;
   }
   const double in_flight = std::min<double>(mb, p) / p;
   const double interleave = p > 1 ? 1 + double(p - 1) / (double(p) * v) : 1;
   double first_act = m.num_layers * in_flight * interleave * n * act_per_layer_token;
-  if (par.recompute == Recompute::kFull) first_act += n * lc.act_bytes_per_token / t;  // working set
+  if (par.recompute == Recompute::kFull)
+    first_act += n * lc.act_bytes_per_token / t;  // working set
   const double logits = n * m.vocab * (kBf16Bytes + kFp32Bytes) / t;
   const double last_act = layers * n * act_per_layer_token + logits;
   M.activations_bytes = p == 1 ? first_act + logits : std::max(first_act, last_act);
@@ -581,18 +588,19 @@ SearchResult Search(const Problem& pr, const TrainRequest& req, int num_gpus, in
   const model::ModelShape& m = *pr.shape;
   const catalog::Accelerator& gpu = *pr.gpu;
   const int max_tp = std::min({gpu.scaleup_domain, m.num_heads, num_gpus});
-  const std::vector<int> tps = req.fixed_tp > 0 ? std::vector<int>{req.fixed_tp} : PowersOfTwoUpTo(max_tp);
+  const std::vector<int> tps =
+      req.fixed_tp > 0 ? std::vector<int>{req.fixed_tp} : PowersOfTwoUpTo(max_tp);
   std::vector<Recompute> recomputes = pr.stack->recompute_options;
   if (req.fixed_recompute) recomputes = {*req.fixed_recompute};
-  const std::vector<int> microbatches =
-      req.fixed_microbatch > 0 ? std::vector<int>{req.fixed_microbatch} : std::vector<int>{1, 2, 4, 8};
+  const std::vector<int> microbatches = req.fixed_microbatch > 0
+                                            ? std::vector<int>{req.fixed_microbatch}
+                                            : std::vector<int>{1, 2, 4, 8};
   auto consider = [&](const ConfigEval& ev) {
     ++res.evaluated;
     res.min_memory_bytes = std::min(res.min_memory_bytes, ev.memory.total_bytes);
     if (!ev.fits) return;
-    auto pos = std::find_if(res.best.begin(), res.best.end(), [&](const ConfigEval& o) {
-      return ev.tokens_per_s > o.tokens_per_s;
-    });
+    auto pos = std::find_if(res.best.begin(), res.best.end(),
+                            [&](const ConfigEval& o) { return ev.tokens_per_s > o.tokens_per_s; });
     if (int(pos - res.best.begin()) >= keep) return;
     res.best.insert(pos, ev);
     if (int(res.best.size()) > keep) res.best.pop_back();
@@ -632,8 +640,15 @@ SearchResult Search(const Problem& pr, const TrainRequest& req, int num_gpus, in
                   if (z >= 2 && p > 1) continue;  // ZeRO-2/3 do not combine with pipelines
                   if (z == 0 && d * c == 1) continue;
                   if (z > 0 && d * c == 1 && z != 1) continue;
-                  Parallelism par{.tp = t, .pp = p, .dp = d, .ep = e, .cp = c, .microbatch = b,
-                                  .virtual_stages = v, .recompute = r, .zero = z};
+                  Parallelism par{.tp = t,
+                                  .pp = p,
+                                  .dp = d,
+                                  .ep = e,
+                                  .cp = c,
+                                  .microbatch = b,
+                                  .virtual_stages = v,
+                                  .recompute = r,
+                                  .zero = z};
                   consider(Evaluate(pr, par));
                 }
               }
@@ -653,19 +668,26 @@ const std::vector<SoftwareStack>& SoftwareStacks() {
       {.name = std::string(kDefaultStack),
        .description = "Megatron-Core / NeMo 2024 and later: FlashAttention, TP-comm overlap, "
                       "DP overlap, distributed optimizer",
-       .flash_attention = true, .tp_comm_overlap = true, .dp_comm_overlap = true,
+       .flash_attention = true,
+       .tp_comm_overlap = true,
+       .dp_comm_overlap = true,
        .distributed_optimizer = true},
       {.name = "megatron-2023",
        .description = "Megatron-LM / NeMo / PyTorch 2023 (Llama 2, MLPerf Training v3.0): "
                       "FlashAttention, DP overlap, distributed optimizer; TP collectives exposed",
-       .flash_attention = true, .tp_comm_overlap = false, .dp_comm_overlap = true,
+       .flash_attention = true,
+       .tp_comm_overlap = false,
+       .dp_comm_overlap = true,
        .distributed_optimizer = true},
       {.name = "megatron-2021",
        .description = "Megatron-LM 2021 and its 2022 forks (Megatron-DeepSpeed, metaseq): "
                       "unfused attention, no TP or DP overlap, no distributed optimizer; full "
                       "activation recompute",
-       .flash_attention = false, .tp_comm_overlap = false, .dp_comm_overlap = false,
-       .distributed_optimizer = false, .recompute_options = {Recompute::kFull}},
+       .flash_attention = false,
+       .tp_comm_overlap = false,
+       .dp_comm_overlap = false,
+       .distributed_optimizer = false,
+       .recompute_options = {Recompute::kFull}},
   };
   return kStacks;
 }
@@ -681,9 +703,12 @@ Result<SoftwareStack> FindStack(std::string_view name) {
 
 std::string_view ToString(Recompute r) {
   switch (r) {
-    case Recompute::kNone: return "none";
-    case Recompute::kSelective: return "selective";
-    case Recompute::kFull: return "full";
+    case Recompute::kNone:
+      return "none";
+    case Recompute::kSelective:
+      return "selective";
+    case Recompute::kFull:
+      return "full";
   }
   return "none";
 }
@@ -709,8 +734,8 @@ Result<void> Validate(const TrainRequest& req) {
   GPUPLAN_TRY(model::Validate(req.model, req.model.name));
   GPUPLAN_TRY(FindStack(req.stack));
   if (!(req.tokens > 0) || req.tokens > kMaxTokens) {
-    return Error{fmt::format("--tokens must be between 1 and {}, got {}", FormatQuantity(kMaxTokens),
-                             req.tokens)};
+    return Error{fmt::format("--tokens must be between 1 and {}, got {}",
+                             FormatQuantity(kMaxTokens), req.tokens)};
   }
   if ((req.num_gpus > 0) == (req.deadline_s > 0)) {
     return Error{"give exactly one of --gpus (> 0) or --days (> 0)"};
@@ -729,8 +754,8 @@ Result<void> Validate(const TrainRequest& req) {
     return Error{fmt::format("--pue must be between 1 and 3, got {}", req.pue)};
   }
   if (!(req.usd_per_gpu_hour >= 0) || req.usd_per_gpu_hour > 1000) {
-    return Error{fmt::format("--usd-per-gpu-hour must be between 0 and 1000, got {}",
-                             req.usd_per_gpu_hour)};
+    return Error{
+        fmt::format("--usd-per-gpu-hour must be between 0 and 1000, got {}", req.usd_per_gpu_hour)};
   }
   if (req.seq_len < 0 || req.seq_len > (1 << 22)) {
     return Error{fmt::format("--seq must be between 1 and {}, got {}", 1 << 22, req.seq_len)};
@@ -781,8 +806,7 @@ Result<TrainPlan> SizeTraining(const TrainRequest& req, const catalog::Accelerat
   int evaluated = 0;
   double min_mem = std::numeric_limits<double>::infinity();
   auto search = [&](int gpus) {
-    const Problem pr =
-        MakeProblem(req.model, gpu, *stack, req.precision, seq_len, batch_for(gpus));
+    const Problem pr = MakeProblem(req.model, gpu, *stack, req.precision, seq_len, batch_for(gpus));
     SearchResult r = Search(pr, req, gpus, keep);
     evaluated += r.evaluated;
     min_mem = std::min(min_mem, r.min_memory_bytes);
@@ -876,8 +900,10 @@ Result<TrainPlan> SizeTraining(const TrainRequest& req, const catalog::Accelerat
   if (price <= 0) price = AmortizedUsdPerGpuHour(gpu);
   if (price <= 0) {
     price = kFallbackUsdPerGpuHour;
-    plan.notes.push_back(fmt::format("no price for {}: cost uses ${:.2f}/GPU-hour (override with "
-                                     "--usd-per-gpu-hour)", gpu.id, price));
+    plan.notes.push_back(
+        fmt::format("no price for {}: cost uses ${:.2f}/GPU-hour (override with "
+                    "--usd-per-gpu-hour)",
+                    gpu.id, price));
   }
   plan.usd_per_gpu_hour = price;
   plan.cost_usd = plan.gpu_seconds / kSecondsPerHour * price;
@@ -907,8 +933,8 @@ Result<TrainPlan> SizeTraining(const TrainRequest& req, const catalog::Accelerat
   // (I3) throughput: benchmark residuals; whole-run time: the whole-run residuals on top.
   const double tp_sd = std::sqrt(kThroughputLogSd * kThroughputLogSd + extra_var);
   const Range tp_factor{std::exp(-kZ90 * tp_sd), std::exp(kZ90 * tp_sd)};
-  const double time_sd = req.is_full_run ? std::sqrt(kWholeRunLogSd * kWholeRunLogSd + extra_var)
-                                         : tp_sd;
+  const double time_sd =
+      req.is_full_run ? std::sqrt(kWholeRunLogSd * kWholeRunLogSd + extra_var) : tp_sd;
   const Range time_factor{std::exp(-kZ90 * time_sd), std::exp(kZ90 * time_sd)};
   auto scaled = [](double v, const Range& f) { return Range{v * f.lo, v * f.hi}; };
   TrainInterval90& iv = plan.interval_90;
@@ -920,7 +946,8 @@ Result<TrainPlan> SizeTraining(const TrainRequest& req, const catalog::Accelerat
   std::string why;
   for (const std::string& r : reasons) why += (why.empty() ? "" : ", ") + r;
   plan.notes.push_back(fmt::format(
-      "interval_90 from the calibration rows' errors ({}){}", req.is_full_run ? "whole runs" : "benchmarks",
+      "interval_90 from the calibration rows' errors ({}){}",
+      req.is_full_run ? "whole runs" : "benchmarks",
       reasons.empty() ? "" : fmt::format("; widened outside what was calibrated: {}", why)));
   plan.notes.push_back(fmt::format(
       "energy: accelerators at TDP ({:.0f} W) x PUE {:.2f}; hosts and network not included",
@@ -972,7 +999,9 @@ nlohmann::ordered_json TrainPlanJson(const TrainPlan& p) {
   j["cost_usd"] = p.cost_usd;
   j["configs_evaluated"] = p.configs_evaluated;
   const TrainInterval90& iv = p.interval_90;
-  auto pair = [](const Range& r, double unit) { return nlohmann::ordered_json::array({r.lo / unit, r.hi / unit}); };
+  auto pair = [](const Range& r, double unit) {
+    return nlohmann::ordered_json::array({r.lo / unit, r.hi / unit});
+  };
   j["interval_90"] = {{"gpu_hours", pair(iv.gpu_seconds, kSecondsPerHour)},
                       {"days", pair(iv.duration_s, kSecondsPerDay)},
                       {"tokens_per_s", pair(iv.tokens_per_s, 1)},

@@ -20,14 +20,14 @@
 //   - the software stack of the row's year (StackFor): Megatron SC21 (2021), OPT and BLOOM
 //     (2022, metaseq and Megatron-DeepSpeed, forks of Megatron-LM 2021) on megatron-2021;
 //     Llama 2 and MLPerf v3.0 (2023) on megatron-2023.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <regex>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "sizing/sizing.h"
 
@@ -135,9 +135,9 @@ Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_p
   if (rows.size() < 2) return Error{fmt::format("{}: no data rows", csv_path)};
   std::map<std::string, size_t> col;
   for (size_t i = 0; i < rows[0].size(); ++i) col[rows[0][i]] = i;
-  for (const char* need : {"id", "row_type", "tokens", "accelerator", "num_accelerators",
-                           "wall_days", "gpu_hours", "achieved_tflops_per_gpu", "precision",
-                           "parallelism", "quote", "seq_len"}) {
+  for (const char* need :
+       {"id", "row_type", "tokens", "accelerator", "num_accelerators", "wall_days", "gpu_hours",
+        "achieved_tflops_per_gpu", "precision", "parallelism", "quote", "seq_len"}) {
     if (!col.contains(need)) return Error{fmt::format("{}:1: missing column '{}'", csv_path, need)};
   }
   std::vector<ValidationRow> out;
@@ -166,10 +166,11 @@ Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_p
     req.stack = StackFor(v.campaign);
     req.seq_len = int(ToDouble(get("seq_len")));
     req.precision = get("precision").find("fp8") != std::string::npos ? catalog::Precision::kFp8
-                                                                       : catalog::Precision::kBf16;
+                                                                      : catalog::Precision::kBf16;
     req.num_gpus = int(ToDouble(get("num_accelerators")));
     const std::string par = get("parallelism");
-    req.global_batch_seqs = MatchInt(par + " " + get("quote"), "(?:global batch|batch size) ([0-9]+)");
+    req.global_batch_seqs =
+        MatchInt(par + " " + get("quote"), "(?:global batch|batch size) ([0-9]+)");
     req.tokens = ToDouble(get("tokens"));
     const int tp = MatchInt(par, "TP([0-9]+)");
     const int mp = MatchInt(par, "model-parallel size ([0-9]+)");

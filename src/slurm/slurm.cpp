@@ -73,9 +73,10 @@ Result<SlurmConfig> MakeSlurmConfig(const sim::ClusterSpec& cluster,
                                it->accelerator, g.accelerator, name)};
     }
     if (it != config.partitions.end() && it->gpus_per_node != g.gpus_per_node) {
-      return Error{fmt::format("accelerator '{}' comes in nodes of {} and of {} GPUs; one "
-                               "partition needs one node size",
-                               g.accelerator, it->gpus_per_node, g.gpus_per_node)};
+      return Error{
+          fmt::format("accelerator '{}' comes in nodes of {} and of {} GPUs; one "
+                      "partition needs one node size",
+                      g.accelerator, it->gpus_per_node, g.gpus_per_node)};
     }
     if (it == config.partitions.end()) {
       config.partitions.push_back(
@@ -91,42 +92,43 @@ Result<SlurmConfig> MakeSlurmConfig(const sim::ClusterSpec& cluster,
                                             *options.at_s / kSecondsPerDay)
                               : std::string("the fleet has no GPUs in service at the end")};
   }
-  auto largest = std::max_element(
-      config.partitions.begin(), config.partitions.end(), [](const Partition& a, const Partition& b) {
-        return a.num_nodes * a.gpus_per_node < b.num_nodes * b.gpus_per_node;
-      });
+  auto largest =
+      std::max_element(config.partitions.begin(), config.partitions.end(),
+                       [](const Partition& a, const Partition& b) {
+                         return a.num_nodes * a.gpus_per_node < b.num_nodes * b.gpus_per_node;
+                       });
   largest->is_default = true;
 
   std::string conf = Header(options);
   conf +=
-      "# Include this file from slurm.conf. Give each NodeName its CPUs= and RealMemory= (slurmd -C\n"
+      "# Include this file from slurm.conf. Give each NodeName its CPUs= and RealMemory= (slurmd "
+      "-C\n"
       "# prints them). Fair-share needs PriorityType=priority/multifactor and\n"
-      "# PriorityWeightFairshare > 0; GPU quotas need AccountingStorageEnforce=associations,limits.\n"
+      "# PriorityWeightFairshare > 0; GPU quotas need "
+      "AccountingStorageEnforce=associations,limits.\n"
       "GresTypes=gpu\n"
       "AccountingStorageTRES=gres/gpu\n";
   std::string gres = Header(options) + "AutoDetect=off\n";
   for (size_t p = 0; p < config.partitions.size(); ++p) {
     Partition& part = config.partitions[p];
-    const int width =
-        std::max(3, static_cast<int>(fmt::format("{}", part.num_nodes).size()));
+    const int width = std::max(3, static_cast<int>(fmt::format("{}", part.num_nodes).size()));
     int64_t next = 1;
     conf += "\n";
     for (const sim::NodeGroup* g : members[p]) {
       const int64_t last = next + g->num_nodes - 1;
       const std::string hosts = HostList(part.name, next, last, width);
-      conf += fmt::format("# {}: {} nodes x {} GPUs, in service from day {:.0f}{}\n",
-                          g->accelerator, g->num_nodes, g->gpus_per_node,
-                          g->available_from_s / kSecondsPerDay,
-                          g->retired_at_s == sim::kNever
-                              ? std::string()
-                              : fmt::format(", retired on day {:.0f}",
-                                            g->retired_at_s / kSecondsPerDay));
+      conf += fmt::format(
+          "# {}: {} nodes x {} GPUs, in service from day {:.0f}{}\n", g->accelerator, g->num_nodes,
+          g->gpus_per_node, g->available_from_s / kSecondsPerDay,
+          g->retired_at_s == sim::kNever
+              ? std::string()
+              : fmt::format(", retired on day {:.0f}", g->retired_at_s / kSecondsPerDay));
       conf += fmt::format("NodeName={} Gres=gpu:{}:{} State=UNKNOWN\n", hosts, part.name,
                           g->gpus_per_node);
       const auto vendor = options.vendor_of.find(g->accelerator);
-      const std::string files = DeviceFiles(
-          vendor == options.vendor_of.end() ? std::string_view() : vendor->second,
-          g->gpus_per_node);
+      const std::string files =
+          DeviceFiles(vendor == options.vendor_of.end() ? std::string_view() : vendor->second,
+                      g->gpus_per_node);
       gres += fmt::format("NodeName={} Name=gpu Type={}{}{}\n", hosts, part.name,
                           files.empty() ? fmt::format(" Count={}", g->gpus_per_node) : files,
                           files.empty() ? "  # add File= with the GPUs' device files" : "");
@@ -145,7 +147,8 @@ Result<SlurmConfig> MakeSlurmConfig(const sim::ClusterSpec& cluster,
   std::string sh = "#!/bin/sh\n" + Header(options);
   sh +=
       "# One account per tenant: Fairshare = the tenant's share of all shares, in percent;\n"
-      "# GrpTRES=gres/gpu = its GPU quota. Add users with: sacctmgr -i add user NAME Account=ACCOUNT\n"
+      "# GrpTRES=gres/gpu = its GPU quota. Add users with: sacctmgr -i add user NAME "
+      "Account=ACCOUNT\n"
       "set -e\n";
   for (const trace::Tenant& t : tenants) {
     Account a{.name = SlurmName(t.name), .tenant = t.name, .quota_gpus = t.quota_gpus};
@@ -157,9 +160,10 @@ Result<SlurmConfig> MakeSlurmConfig(const sim::ClusterSpec& cluster,
         total_share > 0
             ? std::max(1, static_cast<int>(std::lround(100 * t.share_weight / total_share)))
             : 1;
-    sh += fmt::format("sacctmgr -i add account {} Description='{}' Organization={} Fairshare={}{}\n",
-                      a.name, SlurmName(t.name), ToString(t.tenant_class), a.fairshare,
-                      a.quota_gpus > 0 ? fmt::format(" GrpTRES=gres/gpu={}", a.quota_gpus) : "");
+    sh +=
+        fmt::format("sacctmgr -i add account {} Description='{}' Organization={} Fairshare={}{}\n",
+                    a.name, SlurmName(t.name), ToString(t.tenant_class), a.fairshare,
+                    a.quota_gpus > 0 ? fmt::format(" GrpTRES=gres/gpu={}", a.quota_gpus) : "");
     config.accounts.push_back(a);
   }
   config.sacctmgr = std::move(sh);

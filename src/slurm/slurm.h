@@ -30,8 +30,8 @@ struct Partition {
   std::string accelerator{};  // catalog id
   int64_t num_nodes = 0;
   int gpus_per_node = 0;
-  std::string nodes{};        // Slurm host list: "h100-sxm5-80gb-[001-128]"
-  bool is_default = false;    // the partition with the most GPUs
+  std::string nodes{};      // Slurm host list: "h100-sxm5-80gb-[001-128]"
+  bool is_default = false;  // the partition with the most GPUs
 };
 
 struct Account {
@@ -46,7 +46,7 @@ struct SlurmConfig {
   std::vector<Account> accounts{};
   std::string slurm_conf{};  // a fragment to Include from slurm.conf
   std::string gres_conf{};
-  std::string sacctmgr{};    // a sh script of sacctmgr commands
+  std::string sacctmgr{};  // a sh script of sacctmgr commands
 };
 
 // Slurm names: lower case letters, digits and '-'; anything else becomes '-'.

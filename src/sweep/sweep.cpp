@@ -1,5 +1,7 @@
 #include "sweep/sweep.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -8,8 +10,6 @@
 #include <optional>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "buy/buy.h"
 #include "plan/plan.h"
@@ -49,16 +49,18 @@ Result<std::string> ValueText(const Json& v, std::string_view where) {
 }
 
 Result<double> Number(const Json& v, std::string_view where) {
-  if (!v.is_number()) return Error{fmt::format("sweep spec: {} must be a number, got {}", where, v.dump())};
+  if (!v.is_number())
+    return Error{fmt::format("sweep spec: {} must be a number, got {}", where, v.dump())};
   return v.get<double>();
 }
 
 Result<Axis> SampledAxis(const std::string& key, const Json& d) {
   const std::string where = "sample." + key;
   if (!d.is_object() || d.size() != 1) {
-    return Error{fmt::format("sweep spec: {} must be one of {{uniform: [lo, hi]}}, "
-                             "{{log_uniform: [lo, hi]}}, {{normal: [mean, sd]}}, {{values: [...]}}",
-                             where)};
+    return Error{
+        fmt::format("sweep spec: {} must be one of {{uniform: [lo, hi]}}, "
+                    "{{log_uniform: [lo, hi]}}, {{normal: [mean, sd]}}, {{values: [...]}}",
+                    where)};
   }
   Axis a{.key = key};
   const std::string kind = d.begin().key();
@@ -80,9 +82,10 @@ Result<Axis> SampledAxis(const std::string& key, const Json& d) {
       {"normal", Distribution::kNormal}};
   const auto it = kKinds.find(kind);
   if (it == kKinds.end()) {
-    return Error{fmt::format("sweep spec: {}: unknown distribution '{}' (uniform, log_uniform, "
-                             "normal, values)",
-                             where, kind)};
+    return Error{
+        fmt::format("sweep spec: {}: unknown distribution '{}' (uniform, log_uniform, "
+                    "normal, values)",
+                    where, kind)};
   }
   if (!args.is_array() || args.size() != 2) {
     return Error{fmt::format("sweep spec: {}.{} must be a list of two numbers", where, kind)};
@@ -99,8 +102,7 @@ Result<Axis> SampledAxis(const std::string& key, const Json& d) {
       return Error{fmt::format("sweep spec: {}.normal: the standard deviation must be > 0, got {}",
                                where, a.high)};
     }
-  } else if (!(a.low < a.high) ||
-             (a.distribution == Distribution::kLogUniform && !(a.low > 0))) {
+  } else if (!(a.low < a.high) || (a.distribution == Distribution::kLogUniform && !(a.low > 0))) {
     return Error{fmt::format("sweep spec: {}.{}: need {}lo < hi, got [{}, {}]", where, kind,
                              a.distribution == Distribution::kLogUniform ? "0 < " : "", a.low,
                              a.high)};
@@ -197,7 +199,8 @@ Result<void> RunStage(const SweepSpec& spec, const scenario::Scenario& s,
   const Json* chosen = nullptr;
   if (auto it = simulation.find("policies"); it != simulation.end()) {
     for (const Json& p : *it) {
-      if (p.value("policy", std::string()) == simulation.value("policy", std::string())) chosen = &p;
+      if (p.value("policy", std::string()) == simulation.value("policy", std::string()))
+        chosen = &p;
     }
   }
   for (const char* k : {"utilization", "avg_wait_s", "p95_wait_s", "p99_wait_s"}) {
@@ -270,10 +273,10 @@ Json Tornado(const SweepSpec& spec, const std::vector<Json>& rows) {
                      [](const Bar& a, const Bar& b) { return a.swing > b.swing; });
     Json list = Json::array();
     for (auto& b : bars) list.push_back(std::move(b.json));
-    out["metrics"][metric] = {{"base", base ? (RowNumber(*base, metric) ? Json(*RowNumber(*base, metric))
-                                                                        : Json(nullptr))
-                                            : Json(nullptr)},
-                              {"bars", list}};
+    out["metrics"][metric] = {
+        {"base", base ? (RowNumber(*base, metric) ? Json(*RowNumber(*base, metric)) : Json(nullptr))
+                      : Json(nullptr)},
+        {"bars", list}};
   }
   return out;
 }
@@ -299,8 +302,12 @@ Json Summary(const SweepSpec& spec, const std::vector<Json>& rows) {
       const size_t k = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
       return v[std::clamp<size_t>(k, 1, v.size()) - 1];
     };
-    out[metric] = {{"count", v.size()}, {"min", v.front()}, {"p5", rank(0.05)},
-                   {"p50", rank(0.5)},  {"p95", rank(0.95)}, {"max", v.back()},
+    out[metric] = {{"count", v.size()},
+                   {"min", v.front()},
+                   {"p5", rank(0.05)},
+                   {"p50", rank(0.5)},
+                   {"p95", rank(0.95)},
+                   {"max", v.back()},
                    {"mean", sum / static_cast<double>(v.size())}};
   }
   return out;
@@ -337,14 +344,14 @@ std::string_view ToString(Distribution d) {
 
 Result<SweepSpec> SpecFromJson(const Json& j) {
   if (!j.is_object()) return Error{"sweep spec: must be an object"};
-  static const std::set<std::string> kKeys = {"scenario", "set",   "grid",    "sample",
-                                              "samples",  "seed",  "stage",   "tornado",
-                                              "time_limit_s"};
+  static const std::set<std::string> kKeys = {
+      "scenario", "set", "grid", "sample", "samples", "seed", "stage", "tornado", "time_limit_s"};
   for (const auto& [key, value] : j.items()) {
     if (!kKeys.count(key)) {
-      return Error{fmt::format("sweep spec: unknown key '{}' (scenario, set, grid, sample, samples, "
-                               "seed, stage, tornado, time_limit_s)",
-                               key)};
+      return Error{
+          fmt::format("sweep spec: unknown key '{}' (scenario, set, grid, sample, samples, "
+                      "seed, stage, tornado, time_limit_s)",
+                      key)};
     }
   }
   SweepSpec s;
@@ -363,8 +370,9 @@ Result<SweepSpec> SpecFromJson(const Json& j) {
   }
   const bool has_grid = j.contains("grid"), has_sample = j.contains("sample");
   if (has_grid == has_sample) {
-    return Error{"sweep spec: give exactly one of 'grid' ({key: [values]}) or 'sample' ({key: "
-                 "{uniform: [lo, hi]}}) with 'samples'"};
+    return Error{
+        "sweep spec: give exactly one of 'grid' ({key: [values]}) or 'sample' ({key: "
+        "{uniform: [lo, hi]}}) with 'samples'"};
   }
   if (has_grid) {
     if (!j["grid"].is_object() || j["grid"].empty()) {
@@ -392,9 +400,10 @@ Result<SweepSpec> SpecFromJson(const Json& j) {
       GPUPLAN_TRY(a);
       s.axes.push_back(std::move(*a));
     }
-    if (!j.contains("samples") || !j["samples"].is_number_integer() || j["samples"].get<int64_t>() < 1 ||
-        j["samples"].get<int64_t>() > kMaxPoints) {
-      return Error{fmt::format("sweep spec: 'samples' must be a whole number in [1, {}]", kMaxPoints)};
+    if (!j.contains("samples") || !j["samples"].is_number_integer() ||
+        j["samples"].get<int64_t>() < 1 || j["samples"].get<int64_t>() > kMaxPoints) {
+      return Error{
+          fmt::format("sweep spec: 'samples' must be a whole number in [1, {}]", kMaxPoints)};
     }
     s.samples = j["samples"].get<int>();
   }
@@ -405,13 +414,15 @@ Result<SweepSpec> SpecFromJson(const Json& j) {
     }
   }
   if (j.contains("seed")) {
-    if (!j["seed"].is_number_unsigned()) return Error{"sweep spec: 'seed' must be a whole number >= 0"};
+    if (!j["seed"].is_number_unsigned())
+      return Error{"sweep spec: 'seed' must be a whole number >= 0"};
     s.seed = j["seed"].get<uint64_t>();
   }
   if (j.contains("stage")) {
     const std::string stage = j["stage"].is_string() ? j["stage"].get<std::string>() : "";
     if (stage != "buy" && stage != "plan") {
-      return Error{fmt::format("sweep spec: 'stage' must be \"buy\" or \"plan\", got {}", j["stage"].dump())};
+      return Error{fmt::format("sweep spec: 'stage' must be \"buy\" or \"plan\", got {}",
+                               j["stage"].dump())};
     }
     s.stage = stage == "buy" ? Stage::kBuy : Stage::kPlan;
   }
@@ -429,7 +440,8 @@ Result<SweepSpec> SpecFromJson(const Json& j) {
     double points = 1;
     for (const Axis& a : s.axes) points *= static_cast<double>(a.values.size());
     if (points > kMaxPoints) {
-      return Error{fmt::format("sweep spec: the grid has {} points, more than {}", points, kMaxPoints)};
+      return Error{
+          fmt::format("sweep spec: the grid has {} points, more than {}", points, kMaxPoints)};
     }
   }
   return s;
@@ -515,9 +527,10 @@ Result<scenario::Scenario> LoadScenarioWithOverrides(const std::string& path,
 }
 
 std::vector<std::string> MetricNames(Stage stage) {
-  std::vector<std::string> m = {"total_cost_usd",        "capex_usd",  "h100_eq_gpu_hours",
+  std::vector<std::string> m = {"total_cost_usd",         "capex_usd",  "h100_eq_gpu_hours",
                                 "final_h100_equivalents", "final_gpus", "final_power_mw"};
-  if (stage == Stage::kPlan) m.insert(m.end(), {"utilization", "avg_wait_s", "p95_wait_s", "p99_wait_s"});
+  if (stage == Stage::kPlan)
+    m.insert(m.end(), {"utilization", "avg_wait_s", "p95_wait_s", "p99_wait_s"});
   return m;
 }
 
@@ -529,8 +542,8 @@ Json EvaluatePoint(const SweepSpec& spec, const Point& point, const catalog::Cat
   row["varied"] = point.varied;
   Json inputs = Json::object();
   std::vector<std::string> overrides = spec.overrides;
-  std::string path = spec.scenario_path.empty() ? scenario::DefaultScenarioPath()
-                                                : spec.scenario_path;
+  std::string path =
+      spec.scenario_path.empty() ? scenario::DefaultScenarioPath() : spec.scenario_path;
   for (size_t a = 0; a < spec.axes.size(); ++a) {
     const std::string& v = point.values[a];
     inputs[spec.axes[a].key] = v.empty() ? Json(nullptr) : Json(v);
@@ -601,7 +614,8 @@ std::vector<Json> EvaluateShard(const SweepSpec& spec, const catalog::Catalog& c
   // same whatever the number of workers and the order they finish in.
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i = next++; i < mine.size(); i = next++) rows[i] = EvaluatePoint(spec, mine[i], catalog, options.loader);
+    for (size_t i = next++; i < mine.size(); i = next++)
+      rows[i] = EvaluatePoint(spec, mine[i], catalog, options.loader);
   };
   std::vector<std::thread> threads;
   for (int w = 1; w < workers; ++w) threads.emplace_back(work);

@@ -8,11 +8,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
 #include "scenario/scenario.h"
@@ -38,7 +37,7 @@ struct Axis {
 };
 
 struct SweepSpec {
-  std::string scenario_path{};         // empty: the built-in default
+  std::string scenario_path{};           // empty: the built-in default
   std::vector<std::string> overrides{};  // "key=value", applied to every point before the axes
   std::vector<Axis> axes{};
   int samples = 0;  // 0: the grid of every axis's values; > 0: this many Monte Carlo points
@@ -66,8 +65,8 @@ nlohmann::ordered_json ToJson(const SweepSpec& spec);  // SpecFromJson(ToJson(s)
 struct Point {
   int index = 0;
   std::string role{};
-  std::string varied{};                 // low/high: the axis key varied
-  std::vector<std::string> values{};    // per axis, as override texts
+  std::string varied{};               // low/high: the axis key varied
+  std::vector<std::string> values{};  // per axis, as override texts
 };
 
 // Every point: the grid or the samples first, then (with has_tornado) base, and low and high of
@@ -108,8 +107,8 @@ struct RunOptions {
 
 // Evaluates the points of this shard on `options.workers` threads; the rows, in index order.
 std::vector<nlohmann::ordered_json> EvaluateShard(const SweepSpec& spec,
-                                                 const catalog::Catalog& catalog,
-                                                 const RunOptions& options);
+                                                  const catalog::Catalog& catalog,
+                                                  const RunOptions& options);
 
 // The whole sweep on this machine: EvaluateShard then Assemble. The document is the same for
 // any number of workers.

@@ -66,8 +66,7 @@ struct HeaderMap {
 };
 Result<HeaderMap> MapHeader(const std::vector<std::string_view>& fields,
                             const std::vector<std::string_view>& names, bool ignore_case,
-                            const std::string& path, int64_t line,
-                            std::vector<std::string>& notes);
+                            const std::string& path, int64_t line, std::vector<std::string>& notes);
 
 // Where a field came from, for messages: "<path>:<line>: field '<name>'".
 struct FieldPos {

@@ -17,8 +17,7 @@
 
 namespace gpuplan::trace {
 
-namespace {
-}  // namespace
+namespace {}  // namespace
 
 std::string_view ToString(ArrivalPattern p) {
   return p == ArrivalPattern::kPoisson ? "poisson" : "diurnal";
@@ -193,7 +192,8 @@ Result<Trace> Generate(const GeneratorSpec& spec) {
     double peak_per_day = d.rate_steps.empty() ? d.jobs_per_day : 0;
     for (const auto& step : d.rate_steps) {
       if (!(step.jobs_per_day >= 0) || !std::isfinite(step.jobs_per_day)) {
-        return Error{fmt::format("generator: tenant '{}': a rate step must be >= 0", d.tenant.name)};
+        return Error{
+            fmt::format("generator: tenant '{}': a rate step must be >= 0", d.tenant.name)};
       }
       peak_per_day = std::max(peak_per_day, step.jobs_per_day);
     }

@@ -28,14 +28,14 @@ Result<std::vector<int>> MapColumns(detail::CsvReader& reader, const std::string
   auto got = reader.Next(fields);
   if (!got) return got.error();
   if (!*got) return Error{fmt::format("{}: empty {} (no header)", path, what)};
-  auto header = detail::MapHeader(fields, {names.begin(), names.end()}, /*ignore_case=*/false,
-                                  path, reader.line(), notes);
+  auto header = detail::MapHeader(fields, {names.begin(), names.end()}, /*ignore_case=*/false, path,
+                                  reader.line(), notes);
   if (!header) return header.error();
   num_fields = header->num_fields;
   for (size_t c = 0; c < num_required; ++c) {
     if (header->col[c] < 0) {
-      return Error{fmt::format("{}:{}: header lacks the required column '{}'", path,
-                               reader.line(), names[c])};
+      return Error{fmt::format("{}:{}: header lacks the required column '{}'", path, reader.line(),
+                               names[c])};
     }
   }
   return header->col;
@@ -56,8 +56,8 @@ enum PodColumn {
   kNumPodColumns
 };
 constexpr std::array<std::string_view, kNumPodColumns> kPodColumns = {
-    "name",     "num_gpu", "gpu_milli", "creation_time",  "deletion_time", "gpu_spec",
-    "qos",      "pod_phase", "scheduled_time", "cpu_milli", "memory_mib"};
+    "name", "num_gpu",   "gpu_milli",      "creation_time", "deletion_time", "gpu_spec",
+    "qos",  "pod_phase", "scheduled_time", "cpu_milli",     "memory_mib"};
 constexpr size_t kNumPodRequired = 5;
 
 }  // namespace
@@ -197,10 +197,10 @@ Result<std::vector<OpenbNode>> ParseOpenbNodes(std::string_view text, const std:
     }
     const auto [it, fresh] = seen.emplace(std::string(field(kSn)), ln);
     if (!fresh && !field(kSn).empty()) {
-      return FieldError(FieldPos{path, ln, "sn"},
-                        fmt::format("repeats the node of line {} (names must be unique)",
-                                    it->second),
-                        field(kSn));
+      return FieldError(
+          FieldPos{path, ln, "sn"},
+          fmt::format("repeats the node of line {} (names must be unique)", it->second),
+          field(kSn));
     }
     nodes.push_back(OpenbNode{.name = std::string(field(kSn)),
                               .gpus = static_cast<int>(*gpus),

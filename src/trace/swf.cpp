@@ -57,9 +57,9 @@ Result<Trace> ParseSwf(std::string_view text, const std::string& path) {
       continue;
     }
     if (procs > 1e6 || procs != std::floor(procs)) {
-      return detail::FieldError({path, ln, *alloc > 0 ? "allocated_processors"
-                                                      : "requested_processors"},
-                                "must be a whole number in [1, 1000000]", f[*alloc > 0 ? 4 : 7]);
+      return detail::FieldError(
+          {path, ln, *alloc > 0 ? "allocated_processors" : "requested_processors"},
+          "must be a whole number in [1, 1000000]", f[*alloc > 0 ? 4 : 7]);
     }
     if (*req_time > kMaxTimeS) {
       return detail::FieldError({path, ln, "requested_time"},

@@ -5,11 +5,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <array>
 #include <map>
 #include <unordered_map>
 
@@ -46,8 +46,8 @@ Result<bool> CsvReader::Next(std::vector<std::string_view>& fields) {
     size_t eol = text_.find('\n', pos_);
     if (eol == std::string_view::npos) eol = text_.size();
     const std::string_view line = text_.substr(pos_, eol - pos_);
-    if (!TrimView(line == "\r" ? std::string_view() : line).empty() &&
-        TrimView(line) != "\r" && !(comments_ && line.front() == '#')) {
+    if (!TrimView(line == "\r" ? std::string_view() : line).empty() && TrimView(line) != "\r" &&
+        !(comments_ && line.front() == '#')) {
       break;
     }
     pos_ = eol + 1;
@@ -72,9 +72,10 @@ Result<bool> CsvReader::Next(std::vector<std::string_view>& fields) {
       while (true) {
         const size_t close = text_.find('"', q);
         if (close == std::string_view::npos) {
-          return Error{fmt::format("{}:{}: a quoted field opened here never closes (a missing "
-                                   "'\"')",
-                                   path_, open_line)};
+          return Error{
+              fmt::format("{}:{}: a quoted field opened here never closes (a missing "
+                          "'\"')",
+                          path_, open_line)};
         }
         const std::string_view part = text_.substr(q, close - q);
         for (char c : part) line_ += c == '\n';
@@ -89,9 +90,10 @@ Result<bool> CsvReader::Next(std::vector<std::string_view>& fields) {
       }
       while (q < text_.size() && (text_[q] == ' ' || text_[q] == '\t')) ++q;
       if (q < text_.size() && text_[q] != sep_ && text_[q] != '\n' && text_[q] != '\r') {
-        return Error{fmt::format("{}:{}: text after the closing quote of field {} (a quote "
-                                 "inside a quoted field is written \"\")",
-                                 path_, line_, spans.size() + 1)};
+        return Error{
+            fmt::format("{}:{}: text after the closing quote of field {} (a quote "
+                        "inside a quoted field is written \"\")",
+                        path_, line_, spans.size() + 1)};
       }
       spans.push_back({start, buffer_.size() - start, true});
       pos_ = q;
@@ -180,9 +182,10 @@ Result<HeaderMap> MapHeader(const std::vector<std::string_view>& fields,
       if (!SameName(name, names[c], ignore_case)) continue;
       known = true;
       if (map.col[c] >= 0) {
-        return Error{fmt::format("{}:{}: column '{}' appears twice in the header (columns {} "
-                                 "and {})",
-                                 path, line, Abbreviate(name), map.col[c] + 1, i + 1)};
+        return Error{
+            fmt::format("{}:{}: column '{}' appears twice in the header (columns {} "
+                        "and {})",
+                        path, line, Abbreviate(name), map.col[c] + 1, i + 1)};
       }
       map.col[c] = static_cast<int>(i);
     }
@@ -203,8 +206,9 @@ Result<HeaderMap> MapHeader(const std::vector<std::string_view>& fields,
       list += fmt::format("{}'{}'", i ? ", " : "",
                           ignored[i].empty() ? std::string("(unnamed)") : Abbreviate(ignored[i]));
     }
-    if (ignored.size() > kMaxListed) list += fmt::format(" and {} more", ignored.size() - kMaxListed);
-    notes.push_back(fmt::format("{} column{} not read ({}): not a column of this format", 
+    if (ignored.size() > kMaxListed)
+      list += fmt::format(" and {} more", ignored.size() - kMaxListed);
+    notes.push_back(fmt::format("{} column{} not read ({}): not a column of this format",
                                 ignored.size(), ignored.size() == 1 ? "" : "s", list));
   }
   return map;
@@ -294,24 +298,22 @@ Result<double> ParseIsoTime(std::string_view text, const FieldPos& pos) {
   } else if (!rest.empty() && (rest.front() == '+' || rest.front() == '-')) {
     int64_t oh = 0, om = 0;
     const std::string_view z = rest.substr(1);
-    const bool ok = (z.size() == 5 && z[2] == ':' && ParseDigits(z.substr(0, 2), oh) &&
-                     ParseDigits(z.substr(3, 2), om)) ||
-                    (z.size() == 4 && ParseDigits(z.substr(0, 2), oh) &&
-                     ParseDigits(z.substr(2, 2), om)) ||
-                    (z.size() == 2 && ParseDigits(z, oh));
+    const bool ok =
+        (z.size() == 5 && z[2] == ':' && ParseDigits(z.substr(0, 2), oh) &&
+         ParseDigits(z.substr(3, 2), om)) ||
+        (z.size() == 4 && ParseDigits(z.substr(0, 2), oh) && ParseDigits(z.substr(2, 2), om)) ||
+        (z.size() == 2 && ParseDigits(z, oh));
     if (!ok || oh > 23 || om > 59) return FieldError(pos, kWhat, s);
     offset_s = (rest.front() == '+' ? 1 : -1) * (oh * 3600 + om * 60);
     rest = {};
   }
   if (!rest.empty()) return FieldError(pos, kWhat, s);
-  constexpr std::array<int64_t, 12> kDaysInMonth = {31, 28, 31, 30, 31, 30,
-                                                    31, 31, 30, 31, 30, 31};
+  constexpr std::array<int64_t, 12> kDaysInMonth = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (mo < 1 || mo > 12) return FieldError(pos, "has a month outside 1-12", s);
   const int64_t month_days = kDaysInMonth[static_cast<size_t>(mo - 1)] + (mo == 2 && IsLeap(y));
   if (d < 1 || d > month_days) return FieldError(pos, "has a day outside its month", s);
   if (h > 23 || mi > 59 || se > 60) return FieldError(pos, "has a time of day out of range", s);
-  return static_cast<double>(DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
-                             offset_s) +
+  return static_cast<double>(DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset_s) +
          fraction;
 }
 
@@ -363,9 +365,10 @@ Result<void> FinishTrace(Trace& trace, bool shift) {
       if (j.id.empty()) continue;  // the generator names its jobs after sorting
       const auto [it, fresh] = first_line.emplace(j.id, j.line);
       if (!fresh) {
-        return Error{fmt::format("{}:{}: job id '{}' repeats the job of line {} (ids must be "
-                                 "unique)",
-                                 trace.source, j.line, Abbreviate(j.id), it->second)};
+        return Error{
+            fmt::format("{}:{}: job id '{}' repeats the job of line {} (ids must be "
+                        "unique)",
+                        trace.source, j.line, Abbreviate(j.id), it->second)};
       }
     }
   }

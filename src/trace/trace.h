@@ -40,10 +40,10 @@ inline constexpr int kWholeGpuMilli = 1000;
 
 // One job as read from a trace. Accelerator types are indices into Trace::type_names.
 struct Job {
-  std::string id = {};                 // as in the trace
-  int32_t tenant_idx = 0;              // into Trace::tenants
-  double submit_s = 0;                 // since the trace's start (readers shift the first job to 0)
-  int32_t gpus = 1;                    // whole GPUs (1 for a fractional job)
+  std::string id = {};     // as in the trace
+  int32_t tenant_idx = 0;  // into Trace::tenants
+  double submit_s = 0;     // since the trace's start (readers shift the first job to 0)
+  int32_t gpus = 1;        // whole GPUs (1 for a fractional job)
   // Share of each GPU; < 1000: the job is `gpus` shares of one GPU each (instances), on any GPUs.
   int32_t gpu_milli = kWholeGpuMilli;
   double duration_s = 0;  // run time on `measured_on_idx` (or the reference type if -1)
@@ -52,7 +52,7 @@ struct Job {
   uint64_t allowed_mask = 0;  // bit i: may run on type_names[i]; 0: any type
   int32_t priority = 0;
   int32_t instances = 1;  // PAI's num_inst (SimConfig::metrics_per_instance weighs by it)
-  int64_t line = 0;  // line in the source file, for messages
+  int64_t line = 0;       // line in the source file, for messages
 };
 
 inline constexpr int kMaxTypes = 64;  // allowed_mask is a 64-bit set

@@ -1,26 +1,25 @@
 #include "units/units.h"
 
-#include <algorithm>
-#include <cerrno>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <atomic>
-#include <cstring>
-#include <fstream>
-#include <iostream>
-#include <memory>
-#include <mutex>
-
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <mutex>
 
 namespace gpuplan {
 
@@ -133,22 +132,32 @@ Result<double> ParseQuantity(std::string_view text, std::string_view field) {
   double v = 0;
   std::string rest;
   if (!ParseLeadingDouble(s, v, rest)) {
-    return Error{fmt::format("{}: expected a number such as 70B, 15T or 2.5e23, got '{}'",
-                             field, Abbreviate(text))};
+    return Error{fmt::format("{}: expected a number such as 70B, 15T or 2.5e23, got '{}'", field,
+                             Abbreviate(text))};
   }
   double mult = 1;
   if (!rest.empty()) {
     if (rest.size() != 1) {
-      return Error{fmt::format("{}: unknown suffix '{}' in '{}' (use K, M, B, T or P)", field,
-                               rest, text)};
+      return Error{
+          fmt::format("{}: unknown suffix '{}' in '{}' (use K, M, B, T or P)", field, rest, text)};
     }
     switch (std::toupper(static_cast<unsigned char>(rest[0]))) {
-      case 'K': mult = 1e3; break;
-      case 'M': mult = 1e6; break;
+      case 'K':
+        mult = 1e3;
+        break;
+      case 'M':
+        mult = 1e6;
+        break;
       case 'B':
-      case 'G': mult = 1e9; break;
-      case 'T': mult = 1e12; break;
-      case 'P': mult = 1e15; break;
+      case 'G':
+        mult = 1e9;
+        break;
+      case 'T':
+        mult = 1e12;
+        break;
+      case 'P':
+        mult = 1e15;
+        break;
       default:
         return Error{fmt::format("{}: unknown suffix '{}' in '{}' (use K, M, B, T or P)", field,
                                  rest, text)};
@@ -390,8 +399,8 @@ class TempFile {
     // the X's of the registered copy's twin, so the slot is updated right after.
     fd_ = mkostemp(name.data(), O_CLOEXEC);
     if (fd_ < 0) {
-      return IoError(fmt::format("{}: cannot create a file in {}: {}", target, dir_,
-                                 std::strerror(errno)));
+      return IoError(
+          fmt::format("{}: cannot create a file in {}: {}", target, dir_, std::strerror(errno)));
     }
     tmp_ = name;
     slot_ = RegisterCleanup(tmp_);
@@ -460,8 +469,8 @@ Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
   }
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size > max_bytes) {
-    return IoError(fmt::format("{}: file is {} bytes, larger than the {} byte limit", path, size,
-                               max_bytes));
+    return IoError(
+        fmt::format("{}: file is {} bytes, larger than the {} byte limit", path, size, max_bytes));
   }
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return IoError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
@@ -550,8 +559,8 @@ Result<void> CheckOutputs(const std::vector<NamedPath>& outputs,
       }
     }
     if (o.exists && !S_ISREG(o.st.st_mode)) {
-      return IoError(fmt::format("{} '{}' is {}; gpuplan writes only regular files", p.flag,
-                                 p.path, FileTypeName(o.st)));
+      return IoError(fmt::format("{} '{}' is {}; gpuplan writes only regular files", p.flag, p.path,
+                                 FileTypeName(o.st)));
     }
     outs.push_back(std::move(o));
   }
@@ -615,7 +624,8 @@ Result<OutputLock> OutputLock::Acquire(const std::string& path) {
       return IoError(
           fmt::format("{}: cannot lock {}: {}", path, lock.lock_path_, std::strerror(saved)));
     }
-    struct stat held {}, now {};
+    struct stat held {
+    }, now{};
     if (fstat(fd, &held) == 0 && stat(lock.lock_path_.c_str(), &now) == 0 &&
         held.st_dev == now.st_dev && held.st_ino == now.st_ino) {
       lock.fd_ = fd;
@@ -788,8 +798,8 @@ Result<void> CheckTomlText(std::string_view text, std::string_view path) {
           if (k < text.size() && (text[k] == '\n' || text[k] == '\r')) {
             // A line-ending backslash: toml++ 3.3.0 misreads a non-ASCII character as the
             // first after the whitespace it trims (marzer/tomlplusplus#190).
-            while (k < text.size() && (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' ||
-                                       text[k] == '\r')) {
+            while (k < text.size() &&
+                   (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' || text[k] == '\r')) {
               if (text[k] == '\n') ++line;
               ++k;
             }

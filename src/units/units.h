@@ -64,7 +64,7 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Ok) {}  // NOLINT
+  Result(Ok) {}                                                  // NOLINT
   Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
   bool has_value() const { return ok_; }
   explicit operator bool() const { return ok_; }
@@ -76,9 +76,9 @@ class [[nodiscard]] Result<void> {
 };
 
 // Returns early from the enclosing function with the error of a failed Result.
-#define GPUPLAN_TRY(expr)                                 \
-  do {                                                    \
-    auto&& gpuplan_try_result_ = (expr);                  \
+#define GPUPLAN_TRY(expr)                                         \
+  do {                                                            \
+    auto&& gpuplan_try_result_ = (expr);                          \
     if (!gpuplan_try_result_) return gpuplan_try_result_.error(); \
   } while (0)
 
@@ -163,8 +163,8 @@ inline constexpr uint64_t kDefaultMaxFileBytes = 4ull << 30;  // any one input f
 inline constexpr double kMaxTimeS = 1e10;        // ~317 years: any time or duration read
 inline constexpr int64_t kMaxJobs = 50'000'000;  // jobs in a trace (read or generated)
 inline constexpr int64_t kMaxTenants = 1'000'000;
-inline constexpr int64_t kMaxNodes = 1'000'000;  // nodes in a simulated cluster
-inline constexpr int64_t kMaxGpus = 16'000'000;  // GPUs in a simulated cluster
+inline constexpr int64_t kMaxNodes = 1'000'000;       // nodes in a simulated cluster
+inline constexpr int64_t kMaxGpus = 16'000'000;       // GPUs in a simulated cluster
 inline constexpr int64_t kMaxEvents = 2'000'000'000;  // events of one simulation
 inline constexpr int64_t kMaxTimelineRows = 10'000'000;
 inline constexpr size_t kMaxQuotedChars = 200;  // of a user's text quoted in a message

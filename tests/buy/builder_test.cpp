@@ -63,14 +63,18 @@ TEST(BuildBuyProblem, SizingUnitsNeedAResolver) {
 
 TEST(BuildBuyProblem, WorkloadsGoThroughTheResolver) {
   scenario::Scenario s = Korea();
-  s.workloads = {{.name = "w", .model = "llama3-70b", .tokens = 15e12, .deadline_s = 90 * 86400.0,
-                  .from = {2027, 3}, .line = 99}};
+  s.workloads = {{.name = "w",
+                  .model = "llama3-70b",
+                  .tokens = 15e12,
+                  .deadline_s = 90 * 86400.0,
+                  .from = {2027, 3},
+                  .line = 99}};
   auto refused = BuildBuyProblem(s, Cat(), DemandResolver{});
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("workload 'w'"), std::string::npos);
   // A fake sizing: 1,000 GPUs on parts with >= 100 GB, does not fit below.
-  DemandResolver r{.size_workload = [](const scenario::Workload&, const catalog::Accelerator& a)
-                       -> Result<WorkloadFit> {
+  DemandResolver r{.size_workload = [](const scenario::Workload&,
+                                       const catalog::Accelerator& a) -> Result<WorkloadFit> {
     return WorkloadFit{.fits = a.memory_bytes >= 100e9, .num_gpus = 1000};
   }};
   auto p = BuildBuyProblem(s, Cat(), r);
@@ -82,7 +86,8 @@ TEST(BuildBuyProblem, WorkloadsGoThroughTheResolver) {
   EXPECT_DOUBLE_EQ(d.candidate_gpus[4], 0);     // furiosa-rngd, 48 GB: does not fit
   EXPECT_DOUBLE_EQ(d.existing_gpus[0], 1000);
   // Fits nowhere: a clear error naming the workload.
-  r.size_workload = [](const scenario::Workload&, const catalog::Accelerator&) -> Result<WorkloadFit> {
+  r.size_workload = [](const scenario::Workload&,
+                       const catalog::Accelerator&) -> Result<WorkloadFit> {
     return WorkloadFit{};
   };
   auto none = BuildBuyProblem(s, Cat(), r);
@@ -92,22 +97,22 @@ TEST(BuildBuyProblem, WorkloadsGoThroughTheResolver) {
 
 TEST(BuildBuyProblem, ServicesGoThroughTheResolver) {
   scenario::Scenario s = Korea();
-  s.services = {{.name = "chat", .model = "llama3-70b", .requests_per_s = 10, .from = {2027, 2},
-                 .line = 7}};
+  s.services = {
+      {.name = "chat", .model = "llama3-70b", .requests_per_s = 10, .from = {2027, 2}, .line = 7}};
   auto refused = BuildBuyProblem(s, Cat(), DemandResolver{});
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().message.find("service 'chat' needs the serving sizing model"),
             std::string::npos)
       << refused.error().message;
-  DemandResolver r{.size_service = [](const scenario::Service& v, const catalog::Accelerator& a)
-                       -> Result<WorkloadFit> {
+  DemandResolver r{.size_service = [](const scenario::Service& v,
+                                      const catalog::Accelerator& a) -> Result<WorkloadFit> {
     return WorkloadFit{.fits = a.id == "b200", .num_gpus = v.requests_per_s};
   }};
   auto p = BuildBuyProblem(s, Cat(), r);
   ASSERT_TRUE(p) << p.error().message;
   ASSERT_EQ(p->demands.size(), 1u);
   EXPECT_EQ(p->demands[0].name, "chat");
-  EXPECT_EQ(p->demands[0].first_quarter_idx, 2);  // 2027Q2
+  EXPECT_EQ(p->demands[0].first_quarter_idx, 2);          // 2027Q2
   EXPECT_DOUBLE_EQ(p->demands[0].candidate_gpus[0], 10);  // b200
   EXPECT_DOUBLE_EQ(p->demands[0].candidate_gpus[1], 0);   // h200: the fake says it cannot
 }

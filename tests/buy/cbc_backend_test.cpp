@@ -56,9 +56,11 @@ TEST(CbcBackend, MatchesEnumerationOnRandomIntegerModels) {
     m.is_maximize = trial % 2 == 0;
     const int n = 2 + static_cast<int>(rng.UniformInt(3));
     for (int j = 0; j < n; ++j) {
-      m.columns.push_back({.name = fmt::format("x{}", j), .lower = 0,
+      m.columns.push_back({.name = fmt::format("x{}", j),
+                           .lower = 0,
                            .upper = static_cast<double>(1 + rng.UniformInt(4)),
-                           .cost = rng.Uniform(-5, 10), .is_integer = true});
+                           .cost = rng.Uniform(-5, 10),
+                           .is_integer = true});
     }
     for (int i = 0; i < 3; ++i) {
       MilpRow r{.name = fmt::format("r{}", i)};
@@ -72,7 +74,8 @@ TEST(CbcBackend, MatchesEnumerationOnRandomIntegerModels) {
     ASSERT_TRUE(a && b);
     ASSERT_EQ(a->status == MilpStatus::kInfeasible, b->status == MilpStatus::kInfeasible) << trial;
     if (b->status == MilpStatus::kOptimal) {
-      EXPECT_NEAR(a->objective, b->objective, 1e-6 * std::max(1.0, std::fabs(b->objective))) << trial;
+      EXPECT_NEAR(a->objective, b->objective, 1e-6 * std::max(1.0, std::fabs(b->objective)))
+          << trial;
     }
   }
 }

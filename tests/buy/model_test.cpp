@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <functional>
-
-#include <gtest/gtest.h>
 
 #include "buy/buy.h"
 #include "buy/toy_problems.h"
@@ -25,7 +25,8 @@ double BruteForceOptimum(const BuyProblem& p) {
   for (size_t a = 0; a < na; ++a) {
     for (size_t t = 0; t < nq; ++t) {
       const int last = static_cast<int>(nq) - 1 - p.candidates[a].lead_time_quarters;
-      if (static_cast<int>(t) >= p.candidates[a].first_order_quarter_idx && static_cast<int>(t) <= last) {
+      if (static_cast<int>(t) >= p.candidates[a].first_order_quarter_idx &&
+          static_cast<int>(t) <= last) {
         slots.emplace_back(a, t);
       }
     }
@@ -111,8 +112,11 @@ TEST(SolveBuy, RentsWhenRentingIsCheaper) {
   // 2 x 10 x 2191.5 x 0.001 = 43.83 USD, far below 10 nodes at 100 USD.
   BuyProblem p = OneCandidate();
   p.objective = Objective::kMinCost;
-  p.rental = {.is_enabled = true, .accelerator = "r", .usd_per_gpu_hour = 0.001,
-              .max_gpus_per_quarter = 20, .h100_eq_per_gpu = 1};
+  p.rental = {.is_enabled = true,
+              .accelerator = "r",
+              .usd_per_gpu_hour = 0.001,
+              .max_gpus_per_quarter = 20,
+              .h100_eq_per_gpu = 1};
   p.milestones = {{.quarter_idx = 0, .required = 10, .label = "m"}};
   auto r = SolveBuy(p, Exact());
   ASSERT_TRUE(r) << r.error().message;
@@ -157,10 +161,15 @@ TEST(SolveBuy, MonotoneInBudgetPowerCapAndShares) {
   Rng rng(7);
   const std::vector<std::pair<const char*, std::function<void(BuyProblem&)>>> relaxations = {
       {"budget", [](BuyProblem& p) { p.budget.capex_usd_per_year[0] *= 1.5; }},
-      {"power", [](BuyProblem& p) { for (auto& q : p.quarters) q.facility_power_w *= 1.5; }},
+      {"power",
+       [](BuyProblem& p) {
+         for (auto& q : p.quarters) q.facility_power_w *= 1.5;
+       }},
       {"export cap", [](BuyProblem& p) { p.export_cap_tpp *= 1.5; }},
-      {"vendor share", [](BuyProblem& p) { p.max_vendor_share = std::min(1.0, p.max_vendor_share + 0.1); }},
-      {"domestic share", [](BuyProblem& p) { p.min_domestic_share = std::max(0.0, p.min_domestic_share - 0.1); }},
+      {"vendor share",
+       [](BuyProblem& p) { p.max_vendor_share = std::min(1.0, p.max_vendor_share + 0.1); }},
+      {"domestic share",
+       [](BuyProblem& p) { p.min_domestic_share = std::max(0.0, p.min_domestic_share - 0.1); }},
   };
   int compared = 0;
   for (int trial = 0; trial < 12; ++trial) {
@@ -217,16 +226,29 @@ TEST(SolveBuy, EveryConflictingConstraintIsNamed) {
   const std::vector<Row> rows = {
       {"budget", [](BuyProblem&) {}, {"the 2026 capital budget (USD 300)", milestone}},
       {"total budget",
-       [](BuyProblem& p) { p.budget.capex_usd_per_year = {1000}; p.budget.total_usd = 200; },
+       [](BuyProblem& p) {
+         p.budget.capex_usd_per_year = {1000};
+         p.budget.total_usd = 200;
+       },
        {"the total capital budget (USD 200)", milestone}},
       {"supply",
-       [](BuyProblem& p) { p.budget.capex_usd_per_year = {1000}; p.candidates[0].max_nodes_per_quarter = 4; },
+       [](BuyProblem& p) {
+         p.budget.capex_usd_per_year = {1000};
+         p.candidates[0].max_nodes_per_quarter = 4;
+       },
        {"the supply of a (4 nodes per quarter)", milestone}},
       {"power",
-       [](BuyProblem& p) { p.budget.capex_usd_per_year = {1000}; p.quarters[0].facility_power_w = 4000; },
+       [](BuyProblem& p) {
+         p.budget.capex_usd_per_year = {1000};
+         p.quarters[0].facility_power_w = 4000;
+       },
        {"the facility power in 2026Q1 (0.004 MW)", milestone}},
       {"export cap",
-       [](BuyProblem& p) { p.budget.capex_usd_per_year = {1000}; p.has_export_cap = true; p.export_cap_tpp = 40; },
+       [](BuyProblem& p) {
+         p.budget.capex_usd_per_year = {1000};
+         p.has_export_cap = true;
+         p.export_cap_tpp = 40;
+       },
        {"the export cap (40 TPP)", milestone}},
       {"vendor share",
        [](BuyProblem& p) {
@@ -239,7 +261,10 @@ TEST(SolveBuy, EveryConflictingConstraintIsNamed) {
        [](BuyProblem& p) {
          p.budget.capex_usd_per_year = {1000};
          p.min_domestic_share = 0.5;
-         p.existing = {{.accelerator = "o", .vendor = "V2", .is_domestic = true, .num_gpus = 1,
+         p.existing = {{.accelerator = "o",
+                        .vendor = "V2",
+                        .is_domestic = true,
+                        .num_gpus = 1,
                         .h100_eq_per_gpu = 1}};
        },
        {"the 50% domestic share minimum from 2026Q1", milestone}},
@@ -261,7 +286,8 @@ TEST(SolveBuy, EveryConflictingConstraintIsNamed) {
     ASSERT_TRUE(r) << row.what;
     ASSERT_EQ(r->status, BuyStatus::kInfeasible) << row.what;
     EXPECT_EQ(r->conflicting, row.expect) << row.what << ": " << r->conflict_sentence;
-    EXPECT_NE(r->conflict_sentence.find("cannot both hold"), std::string::npos) << r->conflict_sentence;
+    EXPECT_NE(r->conflict_sentence.find("cannot both hold"), std::string::npos)
+        << r->conflict_sentence;
   }
 }
 

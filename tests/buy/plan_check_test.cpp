@@ -62,22 +62,25 @@ TEST(EvaluatePlan, EveryViolatedConstraintIsNamed) {
     BuyProblem p = OneCandidate();
     p.max_vendor_share = 0.5;
     p.existing = {{.accelerator = "o", .vendor = "V2", .num_gpus = 1, .h100_eq_per_gpu = 1}};
-    rows.push_back({"vendor share", p, {.nodes = {{2, 0}}},
-                    "the 50% vendor share limit for V1 from 2026Q1"});
+    rows.push_back(
+        {"vendor share", p, {.nodes = {{2, 0}}}, "the 50% vendor share limit for V1 from 2026Q1"});
   }
   {
     BuyProblem p = OneCandidate();
     p.min_domestic_share = 0.5;
-    p.existing = {{.accelerator = "o", .vendor = "V1", .is_domestic = true, .num_gpus = 1,
+    p.existing = {{.accelerator = "o",
+                   .vendor = "V1",
+                   .is_domestic = true,
+                   .num_gpus = 1,
                    .h100_eq_per_gpu = 1}};
-    rows.push_back({"domestic share", p, {.nodes = {{2, 0}}},
-                    "the 50% domestic share minimum from 2026Q1"});
+    rows.push_back(
+        {"domestic share", p, {.nodes = {{2, 0}}}, "the 50% domestic share minimum from 2026Q1"});
   }
   {
     BuyProblem p = OneCandidate();
     p.milestones = {{.quarter_idx = 1, .required = 3, .label = "x"}};
-    rows.push_back({"milestone", p, {.nodes = {{1, 1}}},
-                    "the milestone of 3 H100-equivalents by 2026Q2 (x)"});
+    rows.push_back(
+        {"milestone", p, {.nodes = {{1, 1}}}, "the milestone of 3 H100-equivalents by 2026Q2 (x)"});
   }
   {
     BuyProblem p = OneCandidate();
@@ -87,7 +90,9 @@ TEST(EvaluatePlan, EveryViolatedConstraintIsNamed) {
   {
     BuyProblem p = OneCandidate();
     p.rental = {.is_enabled = true, .max_gpus_per_quarter = 4, .h100_eq_per_gpu = 1};
-    rows.push_back({"rental", p, {.nodes = {{0, 0}}, .rented_gpus = {5, 0}},
+    rows.push_back({"rental",
+                    p,
+                    {.nodes = {{0, 0}}, .rented_gpus = {5, 0}},
                     "the rental limit (4 GPUs per quarter)"});
   }
   for (const Row& row : rows) {

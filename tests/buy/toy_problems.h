@@ -33,7 +33,8 @@ inline BuyProblem RandomSmall(Rng& rng, Objective objective) {
   p.objective = objective;
   const int nq = 3;
   for (int t = 0; t < nq; ++t) {
-    p.quarters.push_back({.label = "2027Q" + std::to_string(t + 1), .year = 2027,
+    p.quarters.push_back({.label = "2027Q" + std::to_string(t + 1),
+                          .year = 2027,
                           .facility_power_w = rng.Uniform(20e3, 80e3)});
   }
   const int na = 2 + static_cast<int>(rng.UniformInt(2));
@@ -52,9 +53,14 @@ inline BuyProblem RandomSmall(Rng& rng, Objective objective) {
                             .h100_eq_per_gpu = rng.Uniform(0.5, 2.5),
                             .tpp_per_gpu = rng.Uniform(5, 20)});
   }
-  p.existing = {{.accelerator = "old", .vendor = "V2", .num_gpus = 2, .power_w_per_gpu = 500,
-                 .h100_eq_per_gpu = 0.3, .tpp_per_gpu = 3}};
-  p.budget = {.has_budget = true, .first_year = 2027, .capex_usd_per_year = {rng.Uniform(150, 500)}};
+  p.existing = {{.accelerator = "old",
+                 .vendor = "V2",
+                 .num_gpus = 2,
+                 .power_w_per_gpu = 500,
+                 .h100_eq_per_gpu = 0.3,
+                 .tpp_per_gpu = 3}};
+  p.budget = {
+      .has_budget = true, .first_year = 2027, .capex_usd_per_year = {rng.Uniform(150, 500)}};
   p.power_usd_per_kwh = 0.1;
   p.pue = 1.2;
   p.maintenance_share_per_year = 0.08;

@@ -15,10 +15,10 @@ const Catalog& Default() {
 }
 
 TEST(Catalog, HasTheAcceleratorsSizingNeeds) {
-  for (const char* id : {"v100-sxm2-32gb", "a100-sxm4-40gb", "a100-sxm4-80gb", "h100-sxm5-80gb",
-                         "h100-pcie-80gb", "h800-sxm5-80gb", "h20-96gb", "h200-sxm-141gb", "b200",
-                         "gb200-nvl72", "mi250x", "mi300x", "mi325x", "gaudi2", "gaudi3",
-                         "ascend-910c", "tpu-v4", "tpu-v5p"}) {
+  for (const char* id :
+       {"v100-sxm2-32gb", "a100-sxm4-40gb", "a100-sxm4-80gb", "h100-sxm5-80gb", "h100-pcie-80gb",
+        "h800-sxm5-80gb", "h20-96gb", "h200-sxm-141gb", "b200", "gb200-nvl72", "mi250x", "mi300x",
+        "mi325x", "gaudi2", "gaudi3", "ascend-910c", "tpu-v4", "tpu-v5p"}) {
     auto a = Default().Find(id);
     ASSERT_TRUE(a) << id;
     EXPECT_GT((*a)->peak_bf16_flop_per_s, 0) << id;
@@ -45,9 +45,9 @@ TEST(ComputeTpp, MatchesReferenceTable) {
     const char* id;
     double tpp;
   } rows[] = {{"v100-sxm2-32gb", 2000}, {"a100-sxm4-80gb", 4992}, {"h100-sxm5-80gb", 15832},
-              {"h20-96gb", 2368},       {"b200", 36000},         {"b300", 56000},
-              {"mi300x", 20919.2},      {"mi355x", 60398.4},     {"gaudi3", 29360},
-              {"tpu-v5p", 7344},        {"mi250x", 6128},        {"gb300-nvl72", 60000}};
+              {"h20-96gb", 2368},       {"b200", 36000},          {"b300", 56000},
+              {"mi300x", 20919.2},      {"mi355x", 60398.4},      {"gaudi3", 29360},
+              {"tpu-v5p", 7344},        {"mi250x", 6128},         {"gb300-nvl72", 60000}};
   for (const auto& r : rows) {
     auto a = Default().Find(r.id);
     ASSERT_TRUE(a) << r.id;
@@ -80,7 +80,8 @@ TEST(CatalogParse, BadInputNamesFileLineAndField) {
       {std::string(kProfile) + "[[accelerator]]\nid = \"a\"\nvendor = \"V\"\nprofile = \"p\"\n"
                                "source = \"s\"\ndense_bf16_tflops = 100\nmemory_gb = -8\n",
        "x.toml:11: accelerator 'a': 'memory_gb' must be between 0 and 1e9, got -8"},
-      {std::string(kProfile) + "[[accelerator]]\nid = \"a\"\nvendor = \"V\"\nprofile = \"q\"\nsource = \"s\"\n",
+      {std::string(kProfile) +
+           "[[accelerator]]\nid = \"a\"\nvendor = \"V\"\nprofile = \"q\"\nsource = \"s\"\n",
        "unknown profile 'q'"},
       {std::string(kProfile) + "[[accelerator]]\nid = \"a\"\nvendor = \"V\"\nprofile = \"p\"\n"
                                "memry_gb = 8\n",

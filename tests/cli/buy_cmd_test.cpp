@@ -107,8 +107,8 @@ TEST(BuyCommand, WriteMpsAndLpGiveTheMilpAnAuditorReSolvesToTheSameObjective) {
   ASSERT_EQ(r.code, 0) << r.err;
   const double objective = nlohmann::json::parse(r.out)["objective"].get<double>();
   ASSERT_GT(objective, 0);
-  for (const auto& [file, format] : {std::pair{mps, buy::MilpFileFormat::kMps},
-                                     std::pair{lp, buy::MilpFileFormat::kLp}}) {
+  for (const auto& [file, format] :
+       {std::pair{mps, buy::MilpFileFormat::kMps}, std::pair{lp, buy::MilpFileFormat::kLp}}) {
     auto model = buy::ReadMilpFile(file, format);
     ASSERT_TRUE(model) << model.error().message;
     EXPECT_FALSE(model->is_maximize);  // min-cost
@@ -149,7 +149,9 @@ TEST(BuyCommand, BadInputExits2WithAClearMessage) {
       {"domestic above 100%", {"--scenario", WriteScenario("dom", domestic)}, "<= 1"},
       {"malformed TOML", {"--scenario", WriteScenario("bad", "[horizon\n")}, "malformed TOML"},
       {"missing file", {"--scenario", "/nonexistent/s.toml"}, "no such file"},
-      {"unknown objective", {"--objective", "max-profit"}, "max-capacity, min-cost or service-level"},
+      {"unknown objective",
+       {"--objective", "max-profit"},
+       "max-capacity, min-cost or service-level"},
       {"negative gap", {"--gap", "-0.1"}, "--gap"},
   };
   for (const Row& row : rows) {

@@ -5,13 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/cli_test_util.h"
 
@@ -59,7 +58,8 @@ void Walk(const nlohmann::json& j, const std::string& path, const Glossary& g,
     keys.emplace(k, path + "." + k);
     const auto it = g.unit.find(k);
     if (it != g.unit.end() && it->second == "map" && v.is_object()) {
-      for (const auto& [name, child] : v.items()) Walk(child, path + "." + k + ".<" + name + ">", g, keys);
+      for (const auto& [name, child] : v.items())
+        Walk(child, path + "." + k + ".<" + name + ">", g, keys);
     } else {
       Walk(v, path + "." + k, g, keys);
     }
@@ -109,17 +109,17 @@ std::map<std::string, nlohmann::json> Documents() {
     std::ofstream(path) << text;
     return path;
   };
-  docs["buy"] = Parse(RunCli({"buy"}, {"--scenario", scenario("ok", "100"), "--objective",
-                                       "min-cost", "--json"}),
-                      "buy");
-  docs["buy (infeasible)"] = Parse(RunCli({"buy"}, {"--scenario", scenario("no", "1000"),
-                                                    "--objective", "min-cost", "--json"}),
-                                   "buy (infeasible)");
+  docs["buy"] = Parse(
+      RunCli({"buy"}, {"--scenario", scenario("ok", "100"), "--objective", "min-cost", "--json"}),
+      "buy");
+  docs["buy (infeasible)"] = Parse(
+      RunCli({"buy"}, {"--scenario", scenario("no", "1000"), "--objective", "min-cost", "--json"}),
+      "buy (infeasible)");
   docs["error"] = Parse(RunCli({"buy"}, {"--scenario", Temp("missing.toml"), "--json"}), "error");
-  docs["size train"] = Parse(RunCli({"size", "train"}, {"--model", "llama3-8b", "--tokens", "1T",
-                                                        "--accelerator", "h100-sxm5-80gb",
-                                                        "--gpus", "64", "--json"}),
-                             "size train");
+  docs["size train"] =
+      Parse(RunCli({"size", "train"}, {"--model", "llama3-8b", "--tokens", "1T", "--accelerator",
+                                       "h100-sxm5-80gb", "--gpus", "64", "--json"}),
+            "size train");
   docs["size serve"] = Parse(RunCli({"size", "serve"}, {"--model", "llama3-70b", "--accelerator",
                                                         "h200-sxm-141gb", "--rps", "20", "--json"}),
                              "size serve");
@@ -132,10 +132,10 @@ std::map<std::string, nlohmann::json> Documents() {
                                                  trace, "--policy", "fairshare", "--json"}),
                            "simulate");
   docs["catalog list"] = Parse(RunCli({"catalog", "list"}, {"--json"}), "catalog list");
-  docs["slurm-config"] = Parse(RunCli({"slurm-config"}, {"--scenario",
-                                                         kRoot + "/tests/slurm/scenario.toml",
-                                                         "--out", Temp("slurm"), "--json"}),
-                               "slurm-config");
+  docs["slurm-config"] =
+      Parse(RunCli({"slurm-config"}, {"--scenario", kRoot + "/tests/slurm/scenario.toml", "--out",
+                                      Temp("slurm"), "--json"}),
+            "slurm-config");
   // plan's report.json as the golden file has it (checked current by report_golden_current).
   std::ifstream report(kRoot + "/tests/golden/korea/report.json");
   EXPECT_TRUE(report);

@@ -1,10 +1,10 @@
 // Mutation fuzzing of every input parser, deterministic and fast enough for every test run (and
 // the ASan build in CI): each shipped input is cut, flipped and spliced thousands of ways; a parser
 // must return a value or an error that names the file, never crash, hang or throw.
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "catalog/catalog.h"
 #include "model/model.h"
@@ -21,17 +21,25 @@ constexpr int kMutantsPerInput = 1500;
 // One mutant of `text`: a byte flip, an inserted special character, a deleted range, a
 // truncation or a duplicated slice; chosen by `rng`, so the run is the same every time.
 std::string Mutate(const std::string& text, Rng& rng) {
-  static constexpr char kSpecial[] = {'"', '\'', '[', ']', '=', ',', '\n', '\0', '-', '.',
-                                      'e', '9', '#', '{', '}', '\\', ' ', '|', ':', 'x'};
+  static constexpr char kSpecial[] = {'"', '\'', '[', ']', '=', ',',  '\n', '\0', '-', '.',
+                                      'e', '9',  '#', '{', '}', '\\', ' ',  '|',  ':', 'x'};
   std::string s = text;
   const int edits = 1 + static_cast<int>(rng.UniformInt(3));
   for (int e = 0; e < edits && !s.empty(); ++e) {
     const size_t at = rng.UniformInt(s.size());
     switch (rng.UniformInt(5)) {
-      case 0: s[at] = static_cast<char>(rng.UniformInt(256)); break;
-      case 1: s.insert(at, 1, kSpecial[rng.UniformInt(sizeof(kSpecial))]); break;
-      case 2: s.erase(at, 1 + rng.UniformInt(16)); break;
-      case 3: s.resize(at); break;
+      case 0:
+        s[at] = static_cast<char>(rng.UniformInt(256));
+        break;
+      case 1:
+        s.insert(at, 1, kSpecial[rng.UniformInt(sizeof(kSpecial))]);
+        break;
+      case 2:
+        s.erase(at, 1 + rng.UniformInt(16));
+        break;
+      case 3:
+        s.resize(at);
+        break;
       default: {
         const size_t len = 1 + rng.UniformInt(std::min<size_t>(64, s.size() - at));
         s.insert(rng.UniformInt(s.size()), s.substr(at, len));
@@ -52,8 +60,8 @@ void Fuzz(const std::string& path, uint64_t seed, Parse parse) {
     const std::string message = parse(mutant, "fuzz.input");
     if (!message.empty()) {
       ++errors;
-      EXPECT_NE(message.find("fuzz.input"), std::string::npos) << "error without the file: "
-                                                               << message;
+      EXPECT_NE(message.find("fuzz.input"), std::string::npos)
+          << "error without the file: " << message;
     }
   }
   // The mutations must actually reach the error paths.
@@ -78,7 +86,9 @@ TEST(ParsersFuzz, Catalog) {
 
 TEST(ParsersFuzz, Model) {
   Fuzz(DefaultDataDir() + "/models/deepseek-v3.toml", 2,
-       [](const std::string& t, const std::string& p) { return MessageOf(model::ParseModel(t, p)); });
+       [](const std::string& t, const std::string& p) {
+         return MessageOf(model::ParseModel(t, p));
+       });
 }
 
 TEST(ParsersFuzz, Scenario) {
@@ -119,9 +129,8 @@ TEST(ParsersFuzz, SwfAndPai) {
                               "; Version: 2.2\n"
                               "1 0 10 3600 8 -1 -1 8 7200 -1 1 3 1 -1 1 -1 -1 -1\n"
                               "2 60 0 1800 16 -1 -1 16 3600 -1 1 4 2 -1 1 -1 -1 -1\n"));
-  Fuzz(swf, 7, [](const std::string& t, const std::string& p) {
-    return MessageOf(trace::ParseSwf(t, p));
-  });
+  Fuzz(swf, 7,
+       [](const std::string& t, const std::string& p) { return MessageOf(trace::ParseSwf(t, p)); });
   const std::string pai = ::testing::TempDir() + "/fuzz_pai.csv";
   ASSERT_TRUE(WriteFileAtomic(pai,
                               "j1,worker,2,Terminated,100,500,600,29.3,100,V100\n"

@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -157,9 +156,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{
             {"--cluster", "h100-sxm5-80gb:4x8", "--placement", "packed"}, kOk, "unknown placement"},
         BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--gpu-mtbf", "soon"}, kOk, "--gpu-mtbf"},
-        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--bf-window", "0"}, kOk,
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--bf-window", "0"},
+                kOk,
                 "--bf-window must be > 0"},
-        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--estimate-factor", "-1"}, kOk,
+        BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--estimate-factor", "-1"},
+                kOk,
                 "--estimate-factor must be >= 0"},
         BadCase{{}, kOk, "give the cluster"},
         BadCase{{"--cluster", "h100-sxm5-80gb:4x8"},

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -58,8 +58,8 @@ TEST(SizeServeCommand, OfflineHasNoTargets) {
 }
 
 TEST(SizeServeCommand, ComparesAcceleratorsInOneTable) {
-  const CliRun r = Serve({"--params", "70B", "--accelerator", "all", "--precision", "fp8",
-                          "--rps", "20", "--csv"});
+  const CliRun r = Serve(
+      {"--params", "70B", "--accelerator", "all", "--precision", "fp8", "--rps", "20", "--csv"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::istringstream in(r.out);
   std::string header;

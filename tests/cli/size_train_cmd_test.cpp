@@ -32,9 +32,10 @@ TEST(SizeTrainCommand, JsonHasTheDesignContract) {
   }
   EXPECT_EQ(j["gpus"], 512);
   // days = tokens / tokens_per_s / goodput x whole-run factor.
-  EXPECT_NEAR(j["days"].get<double>(), 15e12 / j["tokens_per_s"].get<double>() / 0.9 *
-                                           j["whole_run_factor"].get<double>() / 86400,
-              1e-6);
+  EXPECT_NEAR(
+      j["days"].get<double>(),
+      15e12 / j["tokens_per_s"].get<double>() / 0.9 * j["whole_run_factor"].get<double>() / 86400,
+      1e-6);
   for (const char* key : {"gpu_hours", "days", "tokens_per_s", "mfu", "tflops_per_gpu"}) {
     ASSERT_TRUE(j["interval_90"].contains(key)) << key;
     EXPECT_LE(j["interval_90"][key][0].get<double>(), j[key].get<double>()) << key;
@@ -55,9 +56,9 @@ TEST(SizeTrainCommand, ParamsAloneInfersAShapeAndSaysSo) {
 // The review's 540B case: its published layers and hidden were rejected ("'heads' (136) must
 // divide 'hidden'"); now they are kept and the rest solved to the size.
 TEST(SizeTrainCommand, GivenDimensionsAreKeptAndTheRestSolved) {
-  const CliRun r = SizeTrain({"--params", "540B", "--layers", "118", "--hidden", "18432",
-                              "--tokens", "780B", "--accelerator", "h100-sxm5-80gb", "--gpus",
-                              "6144", "--json"});
+  const CliRun r =
+      SizeTrain({"--params", "540B", "--layers", "118", "--hidden", "18432", "--tokens", "780B",
+                 "--accelerator", "h100-sxm5-80gb", "--gpus", "6144", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_NEAR(j["params"].get<double>() / 540e9, 1.0, 0.01);
@@ -105,8 +106,8 @@ TEST(SizeTrainCommand, HelpAndExplainTeach) {
 
 TEST(SizeTrainCommand, AllAcceleratorsIsOneTableAndOneJsonArray) {
   const auto cat = *catalog::Catalog::LoadDefault();
-  const CliRun t = SizeTrain({"--model", "llama3-8b", "--tokens", "1T", "--accelerator", "all",
-                              "--gpus", "64"});
+  const CliRun t =
+      SizeTrain({"--model", "llama3-8b", "--tokens", "1T", "--accelerator", "all", "--gpus", "64"});
   ASSERT_EQ(t.code, 0) << t.err;
   for (const auto& a : cat.accelerators()) {
     EXPECT_NE(t.out.find("\n" + a.id + " "), std::string::npos) << a.id;
@@ -129,15 +130,16 @@ TEST(SizeTrainCommand, AllAcceleratorsIsOneTableAndOneJsonArray) {
   EXPECT_GT(ok, 0);
   EXPECT_GT(unavailable, 0);
   // The request's own errors still exit 2.
-  EXPECT_EQ(SizeTrain({"--model", "llama3-8b", "--tokens", "0", "--accelerator", "all", "--gpus",
-                       "64"}).code,
-            2);
+  EXPECT_EQ(
+      SizeTrain({"--model", "llama3-8b", "--tokens", "0", "--accelerator", "all", "--gpus", "64"})
+          .code,
+      2);
 }
 
 TEST(SizeTrainCommand, StackSelectsTheSoftwareGeneration) {
-  const CliRun old = SizeTrain({"--model", "gpt3-175b", "--tokens", "300B", "--accelerator",
-                                "a100-sxm4-80gb", "--gpus", "1024", "--stack", "megatron-2021",
-                                "--json"});
+  const CliRun old =
+      SizeTrain({"--model", "gpt3-175b", "--tokens", "300B", "--accelerator", "a100-sxm4-80gb",
+                 "--gpus", "1024", "--stack", "megatron-2021", "--json"});
   const CliRun now = SizeTrain({"--model", "gpt3-175b", "--tokens", "300B", "--accelerator",
                                 "a100-sxm4-80gb", "--gpus", "1024", "--json"});
   ASSERT_EQ(old.code, 0) << old.err;

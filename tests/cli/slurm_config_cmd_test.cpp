@@ -56,8 +56,7 @@ TEST(SlurmConfigCommand, PrintsTheFilesWithoutOutAndRefusesABadQuarter) {
   const CliRun early = RunCli({"slurm-config"}, {"--scenario", kScenario, "--quarter", "2026Q4"});
   EXPECT_EQ(early.code, kExitBadInput);
   EXPECT_NE(early.err.find("no GPUs"), std::string::npos) << early.err;
-  const CliRun outside =
-      RunCli({"slurm-config"}, {"--scenario", kScenario, "--quarter", "2031Q1"});
+  const CliRun outside = RunCli({"slurm-config"}, {"--scenario", kScenario, "--quarter", "2031Q1"});
   EXPECT_EQ(outside.code, kExitBadInput);
   EXPECT_NE(outside.err.find("outside the scenario's horizon"), std::string::npos);
 }

@@ -47,8 +47,9 @@ TEST(SweepCommand, EveryPointFailingIsBadInput) {
 TEST(SweepCommand, GridOverBudgetWithAPriceSetForEveryPoint) {
   // The default scenario's budget (KRW 2.5e12 over its three years) cut to a fifth and left
   // whole, with b200 nodes 30% cheaper at both points: the scenario parser's overrides.
-  const CliRun r = RunCli({"sweep"}, {"--grid", "budget.total=5e11,2.5e12", "--set",
-                                      "candidate.b200.node_price=4.41e8", "--no-tornado", "--json"});
+  const CliRun r =
+      RunCli({"sweep"}, {"--grid", "budget.total=5e11,2.5e12", "--set",
+                         "candidate.b200.node_price=4.41e8", "--no-tornado", "--json"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   const auto doc = nlohmann::json::parse(r.out);
   ASSERT_EQ(doc["points"].size(), 2u);

@@ -24,8 +24,9 @@ TEST(TraceCommand, GenWritesTheSameBytesForTheSameSeed) {
   const std::string a = ::testing::TempDir() + "/gpuplan_gen_a.csv";
   const std::string b = ::testing::TempDir() + "/gpuplan_gen_b.csv";
   for (const std::string& path : {a, b}) {
-    const CliRun r = Trace({"gen", "--tenants", "startup:2,public:1", "--jobs-per-day", "300",
-                            "--horizon", "2d", "--arrivals", "diurnal", "--seed", "4", "--out", path});
+    const CliRun r =
+        Trace({"gen", "--tenants", "startup:2,public:1", "--jobs-per-day", "300", "--horizon", "2d",
+               "--arrivals", "diurnal", "--seed", "4", "--out", path});
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.out.find("jobs from 3 tenants"), std::string::npos) << r.out;
   }
@@ -56,8 +57,8 @@ TEST(TraceCommand, StatsOnTheRealOpenbTrace) {
 
 TEST(TraceCommand, StatsOnTheSacctSample) {
   // data/traces/sample_sacct.txt: 16 rows, 13 GPU jobs that ran (see tests/trace/sacct_test.cpp).
-  const CliRun r = Trace(
-      {"stats", DefaultDataDir() + "/traces/sample_sacct.txt", "--trace-format", "sacct", "--json"});
+  const CliRun r = Trace({"stats", DefaultDataDir() + "/traces/sample_sacct.txt", "--trace-format",
+                          "sacct", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["jobs"], 13);

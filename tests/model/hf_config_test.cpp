@@ -59,7 +59,8 @@ TEST(ParseHfConfig, LlamaMixtralQwenDeepSeekLlama4MatchTheirPresets) {
       "moe_intermediate_size": 2048, "n_routed_experts": 256, "n_shared_experts": 1,
       "num_experts_per_tok": 8, "first_k_dense_replace": 3, "topk_group": 4, "q_lora_rank": 1536,
       "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128,
-      "vocab_size": 129280})", "config.json");
+      "vocab_size": 129280})",
+                          "config.json");
   ASSERT_TRUE(v3) << v3.error().message;
   EXPECT_EQ(v3->moe.max_nodes_per_token, 4);
 }
@@ -71,7 +72,8 @@ TEST(ParseHfConfig, QwenMoeSharedExpertAndGemmaTiedEmbeddings) {
       "hidden_size": 3584, "num_attention_heads": 28, "num_key_value_heads": 4,
       "intermediate_size": 18944, "moe_intermediate_size": 2560,
       "shared_expert_intermediate_size": 20480, "num_experts": 64, "num_experts_per_tok": 8,
-      "vocab_size": 151936})", "qwen2-57b/config.json");
+      "vocab_size": 151936})",
+                         "qwen2-57b/config.json");
   ASSERT_TRUE(q) << q.error().message;
   EXPECT_EQ(q->moe.shared_expert_ffn_hidden, 20480);
   EXPECT_NEAR(Total(*q) / 57.4e9, 1.0, 0.01);
@@ -80,7 +82,8 @@ TEST(ParseHfConfig, QwenMoeSharedExpertAndGemmaTiedEmbeddings) {
   // google/gemma-7b: 8.54B (model card), head_dim 256 wider than hidden / heads would give.
   auto g = ParseHfConfig(R"({"model_type": "gemma", "num_hidden_layers": 28, "hidden_size": 3072,
       "num_attention_heads": 16, "num_key_value_heads": 16, "head_dim": 256,
-      "intermediate_size": 24576, "vocab_size": 256000})", "config.json");
+      "intermediate_size": 24576, "vocab_size": 256000})",
+                         "config.json");
   ASSERT_TRUE(g) << g.error().message;
   EXPECT_TRUE(g->has_tied_embeddings);
   EXPECT_NEAR(Total(*g) / 8.54e9, 1.0, 0.005);

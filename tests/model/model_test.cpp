@@ -1,8 +1,8 @@
 #include "model/model.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 namespace gpuplan::model {
 namespace {
@@ -119,9 +119,10 @@ TEST(ParseModel, ErrorsNameFileLineAndField) {
 TEST(LoadPreset, NodeLimitedRoutingIsReadFromTheMoeTable) {
   EXPECT_EQ(LoadPreset("deepseek-v3")->moe.max_nodes_per_token, 4);
   EXPECT_EQ(LoadPreset("mixtral-8x7b")->moe.max_nodes_per_token, 0);
-  auto m = ParseModel("layers = 2\nhidden = 8\nheads = 1\nvocab = 10\n[moe]\nexperts = 4\n"
-                      "experts_per_token = 2\nexpert_ffn_hidden = 4\nmax_nodes_per_token = 2\n",
-                      "m.toml");
+  auto m = ParseModel(
+      "layers = 2\nhidden = 8\nheads = 1\nvocab = 10\n[moe]\nexperts = 4\n"
+      "experts_per_token = 2\nexpert_ffn_hidden = 4\nmax_nodes_per_token = 2\n",
+      "m.toml");
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ(m->moe.max_nodes_per_token, 2);
 }

@@ -1,9 +1,9 @@
 // Shape completion (shape_solver.cpp): published models from their size plus layers and hidden,
 // the cases the old inference got wrong, and a property test over random inputs.
-#include <cmath>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "model/model.h"
 
@@ -13,17 +13,18 @@ namespace {
 // Each preset's computed count is its config's count (model_test checks those against the
 // published figures); the solver sees only that size, its layers and its hidden.
 TEST(CompleteShape, PublishedConfigsFromParamsLayersAndHidden) {
-  const char* names[] = {"llama2-7b",      "llama2-13b",     "llama2-70b",     "llama3.1-8b",
-                         "llama3.1-70b",   "llama3.1-405b",  "gpt3-175b",      "opt-175b",
-                         "bloom-176b",     "megatron-1008b", "qwen2.5-7b",     "qwen2.5-72b",
-                         "qwen3-32b",      "mixtral-8x7b",   "mixtral-8x22b",  "deepseek-v2",
-                         "deepseek-v3",    "qwen3-235b-a22b", "llama4-scout",  "llama4-maverick"};
+  const char* names[] = {"llama2-7b",    "llama2-13b",      "llama2-70b",    "llama3.1-8b",
+                         "llama3.1-70b", "llama3.1-405b",   "gpt3-175b",     "opt-175b",
+                         "bloom-176b",   "megatron-1008b",  "qwen2.5-7b",    "qwen2.5-72b",
+                         "qwen3-32b",    "mixtral-8x7b",    "mixtral-8x22b", "deepseek-v2",
+                         "deepseek-v3",  "qwen3-235b-a22b", "llama4-scout",  "llama4-maverick"};
   int checked = 0;
   for (const char* name : names) {
     auto preset = LoadPreset(name);
     ASSERT_TRUE(preset) << name << ": " << preset.error().message;
     const ParamCounts want = CountParams(*preset);
-    ShapeConstraints c{.params = want.total, .layers = preset->num_layers, .hidden = preset->hidden};
+    ShapeConstraints c{
+        .params = want.total, .layers = preset->num_layers, .hidden = preset->hidden};
     if (preset->is_moe()) c.active_params = want.active;
     auto got = CompleteShape(c);
     ASSERT_TRUE(got) << name << ": " << got.error().message;
@@ -44,15 +45,15 @@ TEST(CompleteShape, KeepsGivenDimensionsAndHitsTheSize) {
     double params, active;
     int layers, hidden;
   } rows[] = {
-      {540e9, 0, 118, 18432},     // PaLM 540B: 'heads' (136) must divide 'hidden' was an error
-      {175e9, 0, 96, 12288},      // GPT-3: was 209B
-      {405e9, 0, 126, 16384},     // Llama 3 405B: was 482B
-      {70e6, 0, 6, 512},          // Pythia-70M: was 157M (vocab 128,256 alone is 131M)
-      {671e9, 37e9, 61, 7168},    // DeepSeek-V3: was 855B / 46.6B, 45 experts, top-2
+      {540e9, 0, 118, 18432},   // PaLM 540B: 'heads' (136) must divide 'hidden' was an error
+      {175e9, 0, 96, 12288},    // GPT-3: was 209B
+      {405e9, 0, 126, 16384},   // Llama 3 405B: was 482B
+      {70e6, 0, 6, 512},        // Pythia-70M: was 157M (vocab 128,256 alone is 131M)
+      {671e9, 37e9, 61, 7168},  // DeepSeek-V3: was 855B / 46.6B, 45 experts, top-2
   };
   for (const auto& r : rows) {
-    auto m = CompleteShape({.params = r.params, .active_params = r.active, .layers = r.layers,
-                            .hidden = r.hidden});
+    auto m = CompleteShape(
+        {.params = r.params, .active_params = r.active, .layers = r.layers, .hidden = r.hidden});
     ASSERT_TRUE(m) << r.params << ": " << m.error().message;
     const ParamCounts pc = CountParams(*m);
     EXPECT_NEAR(pc.total / r.params, 1.0, 0.01) << r.params;
@@ -83,8 +84,13 @@ TEST(CompleteShape, ImpossibleDimensionsAreAnErrorWithTheReachableRange) {
 TEST(CompleteShape, GivenExpertsAndTopKAreKept) {
   // Mixtral 8x22B as announced, "141B" and "39B": rounded figures that no width of 8 experts
   // top-2 meets exactly (the config's 140.6B / 39.2B does): both land within 1%.
-  auto m = CompleteShape({.params = 141e9, .active_params = 39e9, .layers = 56, .hidden = 6144,
-                          .vocab = 32000, .experts = 8, .experts_per_token = 2});
+  auto m = CompleteShape({.params = 141e9,
+                          .active_params = 39e9,
+                          .layers = 56,
+                          .hidden = 6144,
+                          .vocab = 32000,
+                          .experts = 8,
+                          .experts_per_token = 2});
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ(m->moe.num_experts, 8);
   EXPECT_EQ(m->moe.experts_per_token, 2);

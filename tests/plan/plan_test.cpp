@@ -152,7 +152,8 @@ TEST(ServiceLevelPlan, MeetsItsTargetsWhenItsFleetIsSimulatedAgain) {
   auto sim = sim::Simulate(again->trace, again->config);
   ASSERT_TRUE(sim) << sim.error().message;
   std::map<std::string, std::string> class_of;
-  for (const auto& t : again->trace.tenants) class_of[t.name] = std::string(trace::ToString(t.tenant_class));
+  for (const auto& t : again->trace.tenants)
+    class_of[t.name] = std::string(trace::ToString(t.tenant_class));
   const double horizon_s = s->num_quarters() * kSecondsPerQuarter;
   for (const auto& level : s->service_levels) {
     const std::string who(trace::ToString(*level.tenant_class));
@@ -200,7 +201,8 @@ TEST(ServiceLevelPlan, EveryRunAndServiceIsPartOfTheSimulatedDemand) {
   const sim::SimResult* rec = r.simulation.recommended();
   ASSERT_NE(rec, nullptr);
   bool found = false;
-  for (const auto& row : rec->job_rows) found |= row.job_id == "run/lab-8b/2026Q4" && row.tenant == "labs";
+  for (const auto& row : rec->job_rows)
+    found |= row.job_id == "run/lab-8b/2026Q4" && row.tenant == "labs";
   EXPECT_TRUE(found);
   // Demand grows (growth_per_year = 1): the last quarter receives more jobs than the first.
   ASSERT_EQ(r.simulation.by_quarter.size(), 4u);
@@ -231,7 +233,8 @@ TEST(ServiceLevelPlan, SharesAreOfTheCentersGpuTime) {
   }
   // The contract's keys (docs/report.md).
   ASSERT_EQ(j["service_levels"].size(), 2u);
-  for (const char* key : {"class", "percentile", "wait_h", "achieved_wait_h", "worst_quarter", "met"}) {
+  for (const char* key :
+       {"class", "percentile", "wait_h", "achieved_wait_h", "worst_quarter", "met"}) {
     EXPECT_TRUE(j["service_levels"][0].contains(key)) << key;
   }
   for (const char* key : {"quarter", "offered_load", "utilization", "per_class"}) {
@@ -259,7 +262,8 @@ TEST(ServiceLevelPlan, ATargetTheBudgetCannotMeetIsReportedMissedWithWhatBinds) 
   EXPECT_TRUE(missed);
   ASSERT_FALSE(r->iterations.empty());
   EXPECT_FALSE(r->iterations.back().met_all);
-  EXPECT_NE(r->iterations.back().action.find("bind"), std::string::npos) << r->iterations.back().action;
+  EXPECT_NE(r->iterations.back().action.find("bind"), std::string::npos)
+      << r->iterations.back().action;
   // What binds: the quarters that cannot get the capacity are named, and the budget is binding.
   bool short_warned = false;
   for (const auto& w : r->warnings) short_warned |= w.find("leave no more") != std::string::npos;
@@ -370,7 +374,8 @@ TEST(RunPlan, InfeasibleScenarioStillReportsWhy) {
   EXPECT_FALSE(j["simulation"].contains("error")) << j["simulation"].dump();
   EXPECT_LE(j["simulation"]["timeline"].back()["gpus_total"].get<int64_t>(), 10000);
   bool existing_only = false;
-  for (const auto& w : r->warnings) existing_only |= w.find("existing fleet only") != std::string::npos;
+  for (const auto& w : r->warnings)
+    existing_only |= w.find("existing fleet only") != std::string::npos;
   EXPECT_TRUE(existing_only);
   bool says_why = false;
   for (const auto& line : report::Summarize(j)) {

@@ -35,10 +35,10 @@ TEST(BuildCharts, TheExtendedFixtureHasEveryChartInPageOrder) {
 
 TEST(BuildCharts, AnOlderDocumentDrawsWhatItHas) {
   const auto charts = BuildCharts(testing::OlderDocument());
-  EXPECT_EQ(Ids(charts), (std::vector<std::string>{"chart-capacity", "chart-power", "chart-tpp",
-                                                   "chart-spend", "chart-waits",
-                                                   "chart-wait-percentiles", "chart-policies",
-                                                   "chart-utilization"}));
+  EXPECT_EQ(Ids(charts),
+            (std::vector<std::string>{"chart-capacity", "chart-power", "chart-tpp", "chart-spend",
+                                      "chart-waits", "chart-wait-percentiles", "chart-policies",
+                                      "chart-utilization"}));
   // No rate: its amounts are dollars, and the spend axis says so.
   const ChartSpec* spend = FindChart(charts, "chart-spend");
   ASSERT_NE(spend, nullptr);

@@ -92,10 +92,10 @@ TEST(Money, TheScenarioCurrencyAtItsRate) {
   EXPECT_EQ(FormatMoney(-1e6, m), "-KRW 1.4 B");
   EXPECT_EQ(CurrencyLabel(m), "KRW");
   // Dollars when the document says so, or cannot say otherwise (no rate, a bad rate).
-  for (const Json& usd : {Json::object(), Json{{"scenario", {{"currency", "KRW"}}}},
-                          Json{{"scenario", {{"currency", "KRW"}, {"units_per_usd", -3}}}},
-                          Json{{"scenario", {{"currency", "USD"}, {"units_per_usd", 1}}}},
-                          Json{{"scenario", 5}}}) {
+  for (const Json& usd :
+       {Json::object(), Json{{"scenario", {{"currency", "KRW"}}}},
+        Json{{"scenario", {{"currency", "KRW"}, {"units_per_usd", -3}}}},
+        Json{{"scenario", {{"currency", "USD"}, {"units_per_usd", 1}}}}, Json{{"scenario", 5}}}) {
     EXPECT_EQ(FormatMoney(422e6, MoneyOf(usd)), "$422 M") << usd.dump();
     EXPECT_EQ(CurrencyLabel(MoneyOf(usd)), "$");
   }

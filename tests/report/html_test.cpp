@@ -48,12 +48,18 @@ std::string ScriptBody(const std::string& html, const std::string& id) {
 std::string HtmlEscapeForTest(const Json& s) {
   std::string out;
   for (char c : s.get<std::string>()) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else if (c == '\'') out += "&#39;";
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '"')
+      out += "&quot;";
+    else if (c == '\'')
+      out += "&#39;";
+    else
+      out += c;
   }
   return out;
 }
@@ -253,9 +259,9 @@ TEST_F(RenderHtmlTest, FrontierDemandAndIterationsAreTabled) {
   const size_t frontier = html.find("<h3>What more money buys</h3>");
   ASSERT_NE(frontier, std::string::npos);
   // One row per budget: 300e6 USD x 1400 = 420e9 KRW ... 500e6 x 1400 = 700e9.
-  EXPECT_NE(html.find("<tr><td class=\"num\">KRW 420 B</td><td class=\"num\">KRW 417 B</td>",
-                      frontier),
-            std::string::npos);
+  EXPECT_NE(
+      html.find("<tr><td class=\"num\">KRW 420 B</td><td class=\"num\">KRW 417 B</td>", frontier),
+      std::string::npos);
   EXPECT_NE(html.find("<td class=\"num\">7.92 days (p95)</td>", frontier), std::string::npos);
   const size_t demand = html.find("<h3>Demand simulated</h3>");
   ASSERT_NE(demand, std::string::npos);
@@ -296,13 +302,19 @@ TEST_F(RenderHtmlTest, AbsentOrOddNewKeysRender) {
   EXPECT_NE(older.find("GPU utilization"), std::string::npos);  // the older card
   // Each new key removed on its own, or of the wrong type: the page still renders.
   const Json full = testing::LoadExtended();
-  const std::vector<std::vector<std::string>> paths = {
-      {"headline"}, {"service_levels"}, {"frontier"}, {"warnings"}, {"scenario", "units_per_usd"},
-      {"simulation", "demand"}, {"simulation", "by_quarter"}, {"simulation", "drain_s"},
-      {"buy", "iterations"}, {"buy", "budget_usd"}};
+  const std::vector<std::vector<std::string>> paths = {{"headline"},
+                                                       {"service_levels"},
+                                                       {"frontier"},
+                                                       {"warnings"},
+                                                       {"scenario", "units_per_usd"},
+                                                       {"simulation", "demand"},
+                                                       {"simulation", "by_quarter"},
+                                                       {"simulation", "drain_s"},
+                                                       {"buy", "iterations"},
+                                                       {"buy", "budget_usd"}};
   for (const auto& path : paths) {
-    for (const Json& value : {Json(), Json("x"), Json(7), Json::array({1, nullptr}),
-                              Json::object({{"met", "yes"}})}) {
+    for (const Json& value :
+         {Json(), Json("x"), Json(7), Json::array({1, nullptr}), Json::object({{"met", "yes"}})}) {
       Json report = full;
       Json* parent = &report;
       for (size_t i = 0; i + 1 < path.size(); ++i) parent = &(*parent)[path[i]];

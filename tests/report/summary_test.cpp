@@ -246,7 +246,8 @@ TEST(Summarize, GoldenNamesEveryClassInItsCurrency) {
     EXPECT_NE(text.find(cap + " tenants wait"), std::string::npos) << name;
   }
   EXPECT_TRUE(text.find("What binds: ") != std::string::npos ||
-              text.find("No budget, power, export or supply constraint binds") != std::string::npos);
+              text.find("No budget, power, export or supply constraint binds") !=
+                  std::string::npos);
   const std::string currency = sample["scenario"]["currency"];
   ASSERT_NE(currency, "USD");
   EXPECT_NE(text.find("It costs " + currency + " "), std::string::npos) << text;

@@ -1,11 +1,11 @@
 #include "scenario/scenario.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace gpuplan::scenario {
 namespace {
@@ -63,8 +63,8 @@ TEST(ParseScenario, BaseIsValidAndConvertsUnits) {
   ASSERT_EQ(s->budget.per_year.size(), 2u);
   EXPECT_DOUBLE_EQ(s->budget.per_year[1].capex_usd, 1.2e9);  // "1.2B" quantity string
   ASSERT_EQ(s->candidates.size(), 1u);
-  EXPECT_EQ(s->candidates[0].vendor, "NVIDIA");              // catalog default
-  EXPECT_TRUE(s->candidates[0].is_export_controlled);        // default: not domestic
+  EXPECT_EQ(s->candidates[0].vendor, "NVIDIA");        // catalog default
+  EXPECT_TRUE(s->candidates[0].is_export_controlled);  // default: not domestic
   EXPECT_DOUBLE_EQ(s->candidates[0].node_power_w, 10200);
   // Power is a step function: 10 MW until 2027Q1, 30 MW from 2027Q2.
   EXPECT_DOUBLE_EQ(s->FacilityPowerW({2027, 1}), 10e6);
@@ -74,7 +74,8 @@ TEST(ParseScenario, BaseIsValidAndConvertsUnits) {
 }
 
 TEST(ParseScenario, CurrencyIsConvertedWithTheExchangeRate) {
-  std::string text = Replace(kBase, "currency = \"USD\"", "currency = \"KRW\"\nunits_per_usd = 1400");
+  std::string text =
+      Replace(kBase, "currency = \"USD\"", "currency = \"KRW\"\nunits_per_usd = 1400");
   text = Replace(text, "node_price = 320000", "node_price = 4.48e8");
   auto s = Parse(text);
   ASSERT_TRUE(s) << s.error().message;
@@ -171,15 +172,15 @@ from = "2027Q2"
 // A tenant block for appending to kBase; `demand` replaces the jobs_per_day line.
 std::string TenantBlock(const std::string& name, const std::string& cls,
                         const std::string& demand = "jobs_per_day = 10") {
-  return "[[tenant]]\nname = \"" + name + "\"\nclass = \"" + cls + "\"\n[tenant.demand]\n" + demand +
-         "\ngpu_mix = { \"8\" = 1 }\nmedian_duration_h = 2\n";
+  return "[[tenant]]\nname = \"" + name + "\"\nclass = \"" + cls + "\"\n[tenant.demand]\n" +
+         demand + "\ngpu_mix = { \"8\" = 1 }\nmedian_duration_h = 2\n";
 }
 
 TEST(ParseScenario, JobsPerDayIsAStepFunctionWithGrowth) {
-  auto s = Parse(std::string(kBase) +
-                 TenantBlock("lab", "academia",
-                             "jobs_per_day = { \"2027Q3\" = 80, \"2026Q4\" = 40 }\n"
-                             "growth_per_year = 0.21"));
+  auto s =
+      Parse(std::string(kBase) + TenantBlock("lab", "academia",
+                                             "jobs_per_day = { \"2027Q3\" = 80, \"2026Q4\" = 40 }\n"
+                                             "growth_per_year = 0.21"));
   ASSERT_TRUE(s) << s.error().message;
   const Tenant& t = s->tenants[0];
   ASSERT_EQ(t.demand.jobs_per_day_steps.size(), 2u);
@@ -203,7 +204,8 @@ TEST(ParseScenario, ScalarJobsPerDayIsOneStep) {
 }
 
 TEST(ParseScenario, ScalarFacilityPowerHoldsEveryQuarter) {
-  auto s = Parse(Replace(kBase, "facility_mw = { \"2026Q4\" = 10, \"2027Q2\" = 30 }", "facility_mw = 30"));
+  auto s = Parse(
+      Replace(kBase, "facility_mw = { \"2026Q4\" = 10, \"2027Q2\" = 30 }", "facility_mw = 30"));
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_DOUBLE_EQ(s->FacilityPowerW({2026, 4}), 30e6);
   EXPECT_DOUBLE_EQ(s->FacilityPowerW({2027, 4}), 30e6);
@@ -223,8 +225,9 @@ tenant = "lab"
 }
 
 TEST(ParseScenario, ServiceLevelsAndObjective) {
-  auto s = Parse(std::string(kBase) + TenantBlock("lab", "industry") + TenantBlock("uni", "academia") +
-                 R"(
+  auto s =
+      Parse(std::string(kBase) + TenantBlock("lab", "industry") + TenantBlock("uni", "academia") +
+            R"(
 [[service_level]]
 class = "industry"
 wait_h = 48
@@ -259,7 +262,8 @@ TEST(ParseScenario, DefaultsForObjectiveAndMinimumOrder) {
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->objective, PlanObjective::kMaxCapacity);
   EXPECT_EQ(s->candidates[0].min_nodes_per_order, Candidate::kDefaultMinNodesPerOrder);
-  auto zero = Parse(Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = 1\nmin_nodes_per_order = 0"));
+  auto zero = Parse(
+      Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = 1\nmin_nodes_per_order = 0"));
   ASSERT_TRUE(zero) << zero.error().message;
   EXPECT_EQ(zero->candidates[0].min_nodes_per_order, 0);  // no minimum
   // A vendor allocation below the default minimum caps the default, so the type stays buyable.
@@ -281,7 +285,8 @@ TEST(ParseScenario, ExistingFleetIsWholeNodes) {
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->existing[0].gpus_per_node, 4);
   // Without the key, the node size is the candidate's of the same type, else the catalog's.
-  auto h200 = Parse(std::string(kBase) + "[[existing]]\naccelerator = \"h200-sxm-141gb\"\ngpus = 16\n");
+  auto h200 =
+      Parse(std::string(kBase) + "[[existing]]\naccelerator = \"h200-sxm-141gb\"\ngpus = 16\n");
   ASSERT_TRUE(h200) << h200.error().message;
   EXPECT_EQ(h200->existing[0].gpus_per_node, 8);
 }
@@ -295,7 +300,8 @@ TEST(ParseScenario, TenantAcceleratorsAreCheckedAgainstTheCatalog) {
                    TenantBlock("lab", "academia", "jobs_per_day = 1\naccelerators = [\"b20\"]"));
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message.rfind("s.toml:24:", 0), 0u) << bad.error().message;
-  EXPECT_NE(bad.error().message.find("did you mean 'b200'"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("did you mean 'b200'"), std::string::npos)
+      << bad.error().message;
 }
 
 // Each row breaks the base scenario in one way; the error must name the file, the line and the
@@ -317,10 +323,12 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
        "s.toml:7"},
       {"unknown accelerator id", Replace(kBase, "\"h200-sxm-141gb\"", "\"h200\""),
        "did you mean 'h200-sxm-141gb'", "s.toml:9"},
-      {"milestone beyond the horizon", Replace(kBase, "quarter = \"2027Q2\"", "quarter = \"2029Q1\""),
-       "outside the horizon", "s.toml:17"},
-      {"domestic minimum above 100%", std::string(kBase) + "[supply_security]\nmin_domestic_share = 1.2\n",
-       "<= 1, got 1.2", "s.toml:20"},
+      {"milestone beyond the horizon",
+       Replace(kBase, "quarter = \"2027Q2\"", "quarter = \"2029Q1\""), "outside the horizon",
+       "s.toml:17"},
+      {"domestic minimum above 100%",
+       std::string(kBase) + "[supply_security]\nmin_domestic_share = 1.2\n", "<= 1, got 1.2",
+       "s.toml:20"},
       {"domestic minimum with nothing domestic",
        std::string(kBase) + "[supply_security]\nmin_domestic_share = 0.2\n", "no [[candidate]]",
        "s.toml:20"},
@@ -328,10 +336,11 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
        "s.toml:7"},
       {"bad quarter", Replace(kBase, "first = \"2026Q4\"", "first = \"2026-10\""),
        "expected a quarter such as 2026Q4", "s.toml:4"},
-      {"power not from the first quarter", Replace(kBase, "\"2026Q4\" = 10, ", ""),
-       "first quarter", "s.toml:15"},
-      {"milestone with both units", Replace(kBase, "gpus = 800", "gpus = 800\nh100_equivalents = 5"),
-       "exactly one of", "s.toml:16"},
+      {"power not from the first quarter", Replace(kBase, "\"2026Q4\" = 10, ", ""), "first quarter",
+       "s.toml:15"},
+      {"milestone with both units",
+       Replace(kBase, "gpus = 800", "gpus = 800\nh100_equivalents = 5"), "exactly one of",
+       "s.toml:16"},
       {"unknown policy", std::string(kBase) + "[simulation]\npolicy = \"fifoo\"\n",
        "did you mean 'fifo'", "s.toml:20"},
       {"unknown tenant class",
@@ -340,11 +349,12 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
        "did you mean 'startup'", "s.toml:21"},
       {"negative lead time", Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = -1"),
        "between 0 and", "s.toml:13"},
-      {"string where a number goes", Replace(kBase, "node_power_kw = 10.2", "node_power_kw = \"hot\""),
-       "node_power_kw", "s.toml:11"},
+      {"string where a number goes",
+       Replace(kBase, "node_power_kw = 10.2", "node_power_kw = \"hot\""), "node_power_kw",
+       "s.toml:11"},
       {"service without a rate",
-       std::string(kBase) + "[[service]]\nname = \"a\"\nmodel = \"llama3-70b\"\n",
-       "requests_per_s", "s.toml:19"},
+       std::string(kBase) + "[[service]]\nname = \"a\"\nmodel = \"llama3-70b\"\n", "requests_per_s",
+       "s.toml:19"},
       {"service with an unknown precision",
        std::string(kBase) + "[[service]]\nname = \"a\"\nmodel = \"llama3-70b\"\n"
                             "requests_per_s = 5\nprecision = \"fp2\"\n",
@@ -361,7 +371,8 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
        std::string(kBase) + TenantBlock("x", "public", "jobs_per_day = { \"2027Q1\" = 5 }"),
        "first quarter", "s.toml:23"},
       {"jobs per day quarter outside the horizon",
-       std::string(kBase) + TenantBlock("x", "public", "jobs_per_day = { \"2026Q4\" = 5, \"2030Q1\" = 6 }"),
+       std::string(kBase) +
+           TenantBlock("x", "public", "jobs_per_day = { \"2026Q4\" = 5, \"2030Q1\" = 6 }"),
        "outside the horizon", "s.toml:23"},
       {"jobs per day all zero", std::string(kBase) + TenantBlock("x", "public", "jobs_per_day = 0"),
        "must be > 0 in some quarter", "s.toml:23"},
@@ -378,13 +389,16 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
            "[[service_level]]\nclass = \"public\"\ntenant = \"lab\"\nwait_h = 1\n",
        "exactly one of 'class'", "s.toml:26"},
       {"service level for a class no tenant has",
-       std::string(kBase) + TenantBlock("lab", "public") + "[[service_level]]\nclass = \"industry\"\nwait_h = 1\n",
+       std::string(kBase) + TenantBlock("lab", "public") +
+           "[[service_level]]\nclass = \"industry\"\nwait_h = 1\n",
        "no [[tenant]] has class 'industry'", "s.toml:27"},
       {"service level naming no tenant",
-       std::string(kBase) + TenantBlock("lab", "public") + "[[service_level]]\ntenant = \"x\"\nwait_h = 1\n",
+       std::string(kBase) + TenantBlock("lab", "public") +
+           "[[service_level]]\ntenant = \"x\"\nwait_h = 1\n",
        "unknown [[tenant]] 'x'", "s.toml:27"},
       {"service level with zero wait",
-       std::string(kBase) + TenantBlock("lab", "public") + "[[service_level]]\nclass = \"public\"\nwait_h = 0\n",
+       std::string(kBase) + TenantBlock("lab", "public") +
+           "[[service_level]]\nclass = \"public\"\nwait_h = 0\n",
        "'wait_h' must be > 0", "s.toml:28"},
       {"service level percentile above 100",
        std::string(kBase) + TenantBlock("lab", "public") +
@@ -396,16 +410,19 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
        "outside the horizon", "s.toml:29"},
       {"unknown objective", std::string(kBase) + "[plan]\nobjective = \"min-costs\"\n",
        "did you mean 'min-cost'", "s.toml:20"},
-      {"service-level objective without targets", std::string(kBase) + "[plan]\nobjective = \"service-level\"\n",
+      {"service-level objective without targets",
+       std::string(kBase) + "[plan]\nobjective = \"service-level\"\n",
        "needs at least one [[service_level]]", "s.toml:20"},
       {"negative minimum order",
        Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = 1\nmin_nodes_per_order = -1"),
        "between 0 and", "s.toml:14"},
       {"minimum order above the allocation",
-       Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = 1\nmin_nodes_per_order = 101"),
+       Replace(kBase, "lead_time_quarters = 1",
+               "lead_time_quarters = 1\nmin_nodes_per_order = 101"),
        "could never be ordered", "s.toml:14"},
       {"fractional minimum order",
-       Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = 1\nmin_nodes_per_order = 2.5"),
+       Replace(kBase, "lead_time_quarters = 1",
+               "lead_time_quarters = 1\nmin_nodes_per_order = 2.5"),
        "whole number", "s.toml:14"},
       {"simulation duration is gone", std::string(kBase) + "[simulation]\nduration_days = 30\n",
        "the simulation covers the whole horizon", "s.toml:20"},
@@ -415,7 +432,8 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
     ASSERT_FALSE(s) << row.what;
     EXPECT_NE(s.error().message.find(row.expect), std::string::npos)
         << row.what << ": " << s.error().message;
-    EXPECT_EQ(s.error().message.rfind(row.location, 0), 0u) << row.what << ": " << s.error().message;
+    EXPECT_EQ(s.error().message.rfind(row.location, 0), 0u)
+        << row.what << ": " << s.error().message;
   }
 }
 
@@ -430,11 +448,10 @@ Result<Scenario> ParseWith(const std::string& text, const std::vector<std::strin
 }
 
 TEST(Overrides, SetAValueAnEntryOfAListAndANewSection) {
-  auto s = ParseWith(kBase, {"budget.capex_per_year.2027=2e9",
-                             "candidate.h200-sxm-141gb.max_nodes_per_quarter=40",
-                             "candidate.0.lead_time_quarters=2", "rental.price_per_gpu_hour=2.5",
-                             "rental.max_gpus_per_quarter=64",
-                             "name=other"});
+  auto s = ParseWith(
+      kBase, {"budget.capex_per_year.2027=2e9", "candidate.h200-sxm-141gb.max_nodes_per_quarter=40",
+              "candidate.0.lead_time_quarters=2", "rental.price_per_gpu_hour=2.5",
+              "rental.max_gpus_per_quarter=64", "name=other"});
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->name, "other");  // a bare word is a string
   ASSERT_EQ(s->budget.per_year.size(), 2u);
@@ -467,8 +484,9 @@ TEST(Overrides, MalformedOverridesAreBadInput) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"budget", "expected key.path=value"},
       {"budget..total=1", "empty part"},
-      {"candidate.b300.node_price=1", "no [[candidate]] is named 'b300' (there are: "
-                                      "h200-sxm-141gb)"},
+      {"candidate.b300.node_price=1",
+       "no [[candidate]] is named 'b300' (there are: "
+       "h200-sxm-141gb)"},
       {"candidate.7.node_price=1", "no index 7"},
       {"candidate.node_price=1", "is a list"},
       {"name.x=1", "is a value, not a table"},

@@ -39,11 +39,9 @@ TEST(Policies, FifoBlocksBehindTheHead) {
 }
 
 TEST(Policies, EasyBackfillsOnlyWhatEndsBeforeTheReservation) {
-  const SimResult r =
-      RunSim(kBackfill, {.cluster = OnePool(1, 8),
-                         .policy = "easy",
-                         .backfill_interval_s = 0,
-                         .estimate_factor = 0});
+  const SimResult r = RunSim(
+      kBackfill,
+      {.cluster = OnePool(1, 8), .policy = "easy", .backfill_interval_s = 0, .estimate_factor = 0});
   // j3 (ends at 52 < 100, the head's shadow time) backfills at t=2; j4 (would end at 503)
   // would delay j2, so it waits until j2 ends at 110.
   EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, 2);

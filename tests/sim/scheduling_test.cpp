@@ -26,16 +26,15 @@ SimResult RunSim(const std::vector<JobSpec>& jobs, SimConfig config) {
 }
 
 ClusterSpec TwoPools(int nodes_a, int nodes_b, double speed_a = 1, double speed_b = 1) {
-  return ClusterSpec{
-      .groups = {NodeGroup{.accelerator = "a",
-                           .num_nodes = nodes_a,
-                           .gpus_per_node = 8,
-                           .relative_speed = speed_a},
-                 NodeGroup{.accelerator = "b",
-                           .num_nodes = nodes_b,
-                           .gpus_per_node = 8,
-                           .relative_speed = speed_b}},
-      .reference_accelerator = "b"};
+  return ClusterSpec{.groups = {NodeGroup{.accelerator = "a",
+                                          .num_nodes = nodes_a,
+                                          .gpus_per_node = 8,
+                                          .relative_speed = speed_a},
+                                NodeGroup{.accelerator = "b",
+                                          .num_nodes = nodes_b,
+                                          .gpus_per_node = 8,
+                                          .relative_speed = speed_b}},
+                     .reference_accelerator = "b"};
 }
 
 TEST(Easy, BackfillsOnTheTracesEstimatesAndCompletesOnTrueTimes) {
@@ -43,13 +42,11 @@ TEST(Easy, BackfillsOnTheTracesEstimatesAndCompletesOnTrueTimes) {
   // true 50 s) says it needs 200 s: by its estimate it would outlast the reservation and the
   // node has no spare whole node then, so it waits; j2 runs 100-110, then j3 runs its true
   // 50 s, 110-160.
-  const SimResult r = RunSim({{.submit_s = 0, .gpus = 6, .duration_s = 100},
-                              {.submit_s = 1, .gpus = 8, .duration_s = 10},
-                              {.submit_s = 2, .gpus = 2, .duration_s = 50, .estimate_s = 200}},
-                             {.cluster = OnePool(1, 8),
-                              .policy = "easy",
-                              .backfill_interval_s = 0,
-                              .estimate_factor = 0});
+  const SimResult r = RunSim(
+      {{.submit_s = 0, .gpus = 6, .duration_s = 100},
+       {.submit_s = 1, .gpus = 8, .duration_s = 10},
+       {.submit_s = 2, .gpus = 2, .duration_s = 50, .estimate_s = 200}},
+      {.cluster = OnePool(1, 8), .policy = "easy", .backfill_interval_s = 0, .estimate_factor = 0});
   EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, 100);
   EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, 110);
   EXPECT_DOUBLE_EQ(r.job_rows[2].end_s, 160);
@@ -68,10 +65,9 @@ TEST(Easy, ShadowCountsWholeNodes) {
                                {.submit_s = 1, .gpus = 4, .duration_s = 10},
                                {.submit_s = 150, .gpus = 2, .duration_s = 100},
                                {.submit_s = 160, .gpus = 2, .duration_s = 1000}};
-  const SimResult r = RunSim(jobs, {.cluster = OnePool(2, 4),
-                                    .policy = "easy",
-                                    .backfill_interval_s = 0,
-                                    .estimate_factor = 0});
+  const SimResult r = RunSim(
+      jobs,
+      {.cluster = OnePool(2, 4), .policy = "easy", .backfill_interval_s = 0, .estimate_factor = 0});
   EXPECT_DOUBLE_EQ(r.job_rows[4].start_s, 300);
   EXPECT_DOUBLE_EQ(r.job_rows[5].start_s, 150);
   EXPECT_DOUBLE_EQ(r.job_rows[6].start_s, 160);
@@ -117,8 +113,8 @@ TEST(Easy, NoReservationBeyondTheBackfillWindow) {
 
 TEST(Easy, EstimateModelRoundsUpOverestimates) {
   EXPECT_DOUBLE_EQ(EstimateOf(100, 0), 100);
-  EXPECT_DOUBLE_EQ(EstimateOf(100, 2), 300);           // 200 s -> 5 min
-  EXPECT_DOUBLE_EQ(EstimateOf(1000, 2), 3600);            // 2000 s -> 1 h
+  EXPECT_DOUBLE_EQ(EstimateOf(100, 2), 300);                   // 200 s -> 5 min
+  EXPECT_DOUBLE_EQ(EstimateOf(1000, 2), 3600);                 // 2000 s -> 1 h
   EXPECT_DOUBLE_EQ(EstimateOf(5 * 86400.0, 2), 10 * 86400.0);  // past 7 days: whole days
   EXPECT_DOUBLE_EQ(EstimateOf(3 * 86400.0, 1), 3 * 86400.0);
 }
@@ -126,12 +122,10 @@ TEST(Easy, EstimateModelRoundsUpOverestimates) {
 TEST(Fairshare, BlocksPerPoolNotGlobally) {
   // Pools a and b, one node each. j1 fills a until 100, j2 waits for a; j3 (b only) starts at
   // once on b under fairshare. fifo's head (j2) blocks it until 100.
-  const std::vector<JobSpec> jobs = {{.submit_s = 0, .gpus = 8, .duration_s = 100,
-                                      .allowed = {"a"}},
-                                     {.submit_s = 1, .gpus = 8, .duration_s = 10,
-                                      .allowed = {"a"}},
-                                     {.submit_s = 2, .gpus = 4, .duration_s = 1000,
-                                      .tenant = "b", .allowed = {"b"}}};
+  const std::vector<JobSpec> jobs = {
+      {.submit_s = 0, .gpus = 8, .duration_s = 100, .allowed = {"a"}},
+      {.submit_s = 1, .gpus = 8, .duration_s = 10, .allowed = {"a"}},
+      {.submit_s = 2, .gpus = 4, .duration_s = 1000, .tenant = "b", .allowed = {"b"}}};
   SimResult r = RunSim(jobs, {.cluster = TwoPools(1, 1), .policy = "fairshare"});
   EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, 2);
   EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, 100);
@@ -295,8 +289,8 @@ enum class RefPolicy { kFifo, kEasy, kFirstfit };
 
 std::vector<double> ReferenceStarts(const std::vector<RefJob>& jobs, int gpus, RefPolicy policy) {
   std::vector<double> start(jobs.size(), -1);
-  std::vector<size_t> queue;                  // submit order
-  std::multimap<double, size_t> running;      // end -> job
+  std::vector<size_t> queue;              // submit order
+  std::multimap<double, size_t> running;  // end -> job
   size_t next = 0;
   int free = gpus;
   while (next < jobs.size() || !queue.empty()) {
@@ -369,9 +363,9 @@ TEST_P(AgainstReference, FifoEasyAndFirstfitMatchStartForStart) {
             ReferenceStarts(ref, kGpus, RefPolicy::kEasy));
   EXPECT_NE(ReferenceStarts(ref, kGpus, RefPolicy::kEasy),
             ReferenceStarts(ref, kGpus, RefPolicy::kFirstfit));
-  for (const auto& [name, policy] : {std::pair{"fifo", RefPolicy::kFifo},
-                                     std::pair{"easy", RefPolicy::kEasy},
-                                     std::pair{"firstfit", RefPolicy::kFirstfit}}) {
+  for (const auto& [name, policy] :
+       {std::pair{"fifo", RefPolicy::kFifo}, std::pair{"easy", RefPolicy::kEasy},
+        std::pair{"firstfit", RefPolicy::kFirstfit}}) {
     const std::vector<double> want = ReferenceStarts(ref, kGpus, policy);
     const SimResult r = RunSim(specs, {.cluster = OnePool(kGpus, 1),
                                        .policy = name,

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <fstream>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -457,12 +457,11 @@ constexpr int kMixtralPromptTokens = 450;
 std::vector<Published> LoadPublished() {
   std::vector<Published> out;
   const std::map<std::string, std::string> ids = {
-      {"H100-SXM-80GB", "h100-sxm5-80gb"}, {"H100-NVL-94GB", "h100-nvl-94gb"},
+      {"H100-SXM-80GB", "h100-sxm5-80gb"},  {"H100-NVL-94GB", "h100-nvl-94gb"},
       {"H200-SXM-141GB", "h200-sxm-141gb"}, {"B200-SXM-180GB", "b200"},
       {"GH200-144GB", "gh200-144gb"},       {"L40S-48GB", "l40s"},
       {"MI300X-192GB", "mi300x"},           {"Gaudi2-96GB", "gaudi2"}};
-  for (const auto& row : ReadCsv(std::string(GPUPLAN_SHARED_DIR) +
-                                 "/reference/serving_runs.csv")) {
+  for (const auto& row : ReadCsv(std::string(GPUPLAN_SHARED_DIR) + "/reference/serving_runs.csv")) {
     const std::string& bench = row.at("benchmark");
     const bool is_llama = bench.rfind("llama2-70b", 0) == 0;
     if ((!is_llama && bench != "mixtral-8x7b") || row.at("tokens_per_s").empty()) continue;
@@ -582,7 +581,8 @@ TEST(SizeServing, MatchesPublishedResultsLeavingEachCampaignOut) {
       by_profile_rows[Profile(p, *cat)].push_back(&p);
     }
     std::map<std::string, Scales> by_vendor, by_profile;
-    for (const auto& [vendor, list] : by_vendor_rows) by_vendor[vendor] = Fit(list, *cat, Spread(vendor));
+    for (const auto& [vendor, list] : by_vendor_rows)
+      by_vendor[vendor] = Fit(list, *cat, Spread(vendor));
     for (const auto& [profile, list] : by_profile_rows) {
       by_profile[profile] = Fit(list, *cat, Spread(list.front()->vendor));
     }
@@ -593,10 +593,10 @@ TEST(SizeServing, MatchesPublishedResultsLeavingEachCampaignOut) {
       // is not a check, so reported apart.
       const std::string profile = Profile(p, *cat);
       const catalog::Accelerator& gpu = **cat->Find(p.accelerator);
-      const bool has_fitted_profile = gpu.serve_gemm_efficiency != gpu.gemm_efficiency ||
-                                      gpu.serve_hbm_efficiency != 0.8;
-      const bool is_check = by_profile.count(profile) > 0 ||
-                            (by_vendor.count(p.vendor) > 0 && !has_fitted_profile);
+      const bool has_fitted_profile =
+          gpu.serve_gemm_efficiency != gpu.gemm_efficiency || gpu.serve_hbm_efficiency != 0.8;
+      const bool is_check =
+          by_profile.count(profile) > 0 || (by_vendor.count(p.vendor) > 0 && !has_fitted_profile);
       const Scales s = by_profile.count(profile) ? by_profile.at(profile)
                        : is_check                ? by_vendor.at(p.vendor)
                                                  : Scales{};
@@ -607,16 +607,17 @@ TEST(SizeServing, MatchesPublishedResultsLeavingEachCampaignOut) {
     }
   }
   const double median = Quantile(errors, 0.5), p90 = Quantile(errors, 0.9);
-  std::printf("leave-one-campaign-out: %zu check rows, median error %.1f%%, p90 %.1f%% (%zu rows "
-              "of profiles fitted on one campaign only, not checks)\n",
-              errors.size(), 100 * median, 100 * p90, unchecked.size());
+  std::printf(
+      "leave-one-campaign-out: %zu check rows, median error %.1f%%, p90 %.1f%% (%zu rows "
+      "of profiles fitted on one campaign only, not checks)\n",
+      errors.size(), 100 * median, 100 * p90, unchecked.size());
   EXPECT_LE(median, 0.15);
   EXPECT_LE(p90, 0.35);
 }
 
 // The checked-in constants (kServeGemmDerate, kServeHbmScale and the NVIDIA profiles' serving
-// efficiencies) are the all-campaign fit: the multipliers fitted per profile stay near 1. (AMD's and
-// Intel's rows keep pulling the HBM multiplier to the edge of any range while raising the GEMM
+// efficiencies) are the all-campaign fit: the multipliers fitted per profile stay near 1. (AMD's
+// and Intel's rows keep pulling the HBM multiplier to the edge of any range while raising the GEMM
 // one: their few rows cannot separate the two, so their profile values are a rounded fit.)
 TEST(SizeServing, CheckedInEfficienciesAreTheFit) {
   const auto cat = catalog::Catalog::LoadDefault();

@@ -1,6 +1,6 @@
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "sizing/sizing.h"
 
@@ -85,9 +85,10 @@ TEST(EvaluateConfig, OverlappedDataParallelCommunicationIsNeverFree) {
   // bucket (40M params each, Megatron's default) are exposed, and the hidden part slows compute.
   const model::ModelShape m = Preset("llama2-7b");
   const auto& gpu = Gpu("h100-sxm5-80gb");
-  const ConfigEval ev = EvaluateConfig(m, gpu, catalog::Precision::kBf16, 4096, 128,
-                                       Parallelism{.tp = 1, .pp = 1, .dp = 8, .microbatch = 1,
-                                                   .recompute = Recompute::kFull, .zero = 1});
+  const ConfigEval ev = EvaluateConfig(
+      m, gpu, catalog::Precision::kBf16, 4096, 128,
+      Parallelism{
+          .tp = 1, .pp = 1, .dp = 8, .microbatch = 1, .recompute = Recompute::kFull, .zero = 1});
   // Lower bound: two 40M-parameter bf16 buckets, each a half ring over 8 GPUs at the NVLink rate.
   const double bucket_s = 7.0 / 8 * 40e6 * 2 / gpu.scaleup_bytes_per_s;
   EXPECT_GT(ev.time.dp_comm_s, 2 * bucket_s);
@@ -105,8 +106,12 @@ TEST(EvaluateConfig, ZeroThreeGathersCostMoreThanZeroOneOverInfiniBand) {
   const auto& gpu = Gpu("a100-sxm4-80gb");
   auto eval = [&](int zero) {
     return EvaluateConfig(m, gpu, catalog::Precision::kBf16, 2048, 1536,
-                          Parallelism{.tp = 4, .pp = 1, .dp = 128, .microbatch = 2,
-                                      .recompute = Recompute::kFull, .zero = zero});
+                          Parallelism{.tp = 4,
+                                      .pp = 1,
+                                      .dp = 128,
+                                      .microbatch = 2,
+                                      .recompute = Recompute::kFull,
+                                      .zero = zero});
   };
   EXPECT_GT(eval(3).time.dp_comm_s, eval(1).time.dp_comm_s);
 }
@@ -122,9 +127,10 @@ TEST(EvaluateConfig, NodeLimitedRoutingCutsScaleOutAllToAll) {
   plain.moe.max_nodes_per_token = 0;
   const auto& gpu = Gpu("h800-sxm5-80gb");
   auto eval = [&](const model::ModelShape& m, int ep) {
-    return EvaluateConfig(m, gpu, catalog::Precision::kFp8, 4096, 15360,
-                          Parallelism{.tp = 1, .pp = 16, .dp = 128, .ep = ep,
-                                      .recompute = Recompute::kFull, .zero = 1});
+    return EvaluateConfig(
+        m, gpu, catalog::Precision::kFp8, 4096, 15360,
+        Parallelism{
+            .tp = 1, .pp = 16, .dp = 128, .ep = ep, .recompute = Recompute::kFull, .zero = 1});
   };
   EXPECT_LT(eval(limited, 64).time.ep_comm_s, 0.7 * eval(plain, 64).time.ep_comm_s);
   EXPECT_DOUBLE_EQ(eval(limited, 8).time.ep_comm_s, eval(plain, 8).time.ep_comm_s);
@@ -147,8 +153,8 @@ TEST(SizeTraining, DaysAndGpuHoursFollowThroughputGoodputAndTheWholeRunFactor) {
   TrainRequest req{.model = Preset("llama3-8b"), .tokens = 15e12, .num_gpus = 1024};
   auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));
   ASSERT_TRUE(plan) << plan.error().message;
-  EXPECT_NEAR(plan->duration_s,
-              15e12 / plan->tokens_per_s / kDefaultGoodput * kWholeRunFactor, 1e-6);
+  EXPECT_NEAR(plan->duration_s, 15e12 / plan->tokens_per_s / kDefaultGoodput * kWholeRunFactor,
+              1e-6);
   EXPECT_DOUBLE_EQ(plan->whole_run_factor, kWholeRunFactor);
   EXPECT_NEAR(plan->gpu_seconds, plan->duration_s * 1024, 1e-3);
   EXPECT_NEAR(plan->energy_j, plan->gpu_seconds * 700 * kDefaultPue, 1);  // H100 700 W
@@ -163,7 +169,8 @@ TEST(SizeTraining, DaysAndGpuHoursFollowThroughputGoodputAndTheWholeRunFactor) {
 }
 
 TEST(SizeTraining, DeadlineGivesWholeNodesThatMeetIt) {
-  TrainRequest req{.model = Preset("llama3-70b"), .tokens = 15e12, .deadline_s = 60 * kSecondsPerDay};
+  TrainRequest req{
+      .model = Preset("llama3-70b"), .tokens = 15e12, .deadline_s = 60 * kSecondsPerDay};
   auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));
   ASSERT_TRUE(plan) << plan.error().message;
   EXPECT_EQ(plan->gpus % 8, 0);
@@ -188,10 +195,13 @@ TEST(SizeTraining, ModelThatFitsNothingNamesTheMemoryItNeeds) {
 
 // The batch is a token budget: long contexts get fewer sequences, not 268M-token steps.
 TEST(DefaultGlobalBatchSeqs, IsATokenBudget) {
-  EXPECT_EQ(DefaultGlobalBatchSeqs(512, 4096), 1024);      // 4M tokens
-  EXPECT_EQ(DefaultGlobalBatchSeqs(16384, 8192), 2048);    // 16M tokens (Llama 3 405B)
-  EXPECT_EQ(DefaultGlobalBatchSeqs(16384, 131072), 128);   // still 16M tokens
-  TrainRequest req{.model = Preset("llama3-8b"), .tokens = 1e12, .seq_len = 8192, .num_gpus = 64,
+  EXPECT_EQ(DefaultGlobalBatchSeqs(512, 4096), 1024);     // 4M tokens
+  EXPECT_EQ(DefaultGlobalBatchSeqs(16384, 8192), 2048);   // 16M tokens (Llama 3 405B)
+  EXPECT_EQ(DefaultGlobalBatchSeqs(16384, 131072), 128);  // still 16M tokens
+  TrainRequest req{.model = Preset("llama3-8b"),
+                   .tokens = 1e12,
+                   .seq_len = 8192,
+                   .num_gpus = 64,
                    .global_batch_tokens = 1 << 21};
   auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));
   ASSERT_TRUE(plan) << plan.error().message;
@@ -201,7 +211,8 @@ TEST(DefaultGlobalBatchSeqs, IsATokenBudget) {
 // The 90% interval brackets the point, is narrow on calibrated ground and wider off it.
 TEST(SizeTraining, IntervalBracketsThePointAndWidensOutsideTheCalibration) {
   TrainRequest dense{.model = Preset("llama2-70b"), .tokens = 2e12, .num_gpus = 2048};
-  TrainRequest moe{.model = Preset("mixtral-8x7b"), .tokens = 2e12, .seq_len = 32768, .num_gpus = 2048};
+  TrainRequest moe{
+      .model = Preset("mixtral-8x7b"), .tokens = 2e12, .seq_len = 32768, .num_gpus = 2048};
   auto a = SizeTraining(dense, Gpu("a100-sxm4-80gb"));
   auto b = SizeTraining(moe, Gpu("h200-sxm-141gb"));
   ASSERT_TRUE(a && b);
@@ -217,7 +228,8 @@ TEST(SizeTraining, IntervalBracketsThePointAndWidensOutsideTheCalibration) {
   auto width = [](const Range& r) { return r.hi / r.lo; };
   EXPECT_GT(width(b->interval_90.tokens_per_s), width(a->interval_90.tokens_per_s));
   bool says_why = false;
-  for (const std::string& n : b->notes) says_why |= n.find("mixture of experts") != std::string::npos;
+  for (const std::string& n : b->notes)
+    says_why |= n.find("mixture of experts") != std::string::npos;
   EXPECT_TRUE(says_why);
   const auto j = TrainPlanJson(*a);
   for (const char* key : {"gpu_hours", "days", "tokens_per_s", "mfu", "tflops_per_gpu"}) {
@@ -232,15 +244,18 @@ TEST(SizeTraining, RejectsBadRequests) {
   EXPECT_FALSE(SizeTraining({.model = m, .tokens = 0, .num_gpus = 8}, h100));
   EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12}, h100));  // neither gpus nor days
   EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12, .num_gpus = 8, .deadline_s = 3e5}, h100));
-  EXPECT_FALSE(Validate(TrainRequest{.model = m, .tokens = 1e12, .num_gpus = 8,
-                                     .global_batch_seqs = 8, .global_batch_tokens = 1e6}));
+  EXPECT_FALSE(Validate(TrainRequest{.model = m,
+                                     .tokens = 1e12,
+                                     .num_gpus = 8,
+                                     .global_batch_seqs = 8,
+                                     .global_batch_tokens = 1e6}));
   EXPECT_FALSE(Validate(TrainRequest{.model = m, .tokens = 1e12, .seq_len = -1, .num_gpus = 8}));
   EXPECT_TRUE(Validate(TrainRequest{.model = m, .tokens = 1e12, .num_gpus = 8}));
   EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12, .num_gpus = -8}, h100));
   EXPECT_FALSE(SizeTraining({.model = m, .tokens = 1e12, .num_gpus = 8, .goodput = 1.5}, h100));
-  auto fp8 = SizeTraining({.model = m, .tokens = 1e12, .precision = catalog::Precision::kFp8,
-                           .num_gpus = 8},
-                          Gpu("a100-sxm4-80gb"));
+  auto fp8 = SizeTraining(
+      {.model = m, .tokens = 1e12, .precision = catalog::Precision::kFp8, .num_gpus = 8},
+      Gpu("a100-sxm4-80gb"));
   ASSERT_FALSE(fp8);
   EXPECT_NE(fp8.error().message.find("no FP8"), std::string::npos);
 }
@@ -279,8 +294,12 @@ TEST(SoftwareStack, TpCommOverlapHidesPartOfTheCollectivesNeverAll) {
 // The 2021 stack offers the search only what it had: full recompute, no optimizer sharding
 // unless the request pins it (BLOOM's DeepSpeed ZeRO-1).
 TEST(SoftwareStack, OldStackSearchesOnlyWhatItHad) {
-  TrainRequest req{.model = Preset("gpt3-175b"), .tokens = 3e11, .seq_len = 2048, .num_gpus = 512,
-                   .stack = "megatron-2021", .explain_top = 20};
+  TrainRequest req{.model = Preset("gpt3-175b"),
+                   .tokens = 3e11,
+                   .seq_len = 2048,
+                   .num_gpus = 512,
+                   .stack = "megatron-2021",
+                   .explain_top = 20};
   auto plan = SizeTraining(req, Gpu("a100-sxm4-80gb"));
   ASSERT_TRUE(plan) << plan.error().message;
   for (const ConfigEval& ev : plan->top) {
@@ -296,7 +315,8 @@ TEST(SoftwareStack, OldStackSearchesOnlyWhatItHad) {
 }
 
 TEST(SoftwareStack, UnknownStackIsABadRequestNamingTheKnownOnes) {
-  TrainRequest req{.model = Preset("llama3-8b"), .tokens = 1e12, .num_gpus = 8, .stack = "jax-2019"};
+  TrainRequest req{
+      .model = Preset("llama3-8b"), .tokens = 1e12, .num_gpus = 8, .stack = "jax-2019"};
   auto plan = SizeTraining(req, Gpu("h100-sxm5-80gb"));
   ASSERT_FALSE(plan);
   EXPECT_NE(plan.error().message.find("jax-2019"), std::string::npos);
@@ -307,8 +327,13 @@ TEST(SoftwareStack, UnknownStackIsABadRequestNamingTheKnownOnes) {
 // Evaluation inside a timed benchmark (MLPerf) is a forward pass per evaluated token: one
 // evaluated token per trained token costs a third more time, less the optimizer and DP terms.
 TEST(SizeTraining, EvaluationTokensAddForwardPasses) {
-  TrainRequest req{.model = Preset("gpt3-175b"), .tokens = 1.2e9, .precision = catalog::Precision::kFp8,
-                   .seq_len = 2048, .num_gpus = 512, .global_batch_seqs = 2048, .is_full_run = false};
+  TrainRequest req{.model = Preset("gpt3-175b"),
+                   .tokens = 1.2e9,
+                   .precision = catalog::Precision::kFp8,
+                   .seq_len = 2048,
+                   .num_gpus = 512,
+                   .global_batch_seqs = 2048,
+                   .is_full_run = false};
   auto base = SizeTraining(req, Gpu("h100-sxm5-80gb"));
   req.eval_tokens_per_token = 1;
   auto with_eval = SizeTraining(req, Gpu("h100-sxm5-80gb"));

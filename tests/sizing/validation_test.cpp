@@ -1,12 +1,12 @@
 // Validation against ../shared/reference/training_runs.csv: every published row predicted by one
 // physical model (ValidateTrainingRuns), and two published runs that are not in the file.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "sizing/sizing.h"
 
@@ -77,8 +77,9 @@ TEST(ValidateTrainingRuns, ShippedConstantsAreTheFitOnAllRows) {
   std::vector<const ValidationRow*> all;
   for (const auto& r : Rows()) all.push_back(&r);
   const Fit f = FitOn(all);
-  fmt::print("fit on all rows: whole-run factor {:.3f} (log-RMS {:.3f}), throughput log-RMS {:.3f}\n",
-             f.whole_run_factor, f.whole_run_sd, f.throughput_sd);
+  fmt::print(
+      "fit on all rows: whole-run factor {:.3f} (log-RMS {:.3f}), throughput log-RMS {:.3f}\n",
+      f.whole_run_factor, f.whole_run_sd, f.throughput_sd);
   EXPECT_NEAR(f.whole_run_factor, kWholeRunFactor, 0.01);
   // training.cpp's kThroughputLogSd 0.076 and kWholeRunLogSd 0.21, seen through the interval the
   // plan carries (the interval is point x exp(+-1.645 s) on calibrated ground).
@@ -118,16 +119,17 @@ TEST(ValidateTrainingRuns, LeaveOneCampaignOut) {
       widths.push_back(std::exp(2 * 1.645 * sd));
       const bool in = std::abs(e) <= 1.645 * sd;
       covered += in;
-      fmt::print("  LOCO {:<52} {:<13} error {:5.1f}%  interval x{:.2f} {}\n", r.id, held, 100 * err,
-                 std::exp(1.645 * sd), in ? "covered" : "MISSED");
+      fmt::print("  LOCO {:<52} {:<13} error {:5.1f}%  interval x{:.2f} {}\n", r.id, held,
+                 100 * err, std::exp(1.645 * sd), in ? "covered" : "MISSED");
     }
   }
   const double median = Quantile(errors, 0.5), p90 = Quantile(errors, 0.9);
   const double coverage = double(covered) / double(errors.size());
   const double median_width = Quantile(widths, 0.5);
-  fmt::print("LOCO: median error {:.1f}%, p90 {:.1f}%, 90% intervals cover {}/{} ({:.0f}%), median "
-             "hi/lo {:.2f}\n",
-             100 * median, 100 * p90, covered, errors.size(), 100 * coverage, median_width);
+  fmt::print(
+      "LOCO: median error {:.1f}%, p90 {:.1f}%, 90% intervals cover {}/{} ({:.0f}%), median "
+      "hi/lo {:.2f}\n",
+      100 * median, 100 * p90, covered, errors.size(), 100 * coverage, median_width);
   EXPECT_LE(median, 0.06);
   EXPECT_LE(p90, 0.40);
   EXPECT_GE(coverage, 0.85);

@@ -8,22 +8,30 @@ namespace {
 sim::ClusterSpec TwoTypes() {
   sim::ClusterSpec c;
   c.groups.push_back({.accelerator = "h100-sxm5-80gb", .num_nodes = 16, .gpus_per_node = 8});
-  c.groups.push_back({.accelerator = "mi300x", .num_nodes = 4, .gpus_per_node = 8,
+  c.groups.push_back({.accelerator = "mi300x",
+                      .num_nodes = 4,
+                      .gpus_per_node = 8,
                       .available_from_s = 90 * kSecondsPerDay});
   // A second delivery of the first type: same partition, numbered on.
-  c.groups.push_back({.accelerator = "h100-sxm5-80gb", .num_nodes = 8, .gpus_per_node = 8,
+  c.groups.push_back({.accelerator = "h100-sxm5-80gb",
+                      .num_nodes = 8,
+                      .gpus_per_node = 8,
                       .available_from_s = 180 * kSecondsPerDay});
   // Retired before the end: not in the final fleet.
-  c.groups.push_back({.accelerator = "a100-sxm4-80gb", .num_nodes = 2, .gpus_per_node = 8,
+  c.groups.push_back({.accelerator = "a100-sxm4-80gb",
+                      .num_nodes = 2,
+                      .gpus_per_node = 8,
                       .retired_at_s = 100 * kSecondsPerDay});
   return c;
 }
 
 std::vector<trace::Tenant> Tenants() {
-  return {{.name = "Universities", .tenant_class = trace::TenantClass::kAcademia,
-           .share_weight = 0.3},
-          {.name = "startups", .tenant_class = trace::TenantClass::kStartup, .share_weight = 0.1,
-           .quota_gpus = 64}};
+  return {
+      {.name = "Universities", .tenant_class = trace::TenantClass::kAcademia, .share_weight = 0.3},
+      {.name = "startups",
+       .tenant_class = trace::TenantClass::kStartup,
+       .share_weight = 0.1,
+       .quota_gpus = 64}};
 }
 
 TEST(SlurmConfig, OnePartitionPerTypeWithTypedGpus) {

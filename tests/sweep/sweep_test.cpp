@@ -56,7 +56,8 @@ TEST(SpecFromJson, RefusesMalformedSpecsWithTheKeyAtFault) {
       {R"({"grid": {"a": [1]}, "seed": -1})", "'seed'"},
       {R"({"grid": {"a": [1,2,3,4,5,6,7,8,9,10], "b": [1,2,3,4,5,6,7,8,9,10],
                     "c": [1,2,3,4,5,6,7,8,9,10], "d": [1,2,3,4,5,6,7,8,9,10],
-                    "e": [1,2,3,4,5,6,7,8,9,10,11]}})", "more than 100000"},
+                    "e": [1,2,3,4,5,6,7,8,9,10,11]}})",
+       "more than 100000"},
   };
   for (const auto& [text, expected] : cases) {
     auto spec = SpecFromJson(Json::parse(text));
@@ -159,8 +160,8 @@ TEST(RunSweep, ShardsMergedEqualTheWhole) {
   ASSERT_TRUE(whole.has_value());
   std::vector<Json> rows;
   for (int i = 0; i < 3; ++i) {
-    auto shard = EvaluateShard(spec, Cat(),
-                               RunOptions{.workers = 1, .shard_index = i, .shard_count = 3});
+    auto shard =
+        EvaluateShard(spec, Cat(), RunOptions{.workers = 1, .shard_index = i, .shard_count = 3});
     rows.insert(rows.end(), shard.begin(), shard.end());
   }
   auto merged = Assemble(spec, rows);

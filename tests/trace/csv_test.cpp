@@ -1,14 +1,13 @@
 // The RFC 4180 layer every CSV trace reader shares, and the failures of issue 12 the readers
 // must refuse (duplicates, repeated columns, times past the clock, silent clamps).
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <string>
 
+#include "param_name.h"
 #include "trace/csv_util.h"
 #include "trace/trace.h"
-#include "param_name.h"
 
 namespace gpuplan::trace {
 namespace {
@@ -28,7 +27,9 @@ std::vector<std::vector<std::string>> Records(std::string_view text, char sep = 
 }
 
 TEST(CsvReader, QuotesEmbeddedSeparatorsNewlinesBomAndCrlf) {
-  const auto r = Records("\xEF\xBB\xBF" "a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n\r\n1,,3");
+  const auto r = Records(
+      "\xEF\xBB\xBF"
+      "a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n\r\n1,,3");
   ASSERT_EQ(r.size(), 3u);
   EXPECT_EQ(r[0], (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(r[1], (std::vector<std::string>{"x, y", "say \"hi\"", "two\nlines"}));
@@ -113,8 +114,7 @@ TEST_P(TraceBad, NamesFileLine) {
   auto t = ParseTrace(GetParam().text, "in.csv", GetParam().format);
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().kind, ErrorKind::kBadInput);
-  EXPECT_NE(t.error().message.find(GetParam().expected), std::string::npos)
-      << t.error().message;
+  EXPECT_NE(t.error().message.find(GetParam().expected), std::string::npos) << t.error().message;
 }
 
 const std::string kHead = "job_id,tenant,submit_s,gpus,duration_s\n";
@@ -128,8 +128,8 @@ INSTANTIATE_TEST_SUITE_P(
         // (4) duplicate job ids and a column named twice.
         BadCase{kHead + "a,t,0,1,5\na,t,1,1,5\n", TraceFormat::kGpuplan,
                 "in.csv:3: job id 'a' repeats the job of line 2"},
-        BadCase{"job_id,tenant,submit_s,gpus,duration_s,gpus\na,t,0,1,5,2\n",
-                TraceFormat::kGpuplan, "in.csv:1: column 'gpus' appears twice"},
+        BadCase{"job_id,tenant,submit_s,gpus,duration_s,gpus\na,t,0,1,5,2\n", TraceFormat::kGpuplan,
+                "in.csv:1: column 'gpus' appears twice"},
         BadCase{kPods + "p1,1,1,1,1000,,LS,Running,0,10,0\np1,1,1,1,1000,,LS,Running,0,10,0\n",
                 TraceFormat::kOpenb, "in.csv:3: job id 'p1' repeats"},
         // (4) openb num_gpu 99,999,999 was clamped silently.

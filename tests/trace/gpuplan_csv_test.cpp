@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "trace/trace.h"
 #include "param_name.h"
+#include "trace/trace.h"
 
 namespace gpuplan::trace {
 namespace {
@@ -58,7 +58,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"job_id,tenant,submit_s,gpus,duration_s\na,b,-1,1,5\n",
                 "field 'submit_s' must be >= 0"},
         BadCase{"job_id,tenant,submit_s,gpus,duration_s\na,b,nan,1,5\n",
-                "field 'submit_s' must be a time in seconds or ISO 8601 (2024-03-01T12:00:00), got 'nan'"},
+                "field 'submit_s' must be a time in seconds or ISO 8601 (2024-03-01T12:00:00), got "
+                "'nan'"},
         BadCase{"job_id,tenant,submit_s,gpus,duration_s,gpu_milli\na,b,0,2,5,500\n",
                 "below 1000 needs gpus = 1"},
         BadCase{"job_id,tenant,submit_s,gpus,duration_s\n,b,0,1,5\n",

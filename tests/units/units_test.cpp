@@ -1,6 +1,7 @@
 #include "units/units.h"
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,8 +12,6 @@
 #include <fstream>
 #include <thread>
 
-#include <gtest/gtest.h>
-
 namespace gpuplan {
 namespace {
 
@@ -21,8 +20,8 @@ TEST(ParseQuantity, SuffixesAndScientific) {
     const char* text;
     double expected;
   } cases[] = {
-      {"70B", 7e10}, {"15T", 1.5e13}, {"2.5e23", 2.5e23}, {"512", 512},
-      {"8k", 8e3},   {"1.8e12", 1.8e12}, {" 37B ", 3.7e10}, {"3M", 3e6}, {"1P", 1e15},
+      {"70B", 7e10},      {"15T", 1.5e13},   {"2.5e23", 2.5e23}, {"512", 512}, {"8k", 8e3},
+      {"1.8e12", 1.8e12}, {" 37B ", 3.7e10}, {"3M", 3e6},        {"1P", 1e15},
   };
   for (const auto& c : cases) {
     auto v = ParseQuantity(c.text, "--x");
@@ -232,7 +231,8 @@ TEST(CheckOutputs, RefusesAnOutputThatIsAnInput) {
   EXPECT_EQ(r.error().kind, ErrorKind::kBadInput);
   EXPECT_NE(r.error().message.find("--jobs"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("--trace"), std::string::npos) << r.error().message;
-  auto two = CheckOutputs({{"--timeline", (d / "o.csv").string()}, {"--jobs", (d / "o.csv").string()}}, {});
+  auto two = CheckOutputs(
+      {{"--timeline", (d / "o.csv").string()}, {"--jobs", (d / "o.csv").string()}}, {});
   ASSERT_FALSE(two);
   EXPECT_NE(two.error().message.find("same file"), std::string::npos);
   EXPECT_TRUE(CheckOutputs({{"--jobs", (d / "new.csv").string()}}, {{"--trace", in}}));
@@ -301,7 +301,8 @@ TEST(CheckTomlText, RefusesTheInputsThatBreakTomlpp) {
   for (const char* ok : {"name = \"Sejong 세종\"  # 한국\n[a.b]\nx = [1, [2, 3], ]\n",
                          "t = { a = 1, b = [] }\n[[arr]]\nk = 'lit x'\nm = '''\n€'''\n",
                          "s = \"\"\"\\\n  ok\"\"\"\r\n"}) {
-    EXPECT_TRUE(CheckTomlText(ok, "s.toml")) << ok << ": " << CheckTomlText(ok, "s.toml").error().message;
+    EXPECT_TRUE(CheckTomlText(ok, "s.toml"))
+        << ok << ": " << CheckTomlText(ok, "s.toml").error().message;
   }
 }
 

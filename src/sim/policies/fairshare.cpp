@@ -75,7 +75,8 @@ class FairsharePolicy : public SchedulingPolicy {
     heap_ = {};
     for (int t = 0; t < engine.num_tenants(); ++t) {
       Tenant& tt = tenants_[static_cast<size_t>(t)];
-      while (!tt.by_submit.empty() && now_s - ToSeconds(tt.by_submit.begin()->first) >= max_age_s_) {
+      while (!tt.by_submit.empty() &&
+             now_s - ToSeconds(tt.by_submit.begin()->first) >= max_age_s_) {
         const JobIdx j = tt.by_submit.begin()->second;
         const SimJob& job = engine.job(j);
         const double size = w_size_ * job.gpu_fraction() / total_gpus_;
@@ -93,8 +94,7 @@ class FairsharePolicy : public SchedulingPolicy {
       Push(tt.capped, tt.capped.begin(), tt.base_capped);
     }
     int examined = 0;
-    while (!heap_.empty() && examined < reservations_.depth() &&
-           !reservations_.Exhausted(engine)) {
+    while (!heap_.empty() && examined < reservations_.depth() && !reservations_.Exhausted(engine)) {
       Cursor c = heap_.top();
       heap_.pop();
       const JobIdx j = std::get<2>(*c.it);

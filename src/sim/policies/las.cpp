@@ -152,7 +152,8 @@ class LasPolicy : public SchedulingPolicy {
     void Add(const SimJob& victim, int sign) {
       for (const Piece& piece : victim.pieces) {
         auto [it, inserted] = free_.try_emplace(piece.node, 0);
-        if (inserted) it->second = engine_.cluster().nodes()[static_cast<size_t>(piece.node)].free_gpus;
+        if (inserted)
+          it->second = engine_.cluster().nodes()[static_cast<size_t>(piece.node)].free_gpus;
         --count_[static_cast<size_t>(it->second)];
         it->second += sign * piece.gpus;
         ++count_[static_cast<size_t>(it->second)];

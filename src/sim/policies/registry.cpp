@@ -19,8 +19,7 @@ struct PolicyEntry {
 constexpr PolicyEntry kPolicies[] = {
     {"fifo", "first come, first served within trace priorities; the head blocks", MakeFifo},
     {"sjf", "shortest job first on true run times (oracle)", MakeSjf},
-    {"easy", "FIFO with EASY backfilling per pool on runtime estimates (Slurm backfill)",
-     MakeEasy},
+    {"easy", "FIFO with EASY backfilling per pool on runtime estimates (Slurm backfill)", MakeEasy},
     {"fairshare", "Slurm multifactor priority (fair share, age, size) with backfill",
      MakeFairshare},
     {"las", "least attained service, preemptive, size-aware victims (Tiresias 2D-LAS)", MakeLas},

@@ -118,8 +118,7 @@ bool PoolReservations::Consider(Engine& engine, JobIdx j) {
   if (best_now >= 0) {
     const auto i = static_cast<size_t>(best_now);
     if ((reserved_ >> best_now & 1) != 0 && finish_now > shadow_[i]) {
-      spare_nodes_[i] -=
-          Engine::NodesTouched(job, engine.cluster().pool(best_now).gpus_per_node);
+      spare_nodes_[i] -= Engine::NodesTouched(job, engine.cluster().pool(best_now).gpus_per_node);
     }
     engine.StartOn(j, best_now);
     return true;
