@@ -44,8 +44,7 @@ Result<std::vector<double>> DemandFloors(const scenario::Scenario& s,
   for (int t = 0; t < nq; ++t) {
     const scenario::Quarter q = scenario::QuarterFromIndex(s.first.Index() + t);
     for (const scenario::Tenant& tenant : s.tenants) {
-      const double gpu_hours_per_job =
-          trace::MeanGpuHoursPerJob(scenario::GeneratorDemand(s, tenant));
+      const double gpu_hours_per_job = trace::MeanGpuHoursPerJob(tenant.demand);
       h100_eq_hours[static_cast<size_t>(t)] +=
           s.JobsPerDay(tenant, q) * quarter_days * gpu_hours_per_job;
     }

@@ -1,12 +1,13 @@
 #include "catalog/catalog.h"
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "config/config.h"
 
 namespace gpuplan::catalog {
 
@@ -15,40 +16,10 @@ namespace {
 constexpr double kTera = 1e12;
 constexpr double kGiga = 1e9;
 
-std::string Where(const std::string& path, const toml::node& node) {
-  return fmt::format("{}:{}", path, node.source().begin.line);
-}
+using config::Table;
 
-// Reads an optional non-negative number (int or float) from `table[key]`.
-Result<std::optional<double>> GetNumber(const toml::table& table, std::string_view key,
-                                        const std::string& path, const std::string& context) {
-  const toml::node* n = table.get(key);
-  if (!n) return std::optional<double>{};
-  std::optional<double> v = n->value<double>();
-  if (!v) {
-    return Error{fmt::format("{}: {}: '{}' must be a number", Where(path, *n), context, key)};
-  }
-  if (!(*v >= 0) || *v > 1e9) {
-    return Error{fmt::format("{}: {}: '{}' must be between 0 and 1e9, got {}", Where(path, *n),
-                             context, key, *v)};
-  }
-  return v;
-}
-
-Result<std::string> GetString(const toml::table& table, std::string_view key,
-                              const std::string& path, const std::string& context, bool required) {
-  const toml::node* n = table.get(key);
-  if (!n) {
-    if (required) {
-      return Error{
-          fmt::format("{}:{}: {}: missing '{}'", path, table.source().begin.line, context, key)};
-    }
-    return std::string();
-  }
-  std::optional<std::string> v = n->value<std::string>();
-  if (!v) return Error{fmt::format("{}: {}: '{}' must be a string", Where(path, *n), context, key)};
-  return *v;
-}
+// The largest number a catalog row may hold (1e9 TFLOP/s, GB or W is a typo, not a chip).
+constexpr double kMaxValue = 1e9;
 
 struct Profile {
   double scaleout_gbps = 0;
@@ -118,100 +89,67 @@ double ComputeTpp(const Accelerator& a) {
 }
 
 Result<Catalog> Catalog::Parse(std::string_view toml_text, const std::string& path) {
-  toml::table root;
-  GPUPLAN_TRY(CheckTomlText(toml_text, path));  // toml++ 3.3.0 has UB on some inputs
-  try {
-    root = toml::parse(toml_text, path);
-  } catch (const toml::parse_error& e) {
-    return Error{
-        fmt::format("{}:{}: malformed TOML: {}", path, e.source().begin.line, e.description())};
-  }
+  auto doc = config::Document::Parse(toml_text, path);
+  GPUPLAN_TRY(doc);
+  const Table root = doc->Root();
   std::map<std::string, Profile, std::less<>> profiles;
-  if (const toml::table* ptable = root["profile"].as_table()) {
-    for (const auto& [name, node] : *ptable) {
-      const toml::table* t = node.as_table();
-      const std::string ctx = fmt::format("profile '{}'", name.str());
-      if (!t) return Error{fmt::format("{}: {} must be a table", Where(path, node), ctx)};
+  auto ptable = root.Subtable("profile");
+  GPUPLAN_TRY(ptable);
+  if (*ptable) {
+    for (const std::string& name : (*ptable)->Keys()) {
+      auto sub = (*ptable)->Subtable(name, fmt::format("profile '{}'", name));
+      GPUPLAN_TRY(sub);
+      const Table& t = **sub;
+      GPUPLAN_TRY(
+          t.CheckKeys({"scaleout_gbps", "gpus_per_node", "gemm_efficiency", "serve_gemm_efficiency",
+                       "serve_hbm_efficiency", "reason", "serve_reason"}));
       Profile p;
-      auto so = GetNumber(*t, "scaleout_gbps", path, ctx);
-      GPUPLAN_TRY(so);
-      auto gpn = GetNumber(*t, "gpus_per_node", path, ctx);
-      GPUPLAN_TRY(gpn);
-      auto eff = GetNumber(*t, "gemm_efficiency", path, ctx);
-      GPUPLAN_TRY(eff);
-      if (!*so || !*gpn || !*eff) {
-        return Error{fmt::format("{}: {} needs scaleout_gbps, gpus_per_node and gemm_efficiency",
-                                 Where(path, node), ctx)};
-      }
-      p.scaleout_gbps = **so;
-      p.gpus_per_node = static_cast<int>(**gpn);
-      p.gemm_efficiency = **eff;
-      auto serve_gemm = GetNumber(*t, "serve_gemm_efficiency", path, ctx);
-      GPUPLAN_TRY(serve_gemm);
-      auto serve_hbm = GetNumber(*t, "serve_hbm_efficiency", path, ctx);
-      GPUPLAN_TRY(serve_hbm);
-      p.serve_gemm_efficiency = serve_gemm->value_or(0);
-      p.serve_hbm_efficiency = serve_hbm->value_or(0);
-      profiles[std::string(name.str())] = p;
+      GPUPLAN_ASSIGN_OR_RETURN(p.scaleout_gbps,
+                               t.Number("scaleout_gbps", std::nullopt, 0, kMaxValue));
+      GPUPLAN_ASSIGN_OR_RETURN(p.gpus_per_node, t.Int("gpus_per_node", std::nullopt, 1, 1024));
+      GPUPLAN_ASSIGN_OR_RETURN(p.gemm_efficiency,
+                               t.Number("gemm_efficiency", std::nullopt, 0, 1, true));
+      GPUPLAN_ASSIGN_OR_RETURN(p.serve_gemm_efficiency,
+                               t.Number("serve_gemm_efficiency", 0.0, 0, 1));
+      GPUPLAN_ASSIGN_OR_RETURN(p.serve_hbm_efficiency, t.Number("serve_hbm_efficiency", 0.0, 0, 1));
+      profiles[name] = p;
     }
   }
-  const toml::array* arr = root["accelerator"].as_array();
-  if (!arr || arr->empty()) {
-    return Error{fmt::format("{}: no [[accelerator]] entries", path)};
-  }
+  auto rows = root.TableArray("accelerator");
+  GPUPLAN_TRY(rows);
+  if (rows->empty()) return Error{fmt::format("{}: no [[accelerator]] entries", path)};
+  const std::vector<std::string> keys(kAcceleratorKeys.begin(), kAcceleratorKeys.end());
   Catalog catalog;
   std::set<std::string> seen;
-  for (const toml::node& node : *arr) {
-    const toml::table* t = node.as_table();
-    if (!t) return Error{fmt::format("{}: [[accelerator]] must be a table", Where(path, node))};
-    auto id = GetString(*t, "id", path, "accelerator", true);
+  for (const Table& row : *rows) {
+    auto id = row.String("id", std::nullopt);
     GPUPLAN_TRY(id);
-    const std::string ctx = fmt::format("accelerator '{}'", *id);
-    for (const auto& [key, value] : *t) {
-      if (!kAcceleratorKeys.contains(key.str())) {
-        std::vector<std::string> keys(kAcceleratorKeys.begin(), kAcceleratorKeys.end());
-        const std::string near = NearestName(key.str(), keys);
-        return Error{fmt::format("{}: {}: unknown key '{}'{}", Where(path, value), ctx, key.str(),
-                                 near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near))};
-      }
-    }
-    if (id->empty() || *id != fmt::format("{}", *id) ||
+    const Table t = row.WithContext(fmt::format("accelerator '{}'", *id));
+    GPUPLAN_TRY(t.CheckKeys(keys));
+    if (id->empty() ||
         std::any_of(id->begin(), id->end(), [](char c) { return std::isupper(c) || c == ' '; })) {
       return Error{fmt::format("{}: accelerator id '{}' must be lowercase without spaces",
-                               Where(path, *t->get("id")), *id)};
+                               t.Where("id"), *id)};
     }
     if (!seen.insert(*id).second) {
-      return Error{fmt::format("{}: duplicate accelerator id '{}'", Where(path, node), *id)};
+      return Error{fmt::format("{}: duplicate accelerator id '{}'", t.Where(), *id)};
     }
     Accelerator a;
     a.id = *id;
-    auto vendor = GetString(*t, "vendor", path, ctx, true);
-    GPUPLAN_TRY(vendor);
-    a.vendor = *vendor;
-    auto name = GetString(*t, "name", path, ctx, false);
-    GPUPLAN_TRY(name);
-    a.name = name->empty() ? a.id : *name;
-    auto ff = GetString(*t, "form_factor", path, ctx, false);
-    GPUPLAN_TRY(ff);
-    a.form_factor = *ff;
-    auto conf = GetString(*t, "confidence", path, ctx, false);
-    GPUPLAN_TRY(conf);
-    a.confidence = *conf;
-    auto src = GetString(*t, "source", path, ctx, true);
-    GPUPLAN_TRY(src);
-    a.source = *src;
-    auto price_src = GetString(*t, "price_source", path, ctx, false);
-    GPUPLAN_TRY(price_src);
-    a.price_source = *price_src;
-    a.year = static_cast<int>(t->get("year") ? t->get("year")->value_or<int64_t>(0) : 0);
-    auto prof = GetString(*t, "profile", path, ctx, true);
+    GPUPLAN_ASSIGN_OR_RETURN(a.vendor, t.String("vendor", std::nullopt));
+    GPUPLAN_ASSIGN_OR_RETURN(a.name, t.String("name", a.id));
+    GPUPLAN_ASSIGN_OR_RETURN(a.form_factor, t.String("form_factor", ""));
+    GPUPLAN_ASSIGN_OR_RETURN(a.confidence, t.String("confidence", ""));
+    GPUPLAN_ASSIGN_OR_RETURN(a.source, t.String("source", std::nullopt));
+    GPUPLAN_ASSIGN_OR_RETURN(a.price_source, t.String("price_source", ""));
+    GPUPLAN_ASSIGN_OR_RETURN(a.year, t.Int("year", 0, 0, 2100));
+    auto prof = t.String("profile", std::nullopt);
     GPUPLAN_TRY(prof);
     auto pit = profiles.find(*prof);
     if (pit == profiles.end()) {
       std::vector<std::string> names;
       for (const auto& [n, p] : profiles) names.push_back(n);
-      return Error{fmt::format("{}: {}: {}", Where(path, *t->get("profile")), ctx,
-                               UnknownNameMessage("profile", *prof, names))};
+      return t.Fail("profile", UnknownNameMessage("profile", *prof, names));
     }
     a.profile = *prof;
 
@@ -246,27 +184,19 @@ Result<Catalog> Catalog::Parse(std::string_view toml_text, const std::string& pa
         {"price_usd", &a.price_usd, 1, false},
     };
     for (const Field& f : fields) {
-      auto v = GetNumber(*t, f.key, path, ctx);
+      if (!t.Has(f.key)) {
+        if (!f.required) continue;
+        return t.Fail("", fmt::format("missing '{}' (needed for sizing; put a documented value in "
+                                      "'assumed' if no source has it)",
+                                      f.key));
+      }
+      auto v = t.Number(f.key, std::nullopt, 0, kMaxValue, f.required);
       GPUPLAN_TRY(v);
-      if (!*v) {
-        if (f.required) {
-          return Error{
-              fmt::format("{}: {}: missing '{}' (needed for sizing; put a documented "
-                          "value in 'assumed' if no source has it)",
-                          Where(path, node), ctx, f.key)};
-        }
-        continue;
-      }
-      if (f.required && **v <= 0) {
-        return Error{fmt::format("{}: {}: '{}' must be > 0, got {}", Where(path, *t->get(f.key)),
-                                 ctx, f.key, **v)};
-      }
-      *f.dest = **v * f.scale;
+      *f.dest = *v * f.scale;
     }
     if (a.peak_bf16_flop_per_s == 0) a.peak_bf16_flop_per_s = fp16;
     if (a.peak_bf16_flop_per_s <= 0) {
-      return Error{fmt::format("{}: {}: needs 'dense_bf16_tflops' (or 'dense_fp16_tflops')",
-                               Where(path, node), ctx)};
+      return t.Fail("", "needs 'dense_bf16_tflops' (or 'dense_fp16_tflops')");
     }
     a.scaleup_bytes_per_s = scaleup_bidir / 2;
     a.scaleup_domain = static_cast<int>(domain);
@@ -287,30 +217,23 @@ Result<Catalog> Catalog::Parse(std::string_view toml_text, const std::string& pa
           {"serve_gemm_efficiency", a.serve_gemm_efficiency},
           {"serve_hbm_efficiency", a.serve_hbm_efficiency}}) {
       if (value <= 0 || value > 1) {
-        return Error{fmt::format("{}: {}: {} must be in (0, 1], got {}", Where(path, node), ctx,
-                                 key, value)};
+        return t.Fail("", fmt::format("{} must be in (0, 1], got {}", key, value));
       }
     }
     if (a.gpus_per_node < 1 || a.gpus_per_node > 1024 || a.scaleup_domain < 1) {
-      return Error{fmt::format("{}: {}: gpus_per_node and scaleup_domain must be >= 1",
-                               Where(path, node), ctx)};
+      return t.Fail("", "gpus_per_node and scaleup_domain must be >= 1");
     }
-    if (const toml::array* as = t->get_as<toml::array>("assumed")) {
-      for (const toml::node& an : *as) {
-        const toml::table* at = an.as_table();
-        if (!at)
-          return Error{
-              fmt::format("{}: {}: 'assumed' entries must be tables", Where(path, an), ctx)};
-        Assumption assumption;
-        auto field = GetString(*at, "field", path, ctx + " assumed", true);
-        GPUPLAN_TRY(field);
-        auto reason = GetString(*at, "reason", path, ctx + " assumed", true);
-        GPUPLAN_TRY(reason);
-        assumption.field = *field;
-        assumption.reason = *reason;
-        assumption.value = at->get("value") ? at->get("value")->value_or(0.0) : 0.0;
-        a.assumed.push_back(std::move(assumption));
-      }
+    auto assumed = t.TableArray("assumed");
+    if (!assumed) return t.Fail("assumed", "'assumed' entries must be tables");
+    for (const Table& entry : *assumed) {
+      const Table at = entry.WithContext(t.ctx() + " assumed");
+      Assumption assumption;
+      GPUPLAN_ASSIGN_OR_RETURN(assumption.field, at.String("field", std::nullopt));
+      GPUPLAN_ASSIGN_OR_RETURN(assumption.reason, at.String("reason", std::nullopt));
+      auto value = at.OptionalNumber("value");
+      GPUPLAN_TRY(value);
+      assumption.value = value->value_or(0.0);
+      a.assumed.push_back(std::move(assumption));
     }
     a.tpp = ComputeTpp(a);
     catalog.accelerators_.push_back(std::move(a));

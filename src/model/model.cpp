@@ -12,13 +12,15 @@
 #include "model/model.h"
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <sstream>
+
+#include "config/config.h"
 
 namespace gpuplan::model {
 
@@ -132,10 +134,15 @@ double ForwardFlopPerToken(const ModelShape& s, int seq_len) {
   return ForwardWeightFlopPerToken(s) + ForwardAttentionFlopPerToken(s, seq_len);
 }
 
-Result<void> Validate(const ModelShape& s, std::string_view where) {
+namespace {
+
+// Validate, with `where(field)` naming the file and line of a field (or the shape as a whole).
+Result<void> ValidateAt(const ModelShape& s,
+                        const std::function<std::string(std::string_view)>& where) {
   auto positive = [&](std::string_view field, double v, double max) -> Result<void> {
     if (!(v > 0) || v > max) {
-      return Error{fmt::format("{}: '{}' must be between 1 and {}, got {}", where, field, max, v)};
+      return Error{
+          fmt::format("{}: '{}' must be between 1 and {}, got {}", where(field), field, max, v)};
     }
     return Ok{};
   };
@@ -144,58 +151,62 @@ Result<void> Validate(const ModelShape& s, std::string_view where) {
   GPUPLAN_TRY(positive("heads", s.num_heads, kMaxDim));
   GPUPLAN_TRY(positive("vocab", s.vocab, 1e8));
   if (s.num_kv_heads < 0 || s.num_kv_heads > s.num_heads || s.num_heads % s.kv_heads() != 0) {
-    return Error{fmt::format("{}: 'kv_heads' must divide 'heads' ({}), got {}", where, s.num_heads,
-                             s.num_kv_heads)};
+    return Error{fmt::format("{}: 'kv_heads' must divide 'heads' ({}), got {}", where("kv_heads"),
+                             s.num_heads, s.num_kv_heads)};
   }
   if (s.head_dim < 0 || s.head_dim > kMaxDim || s.ffn_hidden < 0 || s.ffn_hidden > kMaxDim ||
       s.num_learned_positions < 0 || s.train_seq_len < 0) {
     return Error{
         fmt::format("{}: 'head_dim', 'ffn_hidden', 'learned_positions' and 'seq_len' "
                     "must be >= 0",
-                    where)};
+                    where(""))};
   }
   if (s.head_dim == 0 && !s.is_mla() && s.hidden % s.num_heads != 0) {
     return Error{fmt::format("{}: 'heads' ({}) must divide 'hidden' ({}) unless 'head_dim' is set",
-                             where, s.num_heads, s.hidden)};
+                             where("heads"), s.num_heads, s.hidden)};
   }
   const MoeShape& m = s.moe;
   if (m.num_experts < 0 || m.experts_per_token < 0 || m.num_shared_experts < 0 ||
       m.num_dense_layers < 0 || m.expert_ffn_hidden < 0 || m.max_nodes_per_token < 0 ||
       m.shared_expert_ffn_hidden < 0 || m.shared_expert_ffn_hidden > kMaxDim) {
-    return Error{fmt::format("{}: [moe] fields must be >= 0", where)};
+    return Error{fmt::format("{}: [moe] fields must be >= 0", where("moe"))};
   }
   if (s.is_moe()) {
     if (m.experts_per_token < 1 || m.experts_per_token > m.num_experts) {
       return Error{
           fmt::format("{}: [moe] 'experts_per_token' must be between 1 and 'experts' "
                       "({}), got {}",
-                      where, m.num_experts, m.experts_per_token)};
+                      where("moe.experts_per_token"), m.num_experts, m.experts_per_token)};
     }
     GPUPLAN_TRY(positive("moe.expert_ffn_hidden", m.expert_ffn_hidden, kMaxDim));
     if (m.num_dense_layers >= s.num_layers) {
-      return Error{fmt::format("{}: [moe] 'dense_layers' must be < 'layers' ({}), got {}", where,
-                               s.num_layers, m.num_dense_layers)};
+      return Error{fmt::format("{}: [moe] 'dense_layers' must be < 'layers' ({}), got {}",
+                               where("moe.dense_layers"), s.num_layers, m.num_dense_layers)};
     }
   }
   const MlaShape& a = s.mla;
   if (a.kv_lora_rank < 0 || a.q_lora_rank < 0 || a.qk_nope_head_dim < 0 || a.qk_rope_head_dim < 0 ||
       a.v_head_dim < 0) {
-    return Error{fmt::format("{}: [mla] fields must be >= 0", where)};
+    return Error{fmt::format("{}: [mla] fields must be >= 0", where("mla"))};
   }
   if (s.is_mla() && (a.qk_nope_head_dim + a.qk_rope_head_dim == 0 || a.v_head_dim == 0)) {
     return Error{
         fmt::format("{}: [mla] needs 'qk_nope_head_dim' or 'qk_rope_head_dim', and "
                     "'v_head_dim'",
-                    where)};
+                    where("mla"))};
   }
   return Ok{};
 }
 
+}  // namespace
+
+Result<void> Validate(const ModelShape& s, std::string_view where) {
+  return ValidateAt(s, [&](std::string_view) { return std::string(where); });
+}
+
 namespace {
 
-std::string Where(const std::string& path, const toml::node& node) {
-  return fmt::format("{}:{}", path, node.source().begin.line);
-}
+using config::Table;
 
 const std::set<std::string_view> kTopKeys = {"name",
                                              "display_name",
@@ -224,140 +235,86 @@ const std::set<std::string_view> kMoeKeys = {"experts",           "experts_per_t
 const std::set<std::string_view> kMlaKeys = {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
                                              "qk_rope_head_dim", "v_head_dim"};
 
-Result<void> CheckKeys(const toml::table& t, const std::set<std::string_view>& keys,
-                       const std::string& path, std::string_view section) {
-  for (const auto& [key, value] : t) {
-    if (keys.contains(key.str())) continue;
-    std::vector<std::string> names(keys.begin(), keys.end());
-    const std::string near = NearestName(key.str(), names);
-    return Error{fmt::format("{}: {}unknown key '{}'{}", Where(path, value), section, key.str(),
-                             near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near))};
-  }
+std::vector<std::string> Names(const std::set<std::string_view>& keys) {
+  return std::vector<std::string>(keys.begin(), keys.end());
+}
+
+// A dimension: a whole number in [0, kMaxDim].
+Result<void> GetInt(const Table& t, std::string_view key, int* dest) {
+  GPUPLAN_ASSIGN_OR_RETURN(*dest, t.Int(key, *dest, 0, kMaxDim));
   return Ok{};
 }
 
-// Reads an optional integer field into `dest`; errors name file, line, field and value.
-Result<void> GetInt(const toml::table& t, std::string_view key, const std::string& path,
-                    std::string_view prefix, int* dest) {
-  const toml::node* n = t.get(key);
-  if (!n) return Ok{};
-  std::optional<int64_t> v = n->value_exact<int64_t>();
-  if (!v) {
-    std::ostringstream got;
-    got << toml::node_view<const toml::node>(n);
-    return Error{fmt::format("{}: '{}{}' must be an integer, got {}", Where(path, *n), prefix, key,
-                             got.str())};
-  }
-  if (*v < 0 || *v > kMaxDim) {
-    return Error{fmt::format("{}: '{}{}' must be between 0 and {}, got {}", Where(path, *n), prefix,
-                             key, kMaxDim, *v)};
-  }
-  *dest = static_cast<int>(*v);
-  return Ok{};
-}
-
-Result<void> GetBool(const toml::table& t, std::string_view key, const std::string& path,
-                     bool* dest) {
-  const toml::node* n = t.get(key);
-  if (!n) return Ok{};
-  std::optional<bool> v = n->value_exact<bool>();
-  if (!v) return Error{fmt::format("{}: '{}' must be true or false", Where(path, *n), key)};
-  *dest = *v;
-  return Ok{};
-}
-
-Result<void> GetString(const toml::table& t, std::string_view key, const std::string& path,
-                       std::string* dest) {
-  const toml::node* n = t.get(key);
-  if (!n) return Ok{};
-  std::optional<std::string> v = n->value_exact<std::string>();
-  if (!v) return Error{fmt::format("{}: '{}' must be a string", Where(path, *n), key)};
-  *dest = *v;
-  return Ok{};
-}
-
-Result<void> GetDouble(const toml::table& t, std::string_view key, const std::string& path,
-                       double* dest) {
-  const toml::node* n = t.get(key);
-  if (!n) return Ok{};
-  std::optional<double> v = n->value<double>();
-  if (!v || !(*v >= 0)) {
-    return Error{fmt::format("{}: '{}' must be a number >= 0", Where(path, *n), key)};
-  }
-  *dest = *v;
+Result<void> GetBool(const Table& t, std::string_view key, bool* dest) {
+  GPUPLAN_ASSIGN_OR_RETURN(*dest, t.Bool(key, *dest));
   return Ok{};
 }
 
 }  // namespace
 
 Result<ModelShape> ParseModel(std::string_view toml_text, const std::string& path) {
-  toml::table root;
-  GPUPLAN_TRY(CheckTomlText(toml_text, path));  // toml++ 3.3.0 has UB on some inputs
-  try {
-    root = toml::parse(toml_text, path);
-  } catch (const toml::parse_error& e) {
-    return Error{
-        fmt::format("{}:{}: malformed TOML: {}", path, e.source().begin.line, e.description())};
-  }
-  GPUPLAN_TRY(CheckKeys(root, kTopKeys, path, ""));
+  auto doc = config::Document::Parse(toml_text, path);
+  GPUPLAN_TRY(doc);
+  const Table root = doc->Root();
+  GPUPLAN_TRY(root.CheckKeys(Names(kTopKeys)));
   ModelShape s;
-  GPUPLAN_TRY(GetString(root, "name", path, &s.name));
-  GPUPLAN_TRY(GetString(root, "display_name", path, &s.display_name));
-  GPUPLAN_TRY(GetString(root, "source", path, &s.source));
+  GPUPLAN_ASSIGN_OR_RETURN(s.name, root.String("name", ""));
+  GPUPLAN_ASSIGN_OR_RETURN(s.display_name, root.String("display_name", ""));
+  GPUPLAN_ASSIGN_OR_RETURN(s.source, root.String("source", ""));
   for (const char* required : {"layers", "hidden", "heads", "vocab"}) {
-    if (!root.get(required)) {
-      return Error{fmt::format("{}:1: missing '{}'", path, required)};
-    }
+    if (!root.Has(required)) return root.Fail("", fmt::format("missing '{}'", required));
   }
-  GPUPLAN_TRY(GetInt(root, "layers", path, "", &s.num_layers));
-  GPUPLAN_TRY(GetInt(root, "hidden", path, "", &s.hidden));
-  GPUPLAN_TRY(GetInt(root, "heads", path, "", &s.num_heads));
-  GPUPLAN_TRY(GetInt(root, "kv_heads", path, "", &s.num_kv_heads));
-  GPUPLAN_TRY(GetInt(root, "head_dim", path, "", &s.head_dim));
-  GPUPLAN_TRY(GetInt(root, "ffn_hidden", path, "", &s.ffn_hidden));
-  GPUPLAN_TRY(GetInt(root, "vocab", path, "", &s.vocab));
-  GPUPLAN_TRY(GetInt(root, "learned_positions", path, "", &s.num_learned_positions));
-  GPUPLAN_TRY(GetInt(root, "seq_len", path, "", &s.train_seq_len));
-  GPUPLAN_TRY(GetBool(root, "gated_ffn", path, &s.is_gated_ffn));
-  GPUPLAN_TRY(GetBool(root, "tied_embeddings", path, &s.has_tied_embeddings));
-  GPUPLAN_TRY(GetBool(root, "bias", path, &s.has_bias));
-  GPUPLAN_TRY(GetBool(root, "embedding_norm", path, &s.has_embedding_norm));
-  GPUPLAN_TRY(GetDouble(root, "published_params", path, &s.published_params));
-  GPUPLAN_TRY(GetDouble(root, "published_active_params", path, &s.published_active_params));
-  if (const toml::node* n = root.get("notes")) {
-    const toml::array* arr = n->as_array();
-    if (!arr) return Error{fmt::format("{}: 'notes' must be an array of strings", Where(path, *n))};
-    for (const toml::node& e : *arr) {
-      if (!e.is_string()) {
-        return Error{fmt::format("{}: 'notes' must be an array of strings", Where(path, e))};
-      }
-      s.notes.push_back(*e.value<std::string>());
-    }
+  GPUPLAN_TRY(GetInt(root, "layers", &s.num_layers));
+  GPUPLAN_TRY(GetInt(root, "hidden", &s.hidden));
+  GPUPLAN_TRY(GetInt(root, "heads", &s.num_heads));
+  GPUPLAN_TRY(GetInt(root, "kv_heads", &s.num_kv_heads));
+  GPUPLAN_TRY(GetInt(root, "head_dim", &s.head_dim));
+  GPUPLAN_TRY(GetInt(root, "ffn_hidden", &s.ffn_hidden));
+  GPUPLAN_TRY(GetInt(root, "vocab", &s.vocab));
+  GPUPLAN_TRY(GetInt(root, "learned_positions", &s.num_learned_positions));
+  GPUPLAN_TRY(GetInt(root, "seq_len", &s.train_seq_len));
+  GPUPLAN_TRY(GetBool(root, "gated_ffn", &s.is_gated_ffn));
+  GPUPLAN_TRY(GetBool(root, "tied_embeddings", &s.has_tied_embeddings));
+  GPUPLAN_TRY(GetBool(root, "bias", &s.has_bias));
+  GPUPLAN_TRY(GetBool(root, "embedding_norm", &s.has_embedding_norm));
+  GPUPLAN_ASSIGN_OR_RETURN(s.published_params, root.Number("published_params", 0.0, 0));
+  GPUPLAN_ASSIGN_OR_RETURN(s.published_active_params,
+                           root.Number("published_active_params", 0.0, 0));
+  GPUPLAN_ASSIGN_OR_RETURN(s.notes, root.StringList("notes"));
+  auto moe = root.Subtable("moe");
+  GPUPLAN_TRY(moe);
+  if (*moe) {
+    const Table& t = **moe;
+    GPUPLAN_TRY(t.CheckKeys(Names(kMoeKeys)));
+    GPUPLAN_TRY(GetInt(t, "experts", &s.moe.num_experts));
+    GPUPLAN_TRY(GetInt(t, "experts_per_token", &s.moe.experts_per_token));
+    GPUPLAN_TRY(GetInt(t, "shared_experts", &s.moe.num_shared_experts));
+    GPUPLAN_TRY(GetInt(t, "dense_layers", &s.moe.num_dense_layers));
+    GPUPLAN_TRY(GetInt(t, "expert_ffn_hidden", &s.moe.expert_ffn_hidden));
+    GPUPLAN_TRY(GetInt(t, "max_nodes_per_token", &s.moe.max_nodes_per_token));
   }
-  if (const toml::node* n = root.get("moe")) {
-    const toml::table* t = n->as_table();
-    if (!t) return Error{fmt::format("{}: 'moe' must be a table", Where(path, *n))};
-    GPUPLAN_TRY(CheckKeys(*t, kMoeKeys, path, "[moe] "));
-    GPUPLAN_TRY(GetInt(*t, "experts", path, "moe.", &s.moe.num_experts));
-    GPUPLAN_TRY(GetInt(*t, "experts_per_token", path, "moe.", &s.moe.experts_per_token));
-    GPUPLAN_TRY(GetInt(*t, "shared_experts", path, "moe.", &s.moe.num_shared_experts));
-    GPUPLAN_TRY(GetInt(*t, "dense_layers", path, "moe.", &s.moe.num_dense_layers));
-    GPUPLAN_TRY(GetInt(*t, "expert_ffn_hidden", path, "moe.", &s.moe.expert_ffn_hidden));
-    GPUPLAN_TRY(GetInt(*t, "max_nodes_per_token", path, "moe.", &s.moe.max_nodes_per_token));
-  }
-  if (const toml::node* n = root.get("mla")) {
-    const toml::table* t = n->as_table();
-    if (!t) return Error{fmt::format("{}: 'mla' must be a table", Where(path, *n))};
-    GPUPLAN_TRY(CheckKeys(*t, kMlaKeys, path, "[mla] "));
-    GPUPLAN_TRY(GetInt(*t, "q_lora_rank", path, "mla.", &s.mla.q_lora_rank));
-    GPUPLAN_TRY(GetInt(*t, "kv_lora_rank", path, "mla.", &s.mla.kv_lora_rank));
-    GPUPLAN_TRY(GetInt(*t, "qk_nope_head_dim", path, "mla.", &s.mla.qk_nope_head_dim));
-    GPUPLAN_TRY(GetInt(*t, "qk_rope_head_dim", path, "mla.", &s.mla.qk_rope_head_dim));
-    GPUPLAN_TRY(GetInt(*t, "v_head_dim", path, "mla.", &s.mla.v_head_dim));
+  auto mla = root.Subtable("mla");
+  GPUPLAN_TRY(mla);
+  if (*mla) {
+    const Table& t = **mla;
+    GPUPLAN_TRY(t.CheckKeys(Names(kMlaKeys)));
+    GPUPLAN_TRY(GetInt(t, "q_lora_rank", &s.mla.q_lora_rank));
+    GPUPLAN_TRY(GetInt(t, "kv_lora_rank", &s.mla.kv_lora_rank));
+    GPUPLAN_TRY(GetInt(t, "qk_nope_head_dim", &s.mla.qk_nope_head_dim));
+    GPUPLAN_TRY(GetInt(t, "qk_rope_head_dim", &s.mla.qk_rope_head_dim));
+    GPUPLAN_TRY(GetInt(t, "v_head_dim", &s.mla.v_head_dim));
   }
   if (s.name.empty()) s.name = std::filesystem::path(path).stem().string();
   if (s.display_name.empty()) s.display_name = s.name;
-  GPUPLAN_TRY(Validate(s, path));
+  // A shape error names the line of the field it is about ("moe.dense_layers": [moe]'s key).
+  GPUPLAN_TRY(ValidateAt(s, [&](std::string_view field) {
+    const size_t dot = field.find('.');
+    if (dot != std::string_view::npos) {
+      auto sub = root.Subtable(field.substr(0, dot));
+      if (sub && *sub) return (*sub)->Where(field.substr(dot + 1));
+    }
+    return root.Where(field);
+  }));
   return s;
 }
 

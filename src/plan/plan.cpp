@@ -863,7 +863,7 @@ Result<trace::Trace> TenantJobs(const scenario::Scenario& s, double horizon_s) {
   trace::GeneratorSpec gen;
   gen.horizon_s = horizon_s;
   gen.seed = s.simulation.seed;
-  for (const auto& t : s.tenants) gen.tenants.push_back(scenario::GeneratorDemand(s, t));
+  for (const auto& t : s.tenants) gen.tenants.push_back(t.demand);
   if (gen.tenants.empty()) {
     return Error{
         fmt::format("{}: no [[tenant]] with demand and no [simulation] trace: nothing "
@@ -1077,7 +1077,7 @@ Result<PlanResult> RunPlan(const scenario::Scenario& s, const catalog::Catalog& 
   }
   if (s.simulation.trace.empty()) {
     for (const auto& t : s.tenants) {
-      const double per_job = trace::MeanGpuHoursPerJob(scenario::GeneratorDemand(s, t));
+      const double per_job = trace::MeanGpuHoursPerJob(t.demand);
       const double busy_gpus = s.JobsPerDay(t, s.last) * per_job / 24;
       if (t.quota_gpus > 0 && busy_gpus > t.quota_gpus) {
         out.warnings.push_back(fmt::format(

@@ -176,27 +176,10 @@ struct ServiceLevel {
 enum class PlanObjective { kMaxCapacity, kMinCost, kServiceLevel };
 std::string_view ToString(PlanObjective o);  // "max-capacity", "min-cost", "service-level"
 
-struct GpuMixEntry {
-  int num_gpus = 0;
-  double weight = 0;
-};
-
 // A value that holds from `from` on, until the next step (like facility power).
 struct QuarterStep {
   Quarter from{};
   double value = 0;
-};
-
-struct TenantDemand {
-  // Base arrival rate, jobs per day: a scalar in the file (one step from the first quarter) or a
-  // quarter table ({ "2026Q4" = 40, "2027Q3" = 80 }). Sorted; the first step starts at `first`.
-  std::vector<QuarterStep> jobs_per_day_steps{};
-  double jobs_per_day = 0;     // the first step's value (kept for single-rate readers)
-  double growth_per_year = 0;  // compounded per quarter from the first quarter, on the steps
-  std::vector<GpuMixEntry> gpu_mix{};  // GPU count per job -> relative weight, sorted by count
-  double median_duration_s = 0;
-  double duration_sigma = 1.0;              // log-normal shape of job durations
-  std::vector<std::string> accelerators{};  // allowed types; empty: any
 };
 
 struct Tenant {
@@ -204,7 +187,11 @@ struct Tenant {
   TenantClass tenant_class = TenantClass::kAcademia;
   double share_weight = 1.0;  // fair-share weight
   int quota_gpus = 0;         // 0: no quota
-  TenantDemand demand;
+  // What the tenant submits, in SI units on the simulator's clock (0 = the first quarter's start):
+  // its class's typical jobs (trace::DefaultDemand) with the file's duration and GPU mix, a rate
+  // step per quarter when [tenant.demand] jobs_per_day has steps or growth, and the types it may
+  // use (`allowed`). The one demand type: the generator, buy's floors and plan all read it.
+  trace::TenantDemand demand;
   int line = 0;
 };
 
@@ -253,11 +240,6 @@ struct Scenario {
   // The quarters a workload's runs start in (`every`, from its `from`, within the horizon).
   std::vector<Quarter> RunsOf(const Workload& workload) const;
 };
-
-// The synthetic generator's demand of a tenant: its class's typical jobs with the scenario's
-// overrides, its rate per quarter (steps and growth) on the simulator's clock (0 = the first
-// quarter's start), and the accelerator types it may use.
-trace::TenantDemand GeneratorDemand(const Scenario& scenario, const Tenant& tenant);
 
 // Parses and validates a scenario; accelerator ids are checked against `catalog` (and the
 // scenario's extra catalog). `path` names the file in errors and anchors relative paths.

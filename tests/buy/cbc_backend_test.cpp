@@ -15,14 +15,9 @@ namespace gpuplan::buy {
 namespace {
 
 TEST(CbcBackend, SolvesTheHandKnapsackWithOffset) {
-  // The knapsack of enumerate_backend_test.cpp (optimum 20 at (4, 0)) plus a constant 7.
-  MilpModel m;
-  m.is_maximize = true;
+  // The hand knapsack (optimum 20 at (4, 0)) plus a constant 7.
+  MilpModel m = testing::Knapsack();
   m.objective_offset = 7;
-  m.columns = {{.name = "x", .lower = 0, .upper = 10, .cost = 5, .is_integer = true},
-               {.name = "y", .lower = 0, .upper = 10, .cost = 4, .is_integer = true}};
-  m.rows = {{.name = "r1", .terms = {{0, 6.0}, {1, 4.0}}, .lower = -kInf, .upper = 24},
-            {.name = "r2", .terms = {{0, 1.0}, {1, 2.0}}, .lower = -kInf, .upper = 6}};
   auto s = MakeCbcBackend()->Solve(m, 10, 0);
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->status, MilpStatus::kOptimal);
@@ -139,14 +134,10 @@ TEST(MilpFile, PurchaseModelsReadBackWithTheSameOptimum) {
 }
 
 TEST(MilpFile, TheOffsetTravelsAsAFixedColumn) {
-  // The hand knapsack above: optimum 20 + 7 at (4, 0), maximized.
-  MilpModel m;
-  m.is_maximize = true;
+  // The hand knapsack with x + 2y >= 1: optimum 20 + 7 at (4, 0), maximized.
+  MilpModel m = testing::Knapsack();
   m.objective_offset = 7;
-  m.columns = {{.name = "x", .lower = 0, .upper = 10, .cost = 5, .is_integer = true},
-               {.name = "y", .lower = 0, .upper = 10, .cost = 4, .is_integer = true}};
-  m.rows = {{.name = "r1", .terms = {{0, 6.0}, {1, 4.0}}, .lower = -kInf, .upper = 24},
-            {.name = "r2", .terms = {{0, 1.0}, {1, 2.0}}, .lower = 1, .upper = 6}};
+  m.rows[1].lower = 1;
   for (const auto format : {MilpFileFormat::kMps, MilpFileFormat::kLp}) {
     const std::string path = TempPath(format == MilpFileFormat::kMps ? "k.mps" : "k.lp");
     auto written = WriteMilpFile(m, path, format);

@@ -1,21 +1,12 @@
 #include <gtest/gtest.h>
 
 #include "buy/buy.h"
+#include "buy/toy_problems.h"
 
 namespace gpuplan::buy {
 namespace {
 
-// max 5x + 4y s.t. 6x + 4y <= 24, x + 2y <= 6, x, y in {0..10}. By hand: the LP optimum is
-// (3, 1.5) = 21; among integer points (4, 0) = 20 is best ((3, 1) = 19, (2, 2) = 18).
-MilpModel Knapsack() {
-  MilpModel m;
-  m.is_maximize = true;
-  m.columns = {{.name = "x", .lower = 0, .upper = 10, .cost = 5, .is_integer = true},
-               {.name = "y", .lower = 0, .upper = 10, .cost = 4, .is_integer = true}};
-  m.rows = {{.name = "r1", .terms = {{0, 6.0}, {1, 4.0}}, .lower = -kInf, .upper = 24},
-            {.name = "r2", .terms = {{0, 1.0}, {1, 2.0}}, .lower = -kInf, .upper = 6}};
-  return m;
-}
+using testing::Knapsack;
 
 TEST(EnumerationBackend, FindsTheHandOptimum) {
   auto s = MakeEnumerationBackend()->Solve(Knapsack(), 1, 0);

@@ -6,6 +6,18 @@
 
 namespace gpuplan::buy::testing {
 
+// max 5x + 4y s.t. 6x + 4y <= 24, x + 2y <= 6, x, y in {0..10}. By hand: the LP optimum is
+// (3, 1.5) = 21; among integer points (4, 0) = 20 is best ((3, 1) = 19, (2, 2) = 18).
+inline MilpModel Knapsack() {
+  MilpModel m;
+  m.is_maximize = true;
+  m.columns = {{.name = "x", .lower = 0, .upper = 10, .cost = 5, .is_integer = true},
+               {.name = "y", .lower = 0, .upper = 10, .cost = 4, .is_integer = true}};
+  m.rows = {{.name = "r1", .terms = {{0, 6.0}, {1, 4.0}}, .lower = -kInf, .upper = 24},
+            {.name = "r2", .terms = {{0, 1.0}, {1, 2.0}}, .lower = -kInf, .upper = 6}};
+  return m;
+}
+
 // Two quarters, one candidate "a" (1 GPU per node, 1 H100-eq per GPU, USD 100 and 1,000 W per
 // node, at most 5 nodes per quarter, no lead time), budget USD 300 per year, 100 kW of power,
 // PUE 1. Ordering in 2026Q1 gives 2 quarters of capacity, in 2026Q2 one.

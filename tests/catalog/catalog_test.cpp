@@ -79,7 +79,7 @@ TEST(CatalogParse, BadInputNamesFileLineAndField) {
       {kProfile, "no [[accelerator]]"},
       {std::string(kProfile) + "[[accelerator]]\nid = \"a\"\nvendor = \"V\"\nprofile = \"p\"\n"
                                "source = \"s\"\ndense_bf16_tflops = 100\nmemory_gb = -8\n",
-       "x.toml:11: accelerator 'a': 'memory_gb' must be between 0 and 1e9, got -8"},
+       "x.toml:11: accelerator 'a': 'memory_gb' must be > 0 and <= 1000000000, got -8"},
       {std::string(kProfile) +
            "[[accelerator]]\nid = \"a\"\nvendor = \"V\"\nprofile = \"q\"\nsource = \"s\"\n",
        "unknown profile 'q'"},

@@ -23,24 +23,7 @@ std::string WriteScenario(const std::string& name, const std::string& text) {
   return path.string();
 }
 
-constexpr const char* kSmall = R"(name = "small"
-[horizon]
-first = "2026Q4"
-last = "2027Q2"
-[budget]
-capex_per_year = { "2026" = 1e7, "2027" = 1e7 }
-[[candidate]]
-accelerator = "h200-sxm-141gb"
-node_price = 320000
-node_power_kw = 10.2
-max_nodes_per_quarter = 100
-lead_time_quarters = 1
-[power]
-facility_mw = { "2026Q4" = 5 }
-[[milestone]]
-quarter = "2027Q1"
-gpus = 100
-)";
+constexpr const char* kSmall = kSmallBuyScenario;
 
 TEST(BuyCommand, DefaultScenarioJsonFollowsTheContract) {
   const CliRun r = Buy({"--json", "--no-explain"});

@@ -25,4 +25,24 @@ inline CliRun RunCli(const std::vector<std::string>& command,
   return {code, out.str(), err.str()};
 }
 
+// A small buy scenario: one H200 candidate over three quarters, a 100-GPU milestone in 2027Q1.
+inline constexpr const char* kSmallBuyScenario = R"(name = "small"
+[horizon]
+first = "2026Q4"
+last = "2027Q2"
+[budget]
+capex_per_year = { "2026" = 1e7, "2027" = 1e7 }
+[[candidate]]
+accelerator = "h200-sxm-141gb"
+node_price = 320000
+node_power_kw = 10.2
+max_nodes_per_quarter = 100
+lead_time_quarters = 1
+[power]
+facility_mw = { "2026Q4" = 5 }
+[[milestone]]
+quarter = "2027Q1"
+gpus = 100
+)";
+
 }  // namespace gpuplan::cli

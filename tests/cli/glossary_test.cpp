@@ -80,31 +80,12 @@ nlohmann::json Parse(const CliRun& r, const std::string& what) {
   }
 }
 
-constexpr const char* kScenario = R"(name = "glossary"
-[horizon]
-first = "2026Q4"
-last = "2027Q2"
-[budget]
-capex_per_year = { "2026" = 1e7, "2027" = 1e7 }
-[[candidate]]
-accelerator = "h200-sxm-141gb"
-node_price = 320000
-node_power_kw = 10.2
-max_nodes_per_quarter = 100
-lead_time_quarters = 1
-[power]
-facility_mw = { "2026Q4" = 5 }
-[[milestone]]
-quarter = "2027Q1"
-gpus = MILESTONE
-)";
-
 // Each document gpuplan writes, by the command that writes it.
 std::map<std::string, nlohmann::json> Documents() {
   std::map<std::string, nlohmann::json> docs;
   auto scenario = [](const std::string& name, const std::string& gpus) {
-    std::string text = kScenario;
-    text.replace(text.find("MILESTONE"), 9, gpus);
+    std::string text = kSmallBuyScenario;
+    text.replace(text.find("gpus = 100"), 10, "gpus = " + gpus);
     const std::string path = Temp(name + ".toml");
     std::ofstream(path) << text;
     return path;

@@ -93,19 +93,25 @@ TEST(ParseModel, ErrorsNameFileLineAndField) {
        "m.toml:5: unknown key 'hiden' (did you mean 'hidden'?)"},
       {"layers = 2\nhidden = 8\nheads = 1\n", "missing 'vocab'"},
       {"layers = 2\nhidden = \"big\"\nheads = 1\nvocab = 10\n",
-       "m.toml:2: 'hidden' must be an integer"},
-      {"layers = 2\nhidden = 8\nheads = 3\nvocab = 10\n", "'heads' (3) must divide 'hidden' (8)"},
+       "m.toml:2: 'hidden': expected a number such as 70B"},
+      {"layers = 2\nhidden = 8.5\nheads = 1\nvocab = 10\n",
+       "m.toml:2: 'hidden' must be a whole number"},
+      // A shape error names the line of the field it is about.
+      {"layers = 2\nhidden = 8\nheads = 3\nvocab = 10\n",
+       "m.toml:3: 'heads' (3) must divide 'hidden' (8)"},
+      {"layers = 2\nhidden = 8\nheads = 4\nkv_heads = 3\nvocab = 10\n",
+       "m.toml:4: 'kv_heads' must divide 'heads'"},
       {"layers = [2\n", "m.toml:"},
       {"layers = 2\nhidden = 8\nheads = 1\nvocab = 10\n[moe]\nexperts = 4\nexperts_per_token = 5\n"
        "expert_ffn_hidden = 4\n",
-       "'experts_per_token' must be between 1 and 'experts' (4), got 5"},
+       "m.toml:7: [moe] 'experts_per_token' must be between 1 and 'experts' (4), got 5"},
       {"layers = 2\nhidden = 8\nheads = 1\nvocab = 10\n[moe]\nexperts = 4\nexperts_per_token = 2\n"
        "expert_ffn_hidden = 4\nmax_nodes_per_token = -1\n",
-       "m.toml:9: 'moe.max_nodes_per_token' must be between 0 and"},
+       "m.toml:9: moe: 'max_nodes_per_token' must be between 0 and"},
       {"layers = 2\nhidden = 8\nheads = 1\nvocab = 10\n[moe]\nexperts = 4\nexperts_per_token = 2\n"
        "expert_ffn_hidden = 4\nmax_nodes = 4\n",
-       "m.toml:9: [moe] unknown key 'max_nodes' (did you mean 'max_nodes_per_token'?)"},
-      {"layers = 0\nhidden = 8\nheads = 1\nvocab = 10\n", "'layers' must be between 1"},
+       "m.toml:9: moe: unknown key 'max_nodes' (did you mean 'max_nodes_per_token'?)"},
+      {"layers = 0\nhidden = 8\nheads = 1\nvocab = 10\n", "m.toml:1: 'layers' must be between 1"},
   };
   for (const auto& r : rows) {
     auto m = ParseModel(r.text, "m.toml");

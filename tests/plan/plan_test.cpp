@@ -73,6 +73,7 @@ name = "startups"
 class = "startup"
 [tenant.demand]
 jobs_per_day = 30
+growth_per_year = 1.0
 gpu_mix = { "1" = 0.5, "8" = 0.5 }
 median_duration_h = 3
 [[tenant]]
@@ -80,6 +81,7 @@ name = "labs"
 class = "industry"
 [tenant.demand]
 jobs_per_day = 3
+growth_per_year = 1.0
 gpu_mix = { "16" = 0.5, "32" = 0.5 }
 median_duration_h = 12
 [simulation]
@@ -92,7 +94,6 @@ seed = 7
 Result<scenario::Scenario> Small(double industry_wait_h = 12, double startup_wait_h = 4) {
   auto s = scenario::ParseScenario(kSmall, "small.toml", Catalog());
   GPUPLAN_TRY(s);
-  for (auto& t : s->tenants) t.demand.growth_per_year = 1.0;  // doubles over a year
   s->workloads[0].tenant = "labs";
   s->service_levels.push_back({.tenant_class = scenario::TenantClass::kIndustry,
                                .wait_s = industry_wait_h * kSecondsPerHour,
@@ -277,7 +278,7 @@ TEST(RunPlan, AnOverDemandedFirstQuarterIsWarned) {
   auto s = Small();
   ASSERT_TRUE(s);
   s->tenants[0].demand.jobs_per_day = 400;  // ~1,300 GPUs busy on 64 owned
-  s->tenants[0].demand.jobs_per_day_steps.clear();
+  s->tenants[0].demand.rate_steps.clear();
   auto r = RunPlan(*s, Catalog(), FastOptions(Objective::kMinCost));
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_FALSE(r->simulation.by_quarter.empty());

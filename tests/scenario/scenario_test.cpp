@@ -136,8 +136,11 @@ checkpoint_interval_min = 30
   EXPECT_EQ(t.tenant_class, TenantClass::kAcademia);
   EXPECT_EQ(t.quota_gpus, 64);
   ASSERT_EQ(t.demand.gpu_mix.size(), 2u);
-  EXPECT_EQ(t.demand.gpu_mix[0].num_gpus, 1);  // sorted by GPU count
-  EXPECT_DOUBLE_EQ(t.demand.median_duration_s, 7200);
+  EXPECT_EQ(t.demand.gpu_mix[0].gpus, 1);  // sorted by GPU count
+  EXPECT_DOUBLE_EQ(t.demand.duration_median_s, 7200);
+  // The generator's demand is the tenant's own, identity included.
+  EXPECT_EQ(t.demand.tenant.name, t.name);
+  EXPECT_EQ(t.demand.tenant.quota_gpus, 64);
   EXPECT_EQ(s->simulation.policy, "easy");
   EXPECT_EQ(s->simulation.placement, sim::Placement::kPack);
   EXPECT_EQ(s->simulation.seed, 42u);
@@ -183,10 +186,13 @@ TEST(ParseScenario, JobsPerDayIsAStepFunctionWithGrowth) {
                                              "growth_per_year = 0.21"));
   ASSERT_TRUE(s) << s.error().message;
   const Tenant& t = s->tenants[0];
-  ASSERT_EQ(t.demand.jobs_per_day_steps.size(), 2u);
-  EXPECT_EQ(t.demand.jobs_per_day_steps[0].from, (Quarter{2026, 4}));  // sorted
   EXPECT_DOUBLE_EQ(t.demand.jobs_per_day, 40);
-  EXPECT_DOUBLE_EQ(t.demand.growth_per_year, 0.21);
+  // One rate step per quarter of the horizon, on the simulator's clock (0 = 2026Q4's start).
+  const int quarters = s->last.Index() - s->first.Index() + 1;
+  ASSERT_EQ(t.demand.rate_steps.size(), static_cast<size_t>(quarters));
+  EXPECT_DOUBLE_EQ(t.demand.rate_steps[0].from_s, 0);
+  EXPECT_DOUBLE_EQ(t.demand.rate_steps[2].from_s, 2 * kSecondsPerQuarter);
+  EXPECT_NEAR(t.demand.rate_steps[2].jobs_per_day, 44, 1e-9);
   // 2026Q4: 40, no growth yet. 2027Q2 (2 quarters on): 40 * 1.21^(2/4) = 40 * 1.1 = 44.
   EXPECT_DOUBLE_EQ(s->JobsPerDay(t, {2026, 4}), 40);
   EXPECT_NEAR(s->JobsPerDay(t, {2027, 2}), 44, 1e-9);
@@ -198,8 +204,8 @@ TEST(ParseScenario, ScalarJobsPerDayIsOneStep) {
   auto s = Parse(std::string(kBase) + TenantBlock("lab", "academia", "jobs_per_day = 12"));
   ASSERT_TRUE(s) << s.error().message;
   const Tenant& t = s->tenants[0];
-  ASSERT_EQ(t.demand.jobs_per_day_steps.size(), 1u);
-  EXPECT_EQ(t.demand.jobs_per_day_steps[0].from, s->first);
+  EXPECT_TRUE(t.demand.rate_steps.empty());  // one rate throughout
+  EXPECT_DOUBLE_EQ(t.demand.jobs_per_day, 12);
   EXPECT_DOUBLE_EQ(s->JobsPerDay(t, {2027, 4}), 12);  // no growth
 }
 
@@ -295,7 +301,7 @@ TEST(ParseScenario, TenantAcceleratorsAreCheckedAgainstTheCatalog) {
   auto ok = Parse(std::string(kBase) +
                   TenantBlock("lab", "academia", "jobs_per_day = 1\naccelerators = [\"b200\"]"));
   ASSERT_TRUE(ok) << ok.error().message;
-  EXPECT_EQ(ok->tenants[0].demand.accelerators, std::vector<std::string>{"b200"});
+  EXPECT_EQ(ok->tenants[0].demand.allowed, std::vector<std::string>{"b200"});
   auto bad = Parse(std::string(kBase) +
                    TenantBlock("lab", "academia", "jobs_per_day = 1\naccelerators = [\"b20\"]"));
   ASSERT_FALSE(bad);
