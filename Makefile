@@ -18,10 +18,10 @@ test:
 	ctest --preset ci -j2
 
 # ASan + UBSan over the modules that read untrusted bytes or do index and pointer work: units,
-# catalog, model, sizing, trace (parsers), scenario, sim (the event kernel). buy, plan, report and
+# config, catalog, model, sizing, trace (parsers), scenario, sim (the event kernel). buy, plan, report and
 # cli are orchestration over those and run unsanitized in `make test`; building them twice more
 # than doubled CI (29 min on 2 cores). `make test-asan-all` sanitizes everything.
-ASAN_MODULES := units catalog model sizing trace scenario sim
+ASAN_MODULES := units config catalog model sizing trace scenario sim
 test-asan:
 	@scripts/install-deps.sh
 	cmake --preset asan >/dev/null
