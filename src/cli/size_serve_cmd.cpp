@@ -43,7 +43,12 @@ struct SizeServeFlags {
   std::string kv_cache = "auto";
   std::optional<double> price_per_gpu_hour;
   int tp = 0;
+  int pp = 0;
+  int ep = 0;
+  std::string attention_dp = "auto";
+  double ep_imbalance = 0;
   int max_batch = 0;
+  int max_tokens = 0;
   bool json = false;
   bool csv = false;
 };
@@ -209,6 +214,29 @@ Result<sizing::ServeRequest> BuildRequest(const SizeServeFlags& f) {
   }
   if (f.tp < 0) return Error{fmt::format("'--tp' must be > 0, got {}", f.tp)};
   r.tensor_parallel = f.tp;
+  if (f.pp < 0) return Error{fmt::format("'--pp' must be > 0, got {}", f.pp)};
+  r.pipeline_parallel = f.pp;
+  if (f.ep < 0) return Error{fmt::format("'--ep' must be > 0, got {}", f.ep)};
+  r.expert_parallel = f.ep;
+  if (f.attention_dp == "auto") {
+    r.attention_dp = sizing::AttentionDp::kAuto;
+  } else if (f.attention_dp == "on") {
+    r.attention_dp = sizing::AttentionDp::kOn;
+  } else if (f.attention_dp == "off") {
+    r.attention_dp = sizing::AttentionDp::kOff;
+  } else {
+    return Error{fmt::format("'--attention-dp' must be auto, on or off, got '{}'", f.attention_dp)};
+  }
+  if (f.ep_imbalance != 0 && !(f.ep_imbalance >= 1 && f.ep_imbalance <= 64)) {
+    return Error{fmt::format("'--ep-imbalance' must be between 1 and 64 (max over mean), got {}",
+                             f.ep_imbalance)};
+  }
+  r.expert_imbalance = f.ep_imbalance;
+  if (f.max_batch < 0) return Error{fmt::format("'--max-batch' must be > 0, got {}", f.max_batch)};
+  if (f.max_tokens < 0) {
+    return Error{fmt::format("'--max-tokens-per-step' must be > 0, got {}", f.max_tokens)};
+  }
+  r.max_tokens_per_step = f.max_tokens;
   return r;
 }
 
@@ -216,8 +244,15 @@ void PrintPlan(const sizing::ServePlan& p, std::ostream& out) {
   out << fmt::format("{} on {} ({}), {} prompt + {} output tokens per request\n", p.model,
                      p.accelerator, sizing::ToString(p.precision), p.prompt_tokens,
                      p.output_tokens);
-  out << fmt::format("  accelerators        {} = {} replica{} x tp {}\n", p.gpus, p.replicas,
-                     p.replicas == 1 ? "" : "s", p.point.tp);
+  std::string layout = fmt::format("tp {}", p.point.tp);
+  if (p.point.pp > 1) layout += fmt::format(" x pp {}", p.point.pp);
+  if (p.point.ep > 1) layout += fmt::format(", ep {}", p.point.ep);
+  if (p.point.is_attention_dp) layout += ", attention data-parallel";
+  out << fmt::format("  accelerators        {} = {} replica{} x {}{}\n", p.gpus, p.replicas,
+                     p.replicas == 1 ? "" : "s", layout,
+                     p.nodes_per_replica > 1
+                         ? fmt::format(" ({} servers per replica)", p.nodes_per_replica)
+                         : std::string());
   out << fmt::format("  requests/s          {:.3g} (capacity {:.3g} within the targets)\n",
                      p.requests_per_s, p.capacity_requests_per_s);
   out << fmt::format("  batch per replica   {} (KV cache holds {})\n", p.point.batch, p.max_batch);
@@ -269,6 +304,8 @@ const char* const kTableColumns[] = {"accelerator",
                                      "gpus",
                                      "replicas",
                                      "tp",
+                                     "pp",
+                                     "ep",
                                      "batch",
                                      "requests_per_s",
                                      "tokens_per_s_per_gpu",
@@ -278,13 +315,16 @@ const char* const kTableColumns[] = {"accelerator",
                                      "usd_per_million_output_tokens",
                                      "output_tokens_per_usd",
                                      "output_tokens_per_mwh",
-                                     "error"};
+                                     "status",
+                                     "why"};
 
 std::vector<std::string> RowCells(const Row& row) {
-  if (!row.plan) {
+  if (!row.plan || row.plan->status != sizing::ServeStatus::kOk) {
+    // What it would need where it does not fit; the reason in words either way.
     std::vector<std::string> cells(std::size(kTableColumns), "");
     cells.front() = row.accelerator;
-    cells.back() = row.error;
+    cells[cells.size() - 2] = row.plan ? std::string(sizing::ToString(row.plan->status)) : "error";
+    cells.back() = row.plan ? row.plan->status_message : row.error;
     return cells;
   }
   const sizing::ServePlan& p = *row.plan;
@@ -294,6 +334,8 @@ std::vector<std::string> RowCells(const Row& row) {
       std::to_string(p.gpus),
       std::to_string(p.replicas),
       std::to_string(p.point.tp),
+      std::to_string(p.point.pp),
+      std::to_string(p.point.ep),
       std::to_string(p.point.batch),
       fmt::format("{:.4g}", p.requests_per_s),
       fmt::format("{:.0f}", p.output_tokens_per_s_per_gpu),
@@ -303,6 +345,7 @@ std::vector<std::string> RowCells(const Row& row) {
       has_price ? fmt::format("{:.3f}", p.usd_per_million_output_tokens) : "",
       has_price ? fmt::format("{:.0f}", kTokensPerMillion / p.usd_per_million_output_tokens) : "",
       fmt::format("{:.4g}", kTokensPerMillion / p.energy_kwh_per_million_output_tokens * 1e3),
+      "ok",
       ""};
 }
 
@@ -347,6 +390,7 @@ int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& e
   auto gpus = ResolveAccelerators(*cat, flags.accelerator);
   if (!gpus) return ReportBadInput(gpus.error(), err);
   if (gpus->size() == 1 && !flags.csv) {
+    // A model that does not fit, or targets no layout meets, exits 2 with why (as size train).
     auto plan = sizing::SizeServing(*request, *gpus->front());
     if (!plan) return ReportBadInput(plan.error(), err);
     if (flags.json) {
@@ -361,7 +405,7 @@ int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& e
   std::vector<Row> rows;
   for (const catalog::Accelerator* gpu : *gpus) {
     Row row{.accelerator = gpu->id, .plan = std::nullopt, .error = ""};
-    auto plan = sizing::SizeServing(*request, *gpu);
+    auto plan = sizing::PlanServing(*request, *gpu);
     if (plan) {
       row.plan = std::move(*plan);
     } else {
@@ -372,6 +416,7 @@ int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& e
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
     const auto key = [](const Row& r) {
       if (!r.plan) return 3e300;
+      if (r.plan->status != sizing::ServeStatus::kOk) return 2e300;
       const double usd = r.plan->usd_per_million_output_tokens;
       return usd > 0 ? usd : 1e300;
     };
@@ -386,6 +431,7 @@ int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& e
         e = sizing::ServePlanJson(*row.plan, *request);
       } else {
         e["accelerator"] = row.accelerator;
+        e["status"] = "error";
         e["error"] = row.error;
       }
       j["comparison"].push_back(std::move(e));
@@ -406,7 +452,11 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
       "accelerators to serve a model at a request rate, or the rate N of them sustain\n\n"
       "Continuous batching with chunked prefill under Poisson arrivals: each iteration reads the\n"
       "weights once and pays per batched token; the capacity is the highest rate whose TTFT,\n"
-      "TPOT (and E2E) targets hold at the percentile (p99 as MLPerf), never above offline.\n\n"
+      "TPOT (and E2E) targets hold at the percentile (p99 as MLPerf), never above offline.\n"
+      "A replica is tp x pp accelerators: pipeline stages cut memory, not decode latency; MoE\n"
+      "experts split over --ep groups pay an all-to-all per layer under attention DP and the\n"
+      "busiest rank's load; links past the NVLink domain or the server are PCIe or scale-out.\n"
+      "A model that fits no layout is reported with the memory it needs.\n\n"
       "Examples:\n"
       "  gpuplan size serve --model llama3-70b --accelerator h100-sxm5-80gb --rps 50\n"
       "  gpuplan size serve --model llama3-70b --accelerator h200-sxm-141gb --precision fp8 \\\n"
@@ -416,7 +466,11 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
       "  gpuplan size serve --model mymodel.toml --accelerator mi300x --gpus 8 --offline\n"
       "  gpuplan size serve --params 70B --accelerator all --precision fp8 --rps 20 --csv\n"
       "  gpuplan size serve --model mixtral-8x7b --accelerator b200,mi355x --precision fp4 \\\n"
-      "      --daily-users 2M --requests-per-user 5 --ttft-ms 450 --tpot-ms 40");
+      "      --daily-users 2M --requests-per-user 5 --ttft-ms 450 --tpot-ms 40\n"
+      "  gpuplan size serve --model deepseek-v3 --accelerator h200-sxm-141gb --precision fp8 \\\n"
+      "      --gpus 16 --tp 8 --ep 8 --attention-dp on --ttft-ms 2000 --tpot-ms 80\n"
+      "  gpuplan size serve --model llama3-405b --accelerator a100-sxm4-80gb --tp 8 --pp 2 --rps "
+      "2");
   CLI::Option* model_opt =
       cmd->add_option("--model", flags->model, "preset (see data/models) or a model .toml path");
   CLI::Option* params = cmd->add_option(
@@ -471,9 +525,25 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
   // One name with size train; the old one still parses.
   cmd->add_option("--usd-per-gpu-hour,--price-per-gpu-hour", flags->price_per_gpu_hour,
                   "USD per accelerator-hour (default: amortized catalog price)");
-  cmd->add_option("--tp", flags->tp, "fix the tensor-parallel degree (default: searched)");
+  cmd->add_option("--tp", flags->tp,
+                  "fix the tensor-parallel degree, ranks per pipeline stage (default: searched)");
+  cmd->add_option("--pp", flags->pp,
+                  "pipeline stages per replica (unset: 1, more only where one stage cannot hold "
+                  "the model)");
+  cmd->add_option(
+      "--ep", flags->ep,
+      "expert-parallel groups per stage, dividing --tp (MoE; unset: 1 or tp, searched)");
+  cmd->add_option("--attention-dp", flags->attention_dp,
+                  "attention data-parallel over the tp ranks (MoE): auto (searched for MLA models "
+                  "such as DeepSeek), on, off")
+      ->capture_default_str();
+  cmd->add_option("--ep-imbalance", flags->ep_imbalance,
+                  "busiest expert rank's tokens over the mean (unset: uniform routing's maximum)");
   cmd->add_option("--max-batch", flags->max_batch,
-                  "most sequences in flight per replica (unset: 2048, TensorRT-LLM's default)");
+                  "most sequences in flight per scheduler: a replica, or a rank under attention DP "
+                  "(unset: 2048, TensorRT-LLM's default)");
+  cmd->add_option("--max-tokens-per-step", flags->max_tokens,
+                  "tokens one iteration batches per scheduler (unset: 8192)");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
   cmd->add_flag("--csv", flags->csv, "print the comparison table as CSV");
   cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunSizeServe(*flags, out, err); });

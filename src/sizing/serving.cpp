@@ -7,13 +7,21 @@
 // (ServeKvBytesPerToken), L layers, hidden d. Per accelerator: memory M, bandwidth B, dense peak P
 // at the served precision, the serving efficiencies of the vendor's engine e_g (GEMMs) and e_h
 // (HBM) from the catalog profile, scale-up bandwidth per direction B_link.
-// Variables: tensor-parallel degree t, arrival rate lambda per replica.
+// Variables: the layout of a replica (t TP ranks per stage, P pipeline stages, e expert-parallel
+// groups, attention DP or not; ServeLayout), arrival rate lambda per replica.
 //
-//  (1) Memory: W / t + n_max c_avg K_t <= u M, c_avg = S + O / 2 (paged KV blocks hold only the
-//      tokens a sequence has; in steady state sequences are half-way through their output; Kwon
-//      et al. 2023, vLLM), K_t = K / min(t, kv_heads) (KV heads split over TP, then replicated;
-//      MLA's latent is replicated on every rank), u = kServeUsableMemoryFraction. The sequences in
-//      flight are also capped by the engine's max batch (kServeDefaultMaxBatch or --max-batch).
+//  (1) Memory on the fullest rank: f (W_o + W_r) / t, or f (W_o + W_r / t) under attention DP,
+//      + n_max c_avg K_t <= u M. W_r: the routed experts' bytes, W_o: everything else; f =
+//      ceil(L / P) / L, the fullest stage's share of the layers. c_avg = S + O / 2 (paged KV
+//      blocks hold only the tokens a sequence has; in steady state sequences are half-way
+//      through their output; Kwon et al. 2023, vLLM), K_t = f K / min(t, kv_heads) (KV heads
+//      split over TP, then replicated; MLA's latent is replicated on every TP rank), or f K for
+//      the rank's own sequences under attention DP (n_max then counts t ranks' sequences),
+//      u = kServeUsableMemoryFraction. The sequences in flight are also capped by the engine's
+//      max batch per scheduler (kServeDefaultMaxBatch or --max-batch; a scheduler per rank under
+//      attention DP, as TensorRT-LLM's "max batch size in each rank"). A model no layout holds
+//      is a plan with status kDoesNotFit and the leanest layout's need. Pipeline stages are
+//      tried only when no single-stage layout holds the model.
 //  (2) One iteration with D decoding sequences and p prompt tokens (n = D + p tokens):
 //        T(D, p) = W_read(n) / (t B e_h)                                  weights, once
 //                + G(n) / (t P e_g k)                                     weight GEMMs
@@ -30,12 +38,27 @@
 //      the non-routed weights. G(n) = n F_w for dense GEMMs; each touched expert computes
 //      max(n k_r / touched, tile) rows (grouped GEMM: Tutel, MegaBlocks), plus routing and
 //      permutation per MoE layer (kMoeLayerOverheadS).
-//  (3) TP collectives: C(n) = 2 L (alpha + 2 (t-1)/t n d a / B_link) for t > 1 (Megatron-LM,
-//      Shoeybi et al. 2019; ring all-reduce bus volume, Patarasuk & Yuan 2009), a = 2 bytes. TP
-//      past the scale-up domain runs over PCIe (kPcieBytesPerS), past the node over scale-out.
+//      (2a) decode attention of MLA in its absorbed form (DecodeAttentionFlopPerToken).
+//      (2d) attention DP: each rank computes the non-expert GEMMs and attention of its own
+//      tokens; the iteration waits for the rank with the largest prompt chunk (BusiestRankPrefill).
+//      (2e) expert parallelism: a rank holds E / e experts, each split t / e ways; the busiest
+//      rank carries gamma times the mean routed tokens, gamma = ServeExpertImbalance (uniform
+//      routing's expected maximum; --ep-imbalance for a measured skew) and reads the experts it
+//      touches.
+//      (2p) pipeline: P microbatches take turns, iteration = P (stage step at 1/P of the batch +
+//      hand-off); each stage reads its weights once per microbatch (the decode bubble).
+//  (3) TP collectives: C(n) = 2 L f (alpha + 2 (t-1)/t n d a / B_link) for t > 1 (Megatron-LM,
+//      Shoeybi et al. 2019; ring all-reduce bus volume, Patarasuk & Yuan 2009), a = 2 bytes. A
+//      group past the scale-up domain runs over PCIe (kPcieBytesPerS), past the server over the
+//      catalog's scale-out bandwidth: multi-node replicas pay it in every collective.
+//      (3e) attention DP all-to-all: dispatch and combine per MoE layer, each rank's tokens sent
+//      once to each other rank holding one of their experts (AllToAllS); the share to ranks
+//      outside the scale-up domain rides the slower link. Pipeline hand-offs: 1/t of a
+//      microbatch's activations per rank, on scale-out between servers (HandoffS).
 //  (4) Offline (no targets): n_off sequences in flight, each iteration carries them and the prompt
 //      tokens that keep them replaced, p = n_off S / O, within the token budget kServeMaxTokensPer
-//      Step: n_off = min(KV limit, max batch, budget O / (S + O)). Rate = n_off / (O T(n_off, p)).
+//      Step per scheduler: n_off = min(KV limit, max batch, budget O / (S + O)). Rate = n_off /
+//      (O T(n_off, p)).
 //  (5) Poisson arrivals at lambda (MLPerf Server): the mean iteration T solves T = T(lambda O T,
 //      lambda S T) (Little's law: lambda O T sequences decode, lambda S T prompt tokens per step),
 //      found by bisection; no solution below the caps = unstable. Sequences in flight are Poisson
@@ -52,9 +75,9 @@
 //      TPOT_q (a sum of quantiles: conservative).
 //      Capacity: the largest lambda meeting every target and cap (bisection; each grows with
 //      lambda), never above the offline rate (4).
-//  (6) Choice: --rps: n = ceil(lambda / capacity), the t with the fewest accelerators n t wins,
-//      and each replica runs at lambda / n. --gpus N: n = floor(N / t), the t with the highest
-//      n capacity wins.
+//  (6) Choice: --rps: n = ceil(lambda / capacity), the layout with the fewest accelerators
+//      n t P wins, and each replica runs at lambda / n. --gpus N: n = floor(N / (t P)), the
+//      layout with the highest n capacity wins.
 //  (7) Cost per million output tokens = n t price_per_hour / 3600 / (lambda O) x 1e6; energy the
 //      same with the accelerators' TDP (accelerator only: no host, network or PUE).
 #include "sizing/serving.h"
@@ -155,55 +178,97 @@ double TouchedExperts(const model::ModelShape& shape, double tokens) {
   return e * (1 - std::pow(1 - shape.moe.experts_per_token / e, tokens));
 }
 
-// Bytes of weights one iteration of `tokens` tokens reads, whole model (2).
-double WeightBytesRead(const model::ModelShape& shape, ServePrecision p, double tokens) {
+// Whole-model weight bytes: the routed experts and everything else (attention, dense FFNs,
+// shared experts, router, embeddings).
+struct WeightSplit {
+  double routed = 0, other = 0;
+};
+WeightSplit SplitWeights(const model::ModelShape& shape, ServePrecision p) {
   const model::ParamCounts counts = model::CountParams(shape);
   const double bytes_per_param = WeightBytesPerParam(p);
-  if (!shape.is_moe()) return counts.total * bytes_per_param;
-  const double layers = NumMoeLayers(shape);
-  const double routed = layers * shape.moe.num_experts * counts.expert;
-  return (counts.total - routed + layers * TouchedExperts(shape, tokens) * counts.expert) *
-         bytes_per_param;
+  const double routed = NumMoeLayers(shape) * shape.moe.num_experts * counts.expert;
+  return {routed * bytes_per_param, (counts.total - routed) * bytes_per_param};
 }
 
-// FLOPs the weight GEMMs of `tokens` tokens execute (2). Expert GEMMs run per touched expert on
-// tiles of at least kGroupedGemmTileRows rows, so few tokens per expert waste the tile.
-double EffectiveGemmFlop(const model::ModelShape& shape, double tokens) {
-  if (tokens <= 0) return 0;
-  const double per_token = model::ForwardWeightFlopPerToken(shape);
-  if (!shape.is_moe()) return tokens * per_token;
-  const model::ParamCounts counts = model::CountParams(shape);
-  const double k = shape.moe.experts_per_token;
-  const double layers = NumMoeLayers(shape);
-  const double expert_flop = 2 * layers * k * counts.expert;
-  const double touched = TouchedExperts(shape, tokens);
-  const double rows_per_expert = tokens * k / touched;
-  return tokens * (per_token - expert_flop) +
-         2 * counts.expert * layers * touched * std::max(rows_per_expert, kGroupedGemmTileRows);
+// The share of the layers the fullest pipeline stage holds (1).
+double StageFraction(const model::ModelShape& shape, int pp) {
+  const int layers = shape.num_layers;
+  return static_cast<double>((layers + pp - 1) / pp) / layers;
 }
 
-// KV bytes per token of context on one of `tp` ranks (1).
-double KvBytesPerTokenPerGpu(const ServeRequest& r, int tp) {
-  const double whole = ServeKvBytesPerToken(r.model, IsKvFp8(r));
-  if (r.model.is_mla()) return whole;
-  return whole / std::min(tp, r.model.kv_heads());
+// Schedulers per replica: one, or one per rank under attention DP (each its own batch).
+int Schedulers(const ServeLayout& l) { return l.is_attention_dp ? l.tp : 1; }
+
+// KV bytes per token of context of a sequence held on one rank (1).
+double KvBytesPerTokenPerGpu(const ServeRequest& r, const ServeLayout& l) {
+  const double stage = ServeKvBytesPerToken(r.model, IsKvFp8(r)) * StageFraction(r.model, l.pp);
+  if (l.is_attention_dp || r.model.is_mla()) return stage;
+  return stage / std::min(l.tp, r.model.kv_heads());
 }
 
-// (3): the two per-layer all-reduces of `tokens` tokens' activations.
-double CollectiveS(const model::ModelShape& shape, const catalog::Accelerator& gpu, int tp,
-                   double tokens) {
-  if (tp <= 1) return 0;
-  double bandwidth = gpu.scaleup_bytes_per_s;
-  double latency = kAllReduceLatencyS;
-  if (tp > gpu.scaleup_domain) {
-    const bool is_in_node = tp <= gpu.gpus_per_node;
-    bandwidth = is_in_node ? std::min(bandwidth, kPcieBytesPerS)
-                           : std::min(bandwidth, gpu.scaleout_bytes_per_s);
-    latency = is_in_node ? kPcieAllReduceLatencyS : kScaleoutAllReduceLatencyS;
+// A link and the latency of one small collective on it (3).
+struct Link {
+  double bytes_per_s = 0, latency_s = 0;
+  const char* name = "";
+};
+// The slowest link a group of `group` consecutive ranks spans: the scale-up domain, PCIe
+// within a node past it, the scale-out network past the node.
+Link GroupLink(const catalog::Accelerator& gpu, int group) {
+  if (group <= gpu.scaleup_domain) return {gpu.scaleup_bytes_per_s, kAllReduceLatencyS, "NVLink"};
+  if (group <= gpu.gpus_per_node) {
+    return {std::min(gpu.scaleup_bytes_per_s, kPcieBytesPerS), kPcieAllReduceLatencyS, "PCIe"};
   }
+  return {std::min(gpu.scaleup_bytes_per_s, gpu.scaleout_bytes_per_s), kScaleoutAllReduceLatencyS,
+          "the scale-out network"};
+}
+
+// (3): the two per-layer all-reduces of `tokens` tokens' activations in a stage of `tp` ranks
+// holding `layers` layers: a ring runs at its slowest link.
+double AllReduceS(const model::ModelShape& shape, const catalog::Accelerator& gpu, int tp,
+                  double layers, double tokens) {
+  if (tp <= 1) return 0;
+  const Link link = GroupLink(gpu, tp);
   const double bytes = tokens * shape.hidden * kActivationBytes;
   const double bus_bytes = 2.0 * (tp - 1) / tp * bytes;
-  return 2.0 * shape.num_layers * (latency + bus_bytes / bandwidth);
+  return 2.0 * layers * (link.latency_s + bus_bytes / link.bytes_per_s);
+}
+
+// (3e): dispatch and combine per MoE layer under attention DP. Each rank sends each of its
+// tokens once to every other rank holding one of its experts (DeepEP, TensorRT-LLM's
+// all-to-all): distinct EP groups hit, g = ep (1 - (1 - 1/ep)^k), times their tp / ep ranks.
+// Traffic to ranks inside the scale-up domain rides it, the rest the slower link.
+double AllToAllS(const ServeRequest& r, const catalog::Accelerator& gpu, const ServeLayout& l,
+                 double moe_layers, double tokens) {
+  if (l.tp <= 1 || moe_layers <= 0) return 0;
+  const double k = r.model.moe.experts_per_token;
+  const double groups_hit = l.ep * (1 - std::pow(1 - 1.0 / l.ep, k));
+  const double ranks_hit = std::min<double>(l.tp, groups_hit * (l.tp / l.ep));
+  const double bytes =
+      tokens / l.tp * ranks_hit * (1 - 1.0 / l.tp) * r.model.hidden * kActivationBytes;
+  const Link outer = GroupLink(gpu, l.tp);
+  const double inner_share =
+      static_cast<double>(std::min(l.tp, gpu.scaleup_domain) - 1) / (l.tp - 1);
+  const double s_per_byte =
+      inner_share / gpu.scaleup_bytes_per_s + (1 - inner_share) / outer.bytes_per_s;
+  return 2 * moe_layers * (outer.latency_s + bytes * s_per_byte);
+}
+
+// (2p): one pipeline hand-off of a microbatch of `tokens` tokens, averaged over the pp
+// boundaries of a cycle (the last stage's sampled tokens go back to the first). Each rank sends
+// its 1/tp of the activations (Megatron-LM's scatter/gather, Narayanan et al. 2021 sec. 4.1);
+// boundaries between servers cross the scale-out network.
+double HandoffS(const model::ModelShape& shape, const catalog::Accelerator& gpu,
+                const ServeLayout& l, double tokens) {
+  if (l.pp <= 1) return 0;
+  const int server = std::max(gpu.gpus_per_node, gpu.scaleup_domain);
+  const int servers = (l.gpus() + server - 1) / server;
+  const int crossing = servers > 1 ? std::min(l.pp, servers) : 0;
+  const Link inner = GroupLink(gpu, std::min(l.gpus(), server));
+  const Link outer = GroupLink(gpu, l.gpus());
+  const double bytes = tokens * shape.hidden * kActivationBytes / l.tp;
+  const double in_s = inner.latency_s + bytes / inner.bytes_per_s;
+  const double out_s = outer.latency_s + bytes / outer.bytes_per_s;
+  return (crossing * out_s + (l.pp - crossing) * in_s) / l.pp;
 }
 
 double FlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
@@ -239,20 +304,16 @@ double NormalQuantile(double q) {
   return (lo + hi) / 2;
 }
 
-// (1): the most sequences the KV budget holds at this TP; 0 if the weights (or one full-length
-// sequence) do not fit.
-double KvBudgetBytes(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
-  return kServeUsableMemoryFraction * gpu.memory_bytes -
-         ServeWeightBytes(r.model, r.precision) / tp;
+// (1): the KV budget of the fullest rank; the most sequences a replica holds (0 if the weights
+// and one whole sequence do not fit).
+double KvBudgetBytes(const ServeRequest& r, const catalog::Accelerator& gpu, const ServeLayout& l) {
+  return kServeUsableMemoryFraction * gpu.memory_bytes - ServeWeightBytesPerGpu(r, l);
 }
 
-int MaxSequences(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
-  const double budget = KvBudgetBytes(r, gpu, tp);
-  const double per_token = KvBytesPerTokenPerGpu(r, tp);
-  if (budget < per_token * (r.prompt_tokens + r.output_tokens)) return 0;
-  const double by_memory = std::floor(budget / (per_token * MeanContextTokens(r)));
-  const int cap = r.max_batch > 0 ? r.max_batch : kServeDefaultMaxBatch;
-  return static_cast<int>(std::min(by_memory, static_cast<double>(cap)));
+double TokenBudget(const ServeRequest& r, const ServeLayout& l) {
+  const int per_scheduler =
+      r.max_tokens_per_step > 0 ? r.max_tokens_per_step : kServeMaxTokensPerStep;
+  return static_cast<double>(per_scheduler) * Schedulers(l);
 }
 
 bool HasTargets(const ServeRequest& r) {
@@ -300,6 +361,38 @@ Result<void> CheckRequest(const ServeRequest& r, const catalog::Accelerator& gpu
     return Error{fmt::format("'tensor_parallel' must be >= 0, got {}", r.tensor_parallel)};
   }
   if (r.max_batch < 0) return Error{fmt::format("'max_batch' must be >= 0, got {}", r.max_batch)};
+  if (r.max_tokens_per_step < 0) {
+    return Error{fmt::format("'max_tokens_per_step' must be >= 0, got {}", r.max_tokens_per_step)};
+  }
+  if (r.pipeline_parallel < 0 || r.pipeline_parallel > r.model.num_layers) {
+    return Error{fmt::format("'pp' must be between 1 and the model's {} layers, got {}",
+                             r.model.num_layers, r.pipeline_parallel)};
+  }
+  if (r.expert_parallel < 0) {
+    return Error{fmt::format("'ep' must be >= 0, got {}", r.expert_parallel)};
+  }
+  if (r.expert_parallel > 1 && !r.model.is_moe()) {
+    return Error{fmt::format("'ep' {} needs a MoE model; '{}' is dense", r.expert_parallel,
+                             r.model.name.empty() ? "model" : r.model.name)};
+  }
+  if (r.expert_parallel > 0 && r.model.is_moe() && r.model.moe.num_experts % r.expert_parallel) {
+    return Error{fmt::format("'ep' {} must divide the {} experts", r.expert_parallel,
+                             r.model.moe.num_experts)};
+  }
+  if (r.expert_parallel > 0 && r.tensor_parallel > 0 && r.tensor_parallel % r.expert_parallel) {
+    return Error{fmt::format(
+        "'ep' {} must divide 'tp' {}: the experts of a stage are split over its tp ranks",
+        r.expert_parallel, r.tensor_parallel)};
+  }
+  if (r.attention_dp == AttentionDp::kOn && !r.model.is_moe()) {
+    return Error{
+        "attention data-parallel needs a MoE model: a dense model's data parallelism is separate "
+        "replicas"};
+  }
+  if (r.expert_imbalance != 0 && !(r.expert_imbalance >= 1 && r.expert_imbalance <= 64)) {
+    return Error{fmt::format("'expert imbalance' must be between 1 and 64 (max over mean), got {}",
+                             r.expert_imbalance)};
+  }
   if (!(r.gemm_efficiency_scale > 0) || !(r.hbm_efficiency_scale > 0)) {
     return Error{"efficiency scales must be > 0"};
   }
@@ -340,8 +433,47 @@ std::vector<int> TpCandidates(const ServeRequest& r, const catalog::Accelerator&
   return tps;
 }
 
+// Layouts to try at `pp` stages: each TP degree, with expert parallelism 1 or tp (MoE) and
+// attention DP off or on (MLA MoE models, tp > 1), unless the request fixes them.
+std::vector<ServeLayout> Layouts(const ServeRequest& r, const catalog::Accelerator& gpu, int pp) {
+  std::vector<ServeLayout> out;
+  for (int tp : TpCandidates(r, gpu)) {
+    std::vector<int> eps;
+    if (r.expert_parallel > 0) {
+      if (tp % r.expert_parallel) continue;
+      eps = {r.expert_parallel};
+    } else if (r.model.is_moe() && tp > 1 && r.model.moe.num_experts % tp == 0) {
+      eps = {1, tp};
+    } else {
+      eps = {1};
+    }
+    std::vector<bool> dps;
+    if (r.attention_dp == AttentionDp::kOn) {
+      dps = {true};
+    } else if (r.attention_dp == AttentionDp::kAuto && r.model.is_moe() && r.model.is_mla() &&
+               tp > 1) {
+      dps = {false, true};
+    } else {
+      dps = {false};
+    }
+    for (int ep : eps) {
+      for (bool dp : dps) out.push_back({.tp = tp, .pp = pp, .ep = ep, .is_attention_dp = dp});
+    }
+  }
+  return out;
+}
+
+// Pipeline depths to try: the request's, else 1, then (only when no single-stage layout holds
+// the model) the fewest of 2, 4, 8, 16 stages that does.
+std::vector<int> PpCandidates(const ServeRequest& r) {
+  if (r.pipeline_parallel > 0) return {r.pipeline_parallel};
+  std::vector<int> pps;
+  for (int pp = 1; pp <= 16 && pp <= r.model.num_layers; pp *= 2) pps.push_back(pp);
+  return pps;
+}
+
 struct Candidate {
-  int tp = 0;
+  ServeLayout layout;
   int max_batch = 0;
   double kv_budget_bytes = 0;
   ServePoint capacity;
@@ -402,66 +534,206 @@ double ServeKvBytesPerToken(const model::ModelShape& shape, ServePrecision p) {
   return ServeKvBytesPerToken(shape, p == ServePrecision::kFp8 || p == ServePrecision::kFp4);
 }
 
-double ServeStepS(const ServeRequest& r, const catalog::Accelerator& gpu, int tp,
-                  double decode_seqs, double prefill_tokens) {
-  GPUPLAN_CHECK(tp >= 1) << "tp " << tp;
-  const double tokens = decode_seqs + prefill_tokens;
-  const double flop_per_s = tp * FlopPerSPerGpu(r, gpu);
-  const double attention_flop_per_s = tp * AttentionFlopPerSPerGpu(r, gpu);
-  const double hbm_per_gpu = HbmBytesPerSPerGpu(r, gpu);
-  const double context = MeanContextTokens(r);
-  const double weights_s =
-      WeightBytesRead(r.model, r.precision, std::max(tokens, 1.0)) / tp / hbm_per_gpu;
-  const double gemm_s = EffectiveGemmFlop(r.model, tokens) / flop_per_s;
-  const double decode_attention_s = std::max(
-      decode_seqs * context * KvBytesPerTokenPerGpu(r, tp) / hbm_per_gpu,
-      decode_seqs * model::ForwardAttentionFlopPerToken(r.model, static_cast<int>(context)) /
-          attention_flop_per_s);
-  const double prefill_attention_s =
-      prefill_tokens *
-      model::ForwardAttentionFlopPerToken(r.model, std::max(1, r.prompt_tokens / 2)) /
-      attention_flop_per_s;
-  const double moe_s = NumMoeLayers(r.model) * kMoeLayerOverheadS;
-  return weights_s + gemm_s + decode_attention_s + prefill_attention_s + moe_s +
-         CollectiveS(r.model, gpu, tp, tokens);
+double ServeWeightBytesPerGpu(const ServeRequest& r, const ServeLayout& l) {
+  const WeightSplit w = SplitWeights(r.model, r.precision);
+  const double stage = StageFraction(r.model, l.pp);
+  // Attention DP keeps a full copy of everything but the routed experts on every rank.
+  if (l.is_attention_dp) return stage * (w.other + w.routed / l.tp);
+  return stage * (w.other + w.routed) / l.tp;
 }
 
-ServePoint EvaluateServeOffline(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
+int ServeMaxSequences(const ServeRequest& r, const catalog::Accelerator& gpu,
+                      const ServeLayout& l) {
+  const double budget = KvBudgetBytes(r, gpu, l);
+  const double per_token = KvBytesPerTokenPerGpu(r, l);
+  if (budget < per_token * (r.prompt_tokens + r.output_tokens)) return 0;
+  const double by_memory = std::floor(budget / (per_token * MeanContextTokens(r))) * Schedulers(l);
+  const double cap =
+      static_cast<double>(r.max_batch > 0 ? r.max_batch : kServeDefaultMaxBatch) * Schedulers(l);
+  return static_cast<int>(std::min(by_memory, cap));
+}
+
+double ServeExpertImbalance(const ServeRequest& r, int ep, double tokens) {
+  if (ep <= 1 || !r.model.is_moe()) return 1;
+  if (r.expert_imbalance > 0) return r.expert_imbalance;
+  // Picks per rank are multinomial, mean mu and variance mu (1 - 1/ep); the largest of ep is
+  // about Blom's expected maximum of ep normals, z = Phi^-1((ep - 0.375) / (ep + 0.25)).
+  const double mu = std::max(tokens, 1.0) * r.model.moe.experts_per_token / ep;
+  const double z = NormalQuantile((ep - 0.375) / (ep + 0.25));
+  return std::min(static_cast<double>(ep), 1 + z * std::sqrt((1 - 1.0 / ep) / mu));
+}
+
+namespace {
+
+// (2a): decode attention FLOPs per token at context c. MLA decodes in its absorbed form
+// (DeepSeek-V2 report sec. 2.1.3; FlashMLA): each head's query meets the cached latent itself,
+// scores over d_c + d_r and values over d_c, 2 c h (2 d_c + d_r) per layer, 3.4x the expanded
+// form for DeepSeek-V3; prefill keeps the expanded form (ForwardAttentionFlopPerToken).
+double DecodeAttentionFlopPerToken(const model::ModelShape& m, double context) {
+  if (!m.is_mla()) return model::ForwardAttentionFlopPerToken(m, static_cast<int>(context));
+  return m.num_layers * 2.0 * context * m.num_heads *
+         (2.0 * m.mla.kv_lora_rank + m.mla.qk_rope_head_dim);
+}
+
+// (2d): under attention DP a prompt is prefilled on the one rank that holds its sequence, in
+// chunks of what that rank's budget leaves, c1 = budget / tp - D / tp; every MoE layer's
+// all-to-all waits for the busiest rank. With each rank prefilling a chunk in a given iteration
+// with probability q = (p / tp) / c1, the busiest rank's prefill is c1 (1 - (1 - q)^tp) tokens
+// (the expected maximum over tp ranks), against p / tp on average.
+double BusiestRankPrefill(const ServeRequest& r, const ServeLayout& l, double decode_seqs,
+                          double prefill_tokens) {
+  const double mean = prefill_tokens / l.tp;
+  if (mean <= 0) return 0;
+  const double chunk =
+      std::max(mean, TokenBudget(r, l) / Schedulers(l) / l.pp - decode_seqs / l.tp);
+  const double q = std::min(1.0, mean / chunk);
+  return std::max(mean, chunk * (1 - std::pow(1 - q, l.tp)));
+}
+
+// (2) for one pipeline stage holding `stage` of the layers, carrying `decode_seqs` decoding
+// sequences and `prefill_tokens` prompt tokens (one microbatch), on its busiest rank.
+struct StageTerms {
+  double weights_s = 0, gemm_s = 0, attention_s = 0, fixed_s = 0, collective_s = 0;
+  double total() const { return weights_s + gemm_s + attention_s + fixed_s + collective_s; }
+};
+StageTerms StageStep(const ServeRequest& r, const catalog::Accelerator& gpu, const ServeLayout& l,
+                     double decode_seqs, double prefill_tokens) {
+  const model::ModelShape& m = r.model;
+  const double stage = StageFraction(m, l.pp);
+  const double tokens = decode_seqs + prefill_tokens;
+  const double hbm = HbmBytesPerSPerGpu(r, gpu);
+  const double flop_per_s = FlopPerSPerGpu(r, gpu);
+  const double attention_flop_per_s = AttentionFlopPerSPerGpu(r, gpu);
+  const WeightSplit w = SplitWeights(m, r.precision);
+  const double per_token_flop = model::ForwardWeightFlopPerToken(m);
+  StageTerms t;
+  // Everything but the routed experts: split over tp ranks, or a full copy each under attention
+  // DP, where each rank computes full-width GEMMs on its own tokens: its decode sequences and
+  // the prompt chunks it prefills (2d).
+  double read_bytes = stage * w.other / (l.is_attention_dp ? 1 : l.tp);
+  const double rank_tokens =
+      l.is_attention_dp ? decode_seqs / l.tp + BusiestRankPrefill(r, l, decode_seqs, prefill_tokens)
+                        : tokens / l.tp;
+  double gemm_flop = 0;
+  const double moe_layers = stage * NumMoeLayers(m);
+  if (m.is_moe()) {
+    // (2e): the busiest rank holds E / ep experts, each split tp / ep ways, and carries
+    // `imbalance` times the mean routed tokens.
+    const model::ParamCounts counts = model::CountParams(m);
+    const double k = m.moe.experts_per_token;
+    const double moe_tp = static_cast<double>(l.tp) / l.ep;
+    const double imbalance = ServeExpertImbalance(r, l.ep, tokens);
+    const double expert_bytes = counts.expert * WeightBytesPerParam(r.precision);
+    const double touched_read = TouchedExperts(m, std::max(tokens, 1.0));
+    const double local_read =
+        std::min<double>(m.moe.num_experts / l.ep, imbalance * touched_read / l.ep);
+    read_bytes += moe_layers * local_read * expert_bytes / moe_tp;
+    const double other_flop_per_token = per_token_flop - 2 * NumMoeLayers(m) * k * counts.expert;
+    gemm_flop = stage * rank_tokens * other_flop_per_token;
+    if (tokens > 0) {
+      const double touched = TouchedExperts(m, tokens);
+      const double rows = std::max(tokens * k / touched, kGroupedGemmTileRows);
+      gemm_flop += 2 * counts.expert * moe_layers * imbalance * touched / l.ep * rows / moe_tp;
+    }
+    t.fixed_s = moe_layers * kMoeLayerOverheadS;
+  } else {
+    gemm_flop = stage * rank_tokens * per_token_flop;
+  }
+  t.weights_s = read_bytes / hbm;
+  t.gemm_s = gemm_flop / flop_per_s;
+  const double context = MeanContextTokens(r);
+  const double seqs_per_rank = l.is_attention_dp ? decode_seqs / l.tp : decode_seqs;
+  const double decode_attention_s =
+      std::max(seqs_per_rank * context * KvBytesPerTokenPerGpu(r, l) / hbm,
+               stage * decode_seqs * DecodeAttentionFlopPerToken(m, context) /
+                   (l.tp * attention_flop_per_s));
+  const double rank_prefill =
+      l.is_attention_dp ? rank_tokens - decode_seqs / l.tp : prefill_tokens / l.tp;
+  const double prefill_attention_s =
+      stage * rank_prefill *
+      model::ForwardAttentionFlopPerToken(m, std::max(1, r.prompt_tokens / 2)) /
+      attention_flop_per_s;
+  t.attention_s = decode_attention_s + prefill_attention_s;
+  t.collective_s = l.is_attention_dp ? AllToAllS(r, gpu, l, moe_layers, rank_tokens * l.tp)
+                                     : AllReduceS(m, gpu, l.tp, stage * m.num_layers, tokens);
+  return t;
+}
+
+bool IsComputeBound(const ServeRequest& r, const catalog::Accelerator& gpu, const ServeLayout& l,
+                    double decode_seqs, double prefill_tokens) {
+  const StageTerms t = StageStep(r, gpu, l, decode_seqs / l.pp, prefill_tokens / l.pp);
+  return t.gemm_s > t.weights_s;
+}
+
+void SetLayout(ServePoint& p, const ServeRequest& r, const ServeLayout& l, double tokens) {
+  p.tp = l.tp;
+  p.pp = l.pp;
+  p.ep = l.ep;
+  p.is_attention_dp = l.is_attention_dp;
+  p.expert_imbalance = ServeExpertImbalance(r, l.ep, tokens / l.pp);
+}
+
+}  // namespace
+
+// (2p): pp stages run pp microbatches round-robin (vLLM's virtual engines, TensorRT-LLM's
+// micro-batches); a decode token of each waits for its microbatch to pass every stage, so one
+// iteration of the whole batch is pp x (stage step of 1/pp of it + hand-off). The weight-read
+// floor of each stage is paid per microbatch: pipeline stages cut memory per accelerator, never
+// the per-token latency of memory-bound decode (the pipeline's bubble).
+double ServeStepS(const ServeRequest& r, const catalog::Accelerator& gpu, const ServeLayout& l,
+                  double decode_seqs, double prefill_tokens) {
+  GPUPLAN_CHECK(l.tp >= 1 && l.pp >= 1 && l.ep >= 1 && l.tp % l.ep == 0)
+      << "layout tp " << l.tp << " pp " << l.pp << " ep " << l.ep;
+  const double decode = decode_seqs / l.pp, prefill = prefill_tokens / l.pp;
+  const StageTerms t = StageStep(r, gpu, l, decode, prefill);
+  return l.pp * (t.total() + HandoffS(r.model, gpu, l, decode + prefill));
+}
+
+double ServeStepS(const ServeRequest& r, const catalog::Accelerator& gpu, int tp,
+                  double decode_seqs, double prefill_tokens) {
+  return ServeStepS(r, gpu, ServeLayout{.tp = tp}, decode_seqs, prefill_tokens);
+}
+
+ServePoint EvaluateServeOffline(const ServeRequest& r, const catalog::Accelerator& gpu,
+                                const ServeLayout& l) {
   ServePoint p;
-  p.tp = tp;
   const double ratio = static_cast<double>(r.prompt_tokens) / r.output_tokens;
-  const double by_budget = std::max(1.0, std::floor(kServeMaxTokensPerStep / (1 + ratio)));
-  const double seqs = std::min<double>(std::max(1, MaxSequences(r, gpu, tp)), by_budget);
+  const double by_budget = std::max(1.0, std::floor(TokenBudget(r, l) / (1 + ratio)));
+  const int max_seqs = ServeMaxSequences(r, gpu, l);
+  const double seqs = std::min<double>(std::max(1, max_seqs), by_budget);
   const double prefill = seqs * ratio;
-  const double step = ServeStepS(r, gpu, tp, seqs, prefill);
+  const double step = ServeStepS(r, gpu, l, seqs, prefill);
+  SetLayout(p, r, l, seqs + prefill);
   p.batch = static_cast<int>(seqs);
   p.decode_step_s = step;
-  p.prefill_s = ServeStepS(r, gpu, tp, 0, r.prompt_tokens);
+  p.prefill_s = ServeStepS(r, gpu, l, 0, r.prompt_tokens);
   p.ttft_s = p.prefill_s;
   p.tpot_s = step;
   p.e2e_s = p.prefill_s + (r.output_tokens - 1) * step;
   p.requests_per_s = seqs / (r.output_tokens * step);
   p.output_tokens_per_s = p.requests_per_s * r.output_tokens;
-  const double weights_s =
-      WeightBytesRead(r.model, r.precision, seqs + prefill) / tp / HbmBytesPerSPerGpu(r, gpu);
-  p.is_decode_compute_bound =
-      EffectiveGemmFlop(r.model, seqs + prefill) / (tp * FlopPerSPerGpu(r, gpu)) > weights_s;
+  p.is_decode_compute_bound = IsComputeBound(r, gpu, l, seqs, prefill);
   p.limit = seqs >= by_budget ? "token budget" : "kv-cache";
-  if (r.max_batch > 0 && seqs == r.max_batch) p.limit = "max batch";
+  const int cap = (r.max_batch > 0 ? r.max_batch : kServeDefaultMaxBatch) * Schedulers(l);
+  if (r.max_batch > 0 && seqs == cap) p.limit = "max batch";
   return p;
 }
 
-ServePoint EvaluateServeLoad(const ServeRequest& r, const catalog::Accelerator& gpu, int tp,
-                             double rate) {
+ServePoint EvaluateServeOffline(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
+  return EvaluateServeOffline(r, gpu, ServeLayout{.tp = tp});
+}
+
+ServePoint EvaluateServeLoad(const ServeRequest& r, const catalog::Accelerator& gpu,
+                             const ServeLayout& l, double rate) {
   GPUPLAN_CHECK(rate > 0) << "rate " << rate;
   ServePoint p;
-  p.tp = tp;
-  const double seq_cap = MaxSequences(r, gpu, tp);
-  const double budget = kServeMaxTokensPerStep;
+  SetLayout(p, r, l, 1);
+  const double seq_cap = ServeMaxSequences(r, gpu, l);
+  const double budget = TokenBudget(r, l);
   const double S = r.prompt_tokens, O = r.output_tokens;
   // (5): the mean iteration T = T(rate O T, rate S T), below the caps.
-  auto excess = [&](double t) { return ServeStepS(r, gpu, tp, rate * O * t, rate * S * t) - t; };
-  const double t_lo = ServeStepS(r, gpu, tp, 0, 0);
+  auto excess = [&](double t) { return ServeStepS(r, gpu, l, rate * O * t, rate * S * t) - t; };
+  const double t_lo = ServeStepS(r, gpu, l, 0, 0);
   const double t_hi = std::min(seq_cap / (rate * O), budget / (rate * (S + O)));
   if (!(t_hi > t_lo) || excess(t_hi) > 0) {
     p.limit = "unstable";
@@ -476,41 +748,48 @@ ServePoint EvaluateServeLoad(const ServeRequest& r, const catalog::Accelerator& 
   const double decode = rate * O * step;
   const double prefill = rate * S * step;
   const double z = NormalQuantile(r.latency_quantile);
+  SetLayout(p, r, l, decode + prefill);
   p.batch = static_cast<int>(std::lround(decode));
   p.decode_step_s = step;
   p.requests_per_s = rate;
   p.output_tokens_per_s = rate * O;
-  p.prefill_s = ServeStepS(r, gpu, tp, 0, S);
-  p.is_decode_compute_bound =
-      EffectiveGemmFlop(r.model, decode + prefill) / (tp * FlopPerSPerGpu(r, gpu)) >
-      WeightBytesRead(r.model, r.precision, decode + prefill) / tp / HbmBytesPerSPerGpu(r, gpu);
+  p.prefill_s = ServeStepS(r, gpu, l, 0, S);
+  p.is_decode_compute_bound = IsComputeBound(r, gpu, l, decode, prefill);
   if (decode + z * std::sqrt(decode) > seq_cap) {
     p.limit = "kv-cache";
     p.requests_per_s = 0;
     return p;
   }
   // TPOT at the quantile: the spread of the load over a request's life.
-  const double base = ServeStepS(r, gpu, tp, decode, prefill);
-  const double a_decode = ServeStepS(r, gpu, tp, decode + 1, prefill) - base;
-  const double a_prefill = (ServeStepS(r, gpu, tp, decode, prefill + S) - base) / S;
+  const double base = ServeStepS(r, gpu, l, decode, prefill);
+  const double a_decode = ServeStepS(r, gpu, l, decode + 1, prefill) - base;
+  const double a_prefill = (ServeStepS(r, gpu, l, decode, prefill + S) - base) / S;
   const double prompt_sq = S * S + r.prompt_tokens_std * r.prompt_tokens_std;
   const double tpot_sigma = std::sqrt(a_decode * a_decode * (2.0 / 3.0) * decode +
                                       a_prefill * a_prefill * decode * prompt_sq / (O * O));
   p.tpot_s = step + z * tpot_sigma;
-  // TTFT at the quantile: the prefill queue.
+  // TTFT at the quantile: the prefill queue. Under attention DP a prompt is chunked by its own
+  // rank's share of the budget.
   const double cap = budget - decode;
+  const double cap_one = cap / Schedulers(l);
   const double rho = prefill / cap;
   const double service_sq = prompt_sq / (cap * cap) * step * step;
   const double wait_mean = rate * service_sq / (2 * (1 - rho));
   const double wait_q =
       rho > 1 - r.latency_quantile ? wait_mean / rho * std::log(rho / (1 - r.latency_quantile)) : 0;
   const double prompt_q = S + z * r.prompt_tokens_std;
-  const double prefill_step = ServeStepS(r, gpu, tp, decode, std::min(prompt_q, cap));
-  p.ttft_s = wait_q + step + std::ceil(prompt_q / cap) * prefill_step;
+  const double prefill_step =
+      ServeStepS(r, gpu, l, decode, std::min(prompt_q, cap_one) * Schedulers(l));
+  p.ttft_s = wait_q + step + std::ceil(prompt_q / cap_one) * prefill_step;
   const double output_q = std::max(1.0, O + z * r.output_tokens_std);
   p.e2e_s = p.ttft_s + (output_q - 1) * p.tpot_s;
   p.limit = "";
   return p;
+}
+
+ServePoint EvaluateServeLoad(const ServeRequest& r, const catalog::Accelerator& gpu, int tp,
+                             double rate) {
+  return EvaluateServeLoad(r, gpu, ServeLayout{.tp = tp}, rate);
 }
 
 namespace {
@@ -531,29 +810,34 @@ std::string BindingLimit(const ServeRequest& r, const ServePoint& above) {
 
 }  // namespace
 
-ServePoint ServeCapacity(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
-  const ServePoint offline = EvaluateServeOffline(r, gpu, tp);
+ServePoint ServeCapacity(const ServeRequest& r, const catalog::Accelerator& gpu,
+                         const ServeLayout& l) {
+  const ServePoint offline = EvaluateServeOffline(r, gpu, l);
   if (!HasTargets(r)) return offline;
   const double top = offline.requests_per_s;
-  ServePoint at_top = EvaluateServeLoad(r, gpu, tp, top * (1 - 1e-9));
+  ServePoint at_top = EvaluateServeLoad(r, gpu, l, top * (1 - 1e-9));
   if (MeetsTargets(r, at_top)) {
     at_top.limit = offline.limit;
     return at_top;
   }
   double lo = top * 1e-6;
-  if (!MeetsTargets(r, EvaluateServeLoad(r, gpu, tp, lo))) {
+  if (!MeetsTargets(r, EvaluateServeLoad(r, gpu, l, lo))) {
     ServePoint none;
-    none.tp = tp;
+    SetLayout(none, r, l, 1);
     return none;
   }
   double hi = top;
   for (int i = 0; i < 50 && hi - lo > 1e-4 * lo; ++i) {
     const double mid = std::sqrt(lo * hi);
-    (MeetsTargets(r, EvaluateServeLoad(r, gpu, tp, mid)) ? lo : hi) = mid;
+    (MeetsTargets(r, EvaluateServeLoad(r, gpu, l, mid)) ? lo : hi) = mid;
   }
-  ServePoint p = EvaluateServeLoad(r, gpu, tp, lo);
-  p.limit = BindingLimit(r, EvaluateServeLoad(r, gpu, tp, hi));
+  ServePoint p = EvaluateServeLoad(r, gpu, l, lo);
+  p.limit = BindingLimit(r, EvaluateServeLoad(r, gpu, l, hi));
   return p;
+}
+
+ServePoint ServeCapacity(const ServeRequest& r, const catalog::Accelerator& gpu, int tp) {
+  return ServeCapacity(r, gpu, ServeLayout{.tp = tp});
 }
 
 Result<double> RequestsPerSFromUsers(double daily_users, double requests_per_user_per_day,
@@ -579,54 +863,38 @@ double AmortizedUsdPerGpuHour(const catalog::Accelerator& gpu) {
   return capex_per_hour + power_per_hour;
 }
 
-Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator& gpu) {
+std::string_view ToString(ServeStatus s) {
+  switch (s) {
+    case ServeStatus::kOk:
+      return "ok";
+    case ServeStatus::kDoesNotFit:
+      return "does_not_fit";
+    case ServeStatus::kLatencyUnreachable:
+      return "latency_unreachable";
+  }
+  return "ok";
+}
+
+namespace {
+
+std::string LayoutText(const ServeLayout& l) {
+  std::string text = fmt::format("tp {}", l.tp);
+  if (l.pp > 1) text += fmt::format(" pp {}", l.pp);
+  if (l.ep > 1) text += fmt::format(" ep {}", l.ep);
+  if (l.is_attention_dp) text += " attention-dp";
+  return text;
+}
+
+int NodesPerReplica(const catalog::Accelerator& gpu, const ServeLayout& l) {
+  const int per_node = std::max(1, gpu.gpus_per_node);
+  return (l.gpus() + per_node - 1) / per_node;
+}
+
+}  // namespace
+
+Result<ServePlan> PlanServing(const ServeRequest& r, const catalog::Accelerator& gpu) {
   GPUPLAN_TRY(CheckRequest(r, gpu));
   const std::string model_name = r.model.name.empty() ? "model" : r.model.name;
-
-  std::vector<Candidate> fits;      // weights fit
-  std::vector<Candidate> feasible;  // and some rate meets the targets
-  for (int tp : TpCandidates(r, gpu)) {
-    if (r.num_gpus > 0 && tp > r.num_gpus) continue;
-    Candidate c;
-    c.tp = tp;
-    c.max_batch = MaxSequences(r, gpu, tp);
-    c.kv_budget_bytes = std::max(0.0, KvBudgetBytes(r, gpu, tp));
-    if (c.max_batch == 0) continue;
-    fits.push_back(c);
-    c.capacity = ServeCapacity(r, gpu, tp);
-    if (c.capacity.requests_per_s <= 0) continue;
-    c.offline_requests_per_s = EvaluateServeOffline(r, gpu, tp).requests_per_s;
-    feasible.push_back(c);
-  }
-  if (fits.empty()) {
-    const std::vector<int> tps = TpCandidates(r, gpu);
-    int max_tp = tps.empty() ? 1 : tps.back();
-    if (r.num_gpus > 0) max_tp = std::min(max_tp, r.num_gpus);
-    const double needed = ServeWeightBytes(r.model, r.precision) / max_tp +
-                          KvBytesPerTokenPerGpu(r, max_tp) * (r.prompt_tokens + r.output_tokens);
-    return Error{fmt::format(
-        "model '{}' ({:.0f} GB of weights in {}) fits no tensor-parallel degree up to {} on '{}': "
-        "at tp {} it needs {:.1f} GB per accelerator for weights and one {}-token sequence, and "
-        "{:.0f} GB x {:.0f}% = {:.1f} GB is usable; try a smaller --precision, a larger "
-        "accelerator, or more --gpus",
-        model_name, ServeWeightBytes(r.model, r.precision) / 1e9, ToString(r.precision), max_tp,
-        gpu.id, max_tp, needed / 1e9, r.prompt_tokens + r.output_tokens, gpu.memory_bytes / 1e9,
-        kServeUsableMemoryFraction * 100, kServeUsableMemoryFraction * gpu.memory_bytes / 1e9)};
-  }
-  if (feasible.empty()) {
-    // The fastest any fitting TP gets: a light load at the largest TP.
-    const Candidate& widest = fits.back();
-    const double light = EvaluateServeOffline(r, gpu, widest.tp).requests_per_s * 1e-6;
-    const ServePoint best = EvaluateServeLoad(r, gpu, widest.tp, light);
-    auto target = [](double s) { return std::isfinite(s) ? Ms(s) : std::string("none"); };
-    return Error{fmt::format(
-        "latency targets unreachable for '{}' on '{}': at p{:g} the best is ttft {}, tpot {} and "
-        "e2e {} (tp {}, light load); targets ttft {}, tpot {}, e2e {}",
-        model_name, gpu.id, r.latency_quantile * 100, Ms(best.ttft_s), Ms(best.tpot_s),
-        Ms(best.e2e_s), widest.tp, target(r.ttft_target_s), target(r.tpot_target_s),
-        target(r.e2e_target_s))};
-  }
-
   ServePlan plan;
   plan.model = model_name;
   plan.accelerator = gpu.id;
@@ -635,18 +903,91 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
   plan.prompt_tokens = r.prompt_tokens;
   plan.output_tokens = r.output_tokens;
   plan.latency_quantile = r.latency_quantile;
+  plan.kv_bytes_per_token = ServeKvBytesPerToken(r.model, IsKvFp8(r));
+  plan.usable_bytes_per_gpu = kServeUsableMemoryFraction * gpu.memory_bytes;
+
+  std::vector<Candidate> fits;         // weights and one whole sequence fit
+  std::vector<Candidate> feasible;     // and some rate meets the targets
+  std::optional<ServeLayout> leanest;  // the layout with the least memory per accelerator
+  for (int pp : PpCandidates(r)) {
+    if (!fits.empty()) break;  // more stages only to hold what fewer cannot
+    for (const ServeLayout& l : Layouts(r, gpu, pp)) {
+      if (r.num_gpus > 0 && l.gpus() > r.num_gpus) continue;
+      const double need = ServeWeightBytesPerGpu(r, l) +
+                          KvBytesPerTokenPerGpu(r, l) * (r.prompt_tokens + r.output_tokens);
+      if (!leanest || need < plan.required_bytes_per_gpu) {
+        leanest = l;
+        plan.required_bytes_per_gpu = need;
+      }
+      Candidate c;
+      c.layout = l;
+      c.max_batch = ServeMaxSequences(r, gpu, l);
+      c.kv_budget_bytes = std::max(0.0, KvBudgetBytes(r, gpu, l));
+      if (c.max_batch == 0) continue;
+      fits.push_back(c);
+      c.capacity = ServeCapacity(r, gpu, l);
+      if (c.capacity.requests_per_s <= 0) continue;
+      c.offline_requests_per_s = EvaluateServeOffline(r, gpu, l).requests_per_s;
+      feasible.push_back(c);
+    }
+  }
+  if (fits.empty()) {
+    plan.status = ServeStatus::kDoesNotFit;
+    if (!leanest) {
+      plan.status_message = fmt::format("no layout of '{}' fits within {} accelerators on '{}'",
+                                        model_name, r.num_gpus, gpu.id);
+      return plan;
+    }
+    plan.point.tp = leanest->tp;
+    plan.point.pp = leanest->pp;
+    plan.point.ep = leanest->ep;
+    plan.point.is_attention_dp = leanest->is_attention_dp;
+    plan.weight_bytes_per_gpu = ServeWeightBytesPerGpu(r, *leanest);
+    plan.status_message = fmt::format(
+        "model '{}' ({:.0f} GB of weights in {}) fits no layout on '{}'{}: the leanest, {}, needs "
+        "{:.1f} GB per accelerator for weights and one {}-token sequence, and {:.0f} GB x {:.0f}% "
+        "= {:.1f} GB is usable; try a smaller --precision, a larger accelerator, --pp, or more "
+        "--gpus",
+        model_name, ServeWeightBytes(r.model, r.precision) / 1e9, ToString(r.precision), gpu.id,
+        r.num_gpus > 0 ? fmt::format(" within {} accelerators", r.num_gpus) : std::string(),
+        LayoutText(*leanest), plan.required_bytes_per_gpu / 1e9, r.prompt_tokens + r.output_tokens,
+        gpu.memory_bytes / 1e9, kServeUsableMemoryFraction * 100, plan.usable_bytes_per_gpu / 1e9);
+    return plan;
+  }
+  if (feasible.empty()) {
+    // The fastest any fitting layout gets: a light load at the widest.
+    const Candidate& widest = *std::max_element(
+        fits.begin(), fits.end(),
+        [](const Candidate& a, const Candidate& b) { return a.layout.tp < b.layout.tp; });
+    const double light = EvaluateServeOffline(r, gpu, widest.layout).requests_per_s * 1e-6;
+    const ServePoint best = EvaluateServeLoad(r, gpu, widest.layout, light);
+    auto target = [](double s) { return std::isfinite(s) ? Ms(s) : std::string("none"); };
+    plan.status = ServeStatus::kLatencyUnreachable;
+    plan.point = best;
+    plan.max_batch = widest.max_batch;
+    plan.weight_bytes_per_gpu = ServeWeightBytesPerGpu(r, widest.layout);
+    plan.status_message = fmt::format(
+        "latency targets unreachable for '{}' on '{}': at p{:g} the best is ttft {}, tpot {} and "
+        "e2e {} ({}, light load); targets ttft {}, tpot {}, e2e {}",
+        model_name, gpu.id, r.latency_quantile * 100, Ms(best.ttft_s), Ms(best.tpot_s),
+        Ms(best.e2e_s), LayoutText(widest.layout), target(r.ttft_target_s), target(r.tpot_target_s),
+        target(r.e2e_target_s));
+    return plan;
+  }
+
   std::optional<Candidate> chosen;
   int best_replicas = 0;
   for (const Candidate& c : feasible) {
     const double rate = c.capacity.requests_per_s;
+    const int size = c.layout.gpus();
     if (r.requests_per_s > 0) {
       const int replicas = static_cast<int>(std::ceil(r.requests_per_s / rate - 1e-9));
-      if (!chosen || replicas * c.tp < best_replicas * chosen->tp) {
+      if (!chosen || replicas * size < best_replicas * chosen->layout.gpus()) {
         chosen = c;
         best_replicas = replicas;
       }
     } else {
-      const int replicas = r.num_gpus / c.tp;
+      const int replicas = r.num_gpus / size;
       if (!chosen || replicas * rate > best_replicas * chosen->capacity.requests_per_s) {
         chosen = c;
         best_replicas = replicas;
@@ -654,14 +995,16 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
     }
   }
   const Candidate& c = *chosen;
+  const ServeLayout& layout = c.layout;
   plan.replicas = best_replicas;
-  plan.gpus = best_replicas * c.tp;
+  plan.gpus = best_replicas * layout.gpus();
+  plan.nodes_per_replica = NodesPerReplica(gpu, layout);
   plan.max_batch = c.max_batch;
   plan.capacity_requests_per_s = best_replicas * c.capacity.requests_per_s;
   plan.offline_requests_per_s = best_replicas * c.offline_requests_per_s;
   if (r.requests_per_s > 0) {
     const double share = r.requests_per_s / best_replicas;
-    plan.point = EvaluateServeLoad(r, gpu, c.tp, std::min(share, c.capacity.requests_per_s));
+    plan.point = EvaluateServeLoad(r, gpu, layout, std::min(share, c.capacity.requests_per_s));
     plan.point.limit = c.capacity.limit;
     plan.requests_per_s = r.requests_per_s;
   } else {
@@ -670,9 +1013,12 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
   }
   plan.output_tokens_per_s = plan.requests_per_s * r.output_tokens;
   plan.output_tokens_per_s_per_gpu = plan.output_tokens_per_s / plan.gpus;
-  plan.weight_bytes_per_gpu = ServeWeightBytes(r.model, r.precision) / c.tp;
+  plan.weight_bytes_per_gpu = ServeWeightBytesPerGpu(r, layout);
+  plan.expert_bytes_per_gpu =
+      StageFraction(r.model, layout.pp) * SplitWeights(r.model, r.precision).routed / layout.tp;
   plan.kv_cache_bytes_per_gpu = c.kv_budget_bytes;
-  plan.kv_bytes_per_token = ServeKvBytesPerToken(r.model, IsKvFp8(r));
+  plan.required_bytes_per_gpu = plan.weight_bytes_per_gpu + KvBytesPerTokenPerGpu(r, layout) *
+                                                                (r.prompt_tokens + r.output_tokens);
 
   // (7)
   plan.price_usd_per_gpu_hour =
@@ -715,15 +1061,48 @@ Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator&
     plan.notes.push_back(fmt::format(
         "'{}' publishes no INT8 rate: INT8 is weight-only, the math stays BF16", gpu.id));
   }
-  if (c.tp > gpu.scaleup_domain) {
+  if (layout.tp > gpu.scaleup_domain) {
+    plan.notes.push_back(
+        fmt::format("tp {} exceeds the {}-accelerator scale-up domain: its {} cross {}", layout.tp,
+                    gpu.scaleup_domain, layout.is_attention_dp ? "all-to-alls" : "all-reduces",
+                    GroupLink(gpu, layout.tp).name));
+  }
+  if (layout.pp > 1) {
     plan.notes.push_back(fmt::format(
-        "tp {} exceeds the {}-accelerator scale-up domain: its all-reduces cross {}", c.tp,
-        gpu.scaleup_domain, c.tp <= gpu.gpus_per_node ? "PCIe" : "the scale-out network"));
+        "pp {}: {} microbatches take turns on the stages; each stage reads its weights per "
+        "microbatch, so decode is no faster per token than on one stage (the pipeline bubble)",
+        layout.pp, layout.pp));
+  }
+  if (layout.ep > 1) {
+    plan.notes.push_back(fmt::format(
+        "ep {}: {} experts per rank, the busiest rank carries {:.2f}x the mean routed tokens ({})",
+        layout.ep, r.model.moe.num_experts / layout.ep, plan.point.expert_imbalance,
+        r.expert_imbalance > 0 ? "as given" : "uniform routing, balls into bins; real skew adds"));
+  }
+  if (layout.is_attention_dp) {
+    plan.notes.push_back(fmt::format(
+        "attention data-parallel over {} ranks: each holds the attention, dense and shared weights "
+        "and its own sequences' KV cache{}; the routed experts are split, an all-to-all per MoE "
+        "layer",
+        layout.tp, r.model.is_mla() ? " (the MLA latent once per sequence, not per rank)" : ""));
+  }
+  if (plan.nodes_per_replica > 1) {
+    plan.notes.push_back(fmt::format(
+        "a replica spans {} servers of {}: traffic between them crosses the scale-out network at "
+        "{:.0f} GB/s per accelerator",
+        plan.nodes_per_replica, gpu.gpus_per_node, gpu.scaleout_bytes_per_s / 1e9));
   }
   if (r.num_gpus > plan.gpus) {
     plan.notes.push_back(fmt::format("{} of the {} accelerators stay idle: replicas take {} each",
-                                     r.num_gpus - plan.gpus, r.num_gpus, c.tp));
+                                     r.num_gpus - plan.gpus, r.num_gpus, layout.gpus()));
   }
+  return plan;
+}
+
+Result<ServePlan> SizeServing(const ServeRequest& r, const catalog::Accelerator& gpu) {
+  auto plan = PlanServing(r, gpu);
+  GPUPLAN_TRY(plan);
+  if (plan->status != ServeStatus::kOk) return Error{plan->status_message};
   return plan;
 }
 
@@ -744,6 +1123,24 @@ nlohmann::ordered_json ServePlanJson(const ServePlan& p, const ServeRequest& r) 
   j["model"] = p.model;
   j["accelerator"] = p.accelerator;
   j["precision"] = ToString(p.precision);
+  j["status"] = ToString(p.status);
+  if (p.status != ServeStatus::kOk) {
+    // The layout it was judged at: the leanest (does_not_fit) or the widest that fits.
+    j["status_message"] = p.status_message;
+    j["tp"] = p.point.tp;
+    j["pp"] = p.point.pp;
+    j["ep"] = p.point.ep;
+    j["attention_dp"] = p.point.is_attention_dp;
+    j["required_gib_per_gpu"] = p.required_bytes_per_gpu / kJsonBytesPerGib;
+    j["usable_gib_per_gpu"] = p.usable_bytes_per_gpu / kJsonBytesPerGib;
+    if (p.status == ServeStatus::kLatencyUnreachable) {
+      j["ttft_ms"] = p.point.ttft_s * kJsonMsPerS;
+      j["tpot_ms"] = p.point.tpot_s * kJsonMsPerS;
+      j["e2e_ms"] = p.point.e2e_s * kJsonMsPerS;
+    }
+    j["notes"] = p.notes;
+    return j;
+  }
   j["prompt_tokens"] = p.prompt_tokens;
   j["output_tokens"] = p.output_tokens;
   j["kv_cache"] = p.is_kv_cache_fp8 ? "fp8" : "bf16";
@@ -758,6 +1155,11 @@ nlohmann::ordered_json ServePlanJson(const ServePlan& p, const ServeRequest& r) 
   j["gpus"] = p.gpus;
   j["replicas"] = p.replicas;
   j["tp"] = p.point.tp;
+  j["pp"] = p.point.pp;
+  j["ep"] = p.point.ep;
+  j["attention_dp"] = p.point.is_attention_dp;
+  j["expert_imbalance"] = p.point.expert_imbalance;
+  j["nodes_per_replica"] = p.nodes_per_replica;
   j["batch"] = p.point.batch;
   j["max_batch"] = p.max_batch;
   j["ttft_ms"] = p.point.ttft_s * kJsonMsPerS;
@@ -769,6 +1171,9 @@ nlohmann::ordered_json ServePlanJson(const ServePlan& p, const ServeRequest& r) 
   j["tokens_per_s"] = p.output_tokens_per_s;
   j["tokens_per_s_per_gpu"] = p.output_tokens_per_s_per_gpu;
   j["weights_gib_per_gpu"] = p.weight_bytes_per_gpu / kJsonBytesPerGib;
+  j["experts_gib_per_gpu"] = p.expert_bytes_per_gpu / kJsonBytesPerGib;
+  j["required_gib_per_gpu"] = p.required_bytes_per_gpu / kJsonBytesPerGib;
+  j["usable_gib_per_gpu"] = p.usable_bytes_per_gpu / kJsonBytesPerGib;
   j["kv_cache_gib_per_gpu"] = p.kv_cache_bytes_per_gpu / kJsonBytesPerGib;
   j["kv_bytes_per_token"] = p.kv_bytes_per_token;
   const bool has_price = p.price_usd_per_gpu_hour > 0;

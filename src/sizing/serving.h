@@ -47,6 +47,24 @@ inline constexpr double kServeDefaultLatencyQuantile = 0.99;
 
 inline constexpr double kNoLatencyTarget = std::numeric_limits<double>::infinity();
 
+// Attention data-parallel (MoE models): each of a stage's tp ranks runs attention, the dense
+// layers and the shared experts for its own sequences on a full copy of those weights, and only
+// the routed experts are split over the ranks (expert parallel, an all-to-all per MoE layer).
+// An MLA model's latent KV cache is then held once per sequence instead of on every TP rank.
+// kAuto: searched for MLA MoE models (DeepSeek-V2/V3/R1), off for the rest.
+enum class AttentionDp { kAuto, kOff, kOn };
+
+// One replica: pp pipeline stages of tp accelerators each. Within a stage the routed experts are
+// split over ep expert-parallel groups of tp / ep accelerators (ep divides tp: TensorRT-LLM's
+// moe_ep_size x moe_tp_size = tp_size; vLLM and SGLang's EP spans the same ranks).
+struct ServeLayout {
+  int tp = 1;
+  int pp = 1;
+  int ep = 1;
+  bool is_attention_dp = false;
+  int gpus() const { return tp * pp; }
+};
+
 // All lengths in tokens, times in seconds, rates per second, prices in USD (SI at the library;
 // the CLI converts human units).
 struct ServeRequest {
@@ -67,7 +85,17 @@ struct ServeRequest {
   KvCachePrecision kv_cache = KvCachePrecision::kAuto;
   double price_usd_per_gpu_hour = 0;  // 0: amortized from the catalog price (see notes)
   int tensor_parallel = 0;            // 0: search; > 0: use exactly this TP degree
-  int max_batch = 0;                  // 0: kServeDefaultMaxBatch; most sequences in flight
+  int pipeline_parallel = 0;  // 0: 1, or the fewest stages that fit when one stage fits nothing
+  int expert_parallel = 0;    // 0: searched over 1 and tp for MoE models (1 for dense)
+  AttentionDp attention_dp = AttentionDp::kAuto;
+  // The busiest expert-parallel rank's routed tokens over the mean; 0: modelled (serving.cpp
+  // (2e): uniform routing's balls-into-bins maximum).
+  double expert_imbalance = 0;
+  // Per scheduler (one per replica; one per rank under attention DP, as TensorRT-LLM's
+  // max_batch_size and max_num_tokens "in each rank"): 0 = kServeDefaultMaxBatch, sequences in
+  // flight; 0 = kServeMaxTokensPerStep, tokens one iteration batches.
+  int max_batch = 0;
+  int max_tokens_per_step = 0;
   // Multipliers on the serving efficiencies, for calibration (tests, bench); 1: as documented.
   double gemm_efficiency_scale = 1;
   double hbm_efficiency_scale = 1;
@@ -76,6 +104,10 @@ struct ServeRequest {
 // One replica (tp accelerators) running continuous batching with chunked prefill.
 struct ServePoint {
   int tp = 0;
+  int pp = 1;
+  int ep = 1;
+  bool is_attention_dp = false;
+  double expert_imbalance = 1;           // busiest EP rank's routed tokens over the mean
   int batch = 0;                         // mean sequences decoding together
   double prefill_s = 0;                  // one mean prompt's prefill, alone on the replica
   double decode_step_s = 0;              // mean iteration (decode batch + prefill chunks)
@@ -88,7 +120,18 @@ struct ServePoint {
   std::string limit;                     // what bounds the rate: "kv-cache", "tpot", ...
 };
 
+// kOk: a layout fits and meets the targets. kDoesNotFit: no layout tried holds the weights and
+// one whole sequence (required_bytes_per_gpu says what the widest needs, usable_bytes_per_gpu
+// what it has). kLatencyUnreachable: some layouts fit, none meets the targets even at a light
+// load (point holds the best such point). Either way status_message says why in words.
+enum class ServeStatus { kOk, kDoesNotFit, kLatencyUnreachable };
+std::string_view ToString(ServeStatus s);
+
 struct ServePlan {
+  ServeStatus status = ServeStatus::kOk;
+  std::string status_message;
+  double required_bytes_per_gpu = 0;  // the widest layout's weights + one whole sequence
+  double usable_bytes_per_gpu = 0;    // kServeUsableMemoryFraction x memory
   std::string model;
   std::string accelerator;
   ServePrecision precision = ServePrecision::kBf16;
@@ -99,13 +142,15 @@ struct ServePlan {
   ServePoint point;   // the operating point of each replica
   int max_batch = 0;  // the most sequences in flight per replica (KV cache or --max-batch)
   int replicas = 0;
-  int gpus = 0;                        // replicas * tp
+  int gpus = 0;                        // replicas * tp * pp
+  int nodes_per_replica = 1;           // servers one replica spans (its collectives cross them)
   double requests_per_s = 0;           // demanded (--rps) or sustained (--gpus)
   double capacity_requests_per_s = 0;  // what the fleet sustains within the latency targets
   double offline_requests_per_s = 0;   // what it sustains with no targets (the upper bound)
   double output_tokens_per_s = 0;      // whole fleet at requests_per_s
   double output_tokens_per_s_per_gpu = 0;
   double weight_bytes_per_gpu = 0;
+  double expert_bytes_per_gpu = 0;                  // the routed experts' share of it
   double kv_cache_bytes_per_gpu = 0;                // budget for the KV cache
   double kv_bytes_per_token = 0;                    // whole model, one token of context
   double price_usd_per_gpu_hour = 0;                // 0: unknown (no public price and none given)
@@ -115,8 +160,12 @@ struct ServePlan {
   std::vector<std::string> notes;
 };
 
-// Sizes serving of request.model on `gpu`. Errors: bad request fields, FP8 on a part without
-// it, a model that fits no TP degree within the scale-up domain, unreachable latency targets.
+// Sizes serving of request.model on `gpu`. Errors: bad request fields, FP8 or FP4 on a part
+// without it. A model that fits no layout, or targets no layout meets, is a plan whose status
+// says so (with the memory it would need).
+Result<ServePlan> PlanServing(const ServeRequest& request, const catalog::Accelerator& gpu);
+// PlanServing with a status other than kOk as an error (status_message), for callers that take
+// any plan as feasible.
 Result<ServePlan> SizeServing(const ServeRequest& request, const catalog::Accelerator& gpu);
 // The JSON of `gpuplan size serve --json` (targets from `request`), for the CLI and the binding.
 nlohmann::ordered_json ServePlanJson(const ServePlan& plan, const ServeRequest& request);
@@ -129,19 +178,39 @@ double ServeWeightBytes(const model::ModelShape& shape, ServePrecision p);
 // compressed latent plus the RoPE key), with FP8 or BF16 elements.
 double ServeKvBytesPerToken(const model::ModelShape& shape, bool is_fp8);
 double ServeKvBytesPerToken(const model::ModelShape& shape, ServePrecision p);
-// One iteration of a replica of `tp` accelerators carrying `decode_seqs` decoding sequences and
-// `prefill_tokens` prompt tokens (chunked prefill). REQUIRES: tp >= 1; valid request lengths.
+// One iteration of a replica carrying `decode_seqs` decoding sequences and `prefill_tokens`
+// prompt tokens (chunked prefill); an int is a tp-only layout. REQUIRES: layout degrees >= 1,
+// ep divides tp; valid request lengths.
+double ServeStepS(const ServeRequest& request, const catalog::Accelerator& gpu,
+                  const ServeLayout& layout, double decode_seqs, double prefill_tokens);
 double ServeStepS(const ServeRequest& request, const catalog::Accelerator& gpu, int tp,
                   double decode_seqs, double prefill_tokens);
+// Weight bytes on the fullest accelerator of a replica laid out as `layout`.
+double ServeWeightBytesPerGpu(const ServeRequest& request, const ServeLayout& layout);
+// The most sequences a replica holds in flight (KV cache and max batch); 0 if the weights and
+// one whole sequence do not fit.
+int ServeMaxSequences(const ServeRequest& request, const catalog::Accelerator& gpu,
+                      const ServeLayout& layout);
+// The busiest expert-parallel rank's routed tokens over the mean when `tokens` tokens pick
+// top-k experts uniformly over `ep` ranks: 1 + z sqrt((1 - 1/ep) / mu), mu the mean picks per
+// rank and z Blom's expected maximum of ep standard normals (serving.cpp (2e)); the request's
+// expert_imbalance when set; 1 for ep 1.
+double ServeExpertImbalance(const ServeRequest& request, int ep, double tokens);
 // Maximum throughput of one replica with no latency targets (MLPerf Offline).
+ServePoint EvaluateServeOffline(const ServeRequest& request, const catalog::Accelerator& gpu,
+                                const ServeLayout& layout);
 ServePoint EvaluateServeOffline(const ServeRequest& request, const catalog::Accelerator& gpu,
                                 int tp);
 // One replica of `tp` accelerators under Poisson arrivals at `requests_per_s`: mean batch and
 // latencies at the request's quantile. `requests_per_s` above what it sustains: requests_per_s
 // of the point is 0 (unstable). REQUIRES: requests_per_s > 0.
+ServePoint EvaluateServeLoad(const ServeRequest& request, const catalog::Accelerator& gpu,
+                             const ServeLayout& layout, double requests_per_s);
 ServePoint EvaluateServeLoad(const ServeRequest& request, const catalog::Accelerator& gpu, int tp,
                              double requests_per_s);
 // The highest Poisson rate one replica sustains within the targets (the offline rate if none).
+ServePoint ServeCapacity(const ServeRequest& request, const catalog::Accelerator& gpu,
+                         const ServeLayout& layout);
 ServePoint ServeCapacity(const ServeRequest& request, const catalog::Accelerator& gpu, int tp);
 // Default price of one accelerator-hour from its purchase price (0 when the catalog has none).
 double AmortizedUsdPerGpuHour(const catalog::Accelerator& gpu);

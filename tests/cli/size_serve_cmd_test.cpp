@@ -81,6 +81,53 @@ TEST(SizeServeCommand, ComparesAcceleratorsInOneTable) {
   EXPECT_TRUE(j["comparison"][0].contains("tokens_per_s_per_gpu"));
 }
 
+TEST(SizeServeCommand, RowsThatDoNotFitSayWhatTheyWouldNeed) {
+  // Llama 3 405B in BF16 within 8 accelerators: 48 GB cards cannot hold 811 GB / 8 = 101 GB,
+  // 141 GB ones can; the rows that do not fit say so, with the memory, and sort last.
+  const CliRun r = Serve(
+      {"--model", "llama3-405b", "--accelerator", "h200-sxm-141gb,l40s", "--gpus", "8", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["comparison"].size(), 2u);
+  EXPECT_EQ(j["comparison"][0]["status"], "ok");
+  const auto& row = j["comparison"][1];
+  EXPECT_EQ(row["accelerator"], "l40s");
+  EXPECT_EQ(row["status"], "does_not_fit");
+  EXPECT_GT(row["required_gib_per_gpu"].get<double>(), row["usable_gib_per_gpu"].get<double>());
+  EXPECT_NE(row["status_message"].get<std::string>().find("within 8 accelerators"),
+            std::string::npos);
+  const CliRun table = Serve(
+      {"--model", "llama3-405b", "--accelerator", "h200-sxm-141gb,l40s", "--gpus", "8", "--csv"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_NE(table.out.find("l40s,,,,,,,,,,,,,,,does_not_fit,"), std::string::npos) << table.out;
+}
+
+TEST(SizeServeCommand, LayoutFlagsReachThePlan) {
+  // DeepSeek-V3 FP8 on two H200 servers as one replica: attention DP and EP over 16 ranks, its
+  // all-to-alls crossing the servers' network; the plan says so.
+  const CliRun r =
+      Serve({"--model", "deepseek-v3", "--accelerator", "h200-sxm-141gb", "--precision", "fp8",
+             "--gpus", "16", "--tp", "16", "--ep", "16", "--attention-dp", "on", "--ttft-ms",
+             "2000", "--tpot-ms", "100", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["tp"], 16);
+  EXPECT_EQ(j["ep"], 16);
+  EXPECT_EQ(j["pp"], 1);
+  EXPECT_EQ(j["attention_dp"], true);
+  EXPECT_EQ(j["nodes_per_replica"], 2);
+  EXPECT_GT(j["expert_imbalance"].get<double>(), 1);
+  bool says_network = false;
+  for (const auto& n : j["notes"]) {
+    says_network |= n.get<std::string>().find("scale-out") != std::string::npos;
+  }
+  EXPECT_TRUE(says_network) << j["notes"];
+  const CliRun pp = Serve({"--model", "llama3-405b", "--accelerator", "h100-sxm5-80gb", "--gpus",
+                           "16", "--tp", "8", "--pp", "2", "--offline"});
+  ASSERT_EQ(pp.code, 0) << pp.err;
+  EXPECT_NE(pp.out.find("tp 8 x pp 2"), std::string::npos) << pp.out;
+}
+
 TEST(SizeServeCommand, LengthsFromCsvAndRateFromUsers) {
   const std::string path = ::testing::TempDir() + "/serve_lengths.csv";
   {
@@ -146,9 +193,20 @@ TEST(SizeServeCommand, BadInputExits2WithAClearMessage) {
       {{"--model", "llama3-70b", "--params", "70B", "--accelerator", "h100-sxm5-80gb", "--rps",
         "5"},
        "excludes"},
-      // 811 GB of BF16 weights; eight A100 40GB hold 288 GB.
-      {{"--model", "llama3-405b", "--accelerator", "a100-sxm4-40gb", "--rps", "1"},
-       "fits no tensor-parallel degree"},
+      // 811 GB of BF16 weights; eight A100 40GB hold 288 GB, and --pp 1 forbids more stages.
+      {{"--model", "llama3-405b", "--accelerator", "a100-sxm4-40gb", "--rps", "1", "--pp", "1"},
+       "fits no layout"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--ep", "2"},
+       "needs a MoE model"},
+      {{"--model", "mixtral-8x7b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--tp", "2",
+        "--ep", "4"},
+       "must divide 'tp'"},
+      {{"--model", "mixtral-8x7b", "--accelerator", "h100-sxm5-80gb", "--rps", "5",
+        "--attention-dp", "maybe"},
+       "'--attention-dp' must be auto, on or off"},
+      {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--attention-dp",
+        "on"},
+       "needs a MoE model"},
       // Reading 16 GB of weights per token takes > 6 ms on an H100.
       {{"--model", "llama3-8b", "--accelerator", "h100-sxm5-80gb", "--rps", "1", "--tpot-ms", "1"},
        "latency targets unreachable"},
