@@ -585,6 +585,11 @@ struct Published {
   std::string accelerator;
   double output_tokens_per_s = 0;
   bool is_offline = true;
+  // Expert-parallel layouts (ep > 1 or attention DP): checked apart and never calibrating the
+  // GEMM and HBM efficiencies, whose misses they would absorb (see the test below).
+  bool IsExpertParallel() const {
+    return request.expert_parallel > 1 || request.attention_dp == AttentionDp::kOn;
+  }
 };
 
 // Mean prompt lengths of the MLPerf datasets, which serving_runs.csv leaves blank (no primary
@@ -651,6 +656,7 @@ std::vector<Published> LoadPublished() {
       p.request.max_tokens_per_step = std::stoi(row.at("max_tokens_per_step"));
     }
     if (row.count("ep")) p.request.expert_parallel = std::stoi(row.at("ep"));
+    if (row.count("pp")) p.request.pipeline_parallel = std::stoi(row.at("pp"));
     if (row.count("attention_dp")) {
       p.request.attention_dp =
           row.at("attention_dp") == "true" ? AttentionDp::kOn : AttentionDp::kOff;
@@ -724,12 +730,12 @@ TEST(SizeServing, MatchesPublishedResultsLeavingEachCampaignOut) {
   std::set<std::string> campaigns;
   for (const Published& p : rows) campaigns.insert(p.campaign);
   ASSERT_GE(campaigns.size(), 5u);
-  std::vector<double> errors, unchecked;
+  std::vector<double> errors, ep_errors, unchecked;
   for (const std::string& held_out : campaigns) {
     // Calibration rows by vendor and by catalog profile (vendor and generation).
     std::map<std::string, std::vector<const Published*>> by_vendor_rows, by_profile_rows;
     for (const Published& p : rows) {
-      if (p.campaign == held_out || !p.is_offline) continue;
+      if (p.campaign == held_out || !p.is_offline || p.IsExpertParallel()) continue;
       by_vendor_rows[p.vendor].push_back(&p);
       by_profile_rows[Profile(p, *cat)].push_back(&p);
     }
@@ -754,9 +760,14 @@ TEST(SizeServing, MatchesPublishedResultsLeavingEachCampaignOut) {
                        : is_check                ? by_vendor.at(p.vendor)
                                                  : Scales{};
       const double ratio = Predict(p, *cat, s.gemm, s.hbm) / p.output_tokens_per_s;
-      (is_check ? errors : unchecked).push_back(std::abs(ratio - 1));
+      (!is_check              ? unchecked
+       : p.IsExpertParallel() ? ep_errors
+                              : errors)
+          .push_back(std::abs(ratio - 1));
       std::printf("  %-88s %-30s %5.2f%s\n", p.id.c_str(), held_out.c_str(), ratio,
-                  is_check ? "" : " (not a check)");
+                  !is_check              ? " (not a check)"
+                  : p.IsExpertParallel() ? " (EP)"
+                                         : "");
     }
   }
   const double median = Quantile(errors, 0.5), p90 = Quantile(errors, 0.9);
@@ -766,6 +777,16 @@ TEST(SizeServing, MatchesPublishedResultsLeavingEachCampaignOut) {
       errors.size(), 100 * median, 100 * p90, unchecked.size());
   EXPECT_LE(median, 0.15);
   EXPECT_LE(p90, 0.35);
+  // Expert-parallel rows (DeepSeek-R1, Qwen3-235B, Llama 4 Maverick under attention DP): the
+  // model runs fast on them, most where experts are small (Qwen3's 1536-wide experts; grouped
+  // GEMM efficiency is taken as dense). Asserted to a looser bound so that what is known stays
+  // known.
+  ASSERT_GE(ep_errors.size(), 10u);
+  const double ep_median = Quantile(ep_errors, 0.5), ep_p90 = Quantile(ep_errors, 0.9);
+  std::printf("expert-parallel rows: %zu, median error %.1f%%, p90 %.1f%%\n", ep_errors.size(),
+              100 * ep_median, 100 * ep_p90);
+  EXPECT_LE(ep_median, 0.40);
+  EXPECT_LE(ep_p90, 1.1);
 }
 
 // The checked-in constants (kServeGemmDerate, kServeHbmScale and the NVIDIA profiles' serving
@@ -778,12 +799,14 @@ TEST(SizeServing, CheckedInEfficienciesAreTheFit) {
   const std::vector<Published> rows = LoadPublished();
   std::map<std::string, std::vector<const Published*>> by_profile;
   for (const Published& p : rows) {
-    if (p.is_offline && p.vendor == "NVIDIA") by_profile[Profile(p, *cat)].push_back(&p);
+    if (p.is_offline && p.vendor == "NVIDIA" && !p.IsExpertParallel()) {
+      by_profile[Profile(p, *cat)].push_back(&p);
+    }
   }
   ASSERT_GE(by_profile.size(), 3u);
   for (const auto& [profile, list] : by_profile) {
     const Scales s = Fit(list, *cat, kNvidiaHbmSpread);
-    EXPECT_NEAR(s.gemm, 1, 0.11) << profile;
+    EXPECT_NEAR(s.gemm, 1, 0.11) << profile << " (" << list.size() << " rows)";
     EXPECT_NEAR(s.hbm, 1, 0.11) << profile;
   }
 }
