@@ -25,7 +25,12 @@ with open("data/serving_results.toml", "rb") as f:
     for r in tomllib.load(f)["result"]:
         rows.append(dict(source=r["campaign"], model=r["model"], acc=r["accelerator"],
                          prec=r["precision"], tp=r["tp"], gpus=r["gpus"], isl=r["prompt_tokens"],
-                         osl=r["output_tokens"], limits=None, published=r["output_tokens_per_s"]))
+                         osl=r["output_tokens"], limits=None, published=r["output_tokens_per_s"],
+                         extra=[f"--{flag}={r[key]}" for flag, key in
+                                (("pp", "pp"), ("ep", "ep"), ("kv-cache", "kv_cache"),
+                                 ("max-batch", "max_batch"),
+                                 ("max-tokens-per-step", "max_tokens_per_step")) if key in r]
+                               + (["--attention-dp=on"] if r.get("attention_dp") else [])))
 for r in csv.DictReader(open(f"{shared}/reference/serving_runs.csv")):
     b = r["benchmark"]
     model = "llama2-70b" if b.startswith("llama2-70b") else "mixtral-8x7b" if b == "mixtral-8x7b" else None
@@ -48,6 +53,7 @@ for r in rows:
            "--output-tokens", str(r["osl"]), "--json"]
     if r["tp"]:
         cmd += ["--tp", str(r["tp"])]
+    cmd += r.get("extra", [])
     if r["limits"]:
         cmd += ["--ttft-ms", r["limits"][0], "--tpot-ms", r["limits"][1], "--percentile", r["limits"][2]]
     else:
