@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <new>
 #include <ostream>
@@ -48,16 +50,34 @@ int ReportBadInput(const Error& error, std::ostream& err) { return ReportError(e
 
 namespace {
 
-// "gpuplan simulte": CLI11 says only that a subcommand is required; name it and suggest.
+// "gpuplan simulte", "gpuplan trace frob", "gpuplan trace": CLI11 says only that a subcommand is
+// required; name the unknown command (with a suggestion) or the commands to choose from. Words
+// are followed down the command tree; "" when the line names known commands all the way.
 std::string UnknownCommandMessage(const CLI::App& app, const std::vector<std::string>& args) {
-  std::vector<std::string> names;
-  for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+  const CLI::App* level = &app;
+  std::string where;  // "trace ": the commands followed so far
+  auto names_of = [](const CLI::App& a) {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : a.get_subcommands({})) names.push_back(sub->get_name());
+    return names;
+  };
   for (const std::string& a : args) {
     if (a.empty() || a.front() == '-') continue;
-    if (std::find(names.begin(), names.end(), a) != names.end()) return "";
-    return UnknownNameMessage("command", a, names);
+    const std::vector<std::string> names = names_of(*level);
+    if (names.empty()) return "";  // a positional of a command
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : level->get_subcommands({})) {
+      if (sub->get_name() == a) next = sub;
+    }
+    if (next == nullptr) return UnknownNameMessage(where + "command", a, names);
+    where += a + " ";
+    level = next;
   }
-  return "";
+  const std::vector<std::string> names = names_of(*level);
+  if (level == &app || names.empty()) return "";
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  return fmt::format("'gpuplan {}' needs a command: {}", where.substr(0, where.size() - 1), list);
 }
 
 int RunCommand(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
@@ -131,7 +151,8 @@ int RunCommand(int argc, const char* const* argv, std::ostream& out, std::ostrea
       return kExitOk;
     }
     std::string message = e.what();
-    if (app.get_subcommands().empty()) {  // "gpuplan simulte": name it and suggest
+    // "gpuplan simulte" (nothing parsed), "gpuplan trace frob" (a subcommand is required).
+    if (app.get_subcommands().empty() || message.find("subcommand") != std::string::npos) {
       std::vector<std::string> args;
       for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
       const std::string unknown = UnknownCommandMessage(app, args);

@@ -52,9 +52,14 @@ Result<uint64_t> ParseAllowed(std::string_view text, Trace& trace, const FieldPo
 }  // namespace
 
 Result<Trace> ParseGpuplanCsv(std::string_view text, const std::string& path) {
+  detail::LineSource source(text);
+  return detail::ParseGpuplanCsv(source, path);
+}
+
+Result<Trace> detail::ParseGpuplanCsv(LineSource& source, const std::string& path) {
   Trace trace;
   trace.source = path;
-  detail::CsvReader reader(text, ',', path, /*comments=*/true);
+  detail::CsvReader reader(source, ',', path, /*comments=*/true);
   std::vector<std::string_view> fields;
   // Header: the first non-empty line not starting with '#'.
   auto got = reader.Next(fields);
@@ -155,10 +160,7 @@ Result<Trace> ParseGpuplanCsv(std::string_view text, const std::string& path) {
       GPUPLAN_TRY(detail::CheckTraceTime(*est, pos(kEstimate), field(kEstimate)));
       job.estimate_s = *est;
     }
-    if (static_cast<int64_t>(trace.jobs.size()) >= kMaxJobs) {
-      return Error{fmt::format("{}:{}: more than {} jobs, the limit", path, ln, kMaxJobs)};
-    }
-    trace.jobs.push_back(std::move(job));
+    GPUPLAN_TRY(detail::AddJob(trace, source, std::move(job)));
   }
   if (num_iso > 0) {
     trace.notes.push_back("submit_s given as ISO 8601 times: counted from the first submission");

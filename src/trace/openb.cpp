@@ -63,9 +63,14 @@ constexpr size_t kNumPodRequired = 5;
 }  // namespace
 
 Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
+  detail::LineSource source(text);
+  return detail::ParseOpenbPods(source, path);
+}
+
+Result<Trace> detail::ParseOpenbPods(LineSource& source, const std::string& path) {
   Trace trace;
   trace.source = path;
-  detail::CsvReader reader(text, ',', path);
+  detail::CsvReader reader(source, ',', path);
   size_t num_fields = 0;
   auto col_or =
       MapColumns(reader, path, kPodColumns, kNumPodRequired, num_fields, trace.notes, "pod list");
@@ -139,10 +144,7 @@ Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
         job.allowed_mask |= uint64_t{1} << *idx;
       }
     }
-    if (static_cast<int64_t>(trace.jobs.size()) >= kMaxJobs) {
-      return Error{fmt::format("{}:{}: more than {} pods, the limit", path, ln, kMaxJobs)};
-    }
-    trace.jobs.push_back(std::move(job));
+    GPUPLAN_TRY(detail::AddJob(trace, source, std::move(job)));
   }
   if (num_cpu_only > 0) {
     trace.notes.push_back(fmt::format("{} CPU-only pods (num_gpu 0) skipped", num_cpu_only));
@@ -161,11 +163,17 @@ Result<Trace> ParseOpenbPods(std::string_view text, const std::string& path) {
 }
 
 Result<std::vector<OpenbNode>> ParseOpenbNodes(std::string_view text, const std::string& path) {
+  detail::LineSource source(text);
+  return detail::ParseOpenbNodes(source, path);
+}
+
+Result<std::vector<OpenbNode>> detail::ParseOpenbNodes(LineSource& source,
+                                                       const std::string& path) {
   enum NodeColumn { kSn, kGpu, kModel, kNodeCpu, kNodeMemory, kNumNodeColumns };
   constexpr std::array<std::string_view, kNumNodeColumns> kNodeColumns = {
       "sn", "gpu", "model", "cpu_milli", "memory_mib"};
   constexpr size_t kNumNodeRequired = 3;
-  detail::CsvReader reader(text, ',', path);
+  detail::CsvReader reader(source, ',', path);
   size_t num_fields = 0;
   std::vector<std::string> notes;
   auto col_or =
@@ -211,9 +219,9 @@ Result<std::vector<OpenbNode>> ParseOpenbNodes(std::string_view text, const std:
 }
 
 Result<std::vector<OpenbNode>> ReadOpenbNodes(const std::string& path) {
-  auto text = ReadFile(path);
-  if (!text) return text.error();
-  return ParseOpenbNodes(*text, path);
+  auto source = detail::LineSource::Open(path);
+  if (!source) return source.error();
+  return detail::ParseOpenbNodes(**source, path);
 }
 
 }  // namespace gpuplan::trace

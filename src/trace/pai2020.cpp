@@ -35,13 +35,13 @@ void SetGpus(Job& job, int64_t instances, double gpus_total) {
 }
 
 // The simulator's job table (cluster-trace-gpu-v2020/simulator): one job per row.
-Result<Trace> ParsePaiJobTable(std::string_view text, const std::string& path) {
+Result<Trace> ParsePaiJobTable(detail::LineSource& source, const std::string& path) {
   Trace trace;
   trace.source = path;
-  detail::LineReader lines(text);
+  detail::LineReader lines(source);
   std::string_view line;
   std::vector<std::string_view> f;
-  lines.Next(line);
+  if (auto first = lines.Next(line); !first) return first.error();
   detail::SplitFields(line, ',', f);
   std::vector<std::string> header;
   for (std::string_view h : f) header.emplace_back(detail::TrimView(h));
@@ -55,7 +55,10 @@ Result<Trace> ParsePaiJobTable(std::string_view text, const std::string& path) {
             c_gpu = col("num_gpu"), c_type = col("gpu_type"), c_dur = col("duration"),
             c_user = col("user");
   int64_t num_cpu_only = 0, num_zero_duration = 0;
-  while (lines.Next(line)) {
+  while (true) {
+    auto more = lines.Next(line);
+    if (!more) return more.error();
+    if (!*more) break;
     if (detail::TrimView(line).empty()) continue;
     const int64_t ln = lines.line_number();
     detail::SplitFields(line, ',', f);
@@ -107,7 +110,7 @@ Result<Trace> ParsePaiJobTable(std::string_view text, const std::string& path) {
       if (!idx) return idx.error();
       job.allowed_mask = uint64_t{1} << *idx;
     }
-    trace.jobs.push_back(std::move(job));
+    GPUPLAN_TRY(detail::AddJob(trace, source, std::move(job)));
   }
   if (num_cpu_only > 0) {
     trace.notes.push_back(fmt::format("{} jobs without GPUs skipped", num_cpu_only));
@@ -122,8 +125,8 @@ Result<Trace> ParsePaiJobTable(std::string_view text, const std::string& path) {
   return trace;
 }
 
-bool IsJobTable(std::string_view text) {
-  const std::string_view first = text.substr(0, text.find('\n'));
+// The job table's header names these columns; the task table has no header.
+bool IsJobTable(std::string_view first) {
   for (std::string_view name : {"job_id", "num_gpu", "submit_time", "duration"}) {
     bool found = false;
     for (size_t pos = 0; pos <= first.size();) {
@@ -140,15 +143,27 @@ bool IsJobTable(std::string_view text) {
 }  // namespace
 
 Result<Trace> ParsePai2020(std::string_view text, const std::string& path) {
-  if (IsJobTable(text)) return ParsePaiJobTable(text, path);
+  detail::LineSource source(text);
+  return detail::ParsePai2020(source, path);
+}
+
+Result<Trace> detail::ParsePai2020(LineSource& source, const std::string& path) {
+  std::string_view line;
+  auto first = source.Next(line);
+  if (!first) return first.error();
+  const bool job_table = *first && IsJobTable(line);
+  GPUPLAN_TRY(source.Rewind());
+  if (job_table) return ParsePaiJobTable(source, path);
   Trace trace;
   trace.source = path;
-  detail::LineReader lines(text);
-  std::string_view line;
+  detail::LineReader lines(source);
   std::vector<std::string_view> f;
   int64_t num_cpu_only = 0, num_unfinished = 0;
   const int32_t tenant = trace.TenantIndex("pai");
-  while (lines.Next(line)) {
+  while (true) {
+    auto more = lines.Next(line);
+    if (!more) return more.error();
+    if (!*more) break;
     if (detail::TrimView(line).empty()) continue;
     const int64_t ln = lines.line_number();
     detail::SplitFields(line, ',', f);
@@ -201,7 +216,7 @@ Result<Trace> ParsePai2020(std::string_view text, const std::string& path) {
       if (!idx) return idx.error();
       job.allowed_mask = uint64_t{1} << *idx;
     }
-    trace.jobs.push_back(std::move(job));
+    GPUPLAN_TRY(detail::AddJob(trace, source, std::move(job)));
   }
   if (num_cpu_only > 0) {
     trace.notes.push_back(fmt::format("{} tasks without GPUs skipped", num_cpu_only));

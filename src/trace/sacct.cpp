@@ -138,13 +138,24 @@ Result<int64_t> ParseTresGpus(std::string_view tres, const FieldPos& pos, std::s
 }  // namespace
 
 Result<Trace> ParseSacct(std::string_view text, const std::string& path) {
+  detail::LineSource source(text);
+  return detail::ParseSacct(source, path);
+}
+
+Result<Trace> detail::ParseSacct(LineSource& source, const std::string& path) {
   Trace trace;
   trace.source = path;
-  detail::LineReader lines(text);
+  detail::LineReader lines(source);
   std::string_view line;
   std::vector<std::string_view> fields;
   // Header: the first non-empty line.
-  while (lines.Next(line)) {
+  while (true) {
+    auto more = lines.Next(line);
+    if (!more) return more.error();
+    if (!*more) {
+      line = {};
+      break;
+    }
     if (!detail::TrimView(line).empty()) break;
   }
   if (detail::TrimView(line).empty()) {
@@ -184,7 +195,10 @@ Result<Trace> ParseSacct(std::string_view text, const std::string& path) {
           num_running = 0;
   std::map<std::string, int64_t, std::less<>> gpu_types;
   std::string type;
-  while (lines.Next(line)) {
+  while (true) {
+    auto more = lines.Next(line);
+    if (!more) return more.error();
+    if (!*more) break;
     if (detail::TrimView(line).empty()) continue;
     const int64_t ln = lines.line_number();
     detail::SplitFields(line, '|', fields);
@@ -263,7 +277,7 @@ Result<Trace> ParseSacct(std::string_view text, const std::string& path) {
     job.estimate_s = estimate;
     job.gpus = static_cast<int32_t>(gpus);
     if (!type.empty()) ++gpu_types[type];
-    trace.jobs.push_back(std::move(job));
+    GPUPLAN_TRY(detail::AddJob(trace, source, std::move(job)));
   }
   if (num_steps > 0) {
     trace.notes.push_back(fmt::format(

@@ -16,13 +16,21 @@ constexpr size_t kNumSwfFields = 18;
 }  // namespace
 
 Result<Trace> ParseSwf(std::string_view text, const std::string& path) {
+  detail::LineSource source(text);
+  return detail::ParseSwf(source, path);
+}
+
+Result<Trace> detail::ParseSwf(LineSource& source, const std::string& path) {
   Trace trace;
   trace.source = path;
-  detail::LineReader lines(text);
+  detail::LineReader lines(source);
   std::string_view line;
   std::vector<std::string_view> f;
   int64_t num_no_runtime = 0, num_no_procs = 0;
-  while (lines.Next(line)) {
+  while (true) {
+    auto more = lines.Next(line);
+    if (!more) return more.error();
+    if (!*more) break;
     const std::string_view t = detail::TrimView(line);
     if (t.empty() || t.front() == ';') continue;
     const int64_t ln = lines.line_number();
@@ -73,7 +81,7 @@ Result<Trace> ParseSwf(std::string_view text, const std::string& path) {
     job.duration_s = *run;
     job.gpus = static_cast<int32_t>(procs);
     job.estimate_s = *req_time > 0 ? *req_time : 0;
-    trace.jobs.push_back(std::move(job));
+    GPUPLAN_TRY(detail::AddJob(trace, source, std::move(job)));
   }
   if (num_no_runtime > 0) {
     trace.notes.push_back(fmt::format("{} jobs without a run time skipped", num_no_runtime));

@@ -2,7 +2,10 @@
 // and summary statistics.
 #include "trace/trace.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -10,6 +13,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <unordered_map>
 
@@ -17,70 +21,225 @@
 
 namespace gpuplan::trace {
 
+static_assert(sizeof(Job) <= 96, "Job is stored millions of times: keep it compact");
+
 namespace detail {
 
-bool LineReader::Next(std::string_view& line) {
-  if (pos_ >= text_.size()) return false;
-  size_t end = text_.find('\n', pos_);
-  if (end == std::string_view::npos) end = text_.size();
-  line = text_.substr(pos_, end - pos_);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  pos_ = end + 1;
-  ++line_number_;
-  return true;
+namespace {
+
+Error IoError(std::string message) { return Error{std::move(message), ErrorKind::kIo}; }
+
+std::string_view FileTypeName(const struct stat& st) {
+  if (S_ISDIR(st.st_mode)) return "a directory";
+  if (S_ISFIFO(st.st_mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(st.st_mode)) return "a character device";
+  if (S_ISBLK(st.st_mode)) return "a block device";
+  if (S_ISSOCK(st.st_mode)) return "a socket";
+  return "not a regular file";
 }
 
-CsvReader::CsvReader(std::string_view text, char sep, const std::string& path, bool comments)
-    : text_(text), sep_(sep), path_(path), comments_(comments) {
-  constexpr std::string_view kBom = "\xEF\xBB\xBF";
-  if (text_.substr(0, kBom.size()) == kBom) {
-    text_.remove_prefix(kBom.size());
-    had_bom_ = true;
+}  // namespace
+
+LineSource::LineSource(std::string_view text) : text_(text), size_bytes_(text.size()) {}
+
+LineSource::~LineSource() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Result<std::unique_ptr<LineSource>> LineSource::Open(const std::string& path, size_t block_bytes) {
+  // Opened first and checked with fstat: the file checked is the file read.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {  // a misspelt path: the user's input (exit 2)
+      return Error{fmt::format("{}: no such file", path), ErrorKind::kBadInput};
+    }
+    return IoError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
+  }
+  std::unique_ptr<LineSource> src(new LineSource());
+  src->fd_ = fd;
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    return IoError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return IoError(fmt::format("{}: is {}, not a file gpuplan can read", path, FileTypeName(st)));
+  }
+  src->size_bytes_ = static_cast<uint64_t>(st.st_size);
+  if (src->size_bytes_ > kDefaultMaxFileBytes) {
+    return IoError(fmt::format("{}: file is {} bytes, larger than the {} byte limit", path,
+                               src->size_bytes_, kDefaultMaxFileBytes));
+  }
+  src->path_ = path;
+  src->blocks_ = true;
+  src->block_bytes_ = std::max<size_t>(block_bytes, 1);
+  return src;
+}
+
+std::unique_ptr<LineSource> LineSource::Blocks(std::string_view text, size_t block_bytes) {
+  std::unique_ptr<LineSource> src(new LineSource(text));
+  src->blocks_ = true;
+  src->block_bytes_ = std::max<size_t>(block_bytes, 1);
+  return src;
+}
+
+Result<void> LineSource::Rewind() {
+  line_number_ = 0;
+  offset_ = 0;
+  if (!blocks_) return Ok{};
+  begin_ = end_ = scanned_ = 0;
+  eof_ = false;
+  read_bytes_ = 0;
+  if (fd_ >= 0 && lseek(fd_, 0, SEEK_SET) != 0) {
+    return IoError(fmt::format("{}: cannot read: {}", path_, std::strerror(errno)));
+  }
+  return Ok{};
+}
+
+// Moves the unreturned bytes to the front and reads a block after them; a line longer than the
+// buffer doubles it.
+Result<void> LineSource::Refill() {
+  if (begin_ > 0) {
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    scanned_ -= begin_;
+    begin_ = 0;
+  }
+  if (buf_.size() < end_ + block_bytes_) buf_.resize(std::max(end_ + block_bytes_, 2 * end_));
+  size_t n = 0;
+  if (fd_ >= 0) {
+    while (true) {
+      const ssize_t got = read(fd_, buf_.data() + end_, buf_.size() - end_);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) return IoError(fmt::format("{}: cannot read: {}", path_, std::strerror(errno)));
+      n = static_cast<size_t>(got);
+      break;
+    }
+  } else {
+    const size_t pos = static_cast<size_t>(read_bytes_);
+    n = std::min(block_bytes_, text_.size() - pos);
+    std::memcpy(buf_.data() + end_, text_.data() + pos, n);
+  }
+  read_bytes_ += n;
+  if (read_bytes_ > kDefaultMaxFileBytes) {
+    return IoError(fmt::format("{}: more than the {} byte limit (is the file growing?)", path_,
+                               kDefaultMaxFileBytes));
+  }
+  end_ += n;
+  eof_ = n == 0;
+  return Ok{};
+}
+
+Result<bool> LineSource::Next(std::string_view& line) {
+  if (!blocks_) {
+    const size_t pos = static_cast<size_t>(offset_);
+    if (pos >= text_.size()) return false;
+    size_t eol = text_.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text_.size();
+    line = text_.substr(pos, eol - pos);
+    offset_ = std::min<uint64_t>(eol + 1, text_.size());
+    ++line_number_;
+    return true;
+  }
+  while (true) {
+    const void* nl = std::memchr(buf_.data() + scanned_, '\n', end_ - scanned_);
+    if (nl != nullptr) {
+      const size_t eol = static_cast<size_t>(static_cast<const char*>(nl) - buf_.data());
+      line = std::string_view(buf_.data() + begin_, eol - begin_);
+      offset_ += eol + 1 - begin_;
+      begin_ = scanned_ = eol + 1;
+      ++line_number_;
+      return true;
+    }
+    scanned_ = end_;
+    if (eof_) {
+      if (begin_ == end_) return false;
+      line = std::string_view(buf_.data() + begin_, end_ - begin_);
+      offset_ += end_ - begin_;
+      begin_ = scanned_ = end_;
+      ++line_number_;
+      return true;
+    }
+    GPUPLAN_TRY(Refill());
   }
 }
+
+Result<bool> LineReader::Next(std::string_view& line) {
+  auto got = source_.Next(line);
+  if (got && *got && !line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return got;
+}
+
+CsvReader::CsvReader(LineSource& source, char sep, const std::string& path, bool comments)
+    : source_(&source), sep_(sep), path_(path), comments_(comments) {}
+
+CsvReader::CsvReader(std::string_view text, char sep, const std::string& path, bool comments)
+    : own_(std::make_unique<LineSource>(text)),
+      source_(own_.get()),
+      sep_(sep),
+      path_(path),
+      comments_(comments) {}
 
 Result<bool> CsvReader::Next(std::vector<std::string_view>& fields) {
   fields.clear();
+  std::string_view rec;
   // Skip blank and comment lines.
-  while (pos_ < text_.size()) {
-    size_t eol = text_.find('\n', pos_);
-    if (eol == std::string_view::npos) eol = text_.size();
-    const std::string_view line = text_.substr(pos_, eol - pos_);
-    if (!TrimView(line == "\r" ? std::string_view() : line).empty() && TrimView(line) != "\r" &&
-        !(comments_ && line.front() == '#')) {
-      break;
-    }
-    pos_ = eol + 1;
-    ++line_;
-  }
-  if (pos_ >= text_.size()) return false;
-  record_line_ = line_;
-  buffer_.clear();
-  // (start, length, in buffer_) per field; views are made once buffer_ stops growing.
-  struct Span {
-    size_t start, size;
-    bool owned;
-  };
-  std::vector<Span> spans;
   while (true) {
-    size_t p = pos_;
-    while (p < text_.size() && (text_[p] == ' ' || text_[p] == '\t') && text_[p] != sep_) ++p;
-    if (p < text_.size() && text_[p] == '"') {
-      const int64_t open_line = line_;
+    auto got = source_->Next(rec);
+    if (!got) return got.error();
+    if (!*got) return false;
+    if (first_) {
+      first_ = false;
+      constexpr std::string_view kBom = "\xEF\xBB\xBF";
+      if (rec.substr(0, kBom.size()) == kBom) {
+        rec.remove_prefix(kBom.size());
+        had_bom_ = true;
+      }
+    }
+    if (!TrimView(rec).empty() && !(comments_ && rec.front() == '#')) break;
+  }
+  record_line_ = source_->line_number();
+  buffer_.clear();
+  spans_.clear();
+  // A quoted line break continues the record on the next line: the record is then copied into
+  // record_ (the source's view ends with its line) and positions stay valid.
+  bool owned = false;
+  auto extend = [&]() -> Result<bool> {
+    if (!owned) {
+      record_.assign(rec);
+      owned = true;
+    }
+    std::string_view more;
+    auto got = source_->Next(more);
+    if (!got || !*got) return got;
+    record_ += '\n';
+    record_.append(more);
+    rec = record_;
+    return true;
+  };
+  size_t pos = 0;
+  while (true) {
+    size_t p = pos;
+    while (p < rec.size() && (rec[p] == ' ' || rec[p] == '\t') && rec[p] != sep_) ++p;
+    if (p < rec.size() && rec[p] == '"') {
+      const int64_t open_line = source_->line_number();
       const size_t start = buffer_.size();
       size_t q = p + 1;
       while (true) {
-        const size_t close = text_.find('"', q);
+        const size_t close = rec.find('"', q);
         if (close == std::string_view::npos) {
-          return Error{
-              fmt::format("{}:{}: a quoted field opened here never closes (a missing "
-                          "'\"')",
-                          path_, open_line)};
+          buffer_.append(rec.substr(q));
+          q = rec.size();
+          auto more = extend();
+          if (!more) return more.error();
+          if (!*more) {
+            return Error{
+                fmt::format("{}:{}: a quoted field opened here never closes (a missing '\"')",
+                            path_, open_line)};
+          }
+          continue;
         }
-        const std::string_view part = text_.substr(q, close - q);
-        for (char c : part) line_ += c == '\n';
-        buffer_.append(part);
-        if (close + 1 < text_.size() && text_[close + 1] == '"') {
+        buffer_.append(rec.substr(q, close - q));
+        if (close + 1 < rec.size() && rec[close + 1] == '"') {
           buffer_ += '"';
           q = close + 2;
           continue;
@@ -88,38 +247,32 @@ Result<bool> CsvReader::Next(std::vector<std::string_view>& fields) {
         q = close + 1;
         break;
       }
-      while (q < text_.size() && (text_[q] == ' ' || text_[q] == '\t')) ++q;
-      if (q < text_.size() && text_[q] != sep_ && text_[q] != '\n' && text_[q] != '\r') {
+      while (q < rec.size() && (rec[q] == ' ' || rec[q] == '\t')) ++q;
+      if (q < rec.size() && rec[q] != sep_ && !(rec[q] == '\r' && q + 1 == rec.size())) {
         return Error{
             fmt::format("{}:{}: text after the closing quote of field {} (a quote "
                         "inside a quoted field is written \"\")",
-                        path_, line_, spans.size() + 1)};
+                        path_, source_->line_number(), spans_.size() + 1)};
       }
-      spans.push_back({start, buffer_.size() - start, true});
-      pos_ = q;
+      spans_.push_back({start, buffer_.size() - start, true});
+      pos = q;
     } else {
-      size_t q = pos_;
-      while (q < text_.size() && text_[q] != sep_ && text_[q] != '\n') ++q;
+      size_t q = pos;
+      while (q < rec.size() && rec[q] != sep_) ++q;
       size_t e = q;
-      if (e > pos_ && text_[e - 1] == '\r' && (q >= text_.size() || text_[q] == '\n')) --e;
-      spans.push_back({pos_, e - pos_, false});
-      pos_ = q;
+      if (e > pos && rec[e - 1] == '\r' && q == rec.size()) --e;
+      spans_.push_back({pos, e - pos, false});
+      pos = q;
     }
-    if (pos_ < text_.size() && text_[pos_] == sep_) {
-      ++pos_;
+    if (pos < rec.size() && rec[pos] == sep_) {
+      ++pos;
       continue;
-    }
-    // End of the record: CRLF, LF or the end of the text.
-    if (pos_ < text_.size() && text_[pos_] == '\r') ++pos_;
-    if (pos_ < text_.size() && text_[pos_] == '\n') {
-      ++pos_;
-      ++line_;
     }
     break;
   }
-  for (const Span& s : spans) {
+  for (const Span& s : spans_) {
     fields.push_back(s.owned ? std::string_view(buffer_).substr(s.start, s.size)
-                             : text_.substr(s.start, s.size));
+                             : rec.substr(s.start, s.size));
   }
   return true;
 }
@@ -343,6 +496,92 @@ Result<void> CheckFieldCount(size_t got, size_t expected, const std::string& pat
       path, line, expected, got, got < expected ? "truncated line" : "too many separators")};
 }
 
+Result<void> AddJob(Trace& trace, const LineSource& source, Job&& job) {
+  std::vector<Job>& jobs = trace.jobs;
+  if (static_cast<int64_t>(jobs.size()) >= kMaxJobs) {
+    return Error{
+        fmt::format("{}:{}: more than {} jobs, the limit", trace.source, job.line, kMaxJobs)};
+  }
+  constexpr size_t kSample = 4096;  // jobs read before the rate is trusted
+  if (jobs.size() < jobs.capacity() || jobs.size() < kSample || source.offset() == 0) {
+    jobs.push_back(std::move(job));
+    return Ok{};
+  }
+  const double per_byte = static_cast<double>(jobs.size()) / static_cast<double>(source.offset());
+  const double rest =
+      static_cast<double>(source.size_bytes() - std::min(source.offset(), source.size_bytes()));
+  // 3% over the estimate, and at least an eighth more: a wrong estimate still grows geometrically.
+  const double want = static_cast<double>(jobs.size()) + 1.03 * per_byte * rest + 64;
+  const size_t cap = std::max(jobs.size() + jobs.size() / 8,
+                              static_cast<size_t>(std::min<double>(want, kMaxJobs + 1.0)));
+  jobs.reserve(cap);
+  jobs.push_back(std::move(job));
+  return Ok{};
+}
+
+namespace {
+
+// Finds a repeated job id through sorted (hash, index) pairs: 16 bytes a job where a hash map
+// of the ids took about 60. Sets `later` to the first repeat in file order and `earlier` to the
+// job it repeats; false if ids are unique.
+bool FindRepeatedId(const std::vector<Job>& jobs, size_t& earlier, size_t& later) {
+  std::vector<std::pair<uint64_t, uint32_t>> keys;
+  keys.reserve(jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (jobs[i].id.empty()) continue;  // the generator names its jobs after sorting
+    keys.emplace_back(std::hash<std::string>{}(jobs[i].id), static_cast<uint32_t>(i));
+  }
+  std::sort(keys.begin(), keys.end());
+  bool found = false;
+  for (size_t a = 0; a < keys.size();) {
+    size_t b = a + 1;
+    while (b < keys.size() && keys[b].first == keys[a].first) ++b;
+    // Within a run of equal hashes (one id, or a rare collision), in file order.
+    for (size_t k = a + 1; k < b; ++k) {
+      for (size_t m = a; m < k; ++m) {
+        if (jobs[keys[m].second].id != jobs[keys[k].second].id) continue;
+        if (!found || keys[k].second < later) {
+          found = true;
+          later = keys[k].second;
+          earlier = keys[m].second;
+        }
+        break;
+      }
+    }
+    a = b;
+  }
+  return found;
+}
+
+// Stable sort by submit time through (submit, index) pairs and an in-place permutation:
+// std::stable_sort's buffer held half the jobs again.
+void SortBySubmit(std::vector<Job>& jobs) {
+  const auto by_submit = [](const Job& a, const Job& b) { return a.submit_s < b.submit_s; };
+  if (std::is_sorted(jobs.begin(), jobs.end(), by_submit)) return;  // most traces are
+  std::vector<std::pair<double, uint32_t>> order(jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) order[i] = {jobs[i].submit_s, static_cast<uint32_t>(i)};
+  std::sort(order.begin(), order.end());  // ties by index: file order
+  // Position i takes the job at order[i].second; cycles are followed, a done slot points at
+  // itself.
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (order[i].second == i) continue;
+    Job held = std::move(jobs[i]);
+    size_t j = i;
+    while (true) {
+      const size_t from = order[j].second;
+      order[j].second = static_cast<uint32_t>(j);
+      if (from == i) {
+        jobs[j] = std::move(held);
+        break;
+      }
+      jobs[j] = std::move(jobs[from]);
+      j = from;
+    }
+  }
+}
+
+}  // namespace
+
 Result<void> FinishTrace(Trace& trace, bool shift) {
   if (trace.jobs.empty()) {
     std::string why;
@@ -358,22 +597,12 @@ Result<void> FinishTrace(Trace& trace, bool shift) {
     return Error{fmt::format("{}: {} tenants, more than the limit of {}", trace.source,
                              trace.tenants.size(), kMaxTenants)};
   }
-  {
-    std::unordered_map<std::string_view, int64_t> first_line;
-    first_line.reserve(trace.jobs.size());
-    for (const Job& j : trace.jobs) {
-      if (j.id.empty()) continue;  // the generator names its jobs after sorting
-      const auto [it, fresh] = first_line.emplace(j.id, j.line);
-      if (!fresh) {
-        return Error{
-            fmt::format("{}:{}: job id '{}' repeats the job of line {} (ids must be "
-                        "unique)",
-                        trace.source, j.line, Abbreviate(j.id), it->second)};
-      }
-    }
+  if (size_t earlier = 0, later = 0; FindRepeatedId(trace.jobs, earlier, later)) {
+    const Job& j = trace.jobs[later];
+    return Error{fmt::format("{}:{}: job id '{}' repeats the job of line {} (ids must be unique)",
+                             trace.source, j.line, Abbreviate(j.id), trace.jobs[earlier].line)};
   }
-  std::stable_sort(trace.jobs.begin(), trace.jobs.end(),
-                   [](const Job& a, const Job& b) { return a.submit_s < b.submit_s; });
+  SortBySubmit(trace.jobs);
   if (shift) {
     const double first = trace.jobs.front().submit_s;
     for (Job& j : trace.jobs) j.submit_s -= first;
@@ -512,29 +741,41 @@ int32_t Trace::TenantIndex(std::string_view name) {
   return idx;
 }
 
-Result<Trace> ParseTrace(std::string_view text, const std::string& path, TraceFormat format) {
+namespace detail {
+
+Result<Trace> ParseTrace(LineSource& source, const std::string& path, TraceFormat format) {
   switch (format) {
     case TraceFormat::kGpuplan:
-      return ParseGpuplanCsv(text, path);
+      return ParseGpuplanCsv(source, path);
     case TraceFormat::kPai2020:
-      return ParsePai2020(text, path);
+      return ParsePai2020(source, path);
     case TraceFormat::kOpenb:
-      return ParseOpenbPods(text, path);
+      return ParseOpenbPods(source, path);
     case TraceFormat::kSwf:
-      return ParseSwf(text, path);
+      return ParseSwf(source, path);
     case TraceFormat::kSacct:
-      return ParseSacct(text, path);
+      return ParseSacct(source, path);
   }
   return Error{"unknown trace format"};
 }
 
-Result<Trace> ReadTrace(const std::string& path, TraceFormat format) {
-  auto text = ReadFile(path);
-  if (!text) return text.error();
-  return ParseTrace(*text, path, format);
+}  // namespace detail
+
+Result<Trace> ParseTrace(std::string_view text, const std::string& path, TraceFormat format) {
+  detail::LineSource source(text);
+  return detail::ParseTrace(source, path, format);
 }
 
-Distribution Summarize(std::vector<double> values) {
+Result<Trace> ReadTrace(const std::string& path, TraceFormat format) {
+  auto source = detail::LineSource::Open(path);
+  if (!source) return source.error();
+  return detail::ParseTrace(**source, path, format);
+}
+
+namespace {
+
+// Sorts `values` (kept, with its capacity, for the next distribution).
+Distribution SummarizeInPlace(std::vector<double>& values) {
   Distribution d;
   if (values.empty()) return d;
   std::sort(values.begin(), values.end());
@@ -555,32 +796,40 @@ Distribution Summarize(std::vector<double> values) {
   return d;
 }
 
+}  // namespace
+
+Distribution Summarize(std::vector<double> values) { return SummarizeInPlace(values); }
+
 TraceStats ComputeStats(const Trace& trace) {
   TraceStats s;
   s.num_jobs = static_cast<int64_t>(trace.jobs.size());
   s.num_tenants = static_cast<int64_t>(trace.tenants.size());
-  std::vector<double> durations, gpus, gaps;
-  durations.reserve(trace.jobs.size());
-  gpus.reserve(trace.jobs.size());
+  const auto gpu_frac = [](const Job& j) {
+    return j.gpus * (j.gpu_milli / static_cast<double>(kWholeGpuMilli));
+  };
   std::map<int, SizeCount> by_size;
-  for (size_t i = 0; i < trace.jobs.size(); ++i) {
-    const Job& j = trace.jobs[i];
-    const double gpu_frac = j.gpus * (j.gpu_milli / static_cast<double>(kWholeGpuMilli));
-    const double gpu_hours = gpu_frac * j.duration_s / kSecondsPerHour;
+  for (const Job& j : trace.jobs) {
+    const double gpu_hours = gpu_frac(j) * j.duration_s / kSecondsPerHour;
     s.gpu_hours += gpu_hours;
     if (j.gpu_milli < kWholeGpuMilli) ++s.num_fractional;
-    durations.push_back(j.duration_s);
-    gpus.push_back(gpu_frac);
-    if (i > 0) gaps.push_back(j.submit_s - trace.jobs[i - 1].submit_s);
     SizeCount& sc = by_size[j.gpus];
     sc.gpus = j.gpus;
     ++sc.num_jobs;
     sc.gpu_hours += gpu_hours;
   }
   if (!trace.jobs.empty()) s.span_s = trace.jobs.back().submit_s - trace.jobs.front().submit_s;
-  s.duration_s = Summarize(std::move(durations));
-  s.gpus = Summarize(std::move(gpus));
-  s.interarrival_s = Summarize(std::move(gaps));
+  // One distribution at a time: a double a job, not three.
+  std::vector<double> values;
+  values.reserve(trace.jobs.size());
+  auto summarize = [&](auto value_of, bool gaps) {
+    values.clear();
+    for (size_t i = gaps ? 1 : 0; i < trace.jobs.size(); ++i) values.push_back(value_of(i));
+    return SummarizeInPlace(values);
+  };
+  s.duration_s = summarize([&](size_t i) { return trace.jobs[i].duration_s; }, false);
+  s.gpus = summarize([&](size_t i) { return gpu_frac(trace.jobs[i]); }, false);
+  s.interarrival_s = summarize(
+      [&](size_t i) { return trace.jobs[i].submit_s - trace.jobs[i - 1].submit_s; }, true);
   for (const auto& [g, sc] : by_size) s.by_size.push_back(sc);
   return s;
 }

@@ -38,21 +38,22 @@ struct Tenant {
 
 inline constexpr int kWholeGpuMilli = 1000;
 
-// One job as read from a trace. Accelerator types are indices into Trace::type_names.
+// One job as read from a trace. Accelerator types are indices into Trace::type_names. Fields are
+// ordered so that a job takes 96 bytes, without padding (traces hold millions).
 struct Job {
-  std::string id = {};     // as in the trace
-  int32_t tenant_idx = 0;  // into Trace::tenants
-  double submit_s = 0;     // since the trace's start (readers shift the first job to 0)
-  int32_t gpus = 1;        // whole GPUs (1 for a fractional job)
+  std::string id = {};        // as in the trace
+  double submit_s = 0;        // since the trace's start (readers shift the first job to 0)
+  double duration_s = 0;      // run time on `measured_on_idx` (or the reference type if -1)
+  double estimate_s = 0;      // user's runtime estimate; 0: none (policies then use duration_s)
+  uint64_t allowed_mask = 0;  // bit i: may run on type_names[i]; 0: any type
+  int64_t line = 0;           // line in the source file, for messages
+  int32_t tenant_idx = 0;     // into Trace::tenants
+  int32_t gpus = 1;           // whole GPUs (1 for a fractional job)
   // Share of each GPU; < 1000: the job is `gpus` shares of one GPU each (instances), on any GPUs.
   int32_t gpu_milli = kWholeGpuMilli;
-  double duration_s = 0;  // run time on `measured_on_idx` (or the reference type if -1)
-  double estimate_s = 0;  // user's runtime estimate; 0: none (policies then use duration_s)
   int32_t measured_on_idx = -1;
-  uint64_t allowed_mask = 0;  // bit i: may run on type_names[i]; 0: any type
   int32_t priority = 0;
   int32_t instances = 1;  // PAI's num_inst (SimConfig::metrics_per_instance weighs by it)
-  int64_t line = 0;       // line in the source file, for messages
 };
 
 inline constexpr int kMaxTypes = 64;  // allowed_mask is a 64-bit set
@@ -75,7 +76,8 @@ struct Trace {
   std::unordered_map<std::string, int32_t, NameHash, std::equal_to<>> tenant_lookup_ = {};
 };
 
-// Readers. Files are read whole; `path` also names them in messages.
+// Readers; `path` also names the input in messages. ReadTrace streams the file (memory: the jobs,
+// about 100 bytes each, plus the longest line; not the file's text).
 Result<Trace> ReadTrace(const std::string& path, TraceFormat format);
 Result<Trace> ParseTrace(std::string_view text, const std::string& path, TraceFormat format);
 

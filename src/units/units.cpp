@@ -232,21 +232,26 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 std::string NearestName(std::string_view name, const std::vector<std::string>& candidates) {
   std::string best;
   size_t best_d = SIZE_MAX;
+  const size_t max_d = std::max<size_t>(3, name.size() / 2);
   for (const auto& c : candidates) {
-    // A prefix ("h100" for "h100-sxm5-80gb") is the likeliest intent.
-    size_t d = c.rfind(name, 0) == 0 && !name.empty() ? 0 : EditDistance(name, c);
+    // A prefix ("h100" for "h100-sxm5-80gb") is the likeliest intent. Otherwise the distance is at
+    // least the difference in length: a 50 MB header column is not compared letter by letter.
+    const bool prefix = c.rfind(name, 0) == 0 && !name.empty();
+    const size_t gap = c.size() > name.size() ? c.size() - name.size() : name.size() - c.size();
+    if (!prefix && gap > max_d) continue;
+    const size_t d = prefix ? 0 : EditDistance(name, c);
     if (d < best_d) {
       best_d = d;
       best = c;
     }
   }
-  if (best_d > std::max<size_t>(3, name.size() / 2)) return "";
+  if (best_d > max_d) return "";
   return best;
 }
 
 std::string UnknownNameMessage(std::string_view what, std::string_view name,
                                const std::vector<std::string>& candidates) {
-  std::string msg = fmt::format("unknown {} '{}'", what, name);
+  std::string msg = fmt::format("unknown {} '{}'", what, Abbreviate(name));
   const std::string near = NearestName(name, candidates);
   if (!near.empty()) msg += fmt::format(" (did you mean '{}'?)", near);
   msg += "; valid: ";

@@ -1,9 +1,11 @@
-// libFuzzer target: every trace reader. The first byte picks the format; a parsed trace must
-// hold the readers' invariants, and a gpuplan CSV must read back what it writes.
+// libFuzzer target: every trace reader. The first byte picks the format and a block size; a parsed
+// trace must hold the readers' invariants, reading through blocks (as files are streamed) must
+// give what reading the text in memory gives, and a gpuplan CSV must read back what it writes.
 #include <cstdint>
 #include <string>
 #include <unordered_set>
 
+#include "trace/csv_util.h"
 #include "trace/trace.h"
 #include "units/units.h"
 
@@ -25,7 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const trace::TraceFormat format = formats[data[0] % 5];
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   auto t = trace::ParseTrace(text, "fuzz.csv", format);
+  auto blocks = trace::detail::LineSource::Blocks(text, 1 + (data[0] / 5) % 16);
+  auto streamed = trace::detail::ParseTrace(*blocks, "fuzz.csv", format);
+  Require(t.has_value() == streamed.has_value(), "streamed as in memory");
   if (!t) {
+    Require(streamed.error().message == t.error().message, "the same error streamed");
     Require(t.error().message.find("fuzz.csv") != std::string::npos, "error names the file");
     return 0;
   }
@@ -40,7 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Require(j.gpu_milli >= 1 && j.gpu_milli <= trace::kWholeGpuMilli, "milli in range");
     Require(j.tenant_idx >= 0 && static_cast<size_t>(j.tenant_idx) < t->tenants.size(), "tenant");
     Require(j.id.empty() || ids.insert(j.id).second, "unique ids");
+    Require(streamed->jobs[i].line == j.line, "the same lines streamed");
   }
+  Require(trace::WriteGpuplanCsv(*streamed) == trace::WriteGpuplanCsv(*t) &&
+              streamed->notes == t->notes,
+          "the same trace streamed");
   if (format == trace::TraceFormat::kGpuplan) {
     const std::string csv = trace::WriteGpuplanCsv(*t);
     auto back = trace::ParseGpuplanCsv(csv, "fuzz.csv");
