@@ -18,6 +18,7 @@ constexpr double kWPerMw = 1e6;
 constexpr double kWPerKw = 1e3;
 constexpr double kSPerMinute = kSecondsPerHour / 60;
 using config::kMaxNumber;
+constexpr double kMinUnitsPerUsd = 1e-3, kMaxUnitsPerUsd = 1e8;
 constexpr int kMaxQuarters = 80;  // 20 years
 constexpr int kMaxYear = 2100;
 constexpr int kMinYear = 2000;
@@ -125,6 +126,16 @@ struct Context {
   Scenario& s;
 };
 
+// An amount in the scenario's currency as USD. The rate is bounded, but a huge amount over a small
+// rate still leaves the sanity bound (1e30 units at 1e-3 a USD); it is refused at its key.
+Result<double> ToUsd(const Context& c, const Table& r, std::string_view key, double amount) {
+  const double usd = amount / c.s.units_per_usd;
+  if (std::isfinite(usd) && usd <= kMaxNumber) return usd;
+  return r.Fail(key, fmt::format("'{}' = {:g} {} is {:g} USD at units_per_usd = {:g}, past the "
+                                 "sanity bound of {:g}",
+                                 key, amount, c.s.currency, usd, c.s.units_per_usd, kMaxNumber));
+}
+
 Result<const catalog::Accelerator*> CheckAccelerator(const Context& c, const Table& r,
                                                      std::string_view key, const std::string& id) {
   auto a = FindAccelerator(c.s, c.catalog, id);
@@ -168,7 +179,7 @@ Result<void> ParseBudget(const Context& c, const Table& root) {
   GPUPLAN_ASSIGN_OR_RETURN(b.is_carry_over, r.Bool("carry_over", false));
   auto total = r.Number("total", 0.0, 0);
   GPUPLAN_TRY(total);
-  b.total_usd = *total / c.s.units_per_usd;
+  GPUPLAN_ASSIGN_OR_RETURN(b.total_usd, ToUsd(c, r, "total", *total));
   auto per_year = r.Subtable("capex_per_year");
   GPUPLAN_TRY(per_year);
   if (!*per_year) {
@@ -190,7 +201,7 @@ Result<void> ParseBudget(const Context& c, const Table& root) {
     }
     auto v = years.Number(k, std::nullopt, 0);
     GPUPLAN_TRY(v);
-    by_year[year] = *v / c.s.units_per_usd;
+    GPUPLAN_ASSIGN_OR_RETURN(by_year[year], ToUsd(c, years, k, *v));
   }
   for (int y = c.s.first.year; y <= c.s.last.year; ++y) {
     if (!by_year.contains(y)) {
@@ -218,7 +229,7 @@ Result<void> ParseOpex(const Context& c, const Table& root) {
   GPUPLAN_TRY(r.CheckKeys({"power_price_per_kwh", "pue", "maintenance_share_per_year"}));
   auto price = r.Number("power_price_per_kwh", 0.0, 0);
   GPUPLAN_TRY(price);
-  c.s.opex.power_usd_per_kwh = *price / c.s.units_per_usd;
+  GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.power_usd_per_kwh, ToUsd(c, r, "power_price_per_kwh", *price));
   GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.pue, r.Number("pue", 1.0, 1.0, 3.0));
   GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.maintenance_share_per_year,
                            r.Number("maintenance_share_per_year", 0.0, 0, 1));
@@ -301,7 +312,7 @@ Result<void> ParseCandidates(const Context& c, const Table& root) {
     }
     auto price = r.Number("node_price", price_default, 0, kMaxNumber, true);
     GPUPLAN_TRY(price);
-    k.node_price_usd = *price / c.s.units_per_usd;
+    GPUPLAN_ASSIGN_OR_RETURN(k.node_price_usd, ToUsd(c, r, "node_price", *price));
     std::optional<double> kw_default;
     if (a.tdp_w > 0) kw_default = a.tdp_w * k.gpus_per_node * kServerPowerOverTdp / kWPerKw;
     if (!r.Has("node_power_kw") && !kw_default) {
@@ -431,7 +442,7 @@ Result<void> ParseRental(const Context& c, const Table& root) {
   rent.accelerator = *id;
   auto price = r.Number("price_per_gpu_hour", std::nullopt, 0, kMaxNumber, true);
   GPUPLAN_TRY(price);
-  rent.usd_per_gpu_hour = *price / c.s.units_per_usd;
+  GPUPLAN_ASSIGN_OR_RETURN(rent.usd_per_gpu_hour, ToUsd(c, r, "price_per_gpu_hour", *price));
   GPUPLAN_ASSIGN_OR_RETURN(rent.max_gpus_per_quarter,
                            r.Int("max_gpus_per_quarter", std::nullopt, 0, kMaxGpus));
   GPUPLAN_ASSIGN_OR_RETURN(rent.is_paid_from_budget, r.Bool("paid_from_budget", true));
@@ -656,6 +667,10 @@ Result<void> ParseSimulation(const Context& c, const Table& root) {
   GPUPLAN_TRY(restart);
   sim.restart_overhead_s = *restart * kSPerMinute;
   GPUPLAN_ASSIGN_OR_RETURN(sim.trace, r.Path("trace"));
+  // Checked here so that a typo is named at its line, not when the plan reads the trace.
+  if (std::error_code ec; !sim.trace.empty() && !std::filesystem::exists(sim.trace, ec)) {
+    return r.Fail("trace", fmt::format("'trace' names '{}', which does not exist", sim.trace));
+  }
   return Ok{};
 }
 
@@ -871,7 +886,9 @@ Result<Scenario> ParseRoot(const Table& root, const std::string& path,
   auto currency = r.String("currency", "USD");
   GPUPLAN_TRY(currency);
   s.currency = *currency;
-  auto rate = r.Number("units_per_usd", 1.0, 0, kMaxNumber, true);
+  // Currencies lie between 0.3 (Kuwaiti dinar) and about 1e6 (Iranian rial) units a USD; a rate
+  // such as 1e-300 made every budget infinite.
+  auto rate = r.Number("units_per_usd", 1.0, kMinUnitsPerUsd, kMaxUnitsPerUsd);
   GPUPLAN_TRY(rate);
   if (s.currency == "USD" && *rate != 1.0) {
     return r.Fail("units_per_usd", "'units_per_usd' must be 1 when currency is USD");

@@ -432,6 +432,20 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
        "whole number", "s.toml:14"},
       {"simulation duration is gone", std::string(kBase) + "[simulation]\nduration_days = 30\n",
        "the simulation covers the whole horizon", "s.toml:20"},
+      // Issue 12: a rate that made the budget infinite (buy then said "infeasible", exit 1), an
+      // amount past the sanity bound once converted, and a trace that does not exist (plan exited
+      // 0).
+      {"exchange rate that makes the budget infinite",
+       Replace(kBase, "currency = \"USD\"", "currency = \"XYZ\"\nunits_per_usd = 1e-300"),
+       "'units_per_usd' must be >= 0.001 and <= 100000000, got 1e-300", "s.toml:3"},
+      {"amount past the bound once converted",
+       Replace(Replace(kBase, "currency = \"USD\"", "currency = \"XYZ\"\nunits_per_usd = 0.001"),
+               "\"2026\" = 1e8", "\"2026\" = 1e29"),
+       "'2026' = 1e+29 XYZ is 1e+32 USD at units_per_usd = 0.001, past the sanity bound",
+       "s.toml:8"},
+      {"missing simulation trace",
+       std::string(kBase) + "[simulation]\ntrace = \"/nonexistent/jobs.csv\"\n",
+       "'trace' names '/nonexistent/jobs.csv', which does not exist", "s.toml:20"},
   };
   for (const BadRow& row : rows) {
     auto s = Parse(row.text);
