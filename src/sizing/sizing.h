@@ -16,7 +16,6 @@
 namespace gpuplan::sizing {
 
 // Documented defaults (reasons in training.cpp).
-inline constexpr double kDefaultGoodput = 0.9;          // Llama 3: ">90% effective training time"
 inline constexpr double kDefaultPue = 1.2;              // a modern liquid/air-cooled AI hall
 inline constexpr double kMemoryHeadroomFraction = 0.1;  // allocator slack, NCCL buffers, context
 inline constexpr double kFallbackUsdPerGpuHour = 2.0;   // when neither flag nor catalog price
@@ -24,11 +23,11 @@ inline constexpr double kFallbackUsdPerGpuHour = 2.0;   // when neither flag nor
 // training.cpp).
 inline constexpr double kDefaultBatchTokens = 4 * 1048576.0;
 inline constexpr double kDefaultBatchTokensPerGpu = 1024;
-// Whole published runs take longer than steady-state steps at `goodput` explain: restarts beyond
-// the goodput, evaluation, ablations, older software. Fitted once (geometric mean of published /
-// predicted GPU-hours) on every full_pretraining_run row of training_runs.csv, OPT and BLOOM
-// included; a test refits it. Log-spread of those rows: kWholeRunLogSd.
-inline constexpr double kWholeRunFactor = 1.13;
+// Whole runs lose wall time to interruptions (training.cpp (R1)): each stops the job, costs the
+// stack's restart time and the work since the last checkpoint. Their rate grows with the GPU
+// count: per GPU, 419 unexpected interruptions in 54 days on 16,384 H100 (Llama 3 405B
+// pre-training, arXiv:2407.21783 sec. 3.3.4) = 0.173 per GPU-year.
+inline constexpr double kDefaultInterruptionsPerGpuS = 419.0 / (16384.0 * 54 * kSecondsPerDay);
 
 enum class Recompute { kNone, kSelective, kFull };
 std::string_view ToString(Recompute r);
@@ -56,12 +55,26 @@ struct SoftwareStack {
   // whole layers (Megatron-LM SC21 --checkpoint-activations; the OPT and BLOOM configs).
   std::vector<Recompute> recompute_options = {Recompute::kNone, Recompute::kSelective,
                                               Recompute::kFull};
+  // Whole runs (training.cpp (R1)): wall time from an interruption until steps resume (detect,
+  // swap the node, relaunch, reload the checkpoint), and the stall one checkpoint write costs.
+  double restart_s = 600;
+  double checkpoint_stall_s = 13;
 };
 inline constexpr std::string_view kDefaultStack = "megatron-core-2024";
 // The named stacks (training.cpp (S1)), default first.
 const std::vector<SoftwareStack>& SoftwareStacks();
 // The stack called `name`, or an error listing the names.
 Result<SoftwareStack> FindStack(std::string_view name);
+
+// (R1) What interruptions cost a whole run of `num_gpus` GPUs on `stack`: the job is interrupted
+// num_gpus x interruptions_per_gpu_s times a second, checkpoints at Young's optimum interval.
+struct RunReliability {
+  double goodput = 1;                // useful share of wall time
+  double interruptions_per_s = 0;    // of the job
+  double checkpoint_interval_s = 0;  // 0: no interruptions, no checkpoints needed
+};
+RunReliability WholeRunReliability(int num_gpus, double interruptions_per_gpu_s,
+                                   const SoftwareStack& stack);
 
 // One parallel layout. GPUs = tp * cp * pp * dp; ep divides dp * cp (experts only).
 struct Parallelism {
@@ -120,13 +133,16 @@ struct TrainRequest {
   model::ModelShape model;
   double tokens = 0;
   catalog::Precision precision = catalog::Precision::kBf16;
-  int seq_len = 0;                   // 0: the model's training context, else 4096
-  int num_gpus = 0;                  // > 0: how long on this many GPUs ...
-  double deadline_s = 0;             // ... or > 0: the fewest whole nodes that meet it
-  int global_batch_seqs = 0;         // > 0: the global batch in sequences, else ...
-  double global_batch_tokens = 0;    // ... > 0: in tokens (rounded to sequences), else the default
-  double goodput = kDefaultGoodput;  // share of wall time doing useful steps (whole runs only)
-  bool is_full_run = true;           // false: a benchmark; goodput and whole-run factor not applied
+  int seq_len = 0;                 // 0: the model's training context, else 4096
+  int num_gpus = 0;                // > 0: how long on this many GPUs ...
+  double deadline_s = 0;           // ... or > 0: the fewest whole nodes that meet it
+  int global_batch_seqs = 0;       // > 0: the global batch in sequences, else ...
+  double global_batch_tokens = 0;  // ... > 0: in tokens (rounded to sequences), else the default
+  // Share of wall time doing useful steps (whole runs only); 0: modelled from interruptions (R1).
+  double goodput = 0;
+  // Interruptions per GPU-second of the cluster (R1); the job sees num_gpus times this rate.
+  double interruptions_per_gpu_s = kDefaultInterruptionsPerGpuS;
+  bool is_full_run = true;  // false: a benchmark; goodput not applied
   // Forward-only evaluation tokens per trained token, inside the timed run (MLPerf Training
   // GPT-3 evaluates 24,567 sequences every 24,576 trained: ~1).
   double eval_tokens_per_token = 0;
@@ -174,7 +190,7 @@ struct TrainPlan {
   catalog::Precision precision = catalog::Precision::kBf16;
   int seq_len = 0;
   int gpus = 0;
-  double duration_s = 0;                   // whole run: goodput and the whole-run factor applied
+  double duration_s = 0;                   // whole run: goodput applied
   double gpu_seconds = 0;                  // duration_s x gpus
   double flop_per_s_per_gpu = 0;           // model FLOP/s per GPU (what MFU counts)
   double hardware_flop_per_s_per_gpu = 0;  // with recompute FLOPs (what HFU counts)
@@ -187,8 +203,10 @@ struct TrainPlan {
   Parallelism parallelism;
   StepBreakdown time;
   MemoryBreakdown memory;
-  double goodput = 0;           // as applied (1 for benchmarks)
-  double whole_run_factor = 0;  // as applied (1 for benchmarks)
+  double goodput = 0;                  // as applied (1 for benchmarks)
+  double interruptions = 0;            // expected over the whole run (R1)
+  double interruptions_per_gpu_s = 0;  // as applied
+  double checkpoint_interval_s = 0;    // Young's optimum for the job's interruption rate (R1)
   double pue = 0;
   double energy_j = 0;  // accelerators at TDP x PUE over the whole run
   double usd_per_gpu_hour = 0;
@@ -229,8 +247,8 @@ struct ValidationRow {
   double predicted = 0;  // as SizeTraining reports it
   double published = 0;
   double ratio = 0;  // predicted / published
-  // log(published / predicted) before the whole-run factor, as a throughput error for benchmarks
-  // (published / predicted throughput) and a GPU-hour error for whole runs: what (I1) fits.
+  // log(published / predicted): a throughput error for benchmarks (published / predicted
+  // throughput), a GPU-hour error for whole runs: what (I1) fits.
   double log_error = 0;
   bool is_whole_run = false;
   Range interval;          // SizeTraining's 90% interval of the compared metric
@@ -238,9 +256,12 @@ struct ValidationRow {
   std::string assumption;  // what the row leaves open and the prediction had to assume
 };
 // Predicts every row of the training-runs CSV at `csv_path` with one physical model: a stated
-// parallelism is evaluated as stated, otherwise searched. Errors: unreadable CSV, unknown rows.
+// parallelism is evaluated as stated, otherwise searched; `facts_path` (default
+// data/training_run_facts.csv) adds published facts the CSV lacks. Errors: unreadable files,
+// unknown rows or fields.
 Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_path,
-                                                        const catalog::Catalog& catalog);
+                                                        const catalog::Catalog& catalog,
+                                                        const std::string& facts_path = "");
 
 }  // namespace gpuplan::sizing
 

@@ -20,13 +20,20 @@
 //   - the software stack of the row's year (StackFor): Megatron SC21 (2021), OPT and BLOOM
 //     (2022, metaseq and Megatron-DeepSpeed, forks of Megatron-LM 2021) on megatron-2021;
 //     Llama 2 and MLPerf v3.0 (2023) on megatron-2023.
+//   - published facts of a run that the CSV leaves out come from data/training_run_facts.csv,
+//     each with its source: a stated layout (tp, pp, dp), the global batch (batch_tokens,
+//     batch_seqs), the cluster's scale-out bandwidth per GPU (scaleout_gbps, GB/s each way) and
+//     its interruption count over a period (interruptions, interruption_days: the run's failure
+//     rate, (R1)). Rows without facts get the defaults (Llama 3's failure rate).
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "sizing/sizing.h"
@@ -118,6 +125,43 @@ std::string CampaignFor(const std::string& id) {
   return id;  // a paper of its own (OPT, BLOOM)
 }
 
+// data/training_run_facts.csv: id -> field -> value.
+using Facts = std::map<std::string, std::map<std::string, double>>;
+Result<Facts> LoadFacts(const std::string& path) {
+  auto text = ReadFile(path, 1 << 20);
+  GPUPLAN_TRY(text);
+  const auto rows = ParseCsv(*text);
+  if (rows.empty() || rows[0].size() < 3 || rows[0][0] != "id" || rows[0][1] != "field" ||
+      rows[0][2] != "value") {
+    return Error{fmt::format("{}:1: expected the header id,field,value,source", path)};
+  }
+  static const std::set<std::string> kFields = {"tp",
+                                                "pp",
+                                                "dp",
+                                                "batch_tokens",
+                                                "batch_seqs",
+                                                "scaleout_gbps",
+                                                "interruptions",
+                                                "interruption_days"};
+  Facts facts;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    const auto& row = rows[r];
+    if (row.size() < 3 || !kFields.contains(row[1])) {
+      return Error{
+          fmt::format("{}:{}: field must be one of tp, pp, dp, batch_tokens, batch_seqs, "
+                      "scaleout_gbps, interruptions, interruption_days",
+                      path, r + 1)};
+    }
+    char* end = nullptr;
+    const double v = std::strtod(row[2].c_str(), &end);
+    if (row[2].empty() || *end != '\0' || !(v > 0) || v > 1e12) {
+      return Error{fmt::format("{}:{}: value '{}' must be a number > 0", path, r + 1, row[2])};
+    }
+    facts[row[0]][row[1]] = v;
+  }
+  return facts;
+}
+
 std::string ConfigString(const Parallelism& p) {
   return fmt::format("tp{} pp{} dp{}{}{} mb{} v{} {} zero{}", p.tp, p.pp, p.dp,
                      p.ep > 1 ? fmt::format(" ep{}", p.ep) : "",
@@ -128,7 +172,11 @@ std::string ConfigString(const Parallelism& p) {
 }  // namespace
 
 Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_path,
-                                                        const catalog::Catalog& catalog) {
+                                                        const catalog::Catalog& catalog,
+                                                        const std::string& facts_path) {
+  auto facts =
+      LoadFacts(facts_path.empty() ? DefaultDataDir() + "/training_run_facts.csv" : facts_path);
+  GPUPLAN_TRY(facts);
   auto text = ReadFile(csv_path, 16 << 20);
   GPUPLAN_TRY(text);
   const auto rows = ParseCsv(*text);
@@ -212,7 +260,27 @@ Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_p
       v.published = ToDouble(get("achieved_tflops_per_gpu"));
       if (req.tokens == 0) req.tokens = 1e9;  // throughput does not depend on it
     }
-    auto plan = SizeTraining(req, **acc);
+    // Published facts the CSV leaves out (data/training_run_facts.csv).
+    catalog::Accelerator gpu = **acc;
+    if (auto it = facts->find(v.id); it != facts->end()) {
+      const auto& f = it->second;
+      auto fact = [&](const char* name) { return f.contains(name) ? f.at(name) : 0.0; };
+      if (fact("tp") > 0) req.fixed_tp = int(fact("tp"));
+      if (fact("pp") > 0) req.fixed_pp = int(fact("pp"));
+      if (fact("dp") > 0) req.fixed_dp = int(fact("dp"));
+      if (fact("batch_seqs") > 0) req.global_batch_seqs = int(fact("batch_seqs"));
+      if (fact("batch_tokens") > 0) {
+        req.global_batch_seqs = 0;
+        req.global_batch_tokens = fact("batch_tokens");
+      }
+      if (fact("scaleout_gbps") > 0) gpu.scaleout_bytes_per_s = fact("scaleout_gbps") * 1e9;
+      if (fact("interruptions") > 0 && fact("interruption_days") > 0 && req.num_gpus > 0) {
+        req.interruptions_per_gpu_s =
+            fact("interruptions") /
+            (double(req.num_gpus) * fact("interruption_days") * kSecondsPerDay);
+      }
+    }
+    auto plan = SizeTraining(req, gpu);
     if (!plan) return Error{fmt::format("{}: {}", where, plan.error().message)};
     if (plan->status != TrainStatus::kOk) {
       return Error{fmt::format("{}: {}", where, plan->status_message)};
@@ -224,7 +292,7 @@ Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_p
       v.predicted = plan->gpu_seconds / kSecondsPerHour;
       v.interval = {iv.gpu_seconds.lo / kSecondsPerHour, iv.gpu_seconds.hi / kSecondsPerHour};
       v.is_whole_run = true;
-      v.log_error = std::log(v.published / (v.predicted / plan->whole_run_factor));
+      v.log_error = std::log(v.published / v.predicted);
     } else if (v.metric == "days") {
       v.predicted = plan->duration_s / kSecondsPerDay;
       v.interval = {iv.duration_s.lo / kSecondsPerDay, iv.duration_s.hi / kSecondsPerDay};

@@ -41,21 +41,16 @@ double Quantile(std::vector<double> v, double q) {
   return i + 1 < v.size() ? v[i] + (at - double(i)) * (v[i + 1] - v[i]) : v.back();
 }
 
-// The fit SizeTraining ships (kWholeRunFactor, and the interval spreads in training.cpp) from
-// `rows`: whole-run factor = exp(mean e) over whole runs, spreads = RMS of e per class (I1).
+// The interval spreads SizeTraining ships (training.cpp (I1)) from `rows`: RMS of e per class.
+// Nothing else is fitted on rows: whole runs' goodput comes from the interruption model (R1),
+// whose constants come from Llama 3's and OPT's published failure accounting.
 struct Fit {
-  double whole_run_factor = 1, whole_run_sd = 0, throughput_sd = 0;
+  double whole_run_sd = 0, throughput_sd = 0;
 };
 Fit FitOn(const std::vector<const ValidationRow*>& rows) {
   std::vector<double> whole, bench;
   for (const auto* r : rows) (r->is_whole_run ? whole : bench).push_back(r->log_error);
-  Fit f;
-  f.whole_run_factor = std::exp(Mean(whole));
-  std::vector<double> after;
-  for (double e : whole) after.push_back(e - std::log(f.whole_run_factor));
-  f.whole_run_sd = Rms(after);
-  f.throughput_sd = Rms(bench);
-  return f;
+  return Fit{.whole_run_sd = Rms(whole), .throughput_sd = Rms(bench)};
 }
 
 TEST(ValidateTrainingRuns, EveryRowIsPredictedWithItsCampaign) {
@@ -71,18 +66,20 @@ TEST(ValidateTrainingRuns, EveryRowIsPredictedWithItsCampaign) {
                                               "mlperf-v3.0"}));
 }
 
-// The shipped constants are the fit on every row (OPT and BLOOM included): refitting reproduces
-// them to their printed precision.
-TEST(ValidateTrainingRuns, ShippedConstantsAreTheFitOnAllRows) {
+// The shipped spreads are the fit on every row: refitting reproduces them to their printed
+// precision, seen through the interval each row's plan carries (point x exp(+-1.645 s) on
+// calibrated ground).
+TEST(ValidateTrainingRuns, ShippedSpreadsAreTheFitOnAllRows) {
   std::vector<const ValidationRow*> all;
   for (const auto& r : Rows()) all.push_back(&r);
   const Fit f = FitOn(all);
+  std::vector<double> whole;
+  for (const auto& r : Rows()) {
+    if (r.is_whole_run) whole.push_back(r.log_error);
+  }
   fmt::print(
-      "fit on all rows: whole-run factor {:.3f} (log-RMS {:.3f}), throughput log-RMS {:.3f}\n",
-      f.whole_run_factor, f.whole_run_sd, f.throughput_sd);
-  EXPECT_NEAR(f.whole_run_factor, kWholeRunFactor, 0.01);
-  // training.cpp's kThroughputLogSd 0.076 and kWholeRunLogSd 0.21, seen through the interval the
-  // plan carries (the interval is point x exp(+-1.645 s) on calibrated ground).
+      "fit on all rows: whole-run log-RMS {:.3f} (mean {:+.3f}), throughput log-RMS {:.3f}\n",
+      f.whole_run_sd, Mean(whole), f.throughput_sd);
   for (const auto& r : Rows()) {
     const double s = r.is_whole_run ? f.whole_run_sd : f.throughput_sd;
     EXPECT_NEAR(std::log(r.interval.hi / r.interval.lo) / (2 * 1.645), s, 0.01) << r.id;
@@ -111,8 +108,7 @@ TEST(ValidateTrainingRuns, LeaveOneCampaignOut) {
     const Fit f = FitOn(train);
     for (const auto& r : rows) {
       if (r.campaign != held) continue;
-      // e of this row under the held-out fit (whole runs: after that fold's factor).
-      const double e = r.is_whole_run ? r.log_error - std::log(f.whole_run_factor) : r.log_error;
+      const double e = r.log_error;
       const double sd = r.is_whole_run ? f.whole_run_sd : f.throughput_sd;
       const double err = std::abs(std::exp(-e) - 1);  // |predicted / published - 1|
       errors.push_back(err);
@@ -171,8 +167,9 @@ TEST(PublishedRunsNotInTheFile, Llama3On16kH100) {
 
 // Llama 3 70B on 2,048 H100 at 8K (searched): BF16 dense training at this scale is published at
 // 38-43% MFU (Llama 3 405B, arXiv:2407.21783 Table 4, which reports no TP-comm overlap). On the
-// 2023 stack the search lands in that range (+10% for a smaller model); the default stack's
-// TP-comm overlap, which no calibration row checks, is worth at most a fifth more.
+// 2023 stack the search lands in that range (+10% for a smaller model without a pipeline); the
+// default stack's TP-comm overlap adds what torchtitan measured async TP to add (1.09x for 70B,
+// kTpOverlapNetSaving; it added 1.19x, 54% MFU, while overlap hid 81% of TP traffic net).
 TEST(PublishedRunsNotInTheFile, Llama3_70bOn2048H100HasPublishedMfu) {
   TrainRequest req;
   req.model = *model::LoadPreset("llama3-70b");
@@ -187,17 +184,18 @@ TEST(PublishedRunsNotInTheFile, Llama3_70bOn2048H100HasPublishedMfu) {
   req.stack = std::string(kDefaultStack);
   auto current = SizeTraining(req, **Catalog().Find("h100-sxm5-80gb"));
   ASSERT_TRUE(current) << current.error().message;
-  EXPECT_GT(current->mfu, plan->mfu);
-  EXPECT_LT(current->mfu, 1.2 * plan->mfu);
+  EXPECT_GT(current->mfu, 1.04 * plan->mfu);
+  EXPECT_LT(current->mfu, 1.12 * plan->mfu);
 }
 
 // DeepSeek-V3: 14.8T tokens on 2,048 H800 in FP8, 2.664M GPU-hours of pre-training (the 2.788M
-// total includes context extension and post-training): arXiv:2412.19437 Table 1. Predicted on
-// the default stack with the whole-run factor: ~1.06x (1.37x before causal FlashAttention, TP-comm
-// overlap and the 1.13 factor; ~1.43x before node-limited routing, [moe] max_nodes_per_token = 4,
-// made the cross-node all-to-all send one copy per target node, sec. 3.2.2). Still not modelled:
-// DualPipe (all-to-all hidden under a second microbatch's forward AND backward) and DeepSeek's
-// FP8 activation caching, so the search picks TP rather than the published PP16 EP64.
+// total includes context extension and post-training): arXiv:2412.19437 Table 1; its run had no
+// rollbacks (sec. 1). Predicted on the default stack with the modelled goodput (0.98 on 2,048
+// GPUs): ~0.87x (1.06x while a whole-run factor of 1.13 fitted on OPT-like losses sat on top;
+// ~1.43x before node-limited routing, [moe] max_nodes_per_token = 4, made the cross-node
+// all-to-all send one copy per target node, sec. 3.2.2). Still not modelled: DualPipe
+// (all-to-all hidden under a second microbatch's forward AND backward) and DeepSeek's FP8
+// activation caching, so the search picks TP rather than the published PP16 EP64.
 TEST(PublishedRunsNotInTheFile, DeepSeekV3On2048H800) {
   TrainRequest req;
   req.model = *model::LoadPreset("deepseek-v3");
@@ -210,8 +208,8 @@ TEST(PublishedRunsNotInTheFile, DeepSeekV3On2048H800) {
   const double gpu_hours = plan->gpu_seconds / kSecondsPerHour;
   fmt::print("deepseek-v3: {:.3g} GPU-hours, {:.0f} TFLOP/s/GPU, mfu {:.3f}\n", gpu_hours,
              plan->flop_per_s_per_gpu / 1e12, plan->mfu);
-  EXPECT_GT(gpu_hours / 2.664e6, 0.9);
-  EXPECT_LT(gpu_hours / 2.664e6, 1.25);
+  EXPECT_GT(gpu_hours / 2.664e6, 0.8);
+  EXPECT_LT(gpu_hours / 2.664e6, 1.2);
   EXPECT_LT(plan->interval_90.gpu_seconds.lo / kSecondsPerHour, 2.664e6);
   EXPECT_GT(plan->interval_90.gpu_seconds.hi / kSecondsPerHour, 2.664e6);
 }
