@@ -179,7 +179,7 @@ constexpr int kDefaultSeqLen = 4096;
 // rows (Megatron SC'21, MLPerf v3.0), GPU-hours of the whole runs with goodput (R1) (Llama 2,
 // OPT, BLOOM). (I1) interval = point x exp(+- z s), z = 1.645, s = root-mean-square of e over the
 // class: the RMS keeps each campaign's bias in the spread instead of correcting the point by it.
-constexpr double kThroughputLogSd = 0.076;
+constexpr double kThroughputLogSd = 0.051;
 constexpr double kWholeRunLogSd = 0.14;
 constexpr double kZ90 = 1.645;
 // (I2) Outside what was calibrated (A100, H100 and Gaudi 2; dense; contexts <= 4K; published

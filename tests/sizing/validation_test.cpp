@@ -86,14 +86,16 @@ TEST(ValidateTrainingRuns, ShippedSpreadsAreTheFitOnAllRows) {
   }
 }
 
-// Leave-one-campaign-out (issue 10): each paper / MLPerf round is predicted with the constants
+// Leave-one-campaign-out (issue 10): each paper / MLPerf round is predicted with the spreads
 // fitted on the others (errors as |predicted / published - 1| of throughput for benchmarks, of
-// GPU-hours for whole runs). The issue's targets were median <= 10%, p90 <= 25%, coverage >= 80%
-// and median hi/lo <= 1.8; this model reaches median 5.2%, p90 39%, coverage 87% (26/30), median
-// hi/lo 1.41, and the bounds below assert those figures. What misses: the whole runs. Held out,
-// Llama 2 gets the factor of OPT and BLOOM (1.57: their runs lost far more to restarts) and
-// OPT that of Llama 2 and BLOOM; the two Gaudi 2 MLPerf rows are 15-19% pessimistic since the
-// catalog's Gaudi 2 GEMM efficiency was calibrated before the benchmark's evaluation was counted.
+// GPU-hours for whole runs). The issue's targets: median <= 10%, p90 <= 25%, coverage >= 80%,
+// median hi/lo <= 1.8. This model reaches median 4.2%, p90 9.5%, coverage 87% (26/30), median
+// hi/lo 1.14; the bounds below assert those figures. No point prediction uses a constant fitted
+// on these rows' GPU-hours: whole runs get goodput from interruptions (R1), so Llama 2's 2,048
+// GPUs lose ~2% and OPT's 992 at its published restart rate ~27%, where one whole-run factor
+// gave both the other campaigns' 1.2-1.4x. What still misses its interval: Llama 2 34B (22%
+// under: its 350 W production cluster is not modelled) and three Megatron SC'21 rows (8-13%)
+// whose fold's spread comes from the MLPerf rows alone (x1.07).
 TEST(ValidateTrainingRuns, LeaveOneCampaignOut) {
   const auto& rows = Rows();
   std::set<std::string> campaigns;
@@ -126,10 +128,10 @@ TEST(ValidateTrainingRuns, LeaveOneCampaignOut) {
       "LOCO: median error {:.1f}%, p90 {:.1f}%, 90% intervals cover {}/{} ({:.0f}%), median "
       "hi/lo {:.2f}\n",
       100 * median, 100 * p90, covered, errors.size(), 100 * coverage, median_width);
-  EXPECT_LE(median, 0.06);
-  EXPECT_LE(p90, 0.40);
+  EXPECT_LE(median, 0.05);
+  EXPECT_LE(p90, 0.12);
   EXPECT_GE(coverage, 0.85);
-  EXPECT_LE(median_width, 1.45);
+  EXPECT_LE(median_width, 1.2);
 }
 
 // Layout facts stated in a row's parallelism text are honoured (validation.cpp's header):
