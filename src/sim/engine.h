@@ -21,7 +21,18 @@ enum class JobStatus : uint8_t { kPending, kQueued, kRunning, kDone, kUnschedula
 // A trace job bound to the cluster. Work is in reference-seconds: the run time on a type of
 // relative speed v is work / v.
 struct SimJob {
+  // The fields a scheduling pass reads first, together in the first cache line.
+  int32_t gpus = 1;
+  int32_t milli = trace::kWholeGpuMilli;
+  int32_t tenant = 0;
+  JobStatus status = JobStatus::kPending;
+  uint64_t allowed_pools = 0;
   SimTime submit = 0;
+  int32_t priority = 0;  // the trace's; fifo and firstfit serve higher first
+  int32_t pool = -1;     // pool of the current or last run
+  int32_t restarts = 0;
+  int32_t preemptions = 0;
+  uint32_t generation = 0;  // bumps on every stop, so stale finish events are ignored
   SimTime first_start = -1;
   SimTime run_start = -1;    // start of the current run, restart overhead included
   SimTime run_overhead = 0;  // overhead paid at the start of the current run
@@ -35,16 +46,6 @@ struct SimJob {
   double attained_gpu_s = 0;  // service received in finished runs (las)
   double allocated_gpu_s = 0;
   double useful_gpu_s = 0;
-  int32_t gpus = 1;
-  int32_t milli = trace::kWholeGpuMilli;
-  int32_t tenant = 0;
-  int32_t priority = 0;  // the trace's; fifo and firstfit serve higher first
-  int32_t pool = -1;     // pool of the current or last run
-  int32_t restarts = 0;
-  int32_t preemptions = 0;
-  uint32_t generation = 0;  // bumps on every stop, so stale finish events are ignored
-  uint64_t allowed_pools = 0;
-  JobStatus status = JobStatus::kPending;
   bool needs_overhead = false;
   bool overhead_from_preemption = false;  // the pending restart overhead is a preemption's cost
   std::vector<Piece> pieces;

@@ -380,6 +380,63 @@ TEST_P(AgainstReference, FifoEasyAndFirstfitMatchStartForStart) {
 INSTANTIATE_TEST_SUITE_P(Seeds, AgainstReference, ::testing::Range(1, 9),
                          [](const auto& i) { return "Seed" + std::to_string(i.param); });
 
+// The passes' shortcuts (fairshare: only tenants with queued jobs visited, the total usage
+// integrated on its own; easy and fairshare: placement checks skipped by the no-fit threshold)
+// against the plain passes (every tenant updated and summed each pass, every placement
+// checked): the same schedule on random multi-tenant traces over two pools of different node
+// sizes, with fractional jobs, with backfill scans on every pass and every 30 s.
+class FastPasses : public ::testing::TestWithParam<int> {};
+
+TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
+  Rng rng(static_cast<uint64_t>(100 + GetParam()));
+  std::vector<JobSpec> specs;
+  double t = 0;
+  for (int i = 0; i < 300; ++i) {
+    // Bursts with gaps, so the queue drains and refills (a pass's state must not outlive it).
+    t += static_cast<double>(rng.UniformInt(40) == 0 ? 3000 : rng.UniformInt(30));
+    const int sizes[] = {1, 1, 2, 4, 8, 12, 16, 32};
+    JobSpec s{.submit_s = t,
+              .gpus = sizes[rng.UniformInt(8)],
+              .duration_s = 1 + static_cast<double>(rng.UniformInt(2000)),
+              .tenant = "t" + std::to_string(rng.UniformInt(7))};
+    if (rng.UniformInt(4) == 0) s.allowed = {rng.UniformInt(2) == 0 ? "a" : "b"};
+    if (rng.UniformInt(5) == 0) s.milli = 250;
+    specs.push_back(s);
+  }
+  ClusterSpec cluster = TwoPools(3, 0, 1.5, 1);
+  cluster.groups[1].num_nodes = 6;
+  cluster.groups[1].gpus_per_node = 4;
+  trace::Trace trace = MakeTrace(specs);
+  for (size_t i = 0; i < trace.tenants.size(); ++i) {
+    trace.tenants[i].share_weight = 1 + static_cast<double>(i % 3);
+  }
+  for (const auto& [policy, interval] : {std::pair{"fairshare", 0.0}, std::pair{"fairshare", 30.0},
+                                         std::pair{"easy", 0.0}, std::pair{"easy", 30.0}}) {
+    SCOPED_TRACE(std::string(policy) + " every " + std::to_string(interval) + " s");
+    SimConfig config{.cluster = cluster,
+                     .policy = policy,
+                     .check_invariants = true,
+                     .backfill_interval_s = interval,
+                     .fairshare_half_life_s = 3600,
+                     .priority_max_age_s = 4000};
+    auto fast = Simulate(trace, config);
+    config.plain_passes = true;
+    auto plain = Simulate(trace, config);
+    ASSERT_TRUE(fast && plain);
+    ASSERT_EQ(fast->job_rows.size(), plain->job_rows.size());
+    int waited = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      EXPECT_EQ(fast->job_rows[i].start_s, plain->job_rows[i].start_s) << "job " << i;
+      EXPECT_EQ(fast->job_rows[i].accelerator, plain->job_rows[i].accelerator) << "job " << i;
+      waited += plain->job_rows[i].wait_s > 0;
+    }
+    EXPECT_GT(waited, 50);  // loaded enough that the order matters
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, FastPasses, ::testing::Range(1, 7),
+                         [](const auto& i) { return "Seed" + std::to_string(i.param); });
+
 // Cobham (1954): non-preemptive priority M/G/1, class k mean wait
 // W_k = W0 / ((1 - s_{k-1}) (1 - s_k)), s_k = rho_1 + ... + rho_k, W0 = sum_i lambda_i E[S_i^2] / 2
 // (exponential service: E[S^2] = 2 / mu^2). Kleinrock, Queueing Systems vol. 2, sec. 3.6.

@@ -25,7 +25,10 @@ class EasyPolicy : public SchedulingPolicy {
   void Schedule(Engine& engine, bool capacity_freed) override {
     std::vector<JobIdx> fresh;
     fresh.swap(fresh_);
-    if (queue_.empty()) return;
+    if (queue_.empty()) {
+      if (capacity_freed) reservations_.Forget();
+      return;
+    }
     if (reservations_.BeginPass(engine, capacity_freed) == PoolReservations::Mode::kFresh) {
       for (JobIdx c : fresh) {
         if (engine.job(c).status == JobStatus::kQueued && reservations_.Consider(engine, c)) {

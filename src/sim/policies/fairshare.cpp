@@ -9,10 +9,14 @@
 //  - Z = the job's GPUs / the cluster's GPUs (PriorityFavorSmall=NO).
 // Within a tenant the order by priority does not change over time except when a job's age
 // reaches PriorityMaxAge, so each tenant keeps its jobs in two ordered sets (age growing,
-// age capped) and a pass merges the tenants' heads.
+// age capped) and a pass merges the heads of the tenants that have queued jobs. Tenants'
+// usages are brought up to date lazily (when their GPUs change, or when they have jobs in a
+// pass), and the total usage, which follows the same equation with the total GPUs in use, is
+// integrated on its own: a pass costs the tenants with queued jobs, not all tenants.
+// SimConfig::plain_passes keeps the plain way (every tenant updated and summed each pass) for
+// the test that the two give the same schedules.
 #include <algorithm>
 #include <cmath>
-#include <queue>
 #include <set>
 #include <tuple>
 
@@ -31,6 +35,7 @@ class FairsharePolicy : public SchedulingPolicy {
         w_size_(config.priority_weight_job_size),
         max_age_s_(config.priority_max_age_s),
         total_gpus_(static_cast<double>(std::max<int64_t>(1, config.cluster.total_gpus()))),
+        update_all_(config.plain_passes),
         reservations_(config) {}
 
   void Enqueue(Engine& engine, JobIdx j) override {
@@ -47,14 +52,22 @@ class FairsharePolicy : public SchedulingPolicy {
     }
     fresh_.push_back(j);
     ++num_queued_;
+    if (t.num_queued++ == 0) {
+      t.active_pos = static_cast<int32_t>(active_.size());
+      active_.push_back(job.tenant);
+    }
   }
-  void OnStart(Engine& engine, JobIdx j) override { Update(engine, engine.job(j).tenant); }
-  void OnStop(Engine& engine, JobIdx j) override { Update(engine, engine.job(j).tenant); }
+  // Called before the engine changes the tenant's GPUs: usages integrate the old count.
+  void OnStart(Engine& engine, JobIdx j) override { GpusChange(engine, j, +1); }
+  void OnStop(Engine& engine, JobIdx j) override { GpusChange(engine, j, -1); }
 
   void Schedule(Engine& engine, bool capacity_freed) override {
     std::vector<JobIdx> fresh;
     fresh.swap(fresh_);
-    if (num_queued_ == 0) return;
+    if (num_queued_ == 0) {
+      if (capacity_freed) reservations_.Forget();
+      return;
+    }
     Resize(engine);
     if (reservations_.BeginPass(engine, capacity_freed) == PoolReservations::Mode::kFresh) {
       for (JobIdx c : fresh) {
@@ -65,16 +78,26 @@ class FairsharePolicy : public SchedulingPolicy {
       return;
     }
     const double now_s = ToSeconds(engine.now());
-    double total_usage = 0, total_weight = 0;
-    for (int t = 0; t < engine.num_tenants(); ++t) {
-      Update(engine, t);
-      total_usage += tenants_[static_cast<size_t>(t)].usage;
-      total_weight += engine.tenant_weight(t);
+    if (total_weight_ <= 0) {
+      for (int t = 0; t < engine.num_tenants(); ++t) total_weight_ += engine.tenant_weight(t);
     }
-    // Merge the tenants' two sets by priority: a heap of cursors.
-    heap_ = {};
-    for (int t = 0; t < engine.num_tenants(); ++t) {
+    double total_usage = 0;
+    if (update_all_) {
+      for (int t = 0; t < engine.num_tenants(); ++t) {
+        Update(engine, t);
+        total_usage += tenants_[static_cast<size_t>(t)].usage;
+      }
+    } else {
+      UpdateTotal(engine);
+      total_usage = total_usage_;
+    }
+    const double total_weight = total_weight_;
+    // Merge the tenants' two sets by priority: a heap of cursors (a total order, so the order
+    // the tenants are pushed in does not matter).
+    heap_.clear();
+    for (const int32_t t : active_) {
       Tenant& tt = tenants_[static_cast<size_t>(t)];
+      if (!update_all_) Update(engine, t);
       while (!tt.by_submit.empty() &&
              now_s - ToSeconds(tt.by_submit.begin()->first) >= max_age_s_) {
         const JobIdx j = tt.by_submit.begin()->second;
@@ -95,8 +118,9 @@ class FairsharePolicy : public SchedulingPolicy {
     }
     int examined = 0;
     while (!heap_.empty() && examined < reservations_.depth() && !reservations_.Exhausted(engine)) {
-      Cursor c = heap_.top();
-      heap_.pop();
+      std::pop_heap(heap_.begin(), heap_.end(), Lower{});
+      const Cursor c = heap_.back();
+      heap_.pop_back();
       const JobIdx j = std::get<2>(*c.it);
       Push(*c.set, std::next(c.it), c.base);
       if (reservations_.Consider(engine, j)) {
@@ -116,7 +140,10 @@ class FairsharePolicy : public SchedulingPolicy {
       t.growing.clear();
       t.capped.clear();
       t.by_submit.clear();
+      t.num_queued = 0;
+      t.active_pos = -1;
     }
+    active_.clear();
     fresh_.clear();
     num_queued_ = 0;
     return out;
@@ -131,6 +158,8 @@ class FairsharePolicy : public SchedulingPolicy {
     double usage = 0;
     SimTime last_update = 0;
     double base_growing = 0, base_capped = 0;
+    int64_t num_queued = 0;
+    int32_t active_pos = -1;  // in active_; -1: no queued jobs
   };
   struct Cursor {
     double priority;
@@ -147,7 +176,9 @@ class FairsharePolicy : public SchedulingPolicy {
   };
 
   void Push(Queue& set, Queue::iterator it, double base) {
-    if (it != set.end()) heap_.push(Cursor{base - std::get<0>(*it), &set, it, base});
+    if (it == set.end()) return;
+    heap_.push_back(Cursor{base - std::get<0>(*it), &set, it, base});
+    std::push_heap(heap_.begin(), heap_.end(), Lower{});
   }
   void Remove(const Engine& engine, JobIdx j) {
     const SimJob& job = engine.job(j);
@@ -159,6 +190,13 @@ class FairsharePolicy : public SchedulingPolicy {
       t.capped.erase({-(size + w_age_), job.submit, j});
     }
     --num_queued_;
+    if (--t.num_queued == 0) {
+      Tenant& last = tenants_[static_cast<size_t>(active_.back())];
+      last.active_pos = t.active_pos;
+      active_[static_cast<size_t>(t.active_pos)] = active_.back();
+      active_.pop_back();
+      t.active_pos = -1;
+    }
   }
   void Resize(const Engine& engine) {
     const auto n = static_cast<size_t>(engine.num_tenants());
@@ -175,11 +213,28 @@ class FairsharePolicy : public SchedulingPolicy {
     const double decay = std::exp(-decay_per_s_ * dt);
     tt.usage = tt.usage * decay + g * (1 - decay) / decay_per_s_;
   }
+  // The same for the sum over tenants, whose GPUs are the total in use.
+  void UpdateTotal(const Engine& engine) {
+    const double dt = ToSeconds(engine.now() - total_last_update_);
+    total_last_update_ = engine.now();
+    if (dt <= 0) return;
+    const double decay = std::exp(-decay_per_s_ * dt);
+    total_usage_ = total_usage_ * decay + total_running_gpus_ * (1 - decay) / decay_per_s_;
+  }
+  void GpusChange(const Engine& engine, JobIdx j, int sign) {
+    Update(engine, engine.job(j).tenant);
+    UpdateTotal(engine);
+    total_running_gpus_ += sign * engine.job(j).gpu_fraction();
+  }
 
   double decay_per_s_, w_fairshare_, w_age_, w_size_, max_age_s_, total_gpus_;
+  bool update_all_;
   PoolReservations reservations_;
   std::vector<Tenant> tenants_;
-  std::priority_queue<Cursor, std::vector<Cursor>, Lower> heap_;
+  std::vector<int32_t> active_;  // tenants with queued jobs, unordered
+  double total_weight_ = 0, total_usage_ = 0, total_running_gpus_ = 0;
+  SimTime total_last_update_ = 0;
+  std::vector<Cursor> heap_;  // a max-heap by Lower
   std::vector<JobIdx> fresh_;
   int64_t num_queued_ = 0;
 };

@@ -39,6 +39,9 @@ class PoolReservations {
   enum class Mode { kFresh, kMain, kScan };
   explicit PoolReservations(const SimConfig& config);
   Mode BeginPass(Engine& engine, bool capacity_freed);
+  // GPUs came free while the queue was empty (no pass ran): the next pass starts afresh rather
+  // than keeping reservations made for jobs that have since started.
+  void Forget() { have_state_ = false; }
   Mode mode() const { return pass_; }
   // Starts j now if the rules above allow; true if it started.
   bool Consider(Engine& engine, JobIdx j);
@@ -53,6 +56,7 @@ class PoolReservations {
   int depth_;
   SimTime interval_;
   SimTime window_;
+  bool plain_;
   Mode pass_ = Mode::kScan;
   Mode rules_ = Mode::kScan;  // kMain or kScan: how the standing reservations were made
   bool have_state_ = false;
@@ -64,6 +68,11 @@ class PoolReservations {
   // Smallest GPU count with no start within bf_window on the pool, this pass (larger jobs
   // cannot start sooner, so they skip the search).
   std::vector<int32_t> no_start_gpus_;
+  // Smallest whole-GPU count that does not fit the pool now. Valid until GPUs come free (the
+  // next pass that is not kFresh): starts only take GPUs, and a count that does not fit means no
+  // larger one fits (Cluster::CanPlace is monotone in whole GPUs). Spares the scans most of
+  // their placement checks.
+  std::vector<int32_t> no_fit_gpus_;
 };
 
 }  // namespace gpuplan::sim::detail

@@ -16,7 +16,8 @@ constexpr int64_t kNoSpare = std::numeric_limits<int64_t>::min() / 2;
 PoolReservations::PoolReservations(const SimConfig& config)
     : depth_(std::max(1, config.backfill_depth)),
       interval_(ToSimTime(config.backfill_interval_s)),
-      window_(ToSimTime(config.bf_window_s)) {}
+      window_(ToSimTime(config.bf_window_s)),
+      plain_(config.plain_passes) {}
 
 PoolReservations::Mode PoolReservations::BeginPass(Engine& engine, bool capacity_freed) {
   const size_t num_pools = engine.cluster().pools().size();
@@ -24,12 +25,14 @@ PoolReservations::Mode PoolReservations::BeginPass(Engine& engine, bool capacity
     shadow_.assign(num_pools, 0);
     spare_nodes_.assign(num_pools, 0);
     no_start_gpus_.assign(num_pools, std::numeric_limits<int32_t>::max());
+    no_fit_gpus_.assign(num_pools, std::numeric_limits<int32_t>::max());
   }
   if (!capacity_freed && have_state_) {
     pass_ = Mode::kFresh;
     return pass_;
   }
   have_state_ = true;
+  std::fill(no_fit_gpus_.begin(), no_fit_gpus_.end(), std::numeric_limits<int32_t>::max());
   reserved_ = 0;
   std::fill(no_start_gpus_.begin(), no_start_gpus_.end(), std::numeric_limits<int32_t>::max());
   const SimTime now = engine.now();
@@ -66,9 +69,15 @@ bool PoolReservations::Consider(Engine& engine, JobIdx j) {
   const SimTime now = engine.now();
   int32_t best_now = -1;
   SimTime finish_now = Engine::kNoTime;
+  const bool whole = job.milli >= trace::kWholeGpuMilli && !plain_;
   for (uint64_t mask = job.allowed_pools; mask != 0; mask &= mask - 1) {
     const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
-    if (!engine.CanPlaceOn(j, p)) continue;
+    int32_t& no_fit = no_fit_gpus_[static_cast<size_t>(p)];
+    if (whole && job.gpus >= no_fit) continue;
+    if (!engine.CanPlaceOn(j, p)) {
+      if (whole) no_fit = job.gpus;
+      continue;
+    }
     const SimTime run = engine.EstimatedRunTime(j, p);
     if (now + run < finish_now && Permits(engine, p, j, run)) {
       best_now = p;
