@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -16,8 +17,11 @@ namespace fs = std::filesystem;
 CliRun Plan(const std::vector<std::string>& args) { return RunCli({"plan"}, args); }
 
 fs::path TempDir(const char* name) {
-  const fs::path p = fs::temp_directory_path() / "gpuplan_plan_cmd_test" / name;
+  // The pid keeps two checkouts' test runs at once off each other's output lock.
+  const fs::path p =
+      fs::temp_directory_path() / ("gpuplan_plan_cmd_test_" + std::to_string(::getpid())) / name;
   fs::remove_all(p);
+  fs::create_directories(p.parent_path());
   return p;
 }
 
