@@ -132,15 +132,18 @@ std::vector<std::string> SizingAccelerators(const scenario::Scenario& s) {
   return ids;
 }
 
-std::vector<SizingCell> SizeWorkloads(const scenario::Scenario& s,
-                                      const catalog::Catalog& catalog) {
-  std::vector<SizingCell> cells;
-  for (const auto& w : s.workloads) {
+// One cell per (item, accelerator the scenario buys or owns): `size`'s plan, or why there is
+// none. `Cell` is SizingCell or ServingCell, whose first field names the item.
+template <typename Cell, typename Item, typename Size>
+std::vector<Cell> SizeEach(const scenario::Scenario& s, const catalog::Catalog& catalog,
+                           const std::vector<Item>& items, Size size) {
+  std::vector<Cell> cells;
+  for (const Item& item : items) {
     for (const auto& id : SizingAccelerators(s)) {
-      SizingCell cell{.workload = w.name, .accelerator = id};
+      Cell cell{item.name, id};
       auto acc = scenario::FindAccelerator(s, catalog, id);
-      auto plan = acc ? SizeWorkload(w, **acc, ScenarioUsdPerGpuHour(s, id))
-                      : Result<sizing::TrainPlan>(acc.error());
+      auto plan = acc ? size(item, **acc, ScenarioUsdPerGpuHour(s, id))
+                      : decltype(size(item, **acc, 0.0))(acc.error());
       if (plan) {
         cell.plan = std::move(*plan);
       } else {
@@ -152,24 +155,18 @@ std::vector<SizingCell> SizeWorkloads(const scenario::Scenario& s,
   return cells;
 }
 
+std::vector<SizingCell> SizeWorkloads(const scenario::Scenario& s,
+                                      const catalog::Catalog& catalog) {
+  return SizeEach<SizingCell>(s, catalog, s.workloads, [](const auto& w, const auto& a, double p) {
+    return SizeWorkload(w, a, p);
+  });
+}
+
 std::vector<ServingCell> SizeServices(const scenario::Scenario& s,
                                       const catalog::Catalog& catalog) {
-  std::vector<ServingCell> cells;
-  for (const auto& v : s.services) {
-    for (const auto& id : SizingAccelerators(s)) {
-      ServingCell cell{.service = v.name, .accelerator = id};
-      auto acc = scenario::FindAccelerator(s, catalog, id);
-      auto plan = acc ? SizeService(v, **acc, ScenarioUsdPerGpuHour(s, id))
-                      : Result<sizing::ServePlan>(acc.error());
-      if (plan) {
-        cell.plan = std::move(*plan);
-      } else {
-        cell.error = plan.error().message;
-      }
-      cells.push_back(std::move(cell));
-    }
-  }
-  return cells;
+  return SizeEach<ServingCell>(s, catalog, s.services, [](const auto& v, const auto& a, double p) {
+    return SizeService(v, a, p);
+  });
 }
 
 // The GPUs the scenario owns before buying anything, in nodes of the size it buys them in (else
