@@ -4,10 +4,10 @@
 // Table, so every file the tool reads reports a bad value the same way, "file:line: section:
 // message", and a section parser reads like the documentation of its keys.
 //
-//   auto doc = config::Document::Load("korea.toml");            // parse errors name the line
-//   config::Table budget = ...root.Subtable("budget") ...;
-//   GPUPLAN_ASSIGN_OR_RETURN(total, budget.Number("total", 0.0, 0));   // ">= 0, got -5" at its
-//   line
+//   GPUPLAN_ASSIGN_OR_RETURN(auto doc, config::Document::Load("korea.toml", 16 << 20));
+//   GPUPLAN_ASSIGN_OR_RETURN(auto budget, doc.Root().Subtable("budget"));  // nullopt: absent
+//   GPUPLAN_ASSIGN_OR_RETURN(total, budget->Number("total", 0.0, 0));
+//   // fails with "korea.toml:12: budget: 'total' must be >= 0, got -5"
 //
 // A Document may extend another file (`extends = "base.toml"`, tables merge key by key, arrays are
 // replaced whole) and take command-line overrides (`--set key.path=value`); both are applied to
