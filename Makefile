@@ -12,7 +12,7 @@ build: deps
 # The test command of the README and of CI: warnings as errors, all tests, including the
 # report's real-browser test (hence chromium) and the round trip through a real Slurm.
 test:
-	@scripts/install-deps.sh --browser --slurm
+	@scripts/install-deps.sh --browser --slurm --python
 	cmake --preset ci >/dev/null
 	cmake --build --preset ci -j2
 	ctest --preset ci -j2
@@ -35,7 +35,7 @@ test-asan:
 	tests/fuzz/run.sh 5 fuzz_trace fuzz_toml
 
 test-asan-all:
-	@scripts/install-deps.sh --browser --slurm
+	@scripts/install-deps.sh --browser --slurm --python
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j2
 	ctest --preset asan -j2

@@ -1,0 +1,157 @@
+"""Every gpuplan function: its to_dict() equals the CLI's --json, attributes, tables, errors."""
+
+import pytest
+
+import gpuplan
+from conftest import DATA_DIR, cli_json, run_cli, without_wall_s
+
+KOREA = DATA_DIR / "scenarios" / "korea.toml"
+SAMPLE_TRACE = DATA_DIR / "traces" / "sample.csv"
+
+
+def test_catalog_equals_cli():
+    cat = gpuplan.catalog()
+    assert cat.to_dict() == cli_json("catalog", "list")
+    h100 = cat.find("h100-sxm5-80gb")
+    assert h100.dense_bf16_tflops == pytest.approx(989.5, rel=1e-3)
+    table = cat.to_pandas()
+    assert len(table) == len(cat.accelerators)
+    assert "tpp" in table.columns
+    with pytest.raises(gpuplan.InputError):
+        cat.find("h100-typo")
+
+
+def test_size_train_equals_cli():
+    plan = gpuplan.size_train(model="llama3-70b", tokens="15T", accelerator="h100-sxm5-80gb",
+                              gpus=2048)
+    assert plan.to_dict() == cli_json("size", "train", "--model", "llama3-70b", "--tokens", "15T",
+                                      "--accelerator", "h100-sxm5-80gb", "--gpus", "2048")
+    assert plan.gpus == 2048
+    assert plan.parallelism.tp * plan.parallelism.pp * plan.parallelism.dp == 2048
+    assert 0 < plan.mfu < 1
+    assert plan.to_pandas().loc[0, "gpu_hours"] == plan.gpu_hours
+
+
+def test_size_train_from_params_and_deadline_equals_cli():
+    plan = gpuplan.size_train(params="70B", tokens="2T", accelerator="mi300x", days=30)
+    assert plan.to_dict() == cli_json("size", "train", "--params", "70B", "--tokens", "2T",
+                                      "--accelerator", "mi300x", "--days", "30")
+    assert plan.days <= 30
+    assert plan.notes  # the inferred shape says so
+
+
+def test_size_serve_equals_cli():
+    plan = gpuplan.size_serve("llama3-70b", "h200-sxm-141gb", rps=20, precision="fp8")
+    assert plan.to_dict() == cli_json("size", "serve", "--model", "llama3-70b", "--accelerator",
+                                      "h200-sxm-141gb", "--rps", "20", "--precision", "fp8")
+    assert plan.capacity_requests_per_s >= 20
+    rate = gpuplan.size_serve("llama3-8b", "h100-sxm5-80gb", gpus=8, offline=True)
+    assert rate.to_dict() == cli_json("size", "serve", "--model", "llama3-8b", "--accelerator",
+                                      "h100-sxm5-80gb", "--gpus", "8", "--offline")
+
+
+def test_buy_equals_cli():
+    scenario = gpuplan.load_scenario(str(KOREA))
+    assert scenario.name == "korea"
+    assert scenario.first == "2026Q4"
+    result = gpuplan.buy(scenario)
+    assert result.to_dict() == cli_json("buy", "--scenario", KOREA)
+    assert result.status in ("optimal", "feasible")
+    purchases = result.to_pandas("purchases")
+    assert list(purchases.columns[:3]) == ["quarter", "delivered", "accelerator"]
+    assert purchases["capex_usd"].sum() == pytest.approx(result.capex_usd, rel=1e-9)
+    capacity = result.to_pandas("capacity")
+    assert len(capacity) == len(result.capacity)
+    # The default scenario is the same as no scenario.
+    assert gpuplan.buy().to_dict() == result.to_dict()
+
+
+def test_simulate_equals_cli_and_keeps_jobs():
+    result = gpuplan.simulate(trace=str(SAMPLE_TRACE), cluster="h100-sxm5-80gb:16x8",
+                              policy="easy", jobs=True)
+    cli = cli_json("simulate", "--cluster", "h100-sxm5-80gb:16x8", "--trace", SAMPLE_TRACE,
+                   "--policy", "easy")
+    assert without_wall_s(result.to_dict()) == without_wall_s(cli)
+    assert result.policy == "easy"
+    jobs = result.to_pandas("jobs")
+    assert len(jobs) == result.jobs
+    tenants = result.to_pandas("per_tenant")
+    assert set(tenants["tenant"]) == set(result.per_tenant.to_dict())
+
+
+def test_simulate_scenario_equals_cli():
+    result = gpuplan.simulate(scenario=str(KOREA), policy="fifo")
+    cli = cli_json("simulate", "--scenario", KOREA, "--policy", "fifo")
+    assert without_wall_s(result.to_dict()) == without_wall_s(cli)
+
+
+def test_plan_equals_cli(tmp_path):
+    report = gpuplan.plan(str(KOREA), policies=["fifo", "easy"], time_limit_s=30)
+    cli = cli_json("plan", KOREA, "--policies", "fifo,easy", "--out", tmp_path / "r")
+    assert without_wall_s(report.to_dict()) == without_wall_s(cli)
+    assert report.scenario.name == "korea"
+    assert report.simulation.policy in ("fifo", "easy")
+    waits = report.to_pandas("waits_by_quarter")
+    assert len(waits) == len(report.simulation.by_quarter)
+    assert len(report.to_pandas("purchases")) == len(report.buy.purchases)
+    assert list(report.to_pandas("policies")["policy"]) == ["fifo", "easy"]
+
+
+def test_results_are_read_only_and_name_their_fields():
+    plan = gpuplan.size_train(model="llama3-8b", tokens="1T", accelerator="h100-sxm5-80gb",
+                              gpus=64)
+    with pytest.raises(AttributeError):
+        plan.gpus = 1
+    with pytest.raises(AttributeError, match="fields: model"):
+        _ = plan.no_such_field
+    copy = plan.to_dict()
+    copy["gpus"] = 1
+    assert plan.gpus == 64
+    with pytest.raises(gpuplan.InputError, match="tables"):
+        plan.to_pandas("purchases")
+
+
+def test_scenario_errors_carry_file_line_and_field(tmp_path):
+    bad = tmp_path / "bad.toml"
+    text = KOREA.read_text()
+    lines = text.splitlines()
+    line = next(i for i, l in enumerate(lines, 1) if l.startswith("node_price"))
+    lines[line - 1] = "node_price = -5"
+    bad.write_text("\n".join(lines) + "\n")
+    # The CLI refuses it with exit 2 and the same message.
+    cli_err = run_cli_err("buy", "--scenario", bad)
+    with pytest.raises(gpuplan.InputError) as e:
+        gpuplan.load_scenario(str(bad))
+    assert e.value.file == str(bad)
+    assert e.value.line == line
+    assert e.value.field == "node_price"
+    assert str(e.value) in cli_err
+    assert isinstance(e.value, ValueError)
+
+
+def run_cli_err(*args):
+    import os
+    import subprocess
+    p = subprocess.run([os.environ["GPUPLAN_BIN"], *map(str, args)], capture_output=True,
+                       text=True, check=False)
+    assert p.returncode == 2, p.stderr
+    return p.stderr
+
+
+def test_bad_arguments_raise_input_error():
+    with pytest.raises(gpuplan.InputError, match="h100-typo"):
+        gpuplan.size_train(model="llama3-70b", tokens="15T", accelerator="h100-typo", gpus=8)
+    with pytest.raises(gpuplan.InputError, match="exactly one of gpus"):
+        gpuplan.size_train(model="llama3-70b", tokens="15T", accelerator="h100-sxm5-80gb")
+    with pytest.raises(gpuplan.InputError) as e:
+        gpuplan.size_train(model="llama3-70b", tokens="lots", accelerator="h100-sxm5-80gb", gpus=8)
+    assert e.value.field == "tokens"
+    with pytest.raises(gpuplan.InputError, match="exactly one of rps"):
+        gpuplan.size_serve("llama3-70b", "h100-sxm5-80gb")
+    with pytest.raises(gpuplan.InputError, match="objective"):
+        gpuplan.buy(objective="cheapest")
+    with pytest.raises(gpuplan.InputError):
+        gpuplan.simulate(trace=str(SAMPLE_TRACE), cluster="h100-sxm5-80gb:16x8", policy="nope")
+    with pytest.raises(gpuplan.InputError) as e:
+        gpuplan.load_scenario("/no/such/scenario.toml")
+    assert e.value.file == "/no/such/scenario.toml"
