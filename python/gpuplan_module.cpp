@@ -75,7 +75,7 @@ LoadedScenario LoadScenario(const std::string& path, const std::vector<std::stri
                             const std::string& catalog_path) {
   LoadedScenario out{.catalog = LoadCatalog(catalog_path), .scenario = {}, .overrides = overrides};
   const std::string p = path.empty() ? scenario::DefaultScenarioPath() : path;
-  out.scenario = Take(sweep::LoadScenarioWithOverrides(p, out.catalog, overrides));
+  out.scenario = Take(scenario::LoadScenario(p, out.catalog, overrides));
   return out;
 }
 
@@ -83,23 +83,27 @@ std::string CatalogJson(const std::string& catalog_path) {
   return catalog::CatalogJson(LoadCatalog(catalog_path)).dump();
 }
 
-// As `gpuplan size train`: a preset or model file (`model`), or a shape inferred from `params`.
+// As `gpuplan size train`: a preset or model file (`model`), or a shape completed from `params`.
 std::string SizeTrainJson(const std::string& model, const std::string& params,
                           const std::string& active_params, const std::string& tokens,
                           const std::string& accelerator, const std::string& gpus,
                           const std::string& days, int seq, int batch,
-                          const std::string& precision, double goodput, double pue,
-                          double usd_per_gpu_hour, const std::string& catalog_path) {
+                          const std::string& batch_tokens, const std::string& precision,
+                          double goodput, double pue, double usd_per_gpu_hour,
+                          const std::string& catalog_path) {
   sizing::TrainRequest req;
   if (model.empty() == params.empty()) {
-    Throw(Error{"give model='ID|path.toml' or params='70B', not both"});
+    Throw(Error{"give model='ID|path.toml|config.json' or params='70B', not both"});
   }
   if (!model.empty()) {
+    if (!active_params.empty()) Throw(Error{"active_params goes with params, not model"});
     req.model = Take(model::FindModel(model));
   } else {
-    const double total = Take(ParseQuantity(params, "params"));
-    const double active = active_params.empty() ? 0 : Take(ParseQuantity(active_params, "active_params"));
-    req.model = Take(model::InferShape(total, active));
+    model::ShapeConstraints c;
+    c.params = Take(ParseQuantity(params, "params"));
+    if (!active_params.empty()) c.active_params = Take(ParseQuantity(active_params, "active_params"));
+    req.model = Take(model::CompleteShape(c));
+    req.is_shape_inferred = true;
   }
   const catalog::Catalog cat = LoadCatalog(catalog_path);
   const catalog::Accelerator* gpu = Take(cat.Find(accelerator));
@@ -114,33 +118,43 @@ std::string SizeTrainJson(const std::string& model, const std::string& params,
     }
     req.num_gpus = static_cast<int>(g);
   } else {
+    // 30 means 30 days; "30d", "12h", "2w" are durations (as --days).
     const bool is_number = days.find_first_not_of("0123456789.eE+-") == std::string::npos;
     const double d = is_number ? Take(ParseQuantity(days, "days"))
                                : Take(ParseDurationS(days, "days")) / kSecondsPerDay;
     if (!(d > 0)) Throw(Error{fmt::format("'days' must be > 0, got {}", days)});
-    req.deadline_days = d;
+    req.deadline_s = d * kSecondsPerDay;
   }
-  if (seq < 0) Throw(Error{fmt::format("'seq' must be > 0, got {}", seq)});
-  if (batch < 0) Throw(Error{fmt::format("'batch' must be > 0, got {}", batch)});
+  if (!batch_tokens.empty()) {
+    const double bt = Take(ParseQuantity(batch_tokens, "batch_tokens"));
+    if (!(bt >= 1)) Throw(Error{fmt::format("'batch_tokens' must be >= 1, got {}", batch_tokens)});
+    req.global_batch_tokens = bt;
+  }
+  // Range checks of the rest live in sizing::Validate(TrainRequest).
   req.seq_len = seq;
   req.global_batch_seqs = batch;
   req.goodput = goodput;
   req.pue = pue;
   req.usd_per_gpu_hour = usd_per_gpu_hour;
   py::gil_scoped_release release;
-  return sizing::TrainPlanJson(Take(sizing::SizeTraining(req, *gpu))).dump();
+  const sizing::TrainPlan plan = Take(sizing::SizeTraining(req, *gpu));
+  if (plan.status != sizing::TrainStatus::kOk) Throw(Error{plan.status_message});
+  return sizing::TrainPlanJson(plan).dump();
 }
 
-// As `gpuplan size serve`.
+// As `gpuplan size serve` for one accelerator.
 std::string SizeServeJson(const std::string& model, const std::string& accelerator,
                           int prompt_tokens, int output_tokens, std::optional<double> rps,
-                          std::optional<int> gpus, double ttft_ms, double tpot_ms, bool offline,
-                          const std::string& precision, std::optional<double> price_per_gpu_hour,
-                          int tp) {
+                          std::optional<int> gpus, double ttft_ms, double tpot_ms,
+                          std::optional<double> e2e_ms, double percentile, bool offline,
+                          const std::string& precision, const std::string& kv_cache,
+                          std::optional<double> price_per_gpu_hour, int tp, int max_batch) {
   sizing::ServeRequest r;
   r.model = Take(model::FindModel(model));
-  if (prompt_tokens <= 0) Throw(Error{fmt::format("'prompt_tokens' must be > 0, got {}", prompt_tokens)});
-  if (output_tokens <= 0) Throw(Error{fmt::format("'output_tokens' must be > 0, got {}", output_tokens)});
+  for (const auto& [name, n] : {std::pair{"prompt_tokens", prompt_tokens},
+                                std::pair{"output_tokens", output_tokens}}) {
+    if (n <= 0) Throw(Error{fmt::format("'{}' must be a whole number > 0, got {}", name, n)});
+  }
   r.prompt_tokens = prompt_tokens;
   r.output_tokens = output_tokens;
   if (rps.has_value() == gpus.has_value()) {
@@ -158,7 +172,14 @@ std::string SizeServeJson(const std::string& model, const std::string& accelerat
     if (!(tpot_ms > 0)) Throw(Error{fmt::format("'tpot_ms' must be > 0, got {}", tpot_ms)});
     r.ttft_target_s = ttft_ms / kMsPerS;
     r.tpot_target_s = tpot_ms / kMsPerS;
+    if (e2e_ms) {
+      if (!(*e2e_ms > 0)) Throw(Error{fmt::format("'e2e_ms' must be > 0, got {}", *e2e_ms)});
+      r.e2e_target_s = *e2e_ms / kMsPerS;
+    }
   }
+  r.latency_quantile = percentile / 100;
+  r.kv_cache = Take(sizing::ParseKvCachePrecision(kv_cache));
+  r.max_batch = max_batch;
   r.precision = Take(sizing::ParseServePrecision(precision));
   if (price_per_gpu_hour) {
     if (!(*price_per_gpu_hour > 0)) {
@@ -174,31 +195,59 @@ std::string SizeServeJson(const std::string& model, const std::string& accelerat
   return sizing::ServePlanJson(Take(sizing::SizeServing(r, *gpu)), r).dump();
 }
 
-// As `gpuplan buy --scenario`.
-std::string BuyJson(const LoadedScenario& s, const std::string& objective, double time_limit_s,
-                    double gap, bool explain) {
-  const buy::Objective obj = Take(buy::ParseObjective(objective));
+std::optional<plan::Objective> GivenObjective(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return Take(plan::ParseObjective(text));
+}
+
+// As `gpuplan buy --scenario`; an empty objective is the scenario's [plan] objective. Under
+// service-level the levels are checked by simulation (the plan pipeline's loop, one policy).
+std::string BuyJson(const LoadedScenario& s, const std::string& objective_text,
+                    double time_limit_s, double gap, bool explain) {
+  const std::optional<plan::Objective> given = GivenObjective(objective_text);
   if (!(time_limit_s > 0)) Throw(Error{fmt::format("'time_limit_s' must be > 0, got {}", time_limit_s)});
   if (!(gap >= 0 && gap < 1)) Throw(Error{fmt::format("'gap' must be in [0, 1), got {}", gap)});
+  const plan::Objective objective = given.value_or(plan::FromScenario(s.scenario.objective));
   py::gil_scoped_release release;
   auto problem = Take(buy::BuildBuyProblem(s.scenario, s.catalog, plan::MakeSizingResolver(s.catalog)));
-  problem.objective = obj;
+  if (objective == plan::Objective::kServiceLevel) {
+    plan::PlanOptions options{.policies = {s.scenario.simulation.policy},
+                              .objective = plan::Objective::kServiceLevel,
+                              .compare_purchase_options = false,
+                              .frontier_points = 0,
+                              .buy_time_limit_s = time_limit_s,
+                              .buy_relative_gap = gap};
+    const plan::PlanResult planned = Take(plan::RunPlan(s.scenario, s.catalog, options));
+    if (!planned.buy.result) Throw(Error{planned.buy.error, ErrorKind::kInternal});
+    const auto doc = plan::ToJson(planned, s.scenario);
+    auto j = buy::ResultJson(s.scenario, *planned.buy.problem, *planned.buy.result);
+    j["objective_kind"] = "service-level";
+    j["service_levels"] = doc["service_levels"];
+    j["iterations"] = doc["buy"].contains("iterations") ? doc["buy"]["iterations"]
+                                                        : nlohmann::ordered_json::array();
+    return j.dump();
+  }
+  problem.objective = objective == plan::Objective::kMinCost ? buy::Objective::kMinCost
+                                                             : buy::Objective::kMaxCapacity;
   const buy::SolveOptions options{.time_limit_s = time_limit_s, .relative_gap = gap, .explain = explain};
   const buy::BuyResult result = Take(buy::SolveBuy(problem, options));
   return buy::ResultJson(s.scenario, problem, result).dump();
 }
 
-// As `gpuplan plan` (report.json, without the wall_s the CLI adds).
+// As `gpuplan plan --json` (report.json, without the wall_s the CLI adds).
 std::string PlanJson(const LoadedScenario& s, const std::vector<std::string>& policies,
-                     const std::string& objective, bool compare, double time_limit_s) {
+                     const std::string& objective, bool compare, int frontier,
+                     double time_limit_s) {
   plan::PlanOptions options;
   options.policies = policies;
-  options.objective = Take(buy::ParseObjective(objective));
+  options.objective = GivenObjective(objective);
   options.compare_purchase_options = compare;
+  if (frontier < -1 || frontier > 20) Throw(Error{fmt::format("'frontier' must be in [0, 20], got {}", frontier)});
+  options.frontier_points = frontier;
   if (!(time_limit_s > 0)) Throw(Error{fmt::format("'time_limit_s' must be > 0, got {}", time_limit_s)});
   options.buy_time_limit_s = time_limit_s;
   py::gil_scoped_release release;
-  return Take(plan::RunPlan(s.scenario, s.catalog, options)).dump();
+  return plan::ToJson(Take(plan::RunPlan(s.scenario, s.catalog, options)), s.scenario).dump();
 }
 
 struct SimulateArgs {
@@ -209,6 +258,8 @@ struct SimulateArgs {
   std::optional<std::string> policy, placement;
   std::optional<uint64_t> seed;
   std::optional<std::string> gpu_mtbf, node_repair, checkpoint, restart_overhead;
+  std::optional<std::string> bf_window, decay_half_life;
+  std::optional<double> estimate_factor;
   bool record_jobs = false;
 };
 
@@ -242,6 +293,7 @@ std::pair<std::string, std::string> Simulate(const SimulateArgs& a) {
   // The CLI's defaults (gpuplan simulate --help).
   if (all || a.placement) config.placement = Take(sim::ParsePlacement(a.placement.value_or("pack")));
   if (all || a.policy) config.policy = a.policy.value_or("fifo");
+
   if (all || a.seed) config.seed = a.seed.value_or(1);
   struct Dur {
     const std::optional<std::string>& text;
@@ -258,6 +310,19 @@ std::pair<std::string, std::string> Simulate(const SimulateArgs& a) {
     const std::string text = d.text.value_or(d.fallback);
     const double v = Take(ParseDurationS(text, d.name));
     if (v < 0) Throw(Error{fmt::format("'{}' must be >= 0, got '{}'", d.name, text)});
+    d.out = v;
+  }
+  if (all || a.estimate_factor) {
+    const double f = a.estimate_factor.value_or(2);
+    if (!(f >= 0) || !std::isfinite(f)) Throw(Error{fmt::format("'estimate_factor' must be >= 0, got {}", f)});
+    config.estimate_factor = f;
+  }
+  for (const Dur& d : {Dur{a.bf_window, "bf_window", "1d", config.bf_window_s},
+                       Dur{a.decay_half_life, "decay_half_life", "7d", config.fairshare_half_life_s}}) {
+    if (!all && !d.text) continue;
+    const std::string text = d.text.value_or(d.fallback);
+    const double v = Take(ParseDurationS(text, d.name));
+    if (!(v > 0)) Throw(Error{fmt::format("'{}' must be > 0, got '{}'", d.name, text)});
     d.out = v;
   }
   config.timeline_interval_s = 0;
@@ -319,16 +384,18 @@ PYBIND11_MODULE(_gpuplan, m) {
   m.def("catalog_json", &CatalogJson, py::arg("catalog_path") = "");
   m.def("size_train_json", &SizeTrainJson, py::arg("model"), py::arg("params"),
         py::arg("active_params"), py::arg("tokens"), py::arg("accelerator"), py::arg("gpus"),
-        py::arg("days"), py::arg("seq"), py::arg("batch"), py::arg("precision"),
-        py::arg("goodput"), py::arg("pue"), py::arg("usd_per_gpu_hour"), py::arg("catalog_path"));
+        py::arg("days"), py::arg("seq"), py::arg("batch"), py::arg("batch_tokens"),
+        py::arg("precision"), py::arg("goodput"), py::arg("pue"), py::arg("usd_per_gpu_hour"),
+        py::arg("catalog_path"));
   m.def("size_serve_json", &SizeServeJson, py::arg("model"), py::arg("accelerator"),
         py::arg("prompt_tokens"), py::arg("output_tokens"), py::arg("rps"), py::arg("gpus"),
-        py::arg("ttft_ms"), py::arg("tpot_ms"), py::arg("offline"), py::arg("precision"),
-        py::arg("price_per_gpu_hour"), py::arg("tp"));
+        py::arg("ttft_ms"), py::arg("tpot_ms"), py::arg("e2e_ms"), py::arg("percentile"),
+        py::arg("offline"), py::arg("precision"), py::arg("kv_cache"),
+        py::arg("price_per_gpu_hour"), py::arg("tp"), py::arg("max_batch"));
   m.def("buy_json", &BuyJson, py::arg("scenario"), py::arg("objective"), py::arg("time_limit_s"),
         py::arg("gap"), py::arg("explain"));
   m.def("plan_json", &PlanJson, py::arg("scenario"), py::arg("policies"), py::arg("objective"),
-        py::arg("compare"), py::arg("time_limit_s"));
+        py::arg("compare"), py::arg("frontier"), py::arg("time_limit_s"));
   m.def(
       "simulate_json",
       [](const std::string& cluster, const LoadedScenario* scenario, const std::string& trace,
@@ -336,7 +403,8 @@ PYBIND11_MODULE(_gpuplan, m) {
          std::optional<std::string> placement, std::optional<uint64_t> seed,
          std::optional<std::string> gpu_mtbf, std::optional<std::string> node_repair,
          std::optional<std::string> checkpoint, std::optional<std::string> restart_overhead,
-         bool record_jobs) {
+         std::optional<std::string> bf_window, std::optional<std::string> decay_half_life,
+         std::optional<double> estimate_factor, bool record_jobs) {
         return Simulate(SimulateArgs{.cluster = cluster,
                                      .scenario = scenario,
                                      .trace = trace,
@@ -348,11 +416,15 @@ PYBIND11_MODULE(_gpuplan, m) {
                                      .node_repair = node_repair,
                                      .checkpoint = checkpoint,
                                      .restart_overhead = restart_overhead,
+                                     .bf_window = bf_window,
+                                     .decay_half_life = decay_half_life,
+                                     .estimate_factor = estimate_factor,
                                      .record_jobs = record_jobs});
       },
       py::arg("cluster"), py::arg("scenario"), py::arg("trace"), py::arg("trace_format"),
       py::arg("policy"), py::arg("placement"), py::arg("seed"), py::arg("gpu_mtbf"),
       py::arg("node_repair"), py::arg("checkpoint"), py::arg("restart_overhead"),
+      py::arg("bf_window"), py::arg("decay_half_life"), py::arg("estimate_factor"),
       py::arg("record_jobs"));
   // Sweeps: the points of a spec, one point's row (a Dask task), rows into the sweep document,
   // and the whole local run on `workers` threads (0: all cores).

@@ -11,6 +11,7 @@ Reference: docs/python.md.
 
 import io
 import json
+import os
 import re
 
 from . import _gpuplan
@@ -246,11 +247,14 @@ class SweepResult(Result):
         return _gpuplan.sweep_csv(json.dumps(self._data))
 
 
-def _scenario(scenario):
+def _scenario(scenario, overrides=None):
     if isinstance(scenario, Scenario):
+        if overrides:
+            return load_scenario(scenario.path, list(scenario.overrides) +
+                                 _override_list(overrides))._native
         return scenario._native
-    if scenario is None or isinstance(scenario, str):
-        return load_scenario(scenario)._native
+    if scenario is None or isinstance(scenario, (str, os.PathLike)):
+        return load_scenario(scenario, overrides)._native
     raise InputError("scenario must be a Scenario (load_scenario) or a path")
 
 
@@ -276,66 +280,84 @@ def catalog(catalog_path=""):
 def load_scenario(path=None, overrides=None, catalog_path=""):
     """Loads and validates a scenario TOML (default: the built-in Korea-like one).
     ``overrides`` maps keys to values, as ``--set key.path=value`` on the command line."""
-    return Scenario(_native(_gpuplan.load_scenario, path or "", _override_list(overrides),
+    return Scenario(_native(_gpuplan.load_scenario, os.fspath(path) if path else "",
+                            _override_list(overrides),
                             catalog_path))
 
 
 def size_train(model=None, tokens=None, accelerator=None, gpus=None, days=None, params=None,
-               active_params=None, seq=0, batch=0, precision="bf16", goodput=None, pue=None,
-               usd_per_gpu_hour=0.0, catalog_path=""):
-    """``gpuplan size train``: give ``model`` (preset id or .toml) or ``params`` ("70B"),
-    ``tokens`` ("15T"), ``accelerator``, and one of ``gpus`` or ``days`` (30 or "30d")."""
+               active_params=None, seq=0, batch=0, batch_tokens=None, precision="bf16",
+               goodput=None, pue=None, usd_per_gpu_hour=0.0, catalog_path=""):
+    """``gpuplan size train``: give ``model`` (preset id, .toml or config.json) or ``params``
+    ("70B", with ``active_params`` for MoE), ``tokens`` ("15T"), ``accelerator``, and one of
+    ``gpus`` or ``days`` (30 or "30d")."""
     if tokens is None or accelerator is None:
         raise InputError("size_train needs tokens= and accelerator=")
     return TrainPlan(json.loads(_native(
         _gpuplan.size_train_json, model or "", "" if params is None else str(params),
         "" if active_params is None else str(active_params), str(tokens), accelerator,
         "" if gpus is None else str(gpus), "" if days is None else str(days), seq, batch,
-        precision, _gpuplan.DEFAULT_GOODPUT if goodput is None else goodput,
+        "" if batch_tokens is None else str(batch_tokens), precision,
+        _gpuplan.DEFAULT_GOODPUT if goodput is None else goodput,
         _gpuplan.DEFAULT_PUE if pue is None else pue, usd_per_gpu_hour, catalog_path)))
 
 
 def size_serve(model, accelerator, rps=None, gpus=None, prompt_tokens=1000, output_tokens=200,
-               ttft_ms=500.0, tpot_ms=50.0, offline=False, precision="bf16",
-               price_per_gpu_hour=None, tp=0):
-    """``gpuplan size serve``: accelerators for ``rps`` requests/s, or the rate ``gpus`` of
-    them sustain, within TTFT and TPOT targets (or ``offline``)."""
+               ttft_ms=500.0, tpot_ms=50.0, e2e_ms=None, percentile=99.0, offline=False,
+               precision="bf16", kv_cache="auto", price_per_gpu_hour=None, tp=0, max_batch=0):
+    """``gpuplan size serve`` on one accelerator: replicas for ``rps`` requests/s, or the rate
+    ``gpus`` of them sustain, within TTFT, TPOT (and ``e2e_ms``) targets at ``percentile``
+    (or ``offline``)."""
     return ServePlan(json.loads(_native(
         _gpuplan.size_serve_json, model, accelerator, prompt_tokens, output_tokens,
-        None if rps is None else float(rps), gpus, ttft_ms, tpot_ms, offline, precision,
-        price_per_gpu_hour, tp)))
+        None if rps is None else float(rps), gpus, float(ttft_ms), float(tpot_ms),
+        None if e2e_ms is None else float(e2e_ms), float(percentile), offline, precision,
+        kv_cache, price_per_gpu_hour, tp, max_batch)))
 
 
-def buy(scenario=None, objective="max-capacity", time_limit_s=30.0, gap=1e-4, explain=True):
-    """``gpuplan buy``: the purchase plan (MILP) of a scenario."""
-    return BuyResult(json.loads(_native(_gpuplan.buy_json, _scenario(scenario), objective,
-                                        time_limit_s, gap, explain)))
+def buy(scenario=None, objective=None, time_limit_s=30.0, gap=1e-4, explain=True,
+        overrides=None):
+    """``gpuplan buy``: the purchase plan (MILP) of a scenario; ``objective`` None is the
+    scenario's [plan] objective ("max-capacity", "min-cost" or "service-level")."""
+    return BuyResult(json.loads(_native(_gpuplan.buy_json, _scenario(scenario, overrides),
+                                        objective or "", time_limit_s, gap, explain)))
 
 
 def simulate(trace=None, cluster=None, scenario=None, trace_format="gpuplan", policy=None,
              placement=None, seed=None, gpu_mtbf=None, node_repair=None, checkpoint=None,
-             restart_overhead=None, jobs=False):
+             restart_overhead=None, bf_window=None, decay_half_life=None, estimate_factor=None,
+             jobs=False, overrides=None):
     """``gpuplan simulate``: replay ``trace`` on ``cluster`` ("h100-sxm5-80gb:128x8"), or a
     scenario's planned fleet and jobs. Settings left None keep the CLI's defaults (or, with a
     scenario, its [simulation] table). ``jobs=True`` keeps one row per job for to_pandas."""
-    native = None if scenario is None else _scenario(scenario)
+    if scenario is None and overrides:
+        raise InputError("overrides change a scenario: give scenario=...")
+    native = None if scenario is None else _scenario(scenario, overrides)
     doc, jobs_csv = _native(_gpuplan.simulate_json, cluster or "", native, trace or "",
                             trace_format, policy, placement, seed, gpu_mtbf, node_repair,
-                            checkpoint, restart_overhead, jobs)
+                            checkpoint, restart_overhead, bf_window, decay_half_life,
+                            None if estimate_factor is None else float(estimate_factor), jobs)
     return SimResult(json.loads(doc), jobs_csv)
 
 
-def plan(scenario=None, policies=(), objective="max-capacity", compare=True,
-         time_limit_s=30.0):
-    """``gpuplan plan``: size, buy and simulate a scenario; the report document."""
-    return PlanReport(json.loads(_native(_gpuplan.plan_json, _scenario(scenario), list(policies),
-                                         objective, compare, time_limit_s)))
+def plan(scenario=None, policies=(), objective=None, compare=True, frontier=-1,
+         time_limit_s=30.0, overrides=None):
+    """``gpuplan plan``: size, buy and simulate a scenario; the report document. ``objective``
+    None is the scenario's; ``frontier`` budgets on the cost/wait frontier (-1: 5 under
+    service-level, else none)."""
+    return PlanReport(json.loads(_native(_gpuplan.plan_json, _scenario(scenario, overrides),
+                                         list(policies), objective or "", compare, frontier,
+                                         time_limit_s)))
 
 
-def _spec_json(spec):
-    if isinstance(spec, str):
+def _spec_json(spec, overrides=None):
+    if isinstance(spec, (str, os.PathLike)):
         with open(spec, encoding="utf-8") as f:
-            return json.dumps(json.load(f))
+            spec = json.load(f)
+    if overrides:
+        if not isinstance(spec, dict):
+            raise InputError("sweep spec must be a dict or a JSON file")
+        spec = dict(spec, set=list(spec.get("set", [])) + _override_list(overrides))
     return json.dumps(spec)
 
 
@@ -343,13 +365,14 @@ def _sweep_point(spec_json, index):
     return _native(_gpuplan.sweep_point, spec_json, index)
 
 
-def sweep(spec, client=None, workers=0):
+def sweep(spec, client=None, workers=0, overrides=None):
     """Plans a scenario over a grid or Monte Carlo samples of its keys (``gpuplan sweep``).
     ``spec`` is a dict (or a JSON file): {"scenario": path, "grid": {key: [values]}} or
     {"sample": {key: {"uniform": [lo, hi]}}, "samples": N, "seed": S}, and optionally "set",
     "stage" ("buy" or "plan"), "tornado", "time_limit_s". Runs on ``workers`` local threads
-    (0: all cores), or with a Dask ``client`` one task per point; the result is the same."""
-    spec_json = _spec_json(spec)
+    (0: all cores), or with a Dask ``client`` one task per point; the result is the same.
+    ``overrides`` (key: value) apply to every point, after the spec's "set"."""
+    spec_json = _spec_json(spec, overrides)
     if client is None:
         return SweepResult(json.loads(_native(_gpuplan.sweep_run, spec_json, workers)))
     count = _native(_gpuplan.sweep_points, spec_json)

@@ -3,9 +3,8 @@
 import pytest
 
 import gpuplan
-from conftest import DATA_DIR, cli_json, run_cli, without_wall_s
+from conftest import DATA_DIR, KOREA, cli_json, run_cli, without_wall_s
 
-KOREA = DATA_DIR / "scenarios" / "korea.toml"
 SAMPLE_TRACE = DATA_DIR / "traces" / "sample.csv"
 
 
@@ -54,8 +53,10 @@ def test_buy_equals_cli():
     scenario = gpuplan.load_scenario(str(KOREA))
     assert scenario.name == "korea"
     assert scenario.first == "2026Q4"
-    result = gpuplan.buy(scenario)
-    assert result.to_dict() == cli_json("buy", "--scenario", KOREA)
+    # The MILP alone (korea asks for the service-level loop, which simulates: test_plan's part).
+    result = gpuplan.buy(scenario, objective="max-capacity", explain=False)
+    assert result.to_dict() == cli_json("buy", "--scenario", KOREA, "--objective",
+                                        "max-capacity", "--no-explain")
     assert result.status in ("optimal", "feasible")
     purchases = result.to_pandas("purchases")
     assert list(purchases.columns[:3]) == ["quarter", "delivered", "accelerator"]
@@ -63,7 +64,41 @@ def test_buy_equals_cli():
     capacity = result.to_pandas("capacity")
     assert len(capacity) == len(result.capacity)
     # The default scenario is the same as no scenario.
-    assert gpuplan.buy().to_dict() == result.to_dict()
+    assert gpuplan.buy(objective="max-capacity", explain=False).to_dict() == result.to_dict()
+
+
+def test_overrides_equal_cli_set():
+    overrides = {"budget.total": 1.5e12, "candidate.b200.node_price": 5.0e8}
+    scenario = gpuplan.load_scenario(KOREA, overrides=overrides)
+    assert scenario.overrides == ["budget.total=1500000000000.0",
+                                  "candidate.b200.node_price=500000000.0"]
+    plain = gpuplan.load_scenario(KOREA)
+    assert scenario.budget_total_usd < plain.budget_total_usd or plain.budget_total_usd == 0
+    result = gpuplan.buy(scenario, objective="max-capacity", explain=False)
+    cli = cli_json("buy", "--scenario", KOREA, "--objective", "max-capacity", "--no-explain",
+                   "--set", "budget.total=1500000000000.0",
+                   "--set", "candidate.b200.node_price=500000000.0")
+    assert result.to_dict() == cli
+    # overrides= on buy itself is the same scenario.
+    again = gpuplan.buy(KOREA, objective="max-capacity", explain=False, overrides=overrides)
+    assert again.to_dict() == cli
+    # The budget binds: the capital spent stays within KRW 1.5e12 at the scenario's rate.
+    assert result.capex_usd <= scenario.budget_total_usd * (1 + 1e-9)
+
+
+def test_override_errors_name_the_key():
+    with pytest.raises(gpuplan.InputError) as e:
+        gpuplan.load_scenario(KOREA, overrides={"budget.total": -1})
+    assert e.value.field == "budget.total"
+    assert "--set budget.total: " in str(e.value)
+    cli_err = run_cli("buy", "--scenario", KOREA, "--set", "budget.total=-1", expect=2,
+                      stream="stderr")
+    assert str(e.value) in cli_err
+    with pytest.raises(gpuplan.InputError, match="no_such_key"):
+        gpuplan.buy(KOREA, overrides={"budget.no_such_key": 1})
+    with pytest.raises(gpuplan.InputError, match="give scenario"):
+        gpuplan.simulate(trace=str(SAMPLE_TRACE), cluster="h100-sxm5-80gb:16x8",
+                         overrides={"budget.total": 1})
 
 
 def test_simulate_equals_cli_and_keeps_jobs():
@@ -79,17 +114,20 @@ def test_simulate_equals_cli_and_keeps_jobs():
     assert set(tenants["tenant"]) == set(result.per_tenant.to_dict())
 
 
-def test_simulate_scenario_equals_cli():
-    result = gpuplan.simulate(scenario=str(KOREA), policy="fifo")
-    cli = cli_json("simulate", "--scenario", KOREA, "--policy", "fifo")
+def test_simulate_scenario_equals_cli(small):
+    result = gpuplan.simulate(scenario=small, policy="easy", bf_window="12h")
+    cli = cli_json("simulate", "--scenario", small, "--policy", "easy", "--bf-window", "12h")
     assert without_wall_s(result.to_dict()) == without_wall_s(cli)
+    assert result.policy == "easy"
+    assert result.jobs > 0
 
 
-def test_plan_equals_cli(tmp_path):
-    report = gpuplan.plan(str(KOREA), policies=["fifo", "easy"], time_limit_s=30)
-    cli = cli_json("plan", KOREA, "--policies", "fifo,easy", "--out", tmp_path / "r")
+def test_plan_equals_cli(small, tmp_path):
+    report = gpuplan.plan(small, policies=["fifo", "easy"], overrides={"simulation.seed": 3})
+    cli = cli_json("plan", small, "--policies", "fifo,easy", "--set", "simulation.seed=3",
+                   "--out", tmp_path / "r")
     assert without_wall_s(report.to_dict()) == without_wall_s(cli)
-    assert report.scenario.name == "korea"
+    assert report.scenario.name == "small"
     assert report.simulation.policy in ("fifo", "easy")
     waits = report.to_pandas("waits_by_quarter")
     assert len(waits) == len(report.simulation.by_quarter)
@@ -119,7 +157,7 @@ def test_scenario_errors_carry_file_line_and_field(tmp_path):
     lines[line - 1] = "node_price = -5"
     bad.write_text("\n".join(lines) + "\n")
     # The CLI refuses it with exit 2 and the same message.
-    cli_err = run_cli_err("buy", "--scenario", bad)
+    cli_err = run_cli("buy", "--scenario", bad, expect=2, stream="stderr")
     with pytest.raises(gpuplan.InputError) as e:
         gpuplan.load_scenario(str(bad))
     assert e.value.file == str(bad)
@@ -127,15 +165,6 @@ def test_scenario_errors_carry_file_line_and_field(tmp_path):
     assert e.value.field == "node_price"
     assert str(e.value) in cli_err
     assert isinstance(e.value, ValueError)
-
-
-def run_cli_err(*args):
-    import os
-    import subprocess
-    p = subprocess.run([os.environ["GPUPLAN_BIN"], *map(str, args)], capture_output=True,
-                       text=True, check=False)
-    assert p.returncode == 2, p.stderr
-    return p.stderr
 
 
 def test_bad_arguments_raise_input_error():
@@ -150,6 +179,8 @@ def test_bad_arguments_raise_input_error():
         gpuplan.size_serve("llama3-70b", "h100-sxm5-80gb")
     with pytest.raises(gpuplan.InputError, match="objective"):
         gpuplan.buy(objective="cheapest")
+    with pytest.raises(gpuplan.InputError, match="bf_window"):
+        gpuplan.simulate(trace=str(SAMPLE_TRACE), cluster="h100-sxm5-80gb:16x8", bf_window="0s")
     with pytest.raises(gpuplan.InputError):
         gpuplan.simulate(trace=str(SAMPLE_TRACE), cluster="h100-sxm5-80gb:16x8", policy="nope")
     with pytest.raises(gpuplan.InputError) as e:
