@@ -4,10 +4,11 @@
 deps:
 	@scripts/install-deps.sh
 
-# The binary only: what `make demo` needs (tests and benchmarks build under `make test`/`bench`).
+# The binary and the Python package (docs/python.md); tests and benchmarks build under
+# `make test`/`bench`.
 build: deps
 	cmake --preset release >/dev/null
-	cmake --build --preset release -j2 --target gpuplan_bin
+	cmake --build --preset release -j2 --target gpuplan_bin gpuplan_python
 
 # The test command of the README and of CI: warnings as errors, all tests, including the
 # report's real-browser test (hence chromium) and the round trip through a real Slurm.

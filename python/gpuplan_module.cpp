@@ -3,20 +3,20 @@
 // document as the command's --json, as text, so to_dict() equals the CLI's output by
 // construction. Bad input raises NativeError(kind, message); the package turns it into
 // gpuplan.InputError with file, line and field. Long calls release the GIL.
+#include <fmt/format.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
 #include "buy/buy.h"
 #include "catalog/catalog.h"
+#include "cli/output.h"
 #include "model/model.h"
 #include "plan/plan.h"
 #include "scenario/scenario.h"
@@ -52,6 +52,9 @@ std::string KindName(ErrorKind kind) {
   return "internal";
 }
 
+// A document as the command prints it under --json: schema_version first.
+std::string Doc(nlohmann::ordered_json j) { return cli::WithSchemaVersion(std::move(j)).dump(); }
+
 [[noreturn]] void Throw(const Error& e) { throw NativeError{KindName(e.kind), e.message}; }
 
 template <typename T>
@@ -80,7 +83,7 @@ LoadedScenario LoadScenario(const std::string& path, const std::vector<std::stri
 }
 
 std::string CatalogJson(const std::string& catalog_path) {
-  return catalog::CatalogJson(LoadCatalog(catalog_path)).dump();
+  return Doc(catalog::CatalogJson(LoadCatalog(catalog_path)));
 }
 
 // As `gpuplan size train`: a preset or model file (`model`), or a shape completed from `params`.
@@ -101,7 +104,8 @@ std::string SizeTrainJson(const std::string& model, const std::string& params,
   } else {
     model::ShapeConstraints c;
     c.params = Take(ParseQuantity(params, "params"));
-    if (!active_params.empty()) c.active_params = Take(ParseQuantity(active_params, "active_params"));
+    if (!active_params.empty())
+      c.active_params = Take(ParseQuantity(active_params, "active_params"));
     req.model = Take(model::CompleteShape(c));
     req.is_shape_inferred = true;
   }
@@ -113,8 +117,8 @@ std::string SizeTrainJson(const std::string& model, const std::string& params,
   if (!gpus.empty()) {
     const double g = Take(ParseQuantity(gpus, "gpus"));
     if (!(g >= 1) || g > (1 << 20) || g != std::floor(g)) {
-      Throw(Error{fmt::format("'gpus' must be a whole number between 1 and {}, got {}", 1 << 20,
-                              gpus)});
+      Throw(Error{
+          fmt::format("'gpus' must be a whole number between 1 and {}, got {}", 1 << 20, gpus)});
     }
     req.num_gpus = static_cast<int>(g);
   } else {
@@ -139,7 +143,7 @@ std::string SizeTrainJson(const std::string& model, const std::string& params,
   py::gil_scoped_release release;
   const sizing::TrainPlan plan = Take(sizing::SizeTraining(req, *gpu));
   if (plan.status != sizing::TrainStatus::kOk) Throw(Error{plan.status_message});
-  return sizing::TrainPlanJson(plan).dump();
+  return Doc(sizing::TrainPlanJson(plan));
 }
 
 // As `gpuplan size serve` for one accelerator.
@@ -151,14 +155,15 @@ std::string SizeServeJson(const std::string& model, const std::string& accelerat
                           std::optional<double> price_per_gpu_hour, int tp, int max_batch) {
   sizing::ServeRequest r;
   r.model = Take(model::FindModel(model));
-  for (const auto& [name, n] : {std::pair{"prompt_tokens", prompt_tokens},
-                                std::pair{"output_tokens", output_tokens}}) {
+  for (const auto& [name, n] :
+       {std::pair{"prompt_tokens", prompt_tokens}, std::pair{"output_tokens", output_tokens}}) {
     if (n <= 0) Throw(Error{fmt::format("'{}' must be a whole number > 0, got {}", name, n)});
   }
   r.prompt_tokens = prompt_tokens;
   r.output_tokens = output_tokens;
   if (rps.has_value() == gpus.has_value()) {
-    Throw(Error{"give exactly one of rps (size for a request rate) or gpus (the rate they sustain)"});
+    Throw(
+        Error{"give exactly one of rps (size for a request rate) or gpus (the rate they sustain)"});
   }
   if (rps) {
     if (!(*rps > 0)) Throw(Error{fmt::format("'rps' must be > 0, got {}", *rps)});
@@ -192,7 +197,7 @@ std::string SizeServeJson(const std::string& model, const std::string& accelerat
   const catalog::Catalog cat = LoadCatalog("");
   const catalog::Accelerator* gpu = Take(cat.Find(accelerator));
   py::gil_scoped_release release;
-  return sizing::ServePlanJson(Take(sizing::SizeServing(r, *gpu)), r).dump();
+  return Doc(sizing::ServePlanJson(Take(sizing::SizeServing(r, *gpu)), r));
 }
 
 std::optional<plan::Objective> GivenObjective(const std::string& text) {
@@ -202,14 +207,16 @@ std::optional<plan::Objective> GivenObjective(const std::string& text) {
 
 // As `gpuplan buy --scenario`; an empty objective is the scenario's [plan] objective. Under
 // service-level the levels are checked by simulation (the plan pipeline's loop, one policy).
-std::string BuyJson(const LoadedScenario& s, const std::string& objective_text,
-                    double time_limit_s, double gap, bool explain) {
+std::string BuyJson(const LoadedScenario& s, const std::string& objective_text, double time_limit_s,
+                    double gap, bool explain) {
   const std::optional<plan::Objective> given = GivenObjective(objective_text);
-  if (!(time_limit_s > 0)) Throw(Error{fmt::format("'time_limit_s' must be > 0, got {}", time_limit_s)});
+  if (!(time_limit_s > 0))
+    Throw(Error{fmt::format("'time_limit_s' must be > 0, got {}", time_limit_s)});
   if (!(gap >= 0 && gap < 1)) Throw(Error{fmt::format("'gap' must be in [0, 1), got {}", gap)});
   const plan::Objective objective = given.value_or(plan::FromScenario(s.scenario.objective));
   py::gil_scoped_release release;
-  auto problem = Take(buy::BuildBuyProblem(s.scenario, s.catalog, plan::MakeSizingResolver(s.catalog)));
+  auto problem =
+      Take(buy::BuildBuyProblem(s.scenario, s.catalog, plan::MakeSizingResolver(s.catalog)));
   if (objective == plan::Objective::kServiceLevel) {
     plan::PlanOptions options{.policies = {s.scenario.simulation.policy},
                               .objective = plan::Objective::kServiceLevel,
@@ -225,13 +232,14 @@ std::string BuyJson(const LoadedScenario& s, const std::string& objective_text,
     j["service_levels"] = doc["service_levels"];
     j["iterations"] = doc["buy"].contains("iterations") ? doc["buy"]["iterations"]
                                                         : nlohmann::ordered_json::array();
-    return j.dump();
+    return Doc(std::move(j));
   }
   problem.objective = objective == plan::Objective::kMinCost ? buy::Objective::kMinCost
                                                              : buy::Objective::kMaxCapacity;
-  const buy::SolveOptions options{.time_limit_s = time_limit_s, .relative_gap = gap, .explain = explain};
+  const buy::SolveOptions options{
+      .time_limit_s = time_limit_s, .relative_gap = gap, .explain = explain};
   const buy::BuyResult result = Take(buy::SolveBuy(problem, options));
-  return buy::ResultJson(s.scenario, problem, result).dump();
+  return Doc(buy::ResultJson(s.scenario, problem, result));
 }
 
 // As `gpuplan plan --json` (report.json, without the wall_s the CLI adds).
@@ -242,12 +250,14 @@ std::string PlanJson(const LoadedScenario& s, const std::vector<std::string>& po
   options.policies = policies;
   options.objective = GivenObjective(objective);
   options.compare_purchase_options = compare;
-  if (frontier < -1 || frontier > 20) Throw(Error{fmt::format("'frontier' must be in [0, 20], got {}", frontier)});
+  if (frontier < -1 || frontier > 20)
+    Throw(Error{fmt::format("'frontier' must be in [0, 20], got {}", frontier)});
   options.frontier_points = frontier;
-  if (!(time_limit_s > 0)) Throw(Error{fmt::format("'time_limit_s' must be > 0, got {}", time_limit_s)});
+  if (!(time_limit_s > 0))
+    Throw(Error{fmt::format("'time_limit_s' must be > 0, got {}", time_limit_s)});
   options.buy_time_limit_s = time_limit_s;
   py::gil_scoped_release release;
-  return plan::ToJson(Take(plan::RunPlan(s.scenario, s.catalog, options)), s.scenario).dump();
+  return Doc(plan::ToJson(Take(plan::RunPlan(s.scenario, s.catalog, options)), s.scenario));
 }
 
 struct SimulateArgs {
@@ -271,7 +281,8 @@ std::pair<std::string, std::string> Simulate(const SimulateArgs& a) {
   trace::Trace trace;
   const bool all = a.scenario == nullptr;
   if (a.scenario != nullptr) {
-    if (!a.cluster.empty()) Throw(Error{"a scenario brings its own cluster (its purchase plan); drop cluster"});
+    if (!a.cluster.empty())
+      Throw(Error{"a scenario brings its own cluster (its purchase plan); drop cluster"});
     plan::ScenarioSimulation run;
     {
       py::gil_scoped_release release;
@@ -291,7 +302,8 @@ std::pair<std::string, std::string> Simulate(const SimulateArgs& a) {
     trace = Take(trace::ReadTrace(a.trace, format));
   }
   // The CLI's defaults (gpuplan simulate --help).
-  if (all || a.placement) config.placement = Take(sim::ParsePlacement(a.placement.value_or("pack")));
+  if (all || a.placement)
+    config.placement = Take(sim::ParsePlacement(a.placement.value_or("pack")));
   if (all || a.policy) config.policy = a.policy.value_or("fifo");
 
   if (all || a.seed) config.seed = a.seed.value_or(1);
@@ -301,11 +313,11 @@ std::pair<std::string, std::string> Simulate(const SimulateArgs& a) {
     const char* fallback;
     double& out;
   };
-  for (const Dur& d : {Dur{a.gpu_mtbf, "gpu_mtbf", "0", config.failures.gpu_mtbf_s},
-                       Dur{a.node_repair, "node_repair", "4h", config.failures.node_repair_s},
-                       Dur{a.checkpoint, "checkpoint", "1h", config.failures.checkpoint_interval_s},
-                       Dur{a.restart_overhead, "restart_overhead", "5m",
-                           config.failures.restart_overhead_s}}) {
+  for (const Dur& d :
+       {Dur{a.gpu_mtbf, "gpu_mtbf", "0", config.failures.gpu_mtbf_s},
+        Dur{a.node_repair, "node_repair", "4h", config.failures.node_repair_s},
+        Dur{a.checkpoint, "checkpoint", "1h", config.failures.checkpoint_interval_s},
+        Dur{a.restart_overhead, "restart_overhead", "5m", config.failures.restart_overhead_s}}) {
     if (!all && !d.text) continue;
     const std::string text = d.text.value_or(d.fallback);
     const double v = Take(ParseDurationS(text, d.name));
@@ -314,11 +326,13 @@ std::pair<std::string, std::string> Simulate(const SimulateArgs& a) {
   }
   if (all || a.estimate_factor) {
     const double f = a.estimate_factor.value_or(2);
-    if (!(f >= 0) || !std::isfinite(f)) Throw(Error{fmt::format("'estimate_factor' must be >= 0, got {}", f)});
+    if (!(f >= 0) || !std::isfinite(f))
+      Throw(Error{fmt::format("'estimate_factor' must be >= 0, got {}", f)});
     config.estimate_factor = f;
   }
-  for (const Dur& d : {Dur{a.bf_window, "bf_window", "1d", config.bf_window_s},
-                       Dur{a.decay_half_life, "decay_half_life", "7d", config.fairshare_half_life_s}}) {
+  for (const Dur& d :
+       {Dur{a.bf_window, "bf_window", "1d", config.bf_window_s},
+        Dur{a.decay_half_life, "decay_half_life", "7d", config.fairshare_half_life_s}}) {
     if (!all && !d.text) continue;
     const std::string text = d.text.value_or(d.fallback);
     const double v = Take(ParseDurationS(text, d.name));
@@ -329,7 +343,7 @@ std::pair<std::string, std::string> Simulate(const SimulateArgs& a) {
   config.record_jobs = a.record_jobs;
   py::gil_scoped_release release;
   const sim::SimResult result = Take(sim::Simulate(trace, config));
-  return {sim::ToJson(result).dump(), a.record_jobs ? sim::JobsCsv(result) : std::string()};
+  return {Doc(sim::ToJson(result)), a.record_jobs ? sim::JobsCsv(result) : std::string()};
 }
 
 // Sweeps: the spec is the JSON of gpuplan.sweep's dict (docs/python.md).
@@ -356,17 +370,19 @@ PYBIND11_MODULE(_gpuplan, m) {
       .def_property_readonly("path", [](const LoadedScenario& s) { return s.scenario.path; })
       .def_property_readonly("description",
                              [](const LoadedScenario& s) { return s.scenario.description; })
-      .def_property_readonly("first",
-                             [](const LoadedScenario& s) { return scenario::ToString(s.scenario.first); })
-      .def_property_readonly("last",
-                             [](const LoadedScenario& s) { return scenario::ToString(s.scenario.last); })
-      .def_property_readonly("currency", [](const LoadedScenario& s) { return s.scenario.currency; })
+      .def_property_readonly(
+          "first", [](const LoadedScenario& s) { return scenario::ToString(s.scenario.first); })
+      .def_property_readonly(
+          "last", [](const LoadedScenario& s) { return scenario::ToString(s.scenario.last); })
+      .def_property_readonly("currency",
+                             [](const LoadedScenario& s) { return s.scenario.currency; })
       .def_property_readonly("budget_total_usd",
                              [](const LoadedScenario& s) { return s.scenario.budget.total_usd; })
       .def_property_readonly("candidates",
                              [](const LoadedScenario& s) {
                                std::vector<std::string> ids;
-                               for (const auto& c : s.scenario.candidates) ids.push_back(c.accelerator);
+                               for (const auto& c : s.scenario.candidates)
+                                 ids.push_back(c.accelerator);
                                return ids;
                              })
       .def_property_readonly("tenants",
@@ -379,6 +395,13 @@ PYBIND11_MODULE(_gpuplan, m) {
   m.attr("DEFAULT_GOODPUT") = sizing::kDefaultGoodput;
   m.attr("DEFAULT_PUE") = sizing::kDefaultPue;
   m.def("default_scenario_path", &scenario::DefaultScenarioPath);
+  // (file, line, field) of an error message, as the CLI's --json error object has them.
+  m.def("locate_error", [](const std::string& message) {
+    const cli::ErrorLocation w = cli::LocateError(message);
+    return py::make_tuple(w.file.empty() ? py::object(py::none()) : py::str(w.file),
+                          w.line > 0 ? py::object(py::int_(w.line)) : py::object(py::none()),
+                          w.field.empty() ? py::object(py::none()) : py::str(w.field));
+  });
   m.def("load_scenario", &LoadScenario, py::arg("path"), py::arg("overrides"),
         py::arg("catalog_path") = "");
   m.def("catalog_json", &CatalogJson, py::arg("catalog_path") = "");
@@ -445,7 +468,7 @@ PYBIND11_MODULE(_gpuplan, m) {
     const sweep::SweepSpec spec = Spec(spec_json);
     std::vector<nlohmann::ordered_json> parsed;
     for (const auto& r : rows) parsed.push_back(nlohmann::ordered_json::parse(r));
-    return Take(sweep::Assemble(spec, std::move(parsed))).dump();
+    return Doc(Take(sweep::Assemble(spec, std::move(parsed))));
   });
   m.def("sweep_csv", [](const std::string& doc_json) {
     return sweep::TableCsv(nlohmann::ordered_json::parse(doc_json));
@@ -456,7 +479,7 @@ PYBIND11_MODULE(_gpuplan, m) {
         const sweep::SweepSpec spec = Spec(spec_json);
         const catalog::Catalog cat = LoadCatalog("");
         py::gil_scoped_release release;
-        return Take(sweep::RunSweep(spec, cat, sweep::RunOptions{.workers = workers})).dump();
+        return Doc(Take(sweep::RunSweep(spec, cat, sweep::RunOptions{.workers = workers})));
       },
       py::arg("spec_json"), py::arg("workers") = 0);
 }

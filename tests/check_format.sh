@@ -20,7 +20,7 @@ cd "$repo"
 bad=()
 while IFS= read -r f; do
   clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")
-done < <(find src tests bench -name '*.cpp' -o -name '*.h' | sort)
+done < <(find src tests bench python -name '*.cpp' -o -name '*.h' | sort)
 if [[ ${#bad[@]} -gt 0 ]]; then
   printf '%s is not clang-formatted\n' "${bad[@]}" >&2
   echo "fix: clang-format -i ${bad[*]}" >&2

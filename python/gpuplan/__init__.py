@@ -12,7 +12,6 @@ Reference: docs/python.md.
 import io
 import json
 import os
-import re
 
 from . import _gpuplan
 
@@ -33,31 +32,19 @@ class GpuplanError(Exception):
 
 
 class InputError(GpuplanError, ValueError):
-    """Bad input: a scenario, a value or an option. ``file``, ``line`` and ``field`` are parsed
-    from the library's message ("s.toml:14: 'hbm_gib' must be > 0") and are None when absent."""
+    """Bad input: a scenario, a value or an option. ``file``, ``line`` and ``field`` are read
+    from the library's message as the CLI's ``--json`` error object reads them
+    ("s.toml:14: candidate 'b200': 'node_price' must be > 0" gives s.toml, 14, node_price) and
+    are None when absent."""
 
     def __init__(self, message, kind="bad_input"):
         super().__init__(message, kind)
         self.file, self.line, self.field = _locate(message)
 
 
-# "path.toml:14: ...", "path.toml: ...", then the first quoted or --set/--flag name.
-_LOCATION = re.compile(r"^(?P<file>[^\s:'\"]+\.(?:toml|csv|txt|json|swf))(?::(?P<line>\d+))?:")
-_FIELD = re.compile(r"'(?P<q>[^']+)'|--set (?P<set>[\w.\[\]-]+)|(?P<flag>--[\w-]+)")
-
-
 def _locate(message):
-    file = line = field = None
-    m = _LOCATION.match(message)
-    rest = message
-    if m:
-        file = m.group("file")
-        line = int(m.group("line")) if m.group("line") else None
-        rest = message[m.end():]
-    f = _FIELD.search(rest)
-    if f:
-        field = f.group("q") or f.group("set") or f.group("flag")
-    return file, line, field
+    """(file, line, field), as the CLI's --json error object names them."""
+    return _gpuplan.locate_error(message)
 
 
 def _native(fn, *args, **kwargs):
@@ -357,7 +344,8 @@ def _spec_json(spec, overrides=None):
     if overrides:
         if not isinstance(spec, dict):
             raise InputError("sweep spec must be a dict or a JSON file")
-        spec = dict(spec, set=list(spec.get("set", [])) + _override_list(overrides))
+        spec = dict(spec, set={**spec.get("set", {}), **{k: _value_text(v) for k, v in
+                                                          dict(overrides).items()}})
     return json.dumps(spec)
 
 

@@ -26,38 +26,63 @@ Json ErrorJson(const std::string& message, int exit_code) {
   j["schema_version"] = kJsonSchemaVersion;
   j["error"] = message;
   j["kind"] = exit_code == kExitBadInput ? "bad_input" : "failure";
-  Json file = nullptr, line = nullptr, field = nullptr;
+  const ErrorLocation where = LocateError(message);
+  j["file"] = where.file.empty() ? Json(nullptr) : Json(where.file);
+  j["line"] = where.line > 0 ? Json(where.line) : Json(nullptr);
+  j["field"] = where.field.empty() ? Json(nullptr) : Json(where.field);
+  return j;
+}
+
+ErrorLocation LocateError(std::string_view message) {
+  ErrorLocation where;
   std::string_view rest = message;
-  // "path:LINE: ..." or "path: ..." (a path has no spaces; a sentence before ':' is no path).
-  const size_t colon = rest.find(": ");
-  if (colon != std::string_view::npos && colon > 0 &&
-      rest.substr(0, colon).find(' ') == std::string_view::npos && rest.substr(0, 2) != "--") {
-    std::string_view head = rest.substr(0, colon);
-    const size_t inner = head.rfind(':');
-    if (inner != std::string_view::npos && AllDigits(head.substr(inner + 1))) {
-      line = std::stoll(std::string(head.substr(inner + 1)));
-      head = head.substr(0, inner);
+  // "--set key.path: ...": the override's key; "--flag ...": the flag.
+  if (rest.substr(0, 6) == "--set ") {
+    const size_t colon = rest.find(':', 6);
+    if (colon != std::string_view::npos) {
+      where.field = std::string(rest.substr(6, colon - 6));
+      return where;
     }
-    file = std::string(head);
-    rest.remove_prefix(colon + 2);
   }
-  // The field: the first 'quoted' name, else a leading --flag.
-  if (const size_t q = rest.find('\''); q != std::string_view::npos) {
-    const size_t end = rest.find('\'', q + 1);
-    if (end != std::string_view::npos && end > q + 1)
-      field = std::string(rest.substr(q + 1, end - q - 1));
-  }
-  if (field.is_null() && rest.substr(0, 2) == "--") {
+  if (rest.substr(0, 2) == "--") {
     size_t end = 2;
     while (end < rest.size() &&
            (std::isalnum(static_cast<unsigned char>(rest[end])) || rest[end] == '-'))
       ++end;
-    field = std::string(rest.substr(0, end));
+    where.field = std::string(rest.substr(0, end));
+    return where;
   }
-  j["file"] = file;
-  j["line"] = line;
-  j["field"] = field;
-  return j;
+  // "path:LINE: ..." or "path: ..." (a path has no spaces and a '.' or '/'; a bare word before
+  // ':' is the name of a value: "tokens: expected a number").
+  const size_t colon = rest.find(": ");
+  if (colon != std::string_view::npos && colon > 0 &&
+      rest.substr(0, colon).find(' ') == std::string_view::npos) {
+    std::string_view head = rest.substr(0, colon);
+    const size_t inner = head.rfind(':');
+    if (inner != std::string_view::npos && AllDigits(head.substr(inner + 1))) {
+      where.line = std::stoll(std::string(head.substr(inner + 1)));
+      head = head.substr(0, inner);
+    }
+    if (where.line > 0 || head.find_first_of("./") != std::string_view::npos) {
+      where.file = std::string(head);
+    } else {
+      where.field = std::string(head);
+      return where;
+    }
+    rest.remove_prefix(colon + 2);
+  }
+  // The field: the first 'quoted' name that is not a label ("candidate 'b200': 'node_price'
+  // must be > 0" names node_price; "unknown key 'nokey'" names nokey).
+  for (size_t q = rest.find('\''); q != std::string_view::npos; q = rest.find('\'', q + 1)) {
+    const size_t end = rest.find('\'', q + 1);
+    if (end == std::string_view::npos) break;
+    if (end > q + 1 && rest.substr(end + 1, 1) != ":") {
+      where.field = std::string(rest.substr(q + 1, end - q - 1));
+      break;
+    }
+    q = end;
+  }
+  return where;
 }
 
 bool WantsJson(int argc, const char* const* argv) {
@@ -67,6 +92,15 @@ bool WantsJson(int argc, const char* const* argv) {
     if (a == "--json") return true;
   }
   return false;
+}
+
+Json WithSchemaVersion(Json doc) {
+  Json with_version;
+  with_version["schema_version"] = kJsonSchemaVersion;
+  for (auto& [key, value] : doc.items()) {
+    if (key != "schema_version") with_version[key] = std::move(value);
+  }
+  return with_version;
 }
 
 int FinishJsonOutput(int exit_code, const std::string& command_out, const std::string& command_err,
@@ -96,12 +130,7 @@ int FinishJsonOutput(int exit_code, const std::string& command_out, const std::s
     if (!error_message.empty()) err << "error: " << error_message << "\n";
     return exit_code;
   }
-  Json with_version;
-  with_version["schema_version"] = kJsonSchemaVersion;
-  for (auto& [key, value] : doc.items()) {
-    if (key != "schema_version") with_version[key] = std::move(value);
-  }
-  out << with_version.dump(2) << "\n";
+  out << WithSchemaVersion(std::move(doc)).dump(2) << "\n";
   if (!error_message.empty()) err << "error: " << error_message << "\n";
   return exit_code;
 }

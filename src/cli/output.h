@@ -3,9 +3,11 @@
 // JSON error object on stdout instead of "error: ..." on stderr.
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace gpuplan::cli {
 
@@ -16,6 +18,20 @@ inline constexpr int kJsonSchemaVersion = 1;
 // gpuplan writes them ("path:LINE: 'field' must be ...", "--flag must be ..."); file, line and
 // field are null where the message names none. kind: "bad_input" for exit 2, else "failure".
 nlohmann::ordered_json ErrorJson(const std::string& message, int exit_code);
+
+// Where an error message points (ErrorJson's file, line, field; empty or 0 where it names none):
+// "--set key.path: ..." names the key; "--flag ..." the flag; "path:LINE: ..." the file and line,
+// then the first 'quoted' name that is not a label ("candidate 'b200': 'node_price' must be");
+// "name: ..." (no path) names a value. The Python package's InputError reads the same.
+struct ErrorLocation {
+  std::string file{};
+  int64_t line = 0;
+  std::string field{};
+};
+ErrorLocation LocateError(std::string_view message);
+
+// A command's JSON object with "schema_version" first (what --json prints).
+nlohmann::ordered_json WithSchemaVersion(nlohmann::ordered_json doc);
 
 // True when argv asks for --json (before any "--").
 bool WantsJson(int argc, const char* const* argv);

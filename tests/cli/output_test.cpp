@@ -29,6 +29,27 @@ TEST(JsonOutput, ErrorJsonNamesFileLineAndField) {
   EXPECT_TRUE(j["file"].is_null()) << j.dump();
 }
 
+TEST(JsonOutput, TheFieldIsTheNameThatFailedNotALabelOrAValue) {
+  // An entry's label before the field: the field is node_price, not the candidate.
+  auto j = ErrorJson("s.toml:56: candidate 'b200': 'node_price' must be > 0, got -5", 2);
+  EXPECT_EQ(j["file"], "s.toml");
+  EXPECT_EQ(j["line"], 56);
+  EXPECT_EQ(j["field"], "node_price");
+  // A flag's value quoted after it: the flag.
+  j = ErrorJson("--tokens: expected a number such as 70B, got 'lots'", 2);
+  EXPECT_EQ(j["field"], "--tokens");
+  // An override: its whole key path.
+  j = ErrorJson("--set budget.total: budget: 'total' must be >= 0, got -1", 2);
+  EXPECT_TRUE(j["file"].is_null());
+  EXPECT_EQ(j["field"], "budget.total");
+  // A value's name without a path is no file.
+  j = ErrorJson("tokens: expected a number such as 70B, got 'lots'", 2);
+  EXPECT_TRUE(j["file"].is_null());
+  EXPECT_EQ(j["field"], "tokens");
+  j = ErrorJson("s.toml:3: budget: unknown key 'nokey'", 2);
+  EXPECT_EQ(j["field"], "nokey");
+}
+
 TEST(JsonOutput, BadInputUnderJsonIsOneObjectOnStdoutAndExit2) {
   const CliRun r = RunCli({"trace", "stats"}, {"/nonexistent.csv", "--json"});
   EXPECT_EQ(r.code, kExitBadInput);

@@ -1,5 +1,7 @@
 """Every gpuplan function: its to_dict() equals the CLI's --json, attributes, tables, errors."""
 
+import json
+
 import pytest
 
 import gpuplan
@@ -15,7 +17,7 @@ def test_catalog_equals_cli():
     assert h100.dense_bf16_tflops == pytest.approx(989.5, rel=1e-3)
     table = cat.to_pandas()
     assert len(table) == len(cat.accelerators)
-    assert "tpp" in table.columns
+    assert "tpp_per_gpu" in table.columns
     with pytest.raises(gpuplan.InputError):
         cat.find("h100-typo")
 
@@ -140,7 +142,7 @@ def test_results_are_read_only_and_name_their_fields():
                               gpus=64)
     with pytest.raises(AttributeError):
         plan.gpus = 1
-    with pytest.raises(AttributeError, match="fields: model"):
+    with pytest.raises(AttributeError, match="fields: schema_version, model"):
         _ = plan.no_such_field
     copy = plan.to_dict()
     copy["gpus"] = 1
@@ -150,21 +152,34 @@ def test_results_are_read_only_and_name_their_fields():
 
 
 def test_scenario_errors_carry_file_line_and_field(tmp_path):
-    bad = tmp_path / "bad.toml"
-    text = KOREA.read_text()
-    lines = text.splitlines()
+    # korea.toml names its extra catalog beside it: copy both.
+    for f in KOREA.parent.glob("korea*.toml"):
+        (tmp_path / f.name).write_text(f.read_text())
+    bad = tmp_path / "korea.toml"
+    lines = bad.read_text().splitlines()
     line = next(i for i, l in enumerate(lines, 1) if l.startswith("node_price"))
     lines[line - 1] = "node_price = -5"
     bad.write_text("\n".join(lines) + "\n")
-    # The CLI refuses it with exit 2 and the same message.
-    cli_err = run_cli("buy", "--scenario", bad, expect=2, stream="stderr")
     with pytest.raises(gpuplan.InputError) as e:
         gpuplan.load_scenario(str(bad))
     assert e.value.file == str(bad)
     assert e.value.line == line
     assert e.value.field == "node_price"
-    assert str(e.value) in cli_err
+    assert "must be > 0, got -5" in str(e.value)
     assert isinstance(e.value, ValueError)
+    # The CLI refuses it with exit 2, the same message and the same file, line and field.
+    cli_err = run_cli("buy", "--scenario", bad, "--json", expect=2)
+    cli = json.loads(cli_err)
+    assert cli["error"] == str(e.value)
+    assert (cli["file"], cli["line"], cli["field"]) == (e.value.file, e.value.line, e.value.field)
+    # And an override's error names its key, as --set does.
+    with pytest.raises(gpuplan.InputError) as e:
+        gpuplan.load_scenario(KOREA, overrides={"candidate.b200.node_price": -5})
+    cli = json.loads(run_cli("buy", "--scenario", KOREA, "--set", "candidate.b200.node_price=-5",
+                             "--json", expect=2))
+    assert cli["error"] == str(e.value)
+    assert e.value.field == cli["field"] == "candidate.b200.node_price"
+    assert e.value.file is None and e.value.line is None
 
 
 def test_bad_arguments_raise_input_error():

@@ -45,8 +45,8 @@ def test_grid_points_are_the_buys_of_their_overrides(grid_result):
         cheap, dear = (by[(budget, p)]["h100_eq_gpu_hours"] for p in PRICES)
         assert cheap >= dear * (1 - 1e-3)
     # The tornado's base is the scenario as written; a bar per key, largest swing first.
-    assert grid_result.tornado.base["inputs"] == {"budget.total": None,
-                                                   "candidate.b200.node_price": None}
+    assert grid_result.tornado.base.inputs.to_dict() == {"budget.total": None,
+                                                          "candidate.b200.node_price": None}
     bars = grid_result.tornado.metrics.h100_eq_gpu_hours.bars
     assert {b["key"] for b in bars} == {"budget.total", "candidate.b200.node_price"}
     assert bars[0]["swing"] >= bars[1]["swing"]
