@@ -111,7 +111,9 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
          .first_order_quarter_idx = c.available_from.Index() - first,
          .h100_eq_per_gpu = *eq,
          .memory_bytes_per_gpu = (*a)->memory_bytes,
-         .tpp_per_gpu = (*a)->tpp});
+         .tpp_per_gpu = (*a)->tpp,
+         .price_decline_per_year = c.price_decline_per_year,
+         .service_life_years = c.service_life_years});
   }
   for (const scenario::ExistingFleet& e : s.existing) {
     auto a = scenario::FindAccelerator(s, catalog, e.accelerator);
@@ -228,6 +230,7 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
   }
   p.power_usd_per_kwh = s.opex.power_usd_per_kwh;
   p.pue = s.opex.pue;
+  p.discount_rate = s.budget.discount_rate;
   p.maintenance_share_per_year = s.opex.maintenance_share_per_year;
   p.has_export_cap = s.export_cap.has_cap;
   p.export_cap_tpp = s.export_cap.cumulative_tpp;

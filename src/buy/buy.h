@@ -41,6 +41,13 @@ struct CandidateSpec {
   double h100_eq_per_gpu = 0;
   double memory_bytes_per_gpu = 0;
   double tpp_per_gpu = 0;
+  // node_price_usd is the price in the horizon's first quarter; it falls by this share a year
+  // (0.3: 30% a year), compounded per quarter: NodePriceUsd.
+  double price_decline_per_year = 0;
+  // Straight-line depreciation from delivery over this life: the residual value at the
+  // horizon's end.
+  double service_life_years = kDefaultServiceLifeYears;
+  static constexpr double kDefaultServiceLifeYears = 5;
 };
 
 // GPUs owned before the horizon (or contracted), in service from `first_quarter_idx`.
@@ -120,7 +127,18 @@ struct BuyProblem {
   // What the tenants' demand and the service levels need. A target the constraints cannot reach
   // is not infeasible: the plan falls short, by QuarterCapacity::shortfall_h100_eq.
   std::vector<double> capacity_floor_h100_eq{};
+  // Yearly rate at which later cash is worth less (present values; min-cost minimizes the
+  // present value of spending). 0: every cost at face value.
+  double discount_rate = 0;
 };
+
+// The price of one node of `c` ordered in quarter `quarter_idx` (0: the horizon's first).
+double NodePriceUsd(const CandidateSpec& c, int quarter_idx);
+// What one USD paid at the start of quarter `quarter_idx` is worth at the horizon's start.
+double DiscountFactor(const BuyProblem& p, int quarter_idx);
+// What a node ordered in `order_idx` is still worth at the horizon's end (after its last
+// quarter): its price, depreciated straight-line from delivery over its service life.
+double ResidualValueUsd(const BuyProblem& p, const CandidateSpec& c, int order_idx);
 
 // Hours in a quarter: 365.25 days x 24 h / 4.
 inline constexpr double kHoursPerQuarter = 2191.5;
@@ -169,6 +187,7 @@ struct Purchase {
   std::string accelerator{};
   int nodes = 0;
   int gpus = 0;
+  double node_price_usd = 0;  // the quarter's price (NodePriceUsd)
   double capex_usd = 0;
 };
 
@@ -213,6 +232,15 @@ struct BuyResult {
   double rental_usd = 0;
   double total_cost_usd = 0;
   double h100_eq_gpu_hours = 0;
+  // The same costs as present values at BuyProblem::discount_rate (equal to the above at 0),
+  // and what the bought nodes are still worth at the horizon's end.
+  double capex_pv_usd = 0;
+  double energy_pv_usd = 0;
+  double maintenance_pv_usd = 0;
+  double rental_pv_usd = 0;
+  double total_cost_pv_usd = 0;
+  double residual_value_usd = 0;
+  double residual_value_pv_usd = 0;
 };
 
 struct SolveOptions {
@@ -295,6 +323,11 @@ Result<BuyResult> SolveBuy(const BuyProblem& problem, const SolveOptions& option
 // capacity by quarter, binding constraints and conflicts.
 nlohmann::ordered_json ResultJson(const scenario::Scenario& scenario, const BuyProblem& problem,
                                   const BuyResult& result);
+// The present-value keys of that document, shared with report.json's buy section: discount_rate,
+// total_cost_pv_usd, capex_pv_usd, opex_pv_usd, rental_pv_usd, residual_value_usd,
+// residual_value_pv_usd, net_cost_pv_usd (total_cost_pv_usd less residual_value_pv_usd).
+void PresentValueJson(const BuyProblem& problem, const BuyResult& result,
+                      nlohmann::ordered_json& document);
 
 // ---- An independent check of a plan, for tests ------------------------------------------------
 
@@ -308,6 +341,8 @@ struct PlanEvaluation {
   double objective_value = 0;
   double capex_usd = 0;
   double total_cost_usd = 0;
+  double total_cost_pv_usd = 0;
+  double residual_value_usd = 0;
 };
 
 // Re-computes a plan's objective and every violated constraint straight from the problem,

@@ -5,7 +5,8 @@
 //   A  candidate accelerator types a;  E  existing fleet entries e;  V  vendors
 //   K  milestones k;  W  workloads w;  P  pools (candidates, existing entries, rental) for demand
 // Parameters
-//   g_a GPUs/node   c_a USD/node   p_a W/node (IT)   u_a nodes orderable per quarter
+//   g_a GPUs/node   c_at USD/node ordered in t: c_a (1 - d_a)^(t/4), d_a its yearly price decline
+//   p_a W/node (IT)   u_a nodes orderable per quarter
 //   L_a lead time (quarters)   o_a first quarter a may be ordered   h_a H100-eq/GPU   tau_a TPP/GPU
 //   G_e GPUs   s_e first quarter in service   p_e W/GPU   h_e H100-eq/GPU
 //   B_y USD budget of year y   B_tot USD over the horizon   P_t facility W in t   PUE
@@ -24,10 +25,13 @@
 //   C_t  = O_t + h_r r_t                                       capacity
 // Objective
 //   max-capacity: max sum_t H C_t                              (H100-eq GPU-hours delivered)
-//   min-cost:     min sum_at c_a x_at + sum_t [ H PUE e / 1000 (sum_a p_a N_at + sum_e p_e G_e)
-//                                               + (m / 4) sum_a c_a N_at + H rho r_t ]
+//   min-cost:     min sum_t D_t [ sum_a c_at x_at + H PUE e / 1000 (sum_a p_a N_at + sum_e p_e G_e)
+//                                 + (m / 4) sum_a sum_{t' <= t - L_a} c_at' x_at' + H rho r_t ]
+//                 with D_t = (1 + i)^(-t/4) at the yearly discount rate i: the present value of
+//                 spending (face value at i = 0). The residual value at the horizon's end is
+//                 reported, not credited: hardware still held does not pay this plan's bills.
 // Constraints
-//   (1)  budget    sum_{t in Y(y)} (sum_a c_a x_at + H rho r_t [if rental is paid from budget])
+//   (1)  budget    sum_{t in Y(y)} (sum_a c_at x_at + H rho r_t [if rental is paid from budget])
 //                  <= B_y for every year y; with carry-over the sums run over all years <= y
 //   (1b) total     the same sum over the horizon <= B_tot
 //   (2)  supply    x_at <= u_a                                  (column upper bound)
@@ -122,10 +126,14 @@ Built Build(const BuyProblem& p) {
       if (is_max) {
         cost = kHoursPerQuarter * c.h100_eq_per_gpu * c.gpus_per_node * quarters_in_service;
       } else {
+        const double price = NodePriceUsd(c, t);
         const double per_quarter =
             kHoursPerQuarter * p.pue * c.node_power_w / kWPerKw * p.power_usd_per_kwh +
-            p.maintenance_share_per_year / kQuartersPerYear * c.node_price_usd;
-        cost = c.node_price_usd + per_quarter * quarters_in_service;
+            p.maintenance_share_per_year / kQuartersPerYear * price;
+        cost = DiscountFactor(p, t) * price;
+        for (int s = detail::DeliveredIdx(c, t); s < nq; ++s) {
+          cost += DiscountFactor(p, s) * per_quarter;
+        }
       }
       b.x[a][static_cast<size_t>(t)] = static_cast<int>(m.columns.size());
       supply.bounded_columns.push_back(static_cast<int>(m.columns.size()));
@@ -165,8 +173,9 @@ Built Build(const BuyProblem& p) {
   if (p.rental.is_enabled) {
     Group rental{.kind = GroupKind::kRental};
     for (int t = p.rental.first_quarter_idx; t < nq; ++t) {
-      const double cost = is_max ? kHoursPerQuarter * p.rental.h100_eq_per_gpu
-                                 : kHoursPerQuarter * p.rental.usd_per_gpu_hour;
+      const double cost = is_max
+                              ? kHoursPerQuarter * p.rental.h100_eq_per_gpu
+                              : DiscountFactor(p, t) * kHoursPerQuarter * p.rental.usd_per_gpu_hour;
       b.r[static_cast<size_t>(t)] = static_cast<int>(m.columns.size());
       rental.bounded_columns.push_back(static_cast<int>(m.columns.size()));
       m.columns.push_back({.name = fmt::format("r[{}]", p.quarters[static_cast<size_t>(t)].label),
@@ -181,8 +190,9 @@ Built Build(const BuyProblem& p) {
     if (is_max) {
       m.objective_offset += kHoursPerQuarter * ExistingInService(p, t, H100Eq, Any, "");
     } else {
-      m.objective_offset += kHoursPerQuarter * p.pue * ExistingInService(p, t, PowerW, Any, "") /
-                            kWPerKw * p.power_usd_per_kwh;
+      m.objective_offset += DiscountFactor(p, t) * kHoursPerQuarter * p.pue *
+                            ExistingInService(p, t, PowerW, Any, "") / kWPerKw *
+                            p.power_usd_per_kwh;
     }
   }
   auto add_row = [&](Group& g, std::string name, std::vector<std::pair<int, double>> terms,
@@ -195,7 +205,7 @@ Built Build(const BuyProblem& p) {
   auto spend_terms = [&](int t, std::vector<std::pair<int, double>>& terms) {
     for (size_t a = 0; a < na; ++a) {
       const int col = b.x[a][static_cast<size_t>(t)];
-      if (col >= 0) terms.emplace_back(col, p.candidates[a].node_price_usd);
+      if (col >= 0) terms.emplace_back(col, NodePriceUsd(p.candidates[a], t));
     }
     const int rc = b.r[static_cast<size_t>(t)];
     if (rc >= 0 && p.rental.is_paid_from_budget) {
@@ -522,7 +532,9 @@ Result<void> Validate(const BuyProblem& p) {
   for (const auto& c : p.candidates) {
     if (c.gpus_per_node <= 0 || c.node_price_usd < 0 || c.node_power_w < 0 ||
         c.max_nodes_per_quarter < 0 || c.lead_time_quarters < 0 || c.h100_eq_per_gpu < 0 ||
-        c.first_order_quarter_idx < 0 || c.first_order_quarter_idx >= nq) {
+        c.first_order_quarter_idx < 0 || c.first_order_quarter_idx >= nq ||
+        !(c.price_decline_per_year >= 0 && c.price_decline_per_year < 1) ||
+        !(c.service_life_years > 0)) {
       return Error{fmt::format("buy problem: candidate '{}' has a negative or out-of-range figure",
                                c.accelerator)};
     }
@@ -549,6 +561,9 @@ Result<void> Validate(const BuyProblem& p) {
     for (double v : p.budget.capex_usd_per_year) {
       if (v < 0) return Error{"buy problem: a budget is negative"};
     }
+  }
+  if (!(p.discount_rate >= 0) || !std::isfinite(p.discount_rate)) {
+    return Error{"buy problem: the discount rate must be >= 0"};
   }
   if (p.max_vendor_share <= 0 || p.max_vendor_share > 1 || p.min_domestic_share < 0 ||
       p.min_domestic_share > 1 || p.share_from_quarter_idx < 0 || p.share_from_quarter_idx >= nq) {
@@ -679,9 +694,7 @@ Result<BuyResult> SolveBuy(const BuyProblem& p, const SolveOptions& o, MilpBacke
   const detail::Timeline tl = detail::ComputeTimeline(p, plan);
   res.is_proven_optimal = res.status == BuyStatus::kOptimal;
   res.objective_value =
-      p.objective == Objective::kMaxCapacity
-          ? tl.h100_eq_gpu_hours
-          : tl.capex_total_usd + tl.energy_usd + tl.maintenance_usd + tl.rental_usd;
+      p.objective == Objective::kMaxCapacity ? tl.h100_eq_gpu_hours : tl.total_cost_pv_usd();
   const double denom = std::max(1e-9, std::fabs(sol->objective));
   res.mip_gap = res.is_proven_optimal ? 0 : std::fabs(sol->objective - sol->best_bound) / denom;
   for (size_t t = 0; t < p.quarters.size(); ++t) {
@@ -695,7 +708,8 @@ Result<BuyResult> SolveBuy(const BuyProblem& p, const SolveOptions& o, MilpBacke
                                .accelerator = c.accelerator,
                                .nodes = n,
                                .gpus = n * c.gpus_per_node,
-                               .capex_usd = n * c.node_price_usd});
+                               .node_price_usd = NodePriceUsd(c, static_cast<int>(t)),
+                               .capex_usd = n * NodePriceUsd(c, static_cast<int>(t))});
     }
     res.capacity.push_back({.quarter = p.quarters[t].label,
                             .h100_equivalents = tl.capacity_h100_eq[t],
@@ -716,8 +730,15 @@ Result<BuyResult> SolveBuy(const BuyProblem& p, const SolveOptions& o, MilpBacke
   res.energy_usd = tl.energy_usd;
   res.maintenance_usd = tl.maintenance_usd;
   res.rental_usd = tl.rental_usd;
-  res.total_cost_usd = tl.capex_total_usd + tl.energy_usd + tl.maintenance_usd + tl.rental_usd;
+  res.total_cost_usd = tl.total_cost_usd();
   res.h100_eq_gpu_hours = tl.h100_eq_gpu_hours;
+  res.capex_pv_usd = tl.capex_pv_usd;
+  res.energy_pv_usd = tl.energy_pv_usd;
+  res.maintenance_pv_usd = tl.maintenance_pv_usd;
+  res.rental_pv_usd = tl.rental_pv_usd;
+  res.total_cost_pv_usd = tl.total_cost_pv_usd();
+  res.residual_value_usd = tl.residual_value_usd;
+  res.residual_value_pv_usd = tl.residual_value_pv_usd;
 
   int evaluated = 0;
   for (const Group& g : b.groups) {

@@ -53,6 +53,15 @@ struct Timeline {
   std::vector<double> capex_usd{};  // [quarter]
   double capex_total_usd = 0, energy_usd = 0, maintenance_usd = 0, rental_usd = 0;
   double h100_eq_gpu_hours = 0;
+  // Present values (BuyProblem::discount_rate) and the residual value at the horizon's end.
+  double capex_pv_usd = 0, energy_pv_usd = 0, maintenance_pv_usd = 0, rental_pv_usd = 0;
+  double residual_value_usd = 0, residual_value_pv_usd = 0;
+  double total_cost_usd() const {
+    return capex_total_usd + energy_usd + maintenance_usd + rental_usd;
+  }
+  double total_cost_pv_usd() const {
+    return capex_pv_usd + energy_pv_usd + maintenance_pv_usd + rental_pv_usd;
+  }
 };
 Timeline ComputeTimeline(const BuyProblem& p, const BuyPlan& plan);
 

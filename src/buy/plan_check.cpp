@@ -122,12 +122,15 @@ Timeline ComputeTimeline(const BuyProblem& p, const BuyPlan& plan) {
       const CandidateSpec& c = p.candidates[a];
       const double ordered =
           a < plan.nodes.size() && t < plan.nodes[a].size() ? plan.nodes[a][t] : 0;
-      tl.capex_usd[t] += ordered * c.node_price_usd;
+      tl.capex_usd[t] += ordered * NodePriceUsd(c, static_cast<int>(t));
       if (c.is_export_controlled) export_tpp += ordered * c.gpus_per_node * c.tpp_per_gpu;
-      // In service in t: everything ordered in quarters <= t - lead time.
+      // In service in t: everything ordered in quarters <= t - lead time, at its price.
       double n = 0;
       for (size_t s = 0; s + static_cast<size_t>(c.lead_time_quarters) <= t; ++s) {
-        n += a < plan.nodes.size() && s < plan.nodes[a].size() ? plan.nodes[a][s] : 0;
+        const double k = a < plan.nodes.size() && s < plan.nodes[a].size() ? plan.nodes[a][s] : 0;
+        n += k;
+        installed_capex[t] += k * NodePriceUsd(c, static_cast<int>(s));
+        if (t + 1 == nq) tl.residual_value_usd += k * ResidualValueUsd(p, c, static_cast<int>(s));
       }
       tl.nodes_in_service[a][t] = n;
       const double gpus = n * c.gpus_per_node;
@@ -135,7 +138,6 @@ Timeline ComputeTimeline(const BuyProblem& p, const BuyPlan& plan) {
       tl.owned_h100_eq[t] += gpus * c.h100_eq_per_gpu;
       tl.it_power_w[t] += n * c.node_power_w;
       tl.installed_tpp[t] += gpus * c.tpp_per_gpu;
-      installed_capex[t] += n * c.node_price_usd;
     }
     for (const ExistingSpec& e : p.existing) {
       if (static_cast<int>(t) < e.first_quarter_idx) continue;
@@ -151,15 +153,44 @@ Timeline ComputeTimeline(const BuyProblem& p, const BuyPlan& plan) {
     const double rental_usd = rented * kHoursPerQuarter * p.rental.usd_per_gpu_hour;
     tl.rental_usd += rental_usd;
     tl.spend_usd[t] = tl.capex_usd[t] + (p.rental.is_paid_from_budget ? rental_usd : 0);
+    const double energy_usd =
+        kHoursPerQuarter * p.pue * tl.it_power_w[t] / kWPerKw * p.power_usd_per_kwh;
+    const double maintenance_usd =
+        p.maintenance_share_per_year / kQuartersPerYear * installed_capex[t];
     tl.capex_total_usd += tl.capex_usd[t];
-    tl.energy_usd += kHoursPerQuarter * p.pue * tl.it_power_w[t] / kWPerKw * p.power_usd_per_kwh;
-    tl.maintenance_usd += p.maintenance_share_per_year / kQuartersPerYear * installed_capex[t];
+    tl.energy_usd += energy_usd;
+    tl.maintenance_usd += maintenance_usd;
+    const double df = DiscountFactor(p, static_cast<int>(t));
+    tl.capex_pv_usd += df * tl.capex_usd[t];
+    tl.energy_pv_usd += df * energy_usd;
+    tl.maintenance_pv_usd += df * maintenance_usd;
+    tl.rental_pv_usd += df * rental_usd;
     tl.h100_eq_gpu_hours += kHoursPerQuarter * tl.capacity_h100_eq[t];
   }
+  tl.residual_value_pv_usd = DiscountFactor(p, static_cast<int>(nq)) * tl.residual_value_usd;
   return tl;
 }
 
 }  // namespace detail
+
+double NodePriceUsd(const CandidateSpec& c, int quarter_idx) {
+  if (c.price_decline_per_year == 0) return c.node_price_usd;
+  return c.node_price_usd *
+         std::pow(1 - c.price_decline_per_year, quarter_idx / detail::kQuartersPerYear);
+}
+
+double DiscountFactor(const BuyProblem& p, int quarter_idx) {
+  if (p.discount_rate == 0) return 1;
+  return std::pow(1 + p.discount_rate, -quarter_idx / detail::kQuartersPerYear);
+}
+
+double ResidualValueUsd(const BuyProblem& p, const CandidateSpec& c, int order_idx) {
+  const double age_years =
+      (static_cast<double>(p.quarters.size()) - detail::DeliveredIdx(c, order_idx)) /
+      detail::kQuartersPerYear;
+  const double life = c.service_life_years > 0 ? c.service_life_years : 1;
+  return NodePriceUsd(c, order_idx) * std::max(0.0, 1 - age_years / life);
+}
 
 PlanEvaluation EvaluatePlan(const BuyProblem& p, const BuyPlan& plan) {
   using detail::GroupKind;
@@ -286,9 +317,12 @@ PlanEvaluation EvaluatePlan(const BuyProblem& p, const BuyPlan& plan) {
     }
   }
   ev.capex_usd = tl.capex_total_usd;
-  ev.total_cost_usd = tl.capex_total_usd + tl.energy_usd + tl.maintenance_usd + tl.rental_usd;
+  ev.total_cost_usd = tl.total_cost_usd();
+  ev.total_cost_pv_usd = tl.total_cost_pv_usd();
+  ev.residual_value_usd = tl.residual_value_usd;
+  // Min-cost minimizes the present value of spending (the face value at a zero discount rate).
   ev.objective_value =
-      p.objective == Objective::kMaxCapacity ? tl.h100_eq_gpu_hours : ev.total_cost_usd;
+      p.objective == Objective::kMaxCapacity ? tl.h100_eq_gpu_hours : ev.total_cost_pv_usd;
   return ev;
 }
 

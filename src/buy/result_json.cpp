@@ -11,6 +11,17 @@ constexpr double kWPerMw = 1e6;
 
 }  // namespace
 
+void PresentValueJson(const BuyProblem& p, const BuyResult& r, nlohmann::ordered_json& j) {
+  j["discount_rate"] = p.discount_rate;
+  j["total_cost_pv_usd"] = r.total_cost_pv_usd;
+  j["capex_pv_usd"] = r.capex_pv_usd;
+  j["opex_pv_usd"] = r.energy_pv_usd + r.maintenance_pv_usd;
+  j["rental_pv_usd"] = r.rental_pv_usd;
+  j["residual_value_usd"] = r.residual_value_usd;
+  j["residual_value_pv_usd"] = r.residual_value_pv_usd;
+  j["net_cost_pv_usd"] = r.total_cost_pv_usd - r.residual_value_pv_usd;
+}
+
 nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const BuyProblem& p,
                                   const BuyResult& r) {
   nlohmann::ordered_json j;
@@ -29,6 +40,7 @@ nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const BuyProblem&
   j["maintenance_usd"] = r.maintenance_usd;
   j["opex_usd"] = r.energy_usd + r.maintenance_usd;  // as report.json names it
   j["rental_usd"] = r.rental_usd;
+  PresentValueJson(p, r, j);
   j["h100_eq_gpu_hours"] = r.h100_eq_gpu_hours;
   j["purchases"] = nlohmann::ordered_json::array();
   for (const auto& b : r.purchases) {
@@ -37,6 +49,7 @@ nlohmann::ordered_json ResultJson(const scenario::Scenario& s, const BuyProblem&
                               {"accelerator", b.accelerator},
                               {"nodes", b.nodes},
                               {"gpus", b.gpus},
+                              {"node_price_usd", b.node_price_usd},
                               {"capex_usd", b.capex_usd}});
   }
   j["capacity"] = nlohmann::ordered_json::array();

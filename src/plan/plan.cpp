@@ -1303,6 +1303,7 @@ Json BuyJson(const scenario::Scenario& s, const BuyStage& stage, const Headline&
   j["capex_usd"] = r.capex_usd;
   j["opex_usd"] = r.energy_usd + r.maintenance_usd;
   j["rental_usd"] = r.rental_usd;
+  buy::PresentValueJson(problem, r, j);
   j["h100_eq_gpu_hours"] = r.h100_eq_gpu_hours;
   if (s.budget.has_budget) {
     double cap = 0;
@@ -1322,6 +1323,7 @@ Json BuyJson(const scenario::Scenario& s, const BuyStage& stage, const Headline&
                               {"vendor", vendor_of[p.accelerator]},
                               {"nodes", p.nodes},
                               {"gpus", p.gpus},
+                              {"node_price_usd", p.node_price_usd},
                               {"capex_usd", p.capex_usd}});
     capex_by_quarter[p.quarter] += p.capex_usd;
   }

@@ -119,6 +119,18 @@ void CostLine(const Json& buy, const Money& money, std::vector<std::string>& lin
   if (rental_usd > 0) parts.push_back(FormatMoney(rental_usd, money) + " to rent");
   if (!parts.empty()) line += ": " + JoinWords(parts);
   lines.push_back(line + ".");
+  // Spent and present value differ only under a discount rate (docs/scenario.md).
+  const auto rate = Num(buy, "discount_rate");
+  const auto pv = Num(buy, "total_cost_pv_usd");
+  if (rate && *rate > 0 && pv) {
+    std::string words = fmt::format("At a {:.3g}% discount rate that is {} in today's money",
+                                    100 * *rate, FormatMoney(*pv, money));
+    if (auto residual = Num(buy, "residual_value_pv_usd"); residual && *residual > 0) {
+      words += fmt::format(", {} net of the {} the hardware is still worth at the end",
+                           FormatMoney(*pv - *residual, money), FormatMoney(*residual, money));
+    }
+    lines.push_back(words + ".");
+  }
 }
 
 void CapacityLine(const Json& buy, std::vector<std::string>& lines) {

@@ -24,6 +24,11 @@ constexpr int kMaxYear = 2100;
 constexpr int kMinYear = 2000;
 constexpr int kMaxGpus = 10'000'000;
 constexpr int kMaxExtendsDepth = 8;
+// A price falling 95% a year, money worth half a year later, a server kept 50 years: beyond
+// these a value is a typo (0.3 for 30%, not 30).
+constexpr double kMaxPriceDeclinePerYear = 0.95;
+constexpr double kMaxDiscountRate = 1;
+constexpr double kMaxServiceLifeYears = 50;
 // Server power and price per GPU over the accelerator alone, when a scenario gives neither:
 // a DGX H100 draws 10.2 kW at most for 8 x 700 W GPUs (NVIDIA DGX H100 user guide), 1.8x.
 constexpr double kServerPowerOverTdp = 1.8;
@@ -173,8 +178,11 @@ Result<void> ParseBudget(const Context& c, const Table& root) {
   GPUPLAN_TRY(t);
   if (!*t) return Ok{};
   const Table& r = **t;
-  GPUPLAN_TRY(r.CheckKeys({"capex_per_year", "carry_over", "total"}));
+  GPUPLAN_TRY(r.CheckKeys({"capex_per_year", "carry_over", "total", "discount_rate"}));
   Budget& b = c.s.budget;
+  GPUPLAN_ASSIGN_OR_RETURN(b.discount_rate, r.Number("discount_rate", 0.0, 0, kMaxDiscountRate));
+  // A discount rate alone values a min-cost plan's spending without capping it.
+  if (r.Has("discount_rate") && !r.Has("capex_per_year") && !r.Has("total")) return Ok{};
   b.has_budget = true;
   GPUPLAN_ASSIGN_OR_RETURN(b.is_carry_over, r.Bool("carry_over", false));
   auto total = r.Number("total", 0.0, 0);
@@ -284,10 +292,10 @@ Result<void> ParseCandidates(const Context& c, const Table& root) {
   GPUPLAN_TRY(entries);
   std::set<std::string> seen;
   for (const auto& [id, r] : *entries) {
-    GPUPLAN_TRY(
-        r.CheckKeys({"accelerator", "vendor", "domestic", "export_controlled", "gpus_per_node",
-                     "node_price", "node_power_kw", "max_nodes_per_quarter", "min_nodes_per_order",
-                     "lead_time_quarters", "available_from"}));
+    GPUPLAN_TRY(r.CheckKeys({"accelerator", "vendor", "domestic", "export_controlled",
+                             "gpus_per_node", "node_price", "node_power_kw",
+                             "max_nodes_per_quarter", "min_nodes_per_order", "lead_time_quarters",
+                             "available_from", "price_decline_per_year", "service_life_years"}));
     auto acc = CheckAccelerator(c, r, "accelerator", id);
     GPUPLAN_TRY(acc);
     if (!seen.insert(id).second) {
@@ -338,6 +346,11 @@ Result<void> ParseCandidates(const Context& c, const Table& root) {
     GPUPLAN_ASSIGN_OR_RETURN(k.lead_time_quarters, r.Int("lead_time_quarters", 1, 0, kMaxQuarters));
     GPUPLAN_ASSIGN_OR_RETURN(k.available_from,
                              QuarterIn(r, "available_from", c.s.first, c.s.first, c.s.last));
+    GPUPLAN_ASSIGN_OR_RETURN(k.price_decline_per_year,
+                             r.Number("price_decline_per_year", 0.0, 0, kMaxPriceDeclinePerYear));
+    GPUPLAN_ASSIGN_OR_RETURN(k.service_life_years,
+                             r.Number("service_life_years", Candidate::kDefaultServiceLifeYears, 0,
+                                      kMaxServiceLifeYears, true));
     c.s.candidates.push_back(k);
   }
   return Ok{};

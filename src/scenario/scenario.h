@@ -47,6 +47,7 @@ struct Budget {
   std::vector<YearBudget> per_year{};  // one entry per calendar year the horizon touches
   bool is_carry_over = false;          // unspent budget moves to the next year
   double total_usd = 0;                // 0: no cap over the whole horizon
+  double discount_rate = 0;            // per year, for present values (buy.h)
 };
 
 struct Opex {
@@ -84,8 +85,14 @@ struct Candidate {
   // 2-node order of a new type is not worth its integration cost); 0: no minimum. The default
   // is capped at max_nodes_per_quarter so that a small allocation stays buyable.
   int min_nodes_per_order = kDefaultMinNodesPerOrder;
+  // node_price is the price in the horizon's first quarter; it falls by this share a year.
+  double price_decline_per_year = 0;
+  // Straight-line depreciation from delivery: the residual value at the horizon's end. The
+  // default is the 5 years that serving's price per GPU-hour amortizes over.
+  double service_life_years = kDefaultServiceLifeYears;
   int line = 0;
   static constexpr int kDefaultMinNodesPerOrder = 4;
+  static constexpr double kDefaultServiceLifeYears = 5;
 };
 
 // Facility power (including cooling, so compared with IT power x PUE) from `from` on.

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -154,6 +155,81 @@ TEST(SolveBuy, BruteForceEqualsMilpOnSmallInstances) {
   // The generator must exercise both outcomes, or the comparison proves little.
   EXPECT_GT(feasible, 5);
   EXPECT_GT(infeasible, 0);
+}
+
+TEST(SolveBuy, FallingPricesAndDiscountingMatchBruteForce) {
+  // The quarter's price in the budget rows and the objective, present values in min-cost:
+  // CBC's optimum equals the best plan EvaluatePlan finds by enumeration.
+  Rng rng(2027);
+  int feasible = 0;
+  for (int trial = 0; trial < 16; ++trial) {
+    const Objective obj = trial % 2 ? Objective::kMinCost : Objective::kMaxCapacity;
+    BuyProblem p = RandomSmall(rng, obj);
+    for (CandidateSpec& c : p.candidates) c.price_decline_per_year = rng.Uniform(0.2, 0.8);
+    p.discount_rate = rng.Uniform(0.0, 0.3);
+    const double brute = BruteForceOptimum(p);
+    auto cbc = SolveBuy(p, Exact());
+    ASSERT_TRUE(cbc) << cbc.error().message;
+    if (std::isnan(brute)) {
+      EXPECT_EQ(cbc->status, BuyStatus::kInfeasible) << trial;
+      continue;
+    }
+    ++feasible;
+    ASSERT_EQ(cbc->status, BuyStatus::kOptimal) << trial;
+    EXPECT_NEAR(cbc->objective_value, brute, 1e-6 * std::max(1.0, brute)) << trial;
+  }
+  EXPECT_GT(feasible, 4);
+}
+
+TEST(SolveBuy, APriceFallingHalfAYearBuysTwiceTheNodesAYearLater) {
+  // USD 100 nodes falling 50% a year: in 2027Q1 (4 quarters on) one costs USD 50, so a USD 300
+  // budget for 2027 buys 6 (the supply limit), against 3 in 2026.
+  BuyProblem p = OneCandidate();
+  p.quarters = {};
+  for (int t = 0; t < 5; ++t) {
+    const int year = 2026 + t / 4;
+    p.quarters.push_back(
+        {.label = fmt::format("{}Q{}", year, t % 4 + 1), .year = year, .facility_power_w = 1e5});
+  }
+  p.candidates[0].max_nodes_per_quarter = 6;
+  p.candidates[0].price_decline_per_year = 0.5;
+  p.budget.capex_usd_per_year = {0, 300};
+  auto r = SolveBuy(p, Exact());
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->status, BuyStatus::kOptimal);
+  ASSERT_EQ(r->purchases.size(), 1u);
+  EXPECT_EQ(r->purchases[0].quarter, "2027Q1");
+  EXPECT_EQ(r->purchases[0].nodes, 6);
+  EXPECT_NEAR(r->purchases[0].node_price_usd, 50, 1e-9);
+  EXPECT_NEAR(r->capex_usd, 300, 1e-9);
+  // Min-cost at a 10% discount rate: a milestone of 2 nodes by 2027Q1 is met by buying then,
+  // at 2 x 50 paid a year on, worth 100 / 1.1 today; no energy or upkeep priced here.
+  p.objective = Objective::kMinCost;
+  p.discount_rate = 0.1;
+  p.milestones = {{.quarter_idx = 4, .required = 2, .label = "m"}};
+  r = SolveBuy(p, Exact());
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->status, BuyStatus::kOptimal);
+  EXPECT_NEAR(r->total_cost_usd, 100, 1e-9);
+  EXPECT_NEAR(r->total_cost_pv_usd, 100 / 1.1, 1e-9);
+  EXPECT_NEAR(r->objective_value, 100 / 1.1, 1e-9);
+  // Delivered in 2027Q1 and held one quarter of a 5-year life: 95% of USD 100 remains, valued
+  // at the horizon's end (5 quarters on).
+  EXPECT_NEAR(r->residual_value_usd, 100 * (1 - 0.25 / 5), 1e-9);
+  EXPECT_NEAR(r->residual_value_pv_usd, r->residual_value_usd / std::pow(1.1, 5.0 / 4), 1e-9);
+}
+
+TEST(SolveBuy, AtNoDeclineAndNoDiscountPresentValuesAreFaceValues) {
+  BuyProblem p = OneCandidate();
+  p.objective = Objective::kMinCost;
+  p.power_usd_per_kwh = 0.1;
+  p.maintenance_share_per_year = 0.08;
+  p.milestones = {{.quarter_idx = 1, .required = 2, .label = "m"}};
+  auto r = SolveBuy(p, Exact());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_DOUBLE_EQ(r->total_cost_pv_usd, r->total_cost_usd);
+  EXPECT_DOUBLE_EQ(r->capex_pv_usd, r->capex_usd);
+  EXPECT_DOUBLE_EQ(r->residual_value_pv_usd, r->residual_value_usd);
 }
 
 // Relaxing any constraint never makes the optimum worse.

@@ -182,6 +182,22 @@ std::vector<Row> Rows() {
        {"It costs $1.5 B over the horizon."},
        {"KRW 2", "money in"}},
 
+      {"spent and present value under a discount rate",
+       Json::parse(R"({"buy": {"status": "optimal", "total_cost_usd": 1.5e9,
+                               "discount_rate": 0.05, "total_cost_pv_usd": 1.3e9,
+                               "residual_value_pv_usd": 2e8, "purchases": [], "binding": []}})"),
+       {"It costs $1.5 B over the horizon.",
+        "At a 5% discount rate that is $1.3 B in today's money, $1.1 B net of the $200 M the "
+        "hardware is still worth at the end."},
+       {}},
+
+      {"no discount rate: no present-value sentence",
+       Json::parse(R"({"buy": {"status": "optimal", "total_cost_usd": 1.5e9, "discount_rate": 0,
+                               "total_cost_pv_usd": 1.5e9, "residual_value_pv_usd": 2e8,
+                               "purchases": [], "binding": []}})"),
+       {"It costs $1.5 B over the horizon."},
+       {"today's money"}},
+
       {"the service-level search and the frontier",
        Json::parse(R"({
          "headline": {"worst_class": "industry"},

@@ -278,6 +278,29 @@ TEST(ParseScenario, DefaultsForObjectiveAndMinimumOrder) {
   EXPECT_EQ(small->candidates[0].min_nodes_per_order, 2);
 }
 
+TEST(ParseScenario, FallingPricesAndADiscountRate) {
+  auto s = Parse(kBase);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->candidates[0].price_decline_per_year, 0);
+  EXPECT_EQ(s->candidates[0].service_life_years, Candidate::kDefaultServiceLifeYears);
+  EXPECT_EQ(s->budget.discount_rate, 0);
+  auto set = Parse(Replace(Replace(kBase, "lead_time_quarters = 1",
+                                   "lead_time_quarters = 1\nprice_decline_per_year = 0.3\n"
+                                   "service_life_years = 4"),
+                           "[budget]\n", "[budget]\ndiscount_rate = 0.07\n"));
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_DOUBLE_EQ(set->candidates[0].price_decline_per_year, 0.3);
+  EXPECT_DOUBLE_EQ(set->candidates[0].service_life_years, 4);
+  EXPECT_DOUBLE_EQ(set->budget.discount_rate, 0.07);
+  EXPECT_TRUE(set->budget.has_budget);
+  // A discount rate alone is no capital limit.
+  auto alone = Parse(Replace(kBase, "capex_per_year = { \"2026\" = 1e8, \"2027\" = \"1.2B\" }",
+                             "discount_rate = 0.05"));
+  ASSERT_TRUE(alone) << alone.error().message;
+  EXPECT_FALSE(alone->budget.has_budget);
+  EXPECT_DOUBLE_EQ(alone->budget.discount_rate, 0.05);
+}
+
 TEST(ParseScenario, ExistingFleetIsWholeNodes) {
   const std::string fleet = "[[existing]]\naccelerator = \"b200\"\ngpus = 12\n";
   auto bad = Parse(std::string(kBase) + fleet);
@@ -369,6 +392,15 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
        std::string(kBase) + "[[service]]\nname = \"a\"\nmodel = \"llama9-70b\"\n"
                             "requests_per_s = 5\n",
        "model", "s.toml:21"},
+      {"price decline of 30 meaning 30%",
+       Replace(kBase, "lead_time_quarters = 1",
+               "lead_time_quarters = 1\nprice_decline_per_year = 30"),
+       "'price_decline_per_year' must be >= 0 and <= 0.95, got 30", "s.toml:14"},
+      {"service life of zero",
+       Replace(kBase, "lead_time_quarters = 1", "lead_time_quarters = 1\nservice_life_years = 0"),
+       "'service_life_years' must be > 0", "s.toml:14"},
+      {"negative discount rate", Replace(kBase, "[budget]\n", "[budget]\ndiscount_rate = -0.05\n"),
+       "'discount_rate' must be >= 0 and <= 1, got -0.05", "s.toml:7"},
       {"unknown placement", std::string(kBase) + "[simulation]\nplacement = \"scatter\"\n",
        "spread", "s.toml:20"},
       {"unknown top-level section", std::string(kBase) + "[budgett]\n", "did you mean 'budget'",
