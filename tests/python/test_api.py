@@ -201,3 +201,26 @@ def test_bad_arguments_raise_input_error():
     with pytest.raises(gpuplan.InputError) as e:
         gpuplan.load_scenario("/no/such/scenario.toml")
     assert e.value.file == "/no/such/scenario.toml"
+
+
+def test_falling_prices_and_present_values_equal_cli(small):
+    overrides = {"budget.discount_rate": 0.08, "candidate.b200.price_decline_per_year": 0.3}
+    result = gpuplan.buy(small, objective="max-capacity", explain=False, overrides=overrides)
+    cli = cli_json("buy", "--scenario", small, "--objective", "max-capacity", "--no-explain",
+                   "--set", "budget.discount_rate=0.08",
+                   "--set", "candidate.b200.price_decline_per_year=0.3")
+    assert result.to_dict() == cli
+    assert result.discount_rate == 0.08
+    assert 0 < result.total_cost_pv_usd < result.total_cost_usd
+    assert result.net_cost_pv_usd == pytest.approx(
+        result.total_cost_pv_usd - result.residual_value_pv_usd)
+    purchases = result.to_pandas("purchases")
+    b200 = purchases[purchases["accelerator"] == "b200"]
+    # A later order of b200 pays less per node (30% a year, compounded per quarter).
+    if len(b200) > 1:
+        assert b200["node_price_usd"].is_monotonic_decreasing
+    assert (purchases["capex_usd"] == purchases["nodes"] * purchases["node_price_usd"]).all()
+    with pytest.raises(gpuplan.InputError) as e:
+        gpuplan.load_scenario(small, overrides={"candidate.b200.price_decline_per_year": 30})
+    assert e.value.field == "candidate.b200.price_decline_per_year"
+    assert "<= 0.95, got 30" in str(e.value)
