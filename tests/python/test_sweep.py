@@ -74,7 +74,7 @@ def test_same_document_on_one_and_three_workers_and_from_the_cli(tmp_path):
 def test_overrides_apply_to_every_point():
     result = gpuplan.sweep(dict(SMALL, grid={"budget.total": [1.5e12]}), workers=1,
                            overrides={"candidate.b200.node_price": 4.41e8})
-    assert result.spec.set == {"candidate.b200.node_price": "441000000.0"}
+    assert result.spec.set.to_dict() == {"candidate.b200.node_price": "441000000.0"}
     (point,) = result.points
     alone = gpuplan.buy(KOREA, objective="max-capacity", explain=False,
                         overrides={"budget.total": 1.5e12, "candidate.b200.node_price": 4.41e8})
