@@ -92,8 +92,8 @@ std::string SizeTrainJson(const std::string& model, const std::string& params,
                           const std::string& accelerator, const std::string& gpus,
                           const std::string& days, int seq, int batch,
                           const std::string& batch_tokens, const std::string& precision,
-                          double goodput, double pue, double usd_per_gpu_hour,
-                          const std::string& catalog_path) {
+                          double goodput, double interruptions_per_gpu_year, double pue,
+                          double usd_per_gpu_hour, const std::string& catalog_path) {
   sizing::TrainRequest req;
   if (model.empty() == params.empty()) {
     Throw(Error{"give model='ID|path.toml|config.json' or params='70B', not both"});
@@ -137,7 +137,10 @@ std::string SizeTrainJson(const std::string& model, const std::string& params,
   // Range checks of the rest live in sizing::Validate(TrainRequest).
   req.seq_len = seq;
   req.global_batch_seqs = batch;
-  req.goodput = goodput;
+  req.goodput = goodput;  // 0: modelled from interruptions
+  if (interruptions_per_gpu_year >= 0) {
+    req.interruptions_per_gpu_s = interruptions_per_gpu_year / kSecondsPerYear;
+  }
   req.pue = pue;
   req.usd_per_gpu_hour = usd_per_gpu_hour;
   py::gil_scoped_release release;
@@ -392,7 +395,6 @@ PYBIND11_MODULE(_gpuplan, m) {
                                return names;
                              })
       .def_property_readonly("overrides", [](const LoadedScenario& s) { return s.overrides; });
-  m.attr("DEFAULT_GOODPUT") = sizing::kDefaultGoodput;
   m.attr("DEFAULT_PUE") = sizing::kDefaultPue;
   m.def("default_scenario_path", &scenario::DefaultScenarioPath);
   // (file, line, field) of an error message, as the CLI's --json error object has them.
@@ -408,8 +410,8 @@ PYBIND11_MODULE(_gpuplan, m) {
   m.def("size_train_json", &SizeTrainJson, py::arg("model"), py::arg("params"),
         py::arg("active_params"), py::arg("tokens"), py::arg("accelerator"), py::arg("gpus"),
         py::arg("days"), py::arg("seq"), py::arg("batch"), py::arg("batch_tokens"),
-        py::arg("precision"), py::arg("goodput"), py::arg("pue"), py::arg("usd_per_gpu_hour"),
-        py::arg("catalog_path"));
+        py::arg("precision"), py::arg("goodput"), py::arg("interruptions_per_gpu_year"),
+        py::arg("pue"), py::arg("usd_per_gpu_hour"), py::arg("catalog_path"));
   m.def("size_serve_json", &SizeServeJson, py::arg("model"), py::arg("accelerator"),
         py::arg("prompt_tokens"), py::arg("output_tokens"), py::arg("rps"), py::arg("gpus"),
         py::arg("ttft_ms"), py::arg("tpot_ms"), py::arg("e2e_ms"), py::arg("percentile"),

@@ -274,10 +274,12 @@ def load_scenario(path=None, overrides=None, catalog_path=""):
 
 def size_train(model=None, tokens=None, accelerator=None, gpus=None, days=None, params=None,
                active_params=None, seq=0, batch=0, batch_tokens=None, precision="bf16",
-               goodput=None, pue=None, usd_per_gpu_hour=0.0, catalog_path=""):
+               goodput=None, interruptions_per_gpu_year=None, pue=None, usd_per_gpu_hour=0.0,
+               catalog_path=""):
     """``gpuplan size train``: give ``model`` (preset id, .toml or config.json) or ``params``
     ("70B", with ``active_params`` for MoE), ``tokens`` ("15T"), ``accelerator``, and one of
-    ``gpus`` or ``days`` (30 or "30d")."""
+    ``gpus`` or ``days`` (30 or "30d"). ``goodput`` overrides the share of wall time left by
+    interruptions (``interruptions_per_gpu_year``, default Llama 3's rate), as the CLI's flags."""
     if tokens is None or accelerator is None:
         raise InputError("size_train needs tokens= and accelerator=")
     return TrainPlan(json.loads(_native(
@@ -285,7 +287,8 @@ def size_train(model=None, tokens=None, accelerator=None, gpus=None, days=None, 
         "" if active_params is None else str(active_params), str(tokens), accelerator,
         "" if gpus is None else str(gpus), "" if days is None else str(days), seq, batch,
         "" if batch_tokens is None else str(batch_tokens), precision,
-        _gpuplan.DEFAULT_GOODPUT if goodput is None else goodput,
+        0.0 if goodput is None else goodput,
+        -1.0 if interruptions_per_gpu_year is None else interruptions_per_gpu_year,
         _gpuplan.DEFAULT_PUE if pue is None else pue, usd_per_gpu_hour, catalog_path)))
 
 
