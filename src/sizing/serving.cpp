@@ -35,9 +35,13 @@
 //      limits irrelevant). k = kServeGemmDerate; attention runs at the KV cache's rate P_kv (FP8
 //      or BF16), not at FP4 or weight-only rates. W_read(n) is W for dense models; for MoE, the
 //      expected distinct routed experts n tokens touch, E (1 - (1 - k_r/E)^n) per MoE layer, plus
-//      the non-routed weights. G(n) = n F_w for dense GEMMs; each touched expert computes
-//      max(n k_r / touched, tile) rows (grouped GEMM: Tutel, MegaBlocks), plus routing and
-//      permutation per MoE layer (kMoeLayerOverheadS).
+//      the non-routed weights. G(n) = n F_w for dense GEMMs.
+//      (2g) Grouped expert GEMMs (Tutel, MegaBlocks): each touched expert computes its
+//      m = n k_r / touched tokens in whole tiles, 64 rows while m fits one, else ceil(m / 128)
+//      128-row tiles (GroupedGemmRows), at the dense GEMM rate; its weights are read once (above).
+//      (2m) MoE kernels around them: routing, top-k and (un)permutation per MoE layer
+//      (kMoeLayerOverheadS), and each routed copy of a token written and read back through HBM
+//      between them: 8 bytes per element of hidden and 12 per element of expert width (BF16).
 //      (2a) decode attention of MLA in its absorbed form (DecodeAttentionFlopPerToken).
 //      (2d) attention DP: each rank computes the non-expert GEMMs and attention of its own
 //      tokens; the iteration waits for the rank with the largest prompt chunk (BusiestRankPrefill).
@@ -49,7 +53,7 @@
 //      hand-off); each stage reads its weights once per microbatch (the decode bubble).
 //  (3) TP collectives: C(n) = 2 L f (alpha + 2 (t-1)/t n d a / B_link) for t > 1 (Megatron-LM,
 //      Shoeybi et al. 2019; ring all-reduce bus volume, Patarasuk & Yuan 2009), a = 2 bytes. A
-//      group past the scale-up domain runs over PCIe (kPcieBytesPerS), past the server over the
+//      group past the scale-up domain runs over PCIe (PcieBytesPerS), past the server over the
 //      catalog's scale-out bandwidth: multi-node replicas pay it in every collective.
 //      (3e) attention DP all-to-all: dispatch and combine per MoE layer, each rank's tokens sent
 //      once to each other rank holding one of their experts (AllToAllS); the share to ranks
@@ -95,11 +99,19 @@ namespace {
 // Latency of one small all-reduce within a scale-up domain: NCCL's small-message all-reduce
 // on an 8-GPU NVSwitch node is ~10 us (nccl-tests); TensorRT-LLM's one-shot kernel is faster.
 constexpr double kAllReduceLatencyS = 10e-6;
-// TP past the scale-up domain: PCIe Gen5 x16 peer traffic through the host (~25 GB/s each way
-// achieved with two cards under one switch, NCCL over PCIe) and a longer latency; past the node,
-// the scale-out NIC.
-constexpr double kPcieBytesPerS = 25e9;
+// TP past the scale-up domain crosses PCIe inside the server. Its x16 link each way: the catalog's
+// scale-up link on parts without NVLink (scaleup_domain 1: L40S Gen4 32 GB/s, RTX PRO 6000 Gen5
+// 64 GB/s), else Gen5 (the NVLink-bridge cards from Hopper on; A100 PCIe is Gen4, so its TP past
+// the bridge pair comes out 2x fast). Collectives of 8 cards through the host's switches and CPU
+// links reach ~62% of it: nccl-tests all_reduce busbw 35-45 GB/s on 8x H100 PCIe (Alaya NeW,
+// "NCCL-tests in practice", 2026); longer latency than NVLink. Past the node, the scale-out NIC.
+constexpr double kPcieGen5BytesPerS = 64e9;
+constexpr double kPcieCollectiveEfficiency = 0.625;
 constexpr double kPcieAllReduceLatencyS = 25e-6;
+// Expert all-to-alls (dispatch/combine) reach ~80% of a link's rate each way: DeepEP's intranode
+// kernels move 153-158 GB/s on H800, whose NVLink peaks at ~160 of its 200 GB/s each way, and its
+// RDMA kernels 43-47 GB/s of a 50 GB/s NIC (DeepEP README, 2025).
+constexpr double kAllToAllLinkEfficiency = 0.8;
 constexpr double kScaleoutAllReduceLatencyS = 30e-6;
 constexpr double kActivationBytes = 2;  // BF16 activations cross the fabric
 // AWQ/GPTQ INT4: one FP16 scale per group of 128 weights (Lin et al. 2024, AWQ, sec. 4).
@@ -107,13 +119,22 @@ constexpr double kInt4BytesPerWeight = 0.5 + 2.0 / 128;
 // NVFP4: one FP8 scale per 16 FP4 values (NVIDIA Blackwell NVFP4 format); MXFP4's E8M0 per 32
 // is smaller, so this is the conservative of the two.
 constexpr double kFp4BytesPerWeight = 0.5 + 1.0 / 16;
-// Grouped expert GEMMs put tokens on the M dimension: Hopper's warpgroup MMA is 64 rows tall
-// (CUTLASS grouped GEMM tiles are 64 or 128), so an expert with fewer tokens computes a full tile.
-// Dense decode GEMMs swap operands (TensorRT-LLM, vLLM) and waste little.
-constexpr double kGroupedGemmTileRows = 64;
+// Grouped expert GEMMs put an expert's tokens on the M dimension in tiles: 64 rows while they fit
+// one (Hopper's warpgroup MMA is 64 rows tall), else 128-row tiles (CUTLASS's and TensorRT-LLM's
+// MoE grouped GEMMs, Blackwell's 128-row tcgen05 MMA); the last tile of each expert is computed
+// whole. Dense decode GEMMs swap operands (TensorRT-LLM, vLLM) and waste little.
+constexpr double kGroupedGemmSmallTileRows = 64;
+constexpr double kGroupedGemmTileRows = 128;
 // Router, top-k, token permutation and un-permutation: four small kernels per MoE layer per
 // iteration (vLLM fused_moe, TensorRT-LLM MoE plugin), ~5 us each.
 constexpr double kMoeLayerOverheadS = 20e-6;
+// (2m) Activation traffic of one routed token copy through the unfused MoE pipeline (vLLM's
+// fused_moe, TensorRT-LLM's MoE plugin: permute, grouped GEMM 1, SwiGLU, grouped GEMM 2,
+// finalize), BF16, each tensor written once and read once: the permuted input and GEMM 2's
+// output, hidden wide (2 x 2 x 2 bytes each per element of hidden), GEMM 1's gate and up outputs
+// (2 x expert width) and the activation (1 x), 2 x 2 bytes each per element of expert width.
+constexpr double kMoeActivationBytesPerHidden = 8;
+constexpr double kMoeActivationBytesPerExpertRow = 12;
 // Default price of an accelerator-hour when none is given: the catalog's purchase price
 // amortized straight-line over kAmortizationYears, times kSystemCostMultiplier for the server,
 // network and storage around each accelerator (the GPUs are roughly 60% of an HGX cluster's
@@ -178,6 +199,12 @@ double TouchedExperts(const model::ModelShape& shape, double tokens) {
   return e * (1 - std::pow(1 - shape.moe.experts_per_token / e, tokens));
 }
 
+// (2g): the rows an expert's grouped GEMM computes for `tokens` routed tokens: whole tiles.
+double GroupedGemmRows(double tokens) {
+  if (tokens <= kGroupedGemmSmallTileRows) return kGroupedGemmSmallTileRows;
+  return std::ceil(tokens / kGroupedGemmTileRows) * kGroupedGemmTileRows;
+}
+
 // Whole-model weight bytes: the routed experts and everything else (attention, dense FFNs,
 // shared experts, router, embeddings).
 struct WeightSplit {
@@ -213,10 +240,14 @@ struct Link {
 };
 // The slowest link a group of `group` consecutive ranks spans: the scale-up domain, PCIe
 // within a node past it, the scale-out network past the node.
+double PcieBytesPerS(const catalog::Accelerator& gpu) {
+  const double link = gpu.scaleup_domain <= 1 ? gpu.scaleup_bytes_per_s : kPcieGen5BytesPerS;
+  return kPcieCollectiveEfficiency * link;
+}
 Link GroupLink(const catalog::Accelerator& gpu, int group) {
   if (group <= gpu.scaleup_domain) return {gpu.scaleup_bytes_per_s, kAllReduceLatencyS, "NVLink"};
   if (group <= gpu.gpus_per_node) {
-    return {std::min(gpu.scaleup_bytes_per_s, kPcieBytesPerS), kPcieAllReduceLatencyS, "PCIe"};
+    return {std::min(gpu.scaleup_bytes_per_s, PcieBytesPerS(gpu)), kPcieAllReduceLatencyS, "PCIe"};
   }
   return {std::min(gpu.scaleup_bytes_per_s, gpu.scaleout_bytes_per_s), kScaleoutAllReduceLatencyS,
           "the scale-out network"};
@@ -236,21 +267,27 @@ double AllReduceS(const model::ModelShape& shape, const catalog::Accelerator& gp
 // (3e): dispatch and combine per MoE layer under attention DP. Each rank sends each of its
 // tokens once to every other rank holding one of its experts (DeepEP, TensorRT-LLM's
 // all-to-all): distinct EP groups hit, g = ep (1 - (1 - 1/ep)^k), times their tp / ep ranks.
-// Traffic to ranks inside the scale-up domain rides it, the rest the slower link.
+// Dispatch carries FP8 activations when the experts run FP8 or FP4 (DeepSeek-V3 report sec. 3.3:
+// quantized before dispatch, combined in BF16). The busiest rank's tokens bound it; traffic to
+// ranks inside the scale-up domain rides it, the rest the slower link.
 double AllToAllS(const ServeRequest& r, const catalog::Accelerator& gpu, const ServeLayout& l,
-                 double moe_layers, double tokens) {
+                 double moe_layers, double busiest_tokens) {
   if (l.tp <= 1 || moe_layers <= 0) return 0;
   const double k = r.model.moe.experts_per_token;
   const double groups_hit = l.ep * (1 - std::pow(1 - 1.0 / l.ep, k));
   const double ranks_hit = std::min<double>(l.tp, groups_hit * (l.tp / l.ep));
-  const double bytes =
-      tokens / l.tp * ranks_hit * (1 - 1.0 / l.tp) * r.model.hidden * kActivationBytes;
+  const bool is_quantized =
+      r.precision == ServePrecision::kFp8 || r.precision == ServePrecision::kFp4;
+  const double dispatch_bytes = is_quantized ? 1 : kActivationBytes;
+  const double bytes_per_token =
+      ranks_hit * (1 - 1.0 / l.tp) * r.model.hidden * (dispatch_bytes + kActivationBytes);
   const Link outer = GroupLink(gpu, l.tp);
   const double inner_share =
       static_cast<double>(std::min(l.tp, gpu.scaleup_domain) - 1) / (l.tp - 1);
   const double s_per_byte =
       inner_share / gpu.scaleup_bytes_per_s + (1 - inner_share) / outer.bytes_per_s;
-  return 2 * moe_layers * (outer.latency_s + bytes * s_per_byte);
+  return moe_layers * (2 * outer.latency_s +
+                       busiest_tokens * bytes_per_token * s_per_byte / kAllToAllLinkEfficiency);
 }
 
 // (2p): one pipeline hand-off of a microbatch of `tokens` tokens, averaged over the pp
@@ -277,9 +314,13 @@ double FlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
 }
 
 // Attention runs at the KV cache's precision (FP8 or BF16), never at FP4 or INT8/INT4 weight rates.
-double AttentionFlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
-  const double peak =
-      IsKvFp8(r) && gpu.has_fp8() ? gpu.peak_fp8_flop_per_s : gpu.peak_bf16_flop_per_s;
+// MLA's absorbed decode is the exception (`is_mla_decode`): its query stays BF16 and an FP8 latent
+// cache is dequantized to BF16 before the MMAs (FlashMLA's FP8 decoding kernel, "A Deep Dive Into
+// The Flash MLA FP8 Decoding Kernel on Hopper", DeepSeek 2025; SGLang's forward_absorb).
+double AttentionFlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu,
+                               bool is_mla_decode) {
+  const bool is_fp8 = IsKvFp8(r) && gpu.has_fp8() && !is_mla_decode;
+  const double peak = is_fp8 ? gpu.peak_fp8_flop_per_s : gpu.peak_bf16_flop_per_s;
   return peak * gpu.serve_gemm_efficiency * kServeGemmDerate * r.gemm_efficiency_scale;
 }
 
@@ -603,7 +644,8 @@ StageTerms StageStep(const ServeRequest& r, const catalog::Accelerator& gpu, con
   const double tokens = decode_seqs + prefill_tokens;
   const double hbm = HbmBytesPerSPerGpu(r, gpu);
   const double flop_per_s = FlopPerSPerGpu(r, gpu);
-  const double attention_flop_per_s = AttentionFlopPerSPerGpu(r, gpu);
+  const double attention_flop_per_s = AttentionFlopPerSPerGpu(r, gpu, false);
+  const double decode_attention_flop_per_s = AttentionFlopPerSPerGpu(r, gpu, m.is_mla());
   const WeightSplit w = SplitWeights(m, r.precision);
   const double per_token_flop = model::ForwardWeightFlopPerToken(m);
   StageTerms t;
@@ -614,7 +656,7 @@ StageTerms StageStep(const ServeRequest& r, const catalog::Accelerator& gpu, con
   const double rank_tokens =
       l.is_attention_dp ? decode_seqs / l.tp + BusiestRankPrefill(r, l, decode_seqs, prefill_tokens)
                         : tokens / l.tp;
-  double gemm_flop = 0;
+  double gemm_flop = 0, expert_flop = 0;
   const double moe_layers = stage * NumMoeLayers(m);
   if (m.is_moe()) {
     // (2e): the busiest rank holds E / ep experts, each split tp / ep ways, and carries
@@ -631,22 +673,27 @@ StageTerms StageStep(const ServeRequest& r, const catalog::Accelerator& gpu, con
     const double other_flop_per_token = per_token_flop - 2 * NumMoeLayers(m) * k * counts.expert;
     gemm_flop = stage * rank_tokens * other_flop_per_token;
     if (tokens > 0) {
+      // (2g): each touched expert computes its tokens in whole tiles.
       const double touched = TouchedExperts(m, tokens);
-      const double rows = std::max(tokens * k / touched, kGroupedGemmTileRows);
-      gemm_flop += 2 * counts.expert * moe_layers * imbalance * touched / l.ep * rows / moe_tp;
+      const double rows = GroupedGemmRows(tokens * k / touched);
+      expert_flop = 2 * counts.expert * moe_layers * imbalance * touched / l.ep * rows / moe_tp;
     }
-    t.fixed_s = moe_layers * kMoeLayerOverheadS;
+    // (2m): every routed copy of a token passes through HBM between the MoE kernels.
+    const double copies = tokens * k * imbalance / l.ep;
+    const double copy_bytes = kMoeActivationBytesPerHidden * m.hidden +
+                              kMoeActivationBytesPerExpertRow * m.moe.expert_ffn_hidden / moe_tp;
+    t.fixed_s = moe_layers * (kMoeLayerOverheadS + copies * copy_bytes / hbm);
   } else {
     gemm_flop = stage * rank_tokens * per_token_flop;
   }
   t.weights_s = read_bytes / hbm;
-  t.gemm_s = gemm_flop / flop_per_s;
+  t.gemm_s = (gemm_flop + expert_flop) / flop_per_s;
   const double context = MeanContextTokens(r);
   const double seqs_per_rank = l.is_attention_dp ? decode_seqs / l.tp : decode_seqs;
   const double decode_attention_s =
       std::max(seqs_per_rank * context * KvBytesPerTokenPerGpu(r, l) / hbm,
                stage * decode_seqs * DecodeAttentionFlopPerToken(m, context) /
-                   (l.tp * attention_flop_per_s));
+                   (l.tp * decode_attention_flop_per_s));
   const double rank_prefill =
       l.is_attention_dp ? rank_tokens - decode_seqs / l.tp : prefill_tokens / l.tp;
   const double prefill_attention_s =
@@ -654,7 +701,7 @@ StageTerms StageStep(const ServeRequest& r, const catalog::Accelerator& gpu, con
       model::ForwardAttentionFlopPerToken(m, std::max(1, r.prompt_tokens / 2)) /
       attention_flop_per_s;
   t.attention_s = decode_attention_s + prefill_attention_s;
-  t.collective_s = l.is_attention_dp ? AllToAllS(r, gpu, l, moe_layers, rank_tokens * l.tp)
+  t.collective_s = l.is_attention_dp ? AllToAllS(r, gpu, l, moe_layers, rank_tokens)
                                      : AllReduceS(m, gpu, l.tp, stage * m.num_layers, tokens);
   return t;
 }

@@ -133,9 +133,26 @@ TEST(ServeStepS, TensorParallelSplitsTheStepAndPaysForAllReduces) {
   EXPECT_LT(tp8, tp1 / 8 + 2.0e-3);
 }
 
+TEST(ServeStepS, PcieCollectivesRunAtTheirShareOfTheLink) {
+  // A card without NVLink: TP4 all-reduces cross PCIe at 62.5% of its x16 link each way
+  // (8-card nccl-tests busbw), so a Gen4 card (32 GB/s) pays twice a Gen5 card's (64 GB/s)
+  // per byte: 2 all-reduces x 80 layers x 2 (3/4) x 1024 tokens x 8192 x 2 bytes.
+  const ServeRequest r = Request("llama3-70b", 1000, 200);
+  catalog::Accelerator gen4 = Toy();
+  gen4.scaleup_domain = 1;
+  gen4.gpus_per_node = 8;
+  gen4.scaleup_bytes_per_s = 32e9;
+  catalog::Accelerator gen5 = gen4;
+  gen5.scaleup_bytes_per_s = 64e9;
+  const double bus_bytes = 2 * 0.75 * 1024 * 8192 * 2.0;
+  const double expected = 2 * 80 * bus_bytes * (1 / (0.625 * 32e9) - 1 / (0.625 * 64e9));
+  const double diff = ServeStepS(r, gen4, 4, 1024, 0) - ServeStepS(r, gen5, 4, 1024, 0);
+  EXPECT_NEAR(diff, expected, 1e-6 * expected);
+}
+
 TEST(ServeStepS, TpPastTheScaleUpDomainCrossesPcie) {
-  // L40S has no NVLink (domain 1): TP4 all-reduces cross PCIe at 25 GB/s, slower per byte than
-  // NVLink, and the plan says so.
+  // L40S has no NVLink (domain 1): TP4 all-reduces cross PCIe (20 GB/s of its Gen4 link), slower
+  // per byte than NVLink, and the plan says so.
   ServeRequest r = Request("llama2-70b", 500, 300);
   r.precision = ServePrecision::kFp8;
   r.num_gpus = 8;
@@ -166,6 +183,62 @@ TEST(ServeStepS, MoeReadsOnlyTheRoutedExpertsAndPadsTheirTiles) {
   const double tile_cost = ServeStepS(r, gpu, 1, 64, 0) - ServeStepS(r, gpu, 1, 63, 0);
   const double dense_cost = ServeStepS(dense, gpu, 1, 64, 0) - ServeStepS(dense, gpu, 1, 63, 0);
   EXPECT_LT(tile_cost, dense_cost);  // padded tiles: an extra token is free until a tile fills
+}
+
+TEST(ServeStepS, ExpertGemmsComputeWholeTiles) {
+  // Mixtral on the toy part, prompt tokens only (no KV reads): n tokens touch all 8 experts,
+  // each gets m = 2n / 8 rows. From m = 128 to 129 a second 128-row tile is computed whole:
+  // 128 rows x 8 experts x 2 x 176M expert weights x 32 layers = 11.5 TFLOP more.
+  const ServeRequest r = Request("mixtral-8x7b", 100, 100);
+  const catalog::Accelerator gpu = Toy();
+  const model::ParamCounts c = model::CountParams(r.model);
+  const double rate = 1e15 * 0.75 * kServeGemmDerate;
+  const double tile_s = 128.0 * 8 * 2 * c.expert * 32 / rate;
+  const double at_512 = ServeStepS(r, gpu, 1, 0, 512);  // m = 128: one tile
+  const double at_516 = ServeStepS(r, gpu, 1, 0, 516);  // m = 129: two
+  const double at_260 = ServeStepS(r, gpu, 1, 0, 260);  // m = 65: one 128-row tile
+  EXPECT_GT(at_516 - at_512, tile_s);
+  EXPECT_LT(at_516 - at_512, 1.05 * tile_s);
+  EXPECT_LT(at_512 - at_260, 0.3 * tile_s);  // 252 tokens more, in the tiles already paid
+}
+
+TEST(ServeStepS, RoutedTokensCostTheirActivationTraffic) {
+  // Within one tile count (m from 130 to 250 rows per expert: two 128-row tiles) a Mixtral
+  // prompt token costs its non-expert GEMMs, its prefill attention and its 2 routed copies'
+  // trips through HBM between the MoE kernels: 8 x 4096 + 12 x 14336 = 204,800 bytes per copy
+  // per layer, 13.1 MB per token over 32 layers.
+  const ServeRequest r = Request("mixtral-8x7b", 100, 100);
+  const catalog::Accelerator gpu = Toy();
+  const model::ParamCounts c = model::CountParams(r.model);
+  const double rate = 1e15 * 0.75 * kServeGemmDerate;
+  const double hbm = 3.35e12 * 0.8 * kServeHbmScale;
+  const double other_flop = model::ForwardWeightFlopPerToken(r.model) - 2.0 * 32 * 2 * c.expert;
+  const double attention_flop = model::ForwardAttentionFlopPerToken(r.model, 50);
+  const double copy_bytes = 8.0 * 4096 + 12.0 * 14336;
+  const double per_token_s = (other_flop + attention_flop) / rate + 2 * 32 * copy_bytes / hbm;
+  const double slope = (ServeStepS(r, gpu, 1, 0, 1000) - ServeStepS(r, gpu, 1, 0, 520)) / 480;
+  EXPECT_NEAR(slope, per_token_s, 0.02 * per_token_s);
+  EXPECT_GT(2 * 32 * copy_bytes / hbm, 0.3 * per_token_s);  // the traffic is no rounding error
+}
+
+TEST(ServeStepS, MlaDecodeAttentionRunsBf16MathOnAnFp8Cache) {
+  // DeepSeek-V3's absorbed MLA decode is compute-bound (~480 FLOP per cached FP8 byte): an FP8
+  // latent cache is dequantized to BF16 for the MMAs, so it saves memory, not attention time.
+  // A GQA model's decode attention is bound by its KV reads, which FP8 halves.
+  ServeRequest r = Request("deepseek-v3", 1000, 1000);
+  r.precision = ServePrecision::kFp8;
+  const catalog::Accelerator gpu = Gpu("h200-sxm-141gb");
+  const ServeLayout dp8{.tp = 8, .ep = 8, .is_attention_dp = true};
+  r.kv_cache = KvCachePrecision::kFp8;
+  const double fp8 = ServeStepS(r, gpu, dp8, 1024, 0);
+  r.kv_cache = KvCachePrecision::kBf16;
+  EXPECT_DOUBLE_EQ(ServeStepS(r, gpu, dp8, 1024, 0), fp8);
+  ServeRequest gqa = Request("llama3-70b", 1000, 1000);
+  gqa.precision = ServePrecision::kFp8;
+  gqa.kv_cache = KvCachePrecision::kFp8;
+  const double gqa_fp8 = ServeStepS(gqa, gpu, 8, 256, 0);
+  gqa.kv_cache = KvCachePrecision::kBf16;
+  EXPECT_LT(gqa_fp8, ServeStepS(gqa, gpu, 8, 256, 0));
 }
 
 TEST(ServeStepS, Int4AndFp4ShrinkTheBatchOneStep) {
@@ -777,16 +850,17 @@ TEST(SizeServing, MatchesPublishedResultsLeavingEachCampaignOut) {
       errors.size(), 100 * median, 100 * p90, unchecked.size());
   EXPECT_LE(median, 0.15);
   EXPECT_LE(p90, 0.35);
-  // Expert-parallel rows (DeepSeek-R1, Qwen3-235B, Llama 4 Maverick under attention DP): the
-  // model runs fast on them, most where experts are small (Qwen3's 1536-wide experts; grouped
-  // GEMM efficiency is taken as dense). Asserted to a looser bound so that what is known stays
-  // known.
+  // Expert-parallel rows (DeepSeek-R1, Qwen3-235B, Llama 4 Maverick under attention DP), with no
+  // constant fitted on them: tiles, activation traffic, all-to-all and MLA decode from physics.
+  // The B200 FP4 rows of DeepSeek-R1 (1024/2048 at 896 per rank) and Qwen3 still come out
+  // 1.6-1.8x fast and the RTX PRO 6000 DEP8 row 0.64x: asserted at what is achieved, above the
+  // issue's targets (15% / 35%), so that any regression shows.
   ASSERT_GE(ep_errors.size(), 10u);
   const double ep_median = Quantile(ep_errors, 0.5), ep_p90 = Quantile(ep_errors, 0.9);
   std::printf("expert-parallel rows: %zu, median error %.1f%%, p90 %.1f%%\n", ep_errors.size(),
               100 * ep_median, 100 * ep_p90);
-  EXPECT_LE(ep_median, 0.40);
-  EXPECT_LE(ep_p90, 1.1);
+  EXPECT_LE(ep_median, 0.18);
+  EXPECT_LE(ep_p90, 0.55);
 }
 
 // The checked-in constants (kServeGemmDerate, kServeHbmScale and the NVIDIA profiles' serving
