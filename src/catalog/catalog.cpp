@@ -284,6 +284,9 @@ nlohmann::ordered_json AcceleratorJson(const Accelerator& a) {
   j["price_source"] = a.price_usd > 0 ? nlohmann::ordered_json(a.price_source) : nullptr;
   j["default_node_price_usd"] =
       a.price_usd > 0 ? nlohmann::ordered_json(DefaultNodePriceUsd(a)) : nullptr;
+  j["usd_per_gpu_hour"] =
+      a.price_usd > 0 ? nlohmann::ordered_json(CostPerGpuHour(kDefaultCostPolicy, a).total_usd())
+                      : nullptr;
   j["tpp_per_gpu"] = a.tpp;  // per accelerator; buy's and report.json's tpp are fleet totals
   j["profile"] = a.profile;
   j["confidence"] = a.confidence;
@@ -298,6 +301,7 @@ nlohmann::ordered_json AcceleratorJson(const Accelerator& a) {
 
 nlohmann::ordered_json CatalogJson(const Catalog& catalog) {
   nlohmann::ordered_json j;
+  j["cost_policy"] = CostPolicyJson(kDefaultCostPolicy);  // what usd_per_gpu_hour assumes
   j["accelerators"] = nlohmann::ordered_json::array();
   for (const auto& a : catalog.accelerators()) j["accelerators"].push_back(AcceleratorJson(a));
   return j;

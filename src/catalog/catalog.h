@@ -83,13 +83,63 @@ class Catalog {
   std::vector<Accelerator> accelerators_;  // in file order
 };
 
-// A GPU server costs about 1.3x its GPUs (CPUs, memory, NICs, share of network and storage):
-// the default `node_price` of a scenario's candidate is this x the GPU price x GPUs per node.
-// Planning assumption, stated in docs/scenario.md and printed by `gpuplan catalog list`.
-inline constexpr double kServerPriceOverGpus = 1.3;
-inline double DefaultNodePriceUsd(const Accelerator& a) {
-  return a.price_usd * a.gpus_per_node * kServerPriceOverGpus;
+// ---- The cost policy: one place for how a price becomes the cost of a GPU-hour ----------------
+// size train, size serve, buy and plan all price through it, and each prints the policy beside
+// its costs (CostPolicyJson, CostPolicyLine). A scenario's [opex] overrides its fields.
+
+// Over what a purchase is written off: the part's service life, or the scenario's horizon (all
+// of the capital charged to the years being planned, as buy's total cost does).
+enum class Amortization { kPartLife, kHorizon };
+std::string_view ToString(Amortization a);  // "part-life" | "horizon"
+Result<Amortization> ParseAmortization(std::string_view text);
+
+struct CostPolicy {
+  double pue = 1.2;                       // facility power / IT power: a modern AI hall
+  double power_usd_per_kwh = 0.10;        // electricity, a round planning figure
+  double maintenance_share_per_year = 0;  // staff, support contracts: share of capex per year
+  // A GPU server costs about 1.3x its GPUs (CPUs, memory, NICs, share of network and storage):
+  // the default `node_price` of a scenario's candidate is this x the GPU price x GPUs per node.
+  double server_price_over_gpus = 1.3;
+  // A server draws about 1.8x its GPUs' TDP: a DGX H100 draws 10.2 kW at most for 8 x 700 W
+  // GPUs (NVIDIA DGX H100 user guide). The default `node_power_kw` of a candidate.
+  double server_power_over_tdp = 1.8;
+  Amortization amortization = Amortization::kPartLife;
+  double part_life_years = 5;  // a common depreciation period for servers
+  double horizon_years = 0;    // the scenario's horizon; used under Amortization::kHorizon
+
+  // The years capital is written off over: part_life_years, or horizon_years under kHorizon.
+  double AmortizationYears() const;
+};
+inline constexpr CostPolicy kDefaultCostPolicy{};
+inline constexpr double kServerPriceOverGpus = kDefaultCostPolicy.server_price_over_gpus;
+
+// The cost of one GPU-hour, by what it pays for (USD).
+struct GpuHourCost {
+  double capital_usd = 0;      // the GPU's share of its server, amortized
+  double maintenance_usd = 0;  // maintenance_share_per_year of that capital, per hour
+  double energy_usd = 0;       // the GPU's share of its server's power x PUE x price
+  double total_usd() const { return capital_usd + maintenance_usd + energy_usd; }
+};
+// One GPU of a server whose price and power, divided by its GPUs, are these.
+GpuHourCost CostPerGpuHour(const CostPolicy& policy, double capex_usd_per_gpu,
+                           double power_w_per_gpu);
+// A catalog part in a server the policy prices and powers; zero when the catalog has no price.
+GpuHourCost CostPerGpuHour(const CostPolicy& policy, const Accelerator& a);
+
+inline double DefaultNodePriceUsd(const Accelerator& a,
+                                  const CostPolicy& policy = kDefaultCostPolicy) {
+  return a.price_usd * a.gpus_per_node * policy.server_price_over_gpus;
 }
+
+// Where a part's list price comes from ("catalog: <its source>"), or that it has none.
+std::string PriceSource(const Accelerator& a);
+
+// {pue, power_usd_per_kwh, maintenance_share_per_year, server_price_over_gpus,
+// server_power_over_tdp, amortization, amortization_years}: printed beside every cost.
+nlohmann::ordered_json CostPolicyJson(const CostPolicy& policy);
+// The same as one line, money in `currency` at `units_per_usd` (a scenario's; "USD", 1 else).
+std::string CostPolicyLine(const CostPolicy& policy, std::string_view currency = "USD",
+                           double units_per_usd = 1);
 
 // The JSON of `gpuplan catalog show ID --json` (figures in the units the keys name) and of
 // `catalog list --json` ({"accelerators": [...]}), for the CLI and the Python binding.

@@ -10,6 +10,7 @@
 #include "buy/buy.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "plan/plan.h"
 #include "scenario/scenario.h"
 
@@ -31,9 +32,68 @@ struct BuyFlags {
   std::string write_lp;   // empty: none
   std::string write_mps;  // empty: none
   bool json = false;
+  bool csv = false;
+  std::string table;  // --table: which one --csv prints
 };
 
-std::string Money(double usd) { return "USD " + FormatQuantity(usd); }
+// Money in the scenario's currency (the model works in USD).
+std::string Money(const scenario::Scenario& s, double usd) {
+  return s.currency + " " + FormatQuantity(usd * s.units_per_usd);
+}
+
+// purchases, capacity and parts (the cost policy's price of each candidate), in the scenario's
+// currency for people, in USD (the _usd columns) in CSV.
+NamedTables BuyTables(const scenario::Scenario& s, const buy::BuyResult& r,
+                      const std::vector<plan::PartCost>& parts) {
+  auto money = [&s](double usd) { return Number(usd, Money(s, usd)); };
+  Table purchases({{"order", "quarter", true},
+                   {"in use", "delivered", true},
+                   {"accelerator", "accelerator", true},
+                   {"nodes", "nodes"},
+                   {"GPUs", "gpus"},
+                   {"capex", "capex_usd"}});
+  for (const auto& b : r.purchases) {
+    purchases.AddRow(
+        {b.quarter, b.delivered, b.accelerator, Count(b.nodes), Count(b.gpus), money(b.capex_usd)});
+  }
+  Table capacity({{"quarter", "quarter", true},
+                  {"H100-eq", "h100_equivalents"},
+                  {"GPUs", "gpus"},
+                  {"rented", "rented_gpus"},
+                  {"power MW", "power_mw"},
+                  {"TPP", "installed_tpp"},
+                  {"spend", "spend_usd"}});
+  for (const auto& c : r.capacity) {
+    capacity.AddRow({c.quarter,
+                     Number(c.h100_equivalents, fmt::format("{:.0f}", c.h100_equivalents)),
+                     Number(c.num_gpus, fmt::format("{:.0f}", c.num_gpus)),
+                     Number(c.rented_gpus, fmt::format("{:.0f}", c.rented_gpus)),
+                     Number(c.power_w / kWPerMw, fmt::format("{:.1f}", c.power_w / kWPerMw)),
+                     Number(c.tpp, FormatQuantity(c.tpp)), money(c.spend_usd)});
+  }
+  Table prices({{"accelerator", "accelerator", true},
+                {"per GPU-hour", "usd_per_gpu_hour"},
+                {"per GPU", "capex_usd_per_gpu"},
+                {"W per GPU", "power_w_per_gpu"},
+                {"price source", "price_source", true}});
+  for (const auto& p : parts) {
+    prices.AddRow({p.accelerator, money(p.usd_per_gpu_hour), money(p.capex_usd_per_gpu),
+                   Number(p.power_w_per_gpu, fmt::format("{:.0f}", p.power_w_per_gpu)),
+                   p.price_source});
+  }
+  NamedTables tables;
+  tables.emplace_back("purchases", std::move(purchases));
+  tables.emplace_back("capacity", std::move(capacity));
+  tables.emplace_back("parts", std::move(prices));
+  return tables;
+}
+
+void PrintCostPolicy(const scenario::Scenario& s, const std::vector<plan::PartCost>& parts,
+                     std::ostream& out) {
+  out << "\n"
+      << catalog::CostPolicyLine(plan::CostPolicyOf(s), s.currency, s.units_per_usd) << "\n";
+  out << BuyTables(s, {}, parts)[2].second.Text("  ");
+}
 
 void PrintHuman(const scenario::Scenario& s, const buy::BuyProblem& p, const buy::BuyResult& r,
                 std::ostream& out) {
@@ -53,25 +113,17 @@ void PrintHuman(const scenario::Scenario& s, const buy::BuyProblem& p, const buy
     out << "no plan found within the time limit; try a longer --time-limit\n";
     return;
   }
+  const NamedTables tables = BuyTables(s, r, {});
   out << "\npurchases\n";
-  out << fmt::format("{:<8} {:<9} {:<18} {:>7} {:>8} {:>12}\n", "order", "in use", "accelerator",
-                     "nodes", "GPUs", "capex");
-  for (const auto& b : r.purchases) {
-    out << fmt::format("{:<8} {:<9} {:<18} {:>7} {:>8} {:>12}\n", b.quarter, b.delivered,
-                       b.accelerator, b.nodes, b.gpus, Money(b.capex_usd));
+  if (r.purchases.empty()) {
+    out << "(nothing to buy)\n";
+  } else {
+    out << tables[0].second.Text();
   }
-  if (r.purchases.empty()) out << "(nothing to buy)\n";
-  out << "\ncapacity\n";
-  out << fmt::format("{:<8} {:>12} {:>9} {:>8} {:>9} {:>9} {:>12}\n", "quarter", "H100-eq", "GPUs",
-                     "rented", "power MW", "TPP", "spend");
-  for (const auto& c : r.capacity) {
-    out << fmt::format("{:<8} {:>12.0f} {:>9.0f} {:>8.0f} {:>9.1f} {:>9} {:>12}\n", c.quarter,
-                       c.h100_equivalents, c.num_gpus, c.rented_gpus, c.power_w / kWPerMw,
-                       FormatQuantity(c.tpp), Money(c.spend_usd));
-  }
+  out << "\ncapacity\n" << tables[1].second.Text();
   out << fmt::format("\ncost: capex {}, energy {}, maintenance {}, rental {}, total {}\n",
-                     Money(r.capex_usd), Money(r.energy_usd), Money(r.maintenance_usd),
-                     Money(r.rental_usd), Money(r.total_cost_usd));
+                     Money(s, r.capex_usd), Money(s, r.energy_usd), Money(s, r.maintenance_usd),
+                     Money(s, r.rental_usd), Money(s, r.total_cost_usd));
   out << fmt::format("delivered: {} H100-equivalent GPU-hours\n",
                      FormatQuantity(r.h100_eq_gpu_hours));
   if (!r.binding.empty()) {
@@ -81,7 +133,7 @@ void PrintHuman(const scenario::Scenario& s, const buy::BuyProblem& p, const buy
       if (b.is_evaluated) {
         worth = r.objective == buy::Objective::kMaxCapacity
                     ? fmt::format("+{} H100-eq GPU-hours", FormatQuantity(b.objective_gain))
-                    : fmt::format("saves {}", Money(b.objective_gain));
+                    : fmt::format("saves {}", Money(s, b.objective_gain));
       }
       out << fmt::format("  {}: {} -> {}\n", b.constraint,
                          b.relaxation.empty() ? "relax" : b.relaxation, worth);
@@ -90,6 +142,8 @@ void PrintHuman(const scenario::Scenario& s, const buy::BuyProblem& p, const buy
 }
 
 int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
+  if (flags.json && flags.csv) return ReportBadInput(Error{"give --json or --csv, not both"}, err);
+  if (!flags.table.empty() && !flags.csv) return ReportBadInput(Error{"--table needs --csv"}, err);
   std::optional<plan::Objective> objective;
   if (!flags.objective.empty()) {
     auto parsed = plan::ParseObjective(flags.objective);
@@ -157,8 +211,15 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
       if (!written) return ReportBadInput(written.error(), err);
     }
   }
-  if (flags.json) {
+  const std::vector<plan::PartCost> parts = plan::PartCosts(*s, *cat);
+  if (flags.csv) {
+    const NamedTables tables = BuyTables(*s, *result, parts);
+    auto table = SelectTable(tables, flags.table);
+    if (!table) return ReportBadInput(table.error(), err);
+    out << (*table)->Csv();
+  } else if (flags.json) {
     auto j = buy::ResultJson(*s, *problem, *result);
+    j["cost_policy"] = plan::CostPolicyJson(*s, parts);
     if (*objective == plan::Objective::kServiceLevel) {
       j["objective_kind"] = "service-level";
       j["service_levels"] = levels;
@@ -167,6 +228,7 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
     out << j.dump(2) << "\n";
   } else {
     PrintHuman(*s, *problem, *result, out);
+    PrintCostPolicy(*s, parts, out);
     for (const auto& l : levels) {
       out << fmt::format("service level {} p{:.0f} <= {:.0f} h: {:.1f} h in {} ({})\n",
                          l.value("class", l.value("tenant", "")), l["percentile"].get<double>(),
@@ -216,6 +278,8 @@ void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostrea
   cmd->add_option("--write-mps", flags->write_mps,
                   "also write the MILP as solved to this file, free MPS format (COIN-OR's writer)");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
+  cmd->add_flag("--csv", flags->csv, "print one table as CSV (--table; money in USD)");
+  cmd->add_option("--table", flags->table, TableOptionHelp({"purchases", "capacity", "parts"}));
   cmd->callback([flags, &exit_code, &out, &err] { exit_code = RunBuy(*flags, out, err); });
 }
 

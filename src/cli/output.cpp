@@ -85,6 +85,15 @@ ErrorLocation LocateError(std::string_view message) {
   return where;
 }
 
+Json WithSchemaVersion(Json doc) {
+  Json with_version;
+  with_version["schema_version"] = kJsonSchemaVersion;
+  for (auto& [key, value] : doc.items()) {
+    if (key != "schema_version") with_version[key] = std::move(value);
+  }
+  return with_version;
+}
+
 bool WantsJson(int argc, const char* const* argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];

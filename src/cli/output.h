@@ -11,8 +11,12 @@
 
 namespace gpuplan::cli {
 
-// Bumped when a key is renamed or removed or changes meaning (docs/glossary.md).
-inline constexpr int kJsonSchemaVersion = 1;
+// Bumped when a key is renamed or removed or changes meaning (docs/glossary.md). 2: the
+// renames of docs/glossary.md's "Retired" table, report.json's own schema_version, cost_policy.
+inline constexpr int kJsonSchemaVersion = 2;
+
+// `doc` with "schema_version" first (every --json document and report.json).
+nlohmann::ordered_json WithSchemaVersion(nlohmann::ordered_json doc);
 
 // {"schema_version", "error", "kind", "file", "line", "field"} from an "error: ..." message as
 // gpuplan writes them ("path:LINE: 'field' must be ...", "--flag must be ..."); file, line and

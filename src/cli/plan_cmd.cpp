@@ -12,6 +12,8 @@
 #include "buy/buy.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/output.h"
+#include "cli/table.h"
 #include "plan/plan.h"
 #include "report/report.h"
 #include "scenario/scenario.h"
@@ -31,6 +33,7 @@ struct PlanFlags {
   bool no_compare = false;
   double time_limit_s = 30;
   bool json = false;
+  bool csv = false;
   bool is_terminal = false;  // stderr is a terminal: draw a bar with an ETA
 };
 
@@ -74,6 +77,29 @@ class StderrProgress : public plan::PlanObserver {
   std::chrono::steady_clock::time_point start_;
 };
 
+// The report's tables as CSV beside report.json, for a spreadsheet: what --csv writes.
+constexpr std::pair<const char*, const char*> kReportTables[] = {
+    {"purchases", "/buy/purchases"},
+    {"capacity", "/buy/capacity"},
+    {"service_levels", "/service_levels"},
+    {"by_quarter", "/simulation/by_quarter"},
+    {"policies", "/simulation/policies"},
+    {"sizing", "/sizing"},
+    {"serving", "/serving"},
+    {"frontier", "/frontier"},
+    {"purchase_options", "/purchase_options"},
+    {"parts", "/cost_policy/parts"}};
+
+Result<void> WriteReportTables(const std::string& dir, const nlohmann::ordered_json& report) {
+  std::vector<FileContent> files;
+  for (const auto& [name, pointer] : kReportTables) {
+    const nlohmann::ordered_json::json_pointer at(pointer);
+    if (!report.contains(at) || !report.at(at).is_array()) continue;
+    files.push_back({fmt::format("{}/{}.csv", dir, name), JsonRowsTable(report.at(at)).Csv()});
+  }
+  return WriteFilesAtomic(files);
+}
+
 int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err) {
   if (auto c = CheckOutputs(
           {{"--out", flags.out_dir + "/report.json"}, {"--out", flags.out_dir + "/report.html"}},
@@ -113,18 +139,22 @@ int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err)
   const auto start = std::chrono::steady_clock::now();
   auto result = plan::RunPlan(*s, *cat, options);
   if (!result) return ReportBadInput(result.error(), err);
-  auto report = plan::ToJson(*result, *s);
+  auto report = WithSchemaVersion(plan::ToJson(*result, *s));
   report["wall_s"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto written = report::WriteReport(flags.out_dir, report, report::RenderOptions{});
   if (!written) return ReportError(written.error(), err);
+  if (flags.csv) {
+    auto csv = WriteReportTables(flags.out_dir, report);
+    if (!csv) return ReportError(csv.error(), err);
+  }
   if (flags.json) {
     out << report.dump(2) << "\n";
     return kExitOk;
   }
   for (const auto& line : report::Summarize(report)) out << "- " << line << "\n";
-  out << fmt::format("\nreport: {}/report.html (data: {}/report.json)\n", flags.out_dir,
-                     flags.out_dir);
+  out << fmt::format("\nreport: {}/report.html (data: {}/report.json{})\n", flags.out_dir,
+                     flags.out_dir, flags.csv ? ", tables: *.csv beside it" : "");
   return kExitOk;
 }
 
@@ -178,6 +208,10 @@ void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostre
   cmd->add_option("--catalog", flags->catalog_path,
                   "accelerator catalog TOML (default: data/accelerators.toml)");
   cmd->add_flag("--json", flags->json, "print the whole report document as one JSON object");
+  cmd->add_flag("--csv", flags->csv,
+                "also write the report's tables as CSV into --out (purchases, capacity, "
+                "service_levels, by_quarter, policies, sizing, serving, frontier, "
+                "purchase_options, parts)");
   cmd->callback([flags, &exit_code, &out, &err] {
     flags->is_terminal = isatty(fileno(stderr)) != 0;
     exit_code = RunPlanCommand(*flags, out, err);

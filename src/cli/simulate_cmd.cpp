@@ -14,6 +14,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "plan/plan.h"
 #include "scenario/scenario.h"
 #include "sim/sim.h"
@@ -46,6 +47,7 @@ struct SimulateFlags {
   std::string timeline_interval = "1h";
   std::string jobs;
   bool json = false;
+  bool csv = false;
 };
 
 // A progress line on a terminal: rewritten in place, cleared at the end.
@@ -178,6 +180,36 @@ Result<ScenarioRun> BuildScenarioRun(const SimulateFlags& flags, trace::TraceFor
 
 std::string Hours(double s) { return fmt::format("{:.2f} h", s / 3600); }
 
+// One row per tenant, then one per class (tenant column "[N tenants]"; empty in CSV).
+Table TenantTable(const sim::SimResult& r) {
+  Table t({{"tenant", "tenant", true},
+           {"class", "class", true},
+           {"jobs", "jobs"},
+           {"wait mean", "avg_wait_s"},
+           {"wait p95", "p95_wait_s"},
+           {"JCT mean", "avg_jct_s"},
+           {"slowdown", "avg_bounded_slowdown"},
+           {"GPU-hours", "gpu_hours"},
+           {"share", "share_ratio"}});
+  auto row = [&](Cell name, std::string_view cls, int64_t jobs, const sim::WaitStats& w,
+                 double gpu_hours, double ratio) {
+    t.AddRow({std::move(name), std::string(cls), Count(jobs),
+              Number(w.avg_wait_s, Hours(w.avg_wait_s)), Number(w.p95_wait_s, Hours(w.p95_wait_s)),
+              Number(w.avg_jct_s, Hours(w.avg_jct_s)),
+              Number(w.avg_bounded_slowdown, fmt::format("{:.2f}", w.avg_bounded_slowdown)),
+              Number(gpu_hours, fmt::format("{:.0f}", gpu_hours)),
+              Number(ratio, fmt::format("{:.2f}", ratio))});
+  };
+  for (const auto& x : r.per_tenant) {
+    row(x.name, trace::ToString(x.tenant_class), x.jobs, x.waits, x.gpu_hours, x.share_ratio);
+  }
+  for (const auto& c : r.per_class) {
+    row(Cell(fmt::format("[{} tenants]", c.tenants), ""), trace::ToString(c.tenant_class), c.jobs,
+        c.waits, c.gpu_hours, c.share_ratio);
+  }
+  return t;
+}
+
 void PrintHuman(const sim::SimResult& r, std::ostream& out) {
   out << fmt::format("policy {} ({} placement): {} jobs, {} completed, {} unschedulable\n",
                      r.policy, r.placement, r.jobs, r.completed, r.unschedulable_count);
@@ -196,22 +228,7 @@ void PrintHuman(const sim::SimResult& r, std::ostream& out) {
       "restart overhead), restarts {}; Jain's index {:.3f}\n",
       r.avg_queue_length, r.max_queue_length, r.failures, r.preemptions,
       r.preemption_lost_gpu_hours, r.restarts, r.jain_index);
-  out << fmt::format("\n{:<16} {:<12} {:>7} {:>10} {:>10} {:>10} {:>9} {:>12} {:>7}\n", "tenant",
-                     "class", "jobs", "wait mean", "wait p95", "JCT mean", "slowdown", "GPU-hours",
-                     "share");
-  auto row = [&](const std::string& name, std::string_view cls, int64_t jobs,
-                 const sim::WaitStats& w, double gpu_hours, double ratio) {
-    out << fmt::format("{:<16} {:<12} {:>7} {:>10} {:>10} {:>10} {:>9.2f} {:>12.0f} {:>7.2f}\n",
-                       name, cls, jobs, Hours(w.avg_wait_s), Hours(w.p95_wait_s),
-                       Hours(w.avg_jct_s), w.avg_bounded_slowdown, gpu_hours, ratio);
-  };
-  for (const auto& t : r.per_tenant) {
-    row(t.name, trace::ToString(t.tenant_class), t.jobs, t.waits, t.gpu_hours, t.share_ratio);
-  }
-  for (const auto& c : r.per_class) {
-    row(fmt::format("[{} tenants]", c.tenants), trace::ToString(c.tenant_class), c.jobs, c.waits,
-        c.gpu_hours, c.share_ratio);
-  }
+  out << "\n" << TenantTable(r).Text();
   out << "share = GPUs held / entitled (max-min fair share by weight of the up GPUs, capped by "
          "running + queued demand), sampled hourly\n";
   constexpr size_t kMaxListed = 10;
@@ -279,6 +296,8 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   }
   if (flags.json) {
     out << sim::ToJson(*result).dump(2) << "\n";
+  } else if (flags.csv) {
+    out << TenantTable(*result).Csv();
   } else {
     PrintHuman(*result, out);
   }
@@ -365,6 +384,9 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
                 "average waits and JCT over instances (PAI's num_inst), as the PAI 2020 "
                 "simulator reports them");
   cmd->add_flag("--json", flags->json, "print exactly one JSON object on stdout");
+  cmd->add_flag("--csv", flags->csv,
+                "print the per-tenant and per-class table as CSV (waits in seconds; a class row "
+                "has no tenant)");
   cmd->callback([cmd, flags, &exit_code, &out, &err] {
     for (const char* f :
          {"--policy", "--placement", "--seed", "--gpu-mtbf", "--node-repair", "--checkpoint",

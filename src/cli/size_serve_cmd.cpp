@@ -14,6 +14,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "model/model.h"
 #include "sizing/sizing.h"
 
@@ -349,36 +350,26 @@ std::vector<std::string> RowCells(const Row& row) {
       ""};
 }
 
-std::string CsvCell(const std::string& cell) {
-  if (cell.find_first_of(",\"\n") == std::string::npos) return cell;
-  std::string quoted = "\"";
-  for (char c : cell) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
+void PrintTable(const std::vector<Row>& rows, bool csv, std::ostream& out) {
+  std::vector<Column> columns;
+  for (const char* name : kTableColumns) columns.push_back({name, name, true});
+  Table table(std::move(columns));
+  for (const Row& row : rows) {
+    const std::vector<std::string> cells = RowCells(row);
+    table.AddRow(std::vector<Cell>(cells.begin(), cells.end()));
+  }
+  table.Write(csv, out);
 }
 
-void PrintTable(const std::vector<Row>& rows, bool csv, std::ostream& out) {
-  std::vector<std::vector<std::string>> table;
-  table.emplace_back(std::begin(kTableColumns), std::end(kTableColumns));
-  for (const Row& row : rows) table.push_back(RowCells(row));
-  if (csv) {
-    for (const auto& cells : table) {
-      for (size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << CsvCell(cells[i]);
-      out << "\n";
-    }
-    return;
-  }
-  std::vector<size_t> widths(table.front().size(), 0);
-  for (const auto& cells : table) {
-    for (size_t i = 0; i + 1 < cells.size(); ++i) widths[i] = std::max(widths[i], cells[i].size());
-  }
-  for (const auto& cells : table) {
-    std::string line;
-    for (size_t i = 0; i < cells.size(); ++i) {
-      line += i + 1 < cells.size() ? fmt::format("{:<{}}  ", cells[i], widths[i]) : cells[i];
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << "\n";
-  }
+// The policy that priced the request (the default; --usd-per-gpu-hour replaces its price).
+std::string PriceSourceOf(const sizing::ServeRequest& r, const catalog::Accelerator& a) {
+  return r.price_usd_per_gpu_hour > 0 ? "--usd-per-gpu-hour" : catalog::PriceSource(a);
+}
+nlohmann::ordered_json CostPolicyJson(const sizing::ServeRequest& r,
+                                      const catalog::Accelerator& a) {
+  nlohmann::ordered_json j = catalog::CostPolicyJson(catalog::kDefaultCostPolicy);
+  j["price_source"] = PriceSourceOf(r, a);
+  return j;
 }
 
 int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& err) {
@@ -394,9 +385,12 @@ int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& e
     auto plan = sizing::SizeServing(*request, *gpus->front());
     if (!plan) return ReportBadInput(plan.error(), err);
     if (flags.json) {
-      out << sizing::ServePlanJson(*plan, *request).dump(2) << "\n";
+      nlohmann::ordered_json j = sizing::ServePlanJson(*plan, *request);
+      j["cost_policy"] = CostPolicyJson(*request, *gpus->front());
+      out << j.dump(2) << "\n";
     } else {
       PrintPlan(*plan, out);
+      out << "  " << catalog::CostPolicyLine(catalog::kDefaultCostPolicy) << "\n";
     }
     return kExitOk;
   }
@@ -424,11 +418,13 @@ int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& e
   });
   if (flags.json) {
     nlohmann::ordered_json j;
+    j["cost_policy"] = catalog::CostPolicyJson(catalog::kDefaultCostPolicy);
     j["comparison"] = nlohmann::ordered_json::array();
     for (const Row& row : rows) {
       nlohmann::ordered_json e;
       if (row.plan) {
         e = sizing::ServePlanJson(*row.plan, *request);
+        e["price_source"] = PriceSourceOf(*request, **cat->Find(row.accelerator));
       } else {
         e["accelerator"] = row.accelerator;
         e["status"] = "error";
@@ -440,6 +436,7 @@ int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& e
     return kExitOk;
   }
   PrintTable(rows, flags.csv, out);
+  if (!flags.csv) out << catalog::CostPolicyLine(catalog::kDefaultCostPolicy) << "\n";
   return kExitOk;
 }
 

@@ -5,9 +5,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <sstream>
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "model/model.h"
 #include "sizing/sizing.h"
 
@@ -34,6 +36,7 @@ struct SizeTrainFlags {
   double usd_per_gpu_hour = 0;
   int explain = 0;
   bool json = false;
+  bool csv = false;
 };
 
 Result<model::ModelShape> ResolveModel(const SizeTrainFlags& f) {
@@ -115,18 +118,44 @@ void PrintExplain(const sizing::TrainPlan& plan, std::ostream& out) {
 
 constexpr std::string_view kAllAccelerators = "all";
 
+// The policy that priced `req`'s GPU-hours: the default, at the request's PUE.
+catalog::CostPolicy PolicyOf(const sizing::TrainRequest& req) {
+  catalog::CostPolicy policy = catalog::kDefaultCostPolicy;
+  policy.pue = req.pue;
+  return policy;
+}
+
+std::string PriceSourceOf(const sizing::TrainRequest& req, const catalog::Accelerator& a) {
+  if (req.usd_per_gpu_hour > 0) return "--usd-per-gpu-hour";
+  if (a.price_usd <= 0) {
+    return fmt::format("none: ${:.2f}/GPU-hour assumed", sizing::kFallbackUsdPerGpuHour);
+  }
+  return catalog::PriceSource(a);
+}
+
 // --accelerator all: the same request on every catalog accelerator, in catalog order. A part that
 // cannot run it (no FP8, fits no layout, misses the deadline) is a row with its reason, not an
 // error; the request's own errors (bad fields) still are.
-int RunAllAccelerators(const sizing::TrainRequest& req, const catalog::Catalog& cat, bool json,
-                       std::ostream& out, std::ostream& err) {
+int RunComparison(const sizing::TrainRequest& req,
+                  const std::vector<const catalog::Accelerator*>& parts, bool json, bool csv,
+                  std::ostream& out, std::ostream& err) {
   if (auto ok = sizing::Validate(req); !ok) return ReportBadInput(ok.error(), err);
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-  std::string table =
-      fmt::format("{:<18} {:>7} {:>8} {:>10} {:>17} {:>6} {:>8} {:>19} {:>6} {:>9}  {}\n",
-                  "accelerator", "gpus", "days", "GPU-hours", "90% GPU-hours", "MFU", "TFLOP/s",
-                  "tp/pp/dp/ep/cp", "GiB", "cost $", "status");
-  for (const catalog::Accelerator& a : cat.accelerators()) {
+  Table table({{"accelerator", "accelerator", true},
+               {"gpus", "gpus"},
+               {"days", "days"},
+               {"GPU-hours", "gpu_hours"},
+               {"90% GPU-hours", "gpu_hours_90"},
+               {"MFU", "mfu"},
+               {"TFLOP/s", "tflops_per_gpu"},
+               {"tp/pp/dp/ep/cp", "parallelism"},
+               {"GiB", "memory_per_gpu_gib"},
+               {"MWh", "energy_mwh"},
+               {"$/GPU-h", "usd_per_gpu_hour"},
+               {"cost $", "cost_usd"},
+               {"status", "status", true}});
+  for (const catalog::Accelerator* part : parts) {
+    const catalog::Accelerator& a = *part;
     auto plan = sizing::SizeTraining(req, a);
     std::string why;
     if (!plan) {
@@ -136,38 +165,56 @@ int RunAllAccelerators(const sizing::TrainRequest& req, const catalog::Catalog& 
     }
     if (!why.empty()) {
       rows.push_back({{"accelerator", a.id}, {"status", "unavailable"}, {"status_message", why}});
-      table += fmt::format("{:<18} {:>7} {:>8} {:>10} {:>17} {:>6} {:>8} {:>19} {:>6} {:>9}  {}\n",
-                           a.id, "-", "-", "-", "-", "-", "-", "-", "-", "-", why);
+      std::vector<Cell> cells(12, Missing());
+      cells.front() = a.id;
+      cells.push_back(why);
+      table.AddRow(std::move(cells));
       continue;
     }
     const sizing::TrainPlan& p = *plan;
     rows.push_back(sizing::TrainPlanJson(p));
+    rows.back()["price_source"] = PriceSourceOf(req, a);
     const auto& par = p.parallelism;
     const auto& iv = p.interval_90.gpu_seconds;
-    table += fmt::format(
-        "{:<18} {:>7} {:>8.1f} {:>10} {:>17} {:>5.1f}% {:>8.0f} {:>19} {:>6.1f} {:>9}  ok\n", a.id,
-        p.gpus, p.duration_s / kSecondsPerDay, Human(p.gpu_seconds / kSecondsPerHour),
-        Human(iv.lo / kSecondsPerHour) + "-" + Human(iv.hi / kSecondsPerHour), 100 * p.mfu,
-        p.flop_per_s_per_gpu / 1e12,
-        fmt::format("{}/{}/{}/{}/{}", par.tp, par.pp, par.dp, par.ep, par.cp),
-        p.memory.total_bytes / 1073741824.0, Human(p.cost_usd));
+    const double gpu_hours = p.gpu_seconds / kSecondsPerHour;
+    table.AddRow(
+        {a.id, Count(p.gpus),
+         Number(p.duration_s / kSecondsPerDay,
+                fmt::format("{:.1f}", p.duration_s / kSecondsPerDay)),
+         Number(gpu_hours, Human(gpu_hours)),
+         Cell(Human(iv.lo / kSecondsPerHour) + "-" + Human(iv.hi / kSecondsPerHour),
+              fmt::format("{}-{}", iv.lo / kSecondsPerHour, iv.hi / kSecondsPerHour)),
+         Number(p.mfu, fmt::format("{:.1f}%", 100 * p.mfu)),
+         Number(p.flop_per_s_per_gpu / 1e12, fmt::format("{:.0f}", p.flop_per_s_per_gpu / 1e12)),
+         fmt::format("{}/{}/{}/{}/{}", par.tp, par.pp, par.dp, par.ep, par.cp),
+         Number(p.memory.total_bytes / 1073741824.0,
+                fmt::format("{:.1f}", p.memory.total_bytes / 1073741824.0)),
+         Number(p.energy_j / 3.6e9, fmt::format("{:.0f}", p.energy_j / 3.6e9)),
+         Number(p.usd_per_gpu_hour, fmt::format("{:.2f}", p.usd_per_gpu_hour)),
+         Number(p.cost_usd, Human(p.cost_usd)), "ok"});
   }
   if (json) {
     nlohmann::ordered_json j;
     j["model"] = req.model.name;
     j["tokens"] = req.tokens;
     j["stack"] = req.stack;
+    j["cost_policy"] = catalog::CostPolicyJson(PolicyOf(req));
     j["accelerators"] = std::move(rows);
     out << j.dump(2) << "\n";
     return kExitOk;
   }
-  out << fmt::format("{} on every catalog accelerator ({} tokens, {}, stack {}):\n", req.model.name,
-                     Human(req.tokens),
+  if (csv) {
+    out << table.Csv();
+    return kExitOk;
+  }
+  out << fmt::format("{} on {} accelerators ({} tokens, {}, stack {}):\n", req.model.name,
+                     parts.size(), Human(req.tokens),
                      req.num_gpus > 0
                          ? fmt::format("{} GPUs", req.num_gpus)
                          : fmt::format("deadline {:.1f} days", req.deadline_s / kSecondsPerDay),
                      req.stack);
-  out << table;
+  out << table.Text();
+  out << catalog::CostPolicyLine(PolicyOf(req)) << "\n";
   return kExitOk;
 }
 
@@ -177,10 +224,22 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
   auto cat = f.catalog_path.empty() ? catalog::Catalog::LoadDefault()
                                     : catalog::Catalog::Load(f.catalog_path);
   if (!cat) return ReportBadInput(cat.error(), err);
-  const bool all = f.accelerator == kAllAccelerators;
-  Result<const catalog::Accelerator*> gpu =
-      all ? Result<const catalog::Accelerator*>(nullptr) : cat->Find(f.accelerator);
-  if (!gpu) return ReportBadInput(gpu.error(), err);
+  // One id, a comma list or "all": more than one (or --csv) prints a comparison table.
+  std::vector<const catalog::Accelerator*> parts;
+  if (f.accelerator == kAllAccelerators) {
+    for (const auto& a : cat->accelerators()) parts.push_back(&a);
+  } else {
+    std::istringstream ids(f.accelerator);
+    for (std::string id; std::getline(ids, id, ',');) {
+      auto a = cat->Find(id);
+      if (!a) return ReportBadInput(a.error(), err);
+      parts.push_back(*a);
+    }
+  }
+  if (parts.empty())
+    return ReportBadInput(Error{"--accelerator needs an id, a list or 'all'"}, err);
+  const bool all = parts.size() > 1 || f.csv;
+  const catalog::Accelerator* gpu = parts.front();
   auto tokens = ParseQuantity(f.tokens, "--tokens");
   if (!tokens) return ReportBadInput(tokens.error(), err);
   auto precision = catalog::ParsePrecision(f.precision);
@@ -233,13 +292,18 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
   req.explain_top = f.explain;
   req.stack = f.stack;
   req.is_shape_inferred = f.model.empty();
-  if (all) return RunAllAccelerators(req, *cat, f.json, out, err);
-  auto plan = sizing::SizeTraining(req, **gpu);
+  if (f.json && f.csv) return ReportBadInput(Error{"give --json or --csv, not both"}, err);
+  if (all) return RunComparison(req, parts, f.json, f.csv, out, err);
+  auto plan = sizing::SizeTraining(req, *gpu);
   if (!plan) return ReportBadInput(plan.error(), err);
   if (plan->status != sizing::TrainStatus::kOk)
     return ReportBadInput(Error{plan->status_message}, err);
+  const catalog::CostPolicy policy = PolicyOf(req);
   if (f.json) {
-    out << sizing::TrainPlanJson(*plan).dump(2) << "\n";
+    nlohmann::ordered_json j = sizing::TrainPlanJson(*plan);
+    j["cost_policy"] = catalog::CostPolicyJson(policy);
+    j["cost_policy"]["price_source"] = PriceSourceOf(req, *gpu);
+    out << j.dump(2) << "\n";
     return kExitOk;
   }
   const auto& p = *plan;
@@ -277,6 +341,8 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
   out << fmt::format("energy         {:.0f} MWh (PUE {:.2f})\n", p.energy_j / 3.6e9, p.pue);
   out << fmt::format("cost           ${} at ${:.2f} per GPU-hour\n", Human(p.cost_usd),
                      p.usd_per_gpu_hour);
+  out << fmt::format("  price        {}\n", PriceSourceOf(req, *gpu));
+  out << "  " << catalog::CostPolicyLine(policy) << "\n";
   for (const auto& note : p.notes) out << "note: " << note << "\n";
   if (f.explain > 0) PrintExplain(p, out);
   return kExitOk;
@@ -326,8 +392,8 @@ void AddSizeTrainCommand(CLI::App& app, int& exit_code, std::ostream& out, std::
   cmd->add_option("--experts-per-token", f->experts_per_token, "given, MoE: top-k");
   cmd->add_option("--tokens", f->tokens, "training tokens, e.g. 15T")->required();
   cmd->add_option("--accelerator", f->accelerator,
-                  "accelerator id (gpuplan catalog list), or 'all': one table comparing every "
-                  "catalog accelerator (--json: {accelerators: [...]})")
+                  "accelerator id (gpuplan catalog list), a comma list, or 'all': one table "
+                  "comparing them (--json: {accelerators: [...]})")
       ->required();
   cmd->add_option("--catalog", f->catalog_path, "catalog TOML (default: data/accelerators.toml)");
   cmd->add_option("--gpus", f->gpus, "number of accelerators (gives days)");
@@ -356,6 +422,7 @@ void AddSizeTrainCommand(CLI::App& app, int& exit_code, std::ostream& out, std::
                   "price per GPU-hour (default: amortized catalog price)");
   cmd->add_option("--explain", f->explain, "print the N best layouts and the time breakdown");
   cmd->add_flag("--json", f->json, "print exactly one JSON object on stdout");
+  cmd->add_flag("--csv", f->csv, "print the comparison table (one row per accelerator) as CSV");
   cmd->callback([f, &exit_code, &out, &err] { exit_code = RunSizeTrain(*f, out, err); });
 }
 

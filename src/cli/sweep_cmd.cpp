@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "sweep/sweep.h"
 
 namespace gpuplan::cli {
@@ -184,21 +185,28 @@ void PrintHuman(const Json& doc, std::ostream& out) {
   for (const Json& p : points) errors += p.at("status") == "error" ? 1 : 0;
   out << fmt::format("{} points ({} failed), stage {}\n", points.size(), errors,
                      doc.at("spec").at("stage").get<std::string>());
+  Table summary({{"result", "metric", true}, {"p5", "p5"}, {"p50", "p50"}, {"p95", "p95"}});
   for (const auto& [metric, s] : doc.at("summary").items()) {
     if (s.value("count", 0) == 0) continue;
-    out << fmt::format("  {:<24} p5 {:>10}  p50 {:>10}  p95 {:>10}\n", metric, Compact(s.at("p5")),
-                       Compact(s.at("p50")), Compact(s.at("p95")));
+    summary.AddRow({metric, Compact(s.at("p5")), Compact(s.at("p50")), Compact(s.at("p95"))});
   }
+  out << summary.Text("  ");
   if (!doc.contains("tornado")) return;
   out << "\nwhat moves each result most (each input alone at its low and high value):\n";
   for (const auto& [metric, t] : doc.at("tornado").at("metrics").items()) {
     out << fmt::format("  {} (base {})\n", metric, Compact(t.at("base")));
+    Table bars({{"input", "key", true},
+                {"low", "low"},
+                {"high", "high"},
+                {"at low", "at_low"},
+                {"at high", "at_high"},
+                {"swing", "swing"}});
     for (const Json& bar : t.at("bars")) {
-      out << fmt::format("    {:<36} {} .. {}: {} .. {} (swing {})\n",
-                         bar.at("key").get<std::string>(), Compact(bar.at("low")),
-                         Compact(bar.at("high")), Compact(bar.at("at_low")),
-                         Compact(bar.at("at_high")), Compact(bar.at("swing")));
+      bars.AddRow({bar.at("key").get<std::string>(), Compact(bar.at("low")),
+                   Compact(bar.at("high")), Compact(bar.at("at_low")), Compact(bar.at("at_high")),
+                   Compact(bar.at("swing"))});
     }
+    out << bars.Text("    ");
   }
 }
 

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "trace/trace.h"
 
 namespace gpuplan::cli {
@@ -29,6 +30,8 @@ struct TraceStatsFlags {
   std::string file;
   std::string format = "gpuplan";
   bool json = false;
+  bool csv = false;
+  std::string table;  // --table: which one --csv prints
 };
 
 nlohmann::ordered_json DistJson(const trace::Distribution& d) {
@@ -56,24 +59,42 @@ nlohmann::ordered_json StatsJson(const trace::Trace& t, const trace::TraceStats&
   return j;
 }
 
+NamedTables StatsTables(const trace::TraceStats& s) {
+  Table dists({{"", "metric", true},
+               {"min", "min"},
+               {"p50", "p50"},
+               {"p90", "p90"},
+               {"p99", "p99"},
+               {"max", "max"},
+               {"mean", "mean"}});
+  auto dist = [&](const char* name, const trace::Distribution& d, const char* unit) {
+    std::vector<Cell> cells = {name};
+    for (double v : {d.min, d.p50, d.p90, d.p99, d.max, d.mean}) {
+      cells.push_back(Number(v, fmt::format("{:.4g}{}", v, unit)));
+    }
+    dists.AddRow(std::move(cells));
+  };
+  dist("duration_s", s.duration_s, " s");
+  dist("gpus", s.gpus, "");
+  dist("interarrival_s", s.interarrival_s, " s");
+  Table sizes({{"gpus", "gpus"}, {"jobs", "jobs"}, {"GPU-hours", "gpu_hours"}});
+  for (const auto& b : s.by_size) {
+    sizes.AddRow({Number(b.gpus), Count(b.num_jobs),
+                  Number(b.gpu_hours, fmt::format("{:.0f}", b.gpu_hours))});
+  }
+  NamedTables tables;
+  tables.emplace_back("by_size", std::move(sizes));
+  tables.emplace_back("distributions", std::move(dists));
+  return tables;
+}
+
 void PrintStats(const trace::Trace& t, const trace::TraceStats& s, std::ostream& out) {
   out << fmt::format(
       "{}: {} jobs from {} tenants over {:.2f} d; {:.0f} GPU-hours; {} jobs share "
       "a GPU\n",
       t.source, s.num_jobs, s.num_tenants, s.span_s / 86400, s.gpu_hours, s.num_fractional);
-  auto dist = [&](const char* name, const trace::Distribution& d, const char* unit) {
-    out << fmt::format(
-        "{:<14} min {:.4g}{u}  p50 {:.4g}{u}  p90 {:.4g}{u}  p99 {:.4g}{u}  max "
-        "{:.4g}{u}  mean {:.4g}{u}\n",
-        name, d.min, d.p50, d.p90, d.p99, d.max, d.mean, fmt::arg("u", unit));
-  };
-  dist("duration", s.duration_s, " s");
-  dist("gpus", s.gpus, "");
-  dist("interarrival", s.interarrival_s, " s");
-  out << fmt::format("{:>8} {:>10} {:>12}\n", "gpus", "jobs", "GPU-hours");
-  for (const auto& b : s.by_size) {
-    out << fmt::format("{:>8} {:>10} {:>12.0f}\n", b.gpus, b.num_jobs, b.gpu_hours);
-  }
+  const NamedTables tables = StatsTables(s);
+  out << tables[1].second.Text() << tables[0].second.Text();
   for (const auto& n : t.notes) out << "note: " << n << "\n";
 }
 
@@ -129,11 +150,18 @@ int RunTraceGen(const TraceGenFlags& flags, std::ostream& out, std::ostream& err
 int RunTraceStats(const TraceStatsFlags& flags, std::ostream& out, std::ostream& err) {
   auto format = trace::ParseTraceFormat(flags.format);
   if (!format) return ReportBadInput(format.error(), err);
+  if (flags.json && flags.csv) return ReportBadInput(Error{"give --json or --csv, not both"}, err);
+  if (!flags.table.empty() && !flags.csv) return ReportBadInput(Error{"--table needs --csv"}, err);
   auto t = trace::ReadTrace(flags.file, *format);
   if (!t) return ReportBadInput(t.error(), err);
   const trace::TraceStats s = trace::ComputeStats(*t);
   if (flags.json) {
     out << StatsJson(*t, s).dump(2) << "\n";
+  } else if (flags.csv) {
+    const NamedTables tables = StatsTables(s);
+    auto table = SelectTable(tables, flags.table);
+    if (!table) return ReportBadInput(table.error(), err);
+    out << (*table)->Csv();
   } else {
     PrintStats(*t, s, out);
   }
@@ -191,6 +219,8 @@ void AddTraceCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
   // The old name, kept so scripts keep working; hidden from --help.
   s->add_option("--format", stats->format, "deprecated: use --trace-format")->group("");
   s->add_flag("--json", stats->json, "print exactly one JSON object on stdout");
+  s->add_flag("--csv", stats->csv, "print one table as CSV (--table)");
+  s->add_option("--table", stats->table, TableOptionHelp({"by_size", "distributions"}));
   s->callback([stats, &exit_code, &out, &err] { exit_code = RunTraceStats(*stats, out, err); });
 }
 

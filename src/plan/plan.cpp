@@ -26,29 +26,24 @@ constexpr double kHoursPerQuarter = kSecondsPerQuarter / kSecondsPerHour;
 constexpr double kWaitEdgesS[] = {0, 60, 600, 3600, 4 * 3600, 86400};
 // Timeline sample interval of the simulation: one point a day.
 constexpr double kTimelineIntervalS = kSecondsPerDay;
-// The cost of a GPU-hour on a scenario's candidate: its node price written off over this many
-// years (a common depreciation period for servers), plus power and maintenance as the scenario
-// prices them.
-constexpr double kAmortizationYears = 5;
-
-// USD per GPU-hour of accelerator `id` as the scenario prices it; 0 when it is not a candidate
-// (sizing then uses its own documented default).
-double ScenarioUsdPerGpuHour(const scenario::Scenario& s, const std::string& id) {
+// USD per GPU-hour of accelerator `a` under the scenario's cost policy: a candidate at its node
+// price and power, any other part at its catalog price in a server the policy prices (0 when
+// the catalog has no price: sizing then says so).
+double ScenarioUsdPerGpuHour(const scenario::Scenario& s, const catalog::Accelerator& a) {
+  const catalog::CostPolicy policy = CostPolicyOf(s);
   for (const auto& c : s.candidates) {
-    if (c.accelerator != id || c.gpus_per_node <= 0 || c.node_price_usd <= 0) continue;
-    const double gpu_price_usd = c.node_price_usd / c.gpus_per_node;
-    const double capital = gpu_price_usd / (kAmortizationYears * kHoursPerYear);
-    const double maintenance = gpu_price_usd * s.opex.maintenance_share_per_year / kHoursPerYear;
-    const double energy =
-        c.node_power_w / c.gpus_per_node / 1e3 * s.opex.pue * s.opex.power_usd_per_kwh;
-    return capital + maintenance + energy;
+    if (c.accelerator != a.id || c.gpus_per_node <= 0 || c.node_price_usd <= 0) continue;
+    return catalog::CostPerGpuHour(policy, c.node_price_usd / c.gpus_per_node,
+                                   c.node_power_w / c.gpus_per_node)
+        .total_usd();
   }
-  return 0;
+  return catalog::CostPerGpuHour(policy, a).total_usd();
 }
 
 // On `num_gpus` GPUs when > 0, else the fewest that meet the workload's deadline.
 Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w, const catalog::Accelerator& a,
-                                       double usd_per_gpu_hour = 0, int num_gpus = 0) {
+                                       double usd_per_gpu_hour = 0, int num_gpus = 0,
+                                       double pue = sizing::kDefaultPue) {
   if (w.precision == catalog::Precision::kFp8 && !a.has_fp8()) {
     return Error{fmt::format("{} has no FP8", a.id)};
   }
@@ -62,6 +57,7 @@ Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w, const catalo
     req.deadline_s = w.deadline_s;
   }
   req.usd_per_gpu_hour = usd_per_gpu_hour;
+  req.pue = pue;
   auto plan = sizing::SizeTraining(req, a);
   if (plan && plan->status != sizing::TrainStatus::kOk) return Error{plan->status_message};
   return plan;
@@ -82,6 +78,52 @@ Result<sizing::ServePlan> SizeService(const scenario::Service& v, const catalog:
 }
 
 }  // namespace
+
+catalog::CostPolicy CostPolicyOf(const scenario::Scenario& s) {
+  catalog::CostPolicy p = catalog::kDefaultCostPolicy;
+  p.pue = s.opex.pue;
+  p.power_usd_per_kwh = s.opex.power_usd_per_kwh;
+  p.maintenance_share_per_year = s.opex.maintenance_share_per_year;
+  p.horizon_years = s.num_quarters() / 4.0;
+  return p;
+}
+
+std::vector<PartCost> PartCosts(const scenario::Scenario& s, const catalog::Catalog& catalog) {
+  const catalog::CostPolicy policy = CostPolicyOf(s);
+  std::vector<PartCost> parts;
+  for (const auto& c : s.candidates) {
+    if (c.gpus_per_node <= 0) continue;
+    PartCost p{.accelerator = c.accelerator,
+               .capex_usd_per_gpu = c.node_price_usd / c.gpus_per_node,
+               .power_w_per_gpu = c.node_power_w / c.gpus_per_node};
+    p.usd_per_gpu_hour =
+        catalog::CostPerGpuHour(policy, p.capex_usd_per_gpu, p.power_w_per_gpu).total_usd();
+    // A node price equal to the policy's default for the part came from the catalog.
+    auto a = scenario::FindAccelerator(s, catalog, c.accelerator);
+    const double list_usd = a ? (*a)->price_usd * policy.server_price_over_gpus : 0;
+    p.price_source = list_usd > 0 && std::fabs(p.capex_usd_per_gpu - list_usd) <= 1e-9 * list_usd
+                         ? fmt::format("{}, x {:g} for the server", catalog::PriceSource(**a),
+                                       policy.server_price_over_gpus)
+                         : fmt::format("scenario: node_price of candidate '{}'", c.accelerator);
+    parts.push_back(std::move(p));
+  }
+  return parts;
+}
+
+Json CostPolicyJson(const scenario::Scenario& s, const std::vector<PartCost>& parts) {
+  Json j = catalog::CostPolicyJson(CostPolicyOf(s));
+  j["currency"] = s.currency;
+  j["units_per_usd"] = s.units_per_usd;
+  j["parts"] = Json::array();
+  for (const PartCost& p : parts) {
+    j["parts"].push_back({{"accelerator", p.accelerator},
+                          {"capex_usd_per_gpu", p.capex_usd_per_gpu},
+                          {"power_w_per_gpu", p.power_w_per_gpu},
+                          {"usd_per_gpu_hour", p.usd_per_gpu_hour},
+                          {"price_source", p.price_source}});
+  }
+  return j;
+}
 
 buy::DemandResolver MakeSizingResolver(const catalog::Catalog& catalog) {
   buy::DemandResolver r;
@@ -142,7 +184,7 @@ std::vector<Cell> SizeEach(const scenario::Scenario& s, const catalog::Catalog& 
     for (const auto& id : SizingAccelerators(s)) {
       Cell cell{item.name, id};
       auto acc = scenario::FindAccelerator(s, catalog, id);
-      auto plan = acc ? size(item, **acc, ScenarioUsdPerGpuHour(s, id))
+      auto plan = acc ? size(item, **acc, ScenarioUsdPerGpuHour(s, **acc))
                       : decltype(size(item, **acc, 0.0))(acc.error());
       if (plan) {
         cell.plan = std::move(*plan);
@@ -157,9 +199,10 @@ std::vector<Cell> SizeEach(const scenario::Scenario& s, const catalog::Catalog& 
 
 std::vector<SizingCell> SizeWorkloads(const scenario::Scenario& s,
                                       const catalog::Catalog& catalog) {
-  return SizeEach<SizingCell>(s, catalog, s.workloads, [](const auto& w, const auto& a, double p) {
-    return SizeWorkload(w, a, p);
-  });
+  return SizeEach<SizingCell>(s, catalog, s.workloads,
+                              [&s](const auto& w, const auto& a, double p) {
+                                return SizeWorkload(w, a, p, 0, s.opex.pue);
+                              });
 }
 
 std::vector<ServingCell> SizeServices(const scenario::Scenario& s,
@@ -967,6 +1010,7 @@ Result<PlanResult> RunPlan(const scenario::Scenario& s, const catalog::Catalog& 
   }
   PlanResult out;
   out.objective = options.objective ? *options.objective : FromScenario(s.objective);
+  out.part_costs = PartCosts(s, catalog);
   const bool is_sl = out.objective == Objective::kServiceLevel;
   const int frontier_points =
       options.frontier_points >= 0 ? options.frontier_points : (is_sl ? 5 : 0);
@@ -1218,10 +1262,6 @@ Result<ScenarioSimulation> SimulationOfScenario(const scenario::Scenario& s,
 
 namespace {
 
-std::string ObjectiveKind(buy::Objective o) {
-  return o == buy::Objective::kMaxCapacity ? "max_h100_eq_gpu_hours" : "min_total_cost_usd";
-}
-
 Json SizingJson(const scenario::Scenario& s, const std::vector<SizingCell>& cells) {
   Json rows = Json::array();
   for (const auto& cell : cells) {
@@ -1277,22 +1317,26 @@ Json ServingJson(const scenario::Scenario& s, const std::vector<ServingCell>& ce
     row["ttft_ms"] = plan.point.ttft_s * 1000;
     row["tpot_ms"] = plan.point.tpot_s * 1000;
     if (plan.usd_per_million_output_tokens > 0) {
-      row["usd_per_million_tokens"] = plan.usd_per_million_output_tokens;
+      row["usd_per_million_output_tokens"] = plan.usd_per_million_output_tokens;
     }
-    row["kwh_per_million_tokens"] = plan.energy_kwh_per_million_output_tokens;
+    row["energy_kwh_per_million_output_tokens"] = plan.energy_kwh_per_million_output_tokens;
     rows.push_back(row);
   }
   return rows;
 }
 
-Json BuyJson(const scenario::Scenario& s, const BuyStage& stage, const Headline& headline,
-             const std::vector<Iteration>& iterations) {
+Json BuyJson(const scenario::Scenario& s, Objective objective, const BuyStage& stage,
+             const Headline& headline, const std::vector<Iteration>& iterations) {
   if (!stage.result) return {{"error", stage.error}};
   const buy::BuyProblem& problem = *stage.problem;
   const buy::BuyResult& r = *stage.result;
   Json j;
   j["status"] = std::string(buy::ToString(r.status));
-  j["objective_kind"] = ObjectiveKind(r.objective);
+  // As buy --json names them.
+  j["objective_kind"] = objective == Objective::kServiceLevel
+                            ? std::string(ToString(objective))
+                            : std::string(buy::ToString(r.objective));
+  j["objective_unit"] = r.objective == buy::Objective::kMaxCapacity ? "h100_eq_gpu_hours" : "usd";
   j["objective"] = r.objective_value;
   j["proven_optimal"] = r.is_proven_optimal;
   j["gap"] = r.mip_gap;
@@ -1310,7 +1354,7 @@ Json BuyJson(const scenario::Scenario& s, const BuyStage& stage, const Headline&
     for (const auto& y : s.budget.per_year) cap += y.capex_usd;
     if (s.budget.total_usd > 0) cap = std::min(cap, s.budget.total_usd);
     j["budget_usd"] = cap;
-    j["unspent_usd"] = headline.unspent_budget_usd;
+    j["unspent_budget_usd"] = headline.unspent_budget_usd;
   }
   std::map<std::string, std::string> vendor_of;
   for (const auto& c : problem.candidates) vendor_of[c.accelerator] = c.vendor;
@@ -1451,7 +1495,7 @@ Json PolicyJson(const sim::SimResult& r) {
     Json k;
     k["jobs"] = c.jobs;
     k["completed"] = c.completed;
-    k["mean_wait_s"] = c.waits.avg_wait_s;
+    k["avg_wait_s"] = c.waits.avg_wait_s;
     k["p50_wait_s"] = c.waits.p50_wait_s;
     k["p95_wait_s"] = c.waits.p95_wait_s;
     k["p99_wait_s"] = c.waits.p99_wait_s;
@@ -1492,7 +1536,7 @@ Json QuarterJson(const QuarterStats& q) {
   Json per_class = Json::object();
   for (const auto& c : q.per_class) {
     per_class[c.tenant_class] = {{"jobs", c.jobs},
-                                 {"mean_wait_s", c.mean_wait_s},
+                                 {"avg_wait_s", c.mean_wait_s},
                                  {"p50_wait_s", c.p50_wait_s},
                                  {"p95_wait_s", c.p95_wait_s},
                                  {"p99_wait_s", c.p99_wait_s}};
@@ -1504,7 +1548,7 @@ Json QuarterJson(const QuarterStats& q) {
           {"installed_gpu_hours", q.installed_gpu_hours},
           {"jobs_submitted", q.jobs_submitted},
           {"jobs_started", q.jobs_started},
-          {"mean_wait_s", q.mean_wait_s},
+          {"avg_wait_s", q.mean_wait_s},
           {"p50_wait_s", q.p50_wait_s},
           {"p95_wait_s", q.p95_wait_s},
           {"p99_wait_s", q.p99_wait_s},
@@ -1545,7 +1589,7 @@ Json OptionJson(const PurchaseOption& o) {
   if (!o.policy.empty()) {
     row["policy"] = o.policy;
     row["utilization"] = o.utilization;
-    row["mean_wait_s"] = o.mean_wait_s;
+    row["avg_wait_s"] = o.mean_wait_s;
     row["p95_wait_s"] = o.p95_wait_s;
     row["p99_wait_s"] = o.p99_wait_s;
     row["met_all"] = o.met_all;
@@ -1566,6 +1610,7 @@ Json ToJson(const PlanResult& r, const scenario::Scenario& s) {
       {"name", s.name},     {"path", s.path},         {"description", s.description},
       {"horizon", horizon}, {"currency", s.currency}, {"units_per_usd", s.units_per_usd}};
   report["objective"] = std::string(ToString(r.objective));
+  report["cost_policy"] = CostPolicyJson(s, r.part_costs);
   const Headline& h = r.headline;
   report["headline"] = {{"worst_class", h.worst_class},
                         {"worst_percentile", h.worst_percentile},
@@ -1577,7 +1622,7 @@ Json ToJson(const PlanResult& r, const scenario::Scenario& s) {
                         {"objective", std::string(ToString(r.objective))}};
   report["sizing"] = SizingJson(s, r.sizing);
   report["serving"] = ServingJson(s, r.serving);
-  report["buy"] = BuyJson(s, r.buy, r.headline, r.iterations);
+  report["buy"] = BuyJson(s, r.objective, r.buy, r.headline, r.iterations);
   report["service_levels"] = Json::array();
   for (const auto& l : r.service_levels) report["service_levels"].push_back(LevelJson(l));
 

@@ -37,6 +37,25 @@ inline constexpr double kOverloadWarning = 0.9;
 // `gpuplan size train --days`), and gives sizing-based H100-equivalents. Borrows `catalog`.
 buy::DemandResolver MakeSizingResolver(const catalog::Catalog& catalog);
 
+// The scenario's cost policy: catalog::kDefaultCostPolicy with its [opex] keys, over its
+// horizon. Every cost plan and buy print is priced and labelled by it.
+catalog::CostPolicy CostPolicyOf(const scenario::Scenario& scenario);
+// A candidate as the policy prices it: its server's price and power per GPU, the cost of one of
+// its GPU-hours, and where its price came from.
+struct PartCost {
+  std::string accelerator{};
+  double capex_usd_per_gpu = 0;
+  double power_w_per_gpu = 0;
+  double usd_per_gpu_hour = 0;
+  std::string price_source{};
+};
+std::vector<PartCost> PartCosts(const scenario::Scenario& scenario,
+                                const catalog::Catalog& catalog);
+// `cost_policy` of buy --json and report.json: catalog::CostPolicyJson of the scenario's
+// policy, its currency, and `parts`.
+nlohmann::ordered_json CostPolicyJson(const scenario::Scenario& scenario,
+                                      const std::vector<PartCost>& parts);
+
 // Stage reports for a progress display; the library never prints.
 class PlanObserver {
  public:
@@ -218,6 +237,7 @@ struct PlanResult {
   std::vector<FrontierPoint> frontier{};
   std::vector<PurchaseOption> purchase_options{};
   Headline headline{};
+  std::vector<PartCost> part_costs{};
   std::vector<std::string> warnings{};
 };
 

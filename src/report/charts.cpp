@@ -250,7 +250,7 @@ void AddWaitPercentiles(const Json& per_class, const std::string& policy,
     const char* key;
     const char* label;
   } kStats[] = {{"p50_wait_s", "median"},
-                {"mean_wait_s", "mean"},
+                {"avg_wait_s", "mean"},
                 {"p95_wait_s", "95th percentile"},
                 {"p99_wait_s", "99th percentile"}};
   Json labels = Json::array();

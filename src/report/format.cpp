@@ -158,6 +158,36 @@ std::string FormatMoney(double usd, const Money& money) {
   return fmt::format("{}{} {}", sign, money.currency, FormatNumber(a));
 }
 
+std::string CostPolicySentence(const Json& report, const Money& money) {
+  const Json* p = ObjectAt(report, "cost_policy");
+  if (p == nullptr) return "";
+  const auto years = Num(*p, "amortization_years");
+  const auto pue = Num(*p, "pue");
+  const auto kwh = Num(*p, "power_usd_per_kwh");
+  if (!years || !pue || !kwh) return "";
+  const std::string over =
+      StrOr(*p, "amortization") == "horizon" ? "the horizon" : "the part's life";
+  const double kwh_units = *kwh * money.units_per_usd;
+  const std::string power = money.currency == "USD"
+                                ? fmt::format("${}", FormatNumber(kwh_units, 3))
+                                : fmt::format("{} {}", money.currency, FormatNumber(kwh_units, 3));
+  std::string out = fmt::format(
+      "Costs: capital written off over {} years ({}), maintenance {} of capital a year, servers "
+      "at {}x their GPUs' price and {}x their TDP, PUE {}, power {}/kWh",
+      FormatNumber(*years), over, FormatPercent(NumOr(*p, "maintenance_share_per_year", 0)),
+      FormatNumber(NumOr(*p, "server_price_over_gpus", 0)),
+      FormatNumber(NumOr(*p, "server_power_over_tdp", 0)), FormatNumber(*pue), power);
+  std::string parts;
+  for (const Json& part : ArrayAt(*p, "parts")) {
+    const auto hour = Num(part, "usd_per_gpu_hour");
+    if (!hour) continue;
+    parts += fmt::format("{}{} {} per GPU-hour", parts.empty() ? "" : ", ",
+                         StrOr(part, "accelerator", "?"), FormatMoney(*hour, money));
+  }
+  if (!parts.empty()) out += "; so " + parts;
+  return out + ".";
+}
+
 std::string CurrencyLabel(const Money& money) {
   return money.currency == "USD" ? "$" : money.currency;
 }

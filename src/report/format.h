@@ -50,6 +50,9 @@ struct Money {
 Money MoneyOf(const Json& report);
 // `usd` in `money`'s currency: "$1.2 B" in dollars, "KRW 1.68 T", "KRW 3,290" otherwise.
 std::string FormatMoney(double usd, const Money& money);
+// The document's cost_policy as one sentence, money in `money`'s currency; "" when absent:
+// "Costs: capital written off over 5 years (the part's life), ..., power KRW 150/kWh."
+std::string CostPolicySentence(const Json& report, const Money& money);
 // The currency's symbol or code for axis titles and ticks: "$" for USD, else "KRW".
 std::string CurrencyLabel(const Money& money);
 // A wait given in hours: "40 min", "61.5 h" (below 4 days), "6.3 days".

@@ -178,7 +178,7 @@ std::string Kpis(const Json& report) {
     out += Kpi(detail::FormatMoney(*usd, money), "per useful H100-equivalent GPU-hour");
   }
   auto unspent = Num(headline, "unspent_budget_usd");
-  if (!unspent && buy != nullptr) unspent = Num(*buy, "unspent_usd");
+  if (!unspent && buy != nullptr) unspent = Num(*buy, "unspent_budget_usd");
   if (unspent) out += Kpi(detail::FormatMoney(*unspent, money), "of the budget left unspent");
   auto total = Num(headline, "total_cost_usd");
   if (!total && buy != nullptr) total = Num(*buy, "total_cost_usd");
@@ -432,7 +432,7 @@ std::string PerClassTable(const Json& policy) {
   std::string body;
   for (const auto& [name, c] : per_class->items()) {
     body += "<tr>" + TextCell(name) + NumCell(c, "jobs", FormatCount) +
-            NumCell(c, "mean_wait_s", FormatDurationS) + NumCell(c, "p50_wait_s", FormatDurationS) +
+            NumCell(c, "avg_wait_s", FormatDurationS) + NumCell(c, "p50_wait_s", FormatDurationS) +
             NumCell(c, "p95_wait_s", FormatDurationS) + NumCell(c, "p99_wait_s", FormatDurationS) +
             NumCell(c, "gpu_hours", FormatCount) + NumCell(c, "entitled_share", FormatPercent) +
             NumCell(c, "received_share", FormatPercent) + "</tr>";
@@ -578,7 +578,7 @@ std::string ServingTable(const Json& report, const detail::Money& money) {
             NumCell(s, "gpus", FormatCount) + NumCell(s, "tokens_per_s_per_gpu", FormatCount) +
             NumCell(s, "ttft_ms", [](double v) { return FormatNumber(v); }) +
             NumCell(s, "tpot_ms", [](double v) { return FormatNumber(v); }) +
-            MoneyCell(s, "usd_per_million_tokens", money) + "</tr>";
+            MoneyCell(s, "usd_per_million_output_tokens", money) + "</tr>";
   }
   return "<h3>Serving workloads</h3>\n" +
          Table(HeaderRow({{"workload", false},
@@ -680,6 +680,9 @@ std::string EngineerSection(const Json& report, const RenderOptions& options) {
       "engineer: how each workload was sized, the parallelism chosen, the constraints of the "
       "procurement model, and the raw data.</p>\n";
   const detail::Money money = detail::MoneyOf(report);
+  if (const std::string costs = detail::CostPolicySentence(report, money); !costs.empty()) {
+    out += "<p>" + HtmlEscape(costs) + "</p>\n";
+  }
   out += SizingTable(report, money) + ServingTable(report, money) + ConstraintsHtml(report);
   if (const Json* buy = ObjectAt(report, "buy")) out += IterationsTable(*buy, money);
   if (!ArrayAt(report, "warnings").empty()) {

@@ -301,7 +301,7 @@ void ServingLines(const Json& report, const Money& money, std::vector<std::strin
     std::string line = fmt::format("Serving {} at {} requests/s needs {} {} GPUs", workload,
                                    FormatNumber(NumOr(s, "requests_per_s", 0)),
                                    FormatCount(NumOr(s, "gpus", 0)), StrOr(s, "accelerator", "?"));
-    if (auto usd = Num(s, "usd_per_million_tokens")) {
+    if (auto usd = Num(s, "usd_per_million_output_tokens")) {
       line += fmt::format(" ({} per million tokens)", FormatMoney(*usd, money));
     }
     lines.push_back(line + ".");
@@ -333,7 +333,7 @@ void SimulationLines(const Json& report, std::vector<std::string>& lines) {
   if (const Json* per_class = ObjectAt(*chosen, "per_class")) {
     for (const auto& [name, c] : per_class->items()) {
       std::string wait = fmt::format("{} tenants wait {} on average", ClassName(name),
-                                     FormatDurationS(NumOr(c, "mean_wait_s", 0)));
+                                     FormatDurationS(NumOr(c, "avg_wait_s", 0)));
       if (auto p95 = Num(c, "p95_wait_s")) {
         wait += fmt::format("; 95 in 100 of their jobs start within {}", FormatDurationS(*p95));
       }
@@ -575,6 +575,9 @@ std::vector<std::string> Summarize(const nlohmann::ordered_json& report) {
   ServiceLevelLines(report, lines);
   WarningLines(report, lines);
   BuyLines(report, money, lines);
+  if (std::string costs = detail::CostPolicySentence(report, money); !costs.empty()) {
+    lines.push_back(std::move(costs));
+  }
   if (const Json* buy = ObjectAt(report, "buy")) IterationsLine(*buy, lines);
   FrontierLine(report, money, lines);
   SimulationLines(report, lines);

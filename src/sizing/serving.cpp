@@ -135,14 +135,13 @@ constexpr double kMoeLayerOverheadS = 20e-6;
 // (2 x expert width) and the activation (1 x), 2 x 2 bytes each per element of expert width.
 constexpr double kMoeActivationBytesPerHidden = 8;
 constexpr double kMoeActivationBytesPerExpertRow = 12;
-// Default price of an accelerator-hour when none is given: the catalog's purchase price
-// amortized straight-line over kAmortizationYears, times kSystemCostMultiplier for the server,
-// network and storage around each accelerator (the GPUs are roughly 60% of an HGX cluster's
-// capital cost, SemiAnalysis AI cloud TCO model, 2023), plus electricity at TDP x PUE.
-constexpr double kAmortizationYears = 5;
-constexpr double kSystemCostMultiplier = 1.6;
-constexpr double kPue = 1.3;
-constexpr double kUsdPerKwh = 0.10;
+// Default price of an accelerator-hour when none is given: catalog::kDefaultCostPolicy (the
+// catalog's purchase price in a server, amortized, plus the server's power x PUE).
+constexpr const catalog::CostPolicy& kCostPolicy = catalog::kDefaultCostPolicy;
+constexpr double kAmortizationYears = kCostPolicy.part_life_years;
+constexpr double kSystemCostMultiplier = kCostPolicy.server_price_over_gpus;
+constexpr double kPue = kCostPolicy.pue;
+constexpr double kUsdPerKwh = kCostPolicy.power_usd_per_kwh;
 constexpr double kJoulesPerKwh = 3.6e6;
 constexpr double kTokensPerMillion = 1e6;
 
@@ -902,12 +901,8 @@ Result<double> RequestsPerSFromUsers(double daily_users, double requests_per_use
   return daily_users * requests_per_user_per_day / kSecondsPerDay * peak_factor;
 }
 
-double AmortizedUsdPerGpuHour(const catalog::Accelerator& gpu) {
-  if (gpu.price_usd <= 0) return 0;
-  const double capex_per_hour =
-      gpu.price_usd * kSystemCostMultiplier / (kAmortizationYears * kHoursPerYear);
-  const double power_per_hour = gpu.tdp_w * kPue / 1000 * kUsdPerKwh;
-  return capex_per_hour + power_per_hour;
+double AmortizedUsdPerGpuHour(const catalog::Accelerator& gpu, const catalog::CostPolicy& policy) {
+  return catalog::CostPerGpuHour(policy, gpu).total_usd();
 }
 
 std::string_view ToString(ServeStatus s) {
@@ -1082,9 +1077,10 @@ Result<ServePlan> PlanServing(const ServeRequest& r, const catalog::Accelerator&
   } else if (plan.price_usd_per_gpu_hour > 0) {
     plan.notes.push_back(fmt::format(
         "price per accelerator-hour amortized: catalog price ${:.0f} x {} (server and network) "
-        "over {} years, plus {:.0f} W x PUE {} at ${:.2f}/kWh; override with "
-        "--usd-per-gpu-hour",
-        gpu.price_usd, kSystemCostMultiplier, kAmortizationYears, gpu.tdp_w, kPue, kUsdPerKwh));
+        "over {} years, plus {:.0f} W (its server's share) x PUE {} at ${:.2f}/kWh; override "
+        "with --usd-per-gpu-hour",
+        gpu.price_usd, kSystemCostMultiplier, kAmortizationYears,
+        gpu.tdp_w * kCostPolicy.server_power_over_tdp, kPue, kUsdPerKwh));
   } else {
     plan.notes.push_back(
         fmt::format("no public price for '{}': cost is unknown; give --usd-per-gpu-hour", gpu.id));

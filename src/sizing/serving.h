@@ -212,8 +212,10 @@ ServePoint EvaluateServeLoad(const ServeRequest& request, const catalog::Acceler
 ServePoint ServeCapacity(const ServeRequest& request, const catalog::Accelerator& gpu,
                          const ServeLayout& layout);
 ServePoint ServeCapacity(const ServeRequest& request, const catalog::Accelerator& gpu, int tp);
-// Default price of one accelerator-hour from its purchase price (0 when the catalog has none).
-double AmortizedUsdPerGpuHour(const catalog::Accelerator& gpu);
+// Default price of one accelerator-hour from its purchase price under a cost policy (0 when the
+// catalog has none).
+double AmortizedUsdPerGpuHour(const catalog::Accelerator& gpu,
+                              const catalog::CostPolicy& policy = catalog::kDefaultCostPolicy);
 // Requests per second from daily active users: users x requests per user per day / 86,400 s,
 // times `peak_factor` (peak-hour rate over the daily mean, >= 1).
 Result<double> RequestsPerSFromUsers(double daily_users, double requests_per_user_per_day,

@@ -16,7 +16,7 @@
 namespace gpuplan::sizing {
 
 // Documented defaults (reasons in training.cpp).
-inline constexpr double kDefaultPue = 1.2;              // a modern liquid/air-cooled AI hall
+inline constexpr double kDefaultPue = catalog::kDefaultCostPolicy.pue;  // the cost policy's
 inline constexpr double kMemoryHeadroomFraction = 0.1;  // allocator slack, NCCL buffers, context
 inline constexpr double kFallbackUsdPerGpuHour = 2.0;   // when neither flag nor catalog price
 // Default global batch: max(4M tokens, 1K tokens per GPU), rounded to whole sequences (reasons in

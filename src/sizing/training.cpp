@@ -976,7 +976,11 @@ Result<TrainPlan> SizeTraining(const TrainRequest& req, const catalog::Accelerat
   plan.pue = req.pue;
   plan.energy_j = plan.gpu_seconds * gpu.tdp_w * req.pue;
   double price = req.usd_per_gpu_hour;
-  if (price <= 0) price = AmortizedUsdPerGpuHour(gpu);
+  if (price <= 0) {
+    catalog::CostPolicy policy = catalog::kDefaultCostPolicy;  // at this request's PUE
+    policy.pue = req.pue;
+    price = AmortizedUsdPerGpuHour(gpu, policy);
+  }
   if (price <= 0) {
     price = kFallbackUsdPerGpuHour;
     plan.notes.push_back(

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -55,6 +56,35 @@ TEST(BuyCommand, HumanOutputIsAPurchaseTable) {
   // 100 GPUs by 2027Q1 with one quarter of lead time: 13 nodes of 8 ordered in 2026Q4.
   EXPECT_NE(r.out.find("2026Q4   2027Q1    h200-sxm-141gb          13      104"), std::string::npos)
       << r.out;
+}
+
+TEST(BuyCommand, MoneyIsInTheScenarioCurrency) {
+  // The default scenario is in KRW: no figure is shown as dollars.
+  const CliRun r = Buy({"--no-explain"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find('$'), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("USD"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("total KRW "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cost policy: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("KRW/kWh"), std::string::npos) << r.out;
+}
+
+TEST(BuyCommand, CsvPrintsTheTableItIsAskedFor) {
+  const std::string path = WriteScenario("csv", kSmall);
+  const CliRun purchases = Buy({"--scenario", path, "--objective", "min-cost", "--csv"});
+  ASSERT_EQ(purchases.code, 0) << purchases.err;
+  EXPECT_EQ(purchases.out,
+            "quarter,delivered,accelerator,nodes,gpus,capex_usd\n"
+            "2026Q4,2027Q1,h200-sxm-141gb,13,104,4160000\n");  // 13 x 320,000
+  const CliRun capacity =
+      Buy({"--scenario", path, "--objective", "min-cost", "--csv", "--table", "capacity"});
+  ASSERT_EQ(capacity.code, 0) << capacity.err;
+  EXPECT_EQ(capacity.out.substr(0, capacity.out.find('\n')),
+            "quarter,h100_equivalents,gpus,rented_gpus,power_mw,installed_tpp,spend_usd");
+  EXPECT_EQ(std::count(capacity.out.begin(), capacity.out.end(), '\n'), 4);  // 3 quarters
+  const CliRun bad = Buy({"--scenario", path, "--csv", "--table", "nope"});
+  EXPECT_EQ(bad.code, kExitBadInput);
+  EXPECT_NE(bad.err.find("purchases, capacity, parts"), std::string::npos) << bad.err;
 }
 
 TEST(BuyCommand, InfeasibleNamesTheConflictAndExits1) {

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
@@ -27,12 +28,33 @@ fs::path TempDir(const char* name) {
 
 TEST(PlanCommand, DefaultScenarioWritesBothFilesAndSaysWhere) {
   const fs::path dir = TempDir("default");
-  const CliRun r = Plan({"--out", dir.string(), "--policies", "fifo"});
+  const CliRun r = Plan({"--out", dir.string(), "--policies", "fifo", "--csv"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   EXPECT_TRUE(fs::exists(dir / "report.html"));
   EXPECT_TRUE(fs::exists(dir / "report.json"));
   EXPECT_NE(r.out.find("report: " + dir.string() + "/report.html"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Buy "), std::string::npos) << r.out;  // the summary in words
+  // Money in the scenario's currency (KRW), the cost policy stated.
+  EXPECT_EQ(r.out.find('$'), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Costs: capital written off over"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("power KRW "), std::string::npos) << r.out;
+  // --csv: the report's tables beside it, named as report.json names them.
+  for (const char* table : {"purchases", "capacity", "by_quarter", "policies", "parts"}) {
+    std::ifstream in(dir / (std::string(table) + ".csv"));
+    std::string header;
+    EXPECT_TRUE(std::getline(in, header)) << table;
+    std::string row;
+    EXPECT_TRUE(std::getline(in, row)) << table << ": no rows";
+  }
+  std::ifstream purchases(dir / "purchases.csv");
+  std::string header;
+  std::getline(purchases, header);
+  EXPECT_EQ(header, "quarter,delivered,accelerator,vendor,nodes,gpus,capex_usd");
+  // report.json carries the vocabulary's version.
+  std::ifstream report(dir / "report.json");
+  const auto j = nlohmann::json::parse(report);
+  EXPECT_EQ(j.begin().key(), "schema_version");
+  EXPECT_GE(j["schema_version"].get<int>(), 2);
 }
 
 TEST(PlanCommand, JsonIsTheWholeReport) {

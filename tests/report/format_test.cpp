@@ -101,6 +101,28 @@ TEST(Money, TheScenarioCurrencyAtItsRate) {
   }
 }
 
+TEST(CostPolicySentence, StatesThePolicyInTheScenarioCurrency) {
+  Json report = {{"scenario", {{"currency", "KRW"}, {"units_per_usd", 1400}}},
+                 {"cost_policy",
+                  {{"pue", 1.3},
+                   {"power_usd_per_kwh", 0.1},
+                   {"maintenance_share_per_year", 0.08},
+                   {"server_price_over_gpus", 1.3},
+                   {"server_power_over_tdp", 1.8},
+                   {"amortization", "horizon"},
+                   {"amortization_years", 3},
+                   {"parts", {{{"accelerator", "b200"}, {"usd_per_gpu_hour", 2.29}}}}}}};
+  const std::string s = CostPolicySentence(report, MoneyOf(report));
+  // 0.1 USD x 1400 = 140 KRW per kWh; 2.29 x 1400 = 3,206 KRW per GPU-hour.
+  EXPECT_NE(s.find("over 3 years (the horizon)"), std::string::npos) << s;
+  EXPECT_NE(s.find("maintenance 8.0%"), std::string::npos) << s;
+  EXPECT_NE(s.find("PUE 1.3, power KRW 140/kWh"), std::string::npos) << s;
+  EXPECT_NE(s.find("b200 KRW 3,206 per GPU-hour"), std::string::npos) << s;
+  EXPECT_EQ(s.find('$'), std::string::npos) << s;
+  report.erase("cost_policy");
+  EXPECT_EQ(CostPolicySentence(report, MoneyOf(report)), "");  // an older document: nothing
+}
+
 TEST(Formats, HoursAndOrdinals) {
   EXPECT_EQ(FormatHours(48), "48 h");
   EXPECT_EQ(FormatHours(61.5), "61.5 h");

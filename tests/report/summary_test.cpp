@@ -116,9 +116,9 @@ std::vector<Row> Rows() {
            {"policy": "fifo", "utilization": 0.8, "p95_wait_s": 36000},
            {"policy": "fairshare", "utilization": 0.84, "useful_utilization": 0.78,
             "jain_index": 0.95, "p95_wait_s": 7200,
-            "per_class": {"startup": {"mean_wait_s": 720, "p95_wait_s": 12240,
+            "per_class": {"startup": {"avg_wait_s": 720, "p95_wait_s": 12240,
                                       "received_share": 0.27, "entitled_share": 0.3},
-                          "research": {"mean_wait_s": 45}}}]}})"),
+                          "research": {"avg_wait_s": 45}}}]}})"),
        {"Under the fairshare scheduling policy the GPUs are busy 84.0% of the time (78.0% on "
         "work that is kept); fairness between tenants (Jain index, 1 = equal) is 0.95.",
         "Startup tenants wait 12 min on average; 95 in 100 of their jobs start within 3.4 h; "
@@ -135,7 +135,7 @@ std::vector<Row> Rows() {
            {"workload": "w3", "gpus": 8, "days": 1, "accelerator": "b200"},
            {"workload": "w4", "gpus": 8, "days": 1, "accelerator": "b200"}],
          "serving": [{"workload": "chat", "requests_per_s": 50, "gpus": 32,
-                      "accelerator": "h200-sxm-141gb", "usd_per_million_tokens": 0.42}],
+                      "accelerator": "h200-sxm-141gb", "usd_per_million_output_tokens": 0.42}],
          "warnings": ["one"]})"),
        {"Training w1 (llama3-70b) takes 4,096 h200-sxm-141gb GPUs for 50.4 days (4,954,803 "
         "GPU-hours and $12.4 M).",

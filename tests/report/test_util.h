@@ -32,7 +32,8 @@ inline nlohmann::ordered_json OlderDocument() {
   for (const char* key : {"headline", "service_levels", "frontier"}) report.erase(key);
   report["scenario"].erase("units_per_usd");
   for (const char* key : {"demand", "by_quarter", "drain_s"}) report["simulation"].erase(key);
-  for (const char* key : {"total_cost", "currency", "budget_usd", "unspent_usd", "iterations"}) {
+  for (const char* key :
+       {"total_cost", "currency", "budget_usd", "unspent_budget_usd", "iterations"}) {
     report["buy"].erase(key);
   }
   return report;
