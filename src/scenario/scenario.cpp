@@ -235,10 +235,10 @@ Result<void> ParseOpex(const Context& c, const Table& root) {
   if (!*t) return Ok{};
   const Table& r = **t;
   GPUPLAN_TRY(r.CheckKeys({"power_price_per_kwh", "pue", "maintenance_share_per_year"}));
-  auto price = r.Number("power_price_per_kwh", 0.0, 0);
+  auto price = r.Number("power_price_per_kwh", c.s.opex.power_usd_per_kwh * c.s.units_per_usd, 0);
   GPUPLAN_TRY(price);
   GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.power_usd_per_kwh, ToUsd(c, r, "power_price_per_kwh", *price));
-  GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.pue, r.Number("pue", 1.0, 1.0, 3.0));
+  GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.pue, r.Number("pue", c.s.opex.pue, 1.0, 3.0));
   GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.maintenance_share_per_year,
                            r.Number("maintenance_share_per_year", 0.0, 0, 1));
   return Ok{};

@@ -50,10 +50,11 @@ struct Budget {
   double discount_rate = 0;            // per year, for present values (buy.h)
 };
 
+// Defaults: catalog::kDefaultCostPolicy's, as size train and size serve price by.
 struct Opex {
-  double power_usd_per_kwh = 0;
-  double pue = 1.0;                       // facility power / IT power
-  double maintenance_share_per_year = 0;  // staff and maintenance, share of capex per year
+  double power_usd_per_kwh = catalog::kDefaultCostPolicy.power_usd_per_kwh;
+  double pue = catalog::kDefaultCostPolicy.pue;  // facility power / IT power
+  double maintenance_share_per_year = 0;         // staff and maintenance, share of capex per year
 };
 
 // GPUs already owned (or contracted) when the horizon starts.
