@@ -146,7 +146,9 @@ std::string SizeTrainJson(const std::string& model, const std::string& params,
   py::gil_scoped_release release;
   const sizing::TrainPlan plan = Take(sizing::SizeTraining(req, *gpu));
   if (plan.status != sizing::TrainStatus::kOk) Throw(Error{plan.status_message});
-  return Doc(sizing::TrainPlanJson(plan));
+  nlohmann::ordered_json j = sizing::TrainPlanJson(plan);
+  j["cost_policy"] = sizing::TrainCostPolicyJson(req, *gpu);
+  return Doc(std::move(j));
 }
 
 // As `gpuplan size serve` for one accelerator.
@@ -200,7 +202,9 @@ std::string SizeServeJson(const std::string& model, const std::string& accelerat
   const catalog::Catalog cat = LoadCatalog("");
   const catalog::Accelerator* gpu = Take(cat.Find(accelerator));
   py::gil_scoped_release release;
-  return Doc(sizing::ServePlanJson(Take(sizing::SizeServing(r, *gpu)), r));
+  nlohmann::ordered_json j = sizing::ServePlanJson(Take(sizing::SizeServing(r, *gpu)), r);
+  j["cost_policy"] = sizing::ServeCostPolicyJson(r, *gpu);
+  return Doc(std::move(j));
 }
 
 std::optional<plan::Objective> GivenObjective(const std::string& text) {
@@ -231,6 +235,7 @@ std::string BuyJson(const LoadedScenario& s, const std::string& objective_text, 
     if (!planned.buy.result) Throw(Error{planned.buy.error, ErrorKind::kInternal});
     const auto doc = plan::ToJson(planned, s.scenario);
     auto j = buy::ResultJson(s.scenario, *planned.buy.problem, *planned.buy.result);
+    j["cost_policy"] = plan::CostPolicyJson(s.scenario, plan::PartCosts(s.scenario, s.catalog));
     j["objective_kind"] = "service-level";
     j["service_levels"] = doc["service_levels"];
     j["iterations"] = doc["buy"].contains("iterations") ? doc["buy"]["iterations"]
@@ -242,7 +247,9 @@ std::string BuyJson(const LoadedScenario& s, const std::string& objective_text, 
   const buy::SolveOptions options{
       .time_limit_s = time_limit_s, .relative_gap = gap, .explain = explain};
   const buy::BuyResult result = Take(buy::SolveBuy(problem, options));
-  return Doc(buy::ResultJson(s.scenario, problem, result));
+  auto j = buy::ResultJson(s.scenario, problem, result);
+  j["cost_policy"] = plan::CostPolicyJson(s.scenario, plan::PartCosts(s.scenario, s.catalog));
+  return Doc(std::move(j));
 }
 
 // As `gpuplan plan --json` (report.json, without the wall_s the CLI adds).

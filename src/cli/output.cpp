@@ -103,15 +103,6 @@ bool WantsJson(int argc, const char* const* argv) {
   return false;
 }
 
-Json WithSchemaVersion(Json doc) {
-  Json with_version;
-  with_version["schema_version"] = kJsonSchemaVersion;
-  for (auto& [key, value] : doc.items()) {
-    if (key != "schema_version") with_version[key] = std::move(value);
-  }
-  return with_version;
-}
-
 int FinishJsonOutput(int exit_code, const std::string& command_out, const std::string& command_err,
                      std::ostream& out, std::ostream& err) {
   std::string error_message;

@@ -34,9 +34,6 @@ struct ErrorLocation {
 };
 ErrorLocation LocateError(std::string_view message);
 
-// A command's JSON object with "schema_version" first (what --json prints).
-nlohmann::ordered_json WithSchemaVersion(nlohmann::ordered_json doc);
-
 // True when argv asks for --json (before any "--").
 bool WantsJson(int argc, const char* const* argv);
 

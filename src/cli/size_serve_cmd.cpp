@@ -361,17 +361,6 @@ void PrintTable(const std::vector<Row>& rows, bool csv, std::ostream& out) {
   table.Write(csv, out);
 }
 
-// The policy that priced the request (the default; --usd-per-gpu-hour replaces its price).
-std::string PriceSourceOf(const sizing::ServeRequest& r, const catalog::Accelerator& a) {
-  return r.price_usd_per_gpu_hour > 0 ? "--usd-per-gpu-hour" : catalog::PriceSource(a);
-}
-nlohmann::ordered_json CostPolicyJson(const sizing::ServeRequest& r,
-                                      const catalog::Accelerator& a) {
-  nlohmann::ordered_json j = catalog::CostPolicyJson(catalog::kDefaultCostPolicy);
-  j["price_source"] = PriceSourceOf(r, a);
-  return j;
-}
-
 int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& err) {
   if (flags.json && flags.csv) return ReportBadInput(Error{"give --json or --csv, not both"}, err);
   auto request = BuildRequest(flags);
@@ -386,7 +375,7 @@ int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& e
     if (!plan) return ReportBadInput(plan.error(), err);
     if (flags.json) {
       nlohmann::ordered_json j = sizing::ServePlanJson(*plan, *request);
-      j["cost_policy"] = CostPolicyJson(*request, *gpus->front());
+      j["cost_policy"] = sizing::ServeCostPolicyJson(*request, *gpus->front());
       out << j.dump(2) << "\n";
     } else {
       PrintPlan(*plan, out);
@@ -424,7 +413,8 @@ int RunSizeServe(const SizeServeFlags& flags, std::ostream& out, std::ostream& e
       nlohmann::ordered_json e;
       if (row.plan) {
         e = sizing::ServePlanJson(*row.plan, *request);
-        e["price_source"] = PriceSourceOf(*request, **cat->Find(row.accelerator));
+        e["price_source"] =
+            sizing::ServeCostPolicyJson(*request, **cat->Find(row.accelerator))["price_source"];
       } else {
         e["accelerator"] = row.accelerator;
         e["status"] = "error";

@@ -126,11 +126,7 @@ catalog::CostPolicy PolicyOf(const sizing::TrainRequest& req) {
 }
 
 std::string PriceSourceOf(const sizing::TrainRequest& req, const catalog::Accelerator& a) {
-  if (req.usd_per_gpu_hour > 0) return "--usd-per-gpu-hour";
-  if (a.price_usd <= 0) {
-    return fmt::format("none: ${:.2f}/GPU-hour assumed", sizing::kFallbackUsdPerGpuHour);
-  }
-  return catalog::PriceSource(a);
+  return sizing::TrainCostPolicyJson(req, a)["price_source"];
 }
 
 // --accelerator all: the same request on every catalog accelerator, in catalog order. A part that
@@ -301,8 +297,7 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
   const catalog::CostPolicy policy = PolicyOf(req);
   if (f.json) {
     nlohmann::ordered_json j = sizing::TrainPlanJson(*plan);
-    j["cost_policy"] = catalog::CostPolicyJson(policy);
-    j["cost_policy"]["price_source"] = PriceSourceOf(req, *gpu);
+    j["cost_policy"] = sizing::TrainCostPolicyJson(req, *gpu);
     out << j.dump(2) << "\n";
     return kExitOk;
   }

@@ -266,3 +266,13 @@ Result<std::vector<ValidationRow>> ValidateTrainingRuns(const std::string& csv_p
 }  // namespace gpuplan::sizing
 
 #include "sizing/serving.h"
+
+namespace gpuplan::sizing {
+
+// `cost_policy` of size train/serve --json (CLI and Python alike): the default policy with the
+// request's PUE, and where `a`'s price per GPU-hour came from (the request's own price, the
+// catalog's source, or the fallback).
+nlohmann::ordered_json TrainCostPolicyJson(const TrainRequest& r, const catalog::Accelerator& a);
+nlohmann::ordered_json ServeCostPolicyJson(const ServeRequest& r, const catalog::Accelerator& a);
+
+}  // namespace gpuplan::sizing

@@ -49,10 +49,10 @@ TEST(PlanCommand, DefaultScenarioWritesBothFilesAndSaysWhere) {
   std::ifstream purchases(dir / "purchases.csv");
   std::string header;
   std::getline(purchases, header);
-  EXPECT_EQ(header, "quarter,delivered,accelerator,vendor,nodes,gpus,capex_usd");
+  EXPECT_EQ(header, "quarter,delivered,accelerator,vendor,nodes,gpus,node_price_usd,capex_usd");
   // report.json carries the vocabulary's version.
   std::ifstream report(dir / "report.json");
-  const auto j = nlohmann::json::parse(report);
+  const auto j = nlohmann::ordered_json::parse(report);  // in file order
   EXPECT_EQ(j.begin().key(), "schema_version");
   EXPECT_GE(j["schema_version"].get<int>(), 2);
 }

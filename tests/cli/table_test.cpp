@@ -38,9 +38,11 @@ Rows ParseCsv(const std::string& text) {
     } else if (c == ',') {
       rows.back().push_back(field);
       field.clear();
+      in_field = false;
     } else if (c == '\n') {
       rows.back().push_back(field);
       field.clear();
+      in_field = false;
       rows.emplace_back();
     } else {
       field += c;
