@@ -511,6 +511,7 @@ sim::SimConfig ConfigOf(const scenario::Scenario& s, const sim::ClusterSpec& clu
   sim::SimConfig config;
   config.cluster = cluster;
   config.tenants = workload.tenants;
+  config.cluster_queues = s.cluster_queues;
   config.policy = policy;
   config.placement = s.simulation.placement;
   config.failures.gpu_mtbf_s = s.simulation.gpu_mtbf_s;

@@ -687,6 +687,67 @@ Result<void> ParseSimulation(const Context& c, const Table& root) {
   return Ok{};
 }
 
+// [[cluster_queue]]: Kueue's ClusterQueue (sim::ClusterQueue). After [[tenant]] and
+// [simulation]: the tenants it names must be [[tenant]]s unless a trace brings its own.
+Result<void> ParseClusterQueues(const Context& c, const Table& root) {
+  auto entries = Entries(root, "cluster_queue", "name");
+  GPUPLAN_TRY(entries);
+  std::map<std::string, std::string> queue_of_tenant, queue_of_class;
+  for (const auto& [name, r] : *entries) {
+    GPUPLAN_TRY(r.CheckKeys({"name", "tenants", "classes", "cohort", "nominal_quota_gpus",
+                             "borrowing_limit_gpus", "lending_limit_gpus"}));
+    sim::ClusterQueue q{.name = name};
+    for (const sim::ClusterQueue& other : c.s.cluster_queues) {
+      if (other.name == name) return r.Fail("name", "duplicate cluster queue name");
+    }
+    GPUPLAN_ASSIGN_OR_RETURN(q.tenants, r.StringList("tenants"));
+    for (const std::string& t : q.tenants) {
+      if (c.s.simulation.trace.empty()) GPUPLAN_TRY(CheckTenant(c, r, "tenants", t));
+      auto [it, fresh] = queue_of_tenant.insert({t, name});
+      if (!fresh) {
+        return r.Fail("tenants",
+                      fmt::format("tenant '{}' is already in cluster queue '{}'", t, it->second));
+      }
+    }
+    auto classes = r.StringList("classes");
+    GPUPLAN_TRY(classes);
+    for (const std::string& cls : *classes) {
+      auto tc = trace::ParseTenantClass(cls);
+      if (!tc || *tc == TenantClass::kUnclassified) {
+        return r.Fail("classes", fmt::format("'{}' is not a class (startup, academia, industry "
+                                             "or public)",
+                                             cls));
+      }
+      auto [it, fresh] = queue_of_class.insert({cls, name});
+      if (!fresh) {
+        return r.Fail("classes",
+                      fmt::format("class '{}' is already in cluster queue '{}'", cls, it->second));
+      }
+      q.tenant_classes.push_back(*tc);
+    }
+    if (q.tenants.empty() && q.tenant_classes.empty()) {
+      return r.Fail("", "a cluster queue covers no one: give 'tenants' or 'classes'");
+    }
+    GPUPLAN_ASSIGN_OR_RETURN(q.cohort, r.String("cohort", ""));
+    if (!r.Has("nominal_quota_gpus")) return r.Fail("", "missing 'nominal_quota_gpus'");
+    GPUPLAN_ASSIGN_OR_RETURN(q.nominal_quota_gpus, r.Int("nominal_quota_gpus", 0, 0, kMaxGpus));
+    for (const auto& [key, out] : {std::pair{"borrowing_limit_gpus", &q.borrowing_limit_gpus},
+                                   std::pair{"lending_limit_gpus", &q.lending_limit_gpus}}) {
+      if (!r.Has(key)) continue;
+      if (q.cohort.empty()) return r.Fail(key, fmt::format("'{}' needs a 'cohort'", key));
+      GPUPLAN_ASSIGN_OR_RETURN(*out, r.Int(key, 0, 0, kMaxGpus));
+    }
+    if (q.lending_limit_gpus.value_or(0) > q.nominal_quota_gpus) {
+      return r.Fail("lending_limit_gpus",
+                    fmt::format("'lending_limit_gpus' ({}) must not exceed 'nominal_quota_gpus' "
+                                "({})",
+                                *q.lending_limit_gpus, q.nominal_quota_gpus));
+    }
+    c.s.cluster_queues.push_back(std::move(q));
+  }
+  return Ok{};
+}
+
 Result<void> ParseServiceLevels(const Context& c, const Table& root) {
   auto tables = root.TableArray("service_level");
   GPUPLAN_TRY(tables);
@@ -887,11 +948,14 @@ Result<Scenario> ParseRoot(const Table& root, const std::string& path,
   s.path = path;
   const Context c{path, catalog, s};
   const Table& r = root;
-  GPUPLAN_TRY(r.CheckKeys(
-      {"name",       "description",     "currency",   "units_per_usd", "extra_catalog", "horizon",
-       "capacity",   "budget",          "opex",       "existing",      "candidate",     "power",
-       "export_cap", "supply_security", "milestone",  "rental",        "workload",      "service",
-       "tenant",     "service_level",   "simulation", "plan",          "extends"}));
+  GPUPLAN_TRY(r.CheckKeys({"name",          "description",     "currency",
+                           "units_per_usd", "extra_catalog",   "horizon",
+                           "capacity",      "budget",          "opex",
+                           "existing",      "candidate",       "power",
+                           "export_cap",    "supply_security", "milestone",
+                           "rental",        "workload",        "service",
+                           "tenant",        "service_level",   "simulation",
+                           "plan",          "extends",         "cluster_queue"}));
   auto name = r.String("name", std::filesystem::path(path).stem().string());
   GPUPLAN_TRY(name);
   s.name = *name;
@@ -934,6 +998,7 @@ Result<Scenario> ParseRoot(const Table& root, const std::string& path,
   GPUPLAN_TRY(ParseWorkloads(c, root));
   GPUPLAN_TRY(ParseServices(c, root));
   GPUPLAN_TRY(ParseSimulation(c, r));
+  GPUPLAN_TRY(ParseClusterQueues(c, root));
   GPUPLAN_TRY(ParseServiceLevels(c, root));
   GPUPLAN_TRY(ParsePlan(c, r));
   if (s.candidates.empty() && s.existing.empty()) {

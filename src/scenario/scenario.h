@@ -237,6 +237,7 @@ struct Scenario {
   std::vector<ServiceLevel> service_levels{};
   PlanObjective objective = PlanObjective::kMaxCapacity;  // [plan] objective
   Simulation simulation;
+  std::vector<sim::ClusterQueue> cluster_queues{};  // [[cluster_queue]]: Kueue quotas
   // Accelerators the scenario adds to the catalog (`extra_catalog`), e.g. domestic NPUs.
   std::optional<catalog::Catalog> extra_catalog{};
 

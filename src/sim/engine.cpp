@@ -13,7 +13,8 @@
 namespace gpuplan::sim::detail {
 
 Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<double> tenant_quota,
-               std::vector<double> tenant_weight, std::unique_ptr<SchedulingPolicy> policy)
+               std::vector<double> tenant_weight, std::unique_ptr<SchedulingPolicy> policy,
+               std::vector<int32_t> tenant_queue)
     : config_(config),
       jobs_(std::move(jobs)),
       tenant_quota_(std::move(tenant_quota)),
@@ -23,7 +24,31 @@ Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<do
       policy_(std::move(policy)),
       cluster_(config.cluster, config.placement),
       running_pos_(jobs_.size(), -1),
-      failure_rng_(Rng(config.seed).Fork("failures")) {
+      failure_rng_(Rng(config.seed).Fork("failures")),
+      tenant_queue_(std::move(tenant_queue)) {
+  if (!tenant_queue_.empty()) {
+    std::vector<std::string> cohort_names;
+    for (const ClusterQueue& cq : config.cluster_queues) {
+      QueueState q;
+      q.nominal = cq.nominal_quota_gpus;
+      q.max_usage = q.nominal;
+      if (!cq.cohort.empty()) {
+        auto it = std::find(cohort_names.begin(), cohort_names.end(), cq.cohort);
+        q.cohort = static_cast<int32_t>(it - cohort_names.begin());
+        if (it == cohort_names.end()) {
+          cohort_names.push_back(cq.cohort);
+          cohorts_.emplace_back();
+        }
+        const double lend = cq.lending_limit_gpus ? *cq.lending_limit_gpus : q.nominal;
+        q.keep = q.nominal - lend;
+        q.max_usage = cq.borrowing_limit_gpus ? q.nominal + *cq.borrowing_limit_gpus : kNever;
+        CohortState& c = cohorts_[static_cast<size_t>(q.cohort)];
+        c.pool += lend;
+        c.queues.push_back(static_cast<int32_t>(queues_.size()));
+      }
+      queues_.push_back(std::move(q));
+    }
+  }
   for (size_t g = 0; g < config.cluster.groups.size(); ++g) {
     const NodeGroup& group = config.cluster.groups[g];
     const SimTime online = ToSimTime(std::max(0.0, group.available_from_s));
@@ -122,6 +147,7 @@ void Engine::Run() {
       double allocated = 0;
       for (JobIdx j : running_) allocated += jobs_[static_cast<size_t>(j)].gpu_fraction();
       GPUPLAN_CHECK(std::fabs(held - allocated) < 1e-6) << "tenant GPU counts disagree";
+      CheckQuotas();
     }
     if (config_.observer != nullptr &&
         totals_.events - last_progress_events_ >= config_.progress_every_events) {
@@ -294,8 +320,78 @@ void Engine::TakeNodeDown(int32_t n, bool retire) {
 bool Engine::OverQuota(JobIdx j) const {
   const SimJob& job = jobs_[static_cast<size_t>(j)];
   const double quota = tenant_quota_[static_cast<size_t>(job.tenant)];
-  return quota > 0 &&
-         tenant_running_gpus_[static_cast<size_t>(job.tenant)] + job.gpu_fraction() > quota + 1e-9;
+  if (quota > 0 &&
+      tenant_running_gpus_[static_cast<size_t>(job.tenant)] + job.gpu_fraction() > quota + 1e-9) {
+    return true;
+  }
+  const int32_t qi = QueueOf(job);
+  if (qi < 0) return false;
+  const QueueState& q = queues_[static_cast<size_t>(qi)];
+  const double drawn = q.cohort < 0 ? 0 : cohorts_[static_cast<size_t>(q.cohort)].drawn;
+  return !QueueAdmits(q, q.usage, drawn, job.gpu_fraction());
+}
+
+// Usage sums of fractional shares drift by rounding; a margin far below any share (1/1000).
+constexpr double kQuotaSlack = 1e-6;
+
+bool Engine::QueueAdmits(const QueueState& q, double usage, double drawn, double gpus) const {
+  if (usage + gpus > q.max_usage + kQuotaSlack) return false;
+  if (q.cohort < 0) return true;  // max_usage is the nominal quota
+  const double more = Drawn(q, usage + gpus) - Drawn(q, usage);
+  return drawn + more <= cohorts_[static_cast<size_t>(q.cohort)].pool + kQuotaSlack;
+}
+
+void Engine::QueueUsageChange(const SimJob& job, JobIdx j, double sign) {
+  const int32_t qi = QueueOf(job);
+  if (qi < 0) return;
+  QueueState& q = queues_[static_cast<size_t>(qi)];
+  const double before = std::max(0.0, q.usage - q.nominal);
+  q.totals.borrowed_gpu_s += before * ToSeconds(now_ - q.last_change);
+  q.last_change = now_;
+  const double after_usage = q.usage + sign * job.gpu_fraction();
+  if (q.cohort >= 0) {
+    cohorts_[static_cast<size_t>(q.cohort)].drawn += Drawn(q, after_usage) - Drawn(q, q.usage);
+  }
+  const bool was = q.usage > q.nominal + kQuotaSlack;
+  q.usage = after_usage;
+  const bool is = q.usage > q.nominal + kQuotaSlack;
+  num_borrowing_ += static_cast<int64_t>(is) - static_cast<int64_t>(was);
+  q.totals.max_borrowed_gpus = std::max(q.totals.max_borrowed_gpus, q.usage - q.nominal);
+  const std::tuple<int32_t, SimTime, JobIdx> key{job.priority, -job.run_start, -j};
+  if (sign > 0) {
+    q.running.insert(key);
+  } else {
+    q.running.erase(key);
+  }
+}
+
+void Engine::CheckQuotas() const {
+  std::vector<double> usage(queues_.size(), 0.0);
+  for (JobIdx j : running_) {
+    const int32_t q = QueueOf(jobs_[static_cast<size_t>(j)]);
+    if (q >= 0) usage[static_cast<size_t>(q)] += jobs_[static_cast<size_t>(j)].gpu_fraction();
+  }
+  std::vector<double> drawn(cohorts_.size(), 0.0);
+  for (size_t q = 0; q < queues_.size(); ++q) {
+    const QueueState& s = queues_[q];
+    GPUPLAN_CHECK(std::fabs(s.usage - usage[q]) < kQuotaSlack) << "queue " << q << " usage";
+    GPUPLAN_CHECK(usage[q] <= s.max_usage + kQuotaSlack) << "queue " << q << " above its limit";
+    if (s.cohort >= 0) drawn[static_cast<size_t>(s.cohort)] += Drawn(s, usage[q]);
+  }
+  for (size_t c = 0; c < cohorts_.size(); ++c) {
+    GPUPLAN_CHECK(drawn[c] <= cohorts_[c].pool + kQuotaSlack) << "cohort " << c << " overdrawn";
+    GPUPLAN_CHECK(std::fabs(drawn[c] - cohorts_[c].drawn) < kQuotaSlack) << "cohort " << c;
+  }
+}
+
+std::vector<Engine::QueueTotals> Engine::queue_totals() const {
+  std::vector<QueueTotals> out;
+  for (const QueueState& q : queues_) {
+    QueueTotals t = q.totals;
+    t.borrowed_gpu_s += std::max(0.0, q.usage - q.nominal) * ToSeconds(now_ - q.last_change);
+    out.push_back(t);
+  }
+  return out;
 }
 
 bool Engine::CanPlaceOn(JobIdx j, int32_t pool) const {
@@ -303,10 +399,11 @@ bool Engine::CanPlaceOn(JobIdx j, int32_t pool) const {
   return cluster_.CanPlace(pool, job.gpus, job.milli);
 }
 
-int32_t Engine::BestPoolNow(JobIdx j) const {
+int32_t Engine::BestPoolNow(JobIdx j, uint64_t pool_mask) const {
   int32_t best = -1;
   SimTime best_run = kNoTime;
-  for (uint64_t mask = jobs_[static_cast<size_t>(j)].allowed_pools; mask != 0; mask &= mask - 1) {
+  for (uint64_t mask = jobs_[static_cast<size_t>(j)].allowed_pools & pool_mask; mask != 0;
+       mask &= mask - 1) {
     const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
     if (!CanPlaceOn(j, p)) continue;
     const SimTime run = EstimatedRunTime(j, p);
@@ -319,9 +416,10 @@ int32_t Engine::BestPoolNow(JobIdx j) const {
 }
 
 StartResult Engine::TryStart(JobIdx j, bool allow_wait) {
-  if (OverQuota(j)) return StartResult::kOverQuota;
+  const uint64_t allowed = jobs_[static_cast<size_t>(j)].allowed_pools;
+  if (OverQuota(j)) return Reclaim(j, allowed) ? StartResult::kStarted : StartResult::kOverQuota;
   const int32_t best = BestPoolNow(j);
-  if (best < 0) return StartResult::kNoFit;
+  if (best < 0) return Reclaim(j, allowed) ? StartResult::kStarted : StartResult::kNoFit;
   if (allow_wait) {
     const SimTime finish_now = now_ + EstimatedRunTime(j, best);
     for (uint64_t mask = jobs_[static_cast<size_t>(j)].allowed_pools; mask != 0; mask &= mask - 1) {
@@ -408,6 +506,113 @@ SimTime Engine::EarliestStart(JobIdx j, int32_t p, SimTime horizon, int64_t* spa
   return found;
 }
 
+bool Engine::Reclaim(JobIdx j, uint64_t pool_mask) {
+  const SimJob& job = jobs_[static_cast<size_t>(j)];
+  const int32_t qi = QueueOf(job);
+  if (qi < 0 || num_borrowing_ == 0) return false;
+  const QueueState& q = queues_[static_cast<size_t>(qi)];
+  const double gpus = job.gpu_fraction();
+  if (q.cohort < 0 || q.usage + gpus > q.nominal + kQuotaSlack) return false;
+  const CohortState& cohort = cohorts_[static_cast<size_t>(q.cohort)];
+  pool_mask &= job.allowed_pools;
+  // Candidates: running jobs of the cohort's borrowing queues, lowest trace priority first,
+  // then newest (Kueue's order), job index breaking ties.
+  std::vector<std::pair<std::tuple<int32_t, SimTime, JobIdx>, int32_t>> candidates;
+  for (int32_t r : cohort.queues) {
+    const QueueState& rq = queues_[static_cast<size_t>(r)];
+    if (r == qi || rq.usage <= rq.nominal + kQuotaSlack) continue;
+    for (const auto& key : rq.running) candidates.push_back({key, r});
+  }
+  if (candidates.empty()) return false;
+  std::sort(candidates.begin(), candidates.end());
+
+  // What-if: the cohort's usages and each allowed pool's nodes by free GPUs, victims taken off.
+  std::vector<double> usage(queues_.size());
+  for (int32_t r : cohort.queues)
+    usage[static_cast<size_t>(r)] = queues_[static_cast<size_t>(r)].usage;
+  double drawn = cohort.drawn;
+  std::vector<std::vector<int64_t>> counts(cluster_.pools().size());
+  for (uint64_t m = pool_mask; m != 0; m &= m - 1) {
+    const auto p = static_cast<size_t>(__builtin_ctzll(m));
+    const Pool& pool = cluster_.pool(static_cast<int32_t>(p));
+    for (const auto& bucket : pool.buckets)
+      counts[p].push_back(static_cast<int64_t>(bucket.size()));
+  }
+  const int32_t need = job.whole_gpus();
+  auto take = [&](JobIdx v, int sign) {
+    const SimJob& vj = jobs_[static_cast<size_t>(v)];
+    const auto r = static_cast<size_t>(QueueOf(vj));
+    const double before = usage[r];
+    usage[r] -= sign * vj.gpu_fraction();
+    drawn += Drawn(queues_[r], usage[r]) - Drawn(queues_[r], before);
+    for (const Piece& piece : vj.pieces) {
+      const auto p = static_cast<size_t>(cluster_.nodes()[static_cast<size_t>(piece.node)].pool);
+      if (piece.slot >= 0 || counts[p].empty()) continue;  // shares freed: ignored (conservative)
+      int32_t& free = scratch_free_[static_cast<size_t>(piece.node)];
+      if (free < 0) {
+        free = cluster_.nodes()[static_cast<size_t>(piece.node)].free_gpus;
+        scratch_touched_.push_back(piece.node);
+      }
+      --counts[p][static_cast<size_t>(free)];
+      free += sign * piece.gpus;
+      ++counts[p][static_cast<size_t>(free)];
+    }
+  };
+  auto fits = [&] {
+    if (!QueueAdmits(q, usage[static_cast<size_t>(qi)], drawn, gpus)) return false;
+    for (uint64_t m = pool_mask; m != 0; m &= m - 1) {
+      const auto p = static_cast<int32_t>(__builtin_ctzll(m));
+      const std::vector<int64_t>& c = counts[static_cast<size_t>(p)];
+      const int32_t per_node = cluster_.pool(p).gpus_per_node;
+      if (CanPlaceOn(j, p)) return true;
+      if (job.milli >= trace::kWholeGpuMilli) {
+        if (FitsCounts(c, per_node, need)) return true;
+      } else {
+        int64_t free = 0;  // shares fit on any whole free GPUs
+        for (int32_t k = 1; k <= per_node; ++k) free += k * c[static_cast<size_t>(k)];
+        if (free >= need) return true;
+      }
+    }
+    return false;
+  };
+  std::vector<JobIdx> chosen;
+  bool ok = false;
+  if (!fits()) {
+    for (const auto& [key, r] : candidates) {
+      const QueueState& rq = queues_[static_cast<size_t>(r)];
+      if (usage[static_cast<size_t>(r)] <= rq.nominal + kQuotaSlack) continue;  // borrows no more
+      const JobIdx v = -std::get<2>(key);
+      take(v, +1);
+      chosen.push_back(v);
+      if ((ok = fits())) break;
+    }
+  }
+  if (ok) {
+    // Keep running every victim j can do without, the latest chosen first.
+    for (size_t i = chosen.size() - 1; i-- > 0;) {
+      take(chosen[i], -1);
+      if (fits()) {
+        chosen.erase(chosen.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        take(chosen[i], +1);
+      }
+    }
+  }
+  for (int32_t n : scratch_touched_) scratch_free_[static_cast<size_t>(n)] = -1;
+  scratch_touched_.clear();
+  if (!ok) return false;
+  for (JobIdx v : chosen) {
+    ++queues_[static_cast<size_t>(QueueOf(jobs_[static_cast<size_t>(v)]))].totals.reclaimed_jobs;
+    ++queues_[static_cast<size_t>(qi)].totals.reclaim_preemptions;
+    ++totals_.reclaim_preemptions;
+    Preempt(v);
+  }
+  const int32_t best = BestPoolNow(j, pool_mask);
+  GPUPLAN_CHECK(best >= 0 && !OverQuota(j)) << "reclaim: job " << j << " cannot start after it";
+  StartOn(j, best);
+  return true;
+}
+
 int64_t Engine::FreeGpus(uint64_t pool_mask) const {
   int64_t free = 0;
   while (pool_mask != 0) {
@@ -452,6 +657,7 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   job.status = JobStatus::kRunning;
   tenant_running_gpus_[static_cast<size_t>(job.tenant)] += job.gpu_fraction();
   tenant_queued_gpus_[static_cast<size_t>(job.tenant)] -= job.gpu_fraction();
+  QueueUsageChange(job, j, +1);
   running_pos_[static_cast<size_t>(j)] = static_cast<int32_t>(running_.size());
   running_.push_back(j);
   ++num_running_;
@@ -500,6 +706,7 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   }
   std::vector<Piece>().swap(job.pieces);
   tenant_running_gpus_[static_cast<size_t>(job.tenant)] -= frac;
+  QueueUsageChange(job, j, -1);
   const auto pos = static_cast<size_t>(running_pos_[static_cast<size_t>(j)]);
   running_[pos] = running_.back();
   running_pos_[static_cast<size_t>(running_[pos])] = static_cast<int32_t>(pos);

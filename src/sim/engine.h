@@ -7,6 +7,7 @@
 #include <queue>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "sim/cluster.h"
@@ -83,8 +84,10 @@ enum class StartResult { kStarted, kNoFit, kOverQuota };
 
 class Engine {
  public:
+  // `tenant_queue`: each tenant's index in config.cluster_queues, -1 for none; empty: no quotas.
   Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<double> tenant_quota,
-         std::vector<double> tenant_weight, std::unique_ptr<SchedulingPolicy> policy);
+         std::vector<double> tenant_weight, std::unique_ptr<SchedulingPolicy> policy,
+         std::vector<int32_t> tenant_queue = {});
 
   void Run();
 
@@ -102,8 +105,8 @@ class Engine {
   // blocked head would hold every pool idle (1M-job bench: fifo utilization 0.54 waiting, 0.67
   // not); the backfilling policies wait by reserving only that pool (policies.h).
   StartResult TryStart(JobIdx j, bool allow_wait = false);
-  // The pool where j fits now with the earliest estimated finish, or -1.
-  int32_t BestPoolNow(JobIdx j) const;
+  // The pool (of `pool_mask`) where j fits now with the earliest estimated finish, or -1.
+  int32_t BestPoolNow(JobIdx j, uint64_t pool_mask = ~uint64_t{0}) const;
   // Earliest time j would fit on `pool`, releasing running jobs at their estimated ends (node
   // by node, current free GPUs kept; jobs on shared GPUs ignored, a job of shares counted as the
   // whole GPUs they pack into); kNoTime if not by `horizon`.
@@ -113,7 +116,17 @@ class Engine {
   SimTime EarliestStart(JobIdx j, int32_t pool, SimTime horizon, int64_t* spare_nodes) const;
   // Nodes a job of `gpus` may take from a node-shaped reservation (whole nodes it spans).
   static int64_t NodesTouched(const SimJob& job, int gpus_per_node);
+  // Over its tenant's quota, or not admitted by its cluster queue (SimConfig::cluster_queues).
   bool OverQuota(JobIdx j) const;
+  // Kueue's reclaim (sim.h: ClusterQueue): if j is within its queue's nominal quota and can
+  // start on a pool in `pool_mask` once some borrowers of its cohort are preempted (at least
+  // one is needed), preempts the fewest, newest first, and starts j. False, with nothing
+  // changed, otherwise. Reclaim overrides backfill reservations, as Kueue's admission precedes
+  // scheduling.
+  bool Reclaim(JobIdx j, uint64_t pool_mask);
+  // Some cluster queue uses more than its nominal quota (a reclaim may free GPUs when none are
+  // free, so passes must not stop early).
+  bool AnyBorrowing() const { return num_borrowing_ > 0; }
   bool CanPlaceOn(JobIdx j, int32_t pool) const;
   void StartOn(JobIdx j, int32_t pool);
   // Run time of the job's remaining work on `pool`, restart overhead included.
@@ -141,10 +154,17 @@ class Engine {
     int64_t events = 0, failures = 0, preemptions = 0, restarts = 0, max_queue = 0;
     // GPU-seconds preemptions cost: the victims' restart overhead paid after them.
     double preemption_lost_gpu_s = 0;
+    int64_t reclaim_preemptions = 0;
     double queue_area = 0;  // queued jobs x seconds
     SimTime makespan = 0;
   };
   const Totals& totals() const { return totals_; }
+  struct QueueTotals {
+    double borrowed_gpu_s = 0, max_borrowed_gpus = 0;
+    int64_t reclaimed_jobs = 0, reclaim_preemptions = 0;
+  };
+  // Per cluster queue, in config order; call after Run().
+  std::vector<QueueTotals> queue_totals() const;
   const std::vector<TimelineRow>& timeline() const { return timeline_; }
   // Sampled every fairness_interval_s: per tenant, GPU-hours held and entitled (WaterFill of
   // the up GPUs over running + queued demand); Jain's index averaged over contended samples.
@@ -202,6 +222,31 @@ class Engine {
   void RecordTimeline();
   void ResolveStuckQueue();
   void Progress();
+  // Cluster queues: admission state and reclaim.
+  struct QueueState {
+    int32_t cohort = -1;
+    double nominal = 0;
+    double keep = 0;  // nominal - lending limit: never lent
+    double max_usage = 0;
+    double usage = 0;  // GPUs of its running jobs
+    SimTime last_change = 0;
+    QueueTotals totals;
+    // Running jobs, reclaim candidates first: (trace priority, -start, -job).
+    std::set<std::tuple<int32_t, SimTime, JobIdx>> running;
+  };
+  struct CohortState {
+    double pool = 0;   // sum of the lending limits
+    double drawn = 0;  // sum over queues of usage beyond what they keep
+    std::vector<int32_t> queues;
+  };
+  int32_t QueueOf(const SimJob& job) const {
+    return tenant_queue_.empty() ? -1 : tenant_queue_[static_cast<size_t>(job.tenant)];
+  }
+  static double Drawn(const QueueState& q, double usage) { return std::max(0.0, usage - q.keep); }
+  // Whether a queue at `usage` admits `gpus` more, its cohort having drawn `drawn`.
+  bool QueueAdmits(const QueueState& q, double usage, double drawn, double gpus) const;
+  void QueueUsageChange(const SimJob& job, JobIdx j, double sign);
+  void CheckQuotas() const;  // check_invariants: usages recounted, no limit passed
 
   const SimConfig& config_;
   std::vector<SimJob> jobs_;
@@ -238,6 +283,10 @@ class Engine {
   std::vector<TimelineRow> timeline_;
   std::vector<std::pair<JobIdx, std::string>> late_unschedulable_;
   std::string stopped_because_;
+  std::vector<int32_t> tenant_queue_;
+  std::vector<QueueState> queues_;
+  std::vector<CohortState> cohorts_;
+  int64_t num_borrowing_ = 0;  // queues above their nominal quota
 };
 
 // Max-min fair shares of `capacity` by weight, each capped by its demand (water-filling).

@@ -80,6 +80,25 @@ nlohmann::ordered_json ToJson(const SimResult& r) {
     classes[std::string(trace::ToString(c.tenant_class))] = cj;
   }
   j["per_class"] = classes;
+  if (!r.cluster_queues.empty()) {  // only with quotas: runs without keep their bytes
+    j["reclaim_preemptions"] = r.reclaim_preemptions;
+    nlohmann::ordered_json queues = nlohmann::ordered_json::object();
+    for (const ClusterQueueResult& q : r.cluster_queues) {
+      nlohmann::ordered_json qj;
+      qj["cohort"] = q.cohort;
+      qj["nominal_quota_gpus"] = q.nominal_quota_gpus;
+      qj["tenants"] = q.tenants;
+      qj["jobs"] = q.jobs;
+      qj.update(WaitsJson(q.waits));
+      qj["gpu_hours"] = q.gpu_hours;
+      qj["borrowed_gpu_hours"] = q.borrowed_gpu_hours;
+      qj["max_borrowed_gpus"] = q.max_borrowed_gpus;
+      qj["reclaimed_jobs"] = q.reclaimed_jobs;
+      qj["reclaim_preemptions"] = q.reclaim_preemptions;
+      queues[q.name] = qj;
+    }
+    j["cluster_queues"] = queues;
+  }
   nlohmann::ordered_json unsched = nlohmann::ordered_json::array();
   for (const UnschedulableJob& u : r.unschedulable) {
     unsched.push_back({{"job_id", u.job_id}, {"line", u.line}, {"reason", u.reason}});

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -102,10 +103,40 @@ class SimObserver {
   virtual void OnProgress(const SimProgress& progress) = 0;
 };
 
+// A Kueue ClusterQueue (kueue.sigs.k8s.io/docs/concepts/cluster_queue) with one resource, GPUs of
+// every type together, fractional shares counted as fractions. A job of a tenant the queue covers
+// is admitted (may start) only while the queue's GPUs in use stay within its nominal quota, or,
+// in a cohort, by borrowing unused nominal quota of the cohort's other queues:
+//  - usage + job <= nominal_quota_gpus + borrowing_limit_gpus (no limit when absent), and
+//  - the cohort's lendable pool is not overdrawn: each queue lends at most lending_limit_gpus
+//    (all of its nominal quota when absent) and keeps nominal - lending limit for itself; the
+//    pool is the sum of the lending limits, and a queue draws on it for its usage above what it
+//    keeps. Without a cohort a queue admits only within its nominal quota.
+// Reclaim (Kueue's reclaimWithinCohort: Any): a job whose queue is within its nominal quota with
+// it, that cannot start because the pool is overdrawn or the GPUs are taken, preempts running
+// jobs of the cohort's queues that are borrowing (usage above nominal), newest first, the fewest
+// that let it start (no victim it can do without), and only if it then starts. Tenants no queue
+// covers are not limited. Victims re-queue as other preemptions do.
+struct ClusterQueue {
+  std::string name = {};
+  std::vector<std::string> tenants = {};  // tenants it covers by name
+  // ... and every tenant of these classes that no queue names.
+  std::vector<trace::TenantClass> tenant_classes = {};
+  std::string cohort = {};  // empty: none
+  int nominal_quota_gpus = 0;
+  std::optional<int> borrowing_limit_gpus = {};  // needs a cohort
+  std::optional<int> lending_limit_gpus = {};    // needs a cohort; <= nominal_quota_gpus
+};
+
+// Names unique, limits >= 0, limits only with a cohort, lending limit <= nominal quota, a tenant
+// or class in at most one queue; the error names the queue.
+Result<void> CheckClusterQueues(const std::vector<ClusterQueue>& queues);
+
 struct SimConfig {
   ClusterSpec cluster = {};
-  std::vector<trace::Tenant> tenants = {};  // override the trace's tenants of the same name
-  std::string policy = "fifo";              // PolicyNames()
+  std::vector<trace::Tenant> tenants = {};        // override the trace's tenants of the same name
+  std::vector<ClusterQueue> cluster_queues = {};  // Kueue quotas; empty: none
+  std::string policy = "fifo";                    // PolicyNames()
   Placement placement = Placement::kPack;
   FailureSpec failures = {};
   uint64_t seed = 1;
@@ -199,6 +230,24 @@ struct ClassResult {
   double share_ratio = 0;
 };
 
+// A cluster queue's outcome (SimConfig::cluster_queues).
+struct ClusterQueueResult {
+  std::string name = {};
+  std::string cohort = {};
+  int nominal_quota_gpus = 0;
+  int64_t tenants = 0;  // tenants it covers
+  int64_t jobs = 0;
+  int64_t completed = 0;
+  WaitStats waits = {};
+  double gpu_hours = 0;           // allocated to its jobs
+  double borrowed_gpu_hours = 0;  // GPUs in use beyond its nominal quota, integrated over time
+  double max_borrowed_gpus = 0;
+  // Its running jobs preempted so that another queue of the cohort got its quota back.
+  int64_t reclaimed_jobs = 0;
+  // Jobs of other queues it preempted to start its own within its nominal quota.
+  int64_t reclaim_preemptions = 0;
+};
+
 struct UnschedulableJob {
   std::string job_id = {};
   int64_t line = 0;
@@ -251,6 +300,7 @@ struct SimResult {
   int64_t preemptions = 0;
   int64_t restarts = 0;                  // job restarts after failure, retirement or preemption
   double preemption_lost_gpu_hours = 0;  // victims' restart overhead paid after preemptions
+  int64_t reclaim_preemptions = 0;       // of `preemptions`: cluster queues' reclaims
   // Jain's index over tenants' held / entitled GPUs, averaged over the samples where demand
   // exceeded the up GPUs (1: each got its fair share); 1 if never contended.
   double jain_index = 1;
@@ -258,8 +308,9 @@ struct SimResult {
   WaitStats waits = {};
   int64_t events = 0;
   double wall_s = 0;  // left 0 by the library (it never reads the clock); the CLI sets it
-  std::vector<TenantResult> per_tenant = {};  // in trace order
-  std::vector<ClassResult> per_class = {};    // classes present, in enum order
+  std::vector<TenantResult> per_tenant = {};            // in trace order
+  std::vector<ClassResult> per_class = {};              // classes present, in enum order
+  std::vector<ClusterQueueResult> cluster_queues = {};  // SimConfig's order; empty: no quotas
   std::vector<UnschedulableJob> unschedulable = {};
   std::vector<std::string> notes = {};  // the trace's notes and the simulator's
   std::vector<TimelineRow> timeline = {};

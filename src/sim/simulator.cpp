@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "sim/engine.h"
 #include "sim/sim.h"
@@ -138,6 +139,40 @@ struct WaitAccumulator {
 
 }  // namespace
 
+Result<void> CheckClusterQueues(const std::vector<ClusterQueue>& queues) {
+  std::map<std::string, std::string> tenant_queue, class_queue;
+  std::set<std::string> names;
+  for (const ClusterQueue& q : queues) {
+    const auto fail = [&](const std::string& message) {
+      return Error{fmt::format("cluster queue '{}': {}", q.name, message)};
+    };
+    if (q.name.empty()) return Error{"a cluster queue needs a name"};
+    if (!names.insert(q.name).second) return fail("duplicate name");
+    if (q.nominal_quota_gpus < 0 || q.borrowing_limit_gpus.value_or(0) < 0 ||
+        q.lending_limit_gpus.value_or(0) < 0) {
+      return fail("quotas and limits must be >= 0");
+    }
+    if (q.cohort.empty() && (q.borrowing_limit_gpus || q.lending_limit_gpus)) {
+      return fail("a borrowing or lending limit needs a cohort");
+    }
+    if (q.lending_limit_gpus.value_or(0) > q.nominal_quota_gpus) {
+      return fail(fmt::format("the lending limit ({}) exceeds the nominal quota ({})",
+                              *q.lending_limit_gpus, q.nominal_quota_gpus));
+    }
+    for (const std::string& t : q.tenants) {
+      auto [it, fresh] = tenant_queue.insert({t, q.name});
+      if (!fresh) return fail(fmt::format("tenant '{}' is already in '{}'", t, it->second));
+    }
+    for (trace::TenantClass c : q.tenant_classes) {
+      auto [it, fresh] = class_queue.insert({std::string(trace::ToString(c)), q.name});
+      if (!fresh) {
+        return fail(fmt::format("class '{}' is already in '{}'", it->first, it->second));
+      }
+    }
+  }
+  return Ok{};
+}
+
 double EstimateOf(double run_s, double factor) {
   if (factor == 0) return run_s;
   constexpr double kMin = 60, kHour = kSecondsPerHour, kDay = kSecondsPerDay;
@@ -167,6 +202,48 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     }
   }
   if (tenants.empty()) tenants.push_back(trace::Tenant{.name = "default"});
+
+  // Tenants -> cluster queues: by name, else by class.
+  GPUPLAN_TRY(CheckClusterQueues(config.cluster_queues));
+  std::vector<int32_t> tenant_queue;
+  std::vector<double> queue_max_gpus;  // the most a queue ever admits at once
+  if (!config.cluster_queues.empty()) {
+    const auto& queues = config.cluster_queues;
+    for (const trace::Tenant& t : tenants) {
+      int32_t found = -1;
+      for (size_t q = 0; q < queues.size() && found < 0; ++q) {
+        const auto& names = queues[q].tenants;
+        if (std::find(names.begin(), names.end(), t.name) != names.end())
+          found = static_cast<int32_t>(q);
+      }
+      for (size_t q = 0; q < queues.size() && found < 0; ++q) {
+        const auto& classes = queues[q].tenant_classes;
+        if (std::find(classes.begin(), classes.end(), t.tenant_class) != classes.end()) {
+          found = static_cast<int32_t>(q);
+        }
+      }
+      tenant_queue.push_back(found);
+    }
+    std::map<std::string, double> cohort_pool;
+    for (const ClusterQueue& q : queues) {
+      if (!q.cohort.empty()) {
+        cohort_pool[q.cohort] += q.lending_limit_gpus.value_or(q.nominal_quota_gpus);
+      }
+    }
+    for (const ClusterQueue& q : queues) {
+      double most = q.nominal_quota_gpus;
+      if (!q.cohort.empty()) {
+        const double keep =
+            q.nominal_quota_gpus - q.lending_limit_gpus.value_or(q.nominal_quota_gpus);
+        most = keep + cohort_pool[q.cohort];
+        if (q.borrowing_limit_gpus) {
+          most =
+              std::min(most, static_cast<double>(q.nominal_quota_gpus + *q.borrowing_limit_gpus));
+        }
+      }
+      queue_max_gpus.push_back(most);
+    }
+  }
 
   detail::Cluster layout(config.cluster, config.placement);
   if (layout.pools().size() > 64) return Error{"the cluster has more than 64 node pools"};
@@ -288,6 +365,14 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     } else if (tenant.quota_gpus > 0 && job.gpu_fraction() > tenant.quota_gpus) {
       refusal[i] = fmt::format("needs {} GPUs, more than tenant '{}''s quota of {}", tj.gpus,
                                tenant.name, tenant.quota_gpus);
+    } else if (!tenant_queue.empty() && tenant_queue[static_cast<size_t>(job.tenant)] >= 0) {
+      const auto q = static_cast<size_t>(tenant_queue[static_cast<size_t>(job.tenant)]);
+      if (job.gpu_fraction() > queue_max_gpus[q] + 1e-9) {
+        refusal[i] = fmt::format(
+            "needs {} GPUs; cluster queue '{}' admits at most {:g} at once (its nominal quota "
+            "and what it may borrow)",
+            tj.gpus, config.cluster_queues[q].name, queue_max_gpus[q]);
+      }
     }
     if (!refusal[i].empty()) job.status = JobStatus::kUnschedulable;
   }
@@ -297,7 +382,7 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     quota.push_back(t.quota_gpus);
     weight.push_back(t.share_weight);
   }
-  detail::Engine engine(config, std::move(jobs), quota, weight, std::move(policy));
+  detail::Engine engine(config, std::move(jobs), quota, weight, std::move(policy), tenant_queue);
   engine.Run();
   if (!engine.stopped_because().empty()) return Error{engine.stopped_because()};
   for (const auto& [j, reason] : engine.late_unschedulable()) {
@@ -312,6 +397,7 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
   result.preemptions = totals.preemptions;
   result.restarts = totals.restarts;
   result.preemption_lost_gpu_hours = totals.preemption_lost_gpu_s / kSecondsPerHour;
+  result.reclaim_preemptions = totals.reclaim_preemptions;
   result.max_queue_length = totals.max_queue;
   result.makespan_s = ToSeconds(totals.makespan);
   result.timeline = engine.timeline();
@@ -319,6 +405,13 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
   std::vector<WaitAccumulator> per_tenant(num_tenants);
   std::map<trace::TenantClass, WaitAccumulator> per_class;
   WaitAccumulator all;
+  std::vector<WaitAccumulator> per_queue(config.cluster_queues.size());
+  result.cluster_queues.resize(config.cluster_queues.size());
+  auto queue_of = [&](const SimJob& job) -> ClusterQueueResult* {
+    if (tenant_queue.empty() || tenant_queue[static_cast<size_t>(job.tenant)] < 0) return nullptr;
+    return &result
+                .cluster_queues[static_cast<size_t>(tenant_queue[static_cast<size_t>(job.tenant)])];
+  };
   result.per_tenant.resize(num_tenants);
   for (size_t t = 0; t < num_tenants; ++t) {
     result.per_tenant[t].name = tenants[t].name;
@@ -334,6 +427,11 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     tr.gpu_hours += job.allocated_gpu_s / kSecondsPerHour;
     allocated_gpu_s += job.allocated_gpu_s;
     useful_gpu_s += job.useful_gpu_s;
+    ClusterQueueResult* qr = queue_of(job);
+    if (qr != nullptr) {
+      ++qr->jobs;
+      qr->gpu_hours += job.allocated_gpu_s / kSecondsPerHour;
+    }
     const double speed = job.pool >= 0 ? layout.pool(job.pool).speed : 1;
     const double run_s = job.work_ref_s / speed;
     if (job.status == JobStatus::kDone) {
@@ -345,6 +443,11 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
       all.Add(wait_s, jct_s, run_s, w);
       per_tenant[static_cast<size_t>(job.tenant)].Add(wait_s, jct_s, run_s, w);
       per_class[tenants[static_cast<size_t>(job.tenant)].tenant_class].Add(wait_s, jct_s, run_s, w);
+      if (qr != nullptr) {
+        ++qr->completed;
+        per_queue[static_cast<size_t>(qr - result.cluster_queues.data())].Add(wait_s, jct_s, run_s,
+                                                                              w);
+      }
     } else {
       GPUPLAN_CHECK(job.status == JobStatus::kUnschedulable)
           << "job " << trace.jobs[i].id << " neither completed nor reported unschedulable";
@@ -395,6 +498,20 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     tr.sampled_gpu_hours = fair.received_gpu_h[t];
     tr.entitled_gpu_hours = fair.entitled_gpu_h[t];
     tr.share_ratio = tr.entitled_gpu_hours > 0 ? tr.sampled_gpu_hours / tr.entitled_gpu_hours : 0;
+  }
+  const std::vector<detail::Engine::QueueTotals> queue_totals = engine.queue_totals();
+  for (size_t q = 0; q < result.cluster_queues.size(); ++q) {
+    ClusterQueueResult& qr = result.cluster_queues[q];
+    const ClusterQueue& cq = config.cluster_queues[q];
+    qr.name = cq.name;
+    qr.cohort = cq.cohort;
+    qr.nominal_quota_gpus = cq.nominal_quota_gpus;
+    qr.tenants = std::count(tenant_queue.begin(), tenant_queue.end(), static_cast<int32_t>(q));
+    qr.waits = per_queue[q].Finish();
+    qr.borrowed_gpu_hours = queue_totals[q].borrowed_gpu_s / kSecondsPerHour;
+    qr.max_borrowed_gpus = queue_totals[q].max_borrowed_gpus;
+    qr.reclaimed_jobs = queue_totals[q].reclaimed_jobs;
+    qr.reclaim_preemptions = queue_totals[q].reclaim_preemptions;
   }
   result.contended_samples = fair.num_contended;
   result.jain_index =

@@ -179,6 +179,98 @@ std::string TenantBlock(const std::string& name, const std::string& cls,
          demand + "\ngpu_mix = { \"8\" = 1 }\nmedian_duration_h = 2\n";
 }
 
+constexpr const char* kTwoTenants = R"(
+[[tenant]]
+name = "lab"
+class = "academia"
+[tenant.demand]
+jobs_per_day = 10
+gpu_mix = { "8" = 1 }
+median_duration_h = 2
+[[tenant]]
+name = "corp"
+class = "industry"
+[tenant.demand]
+jobs_per_day = 10
+gpu_mix = { "8" = 1 }
+median_duration_h = 2
+)";
+
+TEST(ParseScenario, ClusterQueuesAreKueuesClusterQueues) {
+  const std::string text = std::string(kBase) + kTwoTenants + R"(
+[[cluster_queue]]
+name = "research"
+tenants = ["lab"]
+classes = ["public"]
+cohort = "all"
+nominal_quota_gpus = 64
+lending_limit_gpus = 16
+[[cluster_queue]]
+name = "business"
+classes = ["industry"]
+cohort = "all"
+nominal_quota_gpus = 128
+borrowing_limit_gpus = 32
+)";
+  auto s = Parse(text);
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->cluster_queues.size(), 2u);
+  const sim::ClusterQueue& q = s->cluster_queues[0];
+  EXPECT_EQ(q.name, "research");
+  EXPECT_EQ(q.tenants, std::vector<std::string>{"lab"});
+  EXPECT_EQ(q.tenant_classes, std::vector<TenantClass>{TenantClass::kPublic});
+  EXPECT_EQ(q.cohort, "all");
+  EXPECT_EQ(q.nominal_quota_gpus, 64);
+  EXPECT_EQ(q.lending_limit_gpus, 16);
+  EXPECT_FALSE(q.borrowing_limit_gpus);
+  EXPECT_EQ(s->cluster_queues[1].borrowing_limit_gpus, 32);
+  EXPECT_FALSE(s->cluster_queues[1].lending_limit_gpus);
+  // Overrides name an entry by its name.
+  auto o = ParseScenario(text, "s.toml", Cat(), {"cluster_queue.business.nominal_quota_gpus=8"});
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->cluster_queues[1].nominal_quota_gpus, 8);
+  // Absent: none.
+  auto none = Parse(std::string(kBase) + kTwoTenants);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->cluster_queues.empty());
+}
+
+TEST(ParseScenario, BadClusterQueuesNameFileLineAndKey) {
+  const std::string base = std::string(kBase) + kTwoTenants;  // 33 lines
+  const auto queue = [&](const std::string& body) {
+    return base + "[[cluster_queue]]\nname = \"q\"\n" + body;
+  };
+  const struct {
+    std::string text, message, where;
+  } rows[] = {
+      {queue("tenants = [\"lab\"]\n"), "missing 'nominal_quota_gpus'", "s.toml:34"},
+      {queue("nominal_quota_gpus = 8\n"), "covers no one", "s.toml:34"},
+      {queue("tenants = [\"labb\"]\nnominal_quota_gpus = 8\n"), "did you mean 'lab'", "s.toml:36"},
+      {queue("classes = [\"academy\"]\nnominal_quota_gpus = 8\n"), "is not a class", "s.toml:36"},
+      {queue("tenants = [\"lab\"]\nnominal_quota_gpus = -1\n"), "nominal_quota_gpus", "s.toml:37"},
+      {queue("tenants = [\"lab\"]\nnominal_quota_gpus = 8\nborrowing_limit_gpus = 2\n"),
+       "needs a 'cohort'", "s.toml:38"},
+      {queue("tenants = [\"lab\"]\ncohort = \"c\"\nnominal_quota_gpus = 8\n"
+             "lending_limit_gpus = 9\n"),
+       "must not exceed 'nominal_quota_gpus'", "s.toml:39"},
+      {queue("tenants = [\"lab\"]\nnominal_quota_gpus = 8\nnominal_quota = 8\n"),
+       "did you mean 'nominal_quota_gpus'", "s.toml:38"},
+      {queue("tenants = [\"lab\"]\nnominal_quota_gpus = 8\n") +
+           "[[cluster_queue]]\nname = \"r\"\ntenants = [\"lab\"]\nnominal_quota_gpus = 8\n",
+       "tenant 'lab' is already in cluster queue 'q'", "s.toml:40"},
+      {queue("tenants = [\"lab\"]\nnominal_quota_gpus = 8\n") +
+           "[[cluster_queue]]\nname = \"q\"\ntenants = [\"corp\"]\nnominal_quota_gpus = 8\n",
+       "duplicate cluster queue name", "s.toml:39"},
+  };
+  for (const auto& row : rows) {
+    auto s = Parse(row.text);
+    ASSERT_FALSE(s) << row.message;
+    EXPECT_NE(s.error().message.find(row.message), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find(row.where), std::string::npos) << s.error().message;
+    EXPECT_EQ(s.error().kind, ErrorKind::kBadInput) << s.error().message;
+  }
+}
+
 TEST(ParseScenario, JobsPerDayIsAStepFunctionWithGrowth) {
   auto s =
       Parse(std::string(kBase) + TenantBlock("lab", "academia",

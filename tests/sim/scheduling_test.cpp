@@ -235,6 +235,23 @@ TEST(Las, NoPreemptionThatCannotMakeRoom) {
   EXPECT_DOUBLE_EQ(r.job_rows[4].start_s, 220);
 }
 
+TEST(Las, GangVictimsMustLeaveRoomForTheRemainder) {
+  // Two 8-GPU nodes, threshold 100 GPU-s: j1 (8 GPUs) holds node 1, level 1 from t = 12.5;
+  // j2..j6 (1 GPU each) hold 5 GPUs of node 2, level 0 until t = 100. j7 (12 GPUs) at 50 needs a
+  // whole node and 4 more: evicting j1 frees one whole node but node 2 has only 3 free, so
+  // nothing is preempted (this used to evict j1 and then fail to place j7). At 100 the small
+  // jobs reach level 1: j7 evicts j1 and one small job (j2; the other four fit beside it).
+  std::vector<JobSpec> jobs = {{.gpus = 8, .duration_s = 1000}};
+  for (int i = 0; i < 5; ++i) jobs.push_back({.gpus = 1, .duration_s = 1000});
+  jobs.push_back({.submit_s = 50, .gpus = 12, .duration_s = 10});
+  const SimResult r =
+      RunSim(jobs, {.cluster = OnePool(2, 8), .policy = "las", .las_thresholds_gpu_s = {100}});
+  EXPECT_EQ(r.preemptions, 2);
+  EXPECT_EQ(r.job_rows[0].preemptions, 1);
+  EXPECT_EQ(r.job_rows[1].preemptions, 1);
+  EXPECT_NEAR(r.job_rows[6].start_s, 100, 1e-3);
+}
+
 TEST(Firstfit, EveryJobThatFitsStarts) {
   // One node. j1 (6 GPUs, 100 s) runs; j2 (8 GPUs) cannot start; j3 (2 GPUs, 500 s) fits and
   // starts at once with no reservation for j2, which waits until j3 ends at 502.

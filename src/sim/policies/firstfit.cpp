@@ -31,7 +31,10 @@ class FirstfitPolicy : public SchedulingPolicy {
       return;
     }
     for (auto it = queue_.begin(); it != queue_.end();) {
-      if (engine.FreeGpus(engine.all_pools()) == 0 && !HasSharedRoom(engine)) break;
+      if (engine.FreeGpus(engine.all_pools()) == 0 && !HasSharedRoom(engine) &&
+          !engine.AnyBorrowing()) {
+        break;
+      }
       if (engine.TryStart(it->second, /*allow_wait=*/false) == StartResult::kStarted) {
         it = queue_.erase(it);
       } else {

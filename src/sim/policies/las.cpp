@@ -161,17 +161,19 @@ class LasPolicy : public SchedulingPolicy {
     }
     // One node with `need` free, or whole nodes plus one for a gang's remainder.
     bool Fits(int32_t need) const {
-      auto any_from = [&](int32_t k, int64_t more_than) {
-        for (; k <= per_node_; ++k) {
-          if (count_[static_cast<size_t>(k)] > more_than) return true;
+      // A node with k free for k in [from, to].
+      auto any_in = [&](int32_t from, int32_t to) {
+        for (int32_t k = from; k <= to; ++k) {
+          if (count_[static_cast<size_t>(k)] > 0) return true;
         }
         return false;
       };
-      if (need <= per_node_) return any_from(need, 0);
+      if (need <= per_node_) return any_in(need, per_node_);
       const int64_t full = need / per_node_, rem = need % per_node_;
       const int64_t whole = count_[static_cast<size_t>(per_node_)];
       if (whole < full) return false;
-      return rem == 0 || whole > full || any_from(static_cast<int32_t>(rem), 0);
+      // The remainder goes on a partly free node, or on a whole one beyond the `full` taken.
+      return rem == 0 || whole > full || any_in(static_cast<int32_t>(rem), per_node_ - 1);
     }
 
    private:

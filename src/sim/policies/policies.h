@@ -33,7 +33,8 @@ std::unique_ptr<SchedulingPolicy> MakeFirstfit(const SimConfig& config);
 //    reservations and blocks stand; only the new jobs are considered.
 // In every mode a job that fits now on a slower type but would finish sooner by waiting for a
 // faster one waits for it (reserving or blocking that pool). Jobs over their quota are passed
-// over.
+// over unless a cluster queue's reclaim starts them (Engine::Reclaim), as are jobs that fit
+// nowhere now.
 class PoolReservations {
  public:
   enum class Mode { kFresh, kMain, kScan };
@@ -51,6 +52,8 @@ class PoolReservations {
 
  private:
   bool Permits(const Engine& engine, int32_t p, JobIdx j, SimTime run) const;
+  // Engine::Reclaim for j; true if it started.
+  bool Reclaimed(Engine& engine, JobIdx j);
   void Reserve(int32_t p, SimTime shadow, int64_t spare_nodes);
 
   int depth_;

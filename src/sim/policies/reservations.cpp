@@ -65,7 +65,8 @@ bool PoolReservations::Permits(const Engine& engine, int32_t p, JobIdx j, SimTim
 
 bool PoolReservations::Consider(Engine& engine, JobIdx j) {
   const SimJob& job = engine.job(j);
-  if (job.status != JobStatus::kQueued || engine.OverQuota(j)) return false;
+  if (job.status != JobStatus::kQueued) return false;
+  if (engine.OverQuota(j)) return Reclaimed(engine, j);
   const SimTime now = engine.now();
   int32_t best_now = -1;
   SimTime finish_now = Engine::kNoTime;
@@ -84,6 +85,7 @@ bool PoolReservations::Consider(Engine& engine, JobIdx j) {
       finish_now = now + run;
     }
   }
+  if (best_now < 0 && Reclaimed(engine, j)) return true;
   const bool scan = rules_ == Mode::kScan;
   // A pool without a reservation where j would finish sooner by waiting: the one to reserve
   // (scan) or to block (main). Main passes skip the search for a job that fits nowhere.
@@ -140,9 +142,18 @@ bool PoolReservations::Consider(Engine& engine, JobIdx j) {
   return false;
 }
 
+bool PoolReservations::Reclaimed(Engine& engine, JobIdx j) {
+  if (!engine.Reclaim(j, engine.job(j).allowed_pools)) return false;
+  // GPUs came free: counts that did not fit or start may now.
+  std::fill(no_fit_gpus_.begin(), no_fit_gpus_.end(), std::numeric_limits<int32_t>::max());
+  std::fill(no_start_gpus_.begin(), no_start_gpus_.end(), std::numeric_limits<int32_t>::max());
+  return true;
+}
+
 bool PoolReservations::Exhausted(const Engine& engine) const {
   if (rules_ == Mode::kMain && reserved_ == engine.all_pools()) return true;
-  return engine.FreeGpus(engine.all_pools()) == 0 && !HasSharedRoom(engine);
+  return engine.FreeGpus(engine.all_pools()) == 0 && !HasSharedRoom(engine) &&
+         !engine.AnyBorrowing();
 }
 
 }  // namespace gpuplan::sim::detail
