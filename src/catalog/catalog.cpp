@@ -20,6 +20,7 @@ using config::Table;
 
 // The largest number a catalog row may hold (1e9 TFLOP/s, GB or W is a typo, not a chip).
 constexpr double kMaxValue = 1e9;
+constexpr int kMaxSmCount = 100000;
 
 struct Profile {
   double scaleout_gbps = 0;
@@ -54,6 +55,8 @@ const std::set<std::string_view> kAcceleratorKeys = {"id",
                                                      "scaleout_gbps",
                                                      "gpus_per_node",
                                                      "gemm_efficiency",
+                                                     "sm_count",
+                                                     "sm_source",
                                                      "serve_gemm_efficiency",
                                                      "serve_hbm_efficiency",
                                                      "tdp_w",
@@ -235,6 +238,12 @@ Result<Catalog> Catalog::Parse(std::string_view toml_text, const std::string& pa
       assumption.value = value->value_or(0.0);
       a.assumed.push_back(std::move(assumption));
     }
+    // Wave quantization divides by it; the largest part has a few hundred units.
+    GPUPLAN_ASSIGN_OR_RETURN(a.sm_count, t.Int("sm_count", 0, 1, kMaxSmCount));
+    GPUPLAN_ASSIGN_OR_RETURN(a.sm_source, t.String("sm_source", ""));
+    if (a.sm_count > 0 && a.sm_source.empty()) {
+      return t.Fail("sm_count", "'sm_count' needs 'sm_source' (who published it)");
+    }
     a.tpp = ComputeTpp(a);
     catalog.accelerators_.push_back(std::move(a));
   }
@@ -279,6 +288,8 @@ nlohmann::ordered_json AcceleratorJson(const Accelerator& a) {
   j["scaleout_gbps_per_direction"] = a.scaleout_bytes_per_s / 1e9;
   j["gpus_per_node"] = a.gpus_per_node;
   j["gemm_efficiency"] = a.gemm_efficiency;
+  j["sm_count"] = a.sm_count > 0 ? nlohmann::ordered_json(a.sm_count) : nullptr;
+  j["sm_source"] = a.sm_count > 0 ? nlohmann::ordered_json(a.sm_source) : nullptr;
   j["tdp_w"] = a.tdp_w;
   j["price_usd"] = a.price_usd > 0 ? nlohmann::ordered_json(a.price_usd) : nullptr;
   j["price_source"] = a.price_usd > 0 ? nlohmann::ordered_json(a.price_source) : nullptr;

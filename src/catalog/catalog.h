@@ -45,6 +45,11 @@ struct Accelerator {
   double scaleout_bytes_per_s = 0;  // per direction, per accelerator
   int gpus_per_node = 8;
   double gemm_efficiency = 0.7;  // fraction of dense peak large training GEMMs sustain
+  // The units a GEMM's output tiles are spread over, one tile each at a time (NVIDIA SMs, AMD
+  // CUs, Gaudi MMEs, TPU MXUs, Trainium NeuronCores, Ascend AI cores): sets wave quantization.
+  // 0: unknown (no wave quantization).
+  int sm_count = 0;
+  std::string sm_source;  // who published sm_count
   // Serving (inference engines of the vendor's software generation named in the profile): the
   // fraction of dense peak its GEMMs sustain, and of peak HBM bandwidth its decode kernels reach.
   double serve_gemm_efficiency = 0.7;

@@ -40,6 +40,22 @@ TEST(Catalog, EveryPriceNamesItsSource) {
   EXPECT_GE(priced, 12);
 }
 
+// Wave quantization needs every part's compute-unit count, each with who published it.
+TEST(Catalog, EveryPartHasItsComputeUnitsAndTheirSource) {
+  for (const Accelerator& a : Default().accelerators()) {
+    EXPECT_GE(a.sm_count, 1) << a.id;
+    EXPECT_GT(a.sm_source.size(), 20u) << a.id;
+  }
+  // Published counts (whitepapers): V100 80, A100 108, H100 SXM5 132 / PCIe 114, MI300X 304.
+  for (const auto& [id, sms] : {std::pair<const char*, int>{"v100-sxm2-32gb", 80},
+                                {"a100-sxm4-80gb", 108},
+                                {"h100-sxm5-80gb", 132},
+                                {"h100-pcie-80gb", 114},
+                                {"mi300x", 304}}) {
+    EXPECT_EQ((*Default().Find(id))->sm_count, sms) << id;
+  }
+}
+
 TEST(ComputeTpp, MatchesReferenceTable) {
   const struct {
     const char* id;
@@ -90,6 +106,21 @@ TEST(CatalogParse, BadInputNamesFileLineAndField) {
                                "dense_bf16_tflops = 100\nmemory_gb = 80\nmemory_tbps = 2\n"
                                "scaleup_link_gbps = 900\nscaleup_domain = 8\ntdp_w = 700\n",
        "missing 'source'"},
+      {std::string(kProfile) + "[[accelerator]]\nid = \"a\"\nvendor = \"V\"\nprofile = \"p\"\n"
+                               "source = \"s\"\ndense_bf16_tflops = 100\nmemory_gb = 80\n"
+                               "memory_tbps = 2\nscaleup_link_gbps = 900\nscaleup_domain = 8\n"
+                               "tdp_w = 700\nsm_count = 0\nsm_source = \"s\"\n",
+       "x.toml:16: accelerator 'a': 'sm_count' must be between 1 and 100000, got 0"},
+      {std::string(kProfile) + "[[accelerator]]\nid = \"a\"\nvendor = \"V\"\nprofile = \"p\"\n"
+                               "source = \"s\"\ndense_bf16_tflops = 100\nmemory_gb = 80\n"
+                               "memory_tbps = 2\nscaleup_link_gbps = 900\nscaleup_domain = 8\n"
+                               "tdp_w = 700\nsm_count = 132.5\n",
+       "x.toml:16: accelerator 'a': 'sm_count' must be a whole number"},
+      {std::string(kProfile) + "[[accelerator]]\nid = \"a\"\nvendor = \"V\"\nprofile = \"p\"\n"
+                               "source = \"s\"\ndense_bf16_tflops = 100\nmemory_gb = 80\n"
+                               "memory_tbps = 2\nscaleup_link_gbps = 900\nscaleup_domain = 8\n"
+                               "tdp_w = 700\nsm_count = 132\n",
+       "x.toml:16: accelerator 'a': 'sm_count' needs 'sm_source'"},
   };
   for (const auto& c : cases) {
     auto cat = Catalog::Parse(c.text, "x.toml");
