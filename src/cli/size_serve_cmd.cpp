@@ -442,7 +442,10 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
       "TPOT (and E2E) targets hold at the percentile (p99 as MLPerf), never above offline.\n"
       "A replica is tp x pp accelerators: pipeline stages cut memory, not decode latency; MoE\n"
       "experts split over --ep groups pay an all-to-all per layer under attention DP and the\n"
-      "busiest rank's load; links past the NVLink domain or the server are PCIe or scale-out.\n"
+      "busiest rank's load, their grouped GEMMs whole tiles and their tokens' activation\n"
+      "traffic; links past the NVLink domain or the server are PCIe or scale-out. The search\n"
+      "tries TP within a server with every --ep dividing tp and the expert count; where no such\n"
+      "layout holds the model, TP across servers and the fewest pipeline stages that do.\n"
       "A model that fits no layout is reported with the memory it needs.\n\n"
       "Examples:\n"
       "  gpuplan size serve --model llama3-70b --accelerator h100-sxm5-80gb --rps 50\n"
@@ -513,13 +516,14 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
   cmd->add_option("--usd-per-gpu-hour,--price-per-gpu-hour", flags->price_per_gpu_hour,
                   "USD per accelerator-hour (default: amortized catalog price)");
   cmd->add_option("--tp", flags->tp,
-                  "fix the tensor-parallel degree, ranks per pipeline stage (default: searched)");
+                  "fix the tensor-parallel degree, ranks per pipeline stage (unset: searched, "
+                  "within a server unless none there holds the model)");
   cmd->add_option("--pp", flags->pp,
                   "pipeline stages per replica (unset: 1, more only where one stage cannot hold "
                   "the model)");
-  cmd->add_option(
-      "--ep", flags->ep,
-      "expert-parallel groups per stage, dividing --tp (MoE; unset: 1 or tp, searched)");
+  cmd->add_option("--ep", flags->ep,
+                  "expert-parallel groups per stage, dividing --tp (MoE; unset: every divisor of "
+                  "tp and the expert count, searched)");
   cmd->add_option("--attention-dp", flags->attention_dp,
                   "attention data-parallel over the tp ranks (MoE): auto (searched for MLA models "
                   "such as DeepSeek), on, off")

@@ -79,9 +79,13 @@
 //      TPOT_q (a sum of quantiles: conservative).
 //      Capacity: the largest lambda meeting every target and cap (bisection; each grows with
 //      lambda), never above the offline rate (4).
-//  (6) Choice: --rps: n = ceil(lambda / capacity), the layout with the fewest accelerators
-//      n t P wins, and each replica runs at lambda / n. --gpus N: n = floor(N / (t P)), the
-//      layout with the highest n capacity wins.
+//  (6) Search: TP degrees (powers of two dividing the heads) within a server, each with every
+//      expert-parallel degree dividing tp and the expert count, attention DP off/on for MLA MoE;
+//      only when no such single-stage layout holds the model, TP across servers (up to 64) and
+//      the fewest pipeline stages that do, competing. Choice: --rps: n = ceil(lambda /
+//      capacity), the layout with the fewest accelerators n t P wins (ties: the most capacity),
+//      and each replica runs at lambda / n. --gpus N: n = floor(N / (t P)), the layout with the
+//      highest n capacity wins.
 //  (7) Cost per million output tokens = n t price_per_hour / 3600 / (lambda O) x 1e6; energy the
 //      same with the accelerators' TDP (accelerator only: no host, network or PUE).
 #include "sizing/serving.h"
@@ -99,6 +103,8 @@ namespace {
 // Latency of one small all-reduce within a scale-up domain: NCCL's small-message all-reduce
 // on an 8-GPU NVSwitch node is ~10 us (nccl-tests); TensorRT-LLM's one-shot kernel is faster.
 constexpr double kAllReduceLatencyS = 10e-6;
+// The widest TP searched (64 ranks: 8 servers of 8, or one NVL72 rack's worth).
+constexpr int kMaxServeTp = 64;
 // TP past the scale-up domain crosses PCIe inside the server. Its x16 link each way: the catalog's
 // scale-up link on parts without NVLink (scaleup_domain 1: L40S Gen4 32 GB/s, RTX PRO 6000 Gen5
 // 64 GB/s), else Gen5 (the NVLink-bridge cards from Hopper on; A100 PCIe is Gen4, so its TP past
@@ -457,36 +463,46 @@ Result<void> CheckRequest(const ServeRequest& r, const catalog::Accelerator& gpu
   return model::Validate(r.model, r.model.name.empty() ? "model" : r.model.name);
 }
 
-// The widest TP a replica may take: the scale-up domain, or the node where the domain is smaller
+// The widest TP within one server: the scale-up domain, or the node where the domain is smaller
 // (TP over PCIe, as MLPerf's L40S and H100 NVL systems run).
 int MaxTp(const catalog::Accelerator& gpu) {
-  return std::min(64, std::max(gpu.scaleup_domain, gpu.gpus_per_node));
+  return std::min(kMaxServeTp, std::max(gpu.scaleup_domain, gpu.gpus_per_node));
 }
 
-// TP degrees to try: powers of two up to MaxTp that divide the head count.
-std::vector<int> TpCandidates(const ServeRequest& r, const catalog::Accelerator& gpu) {
-  if (r.tensor_parallel > 0) return {r.tensor_parallel};
+// TP degrees in [min_tp, max_tp] to try: powers of two that divide the head count, or the
+// request's (tried once, in the first band).
+std::vector<int> TpCandidates(const ServeRequest& r, int min_tp, int max_tp) {
+  if (r.tensor_parallel > 0) {
+    if (min_tp > 1) return {};
+    return {r.tensor_parallel};
+  }
   std::vector<int> tps;
-  for (int tp = 1; tp <= MaxTp(gpu); tp *= 2) {
-    if (r.model.num_heads % tp == 0) tps.push_back(tp);
+  for (int tp = 1; tp <= max_tp; tp *= 2) {
+    if (tp >= min_tp && r.model.num_heads % tp == 0) tps.push_back(tp);
   }
   return tps;
 }
 
-// Layouts to try at `pp` stages: each TP degree, with expert parallelism 1 or tp (MoE) and
-// attention DP off or on (MLA MoE models, tp > 1), unless the request fixes them.
-std::vector<ServeLayout> Layouts(const ServeRequest& r, const catalog::Accelerator& gpu, int pp) {
+// Expert-parallel degrees for a stage of `tp` ranks: the request's, else every divisor of tp that
+// divides the expert count (the experts of a stage split over its ranks); 1 for dense models.
+std::vector<int> EpCandidates(const ServeRequest& r, int tp) {
+  if (r.expert_parallel > 0) {
+    if (tp % r.expert_parallel) return {};
+    return {r.expert_parallel};
+  }
+  if (!r.model.is_moe()) return {1};
+  std::vector<int> eps;
+  for (int ep = 1; ep <= tp; ++ep) {
+    if (tp % ep == 0 && r.model.moe.num_experts % ep == 0) eps.push_back(ep);
+  }
+  return eps;
+}
+
+// Layouts to try at `pp` stages of TP degrees in [min_tp, max_tp]: each with every expert-parallel
+// degree (MoE) and attention DP off or on (MLA MoE models, tp > 1), unless the request fixes them.
+std::vector<ServeLayout> Layouts(const ServeRequest& r, int pp, int min_tp, int max_tp) {
   std::vector<ServeLayout> out;
-  for (int tp : TpCandidates(r, gpu)) {
-    std::vector<int> eps;
-    if (r.expert_parallel > 0) {
-      if (tp % r.expert_parallel) continue;
-      eps = {r.expert_parallel};
-    } else if (r.model.is_moe() && tp > 1 && r.model.moe.num_experts % tp == 0) {
-      eps = {1, tp};
-    } else {
-      eps = {1};
-    }
+  for (int tp : TpCandidates(r, min_tp, max_tp)) {
     std::vector<bool> dps;
     if (r.attention_dp == AttentionDp::kOn) {
       dps = {true};
@@ -496,15 +512,15 @@ std::vector<ServeLayout> Layouts(const ServeRequest& r, const catalog::Accelerat
     } else {
       dps = {false};
     }
-    for (int ep : eps) {
+    for (int ep : EpCandidates(r, tp)) {
       for (bool dp : dps) out.push_back({.tp = tp, .pp = pp, .ep = ep, .is_attention_dp = dp});
     }
   }
   return out;
 }
 
-// Pipeline depths to try: the request's, else 1, then (only when no single-stage layout holds
-// the model) the fewest of 2, 4, 8, 16 stages that does.
+// Pipeline depths to try: the request's, else 1, then (only when no single-stage layout within a
+// server holds the model) the fewest of 2, 4, 8, 16 stages that does.
 std::vector<int> PpCandidates(const ServeRequest& r) {
   if (r.pipeline_parallel > 0) return {r.pipeline_parallel};
   std::vector<int> pps;
@@ -951,10 +967,22 @@ Result<ServePlan> PlanServing(const ServeRequest& r, const catalog::Accelerator&
   std::vector<Candidate> fits;         // weights and one whole sequence fit
   std::vector<Candidate> feasible;     // and some rate meets the targets
   std::optional<ServeLayout> leanest;  // the layout with the least memory per accelerator
+  // More stages, or TP across servers, only to hold what one server's stage cannot; then both
+  // compete (TP over the scale-out network against pipeline hand-offs).
+  bool is_held = false;
   for (int pp : PpCandidates(r)) {
-    if (!fits.empty()) break;  // more stages only to hold what fewer cannot
-    for (const ServeLayout& l : Layouts(r, gpu, pp)) {
+    if (is_held) break;
+    std::vector<ServeLayout> layouts = Layouts(r, pp, 1, MaxTp(gpu));
+    const size_t within = layouts.size();
+    if (pp == PpCandidates(r).front()) {
+      // After the single-stage layouts within a server: TP spanning servers, tried once.
+      for (const ServeLayout& l : Layouts(r, pp, 2 * MaxTp(gpu), kMaxServeTp)) layouts.push_back(l);
+    }
+    for (size_t i = 0; i < layouts.size(); ++i) {
+      const ServeLayout& l = layouts[i];
+      if (i >= within && is_held) break;
       if (r.num_gpus > 0 && l.gpus() > r.num_gpus) continue;
+      ++plan.configs_evaluated;
       const double need = ServeWeightBytesPerGpu(r, l) +
                           KvBytesPerTokenPerGpu(r, l) * (r.prompt_tokens + r.output_tokens);
       if (!leanest || need < plan.required_bytes_per_gpu) {
@@ -966,6 +994,7 @@ Result<ServePlan> PlanServing(const ServeRequest& r, const catalog::Accelerator&
       c.max_batch = ServeMaxSequences(r, gpu, l);
       c.kv_budget_bytes = std::max(0.0, KvBudgetBytes(r, gpu, l));
       if (c.max_batch == 0) continue;
+      if (i < within) is_held = true;
       fits.push_back(c);
       c.capacity = ServeCapacity(r, gpu, l);
       if (c.capacity.requests_per_s <= 0) continue;
@@ -1023,8 +1052,12 @@ Result<ServePlan> PlanServing(const ServeRequest& r, const catalog::Accelerator&
     const double rate = c.capacity.requests_per_s;
     const int size = c.layout.gpus();
     if (r.requests_per_s > 0) {
+      // The fewest accelerators; among equals, the most capacity (headroom at the load).
       const int replicas = static_cast<int>(std::ceil(r.requests_per_s / rate - 1e-9));
-      if (!chosen || replicas * size < best_replicas * chosen->layout.gpus()) {
+      const int best = chosen ? best_replicas * chosen->layout.gpus() : 0;
+      if (!chosen || replicas * size < best ||
+          (replicas * size == best &&
+           replicas * rate > best_replicas * chosen->capacity.requests_per_s)) {
         chosen = c;
         best_replicas = replicas;
       }
@@ -1176,6 +1209,7 @@ nlohmann::ordered_json ServePlanJson(const ServePlan& p, const ServeRequest& r) 
     j["attention_dp"] = p.point.is_attention_dp;
     j["required_gib_per_gpu"] = p.required_bytes_per_gpu / kJsonBytesPerGib;
     j["usable_gib_per_gpu"] = p.usable_bytes_per_gpu / kJsonBytesPerGib;
+    j["configs_evaluated"] = p.configs_evaluated;
     if (p.status == ServeStatus::kLatencyUnreachable) {
       j["ttft_ms"] = p.point.ttft_s * kJsonMsPerS;
       j["tpot_ms"] = p.point.tpot_s * kJsonMsPerS;
@@ -1203,6 +1237,7 @@ nlohmann::ordered_json ServePlanJson(const ServePlan& p, const ServeRequest& r) 
   j["attention_dp"] = p.point.is_attention_dp;
   j["expert_imbalance"] = p.point.expert_imbalance;
   j["nodes_per_replica"] = p.nodes_per_replica;
+  j["configs_evaluated"] = p.configs_evaluated;
   j["batch"] = p.point.batch;
   j["max_batch"] = p.max_batch;
   j["ttft_ms"] = p.point.ttft_s * kJsonMsPerS;

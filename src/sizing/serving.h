@@ -86,7 +86,7 @@ struct ServeRequest {
   double price_usd_per_gpu_hour = 0;  // 0: amortized from the catalog price (see notes)
   int tensor_parallel = 0;            // 0: search; > 0: use exactly this TP degree
   int pipeline_parallel = 0;  // 0: 1, or the fewest stages that fit when one stage fits nothing
-  int expert_parallel = 0;    // 0: searched over 1 and tp for MoE models (1 for dense)
+  int expert_parallel = 0;    // 0: searched over the divisors of tp and the expert count
   AttentionDp attention_dp = AttentionDp::kAuto;
   // The busiest expert-parallel rank's routed tokens over the mean; 0: modelled (serving.cpp
   // (2e): uniform routing's balls-into-bins maximum).
@@ -157,6 +157,7 @@ struct ServePlan {
   double usd_per_million_output_tokens = 0;         // 0 when the price is unknown
   double energy_j_per_output_token = 0;             // accelerators at TDP
   double energy_kwh_per_million_output_tokens = 0;  // the same, in kWh per million
+  int configs_evaluated = 0;  // layouts the search sized (each fit checked, fitting ones rated)
   std::vector<std::string> notes;
 };
 

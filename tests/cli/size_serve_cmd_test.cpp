@@ -194,7 +194,7 @@ TEST(SizeServeCommand, BadInputExits2WithAClearMessage) {
         "5"},
        "excludes"},
       // 811 GB of BF16 weights; eight A100 40GB hold 288 GB, and --pp 1 forbids more stages.
-      {{"--model", "llama3-405b", "--accelerator", "a100-sxm4-40gb", "--rps", "1", "--pp", "1"},
+      {{"--model", "llama3-405b", "--accelerator", "a100-sxm4-40gb", "--gpus", "8", "--pp", "1"},
        "fits no layout"},
       {{"--model", "llama3-70b", "--accelerator", "h100-sxm5-80gb", "--rps", "5", "--ep", "2"},
        "needs a MoE model"},

@@ -431,7 +431,7 @@ TEST(PlanServing, DoesNotFitIsAStatusWithTheMemoryItNeeds) {
   // Llama 3 405B in BF16 is 811 GB; eight A100 40GB hold 288 GB, and one stage is all --pp 1
   // allows: a value, not an error, naming what the leanest layout (tp 8) needs per accelerator.
   ServeRequest r = Request("llama3-405b", 1000, 200);
-  r.requests_per_s = 1;
+  r.num_gpus = 8;
   r.pipeline_parallel = 1;
   auto plan = PlanServing(r, Gpu("a100-sxm4-40gb"));
   ASSERT_TRUE(plan) << plan.error().message;
@@ -442,22 +442,73 @@ TEST(PlanServing, DoesNotFitIsAStatusWithTheMemoryItNeeds) {
   EXPECT_NEAR(plan->required_bytes_per_gpu, weights / 8 + kv, 1e6);  // 101 GB
   EXPECT_DOUBLE_EQ(plan->usable_bytes_per_gpu, 0.9 * 40e9);
   EXPECT_NE(plan->status_message.find("fits no layout"), std::string::npos) << plan->status_message;
+  EXPECT_NE(plan->status_message.find("within 8 accelerators"), std::string::npos);
   EXPECT_NE(plan->status_message.find("needs 10"), std::string::npos) << plan->status_message;
   // SizeServing (for callers that take any plan as feasible) keeps it an error.
   auto sized = SizeServing(r, Gpu("a100-sxm4-40gb"));
   ASSERT_FALSE(sized);
   EXPECT_EQ(sized.error().message, plan->status_message);
-  // Left to search, four stages of tp 8 hold it: 811 GB x 32/126 layers / 8 = 25.7 GB each,
-  // over 4 servers, the hand-offs between them on the scale-out network.
+}
+
+TEST(PlanServing, PastOneServerTpAcrossServersCompetesWithPipelineStages) {
+  // Llama 3 405B BF16 (811 GB) on A100 40GB servers of 8: no single-stage layout in a server
+  // holds it. With --pp 1, TP spans servers: tp 32 (25.3 GB each) over 4 servers, its
+  // all-reduces on the scale-out network. Left to search, four stages of tp 8 (the same 25.7 GB
+  // each, hand-offs only between servers) carry far more for the same 32 accelerators and win.
+  ServeRequest r = Request("llama3-405b", 1000, 200);
+  r.requests_per_s = 1;
+  const catalog::Accelerator gpu = Gpu("a100-sxm4-40gb");
+  r.pipeline_parallel = 1;
+  auto wide = PlanServing(r, gpu);
+  ASSERT_TRUE(wide);
+  ASSERT_EQ(wide->status, ServeStatus::kOk) << wide->status_message;
+  EXPECT_EQ(wide->point.tp, 32);
+  EXPECT_EQ(wide->nodes_per_replica, 4);
+  bool says_scaleout = false;
+  for (const auto& n : wide->notes) says_scaleout |= n.find("scale-out") != std::string::npos;
+  EXPECT_TRUE(says_scaleout);
   r.pipeline_parallel = 0;
-  auto staged = PlanServing(r, Gpu("a100-sxm4-40gb"));
+  auto staged = PlanServing(r, gpu);
   ASSERT_TRUE(staged);
   ASSERT_EQ(staged->status, ServeStatus::kOk) << staged->status_message;
   EXPECT_EQ(staged->point.pp, 4);
   EXPECT_EQ(staged->point.tp, 8);
   EXPECT_EQ(staged->nodes_per_replica, 4);
+  const double weights = ServeWeightBytes(r.model, ServePrecision::kBf16);
   EXPECT_NEAR(staged->weight_bytes_per_gpu, weights * 32 / 126 / 8, 1e6);
   EXPECT_EQ(staged->gpus, staged->replicas * 32);
+  EXPECT_LE(staged->gpus, wide->gpus);
+  EXPECT_GT(staged->capacity_requests_per_s, 2 * wide->capacity_requests_per_s);
+  // The search sized the wide layouts too, and more than one pipeline depth.
+  EXPECT_GT(staged->configs_evaluated, wide->configs_evaluated);
+}
+
+TEST(PlanServing, SearchesEveryExpertParallelDegree) {
+  // Mixtral's 8 experts on 8 H200 at tp 8: ep 1, 2, 4 and 8 are all tried (ep divides tp and
+  // the expert count), once each; the plan is the best of them, as a brute force over --ep
+  // finds.
+  ServeRequest r = Request("mixtral-8x7b", 1000, 1000);
+  r.precision = ServePrecision::kFp8;
+  r.num_gpus = 8;
+  r.tensor_parallel = 8;
+  r.ttft_target_s = 2;
+  r.tpot_target_s = 0.08;
+  const catalog::Accelerator gpu = Gpu("h200-sxm-141gb");
+  auto searched = PlanServing(r, gpu);
+  ASSERT_TRUE(searched);
+  ASSERT_EQ(searched->status, ServeStatus::kOk) << searched->status_message;
+  EXPECT_EQ(searched->configs_evaluated, 4);
+  double best = 0;
+  for (int ep : {1, 2, 4, 8}) {
+    ServeRequest fixed = r;
+    fixed.expert_parallel = ep;
+    auto plan = PlanServing(fixed, gpu);
+    ASSERT_TRUE(plan);
+    ASSERT_EQ(plan->status, ServeStatus::kOk);
+    EXPECT_EQ(plan->configs_evaluated, 1);
+    best = std::max(best, plan->capacity_requests_per_s);
+  }
+  EXPECT_DOUBLE_EQ(searched->capacity_requests_per_s, best);
 }
 
 TEST(PlanServing, UnreachableLatencyIsAStatus) {
