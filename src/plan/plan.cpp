@@ -84,6 +84,8 @@ catalog::CostPolicy CostPolicyOf(const scenario::Scenario& s) {
   p.pue = s.opex.pue;
   p.power_usd_per_kwh = s.opex.power_usd_per_kwh;
   p.maintenance_share_per_year = s.opex.maintenance_share_per_year;
+  p.amortization = s.opex.amortization;
+  p.part_life_years = s.opex.part_life_years;
   p.horizon_years = s.num_quarters() / 4.0;
   return p;
 }

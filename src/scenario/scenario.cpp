@@ -234,13 +234,22 @@ Result<void> ParseOpex(const Context& c, const Table& root) {
   GPUPLAN_TRY(t);
   if (!*t) return Ok{};
   const Table& r = **t;
-  GPUPLAN_TRY(r.CheckKeys({"power_price_per_kwh", "pue", "maintenance_share_per_year"}));
+  GPUPLAN_TRY(r.CheckKeys({"power_price_per_kwh", "pue", "maintenance_share_per_year",
+                           "amortization", "part_life_years"}));
   auto price = r.Number("power_price_per_kwh", c.s.opex.power_usd_per_kwh * c.s.units_per_usd, 0);
   GPUPLAN_TRY(price);
   GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.power_usd_per_kwh, ToUsd(c, r, "power_price_per_kwh", *price));
   GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.pue, r.Number("pue", c.s.opex.pue, 1.0, 3.0));
   GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.maintenance_share_per_year,
                            r.Number("maintenance_share_per_year", 0.0, 0, 1));
+  auto amortization =
+      r.String("amortization", std::string(catalog::ToString(c.s.opex.amortization)));
+  GPUPLAN_TRY(amortization);
+  auto parsed = catalog::ParseAmortization(*amortization);
+  if (!parsed) return r.Fail("amortization", "'amortization': " + parsed.error().message);
+  c.s.opex.amortization = *parsed;
+  GPUPLAN_ASSIGN_OR_RETURN(c.s.opex.part_life_years,
+                           r.Number("part_life_years", c.s.opex.part_life_years, 1, 30));
   return Ok{};
 }
 

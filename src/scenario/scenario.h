@@ -55,6 +55,10 @@ struct Opex {
   double power_usd_per_kwh = catalog::kDefaultCostPolicy.power_usd_per_kwh;
   double pue = catalog::kDefaultCostPolicy.pue;  // facility power / IT power
   double maintenance_share_per_year = 0;         // staff and maintenance, share of capex per year
+  // Capital per GPU-hour is written off over the part's life or over the horizon (a center that
+  // must recover its capital within its funding period).
+  catalog::Amortization amortization = catalog::kDefaultCostPolicy.amortization;
+  double part_life_years = catalog::kDefaultCostPolicy.part_life_years;
 };
 
 // GPUs already owned (or contracted) when the horizon starts.

@@ -274,6 +274,36 @@ TEST(ServiceLevelPlan, ATargetTheBudgetCannotMeetIsReportedMissedWithWhatBinds) 
   EXPECT_TRUE(budget_binds);
 }
 
+// [opex] amortization = "horizon": capital per GPU-hour is written off over the horizon (one
+// year for the small scenario) instead of the part's life, and says so in the cost policy.
+TEST(CostPolicy, HorizonAmortizationRecoversCapitalWithinTheHorizon) {
+  auto life = scenario::ParseScenario(kSmall, "small.toml", Catalog());
+  ASSERT_TRUE(life.has_value()) << life.error().message;
+  std::string text = kSmall;
+  text.replace(text.find("pue = 1.3"), 9, "pue = 1.3\namortization = \"horizon\"");
+  auto horizon = scenario::ParseScenario(text, "small.toml", Catalog());
+  ASSERT_TRUE(horizon.has_value()) << horizon.error().message;
+  const auto a = plan::PartCosts(*life, Catalog());
+  const auto b = plan::PartCosts(*horizon, Catalog());
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_FALSE(a.empty());
+  const catalog::CostPolicy pl = plan::CostPolicyOf(*life), ph = plan::CostPolicyOf(*horizon);
+  EXPECT_DOUBLE_EQ(pl.AmortizationYears(), 5);
+  EXPECT_DOUBLE_EQ(ph.AmortizationYears(), 1);  // 2026Q4..2027Q3
+  for (size_t i = 0; i < a.size(); ++i) {
+    // Capital per hour is 5x; energy and maintenance per hour are the same.
+    const double capital_life = a[i].capex_usd_per_gpu / (5 * kHoursPerYear);
+    EXPECT_NEAR(b[i].usd_per_gpu_hour - a[i].usd_per_gpu_hour, 4 * capital_life, 1e-9)
+        << a[i].accelerator;
+  }
+  EXPECT_EQ(plan::CostPolicyJson(*horizon, b)["amortization"], "horizon");
+  text.replace(text.find("\"horizon\""), 9, "\"never\"");
+  auto bad = scenario::ParseScenario(text, "small.toml", Catalog());
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("small.toml:"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("amortization"), std::string::npos) << bad.error().message;
+}
+
 TEST(RunPlan, AnOverDemandedFirstQuarterIsWarned) {
   auto s = Small();
   ASSERT_TRUE(s);
