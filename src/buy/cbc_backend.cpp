@@ -191,14 +191,6 @@ std::vector<std::string> FileNames(const std::vector<std::string>& names, char f
   return out;
 }
 
-Result<std::string> ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{fmt::format("{}: cannot read", path), ErrorKind::kIo};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 constexpr const char* kConstantColumn = "objective_constant";
 
 }  // namespace
@@ -224,7 +216,7 @@ Result<void> WriteMilpFile(const MilpModel& model, const std::string& path, Milp
   // COIN-OR writes to a file name: a temporary beside the target, then the target atomically.
   const std::string tmp = path + ".coin.tmp";
   // Osi's LP writer exits the process when it cannot open its file: open it here first.
-  if (!std::ofstream(tmp)) return Error{fmt::format("{}: cannot write", path), ErrorKind::kIo};
+  if (!std::ofstream(tmp)) return IoError(fmt::format("{}: cannot write", path));
   int rc = 0;
   try {
     OsiClpSolverInterface solver;
@@ -258,11 +250,11 @@ Result<void> WriteMilpFile(const MilpModel& model, const std::string& path, Milp
     }
   } catch (const CoinError& e) {
     std::remove(tmp.c_str());
-    return Error{fmt::format("{}: cannot write: {}", path, e.message()), ErrorKind::kIo};
+    return IoError(fmt::format("{}: cannot write: {}", path, e.message()));
   }
-  auto body = ReadAll(tmp);
+  auto body = ReadFile(tmp);
   std::remove(tmp.c_str());
-  if (rc != 0 || !body) return Error{fmt::format("{}: cannot write", path), ErrorKind::kIo};
+  if (rc != 0 || !body) return IoError(fmt::format("{}: cannot write", path));
   const bool is_lp = format == MilpFileFormat::kLp;
   const char* mark = is_lp ? "\\" : "*";
   const auto integers = std::count_if(m.columns.begin(), m.columns.end(),

@@ -91,16 +91,12 @@ constexpr std::pair<const char*, const char*> kReportTables[] = {
     {"parts", "/cost_policy/parts"}};
 
 Result<void> WriteReportTables(const std::string& dir, const nlohmann::ordered_json& report) {
-  std::vector<std::string> texts;  // FileContent views these: they must outlive the write
-  std::vector<std::string> paths;
+  std::vector<FileContent> files;
   for (const auto& [name, pointer] : kReportTables) {
     const nlohmann::ordered_json::json_pointer at(pointer);
     if (!report.contains(at) || !report.at(at).is_array()) continue;
-    paths.push_back(fmt::format("{}/{}.csv", dir, name));
-    texts.push_back(JsonRowsTable(report.at(at)).Csv());
+    files.push_back({fmt::format("{}/{}.csv", dir, name), JsonRowsTable(report.at(at)).Csv()});
   }
-  std::vector<FileContent> files;
-  for (size_t i = 0; i < texts.size(); ++i) files.push_back({paths[i], texts[i]});
   return WriteFilesAtomic(files);
 }
 

@@ -59,7 +59,8 @@ class TerminalProgress : public sim::SimObserver {
     err_ << fmt::format(
                 "\r\033[Ksimulate: t={:.1f} d, {}/{} jobs done, {} running, {} queued, "
                 "{} events",
-                p.sim_time_s / 86400, p.completed, p.num_jobs, p.running, p.queued, p.events)
+                p.sim_time_s / kSecondsPerDay, p.completed, p.num_jobs, p.running, p.queued,
+                p.events)
          << std::flush;
   }
 
@@ -178,7 +179,7 @@ Result<ScenarioRun> BuildScenarioRun(const SimulateFlags& flags, trace::TraceFor
   return out;
 }
 
-std::string Hours(double s) { return fmt::format("{:.2f} h", s / 3600); }
+std::string Hours(double s) { return fmt::format("{:.2f} h", s / kSecondsPerHour); }
 
 // One row per tenant, then one per class (tenant column "[N tenants]"; empty in CSV).
 Table TenantTable(const sim::SimResult& r) {
@@ -216,7 +217,7 @@ void PrintHuman(const sim::SimResult& r, std::ostream& out) {
   out << fmt::format(
       "makespan {:.2f} d; utilization {:.1f}% allocated, {:.1f}% useful; goodput "
       "{:.3f}\n",
-      r.makespan_s / 86400, 100 * r.utilization, 100 * r.useful_utilization, r.goodput);
+      r.makespan_s / kSecondsPerDay, 100 * r.utilization, 100 * r.useful_utilization, r.goodput);
   out << fmt::format(
       "wait: mean {}, p50 {}, p95 {}, p99 {}; JCT mean {}, p99 {}; bounded "
       "slowdown {:.2f}\n",
@@ -286,11 +287,9 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   if (!result) return ReportBadInput(result.error(), err);
   result->wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   {
-    const std::string timeline = flags.timeline.empty() ? "" : sim::TimelineCsv(*result);
-    const std::string jobs = flags.jobs.empty() ? "" : sim::JobsCsv(*result);
     std::vector<FileContent> files;
-    if (!flags.timeline.empty()) files.push_back({flags.timeline, timeline});
-    if (!flags.jobs.empty()) files.push_back({flags.jobs, jobs});
+    if (!flags.timeline.empty()) files.push_back({flags.timeline, sim::TimelineCsv(*result)});
+    if (!flags.jobs.empty()) files.push_back({flags.jobs, sim::JobsCsv(*result)});
     auto w = WriteFilesAtomic(files);
     if (!w) return ReportError(w.error(), err);
   }

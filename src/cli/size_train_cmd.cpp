@@ -262,7 +262,7 @@ int RunSizeTrain(const SizeTrainFlags& f, std::ostream& out, std::ostream& err) 
     const bool is_number = f.days.find_first_not_of("0123456789.eE+-") == std::string::npos;
     Result<double> d =
         is_number ? ParseQuantity(f.days, "--days") : ParseDurationS(f.days, "--days");
-    if (d && !is_number) d = *d / 86400;
+    if (d && !is_number) d = *d / kSecondsPerDay;
     if (!d) return ReportBadInput(d.error(), err);
     if (!(*d > 0)) {
       return ReportBadInput(Error{fmt::format("--days must be > 0, got {}", f.days)}, err);

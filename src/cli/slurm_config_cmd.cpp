@@ -82,8 +82,7 @@ int RunSlurmConfig(const SlurmConfigFlags& flags, std::ostream& out, std::ostrea
     std::filesystem::create_directories(flags.out_dir, ec);
     if (ec) {
       return ReportBadInput(
-          Error{fmt::format("{}: cannot create the folder: {}", flags.out_dir, ec.message()),
-                ErrorKind::kIo},
+          IoError(fmt::format("{}: cannot create the folder: {}", flags.out_dir, ec.message())),
           err);
     }
     for (size_t i = 0; i < std::size(kFiles); ++i) {

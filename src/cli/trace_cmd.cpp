@@ -92,7 +92,8 @@ void PrintStats(const trace::Trace& t, const trace::TraceStats& s, std::ostream&
   out << fmt::format(
       "{}: {} jobs from {} tenants over {:.2f} d; {:.0f} GPU-hours; {} jobs share "
       "a GPU\n",
-      t.source, s.num_jobs, s.num_tenants, s.span_s / 86400, s.gpu_hours, s.num_fractional);
+      t.source, s.num_jobs, s.num_tenants, s.span_s / kSecondsPerDay, s.gpu_hours,
+      s.num_fractional);
   const NamedTables tables = StatsTables(s);
   out << tables[1].second.Text() << tables[0].second.Text();
   for (const auto& n : t.notes) out << "note: " << n << "\n";

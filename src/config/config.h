@@ -29,6 +29,12 @@ inline constexpr double kMaxNumber = 1e30;
 // The source name of a value an override set: its errors read "--set budget.total: ...".
 inline constexpr std::string_view kOverridePrefix = "--set ";
 
+// Refuses TOML text that toml++ 3.3.0 (Debian 12's) handles with undefined behaviour
+// (marzer/tomlplusplus#294, #295, #190; fixed upstream by #305): invalid UTF-8, control
+// characters, non-ASCII text outside strings and comments, and the shapes that reach its
+// assertions. Call it before toml::parse; the error names path:line.
+Result<void> CheckTomlText(std::string_view text, std::string_view path);
+
 class Document;
 
 // A view of one table of a Document, with a context ("budget", "candidate 'b200'") that prefixes
@@ -89,7 +95,7 @@ class Table {
 class Document {
  public:
   // Parses `text`; `path` names it in messages. toml++ 3.3.0 has undefined behaviour on some
-  // inputs, so the text passes gpuplan::CheckTomlText first.
+  // inputs, so the text passes CheckTomlText first.
   static Result<Document> Parse(std::string_view text, std::string path);
   // Reads and parses `path` (at most `max_bytes`).
   static Result<Document> Load(const std::string& path, size_t max_bytes);

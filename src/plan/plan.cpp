@@ -23,7 +23,7 @@ using Json = nlohmann::ordered_json;
 constexpr double kReferenceTokens = 1e12;  // any value: throughput does not depend on it
 constexpr double kHoursPerQuarter = kSecondsPerQuarter / kSecondsPerHour;
 // Bins of the wait histogram (report contract: shared by all classes, last bin open-ended).
-constexpr double kWaitEdgesS[] = {0, 60, 600, 3600, 4 * 3600, 86400};
+constexpr double kWaitEdgesS[] = {0, 60, 600, kSecondsPerHour, 4 * kSecondsPerHour, kSecondsPerDay};
 // Timeline sample interval of the simulation: one point a day.
 constexpr double kTimelineIntervalS = kSecondsPerDay;
 // USD per GPU-hour of accelerator `a` under the scenario's cost policy: a candidate at its node

@@ -230,7 +230,7 @@ std::string FormatCount(double n) {
 std::string FormatPercent(double fraction) { return fmt::format("{:.1f}%", 100.0 * fraction); }
 
 std::string FormatDurationS(double seconds) {
-  constexpr double kMinuteS = 60, kHourS = 3600, kDayS = 86400;
+  constexpr double kMinuteS = 60, kHourS = kSecondsPerHour, kDayS = kSecondsPerDay;
   const double a = std::fabs(seconds);
   if (a < kMinuteS) return fmt::format("{} s", FormatNumber(seconds, 2));
   if (a < kHourS) return fmt::format("{} min", FormatNumber(seconds / kMinuteS, 2));

@@ -16,14 +16,13 @@ Result<void> WriteReport(const std::string& dir, const nlohmann::ordered_json& r
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    return Error{fmt::format("{}: cannot create the report folder: {}", dir, ec.message()),
-                 ErrorKind::kIo};
+    return IoError(fmt::format("{}: cannot create the report folder: {}", dir, ec.message()));
   }
-  const std::string json =
-      report.dump(2, ' ', false, detail::Json::error_handler_t::replace) + "\n";
+  std::string json = report.dump(2, ' ', false, detail::Json::error_handler_t::replace) + "\n";
   // Published together: both written and synced, then both renamed (WriteFilesAtomic), so a
   // signal or a full disk never leaves a new report.json beside an old report.html.
-  return WriteFilesAtomic({{dir + "/report.json", json}, {dir + "/report.html", *html}});
+  return WriteFilesAtomic(
+      {{dir + "/report.json", std::move(json)}, {dir + "/report.html", std::move(*html)}});
 }
 
 }  // namespace gpuplan::report

@@ -34,6 +34,17 @@ void SetGpus(Job& job, int64_t instances, double gpus_total) {
   }
 }
 
+// Appends a job of either table; its gpu_type (empty or "MISC": any type) restricts it to one.
+Result<void> AddPaiJob(Trace& trace, const detail::LineSource& source, Job&& job,
+                       std::string_view type) {
+  if (!type.empty() && type != "MISC") {
+    auto idx = trace.TypeIndex(type);
+    if (!idx) return idx.error();
+    job.allowed_mask = uint64_t{1} << *idx;
+  }
+  return detail::AddJob(trace, source, std::move(job));
+}
+
 // The simulator's job table (cluster-trace-gpu-v2020/simulator): one job per row.
 Result<Trace> ParsePaiJobTable(detail::LineSource& source, const std::string& path) {
   Trace trace;
@@ -104,13 +115,7 @@ Result<Trace> ParsePaiJobTable(detail::LineSource& source, const std::string& pa
     if (*duration < 1) ++num_zero_duration;
     job.duration_s = std::max(1.0, *duration);  // the PAI simulator runs these for 1 s
     SetGpus(job, inst, *gpus);
-    const std::string_view type = field(c_type);
-    if (!type.empty() && type != "MISC") {
-      auto idx = trace.TypeIndex(type);
-      if (!idx) return idx.error();
-      job.allowed_mask = uint64_t{1} << *idx;
-    }
-    GPUPLAN_TRY(detail::AddJob(trace, source, std::move(job)));
+    GPUPLAN_TRY(AddPaiJob(trace, source, std::move(job), field(c_type)));
   }
   if (num_cpu_only > 0) {
     trace.notes.push_back(fmt::format("{} jobs without GPUs skipped", num_cpu_only));
@@ -119,9 +124,7 @@ Result<Trace> ParsePaiJobTable(detail::LineSource& source, const std::string& pa
     trace.notes.push_back(
         fmt::format("{} jobs shorter than 1 s run 1 s (as the PAI simulator)", num_zero_duration));
   }
-  GPUPLAN_TRY(detail::FinishTrace(trace));
-  const double t0 = trace.jobs.front().submit_s;
-  for (Job& j : trace.jobs) j.submit_s -= t0;
+  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/true));
   return trace;
 }
 
@@ -210,13 +213,7 @@ Result<Trace> detail::ParsePai2020(LineSource& source, const std::string& path) 
     job.submit_s = *start;
     job.duration_s = *end - *start;
     SetGpus(job, *inst, static_cast<double>(*inst) * *plan_gpu / kPercentPerGpu);
-    const std::string_view type = detail::TrimView(f[9]);
-    if (!type.empty() && type != "MISC") {
-      auto idx = trace.TypeIndex(type);
-      if (!idx) return idx.error();
-      job.allowed_mask = uint64_t{1} << *idx;
-    }
-    GPUPLAN_TRY(detail::AddJob(trace, source, std::move(job)));
+    GPUPLAN_TRY(AddPaiJob(trace, source, std::move(job), detail::TrimView(f[9])));
   }
   if (num_cpu_only > 0) {
     trace.notes.push_back(fmt::format("{} tasks without GPUs skipped", num_cpu_only));
@@ -225,9 +222,7 @@ Result<Trace> detail::ParsePai2020(LineSource& source, const std::string& path) 
     trace.notes.push_back(
         fmt::format("{} tasks without a valid start and end time skipped", num_unfinished));
   }
-  GPUPLAN_TRY(detail::FinishTrace(trace));
-  const double t0 = trace.jobs.front().submit_s;
-  for (Job& j : trace.jobs) j.submit_s -= t0;
+  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/true));
   return trace;
 }
 

@@ -25,21 +25,6 @@ static_assert(sizeof(Job) <= 96, "Job is stored millions of times: keep it compa
 
 namespace detail {
 
-namespace {
-
-Error IoError(std::string message) { return Error{std::move(message), ErrorKind::kIo}; }
-
-std::string_view FileTypeName(const struct stat& st) {
-  if (S_ISDIR(st.st_mode)) return "a directory";
-  if (S_ISFIFO(st.st_mode)) return "a FIFO (named pipe)";
-  if (S_ISCHR(st.st_mode)) return "a character device";
-  if (S_ISBLK(st.st_mode)) return "a block device";
-  if (S_ISSOCK(st.st_mode)) return "a socket";
-  return "not a regular file";
-}
-
-}  // namespace
-
 LineSource::LineSource(std::string_view text) : text_(text), size_bytes_(text.size()) {}
 
 LineSource::~LineSource() {
@@ -62,7 +47,8 @@ Result<std::unique_ptr<LineSource>> LineSource::Open(const std::string& path, si
     return IoError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
   }
   if (!S_ISREG(st.st_mode)) {
-    return IoError(fmt::format("{}: is {}, not a file gpuplan can read", path, FileTypeName(st)));
+    return IoError(
+        fmt::format("{}: is {}, not a file gpuplan can read", path, FileTypeName(st.st_mode)));
   }
   src->size_bytes_ = static_cast<uint64_t>(st.st_size);
   if (src->size_bytes_ > kDefaultMaxFileBytes) {
@@ -422,6 +408,10 @@ int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
 
 bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
+// Whole seconds, for exact calendar arithmetic.
+constexpr auto kDayS = static_cast<int64_t>(kSecondsPerDay);
+constexpr auto kHourS = static_cast<int64_t>(kSecondsPerHour);
+
 }  // namespace
 
 Result<double> ParseIsoTime(std::string_view text, const FieldPos& pos) {
@@ -457,7 +447,7 @@ Result<double> ParseIsoTime(std::string_view text, const FieldPos& pos) {
         (z.size() == 4 && ParseDigits(z.substr(0, 2), oh) && ParseDigits(z.substr(2, 2), om)) ||
         (z.size() == 2 && ParseDigits(z, oh));
     if (!ok || oh > 23 || om > 59) return FieldError(pos, kWhat, s);
-    offset_s = (rest.front() == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    offset_s = (rest.front() == '+' ? 1 : -1) * (oh * kHourS + om * 60);
     rest = {};
   }
   if (!rest.empty()) return FieldError(pos, kWhat, s);
@@ -466,7 +456,8 @@ Result<double> ParseIsoTime(std::string_view text, const FieldPos& pos) {
   const int64_t month_days = kDaysInMonth[static_cast<size_t>(mo - 1)] + (mo == 2 && IsLeap(y));
   if (d < 1 || d > month_days) return FieldError(pos, "has a day outside its month", s);
   if (h > 23 || mi > 59 || se > 60) return FieldError(pos, "has a time of day out of range", s);
-  return static_cast<double>(DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset_s) +
+  return static_cast<double>(DaysFromCivil(y, mo, d) * kDayS + h * kHourS + mi * 60 + se -
+                             offset_s) +
          fraction;
 }
 

@@ -29,6 +29,7 @@ struct Error {
   std::string message;
   ErrorKind kind = ErrorKind::kBadInput;
 };
+inline Error IoError(std::string message) { return Error{std::move(message), ErrorKind::kIo}; }
 
 // Time in SI seconds; the human units (days, hours, quarters) are converted with these only.
 inline constexpr double kSecondsPerHour = 3600;
@@ -175,6 +176,9 @@ std::string Abbreviate(std::string_view text);
 // Error unless lo <= value <= hi: "<field> must be in [lo, hi], got <value>".
 Result<void> CheckRange(double value, double lo, double hi, std::string_view field);
 
+// "a directory", "a FIFO (named pipe)", ...: what a stat mode is, for "is X, not a file" errors.
+std::string_view FileTypeName(unsigned mode);
+
 // Reads a whole file; refuses files larger than max_bytes, directories, FIFOs and devices with a
 // clear error (kIo); a path that does not exist is bad input (kBadInput).
 Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes = kDefaultMaxFileBytes);
@@ -190,7 +194,7 @@ Result<void> WriteFileAtomic(const std::string& path, std::string_view content);
 // leaves all old files or all new ones (only a power cut between two renames could split them).
 struct FileContent {
   std::string path;
-  std::string_view content;
+  std::string content;  // owned: a view of a temporary was freed memory by the time of writing
 };
 Result<void> WriteFilesAtomic(const std::vector<FileContent>& files);
 
@@ -225,12 +229,6 @@ class OutputLock {
 };
 // Locks every non-empty path in `paths` (all or none).
 Result<std::vector<OutputLock>> LockOutputs(const std::vector<std::string>& paths);
-
-// Refuses TOML text that toml++ 3.3.0 (Debian 12's) handles with undefined behaviour
-// (marzer/tomlplusplus#294, #295, #190; fixed upstream by #305): invalid UTF-8, control
-// characters, non-ASCII text outside strings and comments, and the shapes that reach its
-// assertions. Call it before toml::parse; the error names path:line.
-Result<void> CheckTomlText(std::string_view text, std::string_view path);
 
 // Default folders baked in at build time (absolute), so nothing depends on the cwd.
 std::string DefaultDataDir();    // <source>/data

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "catalog/catalog.h"
+#include "config/config.h"
 #include "scenario/scenario.h"
 #include "units/units.h"
 
@@ -11,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gpuplan;
   static const catalog::Catalog* cat = new catalog::Catalog(*catalog::Catalog::LoadDefault());
   const std::string text(reinterpret_cast<const char*>(data), size);
-  if (!CheckTomlText(text, "fuzz.toml")) return 0;
+  if (!config::CheckTomlText(text, "fuzz.toml")) return 0;
   auto s = scenario::ParseScenario(text, "fuzz.toml", *cat);
   if (!s && s.error().message.find("fuzz.toml") == std::string::npos) abort();
   return 0;

@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <string_view>
 
-#include "units/units.h"
+#include "config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  if (!gpuplan::CheckTomlText(text, "fuzz.toml")) return 0;
+  if (!gpuplan::config::CheckTomlText(text, "fuzz.toml")) return 0;
   try {
     auto table = toml::parse(text, std::string_view("fuzz.toml"));
     (void)table;
