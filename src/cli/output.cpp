@@ -25,7 +25,7 @@ Json ErrorJson(const std::string& message, int exit_code) {
   Json j;
   j["schema_version"] = kJsonSchemaVersion;
   j["error"] = message;
-  j["kind"] = exit_code == kExitBadInput ? "bad_input" : "failure";
+  j["kind"] = exit_code == kExitBadInput ? "bad_input" : exit_code == kExitIo ? "io" : "failure";
   const ErrorLocation where = LocateError(message);
   j["file"] = where.file.empty() ? Json(nullptr) : Json(where.file);
   j["line"] = where.line > 0 ? Json(where.line) : Json(nullptr);

@@ -20,7 +20,9 @@ nlohmann::ordered_json WithSchemaVersion(nlohmann::ordered_json doc);
 
 // {"schema_version", "error", "kind", "file", "line", "field"} from an "error: ..." message as
 // gpuplan writes them ("path:LINE: 'field' must be ...", "--flag must be ..."); file, line and
-// field are null where the message names none. kind: "bad_input" for exit 2, else "failure".
+// field are null where the message names none. kind: "bad_input" for exit 2, "io" for
+// exit 3 (a file could not be read or written), else "failure" (exit 1: infeasible, or an internal
+// error).
 nlohmann::ordered_json ErrorJson(const std::string& message, int exit_code);
 
 // Where an error message points (ErrorJson's file, line, field; empty or 0 where it names none):

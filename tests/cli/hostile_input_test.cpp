@@ -25,14 +25,28 @@ struct Case {
   std::string message;  // a fragment of stderr
 };
 
-fs::path Dir() {
-  static const fs::path d = [] {
-    const fs::path p = fs::temp_directory_path() / ("gpuplan_hostile_" + std::to_string(getpid()));
-    fs::remove_all(p);
-    fs::create_directories(p);
-    return p;
-  }();
-  return d;
+// The files of one process (each ctest entry, and ctest's listing run, is one), removed at exit.
+class TempDir {
+ public:
+  TempDir() : path_(fs::temp_directory_path() / ("gpuplan_hostile_" + std::to_string(getpid()))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+const fs::path& Dir() {
+  static const TempDir d;
+  return d.path();
 }
 
 std::string File(const std::string& name, const std::string& content) {

@@ -22,6 +22,8 @@ TEST(JsonOutput, ErrorJsonNamesFileLineAndField) {
   EXPECT_TRUE(j["line"].is_null());
   EXPECT_TRUE(j["field"].is_null());
   EXPECT_EQ(j["kind"], "failure");
+  EXPECT_EQ(ErrorJson("out/report.json: cannot write: No space left on device", kExitIo)["kind"],
+            "io");
   j = ErrorJson("--time-limit must be > 0, got -1", kExitBadInput);
   EXPECT_TRUE(j["file"].is_null());
   EXPECT_EQ(j["field"], "--time-limit");
