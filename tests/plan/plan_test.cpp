@@ -415,5 +415,43 @@ TEST(RunPlan, InfeasibleScenarioStillReportsWhy) {
   EXPECT_TRUE(says_why);
 }
 
+// A part that cannot run a service (no FP4 rate, no layout within the latency targets) is an
+// outcome of sizing, not an error: the resolver answers "does not fit" and buy leaves that part
+// out; a part that runs it gives its GPU count.
+TEST(SizingResolver, AServiceAPartCannotRunIsNoFitARefusedRequestIsAnError) {
+  const buy::DemandResolver resolver = MakeSizingResolver(Catalog());
+  auto h100 = Catalog().Find("h100-sxm5-80gb");
+  auto b200 = Catalog().Find("b200");
+  ASSERT_TRUE(h100 && b200);
+  scenario::Service v;
+  v.name = "chat";
+  v.model = "llama3-70b";
+  auto shape = model::FindModel(v.model);
+  ASSERT_TRUE(shape) << shape.error().message;
+  v.shape = *shape;
+  v.requests_per_s = 5;
+  v.precision = sizing::ServePrecision::kFp4;
+  auto no_fp4 = resolver.size_service(v, **h100);
+  ASSERT_TRUE(no_fp4) << no_fp4.error().message;
+  EXPECT_FALSE(no_fp4->fits);
+  auto fp4 = resolver.size_service(v, **b200);
+  ASSERT_TRUE(fp4) << fp4.error().message;
+  EXPECT_TRUE(fp4->fits);
+  EXPECT_GT(fp4->num_gpus, 0);
+  v.precision = sizing::ServePrecision::kBf16;
+  v.ttft_s = 1e-6;  // no prefill of 1,000 tokens takes a microsecond
+  auto unreachable = resolver.size_service(v, **b200);
+  ASSERT_TRUE(unreachable) << unreachable.error().message;
+  EXPECT_FALSE(unreachable->fits);
+  // A request the sizing model refuses is a bug or the scenario's fault: it stops the plan rather
+  // than quietly dropping the part.
+  v.ttft_s = 0.5;
+  v.prompt_tokens = 0;
+  auto refused = resolver.size_service(v, **b200);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("prompt_tokens"), std::string::npos)
+      << refused.error().message;
+}
+
 }  // namespace
 }  // namespace gpuplan::plan
