@@ -29,70 +29,16 @@ Result<scenario::Scenario> Korea(std::string_view replace = "", std::string_view
   return scenario::ParseScenario(*text, path, Catalog());
 }
 
-// A center small enough to iterate MILP and simulation in a second: 64 H100 owned, H200 and
-// B200 to buy with one quarter of lead time, two tenants whose demand doubles over the year, a
-// training run owned by the industry tenant and a service.
-constexpr const char* kSmall = R"(name = "small"
-[horizon]
-first = "2026Q4"
-last = "2027Q3"
-[budget]
-capex_per_year = { "2026" = 2e7, "2027" = 4e7 }
-[opex]
-power_price_per_kwh = 0.1
-pue = 1.3
-[[existing]]
-accelerator = "h100-sxm5-80gb"
-gpus = 64
-[[candidate]]
-accelerator = "h200-sxm-141gb"
-node_price = 320000
-node_power_kw = 10.2
-max_nodes_per_quarter = 40
-lead_time_quarters = 1
-[[candidate]]
-accelerator = "b200"
-node_price = 450000
-node_power_kw = 14.3
-max_nodes_per_quarter = 40
-lead_time_quarters = 1
-[power]
-facility_mw = { "2026Q4" = 5 }
-[[workload]]
-name = "lab-8b"
-model = "llama3-8b"
-tokens = "1T"
-deadline_days = 30
-[[service]]
-name = "assistant"
-model = "llama3-8b"
-requests_per_s = 5
-from = "2027Q2"
-[[tenant]]
-name = "startups"
-class = "startup"
-[tenant.demand]
-jobs_per_day = 30
-growth_per_year = 1.0
-gpu_mix = { "1" = 0.5, "8" = 0.5 }
-median_duration_h = 3
-[[tenant]]
-name = "labs"
-class = "industry"
-[tenant.demand]
-jobs_per_day = 3
-growth_per_year = 1.0
-gpu_mix = { "16" = 0.5, "32" = 0.5 }
-median_duration_h = 12
-[simulation]
-policy = "fifo"
-seed = 7
-)";
+// tests/fixtures/small.toml (its header says what it holds), shared with the Python tests.
+const std::string& SmallText() {
+  static const std::string* text = new std::string(*ReadFile(GPUPLAN_SMALL_SCENARIO));
+  return *text;
+}
 
 // The fields the scenario parser does not read yet are set here, so the pipeline is tested
 // independently of the file format.
 Result<scenario::Scenario> Small(double industry_wait_h = 12, double startup_wait_h = 4) {
-  auto s = scenario::ParseScenario(kSmall, "small.toml", Catalog());
+  auto s = scenario::ParseScenario(SmallText(), "small.toml", Catalog());
   GPUPLAN_TRY(s);
   s->workloads[0].tenant = "labs";
   s->service_levels.push_back({.tenant_class = scenario::TenantClass::kIndustry,
@@ -277,9 +223,9 @@ TEST(ServiceLevelPlan, ATargetTheBudgetCannotMeetIsReportedMissedWithWhatBinds) 
 // [opex] amortization = "horizon": capital per GPU-hour is written off over the horizon (one
 // year for the small scenario) instead of the part's life, and says so in the cost policy.
 TEST(CostPolicy, HorizonAmortizationRecoversCapitalWithinTheHorizon) {
-  auto life = scenario::ParseScenario(kSmall, "small.toml", Catalog());
+  auto life = scenario::ParseScenario(SmallText(), "small.toml", Catalog());
   ASSERT_TRUE(life.has_value()) << life.error().message;
-  std::string text = kSmall;
+  std::string text = SmallText();
   text.replace(text.find("pue = 1.3"), 9, "pue = 1.3\namortization = \"horizon\"");
   auto horizon = scenario::ParseScenario(text, "small.toml", Catalog());
   ASSERT_TRUE(horizon.has_value()) << horizon.error().message;
