@@ -357,9 +357,11 @@ Result<void> ParseCandidates(const Context& c, const Table& root) {
                              QuarterIn(r, "available_from", c.s.first, c.s.first, c.s.last));
     GPUPLAN_ASSIGN_OR_RETURN(k.price_decline_per_year,
                              r.Number("price_decline_per_year", 0.0, 0, kMaxPriceDeclinePerYear));
-    GPUPLAN_ASSIGN_OR_RETURN(k.service_life_years,
-                             r.Number("service_life_years", Candidate::kDefaultServiceLifeYears, 0,
-                                      kMaxServiceLifeYears, true));
+    // One part life unless a candidate says otherwise: the residual value depreciates over the
+    // same [opex] part_life_years that the cost per GPU-hour amortizes over (parsed above).
+    GPUPLAN_ASSIGN_OR_RETURN(
+        k.service_life_years,
+        r.Number("service_life_years", c.s.opex.part_life_years, 0, kMaxServiceLifeYears, true));
     c.s.candidates.push_back(k);
   }
   return Ok{};

@@ -92,8 +92,8 @@ struct Candidate {
   int min_nodes_per_order = kDefaultMinNodesPerOrder;
   // node_price is the price in the horizon's first quarter; it falls by this share a year.
   double price_decline_per_year = 0;
-  // Straight-line depreciation from delivery: the residual value at the horizon's end. The
-  // default is the 5 years that serving's price per GPU-hour amortizes over.
+  // Straight-line depreciation from delivery: the residual value at the horizon's end. Parsed
+  // default: the scenario's [opex] part_life_years (5 unless set), the life costs amortize over.
   double service_life_years = kDefaultServiceLifeYears;
   int line = 0;
   static constexpr int kDefaultMinNodesPerOrder = 4;

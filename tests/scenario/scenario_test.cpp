@@ -385,6 +385,17 @@ TEST(ParseScenario, FallingPricesAndADiscountRate) {
   EXPECT_DOUBLE_EQ(set->candidates[0].service_life_years, 4);
   EXPECT_DOUBLE_EQ(set->budget.discount_rate, 0.07);
   EXPECT_TRUE(set->budget.has_budget);
+  // One part life: without its own service_life_years a candidate depreciates over [opex]
+  // part_life_years (7 here, not the built-in 5), and its own value still wins.
+  auto life = Parse(std::string(kBase) + "[opex]\npart_life_years = 7\n");
+  ASSERT_TRUE(life) << life.error().message;
+  EXPECT_DOUBLE_EQ(life->opex.part_life_years, 7);
+  EXPECT_DOUBLE_EQ(life->candidates[0].service_life_years, 7);
+  auto own =
+      Parse(Replace(std::string(kBase) + "[opex]\npart_life_years = 7\n", "lead_time_quarters = 1",
+                    "lead_time_quarters = 1\nservice_life_years = 4"));
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_DOUBLE_EQ(own->candidates[0].service_life_years, 4);
   // A discount rate alone is no capital limit.
   auto alone = Parse(Replace(kBase, "capex_per_year = { \"2026\" = 1e8, \"2027\" = \"1.2B\" }",
                              "discount_rate = 0.05"));
