@@ -30,7 +30,7 @@ struct SweepFlags {
   int workers = 0;
   std::string shard;  // "I/N"
   std::vector<std::string> merge;
-  std::string csv, out;
+  std::string csv, quarters_csv, out;
   bool json = false;
 };
 
@@ -215,6 +215,10 @@ int WriteOutputs(const SweepFlags& f, const Json& doc, std::ostream& out, std::o
     auto w = WriteFileAtomic(f.csv, sweep::TableCsv(doc));
     if (!w) return ReportBadInput(w.error(), err);
   }
+  if (!f.quarters_csv.empty()) {
+    auto w = WriteFileAtomic(f.quarters_csv, sweep::QuarterTableCsv(doc));
+    if (!w) return ReportBadInput(w.error(), err);
+  }
   if (!f.out.empty()) {
     auto w = WriteFileAtomic(f.out, doc.dump(2) + "\n");
     if (!w) return ReportBadInput(w.error(), err);
@@ -339,6 +343,9 @@ void AddSweepCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
   cmd->add_option("--shard", f->shard, "I/N: evaluate every N-th point from I (write with --out)");
   cmd->add_option("--merge", f->merge, "shard files to join into the whole sweep");
   cmd->add_option("--csv", f->csv, "write the table as CSV");
+  cmd->add_option("--quarters-csv", f->quarters_csv,
+                  "write each point's fleet (and waits, stage plan) by quarter as CSV: one line "
+                  "per point and quarter");
   cmd->add_option("--out", f->out, "write the sweep document (or a shard) as JSON");
   cmd->add_flag("--json", f->json, "print exactly one JSON object on stdout");
   cmd->callback([f, &exit_code, &out, &err] { exit_code = RunSweepCommand(*f, out, err); });

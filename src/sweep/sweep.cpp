@@ -152,6 +152,22 @@ double Num(const Json& j, const char* key) {
   return it != j.end() && it->is_number() ? it->get<double>() : kNaN;
 }
 
+// A number, or null where it is missing or not finite (NaN is not JSON).
+Json NumOrNull(const Json& j, const char* key) {
+  const double v = Num(j, key);
+  return std::isfinite(v) ? Json(v) : Json(nullptr);
+}
+
+// The row's by_quarter entry of `quarter`, appended (in the order seen) when new.
+Json& QuarterEntry(Json& row, const std::string& quarter) {
+  Json& list = row["by_quarter"];
+  for (Json& q : list) {
+    if (q.value("quarter", std::string()) == quarter) return q;
+  }
+  list.push_back({{"quarter", quarter}});
+  return list.back();
+}
+
 // Metrics of a purchase plan's JSON (buy --json, or the plan report's "buy" section).
 void BuyMetrics(const Json& buy, Json& row) {
   row["status"] = buy.value("status", std::string("error"));
@@ -163,6 +179,14 @@ void BuyMetrics(const Json& buy, Json& row) {
   row["final_h100_equivalents"] = last ? Num(*last, "h100_equivalents") : kNaN;
   row["final_gpus"] = last ? Num(*last, "gpus") : kNaN;
   row["final_power_mw"] = last ? Num(*last, "power_mw") : kNaN;
+  // The fleet by quarter, for the report's bands across points.
+  if (auto it = buy.find("capacity"); it != buy.end() && it->is_array()) {
+    for (const Json& q : *it) {
+      if (!q.contains("quarter") || !q.at("quarter").is_string()) continue;
+      Json& entry = QuarterEntry(row, q.at("quarter").get<std::string>());
+      for (const char* k : {"gpus", "h100_equivalents", "power_mw"}) entry[k] = NumOrNull(q, k);
+    }
+  }
 }
 
 Result<void> RunStage(const SweepSpec& spec, const scenario::Scenario& s,
@@ -205,6 +229,14 @@ Result<void> RunStage(const SweepSpec& spec, const scenario::Scenario& s,
   }
   for (const char* k : {"utilization", "avg_wait_s", "p95_wait_s", "p99_wait_s"}) {
     row[k] = chosen ? Num(*chosen, k) : kNaN;
+  }
+  // Waits of the jobs submitted in each quarter (the report's simulation.by_quarter).
+  if (auto it = simulation.find("by_quarter"); it != simulation.end() && it->is_array()) {
+    for (const Json& q : *it) {
+      if (!q.contains("quarter") || !q.at("quarter").is_string()) continue;
+      Json& entry = QuarterEntry(row, q.at("quarter").get<std::string>());
+      for (const char* k : {"utilization", "avg_wait_s", "p95_wait_s"}) entry[k] = NumOrNull(q, k);
+    }
   }
   if (simulation.contains("error")) row["error"] = simulation.at("error");
   return Ok{};
@@ -281,6 +313,12 @@ Json Tornado(const SweepSpec& spec, const std::vector<Json>& rows) {
   return out;
 }
 
+// The nearest-rank p-th quantile (0 < p <= 1) of sorted, non-empty values.
+double NearestRank(const std::vector<double>& sorted, double p) {
+  const size_t k = static_cast<size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<size_t>(k, 1, sorted.size()) - 1];
+}
+
 // Per metric over the table's points: count of known values, min, p5, p50, p95, max, mean
 // (nearest-rank percentiles; summed in index order).
 Json Summary(const SweepSpec& spec, const std::vector<Json>& rows) {
@@ -298,17 +336,53 @@ Json Summary(const SweepSpec& spec, const std::vector<Json>& rows) {
     double sum = 0;
     for (double x : v) sum += x;
     std::sort(v.begin(), v.end());
-    auto rank = [&](double p) {
-      const size_t k = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
-      return v[std::clamp<size_t>(k, 1, v.size()) - 1];
-    };
     out[metric] = {{"count", v.size()},
                    {"min", v.front()},
-                   {"p5", rank(0.05)},
-                   {"p50", rank(0.5)},
-                   {"p95", rank(0.95)},
+                   {"p5", NearestRank(v, 0.05)},
+                   {"p50", NearestRank(v, 0.5)},
+                   {"p95", NearestRank(v, 0.95)},
                    {"max", v.back()},
                    {"mean", sum / static_cast<double>(v.size())}};
+  }
+  return out;
+}
+
+// Per quarter series over the table's points, quarter by quarter: how many points know it and
+// their p5, p50 and p95 (nearest rank, as Summary), null where none does. Quarters are the
+// union over the points (a scenario axis may change the horizon), in time order.
+Json Bands(const SweepSpec& spec, const std::vector<Json>& rows) {
+  std::set<std::string> quarter_set;  // "2026Q4" sorts in time order as text
+  for (const Json& r : rows) {
+    if (!IsTablePoint(r) || !r.contains("by_quarter")) continue;
+    for (const Json& q : r.at("by_quarter")) quarter_set.insert(q.value("quarter", std::string()));
+  }
+  const std::vector<std::string> quarters(quarter_set.begin(), quarter_set.end());
+  Json out;
+  out["quarters"] = quarters;
+  out["series"] = Json::object();
+  for (const std::string& series : QuarterSeriesNames(spec.stage)) {
+    std::vector<std::vector<double>> values(quarters.size());
+    for (const Json& r : rows) {
+      if (!IsTablePoint(r) || !r.contains("by_quarter")) continue;
+      for (const Json& q : r.at("by_quarter")) {
+        const auto at =
+            std::lower_bound(quarters.begin(), quarters.end(), q.value("quarter", std::string()));
+        if (auto v = RowNumber(q, series))
+          values[static_cast<size_t>(at - quarters.begin())].push_back(*v);
+      }
+    }
+    Json band = {{"count", Json::array()},
+                 {"p5", Json::array()},
+                 {"p50", Json::array()},
+                 {"p95", Json::array()}};
+    for (std::vector<double>& v : values) {
+      std::sort(v.begin(), v.end());
+      band["count"].push_back(v.size());
+      for (const auto& [name, p] : {std::pair{"p5", 0.05}, {"p50", 0.5}, {"p95", 0.95}}) {
+        band[name].push_back(v.empty() ? Json(nullptr) : Json(NearestRank(v, p)));
+      }
+    }
+    out["series"][series] = std::move(band);
   }
   return out;
 }
@@ -534,6 +608,12 @@ std::vector<std::string> MetricNames(Stage stage) {
   return m;
 }
 
+std::vector<std::string> QuarterSeriesNames(Stage stage) {
+  std::vector<std::string> m = {"gpus", "h100_equivalents", "power_mw"};
+  if (stage == Stage::kPlan) m.insert(m.end(), {"utilization", "avg_wait_s", "p95_wait_s"});
+  return m;
+}
+
 Json EvaluatePoint(const SweepSpec& spec, const Point& point, const catalog::Catalog& catalog,
                    const ScenarioLoader& loader) {
   Json row;
@@ -558,11 +638,18 @@ Json EvaluatePoint(const SweepSpec& spec, const Point& point, const catalog::Cat
   row["status"] = "error";
   for (const std::string& m : MetricNames(spec.stage)) row[m] = nullptr;
   row["error"] = nullptr;
+  row["by_quarter"] = Json::array();
   auto s = loader(path, catalog, overrides);
   Result<void> ran = s ? RunStage(spec, *s, catalog, row) : Result<void>(s.error());
   if (!ran) {
     row["status"] = "error";
     row["error"] = ran.error().message;
+  }
+  // Every quarter has every series of the stage (null: not known), one shape for every row.
+  for (Json& q : row["by_quarter"]) {
+    for (const std::string& series : QuarterSeriesNames(spec.stage)) {
+      if (!q.contains(series)) q[series] = nullptr;
+    }
   }
   NullNaNs(row);
   return row;
@@ -596,6 +683,7 @@ Result<Json> Assemble(const SweepSpec& spec, std::vector<Json> rows) {
     if (IsTablePoint(r)) doc["points"].push_back(r);
   }
   doc["summary"] = Summary(spec, rows);
+  doc["bands"] = Bands(spec, rows);
   if (spec.has_tornado) doc["tornado"] = Tornado(spec, rows);
   return doc;
 }
@@ -642,6 +730,34 @@ std::string TableCsv(const Json& doc) {
       out += (c ? "," : "") + CsvField(v);
     }
     out += "\n";
+  }
+  return out;
+}
+
+std::string QuarterTableCsv(const Json& doc) {
+  const std::string stage = doc.at("spec").value("stage", std::string("buy"));
+  const std::vector<std::string> series =
+      QuarterSeriesNames(stage == "plan" ? Stage::kPlan : Stage::kBuy);
+  std::vector<std::string> axes;
+  for (const Json& c : doc.at("columns")) {
+    const std::string name = c;
+    if (name == "status") break;
+    if (name != "index") axes.push_back(name);
+  }
+  std::string out = "index";
+  for (const std::string& a : axes) out += "," + CsvField(a);
+  out += ",quarter";
+  for (const std::string& name : series) out += "," + name;
+  out += "\n";
+  for (const Json& row : doc.at("points")) {
+    if (!row.contains("by_quarter")) continue;
+    std::string prefix = CsvField(row.at("index"));
+    for (const std::string& a : axes) prefix += "," + CsvField(row.at("inputs").value(a, Json()));
+    for (const Json& q : row.at("by_quarter")) {
+      out += prefix + "," + CsvField(q.value("quarter", Json()));
+      for (const std::string& name : series) out += "," + CsvField(q.value(name, Json()));
+      out += "\n";
+    }
   }
   return out;
 }

@@ -83,17 +83,22 @@ using ScenarioLoader = std::function<Result<scenario::Scenario>(
     const std::string& path, const catalog::Catalog& catalog,
     const std::vector<std::string>& overrides)>;
 
-// One point's row: {index, role, varied, inputs{key: value}, status, metrics..., error}. A point
-// whose overrides or stage fail has its error in the row; the sweep goes on.
+// One point's row: {index, role, varied, inputs{key: value}, status, metrics..., error,
+// by_quarter[{quarter, QuarterSeriesNames...}]}. A point whose overrides or stage fail has its
+// error in the row; the sweep goes on.
 nlohmann::ordered_json EvaluatePoint(const SweepSpec& spec, const Point& point,
                                      const catalog::Catalog& catalog,
                                      const ScenarioLoader& loader = LoadScenarioWithOverrides);
 
 // The metric columns of a stage, in table order.
 std::vector<std::string> MetricNames(Stage stage);
+// The per-quarter series of a row's by_quarter (fleet; waits and utilization in stage plan).
+std::vector<std::string> QuarterSeriesNames(Stage stage);
 
 // Rows (any order, each point exactly once) into the sweep document: {spec, columns, points,
-// tornado}. Error when rows are missing, repeated or of another spec.
+// summary (per metric: count, min, p5, p50, p95, max, mean), bands ({quarters, series: {name:
+// {count, p5, p50, p95}}}: per quarter across the table's points), tornado}. Error when rows
+// are missing, repeated or of another spec.
 Result<nlohmann::ordered_json> Assemble(const SweepSpec& spec,
                                         std::vector<nlohmann::ordered_json> rows);
 
@@ -118,5 +123,8 @@ Result<nlohmann::ordered_json> RunSweep(const SweepSpec& spec, const catalog::Ca
 // The table of the grid or sample points: index, one column per axis, status, the metrics,
 // error. Numbers in shortest round-trip form.
 std::string TableCsv(const nlohmann::ordered_json& document);
+// The same points by quarter, one line per point and quarter: index, the axes, quarter, the
+// stage's QuarterSeriesNames (a long table, as pandas and spreadsheets pivot it).
+std::string QuarterTableCsv(const nlohmann::ordered_json& document);
 
 }  // namespace gpuplan::sweep

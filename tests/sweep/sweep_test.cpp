@@ -145,7 +145,12 @@ TEST(RunSweep, SameDocumentOnOneTwoAndFourWorkers) {
     auto doc = RunSweep(spec, Cat(), RunOptions{.workers = workers});
     ASSERT_TRUE(doc.has_value()) << doc.error().message;
     ASSERT_EQ((*doc)["points"].size(), 4u);
-    for (const Json& row : (*doc)["points"]) EXPECT_EQ(row["status"], "optimal") << row.dump();
+    for (const Json& row : (*doc)["points"]) {
+      EXPECT_EQ(row["status"], "optimal") << row.dump();
+      // The fleet by quarter ends at the row's final figure.
+      ASSERT_FALSE(row["by_quarter"].empty());
+      EXPECT_EQ(row["by_quarter"].back()["h100_equivalents"], row["final_h100_equivalents"]);
+    }
     if (first.empty()) {
       first = doc->dump();
     } else {
@@ -221,6 +226,130 @@ TEST(RunSweep, AFailingPointKeepsItsErrorAndTheRestRun) {
             "final_h100_equivalents,final_gpus,final_power_mw,error");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
   EXPECT_NE(csv.find("0,-1,error,,,,,,,"), std::string::npos) << csv;
+}
+
+// A row as EvaluatePoint writes it, with the given cost and by-quarter GPUs (quarter, gpus).
+Json FakeRow(const SweepSpec& spec, const Point& p, double cost,
+             const std::vector<std::pair<std::string, double>>& gpus) {
+  Json row = {{"index", p.index}, {"role", p.role}, {"varied", p.varied}};
+  for (size_t a = 0; a < spec.axes.size(); ++a) {
+    row["inputs"][spec.axes[a].key] = p.values[a].empty() ? Json(nullptr) : Json(p.values[a]);
+  }
+  row["status"] = "optimal";
+  for (const std::string& m : MetricNames(spec.stage)) row[m] = nullptr;
+  row["total_cost_usd"] = cost;
+  row["error"] = nullptr;
+  row["by_quarter"] = Json::array();
+  for (const auto& [quarter, n] : gpus) {
+    row["by_quarter"].push_back(
+        {{"quarter", quarter}, {"gpus", n}, {"h100_equivalents", nullptr}, {"power_mw", 1}});
+  }
+  return row;
+}
+
+// Bands by hand: per quarter over the 4 grid points only (the tornado's base/low/high rows carry
+// 1e9 GPUs, which must not show), nearest-rank percentiles, quarters in time order even when the
+// first row lists them otherwise, and a quarter only one point has.
+TEST(Assemble, BandsArePerQuarterPercentilesOfTheTablePoints) {
+  const SweepSpec spec = Parse(R"({"grid": {"a": [1, 2], "b": [10, 20]}})");
+  const std::vector<Point> points = ExpandPoints(spec);
+  ASSERT_EQ(points.size(), 4u + 1 + 4);
+  const double q1_gpus[] = {40, 10, 30, 20};
+  std::vector<Json> rows;
+  for (const Point& p : points) {
+    if (p.role != "grid") {
+      rows.push_back(FakeRow(spec, p, 0, {{"2027Q1", 1e9}}));
+      continue;
+    }
+    std::vector<std::pair<std::string, double>> gpus = {{"2027Q1", q1_gpus[p.index]},
+                                                        {"2026Q4", 100.0 + p.index}};
+    if (p.index == 3) gpus.push_back({"2027Q2", 5});
+    rows.push_back(FakeRow(spec, p, 0, gpus));
+  }
+  auto doc = Assemble(spec, rows);
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  const Json& bands = (*doc)["bands"];
+  EXPECT_EQ(bands["quarters"], Json({"2026Q4", "2027Q1", "2027Q2"}));
+  const Json& gpus = bands["series"]["gpus"];
+  EXPECT_EQ(gpus["count"], Json({4, 4, 1}));
+  // 2026Q4: 100..103; 2027Q1: 10, 20, 30, 40 sorted; rank ceil(p n): p5 -> 1st, p50 -> 2nd,
+  // p95 -> 4th.
+  EXPECT_EQ(gpus["p5"], Json({100.0, 10.0, 5.0}));
+  EXPECT_EQ(gpus["p50"], Json({101.0, 20.0, 5.0}));
+  EXPECT_EQ(gpus["p95"], Json({103.0, 40.0, 5.0}));
+  // A series no point knows is null in every quarter, with count 0.
+  EXPECT_EQ(bands["series"]["h100_equivalents"]["count"], Json({0, 0, 0}));
+  EXPECT_EQ(bands["series"]["h100_equivalents"]["p50"], Json({nullptr, nullptr, nullptr}));
+  // Stage buy has no wait series.
+  EXPECT_FALSE(bands["series"].contains("p95_wait_s"));
+  // The long table: one line per point and quarter.
+  const std::string csv = QuarterTableCsv(*doc);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "index,a,b,quarter,gpus,h100_equivalents,power_mw");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 + 2 + 2 + 3);
+  EXPECT_NE(csv.find("\n1,1,20,2027Q1,10,,1\n"), std::string::npos) << csv;
+}
+
+// Tornado by hand: each axis's low and high point against the base, bars by swing, largest
+// first; an axis whose high point failed has no swing and goes last.
+TEST(Assemble, TornadoBarsAreTheLowAndHighPointsBySwing) {
+  const SweepSpec spec = Parse(R"({"grid": {"a": [1, 3, 2], "b": [10, 20], "c": [0, 1]}})");
+  std::vector<Json> rows;
+  for (const Point& p : ExpandPoints(spec)) {
+    double cost = 7;  // grid points and the base
+    if (p.role == "low") cost = p.varied == "a" ? 100 : p.varied == "b" ? 300 : 5;
+    if (p.role == "high") cost = p.varied == "a" ? 150 : p.varied == "b" ? 100 : 6;
+    Json row = FakeRow(spec, p, cost, {});
+    if (p.role == "high" && p.varied == "c") {
+      row["status"] = "error";
+      row["total_cost_usd"] = nullptr;
+    }
+    rows.push_back(std::move(row));
+  }
+  auto doc = Assemble(spec, rows);
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  const Json& cost = (*doc)["tornado"]["metrics"]["total_cost_usd"];
+  EXPECT_EQ(cost["base"], 7.0);
+  const Json& bars = cost["bars"];
+  ASSERT_EQ(bars.size(), 3u);
+  EXPECT_EQ(bars[0]["key"], "b");
+  EXPECT_EQ(bars[0]["swing"], 200.0);
+  EXPECT_EQ(bars[0]["at_low"], 300.0);
+  EXPECT_EQ(bars[0]["at_high"], 100.0);
+  EXPECT_EQ(bars[1]["key"], "a");
+  EXPECT_EQ(bars[1]["swing"], 50.0);
+  // Low and high of a numeric axis are its smallest and largest values, not its first and last.
+  EXPECT_EQ(bars[1]["low"], "1");
+  EXPECT_EQ(bars[1]["high"], "3");
+  EXPECT_EQ(bars[2]["key"], "c");
+  EXPECT_TRUE(bars[2]["swing"].is_null());
+  EXPECT_EQ(bars[2]["at_low"], 5.0);
+}
+
+// A real plan-stage point of the one-year small scenario: its by_quarter has every quarter of
+// the horizon, the fleet's last quarter is the row's final figure, and the simulated waits.
+TEST(EvaluatePoint, PlanStageRowHasTheFleetAndWaitsByQuarter) {
+  Json j;
+  j["scenario"] = std::string(GPUPLAN_SMALL_SCENARIO);
+  j["grid"]["budget.total"] = {6e7};
+  j["stage"] = "plan";
+  j["tornado"] = false;
+  auto spec = SpecFromJson(j);
+  ASSERT_TRUE(spec.has_value()) << spec.error().message;
+  const Json row = EvaluatePoint(*spec, ExpandPoints(*spec).at(0), Cat());
+  ASSERT_NE(row["status"], "error") << row.dump();
+  const Json& by_quarter = row["by_quarter"];
+  ASSERT_EQ(by_quarter.size(), 4u) << by_quarter.dump();  // 2026Q4..2027Q3
+  EXPECT_EQ(by_quarter[0]["quarter"], "2026Q4");
+  EXPECT_EQ(by_quarter[3]["quarter"], "2027Q3");
+  EXPECT_EQ(by_quarter[3]["h100_equivalents"], row["final_h100_equivalents"]);
+  EXPECT_EQ(by_quarter[3]["gpus"], row["final_gpus"]);
+  for (const Json& q : by_quarter) {
+    for (const std::string& series : QuarterSeriesNames(Stage::kPlan)) {
+      EXPECT_TRUE(q[series].is_number()) << series << " in " << q.dump();
+    }
+  }
+  // The fleet only grows (nothing is retired within a year), so waits are known each quarter.
+  EXPECT_LE(by_quarter[0]["gpus"].get<double>(), by_quarter[3]["gpus"].get<double>());
 }
 
 }  // namespace
