@@ -26,12 +26,13 @@ enum Column {
   kAllowed,
   kPriority,
   kGpuMilli,
-  kEstimate,
+  kTimeLimit,
+  kEstimateOld,  // the name before time_limit_s (Slurm's and the word); still read
   kNumColumns
 };
 constexpr std::array<std::string_view, kNumColumns> kColumnNames = {
-    "job_id",      "tenant",  "submit_s", "gpus",      "duration_s",
-    "accelerator", "allowed", "priority", "gpu_milli", "estimate_s"};
+    "job_id",  "tenant",   "submit_s",  "gpus",         "duration_s", "accelerator",
+    "allowed", "priority", "gpu_milli", "time_limit_s", "estimate_s"};
 constexpr int kNumRequired = 5;  // job_id .. duration_s
 
 // Parses "a|b|c" into a type mask, adding names to the trace.
@@ -69,7 +70,14 @@ Result<Trace> detail::ParseGpuplanCsv(LineSource& source, const std::string& pat
   auto header = detail::MapHeader(fields, {kColumnNames.begin(), kColumnNames.end()},
                                   /*ignore_case=*/false, path, header_line, trace.notes);
   if (!header) return header.error();
-  const std::vector<int> col = header->col;
+  std::vector<int> col = header->col;
+  if (col[kTimeLimit] >= 0 && col[kEstimateOld] >= 0) {
+    return Error{
+        fmt::format("{}:{}: the header names both time_limit_s and estimate_s (its old "
+                    "name): keep one",
+                    path, header_line)};
+  }
+  if (col[kTimeLimit] < 0) col[kTimeLimit] = col[kEstimateOld];
   const size_t num_fields = header->num_fields;
   for (int c = 0; c < kNumRequired; ++c) {
     if (col[static_cast<size_t>(c)] < 0) {
@@ -81,7 +89,7 @@ Result<Trace> detail::ParseGpuplanCsv(LineSource& source, const std::string& pat
       return Error{fmt::format(
           "{}:{}: header lacks the required column '{}'{}; the header must name job_id,tenant,"
           "submit_s,gpus,duration_s and may add accelerator,allowed,priority,gpu_milli,"
-          "estimate_s",
+          "time_limit_s",
           path, header_line, kColumnNames[static_cast<size_t>(c)], hint)};
     }
   }
@@ -154,10 +162,10 @@ Result<Trace> detail::ParseGpuplanCsv(LineSource& source, const std::string& pat
       }
       job.gpu_milli = static_cast<int32_t>(*milli);
     }
-    if (!field(kEstimate).empty()) {
-      auto est = detail::ParseDouble(field(kEstimate), pos(kEstimate));
+    if (!field(kTimeLimit).empty()) {
+      auto est = detail::ParseDouble(field(kTimeLimit), pos(kTimeLimit));
       if (!est) return est.error();
-      GPUPLAN_TRY(detail::CheckTraceTime(*est, pos(kEstimate), field(kEstimate)));
+      GPUPLAN_TRY(detail::CheckTraceTime(*est, pos(kTimeLimit), field(kTimeLimit)));
       job.estimate_s = *est;
     }
     GPUPLAN_TRY(detail::AddJob(trace, source, std::move(job)));
@@ -184,7 +192,7 @@ std::string WriteGpuplanCsv(const Trace& trace) {
   if (has_allowed) out += ",allowed";
   if (has_prio) out += ",priority";
   if (has_milli) out += ",gpu_milli";
-  if (has_est) out += ",estimate_s";
+  if (has_est) out += ",time_limit_s";
   out += "\n";
   for (const Job& j : trace.jobs) {
     // {} prints the shortest text that reads back to the same double: the CSV round-trips.

@@ -82,7 +82,8 @@ Result<Trace> ReadTrace(const std::string& path, TraceFormat format);
 Result<Trace> ParseTrace(std::string_view text, const std::string& path, TraceFormat format);
 
 // gpuplan CSV: header required, `job_id,tenant,submit_s,gpus,duration_s` and optional
-// `accelerator`, `allowed` ("a|b"), `priority`, `gpu_milli`, `estimate_s`; any column order.
+// `accelerator`, `allowed` ("a|b"), `priority`, `gpu_milli`, `time_limit_s` (the user's runtime
+// estimate, as Slurm's time limit; `estimate_s` is read as its old name); any column order.
 Result<Trace> ParseGpuplanCsv(std::string_view text, const std::string& path);
 std::string WriteGpuplanCsv(const Trace& trace);
 

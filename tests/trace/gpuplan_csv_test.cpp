@@ -82,5 +82,23 @@ TEST(GpuplanCsv, WriteThenReadRoundTrips) {
   EXPECT_EQ(back->jobs[0].gpu_milli, 250);
 }
 
+// Issue 11: the user's runtime estimate is the time_limit_s column (Slurm's time limit), written
+// under that name; estimate_s, its old name, still reads; both at once is ambiguous.
+TEST(GpuplanCsv, TimeLimitIsTheEstimateColumn) {
+  const std::string head = "job_id,tenant,submit_s,gpus,duration_s,";
+  for (const std::string name : {"time_limit_s", "estimate_s"}) {
+    auto t = ParseGpuplanCsv(head + name + "\nj1,lab,0,8,100,3600\n", "jobs.csv");
+    ASSERT_TRUE(t) << name << ": " << t.error().message;
+    EXPECT_DOUBLE_EQ(t->jobs[0].estimate_s, 3600) << name;
+    const std::string written = WriteGpuplanCsv(*t);
+    EXPECT_EQ(written.substr(0, written.find('\n')), head + "time_limit_s");
+  }
+  auto both =
+      ParseGpuplanCsv(head + "time_limit_s,estimate_s\nj1,lab,0,8,100,3600,3600\n", "jobs.csv");
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().message.find("jobs.csv:1: the header names both"), std::string::npos)
+      << both.error().message;
+}
+
 }  // namespace
 }  // namespace gpuplan::trace
