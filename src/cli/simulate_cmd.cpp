@@ -211,6 +211,30 @@ Table TenantTable(const sim::SimResult& r) {
   return t;
 }
 
+// One row per Kueue-style cluster queue (only when the run has quotas).
+Table QueueTable(const sim::SimResult& r) {
+  Table t({{"queue", "queue", true},
+           {"cohort", "cohort", true},
+           {"quota", "nominal_quota_gpus"},
+           {"jobs", "jobs"},
+           {"wait mean", "avg_wait_s"},
+           {"wait p95", "p95_wait_s"},
+           {"GPU-hours", "gpu_hours"},
+           {"borrowed", "borrowed_gpu_hours"},
+           {"max borrowed", "max_borrowed_gpus"},
+           {"reclaimed", "reclaimed_jobs"}});
+  for (const auto& q : r.cluster_queues) {
+    t.AddRow({q.name, q.cohort, Count(q.nominal_quota_gpus), Count(q.jobs),
+              Number(q.waits.avg_wait_s, Hours(q.waits.avg_wait_s)),
+              Number(q.waits.p95_wait_s, Hours(q.waits.p95_wait_s)),
+              Number(q.gpu_hours, fmt::format("{:.0f}", q.gpu_hours)),
+              Number(q.borrowed_gpu_hours, fmt::format("{:.0f}", q.borrowed_gpu_hours)),
+              Number(q.max_borrowed_gpus, fmt::format("{:.0f}", q.max_borrowed_gpus)),
+              Count(q.reclaimed_jobs)});
+  }
+  return t;
+}
+
 void PrintHuman(const sim::SimResult& r, std::ostream& out) {
   out << fmt::format("policy {} ({} placement): {} jobs, {} completed, {} unschedulable\n",
                      r.policy, r.placement, r.jobs, r.completed, r.unschedulable_count);
@@ -232,6 +256,13 @@ void PrintHuman(const sim::SimResult& r, std::ostream& out) {
   out << "\n" << TenantTable(r).Text();
   out << "share = GPUs held / entitled (max-min fair share by weight of the up GPUs, capped by "
          "running + queued demand), sampled hourly\n";
+  if (!r.cluster_queues.empty()) {
+    out << "\n" << QueueTable(r).Text();
+    out << fmt::format(
+        "quota and borrowed in GPUs, borrowed GPU-hours beyond the nominal quota; {} jobs "
+        "preempted to reclaim quota\n",
+        r.reclaim_preemptions);
+  }
   constexpr size_t kMaxListed = 10;
   for (size_t i = 0; i < r.unschedulable.size() && i < kMaxListed; ++i) {
     const auto& u = r.unschedulable[i];

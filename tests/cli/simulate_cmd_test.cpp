@@ -113,6 +113,33 @@ TEST(SimulateCommand, HumanOutputListsTenantsAndUnschedulable) {
   EXPECT_NE(r.out.find("startup-1"), std::string::npos);
 }
 
+// Issue 11: a run under Kueue-style quotas tables its cluster queues (quota, waits, borrowing).
+TEST(SimulateCommand, HumanOutputTablesClusterQueues) {
+  const std::string scenario =
+      Temp("queues.toml", Slurp(DefaultDataDir() + "/../tests/fixtures/small.toml") + R"(
+[[cluster_queue]]
+name = "research-q"
+classes = ["startup"]
+cohort = "all"
+nominal_quota_gpus = 32
+[[cluster_queue]]
+name = "business-q"
+tenants = ["labs"]
+cohort = "all"
+nominal_quota_gpus = 32
+)");
+  const CliRun r = Simulate({"--scenario", scenario});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const size_t head = r.out.find("queue  ");
+  ASSERT_NE(head, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("research-q", head), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("business-q", head), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("jobs preempted to reclaim quota"), std::string::npos) << r.out;
+  // Without queues, no queue table.
+  const CliRun plain = Simulate({"--cluster", "h100-sxm5-80gb:2x8", "--trace", Sample()});
+  EXPECT_EQ(plain.out.find("reclaim quota"), std::string::npos);
+}
+
 TEST(SimulateCommand, RealOpenbTraceOnItsOwnNodes) {
   const std::string dir = DefaultSharedDir() + "/traces/alibaba-openb-2023";
   const CliRun r = Simulate({"--trace", dir + "/openb_pod_list_gpuspec33.csv", "--trace-format",
