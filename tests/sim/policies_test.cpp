@@ -15,13 +15,7 @@ namespace {
 using testing::JobSpec;
 using testing::MakeTrace;
 using testing::OnePool;
-
-SimResult RunSim(const std::vector<JobSpec>& jobs, SimConfig config) {
-  config.check_invariants = true;
-  auto r = Simulate(MakeTrace(jobs), config);
-  EXPECT_TRUE(r) << r.error().message;
-  return *r;
-}
+using testing::RunSim;
 
 // One 8-GPU node. j1: 6 GPUs for 100 s at t=0. j2: 8 GPUs at t=1 (must wait for j1, until
 // t=100). j3: 2 GPUs for 50 s at t=2; j4: 2 GPUs for 500 s at t=3.

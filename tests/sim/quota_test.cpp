@@ -18,13 +18,7 @@ namespace {
 using testing::JobSpec;
 using testing::MakeTrace;
 using testing::OnePool;
-
-SimResult RunSim(const std::vector<JobSpec>& jobs, SimConfig config) {
-  config.check_invariants = true;
-  auto r = Simulate(MakeTrace(jobs), config);
-  EXPECT_TRUE(r) << r.error().message;
-  return r ? *r : SimResult{};
-}
+using testing::RunSim;
 
 ClusterQueue Queue(const std::string& name, const std::string& tenant, int nominal,
                    const std::string& cohort = "") {

@@ -17,13 +17,7 @@ namespace {
 using testing::JobSpec;
 using testing::MakeTrace;
 using testing::OnePool;
-
-SimResult RunSim(const std::vector<JobSpec>& jobs, SimConfig config) {
-  config.check_invariants = true;
-  auto r = Simulate(MakeTrace(jobs), config);
-  EXPECT_TRUE(r) << r.error().message;
-  return *r;
-}
+using testing::RunSim;
 
 ClusterSpec TwoPools(int nodes_a, int nodes_b, double speed_a = 1, double speed_b = 1) {
   return ClusterSpec{.groups = {NodeGroup{.accelerator = "a",

@@ -50,6 +50,15 @@ inline trace::Trace MakeTrace(const std::vector<JobSpec>& specs) {
   return t;
 }
 
+// Simulates `jobs` with the engine's invariant checks on; a failed run fails the test (and
+// returns an empty result).
+inline SimResult RunSim(const std::vector<JobSpec>& jobs, SimConfig config) {
+  config.check_invariants = true;
+  auto r = Simulate(MakeTrace(jobs), config);
+  EXPECT_TRUE(r) << r.error().message;
+  return r ? *r : SimResult{};
+}
+
 // Invariants of every run (the engine itself checks placement and start >= submit with
 // check_invariants): each job completed or is reported unschedulable; no job starts before it
 // arrives; allocated GPU-seconds add up over jobs; without failures or preemption every completed

@@ -1,6 +1,6 @@
-// Internals of sim: the policies' factories (one per policies/<name>.cpp) and the pass logic
-// the backfilling policies share. registry.cpp lists the factories; src/sim/CMakeLists.txt lists
-// the sources.
+// Internals of sim: the policies' factories (one per policies/<name>.cpp; fifo.cpp holds sjf,
+// the same policy over another key) and the pass logic the backfilling policies share.
+// registry.cpp lists the factories; src/sim/CMakeLists.txt lists the sources.
 #pragma once
 
 #include <cstdint>
