@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "cli/table.h"
+#include "report/report.h"
 #include "sweep/sweep.h"
 
 namespace gpuplan::cli {
@@ -30,7 +31,7 @@ struct SweepFlags {
   int workers = 0;
   std::string shard;  // "I/N"
   std::vector<std::string> merge;
-  std::string csv, quarters_csv, out;
+  std::string csv, quarters_csv, out, report_dir;
   bool json = false;
 };
 
@@ -223,6 +224,10 @@ int WriteOutputs(const SweepFlags& f, const Json& doc, std::ostream& out, std::o
     auto w = WriteFileAtomic(f.out, doc.dump(2) + "\n");
     if (!w) return ReportBadInput(w.error(), err);
   }
+  if (!f.report_dir.empty()) {
+    auto w = report::WriteSweepReport(f.report_dir, doc, report::RenderOptions{});
+    if (!w) return ReportBadInput(w.error(), err);
+  }
   if (f.json) {
     out << doc.dump(2) << "\n";
   } else {
@@ -248,6 +253,10 @@ int RunSweepCommand(const SweepFlags& f, std::ostream& out, std::ostream& err) {
   auto spec = sweep::SpecFromJson(*spec_json);
   if (!spec) return ReportBadInput(spec.error(), err);
   if (f.workers < 0) return ReportBadInput(Error{"--workers must be >= 0 (0: all cores)"}, err);
+  if (!f.shard.empty() && !f.report_dir.empty()) {
+    return ReportBadInput(
+        Error{"--report needs the whole sweep: give it to --merge, not to a --shard"}, err);
+  }
   auto cat = catalog::Catalog::LoadDefault();
   if (!cat) return ReportBadInput(cat.error(), err);
 
@@ -321,7 +330,9 @@ void AddSweepCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
       "  gpuplan sweep s.toml --sample budget.total=uniform:1e12:2e12 --samples 100 --seed 7 "
       "--json\n"
       "  gpuplan sweep --spec sweep.json --shard 3/10 --out shard-3.json   # one array task\n"
-      "  gpuplan sweep --merge shard-*.json --csv sweep.csv --out sweep.json");
+      "  gpuplan sweep --merge shard-*.json --csv sweep.csv --out sweep.json\n"
+      "  gpuplan sweep s.toml --stage plan --grid budget.total=3e7,6e7 --report sweep/  # "
+      "sweep/sweep.html");
   cmd->add_option("scenario", f->scenario,
                   "scenario TOML (default: the built-in Korea-like scenario)");
   cmd->add_option("--spec", f->spec_path,
@@ -347,6 +358,9 @@ void AddSweepCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
                   "write each point's fleet (and waits, stage plan) by quarter as CSV: one line "
                   "per point and quarter");
   cmd->add_option("--out", f->out, "write the sweep document (or a shard) as JSON");
+  cmd->add_option("--report", f->report_dir,
+                  "folder for sweep.html (tornado per result, p5-p95 bands by quarter on the "
+                  "capacity and wait charts; offline) and sweep.json");
   cmd->add_flag("--json", f->json, "print exactly one JSON object on stdout");
   cmd->callback([f, &exit_code, &out, &err] { exit_code = RunSweepCommand(*f, out, err); });
 }

@@ -566,7 +566,167 @@ void AddFrontier(const Json& frontier, const std::map<std::string, ClassTarget>&
   charts.push_back(std::move(c));
 }
 
+// One tornado: the bars of tornado.metrics[metric], in their order (largest swing first, which
+// Chart.js draws at the top of a category y axis).
+void AddTornado(const std::string& metric, const Json& t, const Money& money,
+                std::vector<ChartSpec>& charts) {
+  const auto base = Num(t, "base");
+  if (!base) return;  // the scenario as it is failed: no common origin for the bars
+  const SweepMetric view = SweepMetricOf(metric);
+  const double scale = view.format == "money" ? money.units_per_usd : 1;
+  Json labels = Json::array();
+  Json at_low = Json::array(), at_high = Json::array();
+  bool any = false;
+  for (const Json& bar : ArrayAt(t, "bars")) {
+    labels.push_back(fmt::format("{} ({} \u2192 {})", StrOr(bar, "key", "?"),
+                                 StrOr(bar, "low", "?"), StrOr(bar, "high", "?")));
+    for (const auto& [key, out] : {std::pair{"at_low", &at_low}, std::pair{"at_high", &at_high}}) {
+      const auto v = Num(bar, key);
+      out->push_back(v ? Json::array({*base * scale, *v * scale}) : Json(nullptr));
+      any = any || v.has_value();
+    }
+  }
+  if (!any) return;
+  Json low = BarDataset("input at its low value", std::move(at_low), Color(0));
+  Json high = BarDataset("input at its high value", std::move(at_high), Color(1));
+  for (Json* d : {&low, &high}) {
+    (*d)["grouped"] = false;  // both bars of an input on one row, either side of the base
+    (*d)["barPercentage"] = 0.7;
+  }
+  ChartSpec c{.id = "chart-tornado-" + metric,
+              .place = Place::kTornado,
+              .title = view.title,
+              .caption = fmt::format(
+                  "Each input alone at its low and high value, the others at the scenario's: "
+                  "bars from the base ({}) to the result. Largest swing on top.",
+                  view.format == "money"      ? FormatMoney(*base, money)
+                  : view.format == "duration" ? FormatDurationS(*base)
+                                              : FormatNumber(*base))};
+  c.config["type"] = "bar";
+  c.config["data"] = {{"labels", labels}, {"datasets", Json::array({low, high})}};
+  c.config["options"] = BaseOptions();
+  c.config["options"]["indexAxis"] = "y";
+  Json& scales = c.config["options"]["scales"];
+  scales["x"] = view.format == "money" ? MoneyAxis(money) : Axis(view.title, view.format);
+  scales["x"]["beginAtZero"] = false;
+  scales["x"]["title"]["text"] = view.title;
+  scales["y"] = {{"title", {{"display", true}, {"text", "input (low \u2192 high)"}}}};
+  charts.push_back(std::move(c));
+}
+
+// bands.series[key] as a band: the 5th and 95th percentiles across points (the area between
+// them filled) and the median, per quarter.
+void AddBand(const Json& series, std::string_view label, const std::string& color,
+             const std::string& fill, Json& datasets) {
+  Json p5 = LineDataset(fmt::format("{}: 5th percentile", label), Column(series, "p5"), color);
+  Json p95 =
+      LineDataset(fmt::format("{}: 5th to 95th percentile", label), Column(series, "p95"), color);
+  Json p50 = LineDataset(fmt::format("{}: median", label), Column(series, "p50"), color);
+  for (Json* d : {&p5, &p95}) {
+    (*d)["borderWidth"] = 1;
+    (*d)["pointRadius"] = 0;
+  }
+  p5["fill"] = false;
+  p5["gpuplanHideInLegend"] = true;  // the shaded p95 dataset stands for the band
+  p95["fill"] = "-1";                // down to the dataset before it: p5
+  p95["backgroundColor"] = fill;
+  datasets.push_back(std::move(p5));
+  datasets.push_back(std::move(p95));
+  datasets.push_back(std::move(p50));
+}
+
+// The values of bands.series[key] as rows {p5, p50, p95} per quarter, for Column.
+Json BandRows(const Json& band) {
+  Json rows = Json::array();
+  const Json& p50 = ArrayAt(band, "p50");
+  for (size_t i = 0; i < p50.size(); ++i) {
+    Json r = Json::object();
+    for (const char* k : {"p5", "p50", "p95"}) {
+      const Json& list = ArrayAt(band, k);
+      r[k] = i < list.size() ? list[i] : Json(nullptr);
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+// A band chart: line datasets over the quarters, on one y axis.
+void AddBandChart(ChartSpec c, const Json& quarters, Json datasets, Json y_axis,
+                  std::vector<ChartSpec>& charts) {
+  c.config["type"] = "line";
+  c.config["data"] = {{"labels", quarters}, {"datasets", std::move(datasets)}};
+  c.config["options"] = BaseOptions();
+  c.config["options"]["scales"]["y"] = std::move(y_axis);
+  charts.push_back(std::move(c));
+}
+
+void AddSweepBands(const Json& bands, std::vector<ChartSpec>& charts) {
+  const Json* series = ObjectAt(bands, "series");
+  if (series == nullptr) return;
+  const Json& quarters = ArrayAt(bands, "quarters");
+  const auto band = [&](std::string_view key) {
+    const Json* b = ObjectAt(*series, key);
+    return b == nullptr ? Json::array() : BandRows(*b);
+  };
+  const Json capacity = band("h100_equivalents");
+  if (AnyNumber(capacity, "p50")) {
+    Json datasets = Json::array();
+    AddBand(capacity, "H100-equivalents", Color(0), "rgba(0,114,178,0.18)", datasets);
+    AddBandChart({.id = "chart-band-capacity",
+                  .place = Place::kBands,
+                  .title = "Capacity by quarter across the points",
+                  .caption = "H100-equivalents of compute installed each quarter: the median plan "
+                             "of the sweep's points (line) and the 5th to 95th percentile across "
+                             "them (shaded)."},
+                 quarters, std::move(datasets), Axis("H100-equivalents", "compact"), charts);
+  }
+  const Json p95 = band("p95_wait_s"), mean = band("avg_wait_s");
+  if (AnyNumber(p95, "p50") || AnyNumber(mean, "p50")) {
+    Json datasets = Json::array();
+    if (AnyNumber(p95, "p50")) {
+      AddBand(p95, "95th-percentile wait", Color(5), "rgba(213,94,0,0.18)", datasets);
+    }
+    if (AnyNumber(mean, "p50"))
+      AddBand(mean, "mean wait", Color(2), "rgba(0,158,115,0.18)", datasets);
+    AddBandChart({.id = "chart-band-waits",
+                  .place = Place::kBands,
+                  .title = "Waits by quarter across the points",
+                  .caption = "Wait of the jobs submitted each quarter (all tenants) under the "
+                             "scenario's policy: the median of the sweep's points (line) and the "
+                             "5th to 95th percentile across them (shaded)."},
+                 quarters, std::move(datasets), Axis("wait", "duration"), charts);
+  }
+}
+
 }  // namespace
+
+SweepMetric SweepMetricOf(std::string_view metric) {
+  static const std::map<std::string, SweepMetric, std::less<>> kMetrics = {
+      {"total_cost_usd", {"total cost over the horizon", "money"}},
+      {"capex_usd", {"purchases (capex)", "money"}},
+      {"h100_eq_gpu_hours", {"H100-equivalent GPU-hours over the horizon", "compact"}},
+      {"final_h100_equivalents", {"H100-equivalents at the end", "compact"}},
+      {"final_gpus", {"GPUs at the end", "compact"}},
+      {"final_power_mw", {"power drawn at the end (MW)", "compact"}},
+      {"utilization", {"utilization", "percent"}},
+      {"avg_wait_s", {"mean wait", "duration"}},
+      {"p95_wait_s", {"95th-percentile wait", "duration"}},
+      {"p99_wait_s", {"99th-percentile wait", "duration"}}};
+  const auto it = kMetrics.find(metric);
+  return it != kMetrics.end() ? it->second : SweepMetric{std::string(metric), "compact"};
+}
+
+std::vector<ChartSpec> BuildSweepCharts(const Json& sweep) {
+  std::vector<ChartSpec> charts;
+  const Money money = MoneyOf(sweep);
+  if (const Json* tornado = ObjectAt(sweep, "tornado")) {
+    if (const Json* metrics = ObjectAt(*tornado, "metrics")) {
+      for (const auto& [metric, t] : metrics->items()) AddTornado(metric, t, money, charts);
+    }
+  }
+  if (const Json* bands = ObjectAt(sweep, "bands")) AddSweepBands(*bands, charts);
+  return charts;
+}
 
 std::vector<std::string> HistogramLabels(const Json& edges_s, size_t num_counts) {
   std::vector<std::string> labels;

@@ -674,6 +674,18 @@ std::string IterationsTable(const Json& buy, const detail::Money& money) {
                body);
 }
 
+// The raw-data block: a link to the JSON beside the page (when named) and the embedded copy.
+std::string RawData(const RenderOptions& options) {
+  std::string out = "<p>";
+  if (!options.raw_json_href.empty()) {
+    out += "The whole document: <a href=\"" + HtmlEscape(options.raw_json_href) + "\">" +
+           HtmlEscape(options.raw_json_href) + "</a> (beside this page). ";
+  }
+  return out +
+         "It is also embedded in this page:</p>\n<details class=\"raw\"><summary>Show the raw "
+         "JSON</summary><pre id=\"raw-json\"></pre></details>\n";
+}
+
 std::string EngineerSection(const Json& report, const RenderOptions& options) {
   std::string out =
       "<section class=\"reader\" id=\"engineer\"><h2>Engineering</h2>\n<p class=\"who\">For the "
@@ -690,69 +702,252 @@ std::string EngineerSection(const Json& report, const RenderOptions& options) {
         "<p>The warnings are listed at the top of the page (<a href=\"#warnings\">"
         "warnings</a>).</p>\n";
   }
-  out += "<h3>Raw data</h3>\n<p>";
-  if (!options.raw_json_href.empty()) {
-    out += "The whole document: <a href=\"" + HtmlEscape(options.raw_json_href) + "\">" +
-           HtmlEscape(options.raw_json_href) + "</a> (beside this page). ";
-  }
-  out +=
-      "It is also embedded in this page:</p>\n<details class=\"raw\"><summary>Show the raw "
-      "JSON</summary><pre id=\"raw-json\"></pre></details>\n";
+  out += "<h3>Raw data</h3>\n" + RawData(options);
   return out + "</section>\n";
 }
 
-}  // namespace
-
-Result<std::string> RenderHtml(const nlohmann::ordered_json& report, const RenderOptions& options) {
-  auto library = ReadFile(options.chart_js_path);
+// Chart.js's text, checked to be inlinable.
+Result<std::string> ReadChartJs(const std::string& path) {
+  auto library = ReadFile(path);
   if (!library) {
     return Error{
         fmt::format("cannot inline Chart.js: {} (install libjs-chart.js with "
                     "scripts/install-deps.sh, or set the path)",
                     library.error().message)};
   }
-  if (library->empty())
-    return Error{fmt::format("{}: Chart.js file is empty", options.chart_js_path)};
+  if (library->empty()) return Error{fmt::format("{}: Chart.js file is empty", path)};
   std::string lowered = *library;
   std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   if (lowered.find("</script") != std::string::npos || lowered.find("<!--") != std::string::npos) {
-    return Error{fmt::format("{}: contains '</script' or '<!--' and cannot be inlined",
-                             options.chart_js_path)};
+    return Error{fmt::format("{}: contains '</script' or '<!--' and cannot be inlined", path)};
   }
-  const std::vector<ChartSpec> charts = detail::BuildCharts(report);
+  return library;
+}
+
+// The page around a header and a <main>: CSS and the health script in the head, the footer with
+// the health element, the document and the chart specs as JSON, Chart.js and the render script.
+Result<std::string> Page(std::string_view title, const std::string& header, const std::string& main,
+                         std::string_view made_by, const Json& document,
+                         const std::vector<ChartSpec>& charts, const RenderOptions& options) {
+  auto library = ReadChartJs(options.chart_js_path);
+  if (!library) return library.error();
   Json specs = Json::array();
   for (const ChartSpec& c : charts) specs.push_back({{"id", c.id}, {"config", c.config}});
-
-  const Json* scenario = ObjectAt(report, "scenario");
-  const std::string name = scenario == nullptr ? "" : StrOr(*scenario, "name");
   std::string html;
   html.reserve(library->size() + (1 << 16));
   html +=
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  html += "<title>" + HtmlEscape(name.empty() ? "gpuplan report" : "gpuplan report: " + name) +
-          "</title>\n";
+  html += "<title>" + HtmlEscape(title) + "</title>\n";
   html += "<style>" + std::string(detail::kPageCss) + "</style>\n";
   html += "<script>" + std::string(detail::kHealthScript) + "</script>\n</head>\n<body>\n";
-  html += Header(report);
-  html += "<main>\n" + MinisterSection(report, charts) + OperatorSection(report, charts) +
-          EngineerSection(report, options) + "</main>\n";
+  html += header;
+  html += "<main>\n" + main + "</main>\n";
   // The health element is for tests and for whoever debugs the page: in the footer, never in
   // the header a reader sees first.
   html += "<footer>" +
-          HtmlEscape(fmt::format("Made by gpuplan {}. Charts: Chart.js, inlined; the page makes no "
+          HtmlEscape(fmt::format("Made by {}. Charts: Chart.js, inlined; the page makes no "
                                  "network requests.",
-                                 StrOr(report, "gpuplan_version", "(unknown version)"))) +
+                                 made_by)) +
           "<div id=\"report-health\" data-state=\"pending\">charts not drawn yet (scripts did "
           "not run)</div></footer>\n";
-  html += "<script type=\"application/json\" id=\"report-data\">" + detail::ScriptSafeJson(report) +
-          "</script>\n";
+  html += "<script type=\"application/json\" id=\"report-data\">" +
+          detail::ScriptSafeJson(document) + "</script>\n";
   html += "<script type=\"application/json\" id=\"chart-specs\">" + detail::ScriptSafeJson(specs) +
           "</script>\n";
   html += "<script>\n" + *library + "\n</script>\n";
   html += "<script>" + std::string(detail::kRenderScript) + "</script>\n</body>\n</html>\n";
   return html;
+}
+
+// --- the sweep page -------------------------------------------------------------------------
+
+// A sweep result in its metric's form: money, a duration, a share or a number.
+std::string SweepValue(const Json& v, const detail::SweepMetric& view, const detail::Money& money) {
+  if (!v.is_number()) return "\u2013";
+  const double x = v.get<double>();
+  if (view.format == "money") return detail::FormatMoney(x, money);
+  if (view.format == "duration") return FormatDurationS(x);
+  if (view.format == "percent") return FormatPercent(x);
+  return FormatNumber(x);
+}
+
+std::string SweepCell(const Json& v, const detail::SweepMetric& view, const detail::Money& money) {
+  return "<td class=\"num\">" + HtmlEscape(SweepValue(v, view, money)) + "</td>";
+}
+
+std::string SweepHeader(const Json& sweep) {
+  const Json empty = Json::object();
+  const Json* spec_ptr = ObjectAt(sweep, "spec");
+  const Json& spec = spec_ptr == nullptr ? empty : *spec_ptr;
+  const std::string scenario = StrOr(spec, "scenario");
+  const Json& points = ArrayAt(sweep, "points");
+  size_t failed = 0;
+  for (const Json& p : points) failed += StrOr(p, "status") == "error" ? 1 : 0;
+  std::string shape;
+  if (const Json* grid = ObjectAt(spec, "grid")) {
+    for (const auto& [key, values] : grid->items()) {
+      shape += fmt::format("{}{} {}", shape.empty() ? "" : " x ",
+                           values.is_array() ? values.size() : 0, key);
+    }
+    shape = "a grid of " + shape;
+  } else {
+    shape = fmt::format("{} Monte Carlo samples, seed {}", NumOr(spec, "samples", 0),
+                        NumOr(spec, "seed", 0));
+  }
+  const std::string sub =
+      fmt::format("{} points ({}), stage {}{}", points.size(), shape, StrOr(spec, "stage", "?"),
+                  failed == 0 ? "" : fmt::format(", {} failed", failed));
+  return fmt::format(
+      "<header><h1>Sweep: {}</h1><p class=\"sub\">{}</p>\n"
+      "<nav><a href=\"#tornado\">What moves the results</a><a href=\"#bands\">Spread across "
+      "the points</a><a href=\"#raw\">Raw data</a></nav>\n</header>\n",
+      HtmlEscape(scenario.empty() ? "the built-in scenario" : scenario), HtmlEscape(sub));
+}
+
+std::string TornadoSection(const Json& sweep, const std::vector<ChartSpec>& charts,
+                           const detail::Money& money) {
+  std::string out =
+      "<section class=\"reader\" id=\"tornado\"><h2>What moves the results</h2>\n<p "
+      "class=\"who\">Each input alone at its low and its high value, every other input at the "
+      "scenario's own: how far it moves each result from the base (the scenario as it is). "
+      "The input with the largest swing is on top.</p>\n";
+  const Json* tornado = ObjectAt(sweep, "tornado");
+  const Json* metrics = tornado == nullptr ? nullptr : ObjectAt(*tornado, "metrics");
+  if (metrics == nullptr) {
+    return out + NotAvailableHtml("The tornado (the sweep ran with --no-tornado)", nullptr) +
+           "</section>\n";
+  }
+  out += ChartGrid(charts, detail::Place::kTornado);
+  std::string body;
+  for (const auto& [metric, t] : metrics->items()) {
+    const detail::SweepMetric view = detail::SweepMetricOf(metric);
+    for (const Json& bar : ArrayAt(t, "bars")) {
+      body += "<tr>" + TextCell(view.title) + TextCell(StrOr(bar, "key")) +
+              TextCell(StrOr(bar, "low")) + TextCell(StrOr(bar, "high")) +
+              SweepCell(t.value("base", Json()), view, money);
+      for (const char* k : {"at_low", "at_high", "swing"}) {
+        body += SweepCell(bar.value(k, Json()), view, money);
+      }
+      body += "</tr>";
+    }
+  }
+  out += "<h3>The bars</h3>\n" + Table(HeaderRow({{"result", false},
+                                                  {"input", false},
+                                                  {"low", false},
+                                                  {"high", false},
+                                                  {"base", true},
+                                                  {"at low", true},
+                                                  {"at high", true},
+                                                  {"swing", true}}),
+                                       body);
+  return out + "</section>\n";
+}
+
+std::string BandsSection(const Json& sweep, const std::vector<ChartSpec>& charts,
+                         const detail::Money& money) {
+  std::string out =
+      "<section class=\"reader\" id=\"bands\"><h2>Spread across the points</h2>\n<p "
+      "class=\"who\">Over the sweep's grid or sample points: each result's percentiles, and "
+      "quarter by quarter the median plan with the 5th to 95th percentile shaded.</p>\n";
+  out += ChartGrid(charts, detail::Place::kBands);
+  const Json* spec = ObjectAt(sweep, "spec");
+  if (spec != nullptr && StrOr(*spec, "stage") == "buy") {
+    out +=
+        "<p class=\"na\">Waits: not simulated in stage buy (run the sweep with --stage plan).</p>"
+        "\n";
+  }
+  std::string body;
+  if (const Json* summary = ObjectAt(sweep, "summary")) {
+    for (const auto& [metric, m] : summary->items()) {
+      const detail::SweepMetric view = detail::SweepMetricOf(metric);
+      body += "<tr>" + TextCell(view.title) + NumCell(m, "count", FormatCount);
+      for (const char* k : {"min", "p5", "p50", "p95", "max"}) {
+        body += SweepCell(m.value(k, Json()), view, money);
+      }
+      body += "</tr>";
+    }
+  }
+  if (!body.empty()) {
+    out += "<h3>Results across the points</h3>\n" + Table(HeaderRow({{"result", false},
+                                                                     {"points", true},
+                                                                     {"min", true},
+                                                                     {"5th pct", true},
+                                                                     {"median", true},
+                                                                     {"95th pct", true},
+                                                                     {"max", true}}),
+                                                          body);
+  }
+  return out + "</section>\n";
+}
+
+// The points, as the CSV has them (the first kMaxPointRows; every one is in the raw data).
+constexpr size_t kMaxPointRows = 500;
+
+std::string PointsSection(const Json& sweep, const detail::Money& money,
+                          const RenderOptions& options) {
+  const Json& columns = ArrayAt(sweep, "columns");
+  const Json& points = ArrayAt(sweep, "points");
+  std::vector<std::pair<std::string, bool>> header;
+  for (const Json& c : columns) {
+    if (c.is_string()) header.push_back({c.get<std::string>(), false});
+  }
+  std::string body;
+  for (size_t i = 0; i < points.size() && i < kMaxPointRows; ++i) {
+    const Json& p = points[i];
+    const Json empty = Json::object();
+    const Json* inputs_ptr = ObjectAt(p, "inputs");
+    const Json& inputs = inputs_ptr == nullptr ? empty : *inputs_ptr;
+    body += "<tr>";
+    for (const auto& [name, is_num] : header) {
+      if (inputs.contains(name)) {
+        body += TextCell(StrOr(inputs, name, "\u2013"));
+      } else if (name == "index") {
+        body += NumCell(p, name, FormatCount);
+      } else if (name == "status" || name == "error") {
+        body += TextCell(StrOr(p, name, "\u2013"));
+      } else {
+        body += SweepCell(p.value(name, Json()), detail::SweepMetricOf(name), money);
+      }
+    }
+    body += "</tr>";
+  }
+  std::string out =
+      "<section class=\"reader\" id=\"raw\"><h2>Points and raw data</h2>\n<p class=\"who\">"
+      "One row per point, as gpuplan sweep --csv writes them" +
+      std::string(points.size() > kMaxPointRows
+                      ? fmt::format(" (the first {} of {})", kMaxPointRows, points.size())
+                      : "") +
+      ".</p>\n";
+  if (!body.empty()) out += Table(HeaderRow(header), body);
+  out += "<h3>Raw data</h3>\n" + RawData(options);
+  return out + "</section>\n";
+}
+
+}  // namespace
+
+Result<std::string> RenderHtml(const nlohmann::ordered_json& report, const RenderOptions& options) {
+  const std::vector<ChartSpec> charts = detail::BuildCharts(report);
+  const Json* scenario = ObjectAt(report, "scenario");
+  const std::string name = scenario == nullptr ? "" : StrOr(*scenario, "name");
+  return Page(name.empty() ? "gpuplan report" : "gpuplan report: " + name, Header(report),
+              MinisterSection(report, charts) + OperatorSection(report, charts) +
+                  EngineerSection(report, options),
+              "gpuplan " + StrOr(report, "gpuplan_version", "(unknown version)"), report, charts,
+              options);
+}
+
+Result<std::string> RenderSweepHtml(const nlohmann::ordered_json& sweep,
+                                    const RenderOptions& options) {
+  const std::vector<ChartSpec> charts = detail::BuildSweepCharts(sweep);
+  const detail::Money money = detail::MoneyOf(sweep);
+  const Json* spec = ObjectAt(sweep, "spec");
+  const std::string scenario = spec == nullptr ? "" : StrOr(*spec, "scenario");
+  return Page("gpuplan sweep" + (scenario.empty() ? "" : ": " + scenario), SweepHeader(sweep),
+              TornadoSection(sweep, charts, money) + BandsSection(sweep, charts, money) +
+                  PointsSection(sweep, money, options),
+              "gpuplan sweep", sweep, charts, options);
 }
 
 }  // namespace gpuplan::report

@@ -155,19 +155,23 @@ inline constexpr char kRenderScript[] = R"js(
     if (a < 86400) return +(s / 3600).toPrecision(2) + ' h';
     return +(s / 86400).toPrecision(3) + ' d';
   }
-  // Duration axes get ticks at round steps (10 min, 1 h, 6 h, ...) instead of 1.4 h, 2.8 h.
+  // Duration axes get ticks at round steps (10 min, 1 h, 6 h, ...) instead of 1.4 h, 2.8 h,
+  // from 0 or, on an axis that does not begin at zero (the sweep's tornado), from below its min.
   var kStepsS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600,
                  43200, 86400, 172800, 604800, 2592000];
   function roundDurationTicks(axis) {
     var top = axis.max;
     if (!(top > 0)) return;
+    var low = axis.min > 0 ? axis.min : 0;
     var step = kStepsS[kStepsS.length - 1];
     for (var i = 0; i < kStepsS.length; i++) {
-      if (top / kStepsS[i] <= 8) { step = kStepsS[i]; break; }
+      if ((top - low) / kStepsS[i] <= 8) { step = kStepsS[i]; break; }
     }
     var ticks = [];
-    for (var v = 0; v < top + step; v += step) ticks.push({ value: v });
+    var start = Math.floor(low / step) * step;
+    for (var v = start; v < top + step; v += step) ticks.push({ value: v });
     axis.ticks = ticks;
+    axis.min = start;
     axis.max = ticks[ticks.length - 1].value;
   }
   var formats = {
@@ -198,10 +202,19 @@ inline constexpr char kRenderScript[] = R"js(
                                            { callback: function (v) { return f(v); } });
       });
       config.options.plugins = config.options.plugins || {};
+      // A dataset with gpuplanHideInLegend (a band's lower edge) stays out of the legend.
+      config.options.plugins.legend = Object.assign({}, config.options.plugins.legend, {
+        labels: { filter: function (item, data) {
+          return !data.datasets[item.datasetIndex].gpuplanHideInLegend;
+        } } });
+      // Horizontal charts (the sweep's tornado) carry their values on x; a floating bar's
+      // value is its [from, to] pair.
+      var horizontal = config.options.indexAxis === 'y';
       config.options.plugins.tooltip = { callbacks: { label: function (ctx) {
-        var axis = scales[ctx.dataset.yAxisID || 'y'] || {};
+        var axis = scales[horizontal ? (ctx.dataset.xAxisID || 'x') : (ctx.dataset.yAxisID || 'y')] || {};
         var f = formatterOf(axis) || formats.compact;
-        var y = ctx.parsed.y;
+        if (Array.isArray(ctx.raw)) return ctx.dataset.label + ': ' + f(ctx.raw[0]) + ' \u2192 ' + f(ctx.raw[1]);
+        var y = horizontal ? ctx.parsed.x : ctx.parsed.y;
         return ctx.dataset.label + ': ' + (y === null || y === undefined ? 'n/a' : f(y));
       } } };
       var chart = new Chart(document.getElementById(spec.id), config);

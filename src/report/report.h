@@ -34,4 +34,16 @@ Result<std::string> RenderHtml(const nlohmann::ordered_json& report, const Rende
 Result<void> WriteReport(const std::string& dir, const nlohmann::ordered_json& report,
                          const RenderOptions& options);
 
+// The sweep page, as self-contained as RenderHtml's, from gpuplan sweep's document (spec,
+// columns, points, summary, bands, tornado; docs/python.md): a tornado chart per result (which
+// input moves cost, capacity and waits most), the 5th-95th percentile bands by quarter on the
+// capacity and wait charts, the percentiles of each result, and the points.
+Result<std::string> RenderSweepHtml(const nlohmann::ordered_json& sweep,
+                                    const RenderOptions& options);
+
+// dir/sweep.json and dir/sweep.html, as WriteReport (the page links sweep.json unless
+// options.raw_json_href is empty).
+Result<void> WriteSweepReport(const std::string& dir, const nlohmann::ordered_json& sweep,
+                              RenderOptions options);
+
 }  // namespace gpuplan::report

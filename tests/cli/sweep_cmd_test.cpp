@@ -44,6 +44,37 @@ TEST(SweepCommand, EveryPointFailingIsBadInput) {
   EXPECT_NE(r.out.find("\"kind\": \"bad_input\""), std::string::npos) << r.out;
 }
 
+TEST(SweepCommand, ReportWritesTheSweepPageAndItsDocument) {
+  // Two buy-stage points of the one-year small scenario: the page has the capacity band.
+  const auto dir = std::filesystem::temp_directory_path() / "gpuplan_sweep_report";
+  std::filesystem::remove_all(dir);
+  const auto quarters = std::filesystem::temp_directory_path() / "gpuplan_sweep_quarters.csv";
+  const std::string small = std::string(GPUPLAN_DATA_DIR) + "/../tests/fixtures/small.toml";
+  const CliRun r =
+      RunCli({"sweep"}, {small, "--grid", "budget.total=3e7,6e7", "--no-tornado", "--report",
+                         dir.string(), "--quarters-csv", quarters.string()});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  std::ifstream html(dir / "sweep.html");
+  const std::string page((std::istreambuf_iterator<char>(html)), {});
+  EXPECT_NE(page.find("<canvas id=\"chart-band-capacity\""), std::string::npos);
+  EXPECT_NE(page.find("Waits: not simulated in stage buy"), std::string::npos);
+  std::ifstream json(dir / "sweep.json");
+  const auto doc = nlohmann::json::parse(json);
+  EXPECT_EQ(doc["points"].size(), 2u);
+  EXPECT_EQ(doc["bands"]["quarters"].size(), 4u);  // 2026Q4..2027Q3
+  // The long table: a header and a line per point and quarter.
+  std::ifstream csv(quarters);
+  const std::string lines((std::istreambuf_iterator<char>(csv)), {});
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 1 + 2 * 4) << lines;
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(quarters);
+  // A shard is not the whole sweep: no page from it.
+  const CliRun shard = RunCli({"sweep"}, {small, "--grid", "budget.total=3e7,6e7", "--shard", "0/2",
+                                          "--out", "s.json", "--report", dir.string()});
+  EXPECT_EQ(shard.code, kExitBadInput);
+  EXPECT_NE(shard.err.find("--report needs the whole sweep"), std::string::npos) << shard.err;
+}
+
 TEST(SweepCommand, GridOverBudgetWithAPriceSetForEveryPoint) {
   // The default scenario's budget (KRW 2.5e12 over its three years) cut to a fifth and left
   // whole, with b200 nodes 30% cheaper at both points: the scenario parser's overrides.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The real-browser test of report.html: renders the fixture with the real Chart.js, opens the
+# The real-browser test of report.html (or of a sweep's sweep.html, when the fixture is a gpuplan
+# sweep document): renders the fixture with the real Chart.js, opens the
 # page in headless Chromium with the network blocked, and checks that every chart rendered and
 # nothing logged an error (the page's #report-health element and Chromium's console log);
 # saves a screenshot. Two negative controls show that these checks can fail: a page with an
@@ -37,8 +38,7 @@ open_page() {
 console_lines() { grep -E 'CONSOLE|Uncaught' "$@" || true; }
 
 fail=0
-"$render" "$fixture" "$out/page" >/dev/null
-page="$out/page/report.html"
+page=$("$render" "$fixture" "$out/page")
 health=$(open_page "$page" report)
 echo "report-health: $health"
 expected=$(grep -o 'data-charts-expected="[0-9]*"' <<<"$health" | grep -o '[0-9]*' || true)
@@ -75,8 +75,8 @@ if grep -q 'data-state="ok"' <<<"$health" || ! grep -q 'example.com' <<<"$health
 fi
 # Negative control 2: a library that logs an error and throws must be reported.
 echo 'console.error("negative control"); throw new Error("broken library");' >"$out/broken.js"
-"$render" "$fixture" "$out/broken" "$out/broken.js" >/dev/null
-health=$(open_page "$out/broken/report.html" broken)
+broken_page=$("$render" "$fixture" "$out/broken" "$out/broken.js")
+health=$(open_page "$broken_page" broken)
 if grep -q 'data-state="ok"' <<<"$health" || [[ -z "$(console_lines "$out/broken.log")" ]]; then
   echo "FAIL: a broken page went unnoticed: $health" >&2; fail=1
 fi

@@ -191,6 +191,79 @@ TEST(BuildCharts, NothingToDrawGivesNoCharts) {
                   .empty());
 }
 
+// A sweep document by hand: a cost tornado of three inputs (one with its high point failed), a
+// wait tornado whose base failed, and bands over two quarters (one wait quarter unknown).
+Json HandSweep() {
+  return Json::parse(R"({
+    "gpuplan_sweep": 1, "spec": {"stage": "plan"},
+    "tornado": {"metrics": {
+      "total_cost_usd": {"base": 100, "bars": [
+        {"key": "b", "low": "1", "high": "2", "at_low": 300, "at_high": 80, "swing": 220},
+        {"key": "a", "low": "10", "high": "20", "at_low": 90, "at_high": 150, "swing": 60},
+        {"key": "c", "low": "x", "high": "y", "at_low": 95, "at_high": null, "swing": null}]},
+      "p95_wait_s": {"base": null, "bars": [
+        {"key": "b", "low": "1", "high": "2", "at_low": 5, "at_high": 6, "swing": 1}]}}},
+    "bands": {"quarters": ["2026Q4", "2027Q1"], "series": {
+      "h100_equivalents": {"count": [2, 2], "p5": [1, 2], "p50": [3, 4], "p95": [5, 6]},
+      "p95_wait_s": {"count": [2, 0], "p5": [10, null], "p50": [20, null], "p95": [30, null]},
+      "avg_wait_s": {"count": [0, 0], "p5": [null, null], "p50": [null, null],
+                     "p95": [null, null]}}}})");
+}
+
+TEST(BuildSweepCharts, TornadoBarsRunFromTheBaseToEachEnd) {
+  const auto charts = BuildSweepCharts(HandSweep());
+  // No wait tornado: its base point failed, so its bars have no common origin.
+  EXPECT_EQ(Ids(charts), (std::vector<std::string>{"chart-tornado-total_cost_usd",
+                                                   "chart-band-capacity", "chart-band-waits"}));
+  const Json& config = charts[0].config;
+  EXPECT_EQ(config["options"]["indexAxis"], "y");
+  // In the bars' order (largest swing first, drawn on top), each with its low and high value.
+  EXPECT_EQ(config["data"]["labels"],
+            Json({"b (1 \u2192 2)", "a (10 \u2192 20)", "c (x \u2192 y)"}));
+  const Json& low = config["data"]["datasets"][0];
+  const Json& high = config["data"]["datasets"][1];
+  EXPECT_EQ(low["data"], Json::parse("[[100, 300], [100, 90], [100, 95]]"));
+  EXPECT_EQ(high["data"], Json::parse("[[100, 80], [100, 150], null]"));
+  EXPECT_EQ(low["grouped"], false);  // both ends of an input on one row
+  // Money in US dollars (a sweep document has no currency), on a money axis off zero.
+  EXPECT_EQ(config["options"]["scales"]["x"]["gpuplanFormat"], "money");
+  EXPECT_EQ(config["options"]["scales"]["x"]["gpuplanPrefix"], "$");
+  EXPECT_EQ(config["options"]["scales"]["x"]["beginAtZero"], false);
+  EXPECT_NE(charts[0].caption.find("$100"), std::string::npos) << charts[0].caption;
+}
+
+TEST(BuildSweepCharts, BandsFillFromTheFifthToTheNinetyFifthPercentile) {
+  const auto charts = BuildSweepCharts(HandSweep());
+  const ChartSpec* capacity = FindChart(charts, "chart-band-capacity");
+  ASSERT_NE(capacity, nullptr);
+  EXPECT_EQ(capacity->config["data"]["labels"], Json({"2026Q4", "2027Q1"}));
+  const Json& d = capacity->config["data"]["datasets"];
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0]["data"], Json({1.0, 2.0}));  // p5, the band's lower edge
+  EXPECT_EQ(d[0]["fill"], false);
+  EXPECT_EQ(d[0]["gpuplanHideInLegend"], true);
+  EXPECT_EQ(d[1]["data"], Json({5.0, 6.0}));  // p95, filled down to p5
+  EXPECT_EQ(d[1]["fill"], "-1");
+  EXPECT_EQ(d[2]["data"], Json({3.0, 4.0}));  // the median
+  // Waits: the 95th-percentile wait's band only (no point knows the mean wait), a gap where
+  // no point knows the quarter, on a duration axis.
+  const ChartSpec* waits = FindChart(charts, "chart-band-waits");
+  ASSERT_NE(waits, nullptr);
+  const Json& w = waits->config["data"]["datasets"];
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[1]["data"], Json({30.0, nullptr}));
+  EXPECT_EQ(waits->config["options"]["scales"]["y"]["gpuplanFormat"], "duration");
+}
+
+TEST(BuildSweepCharts, ABuyStageSweepWithoutTornadoHasTheCapacityBandOnly) {
+  Json sweep = HandSweep();
+  sweep.erase("tornado");
+  sweep["bands"]["series"].erase("p95_wait_s");
+  sweep["bands"]["series"].erase("avg_wait_s");
+  EXPECT_EQ(Ids(BuildSweepCharts(sweep)), (std::vector<std::string>{"chart-band-capacity"}));
+  EXPECT_TRUE(BuildSweepCharts(Json::object()).empty());
+}
+
 TEST(HistogramLabels, ClosedAndOpenBins) {
   EXPECT_EQ(HistogramLabels(Json{0, 60, 3600}, 3),
             (std::vector<std::string>{"0 s\u20131 min", "1 min\u20131 h", "\u2265 1 h"}));

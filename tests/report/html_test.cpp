@@ -343,6 +343,49 @@ TEST_F(RenderHtmlTest, RawJsonLinkCanBeHidden) {
   EXPECT_EQ(Render(testing::LoadSample()).find("href=\"report.json\""), std::string::npos);
 }
 
+// The sweep page of a real sweep (tests/report/fixtures/sweep.json, stage plan, 2 x 2 grid).
+TEST_F(RenderHtmlTest, SweepPageHasItsChartsTablesAndData) {
+  const Json sweep = testing::LoadJson(GPUPLAN_REPORT_SWEEP);
+  ASSERT_TRUE(WriteSweepReport(dir_.string(), sweep, options_).has_value());
+  auto text = ReadFile((dir_ / "sweep.html").string());
+  ASSERT_TRUE(text.has_value());
+  const std::string& html = *text;
+  // One canvas per chart: a tornado per result, the capacity and wait bands.
+  const Json specs = Json::parse(ScriptBody(html, "chart-specs"));
+  EXPECT_EQ(specs.size(), sweep["tornado"]["metrics"].size() + 2);
+  EXPECT_EQ(Count(html, "<canvas "), specs.size());
+  for (const char* id : {"chart-band-capacity", "chart-band-waits", "chart-tornado-p95_wait_s"}) {
+    EXPECT_NE(html.find("<canvas id=\"" + std::string(id) + "\""), std::string::npos) << id;
+  }
+  for (const char* id : {"id=\"tornado\"", "id=\"bands\"", "id=\"raw\"", "id=\"report-health\""}) {
+    EXPECT_NE(html.find(id), std::string::npos) << id;
+  }
+  // The whole document embedded and beside the page, linked by its name.
+  EXPECT_EQ(Json::parse(ScriptBody(html, "report-data")), sweep);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "sweep.json"));
+  EXPECT_NE(html.find("href=\"sweep.json\""), std::string::npos);
+  // The tornado's bars and the points are tabled: a row per bar, a row per point.
+  size_t bars = 0;
+  for (const auto& [metric, t] : sweep["tornado"]["metrics"].items()) bars += t["bars"].size();
+  const size_t header_rows = 3;  // the bars, the results' percentiles, the points
+  EXPECT_EQ(Count(html, "<tr>"),
+            header_rows + bars + sweep["summary"].size() + sweep["points"].size());
+  EXPECT_NE(html.find("4 points (a grid of 2 budget.total x 2 candidate.b200.node_price), "
+                      "stage plan"),
+            std::string::npos);
+}
+
+TEST_F(RenderHtmlTest, SweepPageEscapesItsInputs) {
+  Json sweep = testing::LoadJson(GPUPLAN_REPORT_SWEEP);
+  sweep["tornado"]["metrics"]["total_cost_usd"]["bars"][0]["key"] = "<img src=x onerror=alert(1)>";
+  sweep["points"][0]["error"] = "</script><b>";
+  auto html = RenderSweepHtml(sweep, options_);
+  ASSERT_TRUE(html.has_value()) << html.error().message;
+  EXPECT_EQ(html->find("<img src=x"), std::string::npos);
+  EXPECT_NE(html->find("&lt;img src=x onerror=alert(1)&gt;"), std::string::npos);
+  EXPECT_EQ(WithoutScriptBodies(*html).find("<b>"), std::string::npos);
+}
+
 TEST(RenderHtml, MissingChartJsIsAClearError) {
   RenderOptions options;
   options.chart_js_path = "/nonexistent/chart.js";

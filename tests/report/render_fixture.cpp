@@ -1,5 +1,6 @@
 // report_render_fixture FIXTURE.json OUT_DIR [CHART_JS]: writes OUT_DIR/report.{json,html} from
-// a report document, for browser_test.sh. Exit 0 ok, 1 on any failure (message on stderr).
+// a report document, or OUT_DIR/sweep.{json,html} from a gpuplan sweep document, and prints the
+// page's path, for browser_test.sh. Exit 0 ok, 1 on any failure (message on stderr).
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -22,11 +23,13 @@ int main(int argc, char** argv) {
   }
   gpuplan::report::RenderOptions options;
   if (argc == 4) options.chart_js_path = argv[3];
-  auto written = gpuplan::report::WriteReport(argv[2], report, options);
+  const bool is_sweep = report.contains("gpuplan_sweep");
+  auto written = is_sweep ? gpuplan::report::WriteSweepReport(argv[2], report, options)
+                          : gpuplan::report::WriteReport(argv[2], report, options);
   if (!written) {
     std::cerr << "error: " << written.error().message << "\n";
     return 1;
   }
-  std::cout << argv[2] << "/report.html\n";
+  std::cout << argv[2] << (is_sweep ? "/sweep.html\n" : "/report.html\n");
   return 0;
 }
