@@ -173,6 +173,13 @@ inline constexpr char kRenderScript[] = R"js(
     axis.ticks = ticks;
     axis.min = start;
     axis.max = ticks[ticks.length - 1].value;
+    // Steps under a day on an axis of days (38.7 d, 38.7 d) read as days and hours instead.
+    axis.gpuplanHourTicks = low > 0 && step < 86400 && start >= 86400;
+  }
+  function durationTick(v, axis) {
+    if (!axis.gpuplanHourTicks) return duration(v);
+    var d = Math.floor(v / 86400), h = Math.round((v - d * 86400) / 3600);
+    return d + ' d' + (h > 0 ? ' ' + h + ' h' : '');
   }
   var formats = {
     compact: function (v) { return compact.format(v); },
@@ -198,8 +205,10 @@ inline constexpr char kRenderScript[] = R"js(
         var f = formatterOf(scales[axis]);
         if (!f) return;
         if (scales[axis].gpuplanFormat === 'duration') scales[axis].afterBuildTicks = roundDurationTicks;
-        scales[axis].ticks = Object.assign({}, scales[axis].ticks,
-                                           { callback: function (v) { return f(v); } });
+        var duration_axis = scales[axis].gpuplanFormat === 'duration';
+        scales[axis].ticks = Object.assign({}, scales[axis].ticks, { callback: function (v) {
+          return duration_axis ? durationTick(v, this) : f(v);
+        } });
       });
       config.options.plugins = config.options.plugins || {};
       // A dataset with gpuplanHideInLegend (a band's lower edge) stays out of the legend.
