@@ -229,6 +229,11 @@ Result<TrainPlan> SizeTraining(const TrainRequest& request, const catalog::Accel
 ConfigEval EvaluateConfig(const model::ModelShape& shape, const catalog::Accelerator& gpu,
                           catalog::Precision precision, int seq_len, int global_batch_seqs,
                           const Parallelism& p, const SoftwareStack* stack = nullptr);
+// (T1) Seconds of `groups` GEMMs C[m x n] = A[m x k] B[k x n] in one launch on `gpu` at
+// `precision`: the best of the tile shapes libraries choose, in whole waves over sm_count or with
+// stream-K for the last partial wave, never faster than its HBM traffic.
+double GemmSeconds(double m, double n, double k, const catalog::Accelerator& gpu,
+                   catalog::Precision precision, double groups = 1);
 // Model FLOPs per trained token: 3 x forward (fwd + bwd), attention counted non-causally.
 double TrainFlopPerToken(const model::ModelShape& shape, int seq_len);
 // The default global batch (sequences) for `num_gpus` at `seq_len`: kDefaultBatchTokens or

@@ -9,13 +9,17 @@
 // memory bandwidth M, scale-up bandwidth U and scale-out bandwidth O (bytes/s per direction).
 //
 // Step time on the slowest stage (the one with ceil(L/p) layers and the LM head):
-//   (T1) GEMM and attention compute: forward 2 n (weights touched)/t + 2 n s (w_qk + w_v)/t FLOPs
-//        per layer (Narayanan et al. SC'21 eq. 3 counts the same), backward 2x forward (Kaplan et
-//        al. 2020 sec. 2.1), at F g eta(m), where eta(m) = m/(m + kTileDim) is the small-GEMM
-//        derate of the smallest GEMM dimension m (tile quantization: NVIDIA "Matrix
-//        Multiplication Background" guide); a routed expert's GEMM has m = e n k / E rows (the
-//        tokens its EP group routes to it). FP8 runs weight GEMMs at the FP8 peak, attention at
-//        BF16 (Transformer Engine keeps attention in BF16).
+//   (T1) GEMM and attention compute: each weight GEMM of a layer by its shape (rows = the n tokens
+//        of a microbatch; QKV and FFN-up column-parallel, output and FFN-down row-parallel / t),
+//        forward, data-gradient and weight-gradient GEMMs apart, on GemmS's roofline: the best of
+//        the tile shapes libraries choose, in whole waves over the part's sm_count or with
+//        stream-K for the last partial wave, at F g per unit, and never faster than its HBM
+//        traffic (small GEMMs are memory-bound); each tile also pays its pipeline fill and
+//        epilogue. A routed expert's GEMMs are one grouped launch
+//        of the E/e local experts, e n k / E rows each (the tokens its EP group routes to it).
+//        Attention: 2 n s (w_qk + w_v)/t FLOPs per layer forward (Narayanan et al. SC'21 eq. 3
+//        counts the same), backward 2x forward (Kaplan et al. 2020 sec. 2.1). FP8 runs weight
+//        GEMMs at the FP8 peak, attention at BF16 (Transformer Engine keeps attention in BF16).
 //   (T2) recompute: full = one more forward (Chen et al. 2016; Korthikanti et al. 2022 sec. 5);
 //        selective = norms and activation functions again (memory-bound, (T3)).
 //   (T3) memory-bound work at kHbmEfficiency M: per token and layer, norms and residuals ~10h,
@@ -107,9 +111,38 @@ constexpr double kCollectiveLatencyS = 10e-6;
 // network.
 constexpr double kScaleUpStepS = 3.4e-6;
 constexpr double kScaleOutStepS = 14e-6;
-// GEMM dimension at which tile quantization halves throughput (128x128 CTA tiles, NVIDIA
-// "Matrix Multiplication Background" guide: efficiency falls as m/(m + tile)).
-constexpr double kTileDim = 128;
+// (T1) GEMM tiles. cuBLASLt's heuristics and CUTLASS pick, per shape, among several CTA output
+// tiles (cublasLtMatmulTile_t lists 8x8 .. 512x64); large training GEMMs run 256x128 or 128x256
+// (CUTLASS's default Ampere/Hopper tensor-op tiles), and smaller tiles are chosen when they waste
+// fewer partial tiles or waves (NVIDIA "Matrix Multiplication Background" guide, sec. 2.3 and 3).
+// Larger tiles reuse each loaded operand more (a 256x128 tile does 85 FLOPs per byte it loads, a
+// 128x128 64, a 128x64 43), so smaller tiles run their main loop slower: `rel` is their per-SM
+// throughput relative to 256x128, a judgement following the guide's ranking of tile efficiency
+// (sec. 2.3), not fitted.
+struct TileShape {
+  double m, n, rel;
+};
+constexpr TileShape kTileShapes[] = {
+    {256, 128, 1.0}, {128, 256, 1.0}, {128, 128, 0.9}, {128, 64, 0.8}, {64, 128, 0.8}};
+// Stream-K (Osama et al., PPoPP'23; CUTLASS's stream-K and split-K kernels): the tiles of the last
+// partial wave have their k-iterations spread evenly over all SMs, each SM then writes one fp32
+// partial tile that another reads back (the "fixup"): 2 x tile x 4 bytes per SM, through L2.
+// Used only where it beats whole waves.
+constexpr double kStreamKFixupAccesses = 2;
+// Per tile, a CTA first fills its multistage operand pipeline (CUTLASS sm80 tensor-op kernels:
+// kStages = 3-4 of 32-64-deep k-blocks; here 4 x 32) and at the end writes its bf16 output tile
+// (the epilogue); neither overlaps its own main loop, and with every SM doing the same at once
+// each moves at its 1/sm_count share of L2 bandwidth (operand panels are shared by a row or
+// column of tiles, so they mostly hit L2; the output is written back through it). This is the
+// per-tile cost that makes short-k GEMMs (wgrad over one microbatch's tokens, row-parallel GEMMs of
+// k = f / t) slower. Hopper's persistent warp-specialized kernels (CUTLASS 3) can hide part of it;
+// not modelled: exempting Hopper put Llama 3 70B's MFU above its published range.
+constexpr double kPipelineStages = 4;
+// L2 bandwidth / HBM bandwidth: V100's L2 reads ~2.2 TB/s (Jia et al. 2018, "Dissecting the
+// NVIDIA Volta GPU architecture via microbenchmarking"), A100's 2.3x that (NVIDIA A100 whitepaper)
+// = ~5 TB/s against 2.0 TB/s of HBM.
+constexpr double kL2OverHbmBandwidth = 2.4;
+constexpr double kPipelineKBlock = 32;
 // FP8 GEMMs reach a smaller share of their (2x BF16) peak than BF16 GEMMs do of theirs. This is
 // a GEMM-level ratio: large cuBLASLt FP8 GEMMs on H100 run ~1.7-1.8x their BF16 counterparts
 // (scaling and BF16 epilogues), so 0.87 of BF16's efficiency (1.74x). The end-to-end 1.3-1.5x of
@@ -179,8 +212,8 @@ constexpr int kDefaultSeqLen = 4096;
 // rows (Megatron SC'21, MLPerf v3.0), GPU-hours of the whole runs with goodput (R1) (Llama 2,
 // OPT, BLOOM). (I1) interval = point x exp(+- z s), z = 1.645, s = root-mean-square of e over the
 // class: the RMS keeps each campaign's bias in the spread instead of correcting the point by it.
-constexpr double kThroughputLogSd = 0.051;
-constexpr double kWholeRunLogSd = 0.14;
+constexpr double kThroughputLogSd = 0.061;
+constexpr double kWholeRunLogSd = 0.175;
 constexpr double kZ90 = 1.645;
 // (I2) Outside what was calibrated (A100, H100 and Gaudi 2; dense; contexts <= 4K; published
 // shapes; the 2021 and 2023 stacks), the error has a part the rows cannot show: each reason adds
@@ -211,21 +244,26 @@ constexpr double kMaxInterruptionsPerGpuYear = 365;
 
 // Per-layer quantities of a model, averaged over its layers (dense and MoE layers differ).
 struct LayerCosts {
-  double weight_flop_per_token = 0;         // forward, matmuls, one layer (before / t)
-  double attn_flop_per_token_per_s = 0;     // forward attention FLOPs per token per key
-  double elementwise_elems_per_token = 0;   // forward, (T3)
-  double fp8_cast_elems_per_token = 0;      // GEMM inputs to quantize
-  double act_bytes_per_token = 0;           // (M2), no recompute, before / t
-  double act_bytes_selective = 0;           // (M2), selective
-  double dense_params = 0;                  // per layer, TP-sharded (non-expert)
-  double expert_params = 0;                 // per layer, all experts (EP- and TP-sharded)
-  double shared_expert_params = 0;          // per layer
-  double moe_fraction = 0;                  // share of layers with experts
-  double routed_copies = 0;                 // k: copies of each token sent by the all-to-all
-  double routed_weight_flop_per_token = 0;  // forward, routed experts' matmuls (in weight_flop)
-  double expert_min_dim = 0;  // smallest weight dimension of an expert GEMM, before / t
+  double attn_flop_per_token_per_s = 0;    // forward attention FLOPs per token per key
+  double elementwise_elems_per_token = 0;  // forward, (T3)
+  double fp8_cast_elems_per_token = 0;     // GEMM inputs to quantize
+  double act_bytes_per_token = 0;          // (M2), no recompute, before / t
+  double act_bytes_selective = 0;          // (M2), selective
+  double dense_params = 0;                 // per layer, TP-sharded (non-expert)
+  double expert_params = 0;                // per layer, all experts (EP- and TP-sharded)
+  double shared_expert_params = 0;         // per layer
+  double moe_fraction = 0;                 // share of layers with experts
+  double routed_copies = 0;                // k: copies of each token sent by the all-to-all
   double kv_width = 0;
-  double min_gemm_dim = 0;  // before / t
+  // (T1) forward weight GEMMs per token row, before / t: column-parallel ones have out / t
+  // columns, row-parallel ones in / t. `attn` and `dense_ffn` in every dense layer; MoE layers
+  // have `attn`, `moe_other` (router, shared experts) and the routed experts' `routed` GEMMs.
+  struct Gemm {
+    double in = 0, out = 0;
+    bool column_parallel = true;
+  };
+  std::vector<Gemm> attn, dense_ffn, moe_other, routed;
+  double dense_fraction = 1;  // share of layers without experts
 };
 
 LayerCosts ComputeLayerCosts(const model::ModelShape& m) {
@@ -250,19 +288,19 @@ LayerCosts ComputeLayerCosts(const model::ModelShape& m) {
   auto ffn_act_out = [&](double f) { return 2 * f; };
   const double dense_ffn = m.dense_ffn();
   // Dense layer.
-  const double dense_weights = pc.attention_per_layer + gate * h * dense_ffn;
   const double dense_elems = 10 * h + 2 * (w_qk + w_kv) + gate * dense_ffn;
   const double dense_act = 4 * h + attn_act + ffn_act(dense_ffn);
   const double dense_sel = dense_act - 4 * h - ffn_act_out(dense_ffn);
   const double dense_casts = 2 * h + w_v + dense_ffn;
+  // (T1) QKV (MLA: its down and up projections as one GEMM of the same weights) and output.
+  c.attn = {{h, (pc.attention_per_layer - w_v * h) / h, true}, {w_v, h, false}};
+  c.dense_ffn = {{h, (gate - 1) * dense_ffn, true}, {dense_ffn, h, false}};
   if (!m.is_moe()) {
-    c.weight_flop_per_token = 2 * dense_weights;
     c.elementwise_elems_per_token = dense_elems;
     c.fp8_cast_elems_per_token = dense_casts;
     c.act_bytes_per_token = dense_act;
     c.act_bytes_selective = dense_sel;
     c.dense_params = pc.attention_per_layer + pc.dense_ffn_per_layer;
-    c.min_gemm_dim = std::min(h, dense_ffn);
     return c;
   }
   const double k = m.moe.experts_per_token + m.moe.num_shared_experts;
@@ -270,7 +308,6 @@ LayerCosts ComputeLayerCosts(const model::ModelShape& m) {
   const double fs = m.moe.shared_expert_ffn_hidden > 0 ? m.moe.shared_expert_ffn_hidden : fe;
   // Widths summed over the experts one token visits (routed + shared).
   const double f_tok = m.moe.experts_per_token * fe + m.moe.num_shared_experts * fs;
-  const double moe_weights = pc.attention_per_layer + gate * h * f_tok + h * m.moe.num_experts;
   const double moe_elems = 10 * h + 2 * (w_qk + w_kv) + gate * f_tok + 4 * k * h;
   const double moe_act =
       4 * h + attn_act + k * 2 * h + (m.is_gated_ffn ? 6 : 4) * f_tok + 4 * k * h;
@@ -278,7 +315,6 @@ LayerCosts ComputeLayerCosts(const model::ModelShape& m) {
   const double moe_casts = 2 * h + w_v + k * h + f_tok;
   const double nd = m.moe.num_dense_layers, nm = L - nd;
   auto avg = [&](double dense, double moe) { return (nd * dense + nm * moe) / L; };
-  c.weight_flop_per_token = 2 * avg(dense_weights, moe_weights);
   c.elementwise_elems_per_token = avg(dense_elems, moe_elems);
   c.fp8_cast_elems_per_token = avg(dense_casts, moe_casts);
   c.act_bytes_per_token = avg(dense_act, moe_act);
@@ -288,10 +324,64 @@ LayerCosts ComputeLayerCosts(const model::ModelShape& m) {
   c.shared_expert_params = nm / L * m.moe.num_shared_experts * gate * h * fs;
   c.moe_fraction = nm / L;
   c.routed_copies = m.moe.experts_per_token;
-  c.routed_weight_flop_per_token = 2 * nm / L * m.moe.experts_per_token * gate * h * fe;
-  c.expert_min_dim = std::min(h, fe);
-  c.min_gemm_dim = std::min(h, fe);
+  c.dense_fraction = nd / L;
+  const double up = gate - 1;  // gated FFNs fuse gate and up projections into one GEMM
+  const double shared_w = m.moe.num_shared_experts * fs;
+  c.moe_other.push_back({h, double(m.moe.num_experts), true});  // router
+  if (shared_w > 0) {
+    c.moe_other.push_back({h, up * shared_w, true});
+    c.moe_other.push_back({shared_w, h, false});
+  }
+  c.routed = {{h, up * fe, true}, {fe, h, false}};
   return c;
+}
+
+// (T1) What GemmS needs of an accelerator at one precision.
+struct GemmUnit {
+  double flop_per_s = 0;       // sustained by large GEMMs: peak x gemm_efficiency (x FP8 ratio)
+  int units = 0;               // sm_count; 0: unknown, no wave model
+  double hbm_bytes_per_s = 0;  // at kHbmEfficiency
+  double operand_bytes = 2;    // per element of A and B (C is bf16)
+};
+
+GemmUnit MakeGemmUnit(const catalog::Accelerator& gpu, catalog::Precision precision) {
+  const bool fp8 = precision == catalog::Precision::kFp8 && gpu.has_fp8();
+  return GemmUnit{.flop_per_s = gpu.PeakFlopPerS(precision) * gpu.gemm_efficiency *
+                                (fp8 ? kFp8GemmEfficiencyRatio : 1.0),
+                  .units = gpu.sm_count,
+                  .hbm_bytes_per_s = gpu.memory_bandwidth_bytes_per_s * kHbmEfficiency,
+                  .operand_bytes = fp8 ? 1.0 : kBf16Bytes};
+}
+
+// (T1) Seconds of `groups` GEMMs C[m x n] = A[m x k] B[k x n] in one (grouped) launch: each tile
+// shape's tiles, over all groups, run in waves of `units` (one tile per SM at a time); the last
+// partial wave runs whole or as stream-K; the fastest shape wins, as a library's heuristic picks,
+// and no GEMM beats its HBM traffic.
+double GemmS(const GemmUnit& u, double m, double n, double k, double groups = 1) {
+  if (m <= 0 || n <= 0 || k <= 0 || groups <= 0) return 0;
+  const double mem_s =
+      groups * ((m * k + k * n) * u.operand_bytes + m * n * kBf16Bytes) / u.hbm_bytes_per_s;
+  if (u.units <= 0) return std::max(2 * m * n * k * groups / u.flop_per_s, mem_s);
+  const double unit_flop_per_s = u.flop_per_s / u.units;
+  double best = std::numeric_limits<double>::infinity();
+  for (const TileShape& ts : kTileShapes) {
+    const double tiles = groups * std::ceil(m / ts.m) * std::ceil(n / ts.n);
+    const double overhead_s = (kPipelineStages * kPipelineKBlock * (ts.m + ts.n) * u.operand_bytes +
+                               ts.m * ts.n * kBf16Bytes) *
+                              u.units / (kL2OverHbmBandwidth * u.hbm_bytes_per_s);
+    const double tile_s = 2 * ts.m * ts.n * k / (unit_flop_per_s * ts.rel);
+    const double waves = tiles / u.units;
+    const double full = std::floor(waves);
+    double s = std::ceil(waves) * (tile_s + overhead_s);
+    if (waves > full) {
+      const double fixup_s = kStreamKFixupAccesses * ts.m * ts.n * kFp32Bytes * u.units /
+                             (kL2OverHbmBandwidth * u.hbm_bytes_per_s);
+      s = std::min(s,
+                   full * (tile_s + overhead_s) + (waves - full) * tile_s + overhead_s + fixup_s);
+    }
+    best = std::min(best, s);
+  }
+  return std::max(best, mem_s);
 }
 
 // All-reduce-equivalent time of `bytes` among `n` ranks at `bw`, alpha-beta (Thakur et al. 2005):
@@ -338,6 +428,7 @@ struct Problem {
   double head_params = 0;       // output head (V h), held by the last stage even when tied
   double model_flop_per_token = 0;
   double forward_flop_per_token = 0;
+  GemmUnit gemm_unit;
 };
 
 Problem MakeProblem(const model::ModelShape& shape, const catalog::Accelerator& gpu,
@@ -351,6 +442,7 @@ Problem MakeProblem(const model::ModelShape& shape, const catalog::Accelerator& 
   pr.seq_len = seq_len;
   pr.global_batch_seqs = global_batch_seqs;
   pr.layer = ComputeLayerCosts(shape);
+  pr.gemm_unit = MakeGemmUnit(gpu, precision);
   pr.embedding_params = double(shape.vocab + shape.num_learned_positions) * shape.hidden;
   pr.head_params = double(shape.vocab) * shape.hidden;
   pr.forward_flop_per_token = model::ForwardFlopPerToken(shape, seq_len);
@@ -375,7 +467,6 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
   const double n = b * s / c;  // tokens per microbatch per GPU
   const double layers = std::ceil(double(m.num_layers) / p);
   const bool fp8 = pr.precision == catalog::Precision::kFp8 && gpu.has_fp8();
-  const double peak_gemm = gpu.PeakFlopPerS(pr.precision);
   const double peak_attn = gpu.peak_bf16_flop_per_s;
   const double hbm = gpu.memory_bandwidth_bytes_per_s * kHbmEfficiency;
   const double gpn = gpu.gpus_per_node;
@@ -386,25 +477,31 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
     return span <= gpu.scaleup_domain ? kScaleUpStepS : kScaleOutStepS;
   };
 
-  // (T1) per layer, per microbatch, forward.
-  const double gemm_dim = std::min(n, lc.min_gemm_dim / t);
-  const double eta = gemm_dim / (gemm_dim + kTileDim);
-  const double weight_flop = n * lc.weight_flop_per_token / t;
+  // (T1) per layer, per microbatch: each weight GEMM forward, and its data- and weight-gradient
+  // GEMMs backward (the same FLOPs, other shapes).
+  const GemmUnit& gu = pr.gemm_unit;
+  double gemm_fwd_s = 0, gemm_bwd_s = 0;
+  auto add_gemms = [&](const std::vector<LayerCosts::Gemm>& gemms, double rows, double groups,
+                       double share) {
+    for (const LayerCosts::Gemm& g : gemms) {
+      const double in = g.column_parallel ? g.in : g.in / t;
+      const double out = g.column_parallel ? g.out / t : g.out;
+      gemm_fwd_s += share * GemmS(gu, rows, out, in, groups);
+      gemm_bwd_s += share * (GemmS(gu, rows, in, out, groups) + GemmS(gu, in, out, rows, groups));
+    }
+  };
+  add_gemms(lc.attn, n, 1, 1);
+  add_gemms(lc.dense_ffn, n, 1, lc.dense_fraction);
+  if (m.is_moe()) {
+    // Balanced routing: each of the E/e local experts gets e n k / E rows per microbatch from the
+    // e ranks of its EP group, one grouped GEMM launch for all of them.
+    const double moe_share = 1 - lc.dense_fraction;
+    const double expert_rows = double(e) * n * lc.routed_copies / m.moe.num_experts;
+    add_gemms(lc.moe_other, n, 1, moe_share);
+    add_gemms(lc.routed, expert_rows, double(m.moe.num_experts) / e, moe_share);
+  }
   const double attn_flop =
       n * s * lc.attn_flop_per_token_per_s / t * (stack.flash_attention ? kCausalShare : 1.0);
-  const double gemm_eff = gpu.gemm_efficiency * eta * (fp8 ? kFp8GemmEfficiencyRatio : 1.0);
-  double gemm_fwd_s = weight_flop / (peak_gemm * gemm_eff);
-  if (m.is_moe()) {
-    // A routed expert's GEMMs see only the tokens routed to it: e n k / E rows per microbatch
-    // (balanced routing) from the e ranks of its EP group; small EP groups run them as many
-    // skinny grouped GEMMs (same tile-quantization derate).
-    const double expert_rows = double(e) * n * lc.routed_copies / m.moe.num_experts;
-    const double expert_dim = std::min(expert_rows, lc.expert_min_dim / t);
-    const double expert_eff = gemm_eff / eta * expert_dim / (expert_dim + kTileDim);
-    const double routed_flop = n * lc.routed_weight_flop_per_token / t;
-    gemm_fwd_s = (weight_flop - routed_flop) / (peak_gemm * gemm_eff) +
-                 routed_flop / (peak_gemm * expert_eff);
-  }
   const double attn_fwd_s =
       attn_flop / (peak_attn * gpu.gemm_efficiency * kAttentionEfficiencyRatio);
   const double compute_fwd_s = gemm_fwd_s + attn_fwd_s;
@@ -465,10 +562,10 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
     recompute_s = stack.flash_attention ? 0.5 * mem_fwd_s : attn_fwd_s + scores_fwd_s;
   }
   // Per microbatch on the slowest stage: forward + backward (2x compute and memory traffic).
-  const double head_flop = 2 * n * pr.head_params / t;
-  const double head_s =
-      3 * head_flop / (peak_gemm * gemm_eff) + 3 * n * m.vocab * kFp32Bytes * 2 / t / hbm;
-  const double layer_compute = 3 * compute_fwd_s;
+  const double vocab_local = double(m.vocab) / t;
+  const double head_s = GemmS(gu, n, vocab_local, h) + GemmS(gu, n, h, vocab_local) +
+                        GemmS(gu, h, vocab_local, n) + 3 * n * m.vocab * kFp32Bytes * 2 / t / hbm;
+  const double layer_compute = compute_fwd_s + gemm_bwd_s + 2 * attn_fwd_s;
   const double layer_mem = 3 * mem_fwd_s + scores_fwd_s + scores_bwd_s;
   const double layer_tp =
       stack.tp_comm_overlap ? TpOverlappedS(4 * tp_one_s, 2 * gemm_fwd_s) : 4 * tp_one_s;
@@ -776,6 +873,11 @@ std::string_view ToString(Recompute r) {
       return "full";
   }
   return "none";
+}
+
+double GemmSeconds(double m, double n, double k, const catalog::Accelerator& gpu,
+                   catalog::Precision precision, double groups) {
+  return GemmS(MakeGemmUnit(gpu, precision), m, n, k, groups);
 }
 
 double TrainFlopPerToken(const model::ModelShape& shape, int seq_len) {

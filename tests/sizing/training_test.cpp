@@ -21,6 +21,58 @@ TEST(TrainFlopPerToken, IsThreeForwardPasses) {
   EXPECT_NEAR(TrainFlopPerToken(Preset("llama2-7b"), 4096) / (3 * fwd), 1.0, 1e-9);
 }
 
+// (T1) GEMM roofline on H100 (132 SMs). Seconds per FLOP of a GEMM against the sustained rate.
+double SecondsPerFlopRatio(double m, double n, double k, const catalog::Accelerator& gpu,
+                           double groups = 1) {
+  const double rate = gpu.peak_bf16_flop_per_s * gpu.gemm_efficiency;
+  return GemmSeconds(m, n, k, gpu, catalog::Precision::kBf16, groups) /
+         (2 * m * n * k * groups / rate);
+}
+
+TEST(GemmSeconds, WholeWavesRunAtTheSustainedRate) {
+  // 12 x 11 tiles of 256x128 = one whole wave on 132 SMs; at k = 16384 the per-tile pipeline
+  // fill and epilogue are under 2% of the tile.
+  const double r = SecondsPerFlopRatio(12 * 256, 11 * 128, 16384, Gpu("h100-sxm5-80gb"));
+  EXPECT_GE(r, 1.0);
+  EXPECT_LT(r, 1.02);
+}
+
+TEST(GemmSeconds, OneTileOverAWaveCostsLittleAsLibrariesPickTilesAndStreamK) {
+  // 7 x 19 = 133 tiles of 256x128 on 132 SMs: whole waves of that one shape would take 2 waves
+  // (~2x per FLOP); another shape or stream-K for the last tile does far better, never for free.
+  const auto& h100 = Gpu("h100-sxm5-80gb");
+  const double whole = SecondsPerFlopRatio(12 * 256, 11 * 128, 8192, h100);
+  const double over = SecondsPerFlopRatio(7 * 256, 19 * 128, 8192, h100);
+  EXPECT_GT(over, whole);
+  EXPECT_LT(over, 1.15 * whole);
+  // Fewer tiles than SMs (a 256 x 1024 output: 8 tiles) is split over the SMs' k-loops.
+  EXPECT_LT(SecondsPerFlopRatio(256, 1024, 65536, h100), 1.5);
+}
+
+TEST(GemmSeconds, SkinnyGemmsAreBoundByTheirHbmTraffic) {
+  // 16 rows x 8192 x 8192: reading the 128 MiB weight takes longer than the math.
+  const auto& h100 = Gpu("h100-sxm5-80gb");
+  const double m = 16, n = 8192, k = 8192;
+  const double bytes = (m * k + k * n) * 2 + m * n * 2;
+  const double hbm_s = bytes / (h100.memory_bandwidth_bytes_per_s * 0.8);
+  EXPECT_NEAR(GemmSeconds(m, n, k, h100, catalog::Precision::kBf16) / hbm_s, 1.0, 1e-12);
+  // FP8 halves the operand bytes.
+  EXPECT_LT(GemmSeconds(m, n, k, h100, catalog::Precision::kFp8),
+            0.6 * GemmSeconds(m, n, k, h100, catalog::Precision::kBf16));
+}
+
+TEST(GemmSeconds, GroupedExpertsShareWavesAndUnknownUnitsMeanNoWaves) {
+  const auto& h100 = Gpu("h100-sxm5-80gb");
+  // 64 experts of 192 rows each in one launch: never slower than 64 launches, and at this few
+  // rows per expert still bound by reading the experts' weights.
+  const double grouped = GemmSeconds(192, 2048, 7168, h100, catalog::Precision::kBf16, 64);
+  EXPECT_LE(grouped, 64 * GemmSeconds(192, 2048, 7168, h100, catalog::Precision::kBf16));
+  EXPECT_GE(grouped, 64 * 2048 * 7168 * 2 / (h100.memory_bandwidth_bytes_per_s * 0.8));
+  catalog::Accelerator no_units = h100;
+  no_units.sm_count = 0;  // no wave model: the sustained rate, exactly
+  EXPECT_NEAR(SecondsPerFlopRatio(7 * 256, 19 * 128, 8192, no_units), 1.0, 1e-12);
+}
+
 TEST(EvaluateConfig, MemoryMatchesMixedPrecisionAdamByHand) {
   // One GPU, no sharding: 2 (bf16 weights) + 2 (grads) + 12 (fp32 master, m, v) bytes per
   // parameter (Rajbhandari et al. 2020, sec. 3.1): 16 x 6.738e9 = 107.8 GB.

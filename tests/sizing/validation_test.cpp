@@ -89,13 +89,16 @@ TEST(ValidateTrainingRuns, ShippedSpreadsAreTheFitOnAllRows) {
 // Leave-one-campaign-out (issue 10): each paper / MLPerf round is predicted with the spreads
 // fitted on the others (errors as |predicted / published - 1| of throughput for benchmarks, of
 // GPU-hours for whole runs). The issue's targets: median <= 10%, p90 <= 25%, coverage >= 80%,
-// median hi/lo <= 1.8. This model reaches median 4.2%, p90 9.5%, coverage 87% (26/30), median
-// hi/lo 1.14; the bounds below assert those figures. No point prediction uses a constant fitted
-// on these rows' GPU-hours: whole runs get goodput from interruptions (R1), so Llama 2's 2,048
-// GPUs lose ~2% and OPT's 992 at its published restart rate ~27%, where one whole-run factor
-// gave both the other campaigns' 1.2-1.4x. What still misses its interval: Llama 2 34B (22%
-// under: its 350 W production cluster is not modelled) and three Megatron SC'21 rows (8-13%)
-// whose fold's spread comes from the MLPerf rows alone (x1.07).
+// median hi/lo <= 1.8. This model reaches median 5.2%, p90 13.5%, coverage 87% (26/30), median
+// hi/lo 1.18; the bounds below assert those figures. They were median 4.2%, p90 9.5%, hi/lo 1.14
+// while GEMMs ran at gemm_efficiency x m/(m + 128) of the smallest dimension, a derate under
+// which the catalog's gemm_efficiency had been calibrated; the per-GEMM roofline (training.cpp
+// (T1): tile shapes, waves, stream-K, per-tile overhead) replaced it without refitting those
+// constants to these rows, so the A100 rows of Megatron SC'21's GPT-3 175B (8-15% over) and the
+// Llama 2 runs (12-26% under) moved apart. No point prediction uses a constant fitted on these
+// rows' GPU-hours: whole runs get goodput from interruptions (R1). What misses its interval:
+// Llama 2 34B (26% under: its 350 W production cluster is not modelled) and three Megatron
+// SC'21 GPT-3 175B rows (9-15% over).
 TEST(ValidateTrainingRuns, LeaveOneCampaignOut) {
   const auto& rows = Rows();
   std::set<std::string> campaigns;
@@ -128,8 +131,8 @@ TEST(ValidateTrainingRuns, LeaveOneCampaignOut) {
       "LOCO: median error {:.1f}%, p90 {:.1f}%, 90% intervals cover {}/{} ({:.0f}%), median "
       "hi/lo {:.2f}\n",
       100 * median, 100 * p90, covered, errors.size(), 100 * coverage, median_width);
-  EXPECT_LE(median, 0.05);
-  EXPECT_LE(p90, 0.12);
+  EXPECT_LE(median, 0.055);
+  EXPECT_LE(p90, 0.14);
   EXPECT_GE(coverage, 0.85);
   EXPECT_LE(median_width, 1.2);
 }
