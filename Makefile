@@ -27,12 +27,16 @@ test:
 # building those two targets took 94 CPU-s; adding fuzz_scenario and fuzz_simulate (which build
 # sim, sizing, model, catalog and scenario again under clang) took 342 CPU-s, so those two are
 # fuzzed by `make test-asan-all` only.
+# The committed corpora and crash regressions of all four fuzz targets replay under ASan + UBSan
+# too (their replay binaries link only modules built above: two small files each).
 ASAN_MODULES := units config catalog model sizing trace scenario sim
+FUZZ_TARGETS := fuzz_trace fuzz_simulate fuzz_scenario fuzz_toml
 test-asan:
 	@scripts/install-deps.sh
 	cmake --preset asan >/dev/null
-	cmake --build --preset asan -j2 --target $(addsuffix _tests,$(ASAN_MODULES))
-	ctest --preset asan -j2 -R '^($(subst $(eval) ,|,$(ASAN_MODULES)))/'
+	cmake --build --preset asan -j2 --target $(addsuffix _tests,$(ASAN_MODULES)) \
+	  $(addsuffix _replay,$(FUZZ_TARGETS))
+	ctest --preset asan -j2 -R '^($(subst $(eval) ,|,$(ASAN_MODULES) fuzz))/'
 	tests/fuzz/run.sh 5 fuzz_trace fuzz_toml
 
 test-asan-all:
