@@ -47,6 +47,12 @@ struct SoftwareStack {
   // (Megatron-Core --overlap-grad-reduce/--overlap-param-gather); otherwise after the backward.
   // ZeRO-3 (FSDP) prefetch is overlapped on every stack.
   bool dp_comm_overlap = true;
+  // With interleaved pipelines, each model chunk's gradient reduce-scatter starts when that
+  // chunk's last microbatch's backward ends, and its parameter all-gather before its first
+  // forward (Megatron-Core DistributedDataParallel, one bucket group per chunk, late 2023), so
+  // the deeper chunks' traffic hides under the shallower chunks' backward (training.cpp (T8'));
+  // otherwise the whole stage's traffic hides under one microbatch's backward.
+  bool dp_overlap_per_chunk = true;
   // ZeRO-1/2 optimizer sharding available (Megatron distributed optimizer, DeepSpeed); otherwise
   // the search keeps ZeRO 0 (and ZeRO-3 only where the request pins it).
   bool distributed_optimizer = true;

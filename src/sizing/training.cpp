@@ -44,8 +44,8 @@
 //   (T8) data parallel: reduce-scatter of gradients + all-gather of parameters (ZeRO-1/2,
 //        Rajbhandari et al. 2020 sec. 5), 2 (d-1)/d x 2 bytes x local params over O (or U when the
 //        replicas share a node), overlapped with the last microbatch's backward and the first's
-//        forward; ZeRO-3 gathers weights per microbatch (1.5x the volume), overlapped per
-//        microbatch.
+//        forward (per interleaved chunk where the stack does it, (T8')); ZeRO-3 gathers weights per
+//        microbatch (1.5x the volume), overlapped per microbatch.
 //   (T10) overlap realism, for every overlapped class ((T5) CP, (T6) all-to-all, (T7) interleaved
 //        sends, (T8) DP/ZeRO-3): only kOverlapWindowFraction of a compute window can hide a
 //        collective, the hidden part slows the concurrent compute by kOverlapComputeSlowdown
@@ -405,6 +405,29 @@ double OverlappedS(double comm_s, double window_s) {
   return comm_s - hidden + kOverlapComputeSlowdown * hidden;
 }
 
+// (T8') Data-parallel traffic `comm_s` of a stage of `chunks` interleaved model chunks (equal
+// shares), each chunk's share ready when its last microbatch's backward ends. Interleaved 1F1B
+// runs the last microbatches' backwards chunk by chunk, deepest first, `group` (min(m, p))
+// microbatches per chunk (Narayanan et al. SC'21 sec. 2.2.2), so chunk j's gradients are ready
+// (1 + j group) chunk-backwards before the step ends: the window between one chunk's and the
+// next's is group chunk-backwards, the last chunk's is its own. One NCCL stream drains the shares
+// in order; each window hides what fits in its usable part ((T10)), the rest waits for the next.
+// Mirrored for the parameter all-gather under the next step's warm-up forwards. chunks = 1: the
+// whole share under one microbatch's backward (`window_s`), as OverlappedS.
+double ChunkedOverlapS(double comm_s, double window_s, int chunks, int group) {
+  if (comm_s <= 0) return 0;
+  const double step_s = std::max(0.0, window_s) / chunks;  // one chunk's microbatch
+  double backlog = 0, hidden = 0;
+  for (int j = chunks - 1; j >= 0; --j) {
+    backlog += comm_s / chunks;
+    const double slice_s = j > 0 ? group * step_s : step_s;
+    const double h = std::min(backlog, kOverlapWindowFraction * slice_s);
+    backlog -= h;
+    hidden += h;
+  }
+  return backlog + kOverlapComputeSlowdown * hidden;
+}
+
 // (S1) TP-comm overlap: the collective is decomposed into t chunks pipelined with the GEMM next
 // to it; of what fits under the GEMM only kTpOverlapNetSaving is saved net (one chunk stays
 // exposed, the NVLink copies contend with the GEMMs for HBM bandwidth and SMs, the chunked GEMMs
@@ -622,16 +645,21 @@ ConfigEval Evaluate(const Problem& pr, const Parallelism& par) {
     } else {
       const double bucket = half_s(
           std::min(local_params, std::max(kMinBucketParams, kBucketParamsPerDpRank * dp_ranks)));
+      // With per-chunk overlap an interleaved stage's chunks get their own windows (T8'), else
+      // the whole stage's traffic hides under one microbatch's backward (forward).
+      const int chunks = stack.dp_overlap_per_chunk ? v : 1;
+      const int group = std::min(mb, p);
       if (!stack.dp_comm_overlap) {
         dp_s = 2 * half;  // after the last backward (Megatron-LM 2021 DDP, DeepSpeed ZeRO-1)
       } else if (par.zero == 0) {
         // All-reduce (2 halves) under the last microbatch's backward; last bucket exposed.
-        dp_s = OverlappedS(2 * (half - bucket), mb_bwd) + 2 * bucket;
+        dp_s = ChunkedOverlapS(2 * (half - bucket), mb_bwd, chunks, group) + 2 * bucket;
       } else {
         // Reduce-scatter under the last backward, parameter all-gather under the next step's
         // first forward (Megatron distributed optimizer, --overlap-grad-reduce/-param-gather);
         // the last gradient bucket and the first parameter bucket are exposed.
-        dp_s = OverlappedS(half - bucket, mb_bwd) + OverlappedS(half - bucket, mb_fwd) + 2 * bucket;
+        dp_s = ChunkedOverlapS(half - bucket, mb_bwd, chunks, group) +
+               ChunkedOverlapS(half - bucket, mb_fwd, chunks, group) + 2 * bucket;
       }
     }
   }
@@ -809,7 +837,7 @@ const std::vector<SoftwareStack>& SoftwareStacks() {
   static const std::vector<SoftwareStack> kStacks = {
       {.name = std::string(kDefaultStack),
        .description = "Megatron-Core / NeMo 2024 and later: FlashAttention, TP-comm overlap, "
-                      "DP overlap, distributed optimizer",
+                      "DP overlap per pipeline chunk, distributed optimizer",
        .flash_attention = true,
        .tp_comm_overlap = true,
        .dp_comm_overlap = true,
@@ -822,6 +850,7 @@ const std::vector<SoftwareStack>& SoftwareStacks() {
        .flash_attention = true,
        .tp_comm_overlap = false,
        .dp_comm_overlap = true,
+       .dp_overlap_per_chunk = false,
        .distributed_optimizer = true,
        .restart_s = kRestartS2024,
        .checkpoint_stall_s = kCheckpointStallS2024},
@@ -832,6 +861,7 @@ const std::vector<SoftwareStack>& SoftwareStacks() {
        .flash_attention = false,
        .tp_comm_overlap = false,
        .dp_comm_overlap = false,
+       .dp_overlap_per_chunk = false,
        .distributed_optimizer = false,
        .recompute_options = {Recompute::kFull},
        .restart_s = kRestartS2021,

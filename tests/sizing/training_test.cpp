@@ -150,6 +150,30 @@ TEST(EvaluateConfig, OverlappedDataParallelCommunicationIsNeverFree) {
   EXPECT_LT(ev.time.dp_comm_s, serial_s);
 }
 
+// (T8') Llama 2 70B on 512 H100, TP8 PP4 DP16 over InfiniBand, 4 interleaved chunks: with
+// per-chunk DP overlap (Megatron-Core) the deeper chunks' gradients reduce under the shallower
+// chunks' last backwards, so less is exposed than when the whole stage's 2.2B parameters must
+// hide under one microbatch's backward; without interleaving both are the same.
+TEST(EvaluateConfig, PerChunkDataParallelOverlapHidesMoreUnderInterleavedPipelines) {
+  const model::ModelShape m = Preset("llama2-70b");
+  const auto& gpu = Gpu("h100-sxm5-80gb");
+  SoftwareStack per_chunk = *FindStack(kDefaultStack);
+  ASSERT_TRUE(per_chunk.dp_overlap_per_chunk);
+  SoftwareStack whole_stage = per_chunk;
+  whole_stage.dp_overlap_per_chunk = false;
+  auto dp_s = [&](int v, const SoftwareStack& st) {
+    const Parallelism p{
+        .tp = 8, .pp = 4, .dp = 16, .microbatch = 1, .virtual_stages = v, .zero = 1};
+    return EvaluateConfig(m, gpu, catalog::Precision::kBf16, 4096, 1024, p, &st).time.dp_comm_s;
+  };
+  EXPECT_LT(dp_s(4, per_chunk), 0.8 * dp_s(4, whole_stage));
+  EXPECT_DOUBLE_EQ(dp_s(1, per_chunk), dp_s(1, whole_stage));
+  // Never free: the last gradient and first parameter bucket (40M parameters) stay exposed.
+  const double bucket_s = 15.0 / 16 * 40e6 * 2 / gpu.scaleout_bytes_per_s;
+  EXPECT_GT(dp_s(4, per_chunk), 2 * bucket_s);
+  EXPECT_FALSE(FindStack("megatron-2023")->dp_overlap_per_chunk);
+}
+
 TEST(EvaluateConfig, ZeroThreeGathersCostMoreThanZeroOneOverInfiniBand) {
   // GPT-3 175B, TP4 over 64 nodes: ZeRO-3 re-gathers 43.75B parameters per microbatch over
   // InfiniBand; with imperfect overlap and SM contention it must be slower than ZeRO-1 at the
