@@ -290,7 +290,8 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
   result.notes = trace.notes;
 
   std::vector<SimJob> jobs(trace.jobs.size());
-  std::vector<std::string> refusal(trace.jobs.size());
+  // Why a job cannot run, for the few that cannot (a string per job was 32 bytes of each).
+  std::map<size_t, std::string> refusal;
   for (size_t i = 0; i < trace.jobs.size(); ++i) {
     const trace::Job& tj = trace.jobs[i];
     SimJob& job = jobs[i];
@@ -374,7 +375,7 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
             tj.gpus, config.cluster_queues[q].name, queue_max_gpus[q]);
       }
     }
-    if (!refusal[i].empty()) job.status = JobStatus::kUnschedulable;
+    if (refusal.count(i) > 0) job.status = JobStatus::kUnschedulable;
   }
 
   std::vector<double> quota, weight;
