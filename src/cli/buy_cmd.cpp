@@ -13,6 +13,7 @@
 #include "cli/table.h"
 #include "plan/plan.h"
 #include "scenario/scenario.h"
+#include "sizing/sizing.h"
 
 namespace gpuplan::cli {
 
@@ -28,6 +29,7 @@ struct BuyFlags {
   std::string objective;               // empty: the scenario's [plan] objective
   double time_limit_s = kDefaultTimeLimitS;
   double gap = kDefaultGap;
+  double sizing_quantile = sizing::kDefaultSizingQuantile;
   bool no_explain = false;
   std::string write_lp;   // empty: none
   std::string write_mps;  // empty: none
@@ -157,6 +159,9 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
   if (!(flags.gap >= 0 && flags.gap < 1)) {
     return ReportBadInput(Error{fmt::format("--gap must be in [0, 1), got {}", flags.gap)}, err);
   }
+  if (auto q = sizing::ValidateSizingQuantile(flags.sizing_quantile); !q) {
+    return ReportBadInput(q.error(), err);
+  }
   auto cat = catalog::Catalog::LoadDefault();
   if (!cat) return ReportBadInput(cat.error(), err);
   const std::string path =
@@ -164,7 +169,8 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
   auto s = scenario::LoadScenario(path, *cat, flags.overrides);
   if (!s) return ReportBadInput(s.error(), err);
   if (!objective) objective = plan::FromScenario(s->objective);
-  auto problem = buy::BuildBuyProblem(*s, *cat, plan::MakeSizingResolver(*cat));
+  auto problem =
+      buy::BuildBuyProblem(*s, *cat, plan::MakeSizingResolver(*cat, flags.sizing_quantile));
   if (!problem) return ReportBadInput(problem.error(), err);
   std::optional<buy::BuyResult> result;
   nlohmann::ordered_json levels = nlohmann::ordered_json::array();
@@ -270,6 +276,10 @@ void AddBuyCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostrea
   cmd->add_option("--time-limit", flags->time_limit_s, "solver time limit, seconds")
       ->capture_default_str();
   cmd->add_option("--gap", flags->gap, "relative optimality gap to stop at, e.g. 0.001 = 0.1%")
+      ->capture_default_str();
+  cmd->add_option("--sizing-quantile", flags->sizing_quantile,
+                  "size training demand so this quantile (0.05-0.95) of each run's duration "
+                  "interval meets its deadline; 0.5: the point estimate")
       ->capture_default_str();
   cmd->add_flag("--no-explain", flags->no_explain,
                 "skip the what-if re-solves behind binding values and conflicts");

@@ -17,6 +17,7 @@
 #include "plan/plan.h"
 #include "report/report.h"
 #include "scenario/scenario.h"
+#include "sizing/sizing.h"
 
 namespace gpuplan::cli {
 
@@ -32,6 +33,7 @@ struct PlanFlags {
   int frontier_points = -1;
   bool no_compare = false;
   double time_limit_s = 30;
+  double sizing_quantile = sizing::kDefaultSizingQuantile;
   bool json = false;
   bool csv = false;
   bool is_terminal = false;  // stderr is a terminal: draw a bar with an ETA
@@ -120,7 +122,11 @@ int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err)
     return ReportBadInput(
         Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)}, err);
   }
+  if (auto q = sizing::ValidateSizingQuantile(flags.sizing_quantile); !q) {
+    return ReportBadInput(q.error(), err);
+  }
   plan::PlanOptions options;
+  options.sizing_quantile = flags.sizing_quantile;
   if (!flags.objective.empty()) {
     auto objective = plan::ParseObjective(flags.objective);
     if (!objective) return ReportBadInput(objective.error(), err);
@@ -204,6 +210,10 @@ void AddPlanCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostre
   cmd->add_flag("--no-compare", flags->no_compare,
                 "skip the side-by-side plan of the other objective");
   cmd->add_option("--time-limit", flags->time_limit_s, "seconds the MILP solver may take")
+      ->capture_default_str();
+  cmd->add_option("--sizing-quantile", flags->sizing_quantile,
+                  "buy for training demand sized so this quantile (0.05-0.95) of each run's "
+                  "duration interval meets its deadline; 0.5: the point estimate")
       ->capture_default_str();
   cmd->add_option("--catalog", flags->catalog_path,
                   "accelerator catalog TOML (default: data/accelerators.toml)");

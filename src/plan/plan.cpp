@@ -43,7 +43,8 @@ double ScenarioUsdPerGpuHour(const scenario::Scenario& s, const catalog::Acceler
 // On `num_gpus` GPUs when > 0, else the fewest that meet the workload's deadline.
 Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w, const catalog::Accelerator& a,
                                        double usd_per_gpu_hour = 0, int num_gpus = 0,
-                                       double pue = sizing::kDefaultPue) {
+                                       double pue = sizing::kDefaultPue,
+                                       double sizing_quantile = sizing::kDefaultSizingQuantile) {
   if (w.precision == catalog::Precision::kFp8 && !a.has_fp8()) {
     return Error{fmt::format("{} has no FP8", a.id)};
   }
@@ -58,6 +59,7 @@ Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w, const catalo
   }
   req.usd_per_gpu_hour = usd_per_gpu_hour;
   req.pue = pue;
+  req.sizing_quantile = sizing_quantile;
   auto plan = sizing::SizeTraining(req, a);
   if (plan && plan->status != sizing::TrainStatus::kOk) return Error{plan->status_message};
   return plan;
@@ -147,13 +149,13 @@ Json CostPolicyJson(const scenario::Scenario& s, const std::vector<PartCost>& pa
   return j;
 }
 
-buy::DemandResolver MakeSizingResolver(const catalog::Catalog& catalog) {
+buy::DemandResolver MakeSizingResolver(const catalog::Catalog& catalog, double sizing_quantile) {
   buy::DemandResolver r;
-  r.size_workload = [](const scenario::Workload& w,
-                       const catalog::Accelerator& a) -> Result<buy::WorkloadFit> {
+  r.size_workload = [sizing_quantile](const scenario::Workload& w,
+                                      const catalog::Accelerator& a) -> Result<buy::WorkloadFit> {
     // A part the model does not fit (or cannot meet the deadline with) is an answer: that part
     // does not count for this workload. (An unknown model was the scenario's error at load.)
-    auto plan = SizeWorkload(w, a);
+    auto plan = SizeWorkload(w, a, 0, 0, sizing::kDefaultPue, sizing_quantile);
     if (!plan) return buy::WorkloadFit{};
     return buy::WorkloadFit{.fits = true, .num_gpus = static_cast<double>(plan->gpus)};
   };
@@ -1061,7 +1063,8 @@ Result<PlanResult> RunPlan(const scenario::Scenario& s, const catalog::Catalog& 
 
   begin_stage(is_sl ? "buying the cheapest fleet that meets the service levels (CBC + simulation)"
                     : "buying the fleet (CBC)");
-  const auto problem = buy::BuildBuyProblem(s, catalog, MakeSizingResolver(catalog));
+  const auto problem =
+      buy::BuildBuyProblem(s, catalog, MakeSizingResolver(catalog, options.sizing_quantile));
   Evaluated rec = Recommend(ctx, problem, out.objective, chosen, out.iterations);
   if (!rec.buy.has_plan()) {
     out.warnings.push_back(

@@ -35,7 +35,10 @@ inline constexpr double kOverloadWarning = 0.9;
 
 // Turns scenario workloads into GPUs per accelerator with the training sizing model (as
 // `gpuplan size train --days`), and gives sizing-based H100-equivalents. Borrows `catalog`.
-buy::DemandResolver MakeSizingResolver(const catalog::Catalog& catalog);
+// `sizing_quantile`: training demand sized so that quantile of each run's duration interval
+// meets its deadline (sizing (Q1); 0.5: the point estimate).
+buy::DemandResolver MakeSizingResolver(const catalog::Catalog& catalog,
+                                       double sizing_quantile = sizing::kDefaultSizingQuantile);
 
 // The scenario's cost policy: catalog::kDefaultCostPolicy with its [opex] keys, over its
 // horizon. Every cost plan and buy print is priced and labelled by it.
@@ -85,6 +88,8 @@ struct PlanOptions {
   int max_iterations = 6;    // service-level loop
   double buy_time_limit_s = 30;
   double buy_relative_gap = 1e-4;
+  // Training demand at this quantile of each run's duration interval (--sizing-quantile).
+  double sizing_quantile = sizing::kDefaultSizingQuantile;
   PlanObserver* observer = nullptr;  // borrowed; may be null
 };
 

@@ -29,6 +29,14 @@ inline constexpr double kDefaultBatchTokensPerGpu = 1024;
 // pre-training, arXiv:2407.21783 sec. 3.3.4) = 0.173 per GPU-year.
 inline constexpr double kDefaultInterruptionsPerGpuS = 419.0 / (16384.0 * 54 * kSecondsPerDay);
 
+// (Q1) With a deadline, the GPUs are the fewest whose duration at this quantile of its 90%
+// interval (lognormal) meets it; 0.5: the point estimate. Range of --sizing-quantile.
+inline constexpr double kDefaultSizingQuantile = 0.5;
+inline constexpr double kMinSizingQuantile = 0.05;
+inline constexpr double kMaxSizingQuantile = 0.95;
+// An error naming --sizing-quantile unless kMinSizingQuantile <= q <= kMaxSizingQuantile.
+Result<void> ValidateSizingQuantile(double q);
+
 enum class Recompute { kNone, kSelective, kFull };
 std::string_view ToString(Recompute r);
 
@@ -159,6 +167,7 @@ struct TrainRequest {
   // Pin parts of the layout (validation against published runs); 0 / nullopt: search.
   int fixed_tp = 0, fixed_pp = 0, fixed_dp = 0, fixed_microbatch = 0;
   std::optional<Recompute> fixed_recompute = std::nullopt;
+  double sizing_quantile = kDefaultSizingQuantile;  // (Q1), deadline sizing only
   int explain_top = 0;  // keep this many best configurations in TrainPlan::top
   // Facts a published run states about its layout (validation): a ZeRO stage (-1: search), and
   // "3D"/"+ tensor parallelism" (the dimension is used, degree unstated: at least 2).

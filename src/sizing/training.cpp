@@ -70,6 +70,8 @@
 //        tau = sqrt(2 C / Lambda) (Young 1974; Daly 2006) the useful share of wall time is
 //        goodput = (1 - Lambda (R + tau / 2)) / (1 + C / tau). It depends on N and the stack, not
 //        on the run's length: on the default stack 2,048 GPUs lose ~2%, 16,384 ~10%.
+//   (Q1) sizing quantile: with a deadline, the fewest nodes whose duration at quantile q of its
+//        lognormal interval (I1), point x exp(z_q sd), meets it (plan/buy --sizing-quantile).
 //
 // Memory on the most loaded GPU (first or last stage):
 //   (M1) weights 2 bytes, gradients 2, Adam fp32 master + moments 12 per local parameter (ZeRO
@@ -436,6 +438,17 @@ double TpOverlappedS(double comm_s, double window_s) {
   if (comm_s <= 0) return 0;
   const double hidden = std::min(comm_s, kOverlapWindowFraction * std::max(0.0, window_s));
   return comm_s - kTpOverlapNetSaving * hidden;
+}
+
+// (Q1) The standard normal quantile z with Phi(z) = q, 0 < q < 1, by bisection on erfc (to 1e-12;
+// called once per sizing).
+double NormalQuantile(double q) {
+  double lo = -10, hi = 10;
+  for (int i = 0; i < 80; ++i) {
+    const double mid = (lo + hi) / 2;
+    (0.5 * std::erfc(-mid / std::sqrt(2.0)) < q ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
 }
 
 // Everything EvaluateConfig needs that does not depend on the layout.
@@ -927,6 +940,14 @@ ConfigEval EvaluateConfig(const model::ModelShape& shape, const catalog::Acceler
   return Evaluate(pr, p);
 }
 
+Result<void> ValidateSizingQuantile(double q) {
+  if (!(q >= kMinSizingQuantile) || q > kMaxSizingQuantile) {
+    return Error{fmt::format("--sizing-quantile must be between {} and {}, got {}",
+                             kMinSizingQuantile, kMaxSizingQuantile, q)};
+  }
+  return Ok{};
+}
+
 Result<void> Validate(const TrainRequest& req) {
   GPUPLAN_TRY(model::Validate(req.model, req.model.name));
   GPUPLAN_TRY(FindStack(req.stack));
@@ -981,6 +1002,7 @@ Result<void> Validate(const TrainRequest& req) {
     return Error{fmt::format("evaluation tokens per trained token must be between 0 and 10, got {}",
                              req.eval_tokens_per_token)};
   }
+  GPUPLAN_TRY(ValidateSizingQuantile(req.sizing_quantile));
   if (req.explain_top < 0 || req.explain_top > 100) {
     return Error{fmt::format("--explain must be between 0 and 100, got {}", req.explain_top)};
   }
@@ -1026,7 +1048,32 @@ Result<TrainPlan> SizeTraining(const TrainRequest& req, const catalog::Accelerat
     const double eval = 1 + req.eval_tokens_per_token * ev.forward_only_s / ev.time.step_s;
     return req.tokens / ev.tokens_per_s * eval / reliability(ev.parallelism.num_gpus()).goodput;
   };
-  const double deadline_days = req.deadline_s / kSecondsPerDay;
+  // (I1)-(I3) the 90% interval.
+  std::vector<std::string> reasons;
+  static const std::set<std::string> kCalibratedParts = {"a100-sxm4-80gb", "h100-sxm5-80gb",
+                                                         "gaudi2"};
+  if (!kCalibratedParts.contains(gpu.id)) reasons.push_back(fmt::format("accelerator {}", gpu.id));
+  if (req.model.is_moe()) reasons.push_back("mixture of experts");
+  if (seq_len > kCalibratedMaxSeqLen) reasons.push_back(fmt::format("context {}", seq_len));
+  if (req.is_shape_inferred) reasons.push_back("inferred shape");
+  // The calibration rows ran on the 2021 and 2023 stacks (validation.cpp); what later stacks
+  // overlap (TP-comm overlap) is physics no row has checked.
+  static const std::set<std::string> kCalibratedStacks = {"megatron-2021", "megatron-2023"};
+  if (!kCalibratedStacks.contains(stack->name)) {
+    reasons.push_back(fmt::format("stack {}", stack->name));
+  }
+  const double extra_var = double(reasons.size()) * kOutOfDomainLogSd * kOutOfDomainLogSd;
+  // (I3) throughput: benchmark residuals; whole-run time: the whole-run residuals on top.
+  const double tp_sd = std::sqrt(kThroughputLogSd * kThroughputLogSd + extra_var);
+  const Range tp_factor{std::exp(-kZ90 * tp_sd), std::exp(kZ90 * tp_sd)};
+  const double time_sd =
+      req.is_full_run ? std::sqrt(kWholeRunLogSd * kWholeRunLogSd + extra_var) : tp_sd;
+  // (Q1) A deadline met at quantile q of the duration: the interval is lognormal (I1), so the
+  // q-quantile is the point x exp(z_q time_sd), z_q the standard normal quantile.
+  const double deadline_factor = req.sizing_quantile == kDefaultSizingQuantile
+                                     ? 1.0
+                                     : std::exp(NormalQuantile(req.sizing_quantile) * time_sd);
+  const double deadline_days = req.deadline_s / kSecondsPerDay / deadline_factor;
   auto days_of = [&](const ConfigEval& ev) { return seconds_of(ev) / kSecondsPerDay; };
   SearchResult chosen;
   int gpus = req.num_gpus;
@@ -1044,7 +1091,7 @@ Result<TrainPlan> SizeTraining(const TrainRequest& req, const catalog::Accelerat
         if (hi_res.best.empty()) break;
         return Error{fmt::format(
             "no cluster up to {} {} GPUs trains {} tokens within {} days (best: {:.1f} days)",
-            hi_nodes * gpn, gpu.id, FormatQuantity(req.tokens), deadline_days,
+            hi_nodes * gpn, gpu.id, FormatQuantity(req.tokens), req.deadline_s / kSecondsPerDay,
             days_of(hi_res.best[0]))};
       }
       hi_nodes *= 2;
@@ -1135,26 +1182,6 @@ Result<TrainPlan> SizeTraining(const TrainRequest& req, const catalog::Accelerat
         rel.goodput, plan.interruptions, req.interruptions_per_gpu_s * kSecondsPerYear, gpus,
         stack->name, stack->restart_s / 60, rel.checkpoint_interval_s / 60));
   }
-  // (I1)-(I3) the 90% interval.
-  std::vector<std::string> reasons;
-  static const std::set<std::string> kCalibratedParts = {"a100-sxm4-80gb", "h100-sxm5-80gb",
-                                                         "gaudi2"};
-  if (!kCalibratedParts.contains(gpu.id)) reasons.push_back(fmt::format("accelerator {}", gpu.id));
-  if (req.model.is_moe()) reasons.push_back("mixture of experts");
-  if (seq_len > kCalibratedMaxSeqLen) reasons.push_back(fmt::format("context {}", seq_len));
-  if (req.is_shape_inferred) reasons.push_back("inferred shape");
-  // The calibration rows ran on the 2021 and 2023 stacks (validation.cpp); what later stacks
-  // overlap (TP-comm overlap) is physics no row has checked.
-  static const std::set<std::string> kCalibratedStacks = {"megatron-2021", "megatron-2023"};
-  if (!kCalibratedStacks.contains(stack->name)) {
-    reasons.push_back(fmt::format("stack {}", stack->name));
-  }
-  const double extra_var = double(reasons.size()) * kOutOfDomainLogSd * kOutOfDomainLogSd;
-  // (I3) throughput: benchmark residuals; whole-run time: the whole-run residuals on top.
-  const double tp_sd = std::sqrt(kThroughputLogSd * kThroughputLogSd + extra_var);
-  const Range tp_factor{std::exp(-kZ90 * tp_sd), std::exp(kZ90 * tp_sd)};
-  const double time_sd =
-      req.is_full_run ? std::sqrt(kWholeRunLogSd * kWholeRunLogSd + extra_var) : tp_sd;
   const Range time_factor{std::exp(-kZ90 * time_sd), std::exp(kZ90 * time_sd)};
   auto scaled = [](double v, const Range& f) { return Range{v * f.lo, v * f.hi}; };
   TrainInterval90& iv = plan.interval_90;
@@ -1169,6 +1196,14 @@ Result<TrainPlan> SizeTraining(const TrainRequest& req, const catalog::Accelerat
       "interval_90 from the calibration rows' errors ({}){}",
       req.is_full_run ? "whole runs" : "benchmarks",
       reasons.empty() ? "" : fmt::format("; widened outside what was calibrated: {}", why)));
+  if (req.deadline_s > 0 && req.sizing_quantile != kDefaultSizingQuantile) {
+    plan.notes.push_back(
+        fmt::format("GPUs sized so the {:.2f} quantile of days ({:.1f} = {:.2f} x the point) meets "
+                    "the {:g}-day "
+                    "deadline",
+                    req.sizing_quantile, plan.duration_s / kSecondsPerDay * deadline_factor,
+                    deadline_factor, req.deadline_s / kSecondsPerDay));
+  }
   plan.notes.push_back(fmt::format(
       "energy: accelerators at TDP ({:.0f} W) x PUE {:.2f}; hosts and network not included",
       gpu.tdp_w, req.pue));

@@ -361,6 +361,31 @@ TEST(RunPlan, InfeasibleScenarioStillReportsWhy) {
   EXPECT_TRUE(says_why);
 }
 
+// --sizing-quantile: the resolver sizes a training workload so that quantile of its duration
+// interval meets the deadline, so 0.95 asks buy for more GPUs (and GPU-hours over the deadline)
+// than the point estimate (0.5, the default), 0.05 for fewer.
+TEST(SizingResolver, SizingQuantileAsksForMoreGpusAtHigherQuantiles) {
+  auto h100 = Catalog().Find("h100-sxm5-80gb");
+  ASSERT_TRUE(h100);
+  scenario::Workload w;
+  w.name = "pretrain";
+  w.model = "llama3-70b";
+  auto shape = model::FindModel(w.model);
+  ASSERT_TRUE(shape) << shape.error().message;
+  w.shape = *shape;
+  w.tokens = 15e12;
+  w.deadline_s = 90 * kSecondsPerDay;
+  auto gpus_at = [&](double q) {
+    auto fit = MakeSizingResolver(Catalog(), q).size_workload(w, **h100);
+    EXPECT_TRUE(fit && fit->fits);
+    return fit ? fit->num_gpus : 0.0;
+  };
+  const double mid = gpus_at(0.5);
+  EXPECT_EQ(MakeSizingResolver(Catalog()).size_workload(w, **h100)->num_gpus, mid);
+  EXPECT_GT(gpus_at(0.95), mid);
+  EXPECT_LT(gpus_at(0.05), mid);
+}
+
 // A part that cannot run a service (no FP4 rate, no layout within the latency targets) is an
 // outcome of sizing, not an error: the resolver answers "does not fit" and buy leaves that part
 // out; a part that runs it gives its GPU count.

@@ -357,6 +357,36 @@ TEST(SizeTraining, IntervalBracketsThePointAndWidensOutsideTheCalibration) {
   }
 }
 
+// (Q1) A deadline met at the 0.95 quantile of the duration needs more GPUs than at the point
+// (0.5), and that quantile (point x exp(1.645 sd) = the interval's hi) meets the deadline; 0.05
+// needs fewer. Llama 2 70B, 2T tokens in 60 days on H100.
+TEST(SizeTraining, SizingQuantileSizesTheDeadlineAtThatQuantile) {
+  TrainRequest req;
+  req.model = Preset("llama2-70b");
+  req.tokens = 2e12;
+  req.deadline_s = 60 * kSecondsPerDay;
+  const auto& gpu = Gpu("h100-sxm5-80gb");
+  auto at = [&](double q) {
+    req.sizing_quantile = q;
+    return *SizeTraining(req, gpu);
+  };
+  const TrainPlan mid = at(0.5), high = at(0.95), low = at(0.05);
+  EXPECT_GT(high.gpus, mid.gpus);
+  EXPECT_GT(high.gpu_seconds, mid.gpu_seconds);  // also more GPU-hours: scaling is not free
+  EXPECT_LT(low.gpus, mid.gpus);
+  EXPECT_LE(high.interval_90.duration_s.hi, req.deadline_s * (1 + 1e-9));
+  EXPECT_LE(mid.duration_s, req.deadline_s);
+  EXPECT_GT(mid.interval_90.duration_s.hi, req.deadline_s);  // the point alone misses at 0.95
+  for (double bad : {0.0, 0.01, 0.96, 1.0}) {
+    req.sizing_quantile = bad;
+    auto r = SizeTraining(req, gpu);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("--sizing-quantile must be between 0.05 and 0.95"),
+              std::string::npos)
+        << r.error().message;
+  }
+}
+
 TEST(SizeTraining, RejectsBadRequests) {
   const auto& h100 = Gpu("h100-sxm5-80gb");
   const model::ModelShape m = Preset("llama3-8b");
