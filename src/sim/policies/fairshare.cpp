@@ -119,28 +119,14 @@ class FairsharePolicy : public SchedulingPolicy {
     int examined = 0;
     while (!heap_.empty() && examined < reservations_.depth() && !reservations_.Exhausted(engine)) {
       std::pop_heap(heap_.begin(), heap_.end(), Lower{});
-      Cursor c = heap_.back();
+      const Cursor c = heap_.back();
       heap_.pop_back();
-      // Walk c's set while its head stays ahead of every other set's: the merge order, without a
-      // heap operation per job (a tenant's jobs come in long runs, its fair-share factor
-      // shifting all of them by the same amount).
-      while (true) {
-        const auto next = std::next(c.it);
-        const JobIdx j = std::get<2>(*c.it);
-        if (reservations_.Consider(engine, j)) {
-          Remove(engine, j, c.set, c.it);
-        } else {
-          ++examined;
-        }
-        if (next == c.set->end()) break;
-        c.it = next;
-        c.priority = c.base - std::get<0>(*next);
-        if ((!heap_.empty() && Lower{}(c, heap_.front())) || examined >= reservations_.depth() ||
-            reservations_.Exhausted(engine)) {
-          heap_.push_back(c);
-          std::push_heap(heap_.begin(), heap_.end(), Lower{});
-          break;
-        }
+      const JobIdx j = std::get<2>(*c.it);
+      Push(*c.set, std::next(c.it), c.base);
+      if (reservations_.Consider(engine, j)) {
+        Remove(engine, j);
+      } else {
+        ++examined;
       }
     }
   }
@@ -194,15 +180,11 @@ class FairsharePolicy : public SchedulingPolicy {
     heap_.push_back(Cursor{base - std::get<0>(*it), &set, it, base});
     std::push_heap(heap_.begin(), heap_.end(), Lower{});
   }
-  // Removes a job that started; `at`: its place in `set` when known (spares the search).
-  void Remove(const Engine& engine, JobIdx j, Queue* set = nullptr, Queue::iterator at = {}) {
+  void Remove(const Engine& engine, JobIdx j) {
     const SimJob& job = engine.job(j);
     Tenant& t = tenants_[static_cast<size_t>(job.tenant)];
     const double size = w_size_ * job.gpu_fraction() / total_gpus_;
-    const bool growing = t.by_submit.erase({job.submit, j}) > 0;
-    if (set != nullptr) {
-      set->erase(at);
-    } else if (growing) {
+    if (t.by_submit.erase({job.submit, j}) > 0) {
       t.growing.erase({-(size - w_age_ * ToSeconds(job.submit) / max_age_s_), job.submit, j});
     } else {
       t.capped.erase({-(size + w_age_), job.submit, j});
