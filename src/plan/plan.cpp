@@ -65,13 +65,6 @@ Result<sizing::TrainPlan> SizeWorkload(const scenario::Workload& w, const catalo
   return plan;
 }
 
-// Whether part `a` computes at precision `p` at all (FP8 and FP4 need a published rate).
-bool RunsPrecision(sizing::ServePrecision p, const catalog::Accelerator& a) {
-  if (p == sizing::ServePrecision::kFp8) return a.has_fp8();
-  if (p == sizing::ServePrecision::kFp4) return a.peak_fp4_flop_per_s > 0;
-  return true;
-}
-
 // The serving plan of `v` on `a`, whose status says whether a layout fits and meets the targets.
 // An error is a request the sizing model refuses: the scenario's fault or a bug, never the part's.
 Result<sizing::ServePlan> PlanService(const scenario::Service& v, const catalog::Accelerator& a,
@@ -91,7 +84,7 @@ Result<sizing::ServePlan> PlanService(const scenario::Service& v, const catalog:
 // PlanService with a status other than kOk as an error (status_message), for the report's cells.
 Result<sizing::ServePlan> SizeService(const scenario::Service& v, const catalog::Accelerator& a,
                                       double usd_per_gpu_hour = 0) {
-  if (!RunsPrecision(v.precision, a)) {
+  if (!sizing::RunsPrecision(v.precision, a)) {
     return Error{fmt::format("{} has no {} support", a.id, sizing::ToString(v.precision))};
   }
   auto plan = PlanService(v, a, usd_per_gpu_hour);
@@ -163,7 +156,7 @@ buy::DemandResolver MakeSizingResolver(const catalog::Catalog& catalog, double s
                       const catalog::Accelerator& a) -> Result<buy::WorkloadFit> {
     // A part without the service's precision, that no layout fits, or whose layouts all miss the
     // latency targets does not count for it; an error the sizing model raises stops the plan.
-    if (!RunsPrecision(v.precision, a)) return buy::WorkloadFit{};
+    if (!sizing::RunsPrecision(v.precision, a)) return buy::WorkloadFit{};
     auto plan = PlanService(v, a);
     GPUPLAN_TRY(plan);
     if (plan->status != sizing::ServeStatus::kOk) return buy::WorkloadFit{};

@@ -442,11 +442,11 @@ Result<void> CheckRequest(const ServeRequest& r, const catalog::Accelerator& gpu
   if (!(r.gemm_efficiency_scale > 0) || !(r.hbm_efficiency_scale > 0)) {
     return Error{"efficiency scales must be > 0"};
   }
-  if (r.precision == ServePrecision::kFp8 && !gpu.has_fp8()) {
+  if (r.precision == ServePrecision::kFp8 && !RunsPrecision(r.precision, gpu)) {
     return Error{fmt::format(
         "accelerator '{}' has no FP8 support; use --precision bf16, int8 or int4", gpu.id)};
   }
-  if (r.precision == ServePrecision::kFp4 && gpu.peak_fp4_flop_per_s <= 0) {
+  if (r.precision == ServePrecision::kFp4 && !RunsPrecision(r.precision, gpu)) {
     return Error{fmt::format(
         "accelerator '{}' has no FP4 support (no published FP4 rate); use --precision fp8 or "
         "int4",
@@ -552,6 +552,12 @@ std::string_view ToString(ServePrecision p) {
       return "fp4";
   }
   return "bf16";
+}
+
+bool RunsPrecision(ServePrecision p, const catalog::Accelerator& gpu) {
+  if (p == ServePrecision::kFp8) return gpu.has_fp8();
+  if (p == ServePrecision::kFp4) return gpu.peak_fp4_flop_per_s > 0;
+  return true;
 }
 
 Result<ServePrecision> ParseServePrecision(std::string_view text) {

@@ -20,6 +20,9 @@ namespace gpuplan::sizing {
 // and weight-only INT8 elsewhere; kInt4 is weight-only (W4A16).
 enum class ServePrecision { kBf16, kFp8, kInt8, kInt4, kFp4 };
 std::string_view ToString(ServePrecision p);
+// Whether `gpu` computes at `p` at all: FP8 and FP4 need a published rate. PlanServing refuses
+// the others; plan reads it as "this part cannot serve the model", not as an error.
+bool RunsPrecision(ServePrecision p, const catalog::Accelerator& gpu);
 Result<ServePrecision> ParseServePrecision(std::string_view text);
 
 // KV-cache element format: kAuto is FP8 for fp8/fp4 weights (as TensorRT-LLM, vLLM and every
