@@ -29,7 +29,10 @@ with open("data/serving_results.toml", "rb") as f:
                          extra=[f"--{flag}={r[key]}" for flag, key in
                                 (("pp", "pp"), ("ep", "ep"), ("kv-cache", "kv_cache"),
                                  ("max-batch", "max_batch"),
-                                 ("max-tokens-per-step", "max_tokens_per_step")) if key in r]
+                                 ("max-tokens-per-step", "max_tokens_per_step"),
+                                 ("attention-precision", "attention_precision"),
+                                 ("attention-out-precision", "attention_output_precision"))
+                                if key in r]
                                + (["--attention-dp=on"] if r.get("attention_dp") else [])))
 for r in csv.DictReader(open(f"{shared}/reference/serving_runs.csv")):
     b = r["benchmark"]

@@ -42,6 +42,8 @@ struct SizeServeFlags {
   bool is_offline = false;
   std::string precision = "bf16";
   std::string kv_cache = "auto";
+  std::string attention_precision;
+  std::string attention_out_precision;
   std::optional<double> price_per_gpu_hour;
   int tp = 0;
   int pp = 0;
@@ -207,6 +209,15 @@ Result<sizing::ServeRequest> BuildRequest(const SizeServeFlags& f) {
   auto precision = sizing::ParseServePrecision(f.precision);
   if (!precision) return precision.error();
   r.precision = *precision;
+  for (const auto& [text, field] :
+       {std::pair<const std::string&, std::optional<sizing::ServePrecision>&>{
+            f.attention_precision, r.attention_precision},
+        {f.attention_out_precision, r.attention_output_precision}}) {
+    if (text.empty()) continue;
+    auto p = sizing::ParseServePrecision(text);
+    if (!p) return p.error();
+    field = *p;
+  }
   if (f.price_per_gpu_hour) {
     if (!(*f.price_per_gpu_hour > 0)) {
       return Error{fmt::format("'--usd-per-gpu-hour' must be > 0, got {}", *f.price_per_gpu_hour)};
@@ -512,6 +523,12 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
                   "weights: bf16 (default), fp8, int8, int4, fp4 (NVFP4/MXFP4)");
   cmd->add_option("--kv-cache", flags->kv_cache,
                   "KV-cache format: auto (fp8 with fp8/fp4 weights), bf16, fp8");
+  cmd->add_option("--attention-precision", flags->attention_precision,
+                  "attention's Q/K/V projections where the checkpoint keeps them apart (unset: "
+                  "--precision; NVIDIA's NVFP4 DeepSeek-R1: bf16)");
+  cmd->add_option("--attention-out-precision", flags->attention_out_precision,
+                  "attention's output projection (unset: --attention-precision; NVIDIA's "
+                  "DeepSeek-R1 NVFP4-v2: fp4)");
   // One name with size train; the old one still parses.
   cmd->add_option("--usd-per-gpu-hour,--price-per-gpu-hour", flags->price_per_gpu_hour,
                   "USD per accelerator-hour (default: amortized catalog price)");

@@ -36,6 +36,12 @@
 //      or BF16), not at FP4 or weight-only rates. W_read(n) is W for dense models; for MoE, the
 //      expected distinct routed experts n tokens touch, E (1 - (1 - k_r/E)^n) per MoE layer, plus
 //      the non-routed weights. G(n) = n F_w for dense GEMMs.
+//      (2q) A checkpoint may hold attention's projections at another precision than the rest:
+//      their bytes, and their GEMMs at that precision's rate. NVIDIA's NVFP4 DeepSeek-R1 keeps
+//      MLA's projections in BF16 (TensorRT Model Optimizer examples/deepseek/ptq.py disables
+//      '*attn*' quantization by default; TensorRT-LLM tech blog 1's precision table: attention
+//      modules bf16), its v2 checkpoints quantize the output projection to NVFP4 too (model card
+//      of nvidia/DeepSeek-R1-0528-NVFP4-v2: "additionally quantizes the wo module").
 //      (2g) Grouped expert GEMMs (Tutel, MegaBlocks): each touched expert computes its
 //      m = n k_r / touched tokens in whole tiles, 64 rows while m fits one, else ceil(m / 128)
 //      128-row tiles (GroupedGemmRows), at the dense GEMM rate; its weights are read once (above).
@@ -210,16 +216,41 @@ double GroupedGemmRows(double tokens) {
   return std::ceil(tokens / kGroupedGemmTileRows) * kGroupedGemmTileRows;
 }
 
+// (2q): the precisions of attention's Q/K/V projections and of its output projection.
+ServePrecision AttentionQkvPrecision(const ServeRequest& r) {
+  return r.attention_precision.value_or(r.precision);
+}
+ServePrecision AttentionOutPrecision(const ServeRequest& r) {
+  return r.attention_output_precision.value_or(AttentionQkvPrecision(r));
+}
+
+// Attention's weights over all layers: the output projection (heads x value width x hidden)
+// and the rest (Q/K/V projections, MLA's low-rank factors and norms).
+struct AttentionParams {
+  double qkv = 0, out = 0;
+};
+AttentionParams CountAttentionParams(const model::ModelShape& m) {
+  const double value_width = m.is_mla() && m.mla.v_head_dim > 0 ? m.mla.v_head_dim : m.head_size();
+  const double out = static_cast<double>(m.num_heads) * value_width * m.hidden;
+  const double per_layer = model::CountParams(m).attention_per_layer;
+  return {m.num_layers * (per_layer - out), m.num_layers * out};
+}
+
 // Whole-model weight bytes: the routed experts and everything else (attention, dense FFNs,
-// shared experts, router, embeddings).
+// shared experts, router, embeddings), attention's projections at their own precision (2q).
 struct WeightSplit {
   double routed = 0, other = 0;
 };
-WeightSplit SplitWeights(const model::ModelShape& shape, ServePrecision p) {
+WeightSplit SplitWeights(const ServeRequest& r) {
+  const model::ModelShape& shape = r.model;
   const model::ParamCounts counts = model::CountParams(shape);
-  const double bytes_per_param = WeightBytesPerParam(p);
+  const AttentionParams attention = CountAttentionParams(shape);
+  const double bytes_per_param = WeightBytesPerParam(r.precision);
   const double routed = NumMoeLayers(shape) * shape.moe.num_experts * counts.expert;
-  return {routed * bytes_per_param, (counts.total - routed) * bytes_per_param};
+  const double rest = counts.total - routed - attention.qkv - attention.out;
+  return {routed * bytes_per_param,
+          rest * bytes_per_param + attention.qkv * WeightBytesPerParam(AttentionQkvPrecision(r)) +
+              attention.out * WeightBytesPerParam(AttentionOutPrecision(r))};
 }
 
 // The share of the layers the fullest pipeline stage holds (1).
@@ -313,9 +344,24 @@ double HandoffS(const model::ModelShape& shape, const catalog::Accelerator& gpu,
   return (crossing * out_s + (l.pp - crossing) * in_s) / l.pp;
 }
 
-double FlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
-  return PeakFlopPerS(gpu, r.precision) * gpu.serve_gemm_efficiency * kServeGemmDerate *
+double FlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu, ServePrecision p) {
+  return PeakFlopPerS(gpu, p) * gpu.serve_gemm_efficiency * kServeGemmDerate *
          r.gemm_efficiency_scale;
+}
+double FlopPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu) {
+  return FlopPerSPerGpu(r, gpu, r.precision);
+}
+
+// (2q): seconds per token of attention's projection GEMMs on one rank holding all of them (the
+// caller divides by the ranks sharing them), and the FLOPs per token they take out of F_w.
+struct AttentionGemm {
+  double s_per_token = 0, flop_per_token = 0;
+};
+AttentionGemm AttentionProjectionGemm(const ServeRequest& r, const catalog::Accelerator& gpu) {
+  const AttentionParams a = CountAttentionParams(r.model);
+  return {2 * a.qkv / FlopPerSPerGpu(r, gpu, AttentionQkvPrecision(r)) +
+              2 * a.out / FlopPerSPerGpu(r, gpu, AttentionOutPrecision(r)),
+          2 * (a.qkv + a.out)};
 }
 
 // Attention runs at the KV cache's precision (FP8 or BF16), never at FP4 or INT8/INT4 weight rates.
@@ -451,6 +497,14 @@ Result<void> CheckRequest(const ServeRequest& r, const catalog::Accelerator& gpu
         "accelerator '{}' has no FP4 support (no published FP4 rate); use --precision fp8 or "
         "int4",
         gpu.id)};
+  }
+  for (const auto& [name, p] :
+       {std::pair<const char*, std::optional<ServePrecision>>{"attention", r.attention_precision},
+        {"attention output", r.attention_output_precision}}) {
+    if (p && !RunsPrecision(*p, gpu)) {
+      return Error{fmt::format("accelerator '{}' cannot run {} projections at {}", gpu.id, name,
+                               ToString(*p))};
+    }
   }
   if (IsKvFp8(r) && !gpu.has_fp8()) {
     return Error{fmt::format("accelerator '{}' has no FP8 support for an FP8 KV cache", gpu.id)};
@@ -597,7 +651,7 @@ double ServeKvBytesPerToken(const model::ModelShape& shape, ServePrecision p) {
 }
 
 double ServeWeightBytesPerGpu(const ServeRequest& r, const ServeLayout& l) {
-  const WeightSplit w = SplitWeights(r.model, r.precision);
+  const WeightSplit w = SplitWeights(r);
   const double stage = StageFraction(r.model, l.pp);
   // Attention DP keeps a full copy of everything but the routed experts on every rank.
   if (l.is_attention_dp) return stage * (w.other + w.routed / l.tp);
@@ -667,8 +721,10 @@ StageTerms StageStep(const ServeRequest& r, const catalog::Accelerator& gpu, con
   const double flop_per_s = FlopPerSPerGpu(r, gpu);
   const double attention_flop_per_s = AttentionFlopPerSPerGpu(r, gpu, false);
   const double decode_attention_flop_per_s = AttentionFlopPerSPerGpu(r, gpu, m.is_mla());
-  const WeightSplit w = SplitWeights(m, r.precision);
-  const double per_token_flop = model::ForwardWeightFlopPerToken(m);
+  const WeightSplit w = SplitWeights(r);
+  // (2q): attention's projections at their own rate, the other weight GEMMs at the weights'.
+  const AttentionGemm attention_gemm = AttentionProjectionGemm(r, gpu);
+  const double per_token_flop = model::ForwardWeightFlopPerToken(m) - attention_gemm.flop_per_token;
   StageTerms t;
   // Everything but the routed experts: split over tp ranks, or a full copy each under attention
   // DP, where each rank computes full-width GEMMs on its own tokens: its decode sequences and
@@ -708,7 +764,8 @@ StageTerms StageStep(const ServeRequest& r, const catalog::Accelerator& gpu, con
     gemm_flop = stage * rank_tokens * per_token_flop;
   }
   t.weights_s = read_bytes / hbm;
-  t.gemm_s = (gemm_flop + expert_flop) / flop_per_s;
+  t.gemm_s =
+      (gemm_flop + expert_flop) / flop_per_s + stage * rank_tokens * attention_gemm.s_per_token;
   const double context = MeanContextTokens(r);
   const double seqs_per_rank = l.is_attention_dp ? decode_seqs / l.tp : decode_seqs;
   const double decode_attention_s =
@@ -1096,7 +1153,7 @@ Result<ServePlan> PlanServing(const ServeRequest& r, const catalog::Accelerator&
   plan.output_tokens_per_s_per_gpu = plan.output_tokens_per_s / plan.gpus;
   plan.weight_bytes_per_gpu = ServeWeightBytesPerGpu(r, layout);
   plan.expert_bytes_per_gpu =
-      StageFraction(r.model, layout.pp) * SplitWeights(r.model, r.precision).routed / layout.tp;
+      StageFraction(r.model, layout.pp) * SplitWeights(r).routed / layout.tp;
   plan.kv_cache_bytes_per_gpu = c.kv_budget_bytes;
   plan.required_bytes_per_gpu = plan.weight_bytes_per_gpu + KvBytesPerTokenPerGpu(r, layout) *
                                                                 (r.prompt_tokens + r.output_tokens);

@@ -5,6 +5,7 @@
 
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +87,12 @@ struct ServeRequest {
   double latency_quantile = kServeDefaultLatencyQuantile;
   ServePrecision precision = ServePrecision::kBf16;
   KvCachePrecision kv_cache = KvCachePrecision::kAuto;
+  // Checkpoints that keep attention's projections apart from the other weights (serving.cpp
+  // (2q)): NVIDIA's NVFP4 DeepSeek-R1 checkpoints hold MLA's projections in BF16, v2 quantizes
+  // the output projection. Unset: `precision` for the Q/K/V projections (MLA: q_a, q_b, kv_a,
+  // kv_b), the Q/K/V precision for the output projection.
+  std::optional<ServePrecision> attention_precision;
+  std::optional<ServePrecision> attention_output_precision;
   double price_usd_per_gpu_hour = 0;  // 0: amortized from the catalog price (see notes)
   int tensor_parallel = 0;            // 0: search; > 0: use exactly this TP degree
   int pipeline_parallel = 0;  // 0: 1, or the fewest stages that fit when one stage fits nothing

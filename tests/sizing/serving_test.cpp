@@ -241,6 +241,41 @@ TEST(ServeStepS, MlaDecodeAttentionRunsBf16MathOnAnFp8Cache) {
   EXPECT_LT(gqa_fp8, ServeStepS(gqa, gpu, 8, 256, 0));
 }
 
+TEST(ServeStepS, AttentionProjectionsRunAtTheCheckpointsPrecision) {
+  // NVIDIA's NVFP4 DeepSeek-R1 keeps MLA's projections in BF16 (v1), or all but the output
+  // projection (v2): their bytes on every attention-DP rank, and their GEMMs at the BF16 rate.
+  ServeRequest r = Request("deepseek-v3", 1024, 2048);
+  r.precision = ServePrecision::kFp4;
+  const catalog::Accelerator gpu = Gpu("b200");
+  const ServeLayout dp8{.tp = 8, .ep = 8, .is_attention_dp = true};
+  const double all_fp4_bytes = ServeWeightBytesPerGpu(r, dp8);
+  const double all_fp4_step = ServeStepS(r, gpu, dp8, 4096, 0);
+  r.attention_precision = ServePrecision::kBf16;
+  const double v1_bytes = ServeWeightBytesPerGpu(r, dp8);
+  const double v1_step = ServeStepS(r, gpu, dp8, 4096, 0);
+  r.attention_output_precision = ServePrecision::kFp4;
+  const double v2_bytes = ServeWeightBytesPerGpu(r, dp8);
+  const double v2_step = ServeStepS(r, gpu, dp8, 4096, 0);
+  const double attention = 61 * model::CountParams(r.model).attention_per_layer;  // ~11.4B
+  const double out = 61.0 * 128 * 128 * 7168;                                     // wo: 7.2B
+  EXPECT_NEAR(v1_bytes - all_fp4_bytes, attention * (2 - 0.5625), 1e3);
+  EXPECT_NEAR(v1_bytes - v2_bytes, out * (2 - 0.5625), 1e3);
+  // BF16 GEMMs at a quarter of the FP4 rate: 512 tokens per rank x 2 x 11.4B FLOPs, 3/4 more.
+  const double flop_per_s = 9e15 * gpu.serve_gemm_efficiency * kServeGemmDerate;
+  const double extra_s = 512 * 2 * attention * (4 - 1) / flop_per_s;
+  const double extra_read_s =
+      (v1_bytes - all_fp4_bytes) / (gpu.memory_bandwidth_bytes_per_s * gpu.serve_hbm_efficiency);
+  EXPECT_NEAR(v1_step - all_fp4_step, extra_s + extra_read_s, 1e-3 * all_fp4_step);
+  EXPECT_GT(v1_step, v2_step);
+  EXPECT_GT(v2_step, all_fp4_step);
+  // A precision the part does not run is an error.
+  r.precision = ServePrecision::kFp8;
+  r.num_gpus = 8;
+  r.attention_precision = ServePrecision::kFp4;
+  r.attention_output_precision.reset();
+  EXPECT_FALSE(PlanServing(r, Gpu("h200-sxm-141gb")));
+}
+
 TEST(ServeStepS, Int4AndFp4ShrinkTheBatchOneStep) {
   ServeRequest r = Request("llama3-70b", 100, 100);
   r.precision = ServePrecision::kFp8;
@@ -786,6 +821,13 @@ std::vector<Published> LoadPublished() {
           row.at("attention_dp") == "true" ? AttentionDp::kOn : AttentionDp::kOff;
     }
     if (row.count("kv_cache")) p.request.kv_cache = *ParseKvCachePrecision(row.at("kv_cache"));
+    if (row.count("attention_precision")) {
+      p.request.attention_precision = *ParseServePrecision(row.at("attention_precision"));
+    }
+    if (row.count("attention_output_precision")) {
+      p.request.attention_output_precision =
+          *ParseServePrecision(row.at("attention_output_precision"));
+    }
     p.output_tokens_per_s = std::stod(row.at("output_tokens_per_s"));
     out.push_back(std::move(p));
   }
@@ -902,16 +944,16 @@ TEST(SizeServing, MatchesPublishedResultsLeavingEachCampaignOut) {
   EXPECT_LE(median, 0.15);
   EXPECT_LE(p90, 0.35);
   // Expert-parallel rows (DeepSeek-R1, Qwen3-235B, Llama 4 Maverick under attention DP), with no
-  // constant fitted on them: tiles, activation traffic, all-to-all and MLA decode from physics.
-  // The B200 FP4 rows of DeepSeek-R1 (1024/2048 at 896 per rank) and Qwen3 still come out
-  // 1.6-1.8x fast and the RTX PRO 6000 DEP8 row 0.64x: asserted at what is achieved, above the
-  // issue's targets (15% / 35%), so that any regression shows.
+  // constant fitted on them: tiles, activation traffic, all-to-all, MLA decode and the
+  // checkpoints' BF16 attention projections from physics. The median meets the target;
+  // the p90 does not yet (Qwen3 on B200 comes out 1.6x fast, the RTX PRO 6000 DEP8 row 0.64x),
+  // so it is asserted at what is achieved, above the target (35%), so that any regression shows.
   ASSERT_GE(ep_errors.size(), 10u);
   const double ep_median = Quantile(ep_errors, 0.5), ep_p90 = Quantile(ep_errors, 0.9);
   std::printf("expert-parallel rows: %zu, median error %.1f%%, p90 %.1f%%\n", ep_errors.size(),
               100 * ep_median, 100 * ep_p90);
-  EXPECT_LE(ep_median, 0.18);
-  EXPECT_LE(ep_p90, 0.55);
+  EXPECT_LE(ep_median, 0.15);
+  EXPECT_LE(ep_p90, 0.40);
 }
 
 // The checked-in constants (kServeGemmDerate, kServeHbmScale and the NVIDIA profiles' serving
