@@ -2,9 +2,9 @@
 # Sweep speed: 100 buy-stage points of the default scenario, no tornado, on 1 and on 2 worker
 # threads: points per second and the 1 -> 2 worker speedup; the two tables must be identical.
 # The points are a 10 x 10 budget x B200-price grid (scenario overrides, KRW).
-# The speedup is bounded: CBC's driver (CbcMain0/1) keeps state in globals, so every MILP solve
-# holds src/buy/cbc_backend.cpp's CbcDriverMutex and only scenario loading and the model build
-# run in parallel (2026-12-02, idle 2 cores: 6.4 and 6.5 points/s, 1.01x).
+# The CLI's workers are processes: CBC's driver (CbcMain0/1) keeps state in globals, so within
+# one process every MILP solve holds src/buy/cbc_backend.cpp's CbcDriverMutex; threads gave
+# 1.01x (2026-12-02, idle 2 cores: 6.4 and 6.5 points/s).
 # Usage: bench/sweep.sh  (GPUPLAN as in bench/run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -267,7 +267,8 @@ int RunSweepCommand(const SweepFlags& f, std::ostream& out, std::ostream& err) {
     if (!doc) return ReportBadInput(doc.error(), err);
     return WriteOutputs(f, *doc, out, err);
   }
-  sweep::RunOptions options{.workers = f.workers};
+  // Worker processes: each point's MILP solve runs in its own process (sweep.h says why).
+  sweep::RunOptions options{.workers = f.workers, .processes = true};
   if (!f.shard.empty()) {
     auto shard = ParseShard(f.shard);
     if (!shard) return ReportBadInput(shard.error(), err);
@@ -323,8 +324,8 @@ void AddSweepCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
       "plan). One row per point (--csv, --out, --json), percentiles of each result, and a "
       "tornado:\n"
       "each input alone at its low and high value, the others at the scenario's, and how far it\n"
-      "moves cost, capacity and waits. Points run on all cores; the table is the same for any\n"
-      "--workers. A Slurm job array runs one --shard each; --merge joins them.\n\n"
+      "moves cost, capacity and waits. Points run on all cores, a process each; the table is the\n"
+      "same for any --workers. A Slurm job array runs one --shard each; --merge joins them.\n\n"
       "Examples:\n"
       "  gpuplan sweep --grid budget.total=1.2e12,1.5e12,1.8e12 --csv sweep.csv\n"
       "  gpuplan sweep s.toml --sample budget.total=uniform:1e12:2e12 --samples 100 --seed 7 "
@@ -350,7 +351,7 @@ void AddSweepCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
   cmd->add_flag("--no-tornado", f->no_tornado, "skip the one-input-at-a-time points");
   cmd->add_option("--time-limit", f->time_limit_s, "seconds each MILP may take")
       ->capture_default_str();
-  cmd->add_option("--workers", f->workers, "threads (default 0: all cores)");
+  cmd->add_option("--workers", f->workers, "worker processes (default 0: all cores)");
   cmd->add_option("--shard", f->shard, "I/N: evaluate every N-th point from I (write with --out)");
   cmd->add_option("--merge", f->merge, "shard files to join into the whole sweep");
   cmd->add_option("--csv", f->csv, "write the table as CSV");

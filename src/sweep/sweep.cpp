@@ -1,12 +1,18 @@
 #include "sweep/sweep.h"
 
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
+#include <new>
 #include <optional>
 #include <set>
 #include <thread>
@@ -688,6 +694,95 @@ Result<Json> Assemble(const SweepSpec& spec, std::vector<Json> rows) {
   return doc;
 }
 
+namespace {
+
+// The points on `workers` threads, rows[i] for mine[i].
+void EvaluateOnThreads(const SweepSpec& spec, const std::vector<Point>& mine,
+                       const catalog::Catalog& catalog, const RunOptions& options, int workers,
+                       std::vector<Json>& rows) {
+  // Each worker takes the next point; a row depends on its point alone, so the rows are the
+  // same whatever the number of workers and the order they finish in.
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < mine.size(); i = next++) {
+      if (rows[i].is_null()) rows[i] = EvaluatePoint(spec, mine[i], catalog, options.loader);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int w = 1; w < workers; ++w) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+}
+
+// The points on `workers` forked processes, each taking the next point from a counter in shared
+// memory and writing its rows, one JSON line each, to its own unlinked temporary file. Rows a
+// worker did not deliver (fork failed, the process was killed) stay null for the caller to fill.
+// Processes rather than threads because CBC's driver keeps its state in globals, so within one
+// process its solves run one at a time (src/buy/cbc_backend.cpp).
+void EvaluateInProcesses(const SweepSpec& spec, const std::vector<Point>& mine,
+                         const catalog::Catalog& catalog, const RunOptions& options, int workers,
+                         std::vector<Json>& rows) {
+  using Counter = std::atomic<size_t>;
+  static_assert(Counter::is_always_lock_free, "the counter is shared between processes");
+  void* shared =
+      mmap(nullptr, sizeof(Counter), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) return;
+  auto* next = new (shared) Counter(0);
+  std::fflush(nullptr);  // nothing buffered before the fork is written twice
+  std::vector<std::pair<pid_t, FILE*>> children;
+  for (int w = 0; w < workers; ++w) {
+    FILE* out = std::tmpfile();
+    if (out == nullptr) break;
+    const pid_t pid = fork();
+    if (pid < 0) {
+      std::fclose(out);
+      break;
+    }
+    if (pid == 0) {
+      int code = 0;
+      try {
+        for (size_t i = (*next)++; i < mine.size(); i = (*next)++) {
+          const std::string line =
+              EvaluatePoint(spec, mine[i], catalog, options.loader).dump() + "\n";
+          if (std::fwrite(line.data(), 1, line.size(), out) != line.size()) code = 1;
+        }
+      } catch (...) {
+        code = 1;
+      }
+      if (std::fflush(out) != 0) code = 1;
+      _exit(code);  // no destructors, no atexit: the parent owns all of that
+    }
+    children.emplace_back(pid, out);
+  }
+  std::map<int, size_t> slot;  // point index -> position in mine
+  for (size_t i = 0; i < mine.size(); ++i) slot[mine[i].index] = i;
+  for (auto& [pid, out] : children) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    std::rewind(out);
+    std::string line;
+    for (int c = std::fgetc(out);; c = std::fgetc(out)) {
+      if (c != EOF && c != '\n') {
+        line += static_cast<char>(c);
+        continue;
+      }
+      // A line cut short by a killed worker does not parse: its point is evaluated again.
+      Json row = Json::parse(line, nullptr, false);
+      if (!row.is_discarded() && row.contains("index")) {
+        const auto it = slot.find(row["index"].get<int>());
+        if (it != slot.end()) rows[it->second] = std::move(row);
+      }
+      line.clear();
+      if (c == EOF) break;
+    }
+    std::fclose(out);
+  }
+  munmap(shared, sizeof(Counter));
+}
+
+}  // namespace
+
 std::vector<Json> EvaluateShard(const SweepSpec& spec, const catalog::Catalog& catalog,
                                 const RunOptions& options) {
   std::vector<Point> mine;
@@ -698,17 +793,12 @@ std::vector<Json> EvaluateShard(const SweepSpec& spec, const catalog::Catalog& c
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int workers = std::min(options.workers > 0 ? options.workers : cores,
                                std::max(1, static_cast<int>(mine.size())));
-  // Each worker takes the next point; a row depends on its point alone, so the rows are the
-  // same whatever the number of workers and the order they finish in.
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < mine.size(); i = next++)
-      rows[i] = EvaluatePoint(spec, mine[i], catalog, options.loader);
-  };
-  std::vector<std::thread> threads;
-  for (int w = 1; w < workers; ++w) threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
+  if (options.processes && workers > 1) {
+    EvaluateInProcesses(spec, mine, catalog, options, workers, rows);
+    EvaluateOnThreads(spec, mine, catalog, options, 1, rows);  // what no worker delivered
+  } else {
+    EvaluateOnThreads(spec, mine, catalog, options, workers, rows);
+  }
   return rows;
 }
 

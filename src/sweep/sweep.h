@@ -103,14 +103,18 @@ Result<nlohmann::ordered_json> Assemble(const SweepSpec& spec,
                                         std::vector<nlohmann::ordered_json> rows);
 
 struct RunOptions {
-  int workers = 0;  // threads; 0: all cores
+  int workers = 0;  // threads or processes; 0: all cores
+  // Workers as forked processes, not threads: the buy stage's MILP solves then run at once
+  // (CBC's driver serializes them within a process). For a single-threaded caller only (the
+  // CLI); the rows are the same either way.
+  bool processes = false;
   // Evaluate only points with index % shard_count == shard_index (a Slurm array task).
   int shard_index = 0;
   int shard_count = 1;
   ScenarioLoader loader = LoadScenarioWithOverrides;
 };
 
-// Evaluates the points of this shard on `options.workers` threads; the rows, in index order.
+// Evaluates the points of this shard on `options.workers` workers; the rows, in index order.
 std::vector<nlohmann::ordered_json> EvaluateShard(const SweepSpec& spec,
                                                   const catalog::Catalog& catalog,
                                                   const RunOptions& options);

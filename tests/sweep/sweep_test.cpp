@@ -1,6 +1,7 @@
 #include "sweep/sweep.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <set>
 
@@ -141,8 +142,10 @@ SweepSpec BudgetPriceGrid() {
 TEST(RunSweep, SameDocumentOnOneTwoAndFourWorkers) {
   const SweepSpec spec = BudgetPriceGrid();
   std::string first;
-  for (int workers : {1, 2, 4}) {
-    auto doc = RunSweep(spec, Cat(), RunOptions{.workers = workers});
+  // Threads, then forked worker processes (the CLI's).
+  for (const auto& [workers, processes] :
+       {std::pair{1, false}, std::pair{2, false}, std::pair{4, false}, std::pair{3, true}}) {
+    auto doc = RunSweep(spec, Cat(), RunOptions{.workers = workers, .processes = processes});
     ASSERT_TRUE(doc.has_value()) << doc.error().message;
     ASSERT_EQ((*doc)["points"].size(), 4u);
     for (const Json& row : (*doc)["points"]) {
@@ -154,8 +157,38 @@ TEST(RunSweep, SameDocumentOnOneTwoAndFourWorkers) {
     if (first.empty()) {
       first = doc->dump();
     } else {
-      EXPECT_EQ(doc->dump(), first) << workers << " workers";
+      EXPECT_EQ(doc->dump(), first) << workers << " workers, processes " << processes;
     }
+  }
+}
+
+// A worker process that dies mid-sweep loses nothing: the points it did not deliver are
+// evaluated by the caller, and the rows equal a threaded run's.
+TEST(RunSweep, AWorkerProcessThatDiesLosesNoPoint) {
+  const SweepSpec spec =
+      Parse(R"({"grid": {"x": ["1", "2", "3", "4", "5", "6"]}, "tornado": false})");
+  const pid_t parent = getpid();
+  // Fails fast (no MILP), and kills any worker process that is given the third point.
+  std::set<std::string> in_parent;  // points the calling process evaluated itself
+  ScenarioLoader loader =
+      [parent, &in_parent](
+          const std::string&, const catalog::Catalog&,
+          const std::vector<std::string>& overrides) -> Result<scenario::Scenario> {
+    if (getpid() == parent) in_parent.insert(overrides.back());
+    if (getpid() != parent && overrides.back() == "x=3") _exit(9);
+    return Error{"no scenario: " + overrides.back()};
+  };
+  const auto threaded = EvaluateShard(spec, Cat(), RunOptions{.workers = 1, .loader = loader});
+  in_parent.clear();
+  const auto forked =
+      EvaluateShard(spec, Cat(), RunOptions{.workers = 2, .processes = true, .loader = loader});
+  // The killed worker's point, and whatever else that worker had not delivered.
+  EXPECT_TRUE(in_parent.count("x=3")) << in_parent.size();
+  EXPECT_LT(in_parent.size(), 6u);
+  ASSERT_EQ(forked.size(), 6u);
+  for (size_t i = 0; i < forked.size(); ++i) {
+    EXPECT_EQ(forked[i].dump(), threaded[i].dump()) << i;
+    EXPECT_EQ(forked[i]["error"], "no scenario: x=" + std::to_string(i + 1));
   }
 }
 
