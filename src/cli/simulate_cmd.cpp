@@ -313,7 +313,7 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
     config->observer = progress.get();
   }
   const auto start = std::chrono::steady_clock::now();
-  auto result = sim::Simulate(*trace, *config);
+  auto result = sim::Simulate(std::move(*trace), *config);  // frees the jobs as it goes
   progress.reset();
   if (!result) return ReportBadInput(result.error(), err);
   result->wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -16,6 +16,7 @@ Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<do
                std::vector<double> tenant_weight, std::unique_ptr<SchedulingPolicy> policy,
                std::vector<int32_t> tenant_queue)
     : config_(config),
+      restart_overhead_(ToSimTime(config.failures.restart_overhead_s)),
       jobs_(std::move(jobs)),
       tenant_quota_(std::move(tenant_quota)),
       tenant_weight_(std::move(tenant_weight)),
@@ -624,7 +625,7 @@ int64_t Engine::FreeGpus(uint64_t pool_mask) const {
 
 SimTime Engine::RunTime(JobIdx j, int32_t pool) const {
   const SimJob& job = jobs_[static_cast<size_t>(j)];
-  const SimTime overhead = job.needs_overhead ? ToSimTime(config_.failures.restart_overhead_s) : 0;
+  const SimTime overhead = job.needs_overhead ? restart_overhead_ : 0;
   return std::min(
       kSimTimeNever,
       std::max<SimTime>(1, ToSimTime(job.work_left_ref_s / cluster_.pool(pool).speed)) + overhead);
@@ -632,7 +633,7 @@ SimTime Engine::RunTime(JobIdx j, int32_t pool) const {
 
 SimTime Engine::EstimatedRunTime(JobIdx j, int32_t pool) const {
   const SimJob& job = jobs_[static_cast<size_t>(j)];
-  const SimTime overhead = job.needs_overhead ? ToSimTime(config_.failures.restart_overhead_s) : 0;
+  const SimTime overhead = job.needs_overhead ? restart_overhead_ : 0;
   const double left = job.work_left_ref_s * (job.estimate_ref_s / job.work_ref_s);
   return std::min(kSimTimeNever,
                   std::max<SimTime>(1, ToSimTime(left / cluster_.pool(pool).speed)) + overhead);
@@ -647,7 +648,7 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   GPUPLAN_CHECK(placed) << "job " << j << " does not fit pool " << pool;
   for (const Piece& piece : job.pieces) cluster_.node(piece.node).jobs.push_back(j);
   const SimTime run = RunTime(j, pool);
-  job.run_overhead = job.needs_overhead ? ToSimTime(config_.failures.restart_overhead_s) : 0;
+  job.run_paid_overhead = job.needs_overhead;
   job.needs_overhead = false;
   job.pool = pool;
   job.run_start = now_;
@@ -683,11 +684,11 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   SimJob& job = jobs_[static_cast<size_t>(j)];
   const double frac = job.gpu_fraction();
   const double elapsed_s = ToSeconds(now_ - job.run_start);
-  const double worked_s = std::max(0.0, ToSeconds(now_ - job.run_start - job.run_overhead));
+  const SimTime run_overhead = job.run_paid_overhead ? restart_overhead_ : 0;
+  const double worked_s = std::max(0.0, ToSeconds(now_ - job.run_start - run_overhead));
   const double speed = cluster_.pool(job.pool).speed;
-  job.allocated_gpu_s += frac * elapsed_s;
   if (job.overhead_from_preemption) {
-    totals_.preemption_lost_gpu_s += frac * std::min(elapsed_s, ToSeconds(job.run_overhead));
+    totals_.preemption_lost_gpu_s += frac * std::min(elapsed_s, ToSeconds(run_overhead));
   }
   job.overhead_from_preemption = kind == StopKind::kPreempted;
   job.attained_gpu_s += frac * elapsed_s;

@@ -22,21 +22,24 @@ enum class JobStatus : uint8_t { kPending, kQueued, kRunning, kDone, kUnschedula
 // A trace job bound to the cluster. Work is in reference-seconds: the run time on a type of
 // relative speed v is work / v.
 struct SimJob {
-  // The fields a scheduling pass reads first, together in the first cache line.
+  // The fields a scheduling pass reads first, together in the first cache line. Counters and
+  // flags fill the padding: a trace of millions holds one SimJob a job (160 bytes).
   int32_t gpus = 1;
   int32_t milli = trace::kWholeGpuMilli;
   int32_t tenant = 0;
   JobStatus status = JobStatus::kPending;
+  bool needs_overhead = false;
+  bool overhead_from_preemption = false;  // the pending restart overhead is a preemption's cost
+  bool run_paid_overhead = false;         // the current run began with the restart overhead
   uint64_t allowed_pools = 0;
   SimTime submit = 0;
   int32_t priority = 0;  // the trace's; fifo and firstfit serve higher first
   int32_t pool = -1;     // pool of the current or last run
-  int32_t restarts = 0;
-  int32_t preemptions = 0;
+  int16_t restarts = 0;  // at most Engine::kMaxRestartsPerJob
+  int16_t preemptions = 0;
   uint32_t generation = 0;  // bumps on every stop, so stale finish events are ignored
   SimTime first_start = -1;
-  SimTime run_start = -1;    // start of the current run, restart overhead included
-  SimTime run_overhead = 0;  // overhead paid at the start of the current run
+  SimTime run_start = -1;  // start of the current run, restart overhead included
   SimTime end = -1;
   SimTime est_end = 0;       // expected end of the current run (policies' estimates)
   SimTime queued_since = 0;  // start of the current pending interval
@@ -44,12 +47,9 @@ struct SimJob {
   double work_ref_s = 0;     // total work
   double work_left_ref_s = 0;
   double estimate_ref_s = 0;  // runtime estimate (the true work when the trace has none)
-  double attained_gpu_s = 0;  // service received in finished runs (las)
-  double allocated_gpu_s = 0;
+  double attained_gpu_s = 0;  // service received in finished runs (las): allocated GPU-seconds
   double useful_gpu_s = 0;
-  bool needs_overhead = false;
-  bool overhead_from_preemption = false;  // the pending restart overhead is a preemption's cost
-  std::vector<Piece> pieces;
+  std::vector<Piece> pieces;  // empty unless running
   // Whole GPUs the job needs: its shares packed (milli < 1000: `gpus` shares, 1000 / milli a GPU).
   int32_t whole_gpus() const {
     if (milli >= trace::kWholeGpuMilli) return gpus;
@@ -183,6 +183,7 @@ class Engine {
   // A job killed this often without finishing leaves as unschedulable: the progress guard
   // against a run that is longer than the time between failures.
   static constexpr int32_t kMaxRestartsPerJob = 10'000;
+  static_assert(kMaxRestartsPerJob <= std::numeric_limits<int16_t>::max(), "SimJob::restarts");
 
  private:
   enum class EventKind : uint8_t {
@@ -249,6 +250,7 @@ class Engine {
   void CheckQuotas() const;  // check_invariants: usages recounted, no limit passed
 
   const SimConfig& config_;
+  SimTime restart_overhead_ = 0;  // the config's, on the clock
   std::vector<SimJob> jobs_;
   std::vector<double> tenant_quota_;  // GPUs; 0: none
   std::vector<double> tenant_weight_;

@@ -320,6 +320,9 @@ struct SimResult {
 // Runs the simulation. Error for bad input (unknown policy, a type the cluster and known_speeds
 // lack, an empty cluster); jobs that can never fit are results (SimResult::unschedulable).
 Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config);
+// The same, freeing the trace's jobs once they are bound to the cluster, so that a large trace
+// is not held while it runs (the results keep each job's id and line).
+Result<SimResult> Simulate(trace::Trace&& trace, const SimConfig& config);
 
 // The DESIGN simulate JSON (jobs, completed, makespan_s, utilization, avg_wait_s, p50_wait_s,
 // p99_wait_s, avg_jct_s, p99_jct_s, per_tenant{...}, events, wall_s) plus per_class, fairness,

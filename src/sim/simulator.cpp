@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
@@ -92,48 +93,126 @@ std::vector<int64_t> MaxNodesPerPool(const SimConfig& config, const detail::Clus
   return best;
 }
 
-// Weighted samples (weight 1 per job, or its instances): means and percentiles, where the
-// p-th percentile is the smallest value whose cumulative weight reaches p of the total.
-struct WaitAccumulator {
-  std::vector<std::pair<double, double>> waits, jcts;  // (value, weight)
-  double slowdown_sum = 0, weight_sum = 0;
-  int64_t num_jobs = 0;
-  void Add(double wait_s, double jct_s, double run_s, double weight) {
-    waits.push_back({wait_s, weight});
-    jcts.push_back({jct_s, weight});
-    slowdown_sum += weight * std::max(1.0, jct_s / std::max(run_s, kSlowdownFloorS));
-    weight_sum += weight;
-    ++num_jobs;
-  }
-  static double Mean(const std::vector<std::pair<double, double>>& v, double total) {
-    double s = 0;
-    for (const auto& [x, w] : v) s += x * w;
-    return s / total;
-  }
-  static double WeightedPercentile(const std::vector<std::pair<double, double>>& sorted,
-                                   double total, double p) {
-    double cum = 0;
-    for (const auto& [x, w] : sorted) {
-      cum += w;
-      if (cum >= p * total - 1e-9 * total) return x;
+// Waits, JCTs and bounded slowdowns of completed jobs (weight 1 per job, or its instances),
+// for every group of them at once (all jobs, each tenant, class and cluster queue): means and
+// percentiles, where the p-th percentile is the smallest value whose cumulative weight reaches
+// p of the group's total. One array of samples sorted by (value, weight) is walked once per
+// statistic; a group's samples come in the order sorting its own would give, so means sum in
+// the same order (a copy per group held every sample three times: 96 bytes a job).
+class GroupWaitStats {
+ public:
+  static constexpr int kMaxGroups = 4;  // of a job
+  struct Sample {
+    double wait_s = 0, jct_s = 0, run_s = 0, weight = 1;
+    std::array<int32_t, kMaxGroups> groups = {};
+    int num_groups = 0;
+  };
+  explicit GroupWaitStats(size_t num_groups) : groups_(num_groups) {}
+
+  // In job order (the slowdown and weight sums run in it).
+  void Add(const Sample& s) {
+    for (int k = 0; k < s.num_groups; ++k) {
+      Group& g = groups_[static_cast<size_t>(s.groups[static_cast<size_t>(k)])];
+      g.slowdown_sum += s.weight * std::max(1.0, s.jct_s / std::max(s.run_s, kSlowdownFloorS));
+      g.weight_sum += s.weight;
+      ++g.num_jobs;
     }
-    return sorted.back().first;
   }
-  WaitStats Finish() {
-    WaitStats w;
-    w.num_jobs = num_jobs;
-    if (waits.empty()) return w;
-    std::sort(waits.begin(), waits.end());
-    std::sort(jcts.begin(), jcts.end());
-    w.avg_wait_s = Mean(waits, weight_sum);
-    w.p50_wait_s = WeightedPercentile(waits, weight_sum, 0.5);
-    w.p95_wait_s = WeightedPercentile(waits, weight_sum, 0.95);
-    w.p99_wait_s = WeightedPercentile(waits, weight_sum, 0.99);
-    w.avg_jct_s = Mean(jcts, weight_sum);
-    w.p50_jct_s = WeightedPercentile(jcts, weight_sum, 0.5);
-    w.p99_jct_s = WeightedPercentile(jcts, weight_sum, 0.99);
-    w.avg_bounded_slowdown = slowdown_sum / weight_sum;
-    return w;
+
+  // `sample(j)` gives job j's sample again; `jobs` are the jobs added, in any order.
+  template <typename SampleOf>
+  std::vector<WaitStats> Finish(const std::vector<JobIdx>& jobs, const SampleOf& sample) const {
+    std::vector<WaitStats> out(groups_.size());
+    for (size_t g = 0; g < groups_.size(); ++g) out[g].num_jobs = groups_[g].num_jobs;
+    Walk(
+        jobs, sample, [](const Sample& s) { return s.wait_s; }, std::array{0.5, 0.95, 0.99},
+        [&](size_t g, double mean, const std::array<double, 3>& p) {
+          out[g].avg_wait_s = mean;
+          out[g].p50_wait_s = p[0];
+          out[g].p95_wait_s = p[1];
+          out[g].p99_wait_s = p[2];
+        });
+    Walk(
+        jobs, sample, [](const Sample& s) { return s.jct_s; }, std::array{0.5, 0.99},
+        [&](size_t g, double mean, const std::array<double, 2>& p) {
+          out[g].avg_jct_s = mean;
+          out[g].p50_jct_s = p[0];
+          out[g].p99_jct_s = p[1];
+          out[g].avg_bounded_slowdown = groups_[g].slowdown_sum / groups_[g].weight_sum;
+        });
+    return out;
+  }
+
+ private:
+  struct Group {
+    double slowdown_sum = 0, weight_sum = 0;
+    int64_t num_jobs = 0;
+  };
+
+  template <size_t N, typename SampleOf, typename ValueOf, typename Emit>
+  void Walk(const std::vector<JobIdx>& jobs, const SampleOf& sample, const ValueOf& value,
+            const std::array<double, N>& ps, const Emit& emit) const {
+    struct Keyed {
+      double value, weight;
+      JobIdx job;
+    };
+    std::vector<Keyed> sorted;
+    sorted.reserve(jobs.size());
+    for (JobIdx j : jobs) {
+      const Sample s = sample(j);
+      sorted.push_back({value(s), s.weight, j});
+    }
+    std::sort(sorted.begin(), sorted.end(), [](const Keyed& a, const Keyed& b) {
+      if (a.value != b.value) return a.value < b.value;
+      if (a.weight != b.weight) return a.weight < b.weight;
+      return a.job < b.job;
+    });
+    struct State {
+      double sum = 0, cum = 0, last = 0;
+      std::array<double, N> p = {};
+      std::array<bool, N> found = {};
+    };
+    std::vector<State> state(groups_.size());
+    for (const Keyed& k : sorted) {
+      const Sample s = sample(k.job);
+      for (int i = 0; i < s.num_groups; ++i) {
+        const auto g = static_cast<size_t>(s.groups[static_cast<size_t>(i)]);
+        State& st = state[g];
+        const double total = groups_[g].weight_sum;
+        st.sum += k.value * k.weight;
+        st.cum += k.weight;
+        st.last = k.value;
+        for (size_t q = 0; q < ps.size(); ++q) {
+          if (!st.found[q] && st.cum >= ps[q] * total - 1e-9 * total) {
+            st.p[q] = k.value;
+            st.found[q] = true;
+          }
+        }
+      }
+    }
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      if (groups_[g].num_jobs == 0) continue;
+      State& st = state[g];
+      for (size_t q = 0; q < ps.size(); ++q) {
+        if (!st.found[q]) st.p[q] = st.last;  // rounding kept the cumulative weight below
+      }
+      emit(g, st.sum / groups_[g].weight_sum, st.p);
+    }
+  }
+
+  std::vector<Group> groups_;
+};
+
+// What the results need of each trace job once the trace is gone: ids packed in one string,
+// source lines, and weights (instances) when metrics are per instance.
+struct JobLabels {
+  std::string ids;
+  std::vector<uint64_t> id_end;  // job i's id is ids[id_end[i - 1], id_end[i])
+  std::vector<int64_t> lines;
+  std::vector<int32_t> instances;  // empty unless SimConfig::metrics_per_instance
+  std::string id(size_t i) const {
+    const uint64_t from = i == 0 ? 0 : id_end[i - 1];
+    return ids.substr(from, id_end[i] - from);
   }
 };
 
@@ -186,7 +265,10 @@ double EstimateOf(double run_s, double factor) {
   return std::ceil(want / kDay) * kDay;
 }
 
-Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
+namespace {
+
+// Simulate(); `release`, if not null, is `trace`, whose jobs are freed once bound to the cluster.
+Result<SimResult> Run(const trace::Trace& trace, trace::Trace* release, const SimConfig& config) {
   GPUPLAN_TRY(ValidateConfig(config));
   std::unique_ptr<detail::SchedulingPolicy> policy = detail::MakePolicy(config.policy, config);
   if (policy == nullptr) return Error{UnknownNameMessage("policy", config.policy, PolicyNames())};
@@ -286,10 +368,20 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
   SimResult result;
   result.policy = config.policy;
   result.placement = std::string(ToString(config.placement));
-  result.jobs = static_cast<int64_t>(trace.jobs.size());
+  const size_t num_jobs = trace.jobs.size();
+  result.jobs = static_cast<int64_t>(num_jobs);
   result.notes = trace.notes;
 
-  std::vector<SimJob> jobs(trace.jobs.size());
+  JobLabels labels;
+  {
+    uint64_t id_bytes = 0;
+    for (const trace::Job& tj : trace.jobs) id_bytes += tj.id.size();
+    labels.ids.reserve(id_bytes);
+    labels.id_end.reserve(num_jobs);
+    labels.lines.reserve(num_jobs);
+    if (config.metrics_per_instance) labels.instances.reserve(num_jobs);
+  }
+  std::vector<SimJob> jobs(num_jobs);
   // Why a job cannot run, for the few that cannot (a string per job was 32 bytes of each).
   std::map<size_t, std::string> refusal;
   for (size_t i = 0; i < trace.jobs.size(); ++i) {
@@ -376,7 +468,12 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
       }
     }
     if (refusal.count(i) > 0) job.status = JobStatus::kUnschedulable;
+    labels.ids += tj.id;
+    labels.id_end.push_back(labels.ids.size());
+    labels.lines.push_back(tj.line);
+    if (config.metrics_per_instance) labels.instances.push_back(std::max(1, tj.instances));
   }
+  if (release != nullptr) std::vector<trace::Job>().swap(release->jobs);  // `trace` too
 
   std::vector<double> quota, weight;
   for (const trace::Tenant& t : tenants) {
@@ -403,16 +500,41 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
   result.makespan_s = ToSeconds(totals.makespan);
   result.timeline = engine.timeline();
   const size_t num_tenants = tenants.size();
-  std::vector<WaitAccumulator> per_tenant(num_tenants);
-  std::map<trace::TenantClass, WaitAccumulator> per_class;
-  WaitAccumulator all;
-  std::vector<WaitAccumulator> per_queue(config.cluster_queues.size());
-  result.cluster_queues.resize(config.cluster_queues.size());
-  auto queue_of = [&](const SimJob& job) -> ClusterQueueResult* {
-    if (tenant_queue.empty() || tenant_queue[static_cast<size_t>(job.tenant)] < 0) return nullptr;
-    return &result
-                .cluster_queues[static_cast<size_t>(tenant_queue[static_cast<size_t>(job.tenant)])];
+  const size_t num_queues = config.cluster_queues.size();
+  constexpr size_t kNumClasses = static_cast<size_t>(trace::TenantClass::kPublic) + 1;
+  // Wait statistics' groups: all jobs, then tenants, classes and cluster queues.
+  const size_t class_group = 1 + num_tenants, queue_group = class_group + kNumClasses;
+  GroupWaitStats waits(queue_group + num_queues);
+  result.cluster_queues.resize(num_queues);
+  auto queue_of = [&](const SimJob& job) -> int32_t {
+    return tenant_queue.empty() ? -1 : tenant_queue[static_cast<size_t>(job.tenant)];
   };
+  auto run_s_of = [&](const SimJob& job) {
+    const double speed = job.pool >= 0 ? layout.pool(job.pool).speed : 1;
+    return job.work_ref_s / speed;
+  };
+  auto sample_of = [&](JobIdx j) {
+    const SimJob& job = done[static_cast<size_t>(j)];
+    GroupWaitStats::Sample s{
+        .wait_s = ToSeconds(job.wait_total),
+        .jct_s = ToSeconds(job.end - job.submit),
+        .run_s = run_s_of(job),
+        .weight = labels.instances.empty()
+                      ? 1.0
+                      : static_cast<double>(labels.instances[static_cast<size_t>(j)]),
+        .groups = {0, 1 + job.tenant,
+                   static_cast<int32_t>(
+                       class_group +
+                       static_cast<size_t>(tenants[static_cast<size_t>(job.tenant)].tenant_class)),
+                   0},
+        .num_groups = 3};
+    if (const int32_t q = queue_of(job); q >= 0) {
+      s.groups[3] = static_cast<int32_t>(queue_group) + q;
+      s.num_groups = 4;
+    }
+    return s;
+  };
+  std::vector<JobIdx> completed;
   result.per_tenant.resize(num_tenants);
   for (size_t t = 0; t < num_tenants; ++t) {
     result.per_tenant[t].name = tenants[t].name;
@@ -425,41 +547,33 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     const SimJob& job = done[i];
     TenantResult& tr = result.per_tenant[static_cast<size_t>(job.tenant)];
     ++tr.jobs;
-    tr.gpu_hours += job.allocated_gpu_s / kSecondsPerHour;
-    allocated_gpu_s += job.allocated_gpu_s;
+    tr.gpu_hours += job.attained_gpu_s / kSecondsPerHour;
+    allocated_gpu_s += job.attained_gpu_s;
     useful_gpu_s += job.useful_gpu_s;
-    ClusterQueueResult* qr = queue_of(job);
+    ClusterQueueResult* qr =
+        queue_of(job) < 0 ? nullptr : &result.cluster_queues[static_cast<size_t>(queue_of(job))];
     if (qr != nullptr) {
       ++qr->jobs;
-      qr->gpu_hours += job.allocated_gpu_s / kSecondsPerHour;
+      qr->gpu_hours += job.attained_gpu_s / kSecondsPerHour;
     }
-    const double speed = job.pool >= 0 ? layout.pool(job.pool).speed : 1;
-    const double run_s = job.work_ref_s / speed;
+    const double run_s = run_s_of(job);
     if (job.status == JobStatus::kDone) {
       ++result.completed;
       ++tr.completed;
-      const double wait_s = ToSeconds(job.wait_total);
-      const double jct_s = ToSeconds(job.end - job.submit);
-      const double w = config.metrics_per_instance ? std::max(1, trace.jobs[i].instances) : 1.0;
-      all.Add(wait_s, jct_s, run_s, w);
-      per_tenant[static_cast<size_t>(job.tenant)].Add(wait_s, jct_s, run_s, w);
-      per_class[tenants[static_cast<size_t>(job.tenant)].tenant_class].Add(wait_s, jct_s, run_s, w);
-      if (qr != nullptr) {
-        ++qr->completed;
-        per_queue[static_cast<size_t>(qr - result.cluster_queues.data())].Add(wait_s, jct_s, run_s,
-                                                                              w);
-      }
+      if (qr != nullptr) ++qr->completed;
+      waits.Add(sample_of(static_cast<JobIdx>(i)));
+      completed.push_back(static_cast<JobIdx>(i));
     } else {
       GPUPLAN_CHECK(job.status == JobStatus::kUnschedulable)
-          << "job " << trace.jobs[i].id << " neither completed nor reported unschedulable";
+          << "job " << labels.id(i) << " neither completed nor reported unschedulable";
       ++tr.unschedulable;
-      result.unschedulable.push_back(UnschedulableJob{
-          .job_id = trace.jobs[i].id, .line = trace.jobs[i].line, .reason = refusal[i]});
+      result.unschedulable.push_back(
+          UnschedulableJob{.job_id = labels.id(i), .line = labels.lines[i], .reason = refusal[i]});
     }
     if (config.record_jobs) {
       const bool is_done = job.status == JobStatus::kDone;
       result.job_rows.push_back(
-          JobRow{.job_id = trace.jobs[i].id,
+          JobRow{.job_id = labels.id(i),
                  .tenant = tenants[static_cast<size_t>(job.tenant)].name,
                  .submit_s = ToSeconds(job.submit),
                  .start_s = job.first_start >= 0 ? ToSeconds(job.first_start) : -1,
@@ -472,11 +586,13 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
                  .wait_s = ToSeconds(job.wait_total),
                  .jct_s = is_done ? ToSeconds(job.end - job.submit) : 0,
                  .run_s = is_done ? run_s : 0,
-                 .gpu_s = job.allocated_gpu_s});
+                 .gpu_s = job.attained_gpu_s});
     }
   }
+  const std::vector<WaitStats> group_waits = waits.Finish(completed, sample_of);
+  std::vector<JobIdx>().swap(completed);
   result.unschedulable_count = static_cast<int64_t>(result.unschedulable.size());
-  result.waits = all.Finish();
+  result.waits = group_waits[0];
   result.allocated_gpu_hours = allocated_gpu_s / kSecondsPerHour;
   result.useful_gpu_hours = useful_gpu_s / kSecondsPerHour;
   result.goodput = allocated_gpu_s > 0 ? useful_gpu_s / allocated_gpu_s : 1;
@@ -495,7 +611,7 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
   const auto& fair = engine.fairness();
   for (size_t t = 0; t < num_tenants; ++t) {
     TenantResult& tr = result.per_tenant[t];
-    tr.waits = per_tenant[t].Finish();
+    tr.waits = group_waits[1 + t];
     tr.sampled_gpu_hours = fair.received_gpu_h[t];
     tr.entitled_gpu_hours = fair.entitled_gpu_h[t];
     tr.share_ratio = tr.entitled_gpu_hours > 0 ? tr.sampled_gpu_hours / tr.entitled_gpu_hours : 0;
@@ -508,7 +624,7 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     qr.cohort = cq.cohort;
     qr.nominal_quota_gpus = cq.nominal_quota_gpus;
     qr.tenants = std::count(tenant_queue.begin(), tenant_queue.end(), static_cast<int32_t>(q));
-    qr.waits = per_queue[q].Finish();
+    qr.waits = group_waits[queue_group + q];
     qr.borrowed_gpu_hours = queue_totals[q].borrowed_gpu_s / kSecondsPerHour;
     qr.max_borrowed_gpus = queue_totals[q].max_borrowed_gpus;
     qr.reclaimed_jobs = queue_totals[q].reclaimed_jobs;
@@ -530,11 +646,21 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
     cr.entitled_gpu_hours += tr.entitled_gpu_hours;
   }
   for (auto& [c, cr] : classes) {
-    cr.waits = per_class[c].Finish();
+    cr.waits = group_waits[class_group + static_cast<size_t>(c)];
     cr.share_ratio = cr.entitled_gpu_hours > 0 ? cr.sampled_gpu_hours / cr.entitled_gpu_hours : 0;
     result.per_class.push_back(cr);
   }
   return result;
+}
+
+}  // namespace
+
+Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
+  return Run(trace, nullptr, config);
+}
+
+Result<SimResult> Simulate(trace::Trace&& trace, const SimConfig& config) {
+  return Run(trace, &trace, config);
 }
 
 }  // namespace gpuplan::sim

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "param_name.h"
@@ -259,6 +260,114 @@ TEST(Simulate, CheckpointsBoundLostWork) {
   EXPECT_NEAR(r->useful_gpu_hours, 80, 1e-6);  // 8 GPUs x 10 h of work kept
   const double lost_gpu_h = r->allocated_gpu_hours - r->useful_gpu_hours;
   EXPECT_LE(lost_gpu_h, r->restarts * 8 * (600.0 + 30) / 3600 + 1e-6);
+}
+
+TEST(Simulate, ConsumingTheTraceFreesItsJobsAndKeepsIdsAndLines) {
+  // Simulate(Trace&&) frees the jobs once they are bound to the cluster; the results still name
+  // each job (an id past the short-string buffer too) and its line.
+  trace::Trace t = MakeTrace({{.gpus = 4, .duration_s = 50},
+                              {.gpus = 17},
+                              {.submit_s = 5, .gpus = 8, .duration_s = 20, .tenant = "b"}});
+  t.jobs[1].id = "a-job-id-longer-than-fifteen-chars";
+  t.jobs[1].line = 41;
+  const SimConfig config{.cluster = OnePool(2, 8)};
+  auto kept = Simulate(t, config);
+  trace::Trace owned = t;
+  auto consumed = Simulate(std::move(owned), config);
+  ASSERT_TRUE(kept && consumed);
+  EXPECT_TRUE(owned.jobs.empty());  // NOLINT(bugprone-use-after-move): freed is the point
+  EXPECT_EQ(ToJson(*consumed).dump(), ToJson(*kept).dump());
+  EXPECT_EQ(JobsCsv(*consumed), JobsCsv(*kept));
+  ASSERT_EQ(consumed->unschedulable.size(), 1u);
+  EXPECT_EQ(consumed->unschedulable[0].job_id, "a-job-id-longer-than-fifteen-chars");
+  EXPECT_EQ(consumed->unschedulable[0].line, 41);
+  ASSERT_EQ(consumed->job_rows.size(), 3u);
+  EXPECT_EQ(consumed->job_rows[2].job_id, "j3");
+  EXPECT_EQ(consumed->job_rows[2].tenant, "b");
+}
+
+// The weighted mean and p-th percentiles (smallest value whose cumulative weight reaches p of
+// the total) of (value, weight) samples sorted on their own: the definition the simulator's
+// one-pass grouping must match to the bit.
+std::vector<double> MeanAndPercentiles(std::vector<std::pair<double, double>> v,
+                                       const std::vector<double>& ps) {
+  std::sort(v.begin(), v.end());
+  double total = 0, sum = 0;
+  for (const auto& [x, w] : v) total += w;
+  for (const auto& [x, w] : v) sum += x * w;
+  std::vector<double> out = {sum / total};
+  for (double p : ps) {
+    double cum = 0, found = v.back().first;
+    for (const auto& [x, w] : v) {
+      cum += w;
+      if (cum >= p * total - 1e-9 * total) {
+        found = x;
+        break;
+      }
+    }
+    out.push_back(found);
+  }
+  return out;
+}
+
+TEST(Simulate, WaitStatisticsOfEveryGroupMatchItsOwnSortedSamples) {
+  // 240 jobs of four tenants in two classes, weighted by instances (1-3), many waits tied at 0:
+  // the statistics of all jobs, each tenant, each class and the cluster queue equal those of
+  // each group's own samples sorted alone.
+  const std::vector<std::string> names = {"startup-1", "startup-2", "academia-1", "academia-2"};
+  std::vector<JobSpec> specs;
+  for (int i = 0; i < 240; ++i) {
+    specs.push_back({.submit_s = 7.0 * i,
+                     .gpus = 1 + i % 4,
+                     .duration_s = 20.0 + (i * 37) % 90,
+                     .tenant = names[static_cast<size_t>((i * 5) % 4)]});
+  }
+  trace::Trace t = MakeTrace(specs);
+  for (trace::Tenant& tenant : t.tenants) {
+    tenant.tenant_class = trace::TenantClassFromName(tenant.name);
+  }
+  for (size_t i = 0; i < t.jobs.size(); ++i) t.jobs[i].instances = 1 + static_cast<int>(i % 3);
+  const SimConfig config{.cluster = OnePool(2, 4),
+                         .cluster_queues = {{.name = "q",
+                                             .tenant_classes = {trace::TenantClass::kStartup},
+                                             .nominal_quota_gpus = 6}},
+                         .metrics_per_instance = true};
+  auto r = Simulate(t, config);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->completed, 240);
+  // Samples by group: 0 all, 1-4 tenants, 5 startup (and queue q), 6 academia.
+  std::vector<std::vector<std::pair<double, double>>> waits(7), jcts(7);
+  for (size_t i = 0; i < r->job_rows.size(); ++i) {
+    const JobRow& row = r->job_rows[i];
+    const auto tenant = static_cast<size_t>(t.jobs[i].tenant_idx);
+    const double w = t.jobs[i].instances;
+    for (size_t g :
+         {size_t{0}, 1 + tenant, row.tenant.starts_with("startup") ? size_t{5} : size_t{6}}) {
+      waits[g].push_back({row.wait_s, w});
+      jcts[g].push_back({row.jct_s, w});
+    }
+  }
+  auto expect_group = [&](const WaitStats& got, size_t g, const std::string& name) {
+    const std::vector<double> w = MeanAndPercentiles(waits[g], {0.5, 0.95, 0.99});
+    const std::vector<double> j = MeanAndPercentiles(jcts[g], {0.5, 0.99});
+    EXPECT_EQ(got.num_jobs, static_cast<int64_t>(waits[g].size())) << name;
+    EXPECT_EQ(got.avg_wait_s, w[0]) << name;
+    EXPECT_EQ(got.p50_wait_s, w[1]) << name;
+    EXPECT_EQ(got.p95_wait_s, w[2]) << name;
+    EXPECT_EQ(got.p99_wait_s, w[3]) << name;
+    EXPECT_EQ(got.avg_jct_s, j[0]) << name;
+    EXPECT_EQ(got.p50_jct_s, j[1]) << name;
+    EXPECT_EQ(got.p99_jct_s, j[2]) << name;
+  };
+  EXPECT_GT(r->waits.p95_wait_s, r->waits.p50_wait_s);  // waits spread: the check has teeth
+  expect_group(r->waits, 0, "all");
+  ASSERT_EQ(r->per_tenant.size(), 4u);
+  for (size_t k = 0; k < 4; ++k) expect_group(r->per_tenant[k].waits, 1 + k, names[k]);
+  ASSERT_EQ(r->per_class.size(), 2u);  // enum order: startup, academia
+  expect_group(r->per_class[0].waits, 5, "startup");
+  expect_group(r->per_class[1].waits, 6, "academia");
+  ASSERT_EQ(r->cluster_queues.size(), 1u);
+  expect_group(r->cluster_queues[0].waits, 5, "queue q");
 }
 
 }  // namespace
