@@ -162,9 +162,9 @@ struct SimConfig {
   double priority_weight_job_size = 1000;
   double priority_max_age_s = 7 * kSecondsPerDay;  // PriorityMaxAge
   // Tests only: scheduling passes without their shortcuts (fairshare updates and sums every
-  // tenant's usage each pass instead of the tenants with queued jobs and a running total; easy
-  // and fairshare check every placement instead of skipping counts known not to fit). The same
-  // schedules, up to rounding in the usage sums.
+  // tenant's usage each pass instead of the tenants with queued jobs and a running total; easy,
+  // fairshare, las and firstfit check every placement instead of skipping counts known not to
+  // fit; las walks every preemption). The same schedules, up to rounding in the usage sums.
   bool plain_passes = false;
   // las: attained GPU-seconds that demote a job to the next queue (Tiresias' thresholds).
   std::vector<double> las_thresholds_gpu_s = {3600, 36000};

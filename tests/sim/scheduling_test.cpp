@@ -392,10 +392,12 @@ INSTANTIATE_TEST_SUITE_P(Seeds, AgainstReference, ::testing::Range(1, 9),
                          [](const auto& i) { return "Seed" + std::to_string(i.param); });
 
 // The passes' shortcuts (fairshare: only tenants with queued jobs visited, the total usage
-// integrated on its own; easy and fairshare: placement checks skipped by the no-fit threshold)
-// against the plain passes (every tenant updated and summed each pass, every placement
-// checked): the same schedule on random multi-tenant traces over two pools of different node
-// sizes, with fractional jobs, with backfill scans on every pass and every 30 s.
+// integrated on its own; easy and fairshare: placement checks skipped by the no-fit threshold;
+// las: placement and preemption walks skipped by what failed since GPUs last came free;
+// firstfit: shapes dropped once one of their jobs does not fit) against the plain passes (every
+// tenant updated and summed each pass, every placement and walk done): the same schedule on random
+// multi-tenant traces over two pools of different node sizes, with fractional jobs, with backfill
+// scans on every pass and every 30 s.
 class FastPasses : public ::testing::TestWithParam<int> {};
 
 TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
@@ -421,8 +423,9 @@ TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
   for (size_t i = 0; i < trace.tenants.size(); ++i) {
     trace.tenants[i].share_weight = 1 + static_cast<double>(i % 3);
   }
-  for (const auto& [policy, interval] : {std::pair{"fairshare", 0.0}, std::pair{"fairshare", 30.0},
-                                         std::pair{"easy", 0.0}, std::pair{"easy", 30.0}}) {
+  for (const auto& [policy, interval] :
+       {std::pair{"fairshare", 0.0}, std::pair{"fairshare", 30.0}, std::pair{"easy", 0.0},
+        std::pair{"easy", 30.0}, std::pair{"las", 30.0}, std::pair{"firstfit", 30.0}}) {
     SCOPED_TRACE(std::string(policy) + " every " + std::to_string(interval) + " s");
     SimConfig config{.cluster = cluster,
                      .policy = policy,
