@@ -118,7 +118,8 @@ Result<void> ApplySettings(const SimulateFlags& flags, sim::SimConfig& config) {
     if (!(*v > 0)) return Error{"--timeline-interval must be > 0"};
     config.timeline_interval_s = *v;
   }
-  config.record_jobs = !flags.jobs.empty();
+  config.record_jobs = false;
+  config.jobs_csv = !flags.jobs.empty();  // rows as text only
   if (flags.per_instance) config.metrics_per_instance = true;
   return Ok{};
 }
@@ -320,7 +321,7 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   {
     std::vector<FileContent> files;
     if (!flags.timeline.empty()) files.push_back({flags.timeline, sim::TimelineCsv(*result)});
-    if (!flags.jobs.empty()) files.push_back({flags.jobs, sim::JobsCsv(*result)});
+    if (!flags.jobs.empty()) files.push_back({flags.jobs, std::move(result->jobs_csv)});
     auto w = WriteFilesAtomic(files);
     if (!w) return ReportError(w.error(), err);
   }

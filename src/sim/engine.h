@@ -291,6 +291,10 @@ class Engine {
   int64_t num_borrowing_ = 0;  // queues above their nominal quota
 };
 
+// JobsCsv's header and one row (results.cpp), for SimResult::jobs_csv.
+void AppendJobsCsvHeader(std::string& out);
+void AppendJobsCsvRow(std::string& out, const JobRow& row);
+
 // Max-min fair shares of `capacity` by weight, each capped by its demand (water-filling).
 std::vector<double> WaterFill(const std::vector<double>& demand, const std::vector<double>& weight,
                               double capacity);

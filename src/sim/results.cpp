@@ -1,6 +1,7 @@
 // Result conversions: the DESIGN simulate JSON and the timeline and per-job CSVs.
 #include <fmt/format.h>
 
+#include "sim/engine.h"
 #include "sim/sim.h"
 
 namespace gpuplan::sim {
@@ -124,15 +125,26 @@ std::string TimelineCsv(const SimResult& r) {
   return out;
 }
 
-std::string JobsCsv(const SimResult& r) {
-  std::string out =
+namespace detail {
+
+void AppendJobsCsvHeader(std::string& out) {
+  out +=
       "job_id,tenant,submit_s,start_s,end_s,gpus,gpu_milli,accelerator,restarts,preemptions,"
       "wait_s,jct_s,run_s,gpu_s\n";
-  for (const JobRow& j : r.job_rows) {
-    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", j.job_id,
-                   j.tenant, j.submit_s, j.start_s, j.end_s, j.gpus, j.gpu_milli, j.accelerator,
-                   j.restarts, j.preemptions, j.wait_s, j.jct_s, j.run_s, j.gpu_s);
-  }
+}
+
+void AppendJobsCsvRow(std::string& out, const JobRow& j) {
+  fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", j.job_id,
+                 j.tenant, j.submit_s, j.start_s, j.end_s, j.gpus, j.gpu_milli, j.accelerator,
+                 j.restarts, j.preemptions, j.wait_s, j.jct_s, j.run_s, j.gpu_s);
+}
+
+}  // namespace detail
+
+std::string JobsCsv(const SimResult& r) {
+  std::string out;
+  detail::AppendJobsCsvHeader(out);
+  for (const JobRow& j : r.job_rows) detail::AppendJobsCsvRow(out, j);
   return out;
 }
 

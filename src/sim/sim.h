@@ -143,7 +143,10 @@ struct SimConfig {
   double timeline_interval_s = 0;     // 0: no timeline
   double fairness_interval_s = 3600;  // fair-share sampling period; 0: none
   bool record_jobs = true;            // SimResult::job_rows
-  bool check_invariants = false;      // verify the cluster's indexes after every pass (slow; tests)
+  // SimResult::jobs_csv: JobsCsv's text written row by row from the jobs, without job_rows (a
+  // trace of millions held its rows twice, as structs and as text).
+  bool jobs_csv = false;
+  bool check_invariants = false;  // verify the cluster's indexes after every pass (slow; tests)
   // easy, fairshare: queued jobs examined per backfill scan (Slurm bf_max_job_test).
   int backfill_depth = 500;
   // easy, fairshare: the backfill scan runs at most once per this many seconds (Slurm
@@ -315,6 +318,7 @@ struct SimResult {
   std::vector<std::string> notes = {};  // the trace's notes and the simulator's
   std::vector<TimelineRow> timeline = {};
   std::vector<JobRow> job_rows = {};  // trace order; empty unless record_jobs
+  std::string jobs_csv = {};          // empty unless SimConfig::jobs_csv
 };
 
 // Runs the simulation. Error for bad input (unknown policy, a type the cluster and known_speeds

@@ -370,5 +370,21 @@ TEST(Simulate, WaitStatisticsOfEveryGroupMatchItsOwnSortedSamples) {
   expect_group(r->cluster_queues[0].waits, 5, "queue q");
 }
 
+TEST(Simulate, JobsCsvStraightFromTheJobsEqualsTheRowsText) {
+  // SimConfig::jobs_csv writes the per-job CSV without job_rows; same text as JobsCsv of them.
+  trace::Trace t =
+      MakeTrace({{.gpus = 4, .duration_s = 50},
+                 {.gpus = 17},
+                 {.submit_s = 5, .gpus = 3, .duration_s = 20, .tenant = "b", .milli = 500}});
+  auto rows = Simulate(t, SimConfig{.cluster = OnePool(2, 8)});
+  auto text =
+      Simulate(t, SimConfig{.cluster = OnePool(2, 8), .record_jobs = false, .jobs_csv = true});
+  ASSERT_TRUE(rows && text);
+  EXPECT_TRUE(text->job_rows.empty());
+  EXPECT_TRUE(rows->jobs_csv.empty());
+  EXPECT_EQ(text->jobs_csv, JobsCsv(*rows));
+  EXPECT_EQ(std::count(text->jobs_csv.begin(), text->jobs_csv.end(), '\n'), 4);  // header + 3
+}
+
 }  // namespace
 }  // namespace gpuplan::sim
