@@ -215,14 +215,22 @@ class Scenario:
 
 class SweepResult(Result):
     """``gpuplan sweep --json``: spec, columns, points (one per grid or sample point), summary
-    percentiles and the tornado."""
+    percentiles and the tornado. ``quarters``: the points by quarter, one row per point and
+    quarter, the columns of ``gpuplan sweep --quarters-csv``."""
 
-    tables = ("points", "tornado")
+    tables = ("points", "quarters", "tornado")
 
     def _rows(self, table):
         if table == "points":
             return [{c: (p["inputs"][c] if c in p["inputs"] else p.get(c))
                      for c in self._data["columns"]} for p in self._data["points"]]
+        if table == "quarters":
+            cols = self._data["columns"]
+            axes = [c for c in cols[:cols.index("status")] if c != "index"]
+            series = list(self._data["bands"]["series"])  # the stage's series, in CSV order
+            return [dict(index=p["index"], **{a: p["inputs"].get(a) for a in axes},
+                         quarter=q.get("quarter"), **{s: q.get(s) for s in series})
+                    for p in self._data["points"] for q in p.get("by_quarter", [])]
         rows = []
         for metric, t in self._data.get("tornado", {}).get("metrics", {}).items():
             for bar in t["bars"]:

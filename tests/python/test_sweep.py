@@ -71,6 +71,24 @@ def test_same_document_on_one_and_three_workers_and_from_the_cli(tmp_path):
     assert csv.read_text().count("\n") == 1 + 2
 
 
+def test_quarters_table_equals_the_cli_quarters_csv(tmp_path):
+    import io
+
+    import pandas as pd
+    result = gpuplan.sweep(SMALL, workers=1)
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(SMALL))
+    csv = tmp_path / "quarters.csv"
+    run_cli("sweep", "--spec", spec, "--workers", "1", "--quarters-csv", csv)
+    table = result.to_pandas("quarters")
+    assert len(table) == sum(len(p["by_quarter"]) for p in result.points) > 0
+    assert list(table.columns[:3]) == ["index", "budget.total", "quarter"]
+    assert table["gpus"].iloc[-1] == result.points[-1]["by_quarter"][-1]["gpus"]
+    # Through pandas' CSV both sides read alike (inputs are value text, gpus 8.0 in the doc).
+    got = pd.read_csv(io.StringIO(table.to_csv(index=False)))
+    pd.testing.assert_frame_equal(got, pd.read_csv(csv), check_dtype=False)
+
+
 def test_overrides_apply_to_every_point():
     result = gpuplan.sweep(dict(SMALL, grid={"budget.total": [1.5e12]}), workers=1,
                            overrides={"candidate.b200.node_price": 4.41e8})
