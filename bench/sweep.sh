@@ -4,7 +4,8 @@
 # The points are a 10 x 10 budget x B200-price grid (scenario overrides, KRW).
 # The CLI's workers are processes: CBC's driver (CbcMain0/1) keeps state in globals, so within
 # one process every MILP solve holds src/buy/cbc_backend.cpp's CbcDriverMutex; threads gave
-# 1.01x (2026-12-02, idle 2 cores: 6.4 and 6.5 points/s).
+# 1.01x (2026-12-02, idle 2 cores: 6.4 and 6.5 points/s), processes 1.70x (2026-12-02, load
+# 1.8 from other work: 3.2 and 5.4 points/s).
 # Usage: bench/sweep.sh  (GPUPLAN as in bench/run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
