@@ -646,6 +646,7 @@ Json EvaluatePoint(const SweepSpec& spec, const Point& point, const catalog::Cat
   row["error"] = nullptr;
   row["by_quarter"] = Json::array();
   auto s = loader(path, catalog, overrides);
+  if (s) row["money"] = {{"currency", s->currency}, {"units_per_usd", s->units_per_usd}};
   Result<void> ran = s ? RunStage(spec, *s, catalog, row) : Result<void>(s.error());
   if (!ran) {
     row["status"] = "error";
@@ -678,6 +679,17 @@ Result<Json> Assemble(const SweepSpec& spec, std::vector<Json> rows) {
   Json doc;
   doc["gpuplan_sweep"] = 1;
   doc["spec"] = ToJson(spec);
+  // The scenario's currency, as plan's report carries it, when every point was priced in the same
+  // one (an axis may change the rate or the scenario): the page shows money in it. The figures
+  // themselves stay in USD.
+  std::optional<Json> money;
+  bool one_money = true;
+  for (const Json& r : rows) {
+    if (!r.contains("money")) continue;
+    if (!money) money = r["money"];
+    one_money = one_money && r["money"] == *money;
+  }
+  if (money && one_money) doc["scenario"] = *money;
   Json columns = Json::array({"index"});
   for (const Axis& a : spec.axes) columns.push_back(a.key);
   columns.push_back("status");

@@ -95,7 +95,8 @@ std::vector<std::string> MetricNames(Stage stage);
 // The per-quarter series of a row's by_quarter (fleet; waits and utilization in stage plan).
 std::vector<std::string> QuarterSeriesNames(Stage stage);
 
-// Rows (any order, each point exactly once) into the sweep document: {spec, columns, points,
+// Rows (any order, each point exactly once) into the sweep document: {spec, scenario (currency
+// and units_per_usd, when every point shares them), columns, points,
 // summary (per metric: count, min, p5, p50, p95, max, mean), bands ({quarters, series: {name:
 // {count, p5, p50, p95}}}: per quarter across the table's points), tornado}. Error when rows
 // are missing, repeated or of another spec.

@@ -375,6 +375,19 @@ TEST_F(RenderHtmlTest, SweepPageHasItsChartsTablesAndData) {
             std::string::npos);
 }
 
+// The sweep document's scenario currency (sweep::Assemble) is the page's: figures in KRW, not $.
+TEST_F(RenderHtmlTest, SweepPageShowsMoneyInTheScenariosCurrency) {
+  Json sweep = testing::LoadJson(GPUPLAN_REPORT_SWEEP);
+  sweep.erase("scenario");
+  auto in_usd = RenderSweepHtml(sweep, options_);
+  ASSERT_TRUE(in_usd.has_value()) << in_usd.error().message;
+  EXPECT_EQ(WithoutScriptBodies(*in_usd).find("KRW"), std::string::npos);
+  sweep["scenario"] = {{"currency", "KRW"}, {"units_per_usd", 1400.0}};
+  auto in_krw = RenderSweepHtml(sweep, options_);
+  ASSERT_TRUE(in_krw.has_value()) << in_krw.error().message;
+  EXPECT_NE(WithoutScriptBodies(*in_krw).find("KRW"), std::string::npos);
+}
+
 TEST_F(RenderHtmlTest, SweepPageEscapesItsInputs) {
   Json sweep = testing::LoadJson(GPUPLAN_REPORT_SWEEP);
   sweep["tornado"]["metrics"]["total_cost_usd"]["bars"][0]["key"] = "<img src=x onerror=alert(1)>";

@@ -154,6 +154,8 @@ TEST(RunSweep, SameDocumentOnOneTwoAndFourWorkers) {
       ASSERT_FALSE(row["by_quarter"].empty());
       EXPECT_EQ(row["by_quarter"].back()["h100_equivalents"], row["final_h100_equivalents"]);
     }
+    // Every point priced in the scenario's currency: the document says which.
+    EXPECT_EQ((*doc)["scenario"]["currency"], DefaultScenario().currency);
     if (first.empty()) {
       first = doc->dump();
     } else {
