@@ -10,6 +10,7 @@
 #include "buy/buy.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/table.h"
 #include "plan/plan.h"
 #include "scenario/scenario.h"

@@ -7,6 +7,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/table.h"
 #include "scenario/scenario.h"
 

@@ -3,12 +3,17 @@
 // streams it is given, so tests call it in-process.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <iosfwd>
 #include <string>
 #include <vector>
 
 #include "units/units.h"
+
+// CLI11 is included by the commands (cli/options.h), not by this header: it costs ~6 s of
+// compile per file, and the tests that include cli.h never touch it.
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace gpuplan::cli {
 
@@ -29,33 +34,10 @@ struct CommonFlags {
   bool json = false;
 };
 
-// `--set key.path=value` (repeatable) on a command that reads a scenario: scenario::LoadScenario's
-// overrides, applied in order.
-inline void AddSetOption(CLI::App* cmd, std::vector<std::string>& overrides) {
-  cmd->add_option("--set", overrides,
-                  "change a scenario key, checked as the file's own (repeatable): "
-                  "budget.capex_per_year.2027=1.5e12, candidate.b200.node_price=4.1e5, "
-                  "tenant.startups.demand."
-                  "jobs_per_day=60, plan.objective=min-cost")
-      ->allow_extra_args(false);
-}
-
 // Prints "error: <message>" on err and returns ExitCodeOf(error.kind).
 int ReportError(const Error& error, std::ostream& err);
 // The same (the name predates error kinds): the exit code follows error.kind.
 int ReportBadInput(const Error& error, std::ostream& err);
-
-// A flag validator for unsigned integers: CLI11 would read "-1" as 2^64 - 1.
-inline CLI::Validator NonNegativeInteger() {
-  return CLI::Validator(
-      [](std::string& s) -> std::string {
-        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) {
-          return "must be a whole number >= 0, got '" + s + "'";
-        }
-        return "";
-      },
-      "INT>=0");
-}
 
 // Runs the whole command line; the entry point of main() and of CLI tests.
 int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err);

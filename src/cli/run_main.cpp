@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/output.h"
 
 namespace gpuplan::cli {

@@ -2,6 +2,7 @@
 #include <ostream>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 
 namespace gpuplan::cli {
 

@@ -14,6 +14,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/table.h"
 #include "model/model.h"
 #include "sizing/sizing.h"

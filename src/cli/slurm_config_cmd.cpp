@@ -10,6 +10,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "plan/plan.h"
 #include "scenario/scenario.h"
 #include "slurm/slurm.h"

@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "cli/table.h"
 #include "report/report.h"
 #include "sweep/sweep.h"
