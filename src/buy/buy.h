@@ -220,7 +220,7 @@ struct BuyResult {
   Objective objective = Objective::kMaxCapacity;
   double objective_value = 0;  // H100-eq GPU-hours, or USD
   bool is_proven_optimal = false;
-  double mip_gap = 0;                       // relative; 0 when proven optimal
+  double mip_gap = 0;  // relative, plan against CBC's best bound; <= relative_gap when optimal
   std::vector<Purchase> purchases{};        // empty unless kOptimal or kFeasible
   std::vector<QuarterCapacity> capacity{};  // per quarter, idem
   std::vector<Binding> binding{};

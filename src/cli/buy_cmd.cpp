@@ -107,6 +107,8 @@ void PrintHuman(const scenario::Scenario& s, const buy::BuyProblem& p, const buy
   out << fmt::format("status: {}{}\n", buy::ToString(r.status),
                      r.status == buy::BuyStatus::kFeasible
                          ? fmt::format(" (not proven optimal; gap {:.3g}%)", 100 * r.mip_gap)
+                     : r.status == buy::BuyStatus::kOptimal && r.mip_gap > 0
+                         ? fmt::format(" (within {:.2g}% of the best bound)", 100 * r.mip_gap)
                          : "");
   if (r.status == buy::BuyStatus::kInfeasible) {
     out << "no plan meets every constraint: " << r.conflict_sentence << "\n";

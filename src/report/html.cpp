@@ -604,7 +604,9 @@ std::string ConstraintsHtml(const Json& report) {
     out += HtmlEscape(fmt::format("; objective{} {}", kind.empty() ? "" : " (" + kind + ")",
                                   FormatNumber(*obj, 6)));
   }
-  if (auto gap = Num(*buy, "gap")) out += HtmlEscape("; gap " + FormatPercent(*gap));
+  // A solve stopped at its requested gap (1e-4 by default) is optimal within it: the gap is
+  // shown to two significant digits, since one decimal of a percent would read 0.0%.
+  if (auto gap = Num(*buy, "gap")) out += HtmlEscape("; gap " + FormatNumber(100 * *gap, 2) + "%");
   out += detail::BoolOr(*buy, "proven_optimal", false) ? "; proven optimal" : "";
   out += ".</p>\n";
   const std::string error = detail::StageError(*buy);

@@ -44,6 +44,9 @@ TEST(BuyCommand, DefaultScenarioJsonFollowsTheContract) {
   }
   EXPECT_TRUE(j["binding"].is_array());
   EXPECT_TRUE(j["proven_optimal"].get<bool>());
+  // Optimal means within the requested gap (1e-4 by default), which the document states.
+  EXPECT_GE(j["gap"].get<double>(), 0);
+  EXPECT_LE(j["gap"].get<double>(), 1e-4);
   EXPECT_GT(j["total_cost_usd"].get<double>(), j["capex_usd"].get<double>());
   // The 18,000-GPU milestone of 2027Q2 holds in the plan.
   EXPECT_GE(j["capacity"][2]["gpus"].get<double>(), 18000);
