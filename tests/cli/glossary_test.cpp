@@ -117,6 +117,10 @@ std::map<std::string, nlohmann::json> Documents() {
       Parse(RunCli({"slurm-config"}, {"--scenario", kRoot + "/tests/slurm/scenario.toml", "--out",
                                       Temp("slurm"), "--json"}),
             "slurm-config");
+  docs["sweep"] =
+      Parse(RunCli({"sweep"}, {scenario("sweep", "100"), "--grid",
+                               "candidate.0.node_price=300000,340000", "--workers", "1", "--json"}),
+            "sweep");
   // plan's report.json as the golden file has it (checked current by report_golden_current).
   std::ifstream report(kRoot + "/tests/golden/korea/report.json");
   EXPECT_TRUE(report);
