@@ -43,6 +43,7 @@ struct SizeServeFlags {
   bool is_offline = false;
   std::string precision = "bf16";
   std::string kv_cache = "auto";
+  std::string kv_admission = "current";
   std::string attention_precision;
   std::string attention_out_precision;
   std::optional<double> price_per_gpu_hour;
@@ -206,6 +207,9 @@ Result<sizing::ServeRequest> BuildRequest(const SizeServeFlags& f) {
   auto kv = sizing::ParseKvCachePrecision(f.kv_cache);
   GPUPLAN_TRY(kv);
   r.kv_cache = *kv;
+  auto admission = sizing::ParseKvAdmission(f.kv_admission);
+  GPUPLAN_TRY(admission);
+  r.kv_admission = *admission;
   r.max_batch = f.max_batch;
   auto precision = sizing::ParseServePrecision(f.precision);
   if (!precision) return precision.error();
@@ -524,6 +528,11 @@ void AddSizeServeCommand(CLI::App& size, int& exit_code, std::ostream& out, std:
                   "weights: bf16 (default), fp8, int8, int4, fp4 (NVFP4/MXFP4)");
   cmd->add_option("--kv-cache", flags->kv_cache,
                   "KV-cache format: auto (fp8 with fp8/fp4 weights), bf16, fp8");
+  cmd->add_option("--kv-admission", flags->kv_admission,
+                  "when a sequence gets KV-cache room: current (by what it holds, as vLLM and "
+                  "SGLang), reserve (its whole output up front: TensorRT-LLM's default "
+                  "GUARANTEED_NO_EVICT)")
+      ->capture_default_str();
   cmd->add_option("--attention-precision", flags->attention_precision,
                   "attention's Q/K/V projections where the checkpoint keeps them apart (unset: "
                   "--precision; NVIDIA's NVFP4 DeepSeek-R1: bf16)");

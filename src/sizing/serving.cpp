@@ -11,14 +11,17 @@
 // groups, attention DP or not; ServeLayout), arrival rate lambda per replica.
 //
 //  (1) Memory on the fullest rank: f (W_o + W_r) / t, or f (W_o + W_r / t) under attention DP,
-//      + n_max c_avg K_t <= u M. W_r: the routed experts' bytes, W_o: everything else; f =
-//      ceil(L / P) / L, the fullest stage's share of the layers. c_avg = S + O / 2 (paged KV
-//      blocks hold only the tokens a sequence has; in steady state sequences are half-way
-//      through their output; Kwon et al. 2023, vLLM), K_t = f K / min(t, kv_heads) (KV heads
-//      split over TP, then replicated; MLA's latent is replicated on every TP rank), or f K for
-//      the rank's own sequences under attention DP (n_max then counts t ranks' sequences),
-//      u = kServeUsableMemoryFraction. The sequences in flight are also capped by the engine's
-//      max batch per scheduler (kServeDefaultMaxBatch or --max-batch; a scheduler per rank under
+//      + n_max c_adm K_t <= u M. W_r: the routed experts' bytes, W_o: everything else; f =
+//      ceil(L / P) / L, the fullest stage's share of the layers. c_adm = c_avg = S + O / 2 where
+//      the engine admits by what a sequence holds (paged KV blocks hold only the tokens it has;
+//      in steady state sequences are half-way through their output; Kwon et al. 2023, vLLM),
+//      c_adm = S + O where it reserves the whole output at admission (--kv-admission reserve:
+//      TensorRT-LLM's default GUARANTEED_NO_EVICT, "a started request is never paused",
+//      TensorRT-LLM performance tuning guide, useful runtime flags), K_t = f K / min(t, kv_heads)
+//      (KV heads split over TP, then replicated; MLA's latent is replicated on every TP rank), or f
+//      K for the rank's own sequences under attention DP (n_max then counts t ranks' sequences), u
+//      = kServeUsableMemoryFraction. The sequences in flight are also capped by the engine's max
+//      batch per scheduler (kServeDefaultMaxBatch or --max-batch; a scheduler per rank under
 //      attention DP, as TensorRT-LLM's "max batch size in each rank"). A model no layout holds
 //      is a plan with status kDoesNotFit and the leanest layout's need. Pipeline stages are
 //      tried only when no single-stage layout holds the model.
@@ -381,6 +384,13 @@ double HbmBytesPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu
 }
 
 double MeanContextTokens(const ServeRequest& r) { return r.prompt_tokens + r.output_tokens / 2.0; }
+// (1): the KV tokens the engine sets aside per sequence in flight: what it holds, or all of its
+// output too (KvAdmission).
+double AdmittedContextTokens(const ServeRequest& r) {
+  return r.kv_admission == KvAdmission::kReserveFull
+             ? static_cast<double>(r.prompt_tokens) + r.output_tokens
+             : MeanContextTokens(r);
+}
 
 // The upper normal quantile z with P(Z <= z) = q, by bisection on erfc (q in (0.5, 1)).
 double NormalQuantile(double q) {
@@ -624,6 +634,12 @@ Result<ServePrecision> ParseServePrecision(std::string_view text) {
       "unknown precision '{}'; valid: bf16, fp8, int8, int4, fp4 (nvfp4, mxfp4)", text)};
 }
 
+Result<KvAdmission> ParseKvAdmission(std::string_view text) {
+  if (text == "current") return KvAdmission::kCurrent;
+  if (text == "reserve") return KvAdmission::kReserveFull;
+  return Error{fmt::format("unknown KV admission '{}'; valid: current, reserve", text)};
+}
+
 Result<KvCachePrecision> ParseKvCachePrecision(std::string_view text) {
   if (text == "auto") return KvCachePrecision::kAuto;
   if (text == "bf16" || text == "fp16") return KvCachePrecision::kBf16;
@@ -663,7 +679,8 @@ int ServeMaxSequences(const ServeRequest& r, const catalog::Accelerator& gpu,
   const double budget = KvBudgetBytes(r, gpu, l);
   const double per_token = KvBytesPerTokenPerGpu(r, l);
   if (budget < per_token * (r.prompt_tokens + r.output_tokens)) return 0;
-  const double by_memory = std::floor(budget / (per_token * MeanContextTokens(r))) * Schedulers(l);
+  const double by_memory =
+      std::floor(budget / (per_token * AdmittedContextTokens(r))) * Schedulers(l);
   const double cap =
       static_cast<double>(r.max_batch > 0 ? r.max_batch : kServeDefaultMaxBatch) * Schedulers(l);
   return static_cast<int>(std::min(by_memory, cap));

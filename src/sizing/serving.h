@@ -51,6 +51,14 @@ inline constexpr double kServeDefaultLatencyQuantile = 0.99;
 
 inline constexpr double kNoLatencyTarget = std::numeric_limits<double>::infinity();
 
+// How the engine admits a sequence to the KV cache. kCurrent: by the blocks it holds, growing as
+// it decodes (vLLM, SGLang: preempting when the cache runs out), so sequences in flight hold
+// S + O / 2 tokens on average. kReserveFull: only when the cache can also hold all of its output
+// (TensorRT-LLM's default capacity scheduler policy GUARANTEED_NO_EVICT, which trtllm-bench
+// keeps), S + O tokens each.
+enum class KvAdmission { kCurrent, kReserveFull };
+Result<KvAdmission> ParseKvAdmission(std::string_view text);
+
 // Attention data-parallel (MoE models): each of a stage's tp ranks runs attention, the dense
 // layers and the shared experts for its own sequences on a full copy of those weights, and only
 // the routed experts are split over the ranks (expert parallel, an all-to-all per MoE layer).
@@ -87,6 +95,7 @@ struct ServeRequest {
   double latency_quantile = kServeDefaultLatencyQuantile;
   ServePrecision precision = ServePrecision::kBf16;
   KvCachePrecision kv_cache = KvCachePrecision::kAuto;
+  KvAdmission kv_admission = KvAdmission::kCurrent;
   // Checkpoints that keep attention's projections apart from the other weights (serving.cpp
   // (2q)): NVIDIA's NVFP4 DeepSeek-R1 checkpoints hold MLA's projections in BF16, v2 quantizes
   // the output projection. Unset: `precision` for the Q/K/V projections (MLA: q_a, q_b, kv_a,

@@ -388,6 +388,17 @@ TEST(SizeServing, KvCacheLimitsTheBatch) {
   ASSERT_TRUE(capped);
   EXPECT_EQ(capped->point.batch, 3);
   EXPECT_LT(capped->output_tokens_per_s, plan->output_tokens_per_s);
+  // TensorRT-LLM's GUARANTEED_NO_EVICT sets aside each sequence's whole output: 2000 tokens x
+  // 163,840 B = 328 MB per sequence, 4 in 1.45 GB.
+  r.max_batch = 0;
+  r.kv_admission = KvAdmission::kReserveFull;
+  auto reserved = SizeServing(r, Gpu("h100-sxm5-80gb"));
+  ASSERT_TRUE(reserved);
+  EXPECT_EQ(reserved->max_batch, 4);
+  EXPECT_EQ(reserved->point.batch, 4);
+  EXPECT_EQ(*ParseKvAdmission("reserve"), KvAdmission::kReserveFull);
+  EXPECT_EQ(*ParseKvAdmission("current"), KvAdmission::kCurrent);
+  EXPECT_FALSE(ParseKvAdmission("evict"));
 }
 
 TEST(SizeServing, SizesForARequestRate) {
@@ -821,6 +832,9 @@ std::vector<Published> LoadPublished() {
           row.at("attention_dp") == "true" ? AttentionDp::kOn : AttentionDp::kOff;
     }
     if (row.count("kv_cache")) p.request.kv_cache = *ParseKvCachePrecision(row.at("kv_cache"));
+    // TensorRT-LLM's capacity scheduler (GUARANTEED_NO_EVICT, the default trtllm-bench keeps)
+    // sets aside each request's whole output; vLLM holds what a sequence has.
+    if (row.at("software") == "tensorrt-llm") p.request.kv_admission = KvAdmission::kReserveFull;
     if (row.count("attention_precision")) {
       p.request.attention_precision = *ParseServePrecision(row.at("attention_precision"));
     }
