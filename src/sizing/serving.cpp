@@ -66,7 +66,9 @@
 //      catalog's scale-out bandwidth: multi-node replicas pay it in every collective.
 //      (3e) attention DP all-to-all: dispatch and combine per MoE layer, each rank's tokens sent
 //      once to each other rank holding one of their experts (AllToAllS); the share to ranks
-//      outside the scale-up domain rides the slower link. Pipeline hand-offs: 1/t of a
+//      outside the scale-up domain rides the slower link, at kAllToAllLinkEfficiency of NVLink
+//      and scale-out peaks and at PCIe's measured collective rate (already a share of its link,
+//      so not derated twice). Pipeline hand-offs: 1/t of a
 //      microbatch's activations per rank, on scale-out between servers (HandoffS).
 //  (4) Offline (no targets): n_off sequences in flight, each iteration carries them and the prompt
 //      tokens that keep them replaced, p = n_off S / O, within the token budget kServeMaxTokensPer
@@ -323,10 +325,13 @@ double AllToAllS(const ServeRequest& r, const catalog::Accelerator& gpu, const S
   const Link outer = GroupLink(gpu, l.tp);
   const double inner_share =
       static_cast<double>(std::min(l.tp, gpu.scaleup_domain) - 1) / (l.tp - 1);
-  const double s_per_byte =
-      inner_share / gpu.scaleup_bytes_per_s + (1 - inner_share) / outer.bytes_per_s;
-  return moe_layers * (2 * outer.latency_s +
-                       busiest_tokens * bytes_per_token * s_per_byte / kAllToAllLinkEfficiency);
+  // The PCIe rate is already what collectives of the server's cards reach (PcieBytesPerS), so
+  // the all-to-all's share of a link's peak is not taken from it a second time.
+  const bool is_outer_pcie = l.tp > gpu.scaleup_domain && l.tp <= gpu.gpus_per_node;
+  const double outer_efficiency = is_outer_pcie ? 1 : kAllToAllLinkEfficiency;
+  const double s_per_byte = inner_share / (gpu.scaleup_bytes_per_s * kAllToAllLinkEfficiency) +
+                            (1 - inner_share) / (outer.bytes_per_s * outer_efficiency);
+  return moe_layers * (2 * outer.latency_s + busiest_tokens * bytes_per_token * s_per_byte);
 }
 
 // (2p): one pipeline hand-off of a microbatch of `tokens` tokens, averaged over the pp

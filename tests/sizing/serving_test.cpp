@@ -150,6 +150,26 @@ TEST(ServeStepS, PcieCollectivesRunAtTheirShareOfTheLink) {
   EXPECT_NEAR(diff, expected, 1e-6 * expected);
 }
 
+TEST(ServeStepS, PcieAllToAllsRunAtTheCollectiveShareOfTheLink) {
+  // Attention DP over 4 cards without NVLink: the all-to-alls move at PCIe's measured collective
+  // rate (62.5% of the x16 link), not that rate x the 80% all-to-alls reach of an NVLink peak.
+  // Mixtral 8x7B in BF16, 1024 decode sequences, 256 per rank: each token goes to
+  // 4 (1 - (3/4)^2) = 1.75 ranks, 3/4 of them others, 4096 x (2 + 2) bytes (dispatch and
+  // combine), in each of 32 MoE layers.
+  ServeRequest r = Request("mixtral-8x7b", 1000, 200);
+  catalog::Accelerator gen4 = Toy();
+  gen4.scaleup_domain = 1;
+  gen4.gpus_per_node = 8;
+  gen4.scaleup_bytes_per_s = 32e9;
+  catalog::Accelerator gen5 = gen4;
+  gen5.scaleup_bytes_per_s = 64e9;
+  const ServeLayout dep4{.tp = 4, .ep = 4, .is_attention_dp = true};
+  const double bytes = 32 * 256 * 1.75 * 0.75 * 4096 * 4.0;
+  const double expected = bytes * (1 / (0.625 * 32e9) - 1 / (0.625 * 64e9));
+  const double diff = ServeStepS(r, gen4, dep4, 1024, 0) - ServeStepS(r, gen5, dep4, 1024, 0);
+  EXPECT_NEAR(diff, expected, 1e-6 * expected);
+}
+
 TEST(ServeStepS, TpPastTheScaleUpDomainCrossesPcie) {
   // L40S has no NVLink (domain 1): TP4 all-reduces cross PCIe (20 GB/s of its Gen4 link), slower
   // per byte than NVLink, and the plan says so.
@@ -958,16 +978,24 @@ TEST(SizeServing, MatchesPublishedResultsLeavingEachCampaignOut) {
   EXPECT_LE(median, 0.15);
   EXPECT_LE(p90, 0.35);
   // Expert-parallel rows (DeepSeek-R1, Qwen3-235B, Llama 4 Maverick under attention DP), with no
-  // constant fitted on them: tiles, activation traffic, all-to-all, MLA decode and the
-  // checkpoints' BF16 attention projections from physics. The median meets the target;
-  // the p90 does not yet (Qwen3 on B200 comes out 1.6x fast, the RTX PRO 6000 DEP8 row 0.64x),
-  // so it is asserted at what is achieved, above the target (35%), so that any regression shows.
+  // constant fitted on them: tiles, activation traffic, all-to-all, MLA decode, the checkpoints'
+  // BF16 attention projections and TensorRT-LLM's admission from physics. Both meet the issue's
+  // targets; the worst row, Qwen3 on B200 (1.5x fast, as on GB200), is past the p90.
   ASSERT_GE(ep_errors.size(), 10u);
   const double ep_median = Quantile(ep_errors, 0.5), ep_p90 = Quantile(ep_errors, 0.9);
   std::printf("expert-parallel rows: %zu, median error %.1f%%, p90 %.1f%%\n", ep_errors.size(),
               100 * ep_median, 100 * ep_p90);
   EXPECT_LE(ep_median, 0.15);
-  EXPECT_LE(ep_p90, 0.40);
+  EXPECT_LE(ep_p90, 0.35);
+  // All check rows together, dense and expert-parallel (the opening figure, 20% / 100%,
+  // was of this pool).
+  std::vector<double> pooled = errors;
+  pooled.insert(pooled.end(), ep_errors.begin(), ep_errors.end());
+  const double pooled_median = Quantile(pooled, 0.5), pooled_p90 = Quantile(pooled, 0.9);
+  std::printf("pooled: %zu check rows, median error %.1f%%, p90 %.1f%%\n", pooled.size(),
+              100 * pooled_median, 100 * pooled_p90);
+  EXPECT_LE(pooled_median, 0.15);
+  EXPECT_LE(pooled_p90, 0.35);
 }
 
 // The checked-in constants (kServeGemmDerate, kServeHbmScale and the NVIDIA profiles' serving
