@@ -17,7 +17,8 @@
 //      in steady state sequences are half-way through their output; Kwon et al. 2023, vLLM),
 //      c_adm = S + O where it reserves the whole output at admission (--kv-admission reserve:
 //      TensorRT-LLM's default GUARANTEED_NO_EVICT, "a started request is never paused",
-//      TensorRT-LLM performance tuning guide, useful runtime flags), K_t = f K / min(t, kv_heads)
+//      TensorRT-LLM performance tuning guide, useful runtime flags; trtllm-bench throughput's
+//      --scheduler_policy default), K_t = f K / min(t, kv_heads)
 //      (KV heads split over TP, then replicated; MLA's latent is replicated on every TP rank), or f
 //      K for the rank's own sequences under attention DP (n_max then counts t ranks' sequences), u
 //      = kServeUsableMemoryFraction. The sequences in flight are also capped by the engine's max
@@ -68,8 +69,8 @@
 //      once to each other rank holding one of their experts (AllToAllS); the share to ranks
 //      outside the scale-up domain rides the slower link, at kAllToAllLinkEfficiency of NVLink
 //      and scale-out peaks and at PCIe's measured collective rate (already a share of its link,
-//      so not derated twice). Pipeline hand-offs: 1/t of a
-//      microbatch's activations per rank, on scale-out between servers (HandoffS).
+//      so not derated twice). Pipeline hand-offs: 1/t of a microbatch's activations per rank, on
+//      scale-out between servers (HandoffS).
 //  (4) Offline (no targets): n_off sequences in flight, each iteration carries them and the prompt
 //      tokens that keep them replaced, p = n_off S / O, within the token budget kServeMaxTokensPer
 //      Step per scheduler: n_off = min(KV limit, max batch, budget O / (S + O)). Rate = n_off /
