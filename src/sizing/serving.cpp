@@ -1213,6 +1213,11 @@ Result<ServePlan> PlanServing(const ServeRequest& r, const catalog::Accelerator&
         c.capacity.limit));
   }
   if (plan.is_kv_cache_fp8) plan.notes.push_back("KV cache held in FP8");
+  if (r.kv_admission == KvAdmission::kReserveFull) {
+    plan.notes.push_back(
+        "KV admission reserve: each sequence in flight holds room for its whole output "
+        "(TensorRT-LLM's GUARANTEED_NO_EVICT)");
+  }
   if (r.precision == ServePrecision::kInt4) {
     plan.notes.push_back("INT4 is weight-only (W4A16): it saves bandwidth, the math stays BF16");
   }

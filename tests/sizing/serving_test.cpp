@@ -416,6 +416,9 @@ TEST(SizeServing, KvCacheLimitsTheBatch) {
   ASSERT_TRUE(reserved);
   EXPECT_EQ(reserved->max_batch, 4);
   EXPECT_EQ(reserved->point.batch, 4);
+  EXPECT_TRUE(std::any_of(reserved->notes.begin(), reserved->notes.end(), [](const std::string& n) {
+    return n.find("KV admission reserve") != std::string::npos;
+  }));
   EXPECT_EQ(*ParseKvAdmission("reserve"), KvAdmission::kReserveFull);
   EXPECT_EQ(*ParseKvAdmission("current"), KvAdmission::kCurrent);
   EXPECT_FALSE(ParseKvAdmission("evict"));
