@@ -306,16 +306,34 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
     }
     config = BuildConfig(flags, *format);
     if (!config) return ReportBadInput(config.error(), err);
-    trace = trace::ReadTrace(flags.trace, *format);
-    if (!trace) return ReportBadInput(trace.error(), err);
   }
   std::unique_ptr<TerminalProgress> progress;
   if (&err == &std::cerr && isatty(STDERR_FILENO)) {
     progress = std::make_unique<TerminalProgress>(err);
     config->observer = progress.get();
   }
-  const auto start = std::chrono::steady_clock::now();
-  auto result = sim::Simulate(std::move(*trace), *config);  // frees the jobs as it goes
+  auto start = std::chrono::steady_clock::now();
+  Result<sim::SimResult> result = Error{};
+  if (flags.scenario.empty()) {
+    // Streamed: each job is bound as it is read. A trace that does not stream (unsorted,
+    // invalid, or refused by the simulator) is read whole, which gives the answer or the error.
+    auto streamed = std::make_unique<sim::StreamedSimulation>(*config);
+    auto read = trace::StreamTrace(flags.trace, *format, *streamed);
+    if (read) {
+      result = streamed->Finish(*read);
+    } else {
+      streamed.reset();
+      trace = trace::ReadTrace(flags.trace, *format);
+      if (!trace) {
+        progress.reset();
+        return ReportBadInput(trace.error(), err);
+      }
+      start = std::chrono::steady_clock::now();
+      result = sim::Simulate(std::move(*trace), *config);  // frees the jobs as it goes
+    }
+  } else {
+    result = sim::Simulate(std::move(*trace), *config);  // frees the jobs as it goes
+  }
   progress.reset();
   if (!result) return ReportBadInput(result.error(), err);
   result->wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

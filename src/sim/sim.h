@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -327,6 +328,26 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config);
 // The same, freeing the trace's jobs once they are bound to the cluster, so that a large trace
 // is not held while it runs (the results keep each job's id and line).
 Result<SimResult> Simulate(trace::Trace&& trace, const SimConfig& config);
+
+namespace detail {
+class Binder;
+}
+// Simulate() over a trace that trace::StreamTrace reads: each job is bound to the cluster as it
+// is read, so the trace's jobs are never all held (as read and as bound, they were the peak of a
+// large run). Add() errors stop the read; Finish() after StreamTrace succeeded gives what
+// Simulate() gives for the trace ReadTrace returns. `config` is borrowed and must outlive this.
+class StreamedSimulation : public trace::JobSink {
+ public:
+  explicit StreamedSimulation(const SimConfig& config);
+  ~StreamedSimulation() override;
+  Result<void> Add(const trace::Trace& trace, const trace::Job& job) override;
+  // `trace`: StreamTrace's result (tenants, types and notes; no jobs).
+  Result<SimResult> Finish(const trace::Trace& trace);
+
+ private:
+  std::unique_ptr<detail::Binder> binder_;
+  bool started_ = false;
+};
 
 // The DESIGN simulate JSON (jobs, completed, makespan_s, utilization, avg_wait_s, p50_wait_s,
 // p99_wait_s, avg_jct_s, p99_jct_s, per_tenant{...}, events, wall_s) plus per_class, fairness,

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "sim/engine.h"
@@ -265,215 +266,290 @@ double EstimateOf(double run_s, double factor) {
   return std::ceil(want / kDay) * kDay;
 }
 
-namespace {
+namespace detail {
 
-// Simulate(); `release`, if not null, is `trace`, whose jobs are freed once bound to the cluster.
-Result<SimResult> Run(const trace::Trace& trace, trace::Trace* release, const SimConfig& config) {
-  GPUPLAN_TRY(ValidateConfig(config));
-  std::unique_ptr<detail::SchedulingPolicy> policy = detail::MakePolicy(config.policy, config);
-  if (policy == nullptr) return Error{UnknownNameMessage("policy", config.policy, PolicyNames())};
+// Simulate()'s binding of trace jobs to the cluster (types, speeds, static feasibility, quotas),
+// one job at a time, so that a streaming read can hand each over as it reads; then the run and
+// its results. Error order as Simulate() checks: Start(), AddTenants() of the trace's tenants,
+// StartCluster(), then the jobs in trace order.
+class Binder {
+ public:
+  explicit Binder(const SimConfig& config) : config_(config) {}
 
-  // Tenants: the trace's, with the config's class, weight and quota where names match.
-  std::vector<trace::Tenant> tenants = trace.tenants;
-  for (trace::Tenant& t : tenants) {
-    for (const trace::Tenant& c : config.tenants) {
-      if (c.name == t.name) t = c;
+  // The config's checks and the policy.
+  Result<void> Start() {
+    GPUPLAN_TRY(ValidateConfig(config_));
+    policy_ = MakePolicy(config_.policy, config_);
+    if (policy_ == nullptr) {
+      return Error{UnknownNameMessage("policy", config_.policy, PolicyNames())};
     }
-    if (!(t.share_weight > 0) || t.quota_gpus < 0) {
-      return Error{fmt::format("tenant '{}': share weight must be > 0 and quota >= 0", t.name)};
-    }
+    return Ok{};
   }
-  if (tenants.empty()) tenants.push_back(trace::Tenant{.name = "default"});
 
+  // The trace's tenants not added yet, with the config's class, weight and quota where names
+  // match.
+  Result<void> AddTenants(const trace::Trace& trace) {
+    for (size_t i = num_trace_tenants_; i < trace.tenants.size(); ++i) {
+      trace::Tenant t = trace.tenants[i];
+      for (const trace::Tenant& c : config_.tenants) {
+        if (c.name == t.name) t = c;
+      }
+      if (!(t.share_weight > 0) || t.quota_gpus < 0) {
+        return Error{fmt::format("tenant '{}': share weight must be > 0 and quota >= 0", t.name)};
+      }
+      tenants_.push_back(std::move(t));
+      if (cluster_started_) MapTenantQueue(tenants_.back());
+    }
+    num_trace_tenants_ = trace.tenants.size();
+    return Ok{};
+  }
+  bool has_tenants() const { return !tenants_.empty(); }
+  void AddDefaultTenant() { tenants_.push_back(trace::Tenant{.name = "default"}); }
+
+  // Cluster queues and the cluster's layout.
+  Result<void> StartCluster() {
+    GPUPLAN_TRY(CheckClusterQueues(config_.cluster_queues));
+    if (!config_.cluster_queues.empty()) {
+      const auto& queues = config_.cluster_queues;
+      std::map<std::string, double> cohort_pool;
+      for (const ClusterQueue& q : queues) {
+        if (!q.cohort.empty()) {
+          cohort_pool[q.cohort] += q.lending_limit_gpus.value_or(q.nominal_quota_gpus);
+        }
+      }
+      for (const ClusterQueue& q : queues) {
+        double most = q.nominal_quota_gpus;
+        if (!q.cohort.empty()) {
+          const double keep =
+              q.nominal_quota_gpus - q.lending_limit_gpus.value_or(q.nominal_quota_gpus);
+          most = keep + cohort_pool[q.cohort];
+          if (q.borrowing_limit_gpus) {
+            most =
+                std::min(most, static_cast<double>(q.nominal_quota_gpus + *q.borrowing_limit_gpus));
+          }
+        }
+        queue_max_gpus_.push_back(most);
+      }
+    }
+    for (const trace::Tenant& t : tenants_) MapTenantQueue(t);
+    cluster_started_ = true;
+
+    layout_ = std::make_unique<Cluster>(config_.cluster, config_.placement);
+    if (layout_->pools().size() > 64) return Error{"the cluster has more than 64 node pools"};
+    max_nodes_ = MaxNodesPerPool(config_, *layout_);
+    for (const NodeGroup& g : config_.cluster.groups) known_names_.push_back(g.accelerator);
+    for (const AcceleratorSpeed& s : config_.cluster.known_speeds)
+      known_names_.push_back(s.accelerator);
+    std::sort(known_names_.begin(), known_names_.end());
+    known_names_.erase(std::unique(known_names_.begin(), known_names_.end()), known_names_.end());
+    all_pools_ =
+        layout_->pools().size() >= 64 ? ~uint64_t{0} : (uint64_t{1} << layout_->pools().size()) - 1;
+    return Ok{};
+  }
+
+  // Room for `trace`'s jobs (a whole trace: the sizes are known).
+  void Reserve(const trace::Trace& trace) {
+    uint64_t id_bytes = 0;
+    for (const trace::Job& tj : trace.jobs) id_bytes += tj.id.size();
+    labels_.ids.reserve(id_bytes);
+    labels_.id_end.reserve(trace.jobs.size());
+    labels_.lines.reserve(trace.jobs.size());
+    if (config_.metrics_per_instance) labels_.instances.reserve(trace.jobs.size());
+    jobs_.reserve(trace.jobs.size());
+  }
+
+  // The next job in trace order; its tenant and types must be in `trace`.
+  Result<void> AddJob(const trace::Trace& trace, const trace::Job& tj);
+
+  // Runs the engine over the jobs added and computes the results.
+  Result<SimResult> Finish(const std::vector<std::string>& notes);
+
+ private:
   // Tenants -> cluster queues: by name, else by class.
-  GPUPLAN_TRY(CheckClusterQueues(config.cluster_queues));
-  std::vector<int32_t> tenant_queue;
-  std::vector<double> queue_max_gpus;  // the most a queue ever admits at once
-  if (!config.cluster_queues.empty()) {
-    const auto& queues = config.cluster_queues;
-    for (const trace::Tenant& t : tenants) {
-      int32_t found = -1;
-      for (size_t q = 0; q < queues.size() && found < 0; ++q) {
-        const auto& names = queues[q].tenants;
-        if (std::find(names.begin(), names.end(), t.name) != names.end())
-          found = static_cast<int32_t>(q);
-      }
-      for (size_t q = 0; q < queues.size() && found < 0; ++q) {
-        const auto& classes = queues[q].tenant_classes;
-        if (std::find(classes.begin(), classes.end(), t.tenant_class) != classes.end()) {
-          found = static_cast<int32_t>(q);
-        }
-      }
-      tenant_queue.push_back(found);
+  void MapTenantQueue(const trace::Tenant& t) {
+    if (config_.cluster_queues.empty()) return;
+    const auto& queues = config_.cluster_queues;
+    int32_t found = -1;
+    for (size_t q = 0; q < queues.size() && found < 0; ++q) {
+      const auto& names = queues[q].tenants;
+      if (std::find(names.begin(), names.end(), t.name) != names.end())
+        found = static_cast<int32_t>(q);
     }
-    std::map<std::string, double> cohort_pool;
-    for (const ClusterQueue& q : queues) {
-      if (!q.cohort.empty()) {
-        cohort_pool[q.cohort] += q.lending_limit_gpus.value_or(q.nominal_quota_gpus);
+    for (size_t q = 0; q < queues.size() && found < 0; ++q) {
+      const auto& classes = queues[q].tenant_classes;
+      if (std::find(classes.begin(), classes.end(), t.tenant_class) != classes.end()) {
+        found = static_cast<int32_t>(q);
       }
     }
-    for (const ClusterQueue& q : queues) {
-      double most = q.nominal_quota_gpus;
-      if (!q.cohort.empty()) {
-        const double keep =
-            q.nominal_quota_gpus - q.lending_limit_gpus.value_or(q.nominal_quota_gpus);
-        most = keep + cohort_pool[q.cohort];
-        if (q.borrowing_limit_gpus) {
-          most =
-              std::min(most, static_cast<double>(q.nominal_quota_gpus + *q.borrowing_limit_gpus));
+    tenant_queue_.push_back(found);
+  }
+  // Trace types -> pools and speeds, for the types `trace` names that are not known yet.
+  void AddTypes(const trace::Trace& trace) {
+    for (size_t t = type_pools_.size(); t < trace.type_names.size(); ++t) {
+      const std::string& name = trace.type_names[t];
+      double speed = 0;
+      bool known = false;
+      for (const NodeGroup& g : config_.cluster.groups) {
+        if (g.accelerator == name) {
+          speed = g.relative_speed;
+          known = true;
+          break;
         }
       }
-      queue_max_gpus.push_back(most);
+      if (!known) {
+        for (const AcceleratorSpeed& s : config_.cluster.known_speeds) {
+          if (s.accelerator == name) {
+            speed = s.relative_speed;
+            known = true;
+            break;
+          }
+        }
+      }
+      uint64_t pools = 0;
+      for (size_t p = 0; p < layout_->pools().size(); ++p) {
+        if (layout_->pools()[p].accelerator == name) pools |= uint64_t{1} << p;
+      }
+      type_pools_.push_back(pools);
+      type_speed_.push_back(speed);
+      type_known_.push_back(known);
     }
   }
 
-  detail::Cluster layout(config.cluster, config.placement);
-  if (layout.pools().size() > 64) return Error{"the cluster has more than 64 node pools"};
-  const std::vector<int64_t> max_nodes = MaxNodesPerPool(config, layout);
+  const SimConfig& config_;
+  std::unique_ptr<SchedulingPolicy> policy_;
+  std::vector<trace::Tenant> tenants_;
+  size_t num_trace_tenants_ = 0;
+  bool cluster_started_ = false;
+  std::vector<int32_t> tenant_queue_;
+  std::vector<double> queue_max_gpus_;  // the most a queue ever admits at once
+  std::unique_ptr<Cluster> layout_;
+  std::vector<int64_t> max_nodes_;
+  std::vector<std::string> known_names_;
+  uint64_t all_pools_ = 0;
+  std::vector<uint64_t> type_pools_;
+  std::vector<double> type_speed_;
+  std::vector<bool> type_known_;
+  double last_submit_s_ = 0;
+  JobLabels labels_;
+  std::vector<SimJob> jobs_;
+  // Why a job cannot run, for the few that cannot (a string per job was 32 bytes of each).
+  std::map<size_t, std::string> refusal_;
+};
 
-  // Trace types -> pools and speeds.
-  auto known_speed = [&](const std::string& name, double& speed) {
-    for (const NodeGroup& g : config.cluster.groups) {
-      if (g.accelerator == name) {
-        speed = g.relative_speed;
-        return true;
-      }
+Result<void> Binder::AddJob(const trace::Trace& trace, const trace::Job& tj) {
+  AddTypes(trace);
+  const size_t i = jobs_.size();
+  const std::vector<trace::Tenant>& tenants = tenants_;
+  const Cluster& layout = *layout_;
+  const std::vector<int64_t>& max_nodes = max_nodes_;
+  const std::vector<int32_t>& tenant_queue = tenant_queue_;
+  const std::vector<double>& queue_max_gpus = queue_max_gpus_;
+  const SimConfig& config = config_;
+  std::map<size_t, std::string>& refusal = refusal_;
+  if (i > 0 && tj.submit_s < last_submit_s_) {
+    return Error{fmt::format("{}: jobs are not sorted by submit time", trace.source)};
+  }
+  last_submit_s_ = tj.submit_s;
+  if (!(tj.duration_s > 0) || tj.gpus < 1 || tj.gpu_milli < 1 ||
+      tj.gpu_milli > trace::kWholeGpuMilli || !(tj.submit_s >= 0)) {
+    return Error{
+        fmt::format("{}:{}: job '{}' needs submit_s >= 0, duration_s > 0, gpus >= 1 "
+                    "and gpu_milli in [1, 1000]",
+                    trace.source, tj.line, tj.id)};
+  }
+  double measured_speed = 1;
+  if (tj.measured_on_idx >= 0) {
+    const auto t = static_cast<size_t>(tj.measured_on_idx);
+    if (!type_known_[t]) {
+      return Error{
+          fmt::format("{}:{}: field 'accelerator': {}", trace.source, tj.line,
+                      UnknownNameMessage("accelerator", trace.type_names[t], known_names_))};
     }
-    for (const AcceleratorSpeed& s : config.cluster.known_speeds) {
-      if (s.accelerator == name) {
-        speed = s.relative_speed;
-        return true;
+    measured_speed = type_speed_[t];
+  }
+  uint64_t pools = all_pools_;
+  if (tj.allowed_mask != 0) {
+    pools = 0;
+    for (size_t t = 0; t < trace.type_names.size(); ++t) {
+      if ((tj.allowed_mask >> t & 1) == 0) continue;
+      if (!type_known_[t]) {
+        return Error{
+            fmt::format("{}:{}: field 'allowed': {}", trace.source, tj.line,
+                        UnknownNameMessage("accelerator", trace.type_names[t], known_names_))};
       }
-    }
-    return false;
-  };
-  std::vector<std::string> known_names;
-  for (const NodeGroup& g : config.cluster.groups) known_names.push_back(g.accelerator);
-  for (const AcceleratorSpeed& s : config.cluster.known_speeds)
-    known_names.push_back(s.accelerator);
-  std::sort(known_names.begin(), known_names.end());
-  known_names.erase(std::unique(known_names.begin(), known_names.end()), known_names.end());
-  std::vector<uint64_t> type_pools(trace.type_names.size(), 0);
-  std::vector<double> type_speed(trace.type_names.size(), 0);
-  std::vector<bool> type_known(trace.type_names.size(), false);
-  for (size_t t = 0; t < trace.type_names.size(); ++t) {
-    type_known[t] = known_speed(trace.type_names[t], type_speed[t]);
-    for (size_t p = 0; p < layout.pools().size(); ++p) {
-      if (layout.pools()[p].accelerator == trace.type_names[t]) type_pools[t] |= uint64_t{1} << p;
+      pools |= type_pools_[t];
     }
   }
-  const uint64_t all_pools =
-      layout.pools().size() >= 64 ? ~uint64_t{0} : (uint64_t{1} << layout.pools().size()) - 1;
+  SimJob& job = jobs_.emplace_back();
+  job.submit = ToSimTime(tj.submit_s);
+  job.work_ref_s = tj.duration_s * measured_speed;
+  job.work_left_ref_s = job.work_ref_s;
+  job.estimate_ref_s =
+      (tj.estimate_s > 0 ? tj.estimate_s : EstimateOf(tj.duration_s, config.estimate_factor)) *
+      measured_speed;
+  job.gpus = tj.gpus;
+  job.milli = tj.gpu_milli;
+  job.priority = tj.priority;
+  job.tenant = std::clamp<int32_t>(tj.tenant_idx, 0, static_cast<int32_t>(tenants.size()) - 1);
+  job.allowed_pools = pools;
+  // Static feasibility: some allowed pool must ever have enough nodes; the job is allowed
+  // only on those (so no policy reserves or waits for a pool that can never hold it).
+  int64_t best_gpus = 0;
+  uint64_t can_hold = 0;
+  for (size_t p = 0; p < layout.pools().size(); ++p) {
+    if ((pools >> p & 1) == 0) continue;
+    const int64_t per_node = layout.pools()[p].gpus_per_node;
+    best_gpus = std::max(best_gpus, max_nodes[p] * per_node);
+    // Shares of GPUs (milli < 1000) need the whole GPUs they pack into.
+    const int64_t whole = tj.gpu_milli < trace::kWholeGpuMilli
+                              ? (tj.gpus + trace::kWholeGpuMilli / tj.gpu_milli - 1) /
+                                    (trace::kWholeGpuMilli / tj.gpu_milli)
+                              : tj.gpus;
+    const int64_t nodes_needed = (whole + per_node - 1) / per_node;
+    if (max_nodes[p] >= nodes_needed && max_nodes[p] > 0) can_hold |= uint64_t{1} << p;
+  }
+  const bool fits = can_hold != 0;
+  if (fits) job.allowed_pools = can_hold;
+  const trace::Tenant& tenant = tenants[static_cast<size_t>(job.tenant)];
+  if (pools == 0) {
+    refusal[i] = "none of its allowed accelerator types is in the cluster";
+  } else if (!fits) {
+    refusal[i] =
+        fmt::format("needs {} GPUs; its allowed types have at most {} at once", tj.gpus, best_gpus);
+  } else if (tenant.quota_gpus > 0 && job.gpu_fraction() > tenant.quota_gpus) {
+    refusal[i] = fmt::format("needs {} GPUs, more than tenant '{}''s quota of {}", tj.gpus,
+                             tenant.name, tenant.quota_gpus);
+  } else if (!tenant_queue.empty() && tenant_queue[static_cast<size_t>(job.tenant)] >= 0) {
+    const auto q = static_cast<size_t>(tenant_queue[static_cast<size_t>(job.tenant)]);
+    if (job.gpu_fraction() > queue_max_gpus[q] + 1e-9) {
+      refusal[i] = fmt::format(
+          "needs {} GPUs; cluster queue '{}' admits at most {:g} at once (its nominal quota "
+          "and what it may borrow)",
+          tj.gpus, config.cluster_queues[q].name, queue_max_gpus[q]);
+    }
+  }
+  if (refusal.count(i) > 0) job.status = JobStatus::kUnschedulable;
+  labels_.ids += tj.id;
+  labels_.id_end.push_back(labels_.ids.size());
+  labels_.lines.push_back(tj.line);
+  if (config.metrics_per_instance) labels_.instances.push_back(std::max(1, tj.instances));
+  return Ok{};
+}
 
+Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
+  const SimConfig& config = config_;
+  const std::vector<trace::Tenant>& tenants = tenants_;
+  const std::vector<int32_t>& tenant_queue = tenant_queue_;
+  const Cluster& layout = *layout_;
+  const JobLabels& labels = labels_;
+  std::map<size_t, std::string>& refusal = refusal_;
+  std::vector<SimJob>& jobs = jobs_;
+  std::unique_ptr<SchedulingPolicy>& policy = policy_;
   SimResult result;
   result.policy = config.policy;
   result.placement = std::string(ToString(config.placement));
-  const size_t num_jobs = trace.jobs.size();
-  result.jobs = static_cast<int64_t>(num_jobs);
-  result.notes = trace.notes;
-
-  JobLabels labels;
-  {
-    uint64_t id_bytes = 0;
-    for (const trace::Job& tj : trace.jobs) id_bytes += tj.id.size();
-    labels.ids.reserve(id_bytes);
-    labels.id_end.reserve(num_jobs);
-    labels.lines.reserve(num_jobs);
-    if (config.metrics_per_instance) labels.instances.reserve(num_jobs);
-  }
-  std::vector<SimJob> jobs(num_jobs);
-  // Why a job cannot run, for the few that cannot (a string per job was 32 bytes of each).
-  std::map<size_t, std::string> refusal;
-  for (size_t i = 0; i < trace.jobs.size(); ++i) {
-    const trace::Job& tj = trace.jobs[i];
-    SimJob& job = jobs[i];
-    if (i > 0 && tj.submit_s < trace.jobs[i - 1].submit_s) {
-      return Error{fmt::format("{}: jobs are not sorted by submit time", trace.source)};
-    }
-    if (!(tj.duration_s > 0) || tj.gpus < 1 || tj.gpu_milli < 1 ||
-        tj.gpu_milli > trace::kWholeGpuMilli || !(tj.submit_s >= 0)) {
-      return Error{
-          fmt::format("{}:{}: job '{}' needs submit_s >= 0, duration_s > 0, gpus >= 1 "
-                      "and gpu_milli in [1, 1000]",
-                      trace.source, tj.line, tj.id)};
-    }
-    double measured_speed = 1;
-    if (tj.measured_on_idx >= 0) {
-      const auto t = static_cast<size_t>(tj.measured_on_idx);
-      if (!type_known[t]) {
-        return Error{
-            fmt::format("{}:{}: field 'accelerator': {}", trace.source, tj.line,
-                        UnknownNameMessage("accelerator", trace.type_names[t], known_names))};
-      }
-      measured_speed = type_speed[t];
-    }
-    uint64_t pools = all_pools;
-    if (tj.allowed_mask != 0) {
-      pools = 0;
-      for (size_t t = 0; t < trace.type_names.size(); ++t) {
-        if ((tj.allowed_mask >> t & 1) == 0) continue;
-        if (!type_known[t]) {
-          return Error{
-              fmt::format("{}:{}: field 'allowed': {}", trace.source, tj.line,
-                          UnknownNameMessage("accelerator", trace.type_names[t], known_names))};
-        }
-        pools |= type_pools[t];
-      }
-    }
-    job.submit = ToSimTime(tj.submit_s);
-    job.work_ref_s = tj.duration_s * measured_speed;
-    job.work_left_ref_s = job.work_ref_s;
-    job.estimate_ref_s =
-        (tj.estimate_s > 0 ? tj.estimate_s : EstimateOf(tj.duration_s, config.estimate_factor)) *
-        measured_speed;
-    job.gpus = tj.gpus;
-    job.milli = tj.gpu_milli;
-    job.priority = tj.priority;
-    job.tenant = std::clamp<int32_t>(tj.tenant_idx, 0, static_cast<int32_t>(tenants.size()) - 1);
-    job.allowed_pools = pools;
-    // Static feasibility: some allowed pool must ever have enough nodes; the job is allowed
-    // only on those (so no policy reserves or waits for a pool that can never hold it).
-    int64_t best_gpus = 0;
-    uint64_t can_hold = 0;
-    for (size_t p = 0; p < layout.pools().size(); ++p) {
-      if ((pools >> p & 1) == 0) continue;
-      const int64_t per_node = layout.pools()[p].gpus_per_node;
-      best_gpus = std::max(best_gpus, max_nodes[p] * per_node);
-      // Shares of GPUs (milli < 1000) need the whole GPUs they pack into.
-      const int64_t whole = tj.gpu_milli < trace::kWholeGpuMilli
-                                ? (tj.gpus + trace::kWholeGpuMilli / tj.gpu_milli - 1) /
-                                      (trace::kWholeGpuMilli / tj.gpu_milli)
-                                : tj.gpus;
-      const int64_t nodes_needed = (whole + per_node - 1) / per_node;
-      if (max_nodes[p] >= nodes_needed && max_nodes[p] > 0) can_hold |= uint64_t{1} << p;
-    }
-    const bool fits = can_hold != 0;
-    if (fits) job.allowed_pools = can_hold;
-    const trace::Tenant& tenant = tenants[static_cast<size_t>(job.tenant)];
-    if (pools == 0) {
-      refusal[i] = "none of its allowed accelerator types is in the cluster";
-    } else if (!fits) {
-      refusal[i] = fmt::format("needs {} GPUs; its allowed types have at most {} at once", tj.gpus,
-                               best_gpus);
-    } else if (tenant.quota_gpus > 0 && job.gpu_fraction() > tenant.quota_gpus) {
-      refusal[i] = fmt::format("needs {} GPUs, more than tenant '{}''s quota of {}", tj.gpus,
-                               tenant.name, tenant.quota_gpus);
-    } else if (!tenant_queue.empty() && tenant_queue[static_cast<size_t>(job.tenant)] >= 0) {
-      const auto q = static_cast<size_t>(tenant_queue[static_cast<size_t>(job.tenant)]);
-      if (job.gpu_fraction() > queue_max_gpus[q] + 1e-9) {
-        refusal[i] = fmt::format(
-            "needs {} GPUs; cluster queue '{}' admits at most {:g} at once (its nominal quota "
-            "and what it may borrow)",
-            tj.gpus, config.cluster_queues[q].name, queue_max_gpus[q]);
-      }
-    }
-    if (refusal.count(i) > 0) job.status = JobStatus::kUnschedulable;
-    labels.ids += tj.id;
-    labels.id_end.push_back(labels.ids.size());
-    labels.lines.push_back(tj.line);
-    if (config.metrics_per_instance) labels.instances.push_back(std::max(1, tj.instances));
-  }
-  if (release != nullptr) std::vector<trace::Job>().swap(release->jobs);  // `trace` too
+  result.jobs = static_cast<int64_t>(jobs.size());
+  result.notes = notes;
 
   std::vector<double> quota, weight;
   for (const trace::Tenant& t : tenants) {
@@ -660,6 +736,23 @@ Result<SimResult> Run(const trace::Trace& trace, trace::Trace* release, const Si
   return result;
 }
 
+}  // namespace detail
+
+namespace {
+
+// Simulate(); `release`, if not null, is `trace`, whose jobs are freed once bound to the cluster.
+Result<SimResult> Run(const trace::Trace& trace, trace::Trace* release, const SimConfig& config) {
+  detail::Binder binder(config);
+  GPUPLAN_TRY(binder.Start());
+  GPUPLAN_TRY(binder.AddTenants(trace));
+  if (!binder.has_tenants()) binder.AddDefaultTenant();
+  GPUPLAN_TRY(binder.StartCluster());
+  binder.Reserve(trace);
+  for (const trace::Job& tj : trace.jobs) GPUPLAN_TRY(binder.AddJob(trace, tj));
+  if (release != nullptr) std::vector<trace::Job>().swap(release->jobs);  // `trace` too
+  return binder.Finish(trace.notes);
+}
+
 }  // namespace
 
 Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
@@ -668,6 +761,28 @@ Result<SimResult> Simulate(const trace::Trace& trace, const SimConfig& config) {
 
 Result<SimResult> Simulate(trace::Trace&& trace, const SimConfig& config) {
   return Run(trace, &trace, config);
+}
+
+StreamedSimulation::StreamedSimulation(const SimConfig& config)
+    : binder_(std::make_unique<detail::Binder>(config)) {}
+
+StreamedSimulation::~StreamedSimulation() = default;
+
+Result<void> StreamedSimulation::Add(const trace::Trace& trace, const trace::Job& job) {
+  if (!started_) {
+    GPUPLAN_TRY(binder_->Start());
+    GPUPLAN_TRY(binder_->StartCluster());
+    started_ = true;
+  }
+  GPUPLAN_TRY(binder_->AddTenants(trace));
+  if (!binder_->has_tenants()) return Error{"a job before any tenant"};  // Simulate adds one
+  return binder_->AddJob(trace, job);
+}
+
+Result<SimResult> StreamedSimulation::Finish(const trace::Trace& trace) {
+  if (!started_) return Error{"no jobs were streamed"};
+  GPUPLAN_TRY(binder_->AddTenants(trace));  // tenants after the last job
+  return binder_->Finish(trace.notes);
 }
 
 }  // namespace gpuplan::sim

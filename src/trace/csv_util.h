@@ -39,6 +39,17 @@ class LineSource {
   uint64_t size_bytes() const { return size_bytes_; }   // of the whole input
   uint64_t offset() const { return offset_; }           // bytes returned so far
 
+  // StreamTrace's state while it reads through this source (null otherwise): AddJob hands jobs
+  // to its sink instead of the trace, FinishTrace checks what it kept.
+  struct Stream {
+    JobSink* sink = nullptr;
+    bool shift = false;  // the reader's times are shifted: the first job's submit to 0
+    double first_submit_s = 0, last_submit_s = 0;
+    int64_t num_jobs = 0;
+    std::vector<uint64_t> id_hashes = {};  // a repeat (or a collision) stops the stream
+  };
+  Stream* stream = nullptr;  // borrowed
+
  private:
   LineSource() = default;
   Result<void> Refill();
@@ -144,7 +155,9 @@ Result<void> CheckFieldCount(size_t got, size_t expected, const std::string& pat
 // Sorts jobs by submit time, keeping file order for ties; with `shift` moves the first job to 0.
 // Errors (naming file:line) for no jobs (saying why rows were skipped), a job id that repeats,
 // times past kMaxTimeS, and more than kMaxJobs jobs or kMaxTenants tenants.
-Result<void> FinishTrace(Trace& trace, bool shift = false);
+// With a streaming `source` (LineSource::stream): the same checks on what the stream kept, an
+// Error for a repeated id hash, and an Error if `shift` is not what the stream assumed.
+Result<void> FinishTrace(Trace& trace, bool shift = false, const LineSource* source = nullptr);
 
 // Appends a job read from `source` (line `job.line`); an error past kMaxJobs. The vector grows to
 // what the rest of the input should hold (jobs per byte so far): doubling kept up to twice the

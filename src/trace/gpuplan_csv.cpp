@@ -97,6 +97,7 @@ Result<Trace> detail::ParseGpuplanCsv(LineSource& source, const std::string& pat
     return col[c] < 0 ? std::string_view() : detail::TrimView(fields[static_cast<size_t>(col[c])]);
   };
   int num_iso = 0;
+  int num_rows = 0;  // jobs added (a streaming read holds none in `trace`)
   while (true) {
     auto more = reader.Next(fields);
     if (!more) return more.error();
@@ -116,7 +117,7 @@ Result<Trace> detail::ParseGpuplanCsv(LineSource& source, const std::string& pat
     if (!submit) return submit.error();
     num_iso += iso;
     if (!iso) GPUPLAN_TRY(detail::CheckTraceTime(*submit, pos(kSubmit), field(kSubmit)));
-    if (num_iso > 0 && num_iso != static_cast<int>(trace.jobs.size()) + 1) {
+    if (num_iso > 0 && num_iso != num_rows + 1) {
       return FieldError(pos(kSubmit),
                         "mixes ISO 8601 times and seconds; use one or the other in a file",
                         field(kSubmit));
@@ -168,13 +169,15 @@ Result<Trace> detail::ParseGpuplanCsv(LineSource& source, const std::string& pat
       GPUPLAN_TRY(detail::CheckTraceTime(*est, pos(kTimeLimit), field(kTimeLimit)));
       job.estimate_s = *est;
     }
+    if (iso && source.stream != nullptr) source.stream->shift = true;  // all rows are ISO
     GPUPLAN_TRY(detail::AddJob(trace, source, std::move(job)));
+    ++num_rows;
   }
   if (num_iso > 0) {
     trace.notes.push_back("submit_s given as ISO 8601 times: counted from the first submission");
   }
   if (reader.had_bom()) trace.notes.push_back("a UTF-8 byte order mark (Excel) skipped");
-  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/num_iso > 0));
+  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/num_iso > 0, &source));
   return trace;
 }
 

@@ -158,7 +158,7 @@ Result<Trace> detail::ParseOpenbPods(LineSource& source, const std::string& path
         fmt::format("{} pods never scheduled (Pending): replayed for deletion - creation",
                     num_never_scheduled));
   }
-  GPUPLAN_TRY(detail::FinishTrace(trace));
+  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/false, &source));
   return trace;
 }
 

@@ -124,7 +124,7 @@ Result<Trace> ParsePaiJobTable(detail::LineSource& source, const std::string& pa
     trace.notes.push_back(
         fmt::format("{} jobs shorter than 1 s run 1 s (as the PAI simulator)", num_zero_duration));
   }
-  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/true));
+  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/true, &source));
   return trace;
 }
 
@@ -222,7 +222,7 @@ Result<Trace> detail::ParsePai2020(LineSource& source, const std::string& path) 
     trace.notes.push_back(
         fmt::format("{} tasks without a valid start and end time skipped", num_unfinished));
   }
-  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/true));
+  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/true, &source));
   return trace;
 }
 

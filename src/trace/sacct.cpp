@@ -310,7 +310,7 @@ Result<Trace> detail::ParseSacct(LineSource& source, const std::string& path) {
         list));
   }
   // Submit times become seconds since the first submission.
-  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/true));
+  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/true, &source));
   return trace;
 }
 

@@ -89,7 +89,7 @@ Result<Trace> detail::ParseSwf(LineSource& source, const std::string& path) {
   if (num_no_procs > 0) {
     trace.notes.push_back(fmt::format("{} jobs without a processor count skipped", num_no_procs));
   }
-  GPUPLAN_TRY(detail::FinishTrace(trace));
+  GPUPLAN_TRY(detail::FinishTrace(trace, /*shift=*/false, &source));
   return trace;
 }
 

@@ -487,7 +487,36 @@ Result<void> CheckFieldCount(size_t got, size_t expected, const std::string& pat
       path, line, expected, got, got < expected ? "truncated line" : "too many separators")};
 }
 
+namespace {
+
+// FinishTrace's check of a job's times (after any shift): the field out of range, or null.
+const char* TimeOutOfRange(const Job& j) {
+  return !(j.submit_s >= 0 && j.submit_s <= kMaxTimeS)       ? "submit time"
+         : !(j.duration_s > 0 && j.duration_s <= kMaxTimeS)  ? "duration"
+         : !(j.estimate_s >= 0 && j.estimate_s <= kMaxTimeS) ? "runtime estimate"
+                                                             : nullptr;
+}
+
+// AddJob of a streaming read: the job goes to the sink, checked as FinishTrace would check it
+// among the others. Anything FinishTrace would sort, shift differently or reject stops the
+// stream (ReadTrace then reads the trace whole and gives the answer).
+Result<void> StreamJob(Trace& trace, LineSource::Stream& s, Job&& job) {
+  const Error stop{"the trace does not stream"};
+  if (s.num_jobs >= kMaxJobs) return stop;
+  if (s.num_jobs > 0 && job.submit_s < s.last_submit_s) return stop;  // not sorted
+  s.last_submit_s = job.submit_s;
+  if (s.num_jobs == 0) s.first_submit_s = job.submit_s;
+  ++s.num_jobs;
+  if (s.shift) job.submit_s -= s.first_submit_s;
+  if (TimeOutOfRange(job) != nullptr) return stop;
+  if (!job.id.empty()) s.id_hashes.push_back(std::hash<std::string>{}(job.id));
+  return s.sink->Add(trace, job);
+}
+
+}  // namespace
+
 Result<void> AddJob(Trace& trace, const LineSource& source, Job&& job) {
+  if (source.stream != nullptr) return StreamJob(trace, *source.stream, std::move(job));
   std::vector<Job>& jobs = trace.jobs;
   if (static_cast<int64_t>(jobs.size()) >= kMaxJobs) {
     return Error{
@@ -573,7 +602,21 @@ void SortBySubmit(std::vector<Job>& jobs) {
 
 }  // namespace
 
-Result<void> FinishTrace(Trace& trace, bool shift) {
+Result<void> FinishTrace(Trace& trace, bool shift, const LineSource* source) {
+  if (source != nullptr && source->stream != nullptr) {
+    LineSource::Stream& s = *source->stream;
+    const Error stop{"the trace does not stream"};
+    if (shift != s.shift || s.num_jobs == 0 || s.num_jobs > kMaxJobs ||
+        static_cast<int64_t>(trace.tenants.size()) > kMaxTenants) {
+      return stop;
+    }
+    std::sort(s.id_hashes.begin(), s.id_hashes.end());
+    if (std::adjacent_find(s.id_hashes.begin(), s.id_hashes.end()) != s.id_hashes.end()) {
+      return stop;  // a repeated id, or two ids of one hash: FindRepeatedId tells which
+    }
+    std::vector<uint64_t>().swap(s.id_hashes);
+    return Ok{};
+  }
   if (trace.jobs.empty()) {
     std::string why;
     for (const std::string& n : trace.notes) why += (why.empty() ? "" : "; ") + n;
@@ -599,11 +642,7 @@ Result<void> FinishTrace(Trace& trace, bool shift) {
     for (Job& j : trace.jobs) j.submit_s -= first;
   }
   for (const Job& j : trace.jobs) {
-    const char* field = !(j.submit_s >= 0 && j.submit_s <= kMaxTimeS)       ? "submit time"
-                        : !(j.duration_s > 0 && j.duration_s <= kMaxTimeS)  ? "duration"
-                        : !(j.estimate_s >= 0 && j.estimate_s <= kMaxTimeS) ? "runtime estimate"
-                                                                            : nullptr;
-    if (field != nullptr) {
+    if (const char* field = TimeOutOfRange(j); field != nullptr) {
       return Error{fmt::format(
           "{}:{}: job '{}': its {} is outside [0, {:g}] s (the 317-year limit of gpuplan's "
           "clock{})",
@@ -760,6 +799,17 @@ Result<Trace> ParseTrace(std::string_view text, const std::string& path, TraceFo
 Result<Trace> ReadTrace(const std::string& path, TraceFormat format) {
   auto source = detail::LineSource::Open(path);
   if (!source) return source.error();
+  return detail::ParseTrace(**source, path, format);
+}
+
+Result<Trace> StreamTrace(const std::string& path, TraceFormat format, JobSink& sink) {
+  auto source = detail::LineSource::Open(path);
+  if (!source) return source.error();
+  detail::LineSource::Stream stream{.sink = &sink};
+  // PAI and sacct times always count from the first job; a gpuplan CSV's when they are ISO 8601
+  // (its reader says so before the first job).
+  stream.shift = format == TraceFormat::kPai2020 || format == TraceFormat::kSacct;
+  (*source)->stream = &stream;
   return detail::ParseTrace(**source, path, format);
 }
 

@@ -79,6 +79,21 @@ struct Trace {
 // Readers; `path` also names the input in messages. ReadTrace streams the file (memory: the jobs,
 // about 100 bytes each, plus the longest line; not the file's text).
 Result<Trace> ReadTrace(const std::string& path, TraceFormat format);
+
+// Receives a trace's jobs one at a time as StreamTrace reads them, in file order. `trace` holds
+// the tenants, types and notes read so far (no jobs); times are already shifted as ReadTrace's
+// are. An error stops the read.
+class JobSink {
+ public:
+  virtual ~JobSink() = default;
+  virtual Result<void> Add(const Trace& trace, const Job& job) = 0;
+};
+// ReadTrace without holding the jobs (memory: 8 bytes a job for the repeated-id check): each job
+// goes to `sink` as it is read, and the Trace returned has no jobs. Only a trace that ReadTrace
+// would accept with the jobs in the order read (sorted by submit time in the file) streams; for
+// any other, an error of the sink included, the Error says only that it did not stream, and
+// ReadTrace gives the answer (the jobs sorted, or the error that names file, line and field).
+Result<Trace> StreamTrace(const std::string& path, TraceFormat format, JobSink& sink);
 Result<Trace> ParseTrace(std::string_view text, const std::string& path, TraceFormat format);
 
 // gpuplan CSV: header required, `job_id,tenant,submit_s,gpus,duration_s` and optional

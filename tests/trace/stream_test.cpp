@@ -200,5 +200,83 @@ TEST(Stream, SortIsStableAndRepeatsAreFoundInFileOrder) {
             "in.csv:4: job id 'b' repeats the job of line 3 (ids must be unique)");
 }
 
+// StreamTrace (issue 12: simulate's memory) hands a trace's jobs over as it reads them, in file
+// order, or refuses the trace so that ReadTrace gives the answer.
+class Collect : public JobSink {
+ public:
+  Result<void> Add(const Trace& /*trace*/, const Job& job) override {
+    if (job.id == fail_at) return Error{"refused"};
+    jobs.push_back(job);
+    return Ok{};
+  }
+  std::vector<Job> jobs;
+  std::string fail_at;
+};
+
+TEST(Stream, StreamTraceGivesTheJobsReadTraceGivesWhenTheFileIsSorted) {
+  const std::vector<Sample> sorted = {
+      {TraceFormat::kGpuplan,
+       "job_id,tenant,submit_s,gpus,duration_s,accelerator,allowed\n"
+       "a,t1,5,8,3600,h100,\nb,t2,5,1,60,,a100|h100\nc,t1,9,2,7,,\n"},
+      {TraceFormat::kGpuplan,  // ISO times: shifted to the first job
+       "job_id,tenant,submit_s,gpus,duration_s\n"
+       "a,t1,2024-03-01T12:00:00,8,3600\nb,t2,2024-03-01T12:30:00,1,60\n"},
+      {TraceFormat::kOpenb,
+       "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,"
+       "deletion_time,scheduled_time\n"
+       "p3,1,1,2,1000,,BE,Running,50,90,60\n"
+       "p2,1,1,0,0,,BE,Running,70,80,0\n"
+       "p1,1,1,1,500,V100M16|T4,LS,Running,100,200,110\n"},
+      {TraceFormat::kSwf,
+       "; Version: 2\n"
+       "2 50 0 60 -1 -1 -1 4 120 -1 1 8 1 1 1 1 -1 -1\n"
+       "1 100 5 3600 8 -1 -1 8 7200 -1 1 7 1 1 1 1 -1 -1\n"},
+      {TraceFormat::kSacct,
+       "JobID|Account|Submit|Start|End|State|AllocTRES|Timelimit\n"
+       "10|ops|2024-03-01T11:00:00|2024-03-01T11:00:30|2024-03-01T11:30:00|COMPLETED|"
+       "gres/gpu=1|UNLIMITED\n"
+       "11|lab|2024-03-01T12:00:00|2024-03-01T12:01:00|2024-03-01T13:00:00|COMPLETED|"
+       "cpu=8,gres/gpu=8|02:00:00\n"},
+      {TraceFormat::kPai2020,
+       "job_id,num_inst,submit_time,num_cpu,num_gpu,gpu_type,duration,user\n"
+       "j2,1,40,8,8,T4,60,u2\nj3,1,50,8,0,MISC,60,u2\nj1,2,100,8,1,V100,600,u1\n"},
+      {TraceFormat::kPai2020,
+       "b,ps,1,Terminated,90,150,600,29,100,MISC\na,w,1,Terminated,100,200,600,29,50,T4\n"},
+  };
+  int i = 0;
+  for (const Sample& s : sorted) {
+    SCOPED_TRACE(fmt::format("sample {} ({})", i, ToString(s.format)));
+    const fs::path file = TempFile(fmt::format("sorted{}.csv", i++), s.text);
+    Result<Trace> whole = ReadTrace(file.string(), s.format);
+    ASSERT_TRUE(whole) << whole.error().message;
+    Collect sink;
+    Result<Trace> streamed = StreamTrace(file.string(), s.format, sink);
+    ASSERT_TRUE(streamed) << streamed.error().message;
+    EXPECT_TRUE(streamed->jobs.empty());
+    streamed->jobs = sink.jobs;
+    EXPECT_EQ(Describe(streamed), Describe(whole));
+    fs::remove(file);
+  }
+}
+
+TEST(Stream, StreamTraceRefusesWhatItCannotStream) {
+  const std::string head = "job_id,tenant,submit_s,gpus,duration_s\n";
+  const auto refused = [&](const std::string& body, const std::string& fail_at = "") {
+    const fs::path file = TempFile("refused.csv", head + body);
+    Collect sink;
+    sink.fail_at = fail_at;
+    const bool ok = static_cast<bool>(StreamTrace(file.string(), TraceFormat::kGpuplan, sink));
+    fs::remove(file);
+    return !ok;
+  };
+  EXPECT_FALSE(refused("a,t,0,1,5\nb,t,0,1,5\n"));
+  EXPECT_TRUE(refused("a,t,9,1,5\nb,t,8,1,5\n"));                    // unsorted: ReadTrace sorts it
+  EXPECT_TRUE(refused("a,t,0,1,5\na,t,1,1,5\n"));                    // a repeated id
+  EXPECT_TRUE(refused("a,t,0,1,5\nb,t,1,x,5\n"));                    // a bad row
+  EXPECT_TRUE(refused(""));                                          // no jobs
+  EXPECT_TRUE(refused("a,t,0,1,5\nb,t,1,1,5\n", "b"));               // the sink's error
+  EXPECT_TRUE(refused("a,t,0,1,5\nb,t,2024-03-01T12:00:00,1,5\n"));  // mixed times
+}
+
 }  // namespace
 }  // namespace gpuplan::trace
