@@ -644,8 +644,9 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   SimJob& job = jobs_[static_cast<size_t>(j)];
   GPUPLAN_CHECK(job.status == JobStatus::kQueued) << "job " << j << " started twice";
   GPUPLAN_CHECK(now_ >= job.submit) << "job " << j << " starts before it arrives";
-  const bool placed = cluster_.Place(pool, job.gpus, job.milli, job.pieces);
+  const bool placed = cluster_.Place(pool, job.gpus, job.milli, scratch_pieces_);
   GPUPLAN_CHECK(placed) << "job " << j << " does not fit pool " << pool;
+  job.pieces.Assign(scratch_pieces_);
   for (const Piece& piece : job.pieces) cluster_.node(piece.node).jobs.push_back(j);
   const SimTime run = RunTime(j, pool);
   job.run_paid_overhead = job.needs_overhead;
@@ -698,14 +699,15 @@ void Engine::Stop(JobIdx j, StopKind kind) {
     saved_s = interval > 0 ? std::floor(worked_s / interval) * interval : 0;
   }
   job.useful_gpu_s += frac * saved_s;
-  cluster_.Release(job.pieces);
+  scratch_pieces_.assign(job.pieces.begin(), job.pieces.end());
+  cluster_.Release(scratch_pieces_);
   for (const Piece& piece : job.pieces) {
     auto& on_node = cluster_.node(piece.node).jobs;
     auto it = std::find(on_node.begin(), on_node.end(), j);
     *it = on_node.back();
     on_node.pop_back();
   }
-  std::vector<Piece>().swap(job.pieces);
+  job.pieces.Clear();
   tenant_running_gpus_[static_cast<size_t>(job.tenant)] -= frac;
   QueueUsageChange(job, j, -1);
   const auto pos = static_cast<size_t>(running_pos_[static_cast<size_t>(j)]);

@@ -120,13 +120,15 @@ class GroupWaitStats {
     }
   }
 
-  // `sample(j)` gives job j's sample again; `jobs` are the jobs added, in any order.
-  template <typename SampleOf>
-  std::vector<WaitStats> Finish(const std::vector<JobIdx>& jobs, const SampleOf& sample) const {
+  // `for_each(f)` calls f(sample, tenant) again for every sample added, in any order; a sample's
+  // groups and weight must follow from its tenant and an integer weight (instances), which is
+  // all the sorted array keeps (16 bytes a job beside the value: the jobs stay unsorted).
+  template <typename ForEach, typename GroupsOf>
+  std::vector<WaitStats> Finish(const ForEach& for_each, const GroupsOf& groups_of) const {
     std::vector<WaitStats> out(groups_.size());
     for (size_t g = 0; g < groups_.size(); ++g) out[g].num_jobs = groups_[g].num_jobs;
     Walk(
-        jobs, sample, [](const Sample& s) { return s.wait_s; }, std::array{0.5, 0.95, 0.99},
+        for_each, groups_of, [](const Sample& s) { return s.wait_s; }, std::array{0.5, 0.95, 0.99},
         [&](size_t g, double mean, const std::array<double, 3>& p) {
           out[g].avg_wait_s = mean;
           out[g].p50_wait_s = p[0];
@@ -134,7 +136,7 @@ class GroupWaitStats {
           out[g].p99_wait_s = p[2];
         });
     Walk(
-        jobs, sample, [](const Sample& s) { return s.jct_s; }, std::array{0.5, 0.99},
+        for_each, groups_of, [](const Sample& s) { return s.jct_s; }, std::array{0.5, 0.99},
         [&](size_t g, double mean, const std::array<double, 2>& p) {
           out[g].avg_jct_s = mean;
           out[g].p50_jct_s = p[0];
@@ -150,23 +152,24 @@ class GroupWaitStats {
     int64_t num_jobs = 0;
   };
 
-  template <size_t N, typename SampleOf, typename ValueOf, typename Emit>
-  void Walk(const std::vector<JobIdx>& jobs, const SampleOf& sample, const ValueOf& value,
+  template <size_t N, typename ForEach, typename GroupsOf, typename ValueOf, typename Emit>
+  void Walk(const ForEach& for_each, const GroupsOf& groups_of, const ValueOf& value,
             const std::array<double, N>& ps, const Emit& emit) const {
     struct Keyed {
-      double value, weight;
-      JobIdx job;
+      double value;
+      int32_t weight, tenant;
     };
     std::vector<Keyed> sorted;
-    sorted.reserve(jobs.size());
-    for (JobIdx j : jobs) {
-      const Sample s = sample(j);
-      sorted.push_back({value(s), s.weight, j});
-    }
+    sorted.reserve(static_cast<size_t>(groups_.empty() ? 0 : groups_[0].num_jobs));
+    for_each([&](const Sample& s, int32_t tenant) {
+      sorted.push_back({value(s), static_cast<int32_t>(s.weight), tenant});
+    });
+    // Samples of equal value and weight add the same to every group, so their order (here by
+    // tenant) cannot change a sum or a percentile.
     std::sort(sorted.begin(), sorted.end(), [](const Keyed& a, const Keyed& b) {
       if (a.value != b.value) return a.value < b.value;
       if (a.weight != b.weight) return a.weight < b.weight;
-      return a.job < b.job;
+      return a.tenant < b.tenant;
     });
     struct State {
       double sum = 0, cum = 0, last = 0;
@@ -175,7 +178,7 @@ class GroupWaitStats {
     };
     std::vector<State> state(groups_.size());
     for (const Keyed& k : sorted) {
-      const Sample s = sample(k.job);
+      const Sample s = groups_of(k.tenant);
       for (int i = 0; i < s.num_groups; ++i) {
         const auto g = static_cast<size_t>(s.groups[static_cast<size_t>(i)]);
         State& st = state[g];
@@ -589,28 +592,38 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
     const double speed = job.pool >= 0 ? layout.pool(job.pool).speed : 1;
     return job.work_ref_s / speed;
   };
-  auto sample_of = [&](JobIdx j) {
-    const SimJob& job = done[static_cast<size_t>(j)];
+  auto groups_of = [&](int32_t tenant) {  // a tenant's groups: all, tenant, class, queue
     GroupWaitStats::Sample s{
-        .wait_s = ToSeconds(job.wait_total),
-        .jct_s = ToSeconds(job.end - job.submit),
-        .run_s = run_s_of(job),
-        .weight = labels.instances.empty()
-                      ? 1.0
-                      : static_cast<double>(labels.instances[static_cast<size_t>(j)]),
-        .groups = {0, 1 + job.tenant,
+        .groups = {0, 1 + tenant,
                    static_cast<int32_t>(
                        class_group +
-                       static_cast<size_t>(tenants[static_cast<size_t>(job.tenant)].tenant_class)),
+                       static_cast<size_t>(tenants[static_cast<size_t>(tenant)].tenant_class)),
                    0},
         .num_groups = 3};
-    if (const int32_t q = queue_of(job); q >= 0) {
+    if (const int32_t q = tenant_queue.empty() ? -1 : tenant_queue[static_cast<size_t>(tenant)];
+        q >= 0) {
       s.groups[3] = static_cast<int32_t>(queue_group) + q;
       s.num_groups = 4;
     }
     return s;
   };
-  std::vector<JobIdx> completed;
+  auto sample_of = [&](JobIdx j) {
+    const SimJob& job = done[static_cast<size_t>(j)];
+    GroupWaitStats::Sample s = groups_of(job.tenant);
+    s.wait_s = ToSeconds(job.wait_total);
+    s.jct_s = ToSeconds(job.end - job.submit);
+    s.run_s = run_s_of(job);
+    s.weight = labels.instances.empty()
+                   ? 1.0
+                   : static_cast<double>(labels.instances[static_cast<size_t>(j)]);
+    return s;
+  };
+  // The completed jobs' samples, in job order, each with its tenant.
+  auto each_completed = [&](const auto& f) {
+    for (size_t i = 0; i < done.size(); ++i) {
+      if (done[i].status == JobStatus::kDone) f(sample_of(static_cast<JobIdx>(i)), done[i].tenant);
+    }
+  };
   result.per_tenant.resize(num_tenants);
   for (size_t t = 0; t < num_tenants; ++t) {
     result.per_tenant[t].name = tenants[t].name;
@@ -644,7 +657,6 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
       ++tr.completed;
       if (qr != nullptr) ++qr->completed;
       waits.Add(sample_of(static_cast<JobIdx>(i)));
-      completed.push_back(static_cast<JobIdx>(i));
     } else {
       GPUPLAN_CHECK(job.status == JobStatus::kUnschedulable)
           << "job " << labels.id(i) << " neither completed nor reported unschedulable";
@@ -672,8 +684,7 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
       if (config.record_jobs) result.job_rows.push_back(std::move(row));
     }
   }
-  const std::vector<WaitStats> group_waits = waits.Finish(completed, sample_of);
-  std::vector<JobIdx>().swap(completed);
+  const std::vector<WaitStats> group_waits = waits.Finish(each_completed, groups_of);
   result.unschedulable_count = static_cast<int64_t>(result.unschedulable.size());
   result.waits = group_waits[0];
   result.allocated_gpu_hours = allocated_gpu_s / kSecondsPerHour;

@@ -5,6 +5,24 @@
 namespace gpuplan::sim::detail {
 namespace {
 
+// A trace of millions holds one SimJob a job while it runs (issue 12: simulate's memory); its
+// pieces are one pointer, and end as a vector's would.
+TEST(SimJob, StaysSmallAndItsPiecesIterate) {
+  EXPECT_LE(sizeof(SimJob), 144u);
+  PieceList list;
+  EXPECT_TRUE(list.empty());
+  EXPECT_EQ(list.begin(), list.end());
+  list.Assign({Piece{.node = 3, .gpus = 8}, Piece{.node = 0, .gpus = 0, .slot = 1, .milli = 250}});
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].node, 3);
+  EXPECT_EQ(list[1].milli, 250);
+  int gpus = 0;
+  for (const Piece& p : list) gpus += p.gpus;
+  EXPECT_EQ(gpus, 8);
+  list.Clear();
+  EXPECT_EQ(list.size(), 0u);
+}
+
 TEST(WaterFill, MaxMinFairByWeight) {
   // 10 GPUs; demands 2, 10, 10 with weights 1, 1, 2: tenant 0 takes its 2, the other 8 split
   // 1:2 -> 8/3 and 16/3.
