@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
+#include <string_view>
 
 #include "sim/engine.h"
 #include "sim/sim.h"
@@ -209,15 +211,56 @@ class GroupWaitStats {
 
 // What the results need of each trace job once the trace is gone: ids packed in one string,
 // source lines, and weights (instances) when metrics are per instance.
+// The results read them once, in job order: sizes and line steps are small numbers (1 and 4 bytes
+// a job where offsets and lines took 16), the rare large ones kept aside.
 struct JobLabels {
+  static constexpr uint8_t kLongId = 255;                                   // size in long_sizes
+  static constexpr int32_t kFarLine = std::numeric_limits<int32_t>::min();  // in far_lines
   std::string ids;
-  std::vector<uint64_t> id_end;  // job i's id is ids[id_end[i - 1], id_end[i])
-  std::vector<int64_t> lines;
+  std::vector<uint8_t> id_sizes;
+  std::vector<uint64_t> long_sizes;
+  std::vector<int32_t> line_steps;  // line - the previous job's line (the first's: - 0)
+  std::vector<int64_t> far_lines;
+  int64_t last_line = 0;
   std::vector<int32_t> instances;  // empty unless SimConfig::metrics_per_instance
-  std::string id(size_t i) const {
-    const uint64_t from = i == 0 ? 0 : id_end[i - 1];
-    return ids.substr(from, id_end[i] - from);
+  void Add(std::string_view id, int64_t line) {
+    ids += id;
+    if (id.size() < kLongId) {
+      id_sizes.push_back(static_cast<uint8_t>(id.size()));
+    } else {
+      id_sizes.push_back(kLongId);
+      long_sizes.push_back(id.size());
+    }
+    const int64_t step = line - last_line;
+    if (step > std::numeric_limits<int32_t>::min() && step <= std::numeric_limits<int32_t>::max()) {
+      line_steps.push_back(static_cast<int32_t>(step));
+    } else {
+      line_steps.push_back(kFarLine);
+      far_lines.push_back(line);
+    }
+    last_line = line;
   }
+  // Reads the labels back in job order.
+  class Reader {
+   public:
+    explicit Reader(const JobLabels& labels) : labels_(labels) {}
+    // Job i's id and line; REQUIRES: i is the previous call's i + 1 (from 0).
+    void Next(size_t i) {
+      const uint8_t size = labels_.id_sizes[i];
+      const uint64_t n = size == kLongId ? labels_.long_sizes[num_long_++] : size;
+      id = std::string_view(labels_.ids).substr(id_from_, n);
+      id_from_ += n;
+      const int32_t step = labels_.line_steps[i];
+      line = step == kFarLine ? labels_.far_lines[num_far_++] : line + step;
+    }
+    std::string_view id;
+    int64_t line = 0;
+
+   private:
+    const JobLabels& labels_;
+    uint64_t id_from_ = 0;
+    size_t num_long_ = 0, num_far_ = 0;
+  };
 };
 
 }  // namespace
@@ -355,8 +398,8 @@ class Binder {
     uint64_t id_bytes = 0;
     for (const trace::Job& tj : trace.jobs) id_bytes += tj.id.size();
     labels_.ids.reserve(id_bytes);
-    labels_.id_end.reserve(trace.jobs.size());
-    labels_.lines.reserve(trace.jobs.size());
+    labels_.id_sizes.reserve(trace.jobs.size());
+    labels_.line_steps.reserve(trace.jobs.size());
     if (config_.metrics_per_instance) labels_.instances.reserve(trace.jobs.size());
     jobs_.reserve(trace.jobs.size());
   }
@@ -532,9 +575,7 @@ Result<void> Binder::AddJob(const trace::Trace& trace, const trace::Job& tj) {
     }
   }
   if (refusal.count(i) > 0) job.status = JobStatus::kUnschedulable;
-  labels_.ids += tj.id;
-  labels_.id_end.push_back(labels_.ids.size());
-  labels_.lines.push_back(tj.line);
+  labels_.Add(tj.id, tj.line);
   if (config.metrics_per_instance) labels_.instances.push_back(std::max(1, tj.instances));
   return Ok{};
 }
@@ -638,8 +679,10 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
     result.jobs_csv.reserve(256 + done.size() * 128);
     detail::AppendJobsCsvHeader(result.jobs_csv);
   }
+  JobLabels::Reader label(labels);
   for (size_t i = 0; i < done.size(); ++i) {
     const SimJob& job = done[i];
+    label.Next(i);
     TenantResult& tr = result.per_tenant[static_cast<size_t>(job.tenant)];
     ++tr.jobs;
     tr.gpu_hours += job.attained_gpu_s / kSecondsPerHour;
@@ -659,14 +702,14 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
       waits.Add(sample_of(static_cast<JobIdx>(i)));
     } else {
       GPUPLAN_CHECK(job.status == JobStatus::kUnschedulable)
-          << "job " << labels.id(i) << " neither completed nor reported unschedulable";
+          << "job " << label.id << " neither completed nor reported unschedulable";
       ++tr.unschedulable;
-      result.unschedulable.push_back(
-          UnschedulableJob{.job_id = labels.id(i), .line = labels.lines[i], .reason = refusal[i]});
+      result.unschedulable.push_back(UnschedulableJob{
+          .job_id = std::string(label.id), .line = label.line, .reason = refusal[i]});
     }
     if (config.record_jobs || config.jobs_csv) {
       const bool is_done = job.status == JobStatus::kDone;
-      JobRow row{.job_id = labels.id(i),
+      JobRow row{.job_id = std::string(label.id),
                  .tenant = tenants[static_cast<size_t>(job.tenant)].name,
                  .submit_s = ToSeconds(job.submit),
                  .start_s = job.first_start >= 0 ? ToSeconds(job.first_start) : -1,

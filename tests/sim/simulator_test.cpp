@@ -316,6 +316,31 @@ TEST(Simulate, ConsumingTheTraceFreesItsJobsAndKeepsIdsAndLines) {
   EXPECT_EQ(consumed->job_rows[2].tenant, "b");
 }
 
+// The results keep ids and lines compactly (a size byte, a 32-bit line step); ids of 255 bytes
+// and more and lines far apart are kept aside and still come back exact, in order.
+TEST(Simulate, LongIdsAndFarLinesComeBackExact) {
+  trace::Trace t = MakeTrace({{.gpus = 17}, {.gpus = 17}, {.gpus = 4}, {.gpus = 17}});
+  const std::string long_id(300, 'x');
+  t.jobs[0].id = long_id;
+  t.jobs[0].line = 10'000'000'000;
+  t.jobs[1].id = std::string(254, 'y');
+  t.jobs[1].line = 3;
+  t.jobs[2].id = "ok";
+  t.jobs[3].id = long_id + "z";
+  t.jobs[3].line = 4'000'000'000;
+  auto r = Simulate(t, SimConfig{.cluster = OnePool(2, 8)});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->unschedulable.size(), 3u);
+  EXPECT_EQ(r->unschedulable[0].job_id, long_id);
+  EXPECT_EQ(r->unschedulable[0].line, 10'000'000'000);
+  EXPECT_EQ(r->unschedulable[1].job_id, std::string(254, 'y'));
+  EXPECT_EQ(r->unschedulable[1].line, 3);
+  EXPECT_EQ(r->unschedulable[2].job_id, long_id + "z");
+  EXPECT_EQ(r->unschedulable[2].line, 4'000'000'000);
+  ASSERT_EQ(r->job_rows.size(), 4u);
+  EXPECT_EQ(r->job_rows[2].job_id, "ok");
+}
+
 // The weighted mean and p-th percentiles (smallest value whose cumulative weight reaches p of
 // the total) of (value, weight) samples sorted on their own: the definition the simulator's
 // one-pass grouping must match to the bit.
