@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -99,6 +100,42 @@ TEST(SimulateCommand, SameSeedSameBytes) {
   EXPECT_EQ(a, b);
   EXPECT_GT(a[1].size(), 1000u);
   EXPECT_GT(a[2].size(), 100u);
+}
+
+// simulate streams a sorted trace into the simulator and reads any other whole (issue 12): an
+// unsorted file gives what the same jobs sorted give, and a bad row late in a file that had
+// started to stream is still exit 2 naming its line, with no output written.
+TEST(SimulateCommand, StreamedAndWholeReadTracesAgree) {
+  std::string sorted = "job_id,tenant,submit_s,gpus,duration_s\n", unsorted = sorted;
+  std::vector<std::string> rows;
+  for (int i = 0; i < 400; ++i) {
+    rows.push_back(fmt::format("j{},t{},{},{},{}\n", i, i % 7, i * 37, 1 + i % 16, 600 + i * 11));
+  }
+  for (const std::string& row : rows) sorted += row;
+  // The first row of each tenant stays first: tenants are numbered in order of appearance.
+  for (size_t i = 0; i < 7; ++i) unsorted += rows[i];
+  for (size_t i = rows.size(); i-- > 7;) unsorted += rows[i];
+  auto run = [](const std::string& trace) {
+    const std::string jobs = Temp("agree_jobs.csv");
+    const CliRun r = Simulate({"--cluster", "h100-sxm5-80gb:4x8", "--trace", trace, "--policy",
+                               "easy", "--jobs", jobs, "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    j.erase("wall_s");
+    return std::vector<std::string>{j.dump(), Slurp(jobs)};
+  };
+  const auto a = run(Temp("agree_sorted.csv", sorted));
+  const auto b = run(Temp("agree_unsorted.csv", unsorted));
+  EXPECT_EQ(a, b);
+  EXPECT_GT(a[1].size(), 4000u);
+  const std::string out = Temp("agree_never.csv");
+  std::filesystem::remove(out);
+  const CliRun bad =
+      Simulate({"--cluster", "h100-sxm5-80gb:4x8", "--trace",
+                Temp("agree_bad.csv", sorted + "late,t1,99999,x,60\n"), "--jobs", out});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("agree_bad.csv:402: field 'gpus'"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 TEST(SimulateCommand, HumanOutputListsTenantsAndUnschedulable) {
