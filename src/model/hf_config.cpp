@@ -11,7 +11,8 @@
 //             qk_nope_head_dim, qk_rope_head_dim, v_head_dim; V3's topk_group (4) is its
 //             node limit (arXiv:2412.19437 sec. 2.1.2)
 //   llama4:   text_config with num_local_experts, num_experts_per_tok, intermediate_size (expert
-//             and shared expert), intermediate_size_mlp (dense layers), interleave_moe_layer_step
+//             and shared expert), intermediate_size_mlp (dense layers), interleave_moe_layer_step,
+//             attention_chunk_size and no_rope_layers (0: a NoPE layer attending to everything)
 //   gemma*:   GeGLU (gated); gemma3 nests text_config
 // Every family here uses a gated FFN and RMSNorm without biases (Qwen2's QKV biases, 0.01% of the
 // count, are left out). max_position_embeddings is the longest context, not the pre-training one:
@@ -167,6 +168,14 @@ Result<ModelShape> ParseHfConfig(std::string_view json_text, const std::string& 
     m.num_shared_experts = 1;  // Llama 4 MoE layers add one shared expert of the expert width
     // Every step-th layer is MoE; the count does not depend on where the dense ones sit.
     if (step > 1) m.num_dense_layers = s.num_layers - s.num_layers / step;
+    // RoPE layers attend within chunks of attention_chunk_size tokens; no_rope_layers marks the
+    // NoPE layers (0) that attend to the whole context.
+    GPUPLAN_TRY(take(r.Int("attention_chunk_size", 0), &s.attention_chunk));
+    const auto nope = cfg->find("no_rope_layers");
+    if (s.attention_chunk > 0 && nope != cfg->end() && nope->is_array()) {
+      s.num_global_attention_layers =
+          int(std::count_if(nope->begin(), nope->end(), [](const auto& v) { return v == 0; }));
+    }
   } else {
     GPUPLAN_TRY(take(r.Int("intermediate_size"), &s.ffn_hidden));
   }

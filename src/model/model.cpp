@@ -165,6 +165,13 @@ Result<void> ValidateAt(const ModelShape& s,
     return Error{fmt::format("{}: 'heads' ({}) must divide 'hidden' ({}) unless 'head_dim' is set",
                              where("heads"), s.num_heads, s.hidden)};
   }
+  if (s.attention_chunk < 0 || s.num_global_attention_layers < 0 ||
+      s.num_global_attention_layers > s.num_layers) {
+    return Error{fmt::format(
+        "{}: 'attention_chunk' must be >= 0 and 'global_attention_layers' between 0 and 'layers' "
+        "({}), got {}",
+        where("global_attention_layers"), s.num_layers, s.num_global_attention_layers)};
+  }
   const MoeShape& m = s.moe;
   if (m.num_experts < 0 || m.experts_per_token < 0 || m.num_shared_experts < 0 ||
       m.num_dense_layers < 0 || m.expert_ffn_hidden < 0 || m.max_nodes_per_token < 0 ||
@@ -224,6 +231,8 @@ const std::set<std::string_view> kTopKeys = {"name",
                                              "learned_positions",
                                              "embedding_norm",
                                              "seq_len",
+                                             "attention_chunk",
+                                             "global_attention_layers",
                                              "published_params",
                                              "published_active_params",
                                              "moe",
@@ -273,6 +282,8 @@ Result<ModelShape> ParseModel(std::string_view toml_text, const std::string& pat
   GPUPLAN_TRY(GetInt(root, "vocab", &s.vocab));
   GPUPLAN_TRY(GetInt(root, "learned_positions", &s.num_learned_positions));
   GPUPLAN_TRY(GetInt(root, "seq_len", &s.train_seq_len));
+  GPUPLAN_TRY(GetInt(root, "attention_chunk", &s.attention_chunk));
+  GPUPLAN_TRY(GetInt(root, "global_attention_layers", &s.num_global_attention_layers));
   GPUPLAN_TRY(GetBool(root, "gated_ffn", &s.is_gated_ffn));
   GPUPLAN_TRY(GetBool(root, "tied_embeddings", &s.has_tied_embeddings));
   GPUPLAN_TRY(GetBool(root, "bias", &s.has_bias));

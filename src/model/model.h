@@ -53,6 +53,13 @@ struct ModelShape {
   int num_learned_positions = 0;    // learned absolute position table; 0: RoPE/ALiBi
   bool has_embedding_norm = false;  // a LayerNorm right after the embedding (BLOOM)
   int train_seq_len = 0;            // training context of the published model; 0: unknown
+  // Chunked local attention (Llama 4's interleaved RoPE layers): a layer attends only to the
+  // earlier tokens of its own aligned chunk of attention_chunk tokens, except the
+  // num_global_attention_layers layers that attend to the whole context (Llama 4's NoPE layers,
+  // config.json no_rope_layers). 0: every layer attends to the whole context. FLOP and parameter
+  // counts ignore it (training runs short sequences); serving's attention cost uses it.
+  int attention_chunk = 0;
+  int num_global_attention_layers = 0;
   MoeShape moe;
   MlaShape mla;
   double published_params = 0;         // for comparison only; 0: none

@@ -65,6 +65,24 @@ TEST(ParseHfConfig, LlamaMixtralQwenDeepSeekLlama4MatchTheirPresets) {
   EXPECT_EQ(v3->moe.max_nodes_per_token, 4);
 }
 
+// Llama 4's RoPE layers attend within chunks of attention_chunk_size; no_rope_layers' zeros are
+// the NoPE layers that attend to the whole context. The preset says the same.
+TEST(ParseHfConfig, Llama4ChunkedAttention) {
+  auto m = ParseHfConfig(R"({"model_type": "llama4", "text_config": {"num_hidden_layers": 8,
+      "hidden_size": 512, "num_attention_heads": 8, "num_key_value_heads": 2, "head_dim": 64,
+      "intermediate_size": 1024, "intermediate_size_mlp": 2048, "num_local_experts": 4,
+      "num_experts_per_tok": 1, "interleave_moe_layer_step": 2, "vocab_size": 1000,
+      "attention_chunk_size": 8192, "no_rope_layers": [1, 1, 1, 0, 1, 1, 1, 0]}})",
+                         "config.json");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->attention_chunk, 8192);
+  EXPECT_EQ(m->num_global_attention_layers, 2);
+  auto preset = LoadPreset("llama4-maverick");
+  ASSERT_TRUE(preset) << preset.error().message;
+  EXPECT_EQ(preset->attention_chunk, 8192);
+  EXPECT_EQ(preset->num_global_attention_layers, 12);
+}
+
 // Qwen2-MoE's shared expert is wider than its routed experts; Gemma ties its embeddings.
 TEST(ParseHfConfig, QwenMoeSharedExpertAndGemmaTiedEmbeddings) {
   // Qwen/Qwen2-57B-A14B: 57.4B total, 14.2B active (model card: "57B", "A14B").
