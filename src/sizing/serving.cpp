@@ -53,6 +53,11 @@
 //      (kMoeLayerOverheadS), and each routed copy of a token written and read back through HBM
 //      between them: 8 bytes per element of hidden and 12 per element of expert width (BF16).
 //      (2a) decode attention of MLA in its absorbed form (DecodeAttentionFlopPerToken).
+//      (2c) chunked local attention (Llama 4): a chunked layer's token at position x attends to
+//      the x mod C earlier tokens of its aligned chunk of C, the global layers to all x; decode
+//      reads and multiplies the KV of those tokens, so F_a and the decode KV reads take the mean
+//      attended context over the positions involved (AttendedContext): prefill [0, S), decode
+//      [S, S + O). Memory still holds the whole context's KV (the KV-cache budget (1) unchanged).
 //      (2d) attention DP: each rank computes the non-expert GEMMs and attention of its own
 //      tokens; the iteration waits for the rank with the largest prompt chunk (BusiestRankPrefill).
 //      (2e) expert parallelism: a rank holds E / e experts, each split t / e ways; the busiest
@@ -390,6 +395,33 @@ double HbmBytesPerSPerGpu(const ServeRequest& r, const catalog::Accelerator& gpu
 }
 
 double MeanContextTokens(const ServeRequest& r) { return r.prompt_tokens + r.output_tokens / 2.0; }
+
+// The integral of x mod c over [0, n) (positions as a continuum, as (first + last) / 2 takes the
+// whole-context mean): each whole chunk of c gives c^2 / 2.
+double IntegralOfChunkOffsets(double n, double c) {
+  const double whole = std::floor(n / c), rest = n - whole * c;
+  return (whole * c * c + rest * rest) / 2;
+}
+
+}  // namespace
+
+double AttendedContext(const model::ModelShape& m, double first, double last) {
+  const double global = (first + last) / 2;
+  if (m.attention_chunk <= 0 || !(last > first)) return global;
+  const double c = m.attention_chunk;
+  const double local =
+      (IntegralOfChunkOffsets(last, c) - IntegralOfChunkOffsets(first, c)) / (last - first);
+  const double global_share = static_cast<double>(m.num_global_attention_layers) / m.num_layers;
+  return global_share * global + (1 - global_share) * local;
+}
+
+namespace {
+
+// (2c): the mean context a decoding token attends to, over the positions [S, S + O).
+double DecodeAttendedContext(const ServeRequest& r) {
+  return AttendedContext(r.model, r.prompt_tokens,
+                         static_cast<double>(r.prompt_tokens) + r.output_tokens);
+}
 // (1): the KV tokens the engine sets aside per sequence in flight: what it holds, or all of its
 // output too (KvAdmission).
 double AdmittedContextTokens(const ServeRequest& r) {
@@ -789,7 +821,7 @@ StageTerms StageStep(const ServeRequest& r, const catalog::Accelerator& gpu, con
   t.weights_s = read_bytes / hbm;
   t.gemm_s =
       (gemm_flop + expert_flop) / flop_per_s + stage * rank_tokens * attention_gemm.s_per_token;
-  const double context = MeanContextTokens(r);
+  const double context = DecodeAttendedContext(r);
   const double seqs_per_rank = l.is_attention_dp ? decode_seqs / l.tp : decode_seqs;
   const double decode_attention_s =
       std::max(seqs_per_rank * context * KvBytesPerTokenPerGpu(r, l) / hbm,
@@ -799,7 +831,8 @@ StageTerms StageStep(const ServeRequest& r, const catalog::Accelerator& gpu, con
       l.is_attention_dp ? rank_tokens - decode_seqs / l.tp : prefill_tokens / l.tp;
   const double prefill_attention_s =
       stage * rank_prefill *
-      model::ForwardAttentionFlopPerToken(m, std::max(1, r.prompt_tokens / 2)) /
+      model::ForwardAttentionFlopPerToken(
+          m, static_cast<int>(std::max(1.0, AttendedContext(m, 0, r.prompt_tokens)))) /
       attention_flop_per_s;
   t.attention_s = decode_attention_s + prefill_attention_s;
   t.collective_s = l.is_attention_dp ? AllToAllS(r, gpu, l, moe_layers, rank_tokens)
@@ -1217,6 +1250,16 @@ Result<ServePlan> PlanServing(const ServeRequest& r, const catalog::Accelerator&
     plan.notes.push_back(
         "KV admission reserve: each sequence in flight holds room for its whole output "
         "(TensorRT-LLM's GUARANTEED_NO_EVICT)");
+  }
+  if (r.model.attention_chunk > 0) {
+    const int total = r.prompt_tokens + r.output_tokens;
+    plan.notes.push_back(fmt::format(
+        "chunked local attention: {} of the {} layers attend within {}-token chunks{}; the KV "
+        "cache still holds the whole context",
+        r.model.num_layers - r.model.num_global_attention_layers, r.model.num_layers,
+        r.model.attention_chunk,
+        total > r.model.attention_chunk ? " (a shorter attended context past the first chunk)"
+                                        : " (no effect below one chunk)"));
   }
   if (r.precision == ServePrecision::kInt4) {
     plan.notes.push_back("INT4 is weight-only (W4A16): it saves bandwidth, the math stays BF16");

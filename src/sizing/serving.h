@@ -216,6 +216,10 @@ int ServeMaxSequences(const ServeRequest& request, const catalog::Accelerator& g
 // rank and z Blom's expected maximum of ep standard normals (serving.cpp (2e)); the request's
 // expert_imbalance when set; 1 for ep 1.
 double ServeExpertImbalance(const ServeRequest& request, int ep, double tokens);
+// The mean context a token attends to over the positions [first, last), averaged over the layers
+// (serving.cpp (2c)): (first + last) / 2 where every layer attends to the whole context; a
+// chunked local layer (ModelShape::attention_chunk c) attends to x mod c tokens at position x.
+double AttendedContext(const model::ModelShape& shape, double first, double last);
 // Maximum throughput of one replica with no latency targets (MLPerf Offline).
 ServePoint EvaluateServeOffline(const ServeRequest& request, const catalog::Accelerator& gpu,
                                 const ServeLayout& layout);

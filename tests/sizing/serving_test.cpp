@@ -170,6 +170,45 @@ TEST(ServeStepS, PcieAllToAllsRunAtTheCollectiveShareOfTheLink) {
   EXPECT_NEAR(diff, expected, 1e-6 * expected);
 }
 
+TEST(AttendedContext, ChunkedLayersAttendWithinTheirChunk) {
+  // 4 layers, 1 global, chunks of 8 tokens. Positions [8, 12): the global layer attends to 10 on
+  // average, the chunked ones to x mod 8 in [0, 4), 2 on average: 1/4 x 10 + 3/4 x 2 = 4.
+  model::ModelShape m = Preset("llama3-8b");
+  m.num_layers = 4;
+  EXPECT_DOUBLE_EQ(AttendedContext(m, 8, 12), 10);  // no chunks: the whole context
+  m.attention_chunk = 8;
+  m.num_global_attention_layers = 1;
+  EXPECT_DOUBLE_EQ(AttendedContext(m, 8, 12), 4);
+  // [4, 20): chunked offsets 4..8 (mean 6), 0..8 (4), 0..4 (2) over 4, 8, 4 tokens: 64 / 16 = 4;
+  // global 12: 1/4 x 12 + 3/4 x 4 = 6. Within the first chunk chunks change nothing.
+  EXPECT_DOUBLE_EQ(AttendedContext(m, 4, 20), 6);
+  EXPECT_DOUBLE_EQ(AttendedContext(m, 0, 6), 3);
+}
+
+TEST(ServeStepS, ChunkedAttentionReadsOnlyTheChunkPastIt) {
+  // Llama 4 Maverick's preset: 36 of 48 layers attend within 8192-token chunks.
+  ServeRequest r = Request("llama4-maverick", 8192, 1024);
+  ASSERT_EQ(r.model.attention_chunk, 8192);
+  ASSERT_EQ(r.model.num_global_attention_layers, 12);
+  ServeRequest whole = r;
+  whole.model.attention_chunk = 0;
+  // Decoding positions [8192, 9216): a chunked layer attends to 512 tokens on average, a global
+  // one to 8704; each decode step reads 100 x (8704 - (12 x 8704 + 36 x 512) / 48) tokens' KV
+  // less (FP8 KV; memory-bound on the toy part: 2 x 40 heads x 256 FLOP per 8 x 256 KV bytes,
+  // 10 FLOP per byte, far below its ~475 FLOP per byte of HBM).
+  r.precision = whole.precision = ServePrecision::kFp8;
+  const double kv = ServeKvBytesPerToken(r.model, true);
+  const double saved_tokens = 100 * (8704 - (12 * 8704 + 36 * 512) / 48.0);
+  const double expected = saved_tokens * kv / (3.35e12 * 0.8 * kServeHbmScale);
+  const double diff = ServeStepS(whole, Toy(), 1, 100, 0) - ServeStepS(r, Toy(), 1, 100, 0);
+  EXPECT_NEAR(diff, expected, 1e-9 * expected);
+  // Short sequences stay within the first chunk: nothing changes.
+  ServeRequest short_r = Request("llama4-maverick", 1000, 1000), short_whole = short_r;
+  short_whole.model.attention_chunk = 0;
+  EXPECT_DOUBLE_EQ(ServeStepS(short_r, Toy(), 1, 100, 500),
+                   ServeStepS(short_whole, Toy(), 1, 100, 500));
+}
+
 TEST(ServeStepS, TpPastTheScaleUpDomainCrossesPcie) {
   // L40S has no NVLink (domain 1): TP4 all-reduces cross PCIe (20 GB/s of its Gen4 link), slower
   // per byte than NVLink, and the plan says so.
