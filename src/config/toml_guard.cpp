@@ -57,6 +57,12 @@ Result<void> CheckTomlText(std::string_view text, std::string_view path) {
   // toml++ 3.3.0 assumes (UB when false) that a value never starts with '}' or ','.
   std::string nesting;
   enum class Expect { kAny, kValue, kKey } expect = Expect::kAny;
+  // Between a key's '=' and the end of its value: a quote after '.' starts a dotted key only
+  // outside it (toml++ 3.3.0 scans `-."..."` as a number, UB on non-ASCII inside).
+  bool in_value = false;
+  // Inside an unquoted value (a number, date, bool): toml++ scans it up to whitespace, ']', '}',
+  // ',' or '#', through quotes and '=', so a quote there must not reach it.
+  bool bare = false;
   auto fail = [&](std::string_view what) {
     return Error{fmt::format("{}:{}: malformed TOML: {}", path, line, what)};
   };
@@ -77,6 +83,8 @@ Result<void> CheckTomlText(std::string_view text, std::string_view path) {
     if (c == '\n') {
       ++line;
       line_start = true;
+      bare = false;
+      if (state == State::kCode && nesting.empty()) in_value = false;
       if (state == State::kComment || state == State::kBasic || state == State::kLiteral) {
         state = State::kCode;
       }
@@ -103,16 +111,28 @@ Result<void> CheckTomlText(std::string_view text, std::string_view path) {
         }
         if (c == '=') {
           expect = Expect::kValue;
+          in_value = true;
         } else if (c == '[' && !was_line_start) {
           nesting += 'a';
           expect = Expect::kValue;
         } else if (c == '{') {
           nesting += 't';
           expect = Expect::kKey;
+          in_value = false;
         } else if ((c == ']' || c == '}') && !nesting.empty()) {
           nesting.pop_back();
         } else if (c == ',' && !nesting.empty()) {
           expect = nesting.back() == 'a' ? Expect::kValue : Expect::kKey;
+          if (expect == Expect::kKey) in_value = false;
+        }
+        if ((c == '"' || c == '\'') && in_value && (bare || (i > 0 && text[i - 1] == '.'))) {
+          return fail("a quote inside an unquoted value (a string starts a value)");
+        }
+        if (std::string_view(" \t\r]},#[{\"'").find(c) != std::string_view::npos ||
+            (c == '=' && !bare)) {
+          bare = false;
+        } else {
+          bare = in_value;
         }
         if ((c == '"' || c == '\'') && i > 0 &&
             std::string_view(" \t=[{,.\n").find(text[i - 1]) == std::string_view::npos) {

@@ -231,7 +231,10 @@ TEST(CheckTomlText, RefusesTheInputsThatBreakTomlpp) {
       {"a = \"\xff\"", "invalid UTF-8"},
       {"a = 1\x01", "control character"},
       {"t = {,}", "an inline table needs a key"},
-      {"j =-\"\"\"LY\xc2\xa7\"\"\"\n", "a quote right after '-'"},
+      {"j =-\"\"\"LY\xc2\xa7\"\"\"\n", "a quote inside an unquoted value"},
+      // Found by CI's fuzz run: `-.` then a quote, which a dotted key may have but a value not.
+      {"j =-.\"\"\"LY\xc2\xa7\"\"\"\n", "a quote inside an unquoted value"},
+      {"j =-.=\"\"\"\xd0\x92\"\"\"&mge\n", "a quote inside an unquoted value"},
   };
   for (const auto& c : cases) {
     auto r = CheckTomlText(c.text, "s.toml");
@@ -239,9 +242,10 @@ TEST(CheckTomlText, RefusesTheInputsThatBreakTomlpp) {
     EXPECT_NE(r.error().message.find(c.expected), std::string::npos) << r.error().message;
   }
   // What TOML allows stays allowed: non-ASCII in strings and comments, arrays, inline tables.
-  for (const char* ok : {"name = \"Sejong 세종\"  # 한국\n[a.b]\nx = [1, [2, 3], ]\n",
-                         "t = { a = 1, b = [] }\n[[arr]]\nk = 'lit x'\nm = '''\n€'''\n",
-                         "s = \"\"\"\\\n  ok\"\"\"\r\n"}) {
+  for (const char* ok :
+       {"name = \"Sejong 세종\"  # 한국\n[a.b]\nx = [1, [2, 3], ]\n",
+        "t = { a = 1, b = [] }\n[[arr]]\nk = 'lit x'\nm = '''\n€'''\n",
+        "s = \"\"\"\\\n  ok\"\"\"\r\n", "a.\"b c\" = 1\nt = { x.\"y\" = 2, z.'w' = [3] }\n"}) {
     EXPECT_TRUE(CheckTomlText(ok, "s.toml"))
         << ok << ": " << CheckTomlText(ok, "s.toml").error().message;
   }
