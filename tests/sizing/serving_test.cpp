@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sizing/sizing.h"
@@ -133,17 +134,23 @@ TEST(ServeStepS, TensorParallelSplitsTheStepAndPaysForAllReduces) {
   EXPECT_LT(tp8, tp1 / 8 + 2.0e-3);
 }
 
-TEST(ServeStepS, PcieCollectivesRunAtTheirShareOfTheLink) {
-  // A card without NVLink: TP4 all-reduces cross PCIe at 62.5% of its x16 link each way
-  // (8-card nccl-tests busbw), so a Gen4 card (32 GB/s) pays twice a Gen5 card's (64 GB/s)
-  // per byte: 2 all-reduces x 80 layers x 2 (3/4) x 1024 tokens x 8192 x 2 bytes.
-  const ServeRequest r = Request("llama3-70b", 1000, 200);
+// Two cards without NVLink (8 to a server), PCIe Gen4 (32 GB/s) and Gen5 (64 GB/s).
+std::pair<catalog::Accelerator, catalog::Accelerator> PcieCards() {
   catalog::Accelerator gen4 = Toy();
   gen4.scaleup_domain = 1;
   gen4.gpus_per_node = 8;
   gen4.scaleup_bytes_per_s = 32e9;
   catalog::Accelerator gen5 = gen4;
   gen5.scaleup_bytes_per_s = 64e9;
+  return {gen4, gen5};
+}
+
+TEST(ServeStepS, PcieCollectivesRunAtTheirShareOfTheLink) {
+  // A card without NVLink: TP4 all-reduces cross PCIe at 62.5% of its x16 link each way
+  // (8-card nccl-tests busbw), so a Gen4 card (32 GB/s) pays twice a Gen5 card's (64 GB/s)
+  // per byte: 2 all-reduces x 80 layers x 2 (3/4) x 1024 tokens x 8192 x 2 bytes.
+  const ServeRequest r = Request("llama3-70b", 1000, 200);
+  const auto [gen4, gen5] = PcieCards();
   const double bus_bytes = 2 * 0.75 * 1024 * 8192 * 2.0;
   const double expected = 2 * 80 * bus_bytes * (1 / (0.625 * 32e9) - 1 / (0.625 * 64e9));
   const double diff = ServeStepS(r, gen4, 4, 1024, 0) - ServeStepS(r, gen5, 4, 1024, 0);
@@ -157,12 +164,7 @@ TEST(ServeStepS, PcieAllToAllsRunAtTheCollectiveShareOfTheLink) {
   // 4 (1 - (3/4)^2) = 1.75 ranks, 3/4 of them others, 4096 x (2 + 2) bytes (dispatch and
   // combine), in each of 32 MoE layers.
   ServeRequest r = Request("mixtral-8x7b", 1000, 200);
-  catalog::Accelerator gen4 = Toy();
-  gen4.scaleup_domain = 1;
-  gen4.gpus_per_node = 8;
-  gen4.scaleup_bytes_per_s = 32e9;
-  catalog::Accelerator gen5 = gen4;
-  gen5.scaleup_bytes_per_s = 64e9;
+  const auto [gen4, gen5] = PcieCards();
   const ServeLayout dep4{.tp = 4, .ep = 4, .is_attention_dp = true};
   const double bytes = 32 * 256 * 1.75 * 0.75 * 4096 * 4.0;
   const double expected = bytes * (1 / (0.625 * 32e9) - 1 / (0.625 * 64e9));
