@@ -308,8 +308,11 @@ void Engine::ScheduleNextFailure() {
 }
 
 void Engine::TakeNodeDown(int32_t n, bool retire) {
+  // A job sharing GPUs can hold several pieces on the node, listed once each: stop it once.
   const std::vector<int32_t> victims = cluster_.nodes()[static_cast<size_t>(n)].jobs;
-  for (JobIdx j : victims) Stop(j, StopKind::kKilled);
+  for (JobIdx j : victims) {
+    if (jobs_[static_cast<size_t>(j)].status == JobStatus::kRunning) Stop(j, StopKind::kKilled);
+  }
   if (retire) {
     cluster_.SetInstalled(n, false);
   } else {
