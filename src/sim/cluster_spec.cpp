@@ -1,4 +1,4 @@
-// Cluster specs: the --cluster syntax, openb node lists, relative speeds, clock conversion.
+// Cluster specs: the --cluster syntax, openb node lists, relative speeds.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,19 +8,6 @@
 #include "sim/sim.h"
 
 namespace gpuplan::sim {
-
-SimTime ToSimTime(double seconds) {
-  const double us = seconds * static_cast<double>(kMicrosPerSecond);
-  constexpr auto kEdge = static_cast<double>(kSimTimeNever);
-  if (std::isnan(us)) return 0;
-  if (us >= kEdge) return kSimTimeNever;
-  if (us <= -kEdge) return -kSimTimeNever;
-  return static_cast<SimTime>(std::llround(us));
-}
-
-double ToSeconds(SimTime t) {
-  return static_cast<double>(t) / static_cast<double>(kMicrosPerSecond);
-}
 
 int64_t ClusterSpec::total_gpus() const {
   int64_t s = 0;

@@ -8,7 +8,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace gpuplan::sim::detail {
 
@@ -27,6 +32,8 @@ Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<do
       running_pos_(jobs_.size(), -1),
       failure_rng_(Rng(config.seed).Fork("failures")),
       tenant_queue_(std::move(tenant_queue)) {
+  has_limits_ = !tenant_queue_.empty() || std::any_of(tenant_quota_.begin(), tenant_quota_.end(),
+                                                      [](double q) { return q > 0; });
   if (!tenant_queue_.empty()) {
     std::vector<std::string> cohort_names;
     for (const ClusterQueue& cq : config.cluster_queues) {
@@ -75,6 +82,20 @@ Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<do
     sum += node.gpus;
     gpu_prefix_.push_back(sum);
   }
+}
+
+void AdviseHugePages(const void* data, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHugePageBytes = uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<uintptr_t>(data);
+  const uintptr_t first = (begin + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+  const uintptr_t last = (begin + bytes) & ~(kHugePageBytes - 1);
+  // Advice only: an error (no huge pages here) leaves the pages as they were.
+  if (last > first) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
 }
 
 SimTime Engine::Later(SimTime delay) const {
@@ -132,7 +153,7 @@ void Engine::Run() {
       if (job.status == JobStatus::kPending) {
         ++totals_.events;
         job.status = JobStatus::kQueued;
-        job.queued_since = now_;
+        job.since = now_;
         Enqueue(static_cast<JobIdx>(next_arrival_));
       }
       ++next_arrival_;
@@ -321,7 +342,7 @@ void Engine::TakeNodeDown(int32_t n, bool retire) {
   }
 }
 
-bool Engine::OverQuota(JobIdx j) const {
+bool Engine::OverLimits(JobIdx j) const {
   const SimJob& job = jobs_[static_cast<size_t>(j)];
   const double quota = tenant_quota_[static_cast<size_t>(job.tenant)];
   if (quota > 0 &&
@@ -361,7 +382,7 @@ void Engine::QueueUsageChange(const SimJob& job, JobIdx j, double sign) {
   const bool is = q.usage > q.nominal + kQuotaSlack;
   num_borrowing_ += static_cast<int64_t>(is) - static_cast<int64_t>(was);
   q.totals.max_borrowed_gpus = std::max(q.totals.max_borrowed_gpus, q.usage - q.nominal);
-  const std::tuple<int32_t, SimTime, JobIdx> key{job.priority, -job.run_start, -j};
+  const std::tuple<int32_t, SimTime, JobIdx> key{job.priority, -job.since, -j};
   if (sign > 0) {
     q.running.insert(key);
   } else {
@@ -510,7 +531,7 @@ SimTime Engine::EarliestStart(JobIdx j, int32_t p, SimTime horizon, int64_t* spa
   return found;
 }
 
-bool Engine::Reclaim(JobIdx j, uint64_t pool_mask) {
+bool Engine::ReclaimFromBorrowers(JobIdx j, uint64_t pool_mask) {
   const SimJob& job = jobs_[static_cast<size_t>(j)];
   const int32_t qi = QueueOf(job);
   if (qi < 0 || num_borrowing_ == 0) return false;
@@ -626,22 +647,6 @@ int64_t Engine::FreeGpus(uint64_t pool_mask) const {
   return free;
 }
 
-SimTime Engine::RunTime(JobIdx j, int32_t pool) const {
-  const SimJob& job = jobs_[static_cast<size_t>(j)];
-  const SimTime overhead = job.needs_overhead ? restart_overhead_ : 0;
-  return std::min(
-      kSimTimeNever,
-      std::max<SimTime>(1, ToSimTime(job.work_left_ref_s / cluster_.pool(pool).speed)) + overhead);
-}
-
-SimTime Engine::EstimatedRunTime(JobIdx j, int32_t pool) const {
-  const SimJob& job = jobs_[static_cast<size_t>(j)];
-  const SimTime overhead = job.needs_overhead ? restart_overhead_ : 0;
-  const double left = job.work_left_ref_s * (job.estimate_ref_s / job.work_ref_s);
-  return std::min(kSimTimeNever,
-                  std::max<SimTime>(1, ToSimTime(left / cluster_.pool(pool).speed)) + overhead);
-}
-
 void Engine::StartOn(JobIdx j, int32_t pool) {
   policy_->OnStart(*this, j);
   SimJob& job = jobs_[static_cast<size_t>(j)];
@@ -655,10 +660,10 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   job.run_paid_overhead = job.needs_overhead;
   job.needs_overhead = false;
   job.pool = pool;
-  job.run_start = now_;
+  job.wait_total += now_ - job.since;
+  job.since = now_;
   job.est_end = Later(EstimatedRunTime(j, pool));
   if (job.first_start < 0) job.first_start = now_;
-  job.wait_total += now_ - job.queued_since;
   job.status = JobStatus::kRunning;
   tenant_running_gpus_[static_cast<size_t>(job.tenant)] += job.gpu_fraction();
   tenant_queued_gpus_[static_cast<size_t>(job.tenant)] -= job.gpu_fraction();
@@ -687,9 +692,9 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   policy_->OnStop(*this, j);
   SimJob& job = jobs_[static_cast<size_t>(j)];
   const double frac = job.gpu_fraction();
-  const double elapsed_s = ToSeconds(now_ - job.run_start);
+  const double elapsed_s = ToSeconds(now_ - job.since);
   const SimTime run_overhead = job.run_paid_overhead ? restart_overhead_ : 0;
-  const double worked_s = std::max(0.0, ToSeconds(now_ - job.run_start - run_overhead));
+  const double worked_s = std::max(0.0, ToSeconds(now_ - job.since - run_overhead));
   const double speed = cluster_.pool(job.pool).speed;
   if (job.overhead_from_preemption) {
     totals_.preemption_lost_gpu_s += frac * std::min(elapsed_s, ToSeconds(run_overhead));
@@ -724,7 +729,7 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   capacity_freed_ = true;
   if (kind == StopKind::kFinished) {
     job.work_left_ref_s = 0;
-    job.end = now_;
+    job.since = now_;  // its end
     job.status = JobStatus::kDone;
     ++num_completed_;
     totals_.makespan = std::max(totals_.makespan, now_);
@@ -744,7 +749,7 @@ void Engine::Stop(JobIdx j, StopKind kind) {
     return;
   }
   job.status = JobStatus::kQueued;
-  job.queued_since = now_;
+  job.since = now_;
   Enqueue(j);
 }
 

@@ -6,6 +6,7 @@
 // (time, seq) order; all randomness comes from SimConfig::seed. Same inputs, same outputs.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -26,10 +27,29 @@ inline constexpr SimTime kMicrosPerSecond = 1'000'000;
 // "Never" on the clock (~73,000 years): a quarter of int64's range, so the sum of two clock
 // values never overflows. Times read are limited to kMaxTimeS (units.h), far below it.
 inline constexpr SimTime kSimTimeNever = std::numeric_limits<SimTime>::max() / 4;
-// The one conversion from seconds to the clock: rounded to the nearest microsecond, saturating
-// at +-kSimTimeNever (NaN reads as 0).
-SimTime ToSimTime(double seconds);
-double ToSeconds(SimTime t);
+// The one conversion from seconds to the clock: rounded to the nearest microsecond (halves away
+// from zero, as std::llround), saturating at +-kSimTimeNever (NaN reads as 0). Inline: the
+// engine converts several times an event.
+inline SimTime ToSimTime(double seconds) {
+  const double us = seconds * static_cast<double>(kMicrosPerSecond);
+  constexpr auto kEdge = static_cast<double>(kSimTimeNever);
+  if (std::isnan(us)) return 0;
+  if (us >= kEdge) return kSimTimeNever;
+  if (us <= -kEdge) return -kSimTimeNever;
+  // std::llround without its library call: the cast truncates, and us - t is exact (below 2^53
+  // by Sterbenz's lemma, above it us is whole).
+  auto t = static_cast<SimTime>(us);
+  const double frac = us - static_cast<double>(t);
+  if (frac >= 0.5) {
+    ++t;
+  } else if (frac <= -0.5) {
+    --t;
+  }
+  return t;
+}
+inline double ToSeconds(SimTime t) {
+  return static_cast<double>(t) / static_cast<double>(kMicrosPerSecond);
+}
 
 inline constexpr double kNever = std::numeric_limits<double>::infinity();
 

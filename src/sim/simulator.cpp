@@ -402,6 +402,7 @@ class Binder {
     labels_.line_steps.reserve(trace.jobs.size());
     if (config_.metrics_per_instance) labels_.instances.reserve(trace.jobs.size());
     jobs_.reserve(trace.jobs.size());
+    AdviseHugePages(jobs_.data(), jobs_.capacity() * sizeof(SimJob));
   }
 
   // The next job in trace order; its tenant and types must be in `trace`.
@@ -652,7 +653,7 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
     const SimJob& job = done[static_cast<size_t>(j)];
     GroupWaitStats::Sample s = groups_of(job.tenant);
     s.wait_s = ToSeconds(job.wait_total);
-    s.jct_s = ToSeconds(job.end - job.submit);
+    s.jct_s = ToSeconds(job.since - job.submit);
     s.run_s = run_s_of(job);
     s.weight = labels.instances.empty()
                    ? 1.0
@@ -713,14 +714,14 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
                  .tenant = tenants[static_cast<size_t>(job.tenant)].name,
                  .submit_s = ToSeconds(job.submit),
                  .start_s = job.first_start >= 0 ? ToSeconds(job.first_start) : -1,
-                 .end_s = is_done ? ToSeconds(job.end) : -1,
+                 .end_s = is_done ? ToSeconds(job.since) : -1,
                  .gpus = job.gpus,
                  .gpu_milli = job.milli,
                  .accelerator = job.pool >= 0 ? layout.pool(job.pool).accelerator : "",
                  .restarts = job.restarts,
                  .preemptions = job.preemptions,
                  .wait_s = ToSeconds(job.wait_total),
-                 .jct_s = is_done ? ToSeconds(job.end - job.submit) : 0,
+                 .jct_s = is_done ? ToSeconds(job.since - job.submit) : 0,
                  .run_s = is_done ? run_s : 0,
                  .gpu_s = job.attained_gpu_s};
       if (config.jobs_csv) detail::AppendJobsCsvRow(result.jobs_csv, row);

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <vector>
+
 #include "catalog/catalog.h"
 #include "sim/sim.h"
 
@@ -62,6 +65,42 @@ TEST(SimTime, MicrosecondClock) {
   EXPECT_EQ(ToSimTime(1.5), 1'500'000);
   EXPECT_EQ(ToSimTime(1e-7), 0);
   EXPECT_DOUBLE_EQ(ToSeconds(2'500'000), 2.5);
+}
+
+// The inline rounding agrees with std::llround (halves away from zero) at halves, at their
+// neighbours, beyond 2^53 and near the saturation edge, and saturates there.
+TEST(SimTime, RoundsAsLlround) {
+  std::vector<double> us = {0.0,
+                            -0.0,
+                            0.5,
+                            -0.5,
+                            1.5,
+                            -1.5,
+                            2.5,
+                            -2.5,
+                            0.49999999999999994,
+                            -0.49999999999999994,
+                            4503599627370495.5,
+                            -4503599627370495.5,
+                            9007199254740993.0,
+                            1e18,
+                            -1e18,
+                            2.3e18,
+                            -2.3e18};
+  for (double x = 1; x < 1e17; x *= 3.7) {
+    for (double f : {0.0, 0.25, 0.5, 0.75}) {
+      us.push_back(x + f);
+      us.push_back(std::nextafter(x + f, 0.0));
+      us.push_back(std::nextafter(x + f, 1e300));
+      us.push_back(-(x + f));
+    }
+  }
+  for (double u : us) {
+    EXPECT_EQ(ToSimTime(u / 1e6), std::llround(u / 1e6 * 1e6)) << u;
+  }
+  EXPECT_EQ(ToSimTime(1e300), kSimTimeNever);
+  EXPECT_EQ(ToSimTime(-1e300), -kSimTimeNever);
+  EXPECT_EQ(ToSimTime(std::nan("")), 0);
 }
 
 }  // namespace

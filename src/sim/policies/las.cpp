@@ -66,7 +66,7 @@ class LasPolicy : public SchedulingPolicy {
     const SimJob& job = engine.job(j);
     Forget(job.pool, /*no_fit=*/true);  // its GPUs come free
     if (static_cast<size_t>(j) >= level_of_.size() || level_of_[static_cast<size_t>(j)] < 0) return;
-    Candidates(job.pool, level_of_[static_cast<size_t>(j)]).erase({job.gpus, -job.run_start, j});
+    Candidates(job.pool, level_of_[static_cast<size_t>(j)]).erase({job.gpus, -job.since, j});
     level_of_[static_cast<size_t>(j)] = -1;
   }
 
@@ -120,7 +120,7 @@ class LasPolicy : public SchedulingPolicy {
         thresholds_.begin());
   }
   double AttainedNow(const Engine& engine, const SimJob& job) const {
-    return job.attained_gpu_s + job.gpu_fraction() * ToSeconds(engine.now() - job.run_start);
+    return job.attained_gpu_s + job.gpu_fraction() * ToSeconds(engine.now() - job.since);
   }
 
   // Preempts lower-priority running jobs so that `j` starts now, choosing the victims
@@ -265,13 +265,13 @@ class LasPolicy : public SchedulingPolicy {
   // computed instant, so rounding never makes it late (Sync checks the exact level then).
   SimTime DueAt(const Engine& engine, const SimJob& job, int level) const {
     const double left_gpu_s = thresholds_[static_cast<size_t>(level)] - job.attained_gpu_s;
-    const SimTime at = job.run_start + ToSimTime(left_gpu_s / job.gpu_fraction()) - kDueMargin;
+    const SimTime at = job.since + ToSimTime(left_gpu_s / job.gpu_fraction()) - kDueMargin;
     return std::max(at, engine.now() + 1);
   }
   void File(const Engine& engine, JobIdx j, int level) {
     const SimJob& job = engine.job(j);
     level_of_[static_cast<size_t>(j)] = static_cast<int16_t>(level);
-    Candidates(job.pool, level).insert({job.gpus, -job.run_start, j});
+    Candidates(job.pool, level).insert({job.gpus, -job.since, j});
     if (level < static_cast<int>(thresholds_.size())) {
       due_.push({DueAt(engine, job, level), j, job.generation});
     }
@@ -299,7 +299,7 @@ class LasPolicy : public SchedulingPolicy {
         due_.push({engine.now() + 1, j, generation});  // not yet: rounding
         continue;
       }
-      Candidates(job.pool, old_level).erase({job.gpus, -job.run_start, j});
+      Candidates(job.pool, old_level).erase({job.gpus, -job.since, j});
       File(engine, j, level);
       Forget(job.pool, /*no_fit=*/false);  // a new candidate for the levels it passed
     }

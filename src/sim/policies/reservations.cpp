@@ -75,15 +75,16 @@ bool PoolReservations::Consider(Engine& engine, JobIdx j) {
     const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
     int32_t& no_fit = no_fit_gpus_[static_cast<size_t>(p)];
     if (whole && job.gpus >= no_fit) continue;
+    // The reservation's test before the placement's: most jobs a scan passes over fit but may
+    // not start (Cluster::CanPlace looks at the nodes, Permits at two numbers).
+    const SimTime run = engine.EstimatedRunTime(j, p);
+    if (now + run >= finish_now || !Permits(engine, p, j, run)) continue;
     if (!engine.CanPlaceOn(j, p)) {
       if (whole) no_fit = job.gpus;
       continue;
     }
-    const SimTime run = engine.EstimatedRunTime(j, p);
-    if (now + run < finish_now && Permits(engine, p, j, run)) {
-      best_now = p;
-      finish_now = now + run;
-    }
+    best_now = p;
+    finish_now = now + run;
   }
   if (best_now < 0 && Reclaimed(engine, j)) return true;
   const bool scan = rules_ == Mode::kScan;
