@@ -246,6 +246,66 @@ TEST(Las, GangVictimsMustLeaveRoomForTheRemainder) {
   EXPECT_NEAR(r.job_rows[6].start_s, 100, 1e-3);
 }
 
+// las's preemption walk for jobs of whole nodes is answered from the nodes that preemptions
+// would free whole (WholeNodeRoom), not by walking every smaller victim; the plain passes walk.
+// Same victims, so the same schedule, on traces that preempt thousands of times: many small
+// jobs and gangs of whole nodes (with and without a remainder), three levels, jobs of shares on
+// some nodes, two pools of different node sizes, with and without node failures.
+class LasWholeNodes : public ::testing::TestWithParam<int> {};
+
+TEST_P(LasWholeNodes, SameVictimsAsTheWalk) {
+  Rng rng(static_cast<uint64_t>(300 + GetParam()));
+  std::vector<JobSpec> specs;
+  double t = 0;
+  for (int i = 0; i < 400; ++i) {
+    t += static_cast<double>(rng.UniformInt(rng.UniformInt(20) == 0 ? 2000 : 20));
+    const int sizes[] = {1, 1, 1, 2, 3, 4, 8, 8, 16, 12, 24, 32};
+    JobSpec s{.submit_s = t,
+              .gpus = sizes[rng.UniformInt(12)],
+              .duration_s = 10 + static_cast<double>(rng.UniformInt(3000)),
+              .tenant = "t" + std::to_string(rng.UniformInt(3))};
+    if (rng.UniformInt(4) == 0) s.allowed = {rng.UniformInt(2) == 0 ? "a" : "b"};
+    if (rng.UniformInt(12) == 0) {
+      s.gpus = 1 + static_cast<int>(rng.UniformInt(2));
+      s.milli = 500;
+    }
+    specs.push_back(s);
+  }
+  ClusterSpec cluster = TwoPools(6, 0, 1, 1.5);
+  cluster.groups[1].num_nodes = 8;
+  cluster.groups[1].gpus_per_node = 4;
+  const trace::Trace trace = MakeTrace(specs);
+  for (const bool failures : {false, true}) {
+    SCOPED_TRACE(failures ? "with failures" : "no failures");
+    SimConfig config{.cluster = cluster,
+                     .policy = "las",
+                     .check_invariants = true,
+                     .las_thresholds_gpu_s = {200, 4000, 40000}};
+    config.failures.restart_overhead_s = 30;
+    if (failures) {
+      config.failures.gpu_mtbf_s = 4 * 3600.0;
+      config.failures.node_repair_s = 900;
+    }
+    auto fast = Simulate(trace, config);
+    config.plain_passes = true;
+    auto plain = Simulate(trace, config);
+    ASSERT_TRUE(fast && plain);
+    EXPECT_GT(plain->preemptions, 300);  // the walks matter
+    EXPECT_EQ(fast->preemptions, plain->preemptions);
+    ASSERT_EQ(fast->job_rows.size(), plain->job_rows.size());
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const JobRow &a = fast->job_rows[i], &b = plain->job_rows[i];
+      EXPECT_EQ(a.start_s, b.start_s) << "job " << i;
+      EXPECT_EQ(a.end_s, b.end_s) << "job " << i;
+      EXPECT_EQ(a.preemptions, b.preemptions) << "job " << i;
+      EXPECT_EQ(a.accelerator, b.accelerator) << "job " << i;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, LasWholeNodes, ::testing::Range(1, 5),
+                         [](const auto& i) { return "Seed" + std::to_string(i.param); });
+
 TEST(Firstfit, EveryJobThatFitsStarts) {
   // One node. j1 (6 GPUs, 100 s) runs; j2 (8 GPUs) cannot start; j3 (2 GPUs, 500 s) fits and
   // starts at once with no reservation for j2, which waits until j3 ends at 502.
