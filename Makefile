@@ -23,25 +23,26 @@ test:
 # cli are orchestration over those and run unsanitized in `make test`; building them twice more
 # than doubled CI (29 min on 2 cores). `make test-asan-all` sanitizes everything.
 # Then a short libFuzzer run (clang, ASan + UBSan) of the byte parsers: the trace readers (in
-# memory and streamed) and the TOML guard, 5 s each. Measured on a loaded 2-core box, no ccache:
-# building those two targets took 94 CPU-s; adding fuzz_scenario and fuzz_simulate (which build
-# sim, sizing, model, catalog and scenario again under clang) took 342 CPU-s, so those two are
-# fuzzed by `make test-asan-all` only.
-# The committed corpora and crash regressions of all four fuzz targets replay under ASan + UBSan
+# memory and through blocks), StreamTrace against the whole read (fuzz_stream), and the TOML
+# guard, 5 s each. Measured on a loaded 2-core box, no ccache: building fuzz_trace and fuzz_toml
+# took 94 CPU-s (fuzz_stream adds one file over the same trace library); adding fuzz_scenario
+# and fuzz_simulate (which build sim, sizing, model, catalog and scenario again under clang) took
+# 342 CPU-s, so those two are fuzzed by `make test-asan-all` only.
+# The committed corpora and crash regressions of all five fuzz targets replay under ASan + UBSan
 # too (their replay binaries link only modules built above: two small files each).
 # Not under the sanitizers: the queueing-theory runs (M/M/c against Erlang C, two classes against
 # Cobham), long statistical runs of code the other sim tests cover: 113 of the 242 s of sanitized
 # test time (2026-12-02). `make test` runs them.
 ASAN_SLOW := MmcTest|TwoPriorityClassesMatchCobham
 ASAN_MODULES := units config catalog model sizing trace scenario sim
-FUZZ_TARGETS := fuzz_trace fuzz_simulate fuzz_scenario fuzz_toml
+FUZZ_TARGETS := fuzz_trace fuzz_stream fuzz_simulate fuzz_scenario fuzz_toml
 test-asan:
 	@scripts/install-deps.sh
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j2 --target $(addsuffix _tests,$(ASAN_MODULES)) \
 	  $(addsuffix _replay,$(FUZZ_TARGETS))
 	ctest --preset asan -j2 -R '^($(subst $(eval) ,|,$(ASAN_MODULES) fuzz))/' -E '$(ASAN_SLOW)'
-	tests/fuzz/run.sh 5 fuzz_trace fuzz_toml
+	tests/fuzz/run.sh 5 fuzz_trace fuzz_stream fuzz_toml
 
 test-asan-all:
 	@scripts/install-deps.sh --browser --slurm --python

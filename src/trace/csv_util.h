@@ -172,6 +172,9 @@ Result<Trace> ParsePai2020(LineSource& source, const std::string& path);
 Result<Trace> ParseSwf(LineSource& source, const std::string& path);
 Result<Trace> ParseSacct(LineSource& source, const std::string& path);
 Result<Trace> ParseTrace(LineSource& source, const std::string& path, TraceFormat format);
+// StreamTrace over a source (the public one opens the file; fuzzing streams a text in blocks).
+Result<Trace> StreamTrace(LineSource& source, const std::string& path, TraceFormat format,
+                          JobSink& sink);
 
 // A field for a CSV line: quoted (RFC 4180) when it holds a comma, quote or line break.
 std::string CsvField(std::string_view s);

@@ -805,13 +805,24 @@ Result<Trace> ReadTrace(const std::string& path, TraceFormat format) {
 Result<Trace> StreamTrace(const std::string& path, TraceFormat format, JobSink& sink) {
   auto source = detail::LineSource::Open(path);
   if (!source) return source.error();
-  detail::LineSource::Stream stream{.sink = &sink};
+  return detail::StreamTrace(**source, path, format, sink);
+}
+
+namespace detail {
+
+Result<Trace> StreamTrace(LineSource& source, const std::string& path, TraceFormat format,
+                          JobSink& sink) {
+  LineSource::Stream stream{.sink = &sink};
   // PAI and sacct times always count from the first job; a gpuplan CSV's when they are ISO 8601
   // (its reader says so before the first job).
   stream.shift = format == TraceFormat::kPai2020 || format == TraceFormat::kSacct;
-  (*source)->stream = &stream;
-  return detail::ParseTrace(**source, path, format);
+  source.stream = &stream;
+  auto trace = ParseTrace(source, path, format);
+  source.stream = nullptr;  // `stream` ends here
+  return trace;
 }
+
+}  // namespace detail
 
 namespace {
 
