@@ -65,7 +65,9 @@ nlohmann::ordered_json ToJson(const SimResult& r) {
     tj["sampled_gpu_hours"] = t.sampled_gpu_hours;
     tj["entitled_gpu_hours"] = t.entitled_gpu_hours;
     tj["share_ratio"] = t.share_ratio;
-    tenants[t.name] = tj;
+    // Names are unique (trace::Trace::TenantIndex): appended, not looked up (ordered_json's
+    // operator[] is a linear search, quadratic over 50k tenants).
+    tenants.get_ref<nlohmann::ordered_json::object_t&>().emplace_back(t.name, std::move(tj));
   }
   j["per_tenant"] = tenants;
   nlohmann::ordered_json classes = nlohmann::ordered_json::object();

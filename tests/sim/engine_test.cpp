@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace gpuplan::sim::detail {
 namespace {
 
@@ -44,6 +47,39 @@ TEST(WaterFill, MaxMinFairByWeight) {
   // Enough for everyone: each gets its demand.
   const auto all = WaterFill({1, 2, 0}, {1, 1, 1}, 10);
   EXPECT_EQ(all, (std::vector<double>{1, 2, 0}));
+}
+
+// The water level taken tenant by tenant in the order of demand / weight, then index (the
+// definition, written with the comparator WaterFill had before it sorted precomputed keys): the
+// same shares to the bit, on many tenants with tied ratios, zero demands and mixed weights.
+TEST(WaterFill, SameSharesAsTheSequentialDefinition) {
+  std::vector<double> demand, weight;
+  for (int t = 0; t < 5000; ++t) {
+    demand.push_back(t % 7 == 0 ? 0 : static_cast<double>((t * 37) % 13) * 0.25 + 0.5);
+    weight.push_back(1 + (t % 3) * 0.5);
+  }
+  std::vector<size_t> order;
+  double weight_left = 0;
+  for (size_t t = 0; t < demand.size(); ++t) {
+    if (demand[t] > 0) {
+      order.push_back(t);
+      weight_left += weight[t];
+    }
+  }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const double ra = demand[a] / weight[a], rb = demand[b] / weight[b];
+    return ra != rb ? ra < rb : a < b;
+  });
+  for (const double capacity : {100.0, 2500.0, 1e6}) {
+    std::vector<double> want(demand.size(), 0.0);
+    double left = capacity, w = weight_left;
+    for (size_t t : order) {
+      want[t] = std::min(demand[t], left * weight[t] / w);
+      left -= want[t];
+      w -= weight[t];
+    }
+    EXPECT_EQ(WaterFill(demand, weight, capacity), want) << capacity;
+  }
 }
 
 }  // namespace
