@@ -42,6 +42,7 @@ struct SimulateFlags {
   std::string restart_overhead = "5m";
   std::string bf_window = "1d";
   std::string decay_half_life = "7d";
+  std::string priority_calc_period = "5m";
   double estimate_factor = 2;
   bool per_instance = false;
   std::string timeline;
@@ -95,6 +96,15 @@ Result<void> ApplySettings(const SimulateFlags& flags, sim::SimConfig& config) {
     if (!v) return v.error();
     if (!(*v > 0)) return Error{fmt::format("{} must be > 0, got '{}'", flag, *text)};
     *out = *v;
+  }
+  if (use("--priority-calc-period")) {
+    auto v = ParseDurationS(flags.priority_calc_period, "--priority-calc-period");
+    if (!v) return v.error();
+    if (!(*v >= 0)) {
+      return Error{
+          fmt::format("--priority-calc-period must be >= 0, got '{}'", flags.priority_calc_period)};
+    }
+    config.priority_calc_period_s = *v;
   }
   struct Dur {
     const std::string& text;
@@ -426,6 +436,10 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
   cmd->add_option("--decay-half-life", flags->decay_half_life,
                   "fairshare: usage decay half-life (Slurm PriorityDecayHalfLife)")
       ->capture_default_str();
+  cmd->add_option("--priority-calc-period", flags->priority_calc_period,
+                  "fairshare: how often priorities are recalculated, stored in between (Slurm "
+                  "PriorityCalcPeriod; 0: every scheduling pass)")
+      ->capture_default_str();
   cmd->add_option("--timeline", flags->timeline, "write a CSV row per interval to this file");
   cmd->add_option("--timeline-interval", flags->timeline_interval, "timeline interval")
       ->capture_default_str();
@@ -438,9 +452,9 @@ void AddSimulateCommand(CLI::App& app, int& exit_code, std::ostream& out, std::o
                 "print the per-tenant and per-class table as CSV (waits in seconds; a class row "
                 "has no tenant)");
   cmd->callback([cmd, flags, &exit_code, &out, &err] {
-    for (const char* f :
-         {"--policy", "--placement", "--seed", "--gpu-mtbf", "--node-repair", "--checkpoint",
-          "--restart-overhead", "--bf-window", "--estimate-factor", "--decay-half-life"}) {
+    for (const char* f : {"--policy", "--placement", "--seed", "--gpu-mtbf", "--node-repair",
+                          "--checkpoint", "--restart-overhead", "--bf-window", "--estimate-factor",
+                          "--decay-half-life", "--priority-calc-period"}) {
       if (cmd->count(f) > 0) flags->given.insert(f);
     }
     exit_code = RunSimulate(*flags, out, err);

@@ -185,6 +185,11 @@ struct SimConfig {
   double priority_weight_age = 1000;
   double priority_weight_job_size = 1000;
   double priority_max_age_s = 7 * kSecondsPerDay;  // PriorityMaxAge
+  // PriorityCalcPeriod (Slurm's default 5 min): priorities are recalculated at 0, P, 2P, ...
+  // (F from the usages then, the age factor from the ages then) and the queue is ordered by the
+  // stored priorities in between; a job queued in between gets its priority then. 0: every
+  // scheduling pass recalculates (the schedules before the period existed).
+  double priority_calc_period_s = 300;
   // Tests only: scheduling passes without their shortcuts (fairshare updates and sums every
   // tenant's usage each pass instead of the tenants with queued jobs and a running total; easy,
   // fairshare, las and firstfit check every placement instead of skipping counts known not to

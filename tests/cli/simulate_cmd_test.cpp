@@ -75,14 +75,20 @@ TEST(SimulateCommand, ScenarioBringsFleetJobsAndSettings) {
 
 TEST(SimulateCommand, EveryPolicyRunsWithBackfillSettings) {
   for (const std::string policy : {"firstfit", "fairshare", "las"}) {
-    const CliRun r = Simulate({"--cluster", "h100-sxm5-80gb:16x8", "--trace", Sample(), "--policy",
-                               policy, "--bf-window", "2h", "--estimate-factor", "0",
-                               "--decay-half-life", "1d", "--json"});
+    const CliRun r =
+        Simulate({"--cluster", "h100-sxm5-80gb:16x8", "--trace", Sample(), "--policy", policy,
+                  "--bf-window", "2h", "--estimate-factor", "0", "--decay-half-life", "1d",
+                  "--priority-calc-period", "1m", "--json"});
     ASSERT_EQ(r.code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["policy"], policy);
     EXPECT_GE(j["preemption_lost_gpu_hours"].get<double>(), 0);
   }
+  const CliRun negative = Simulate({"--cluster", "h100-sxm5-80gb:16x8", "--trace", Sample(),
+                                    "--policy", "fairshare", "--priority-calc-period", "-5m"});
+  EXPECT_EQ(negative.code, kExitBadInput);
+  EXPECT_NE(negative.err.find("--priority-calc-period must be >= 0"), std::string::npos)
+      << negative.err;
 }
 
 TEST(SimulateCommand, SameSeedSameBytes) {

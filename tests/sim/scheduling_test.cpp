@@ -168,6 +168,80 @@ TEST(Fairshare, AgeAndJobSizeWeights) {
   EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, 110);
 }
 
+TEST(Fairshare, StoredPrioritiesUntilTheNextRecalculation) {
+  // One GPU, tenants a and b of equal shares, only the fair-share factor weighted, usage decay
+  // negligible (half-life 10^9 s: usage = GPU-seconds). a1 runs 0-250; b1 (submitted first of
+  // the rest) 250-550. a2, b2, b3 (100 s each, submitted at 10) wait. At 550:
+  //  - recalculated every pass: U_a = 250 < U_b = 300, a2 goes first (550), then b2 (650),
+  //    b3 (750);
+  //  - PriorityCalcPeriod 300 s: the priorities are those of t = 300, U_a = 250 > U_b = 50, so
+  //    b2 goes (550); at 650 they are those of t = 600, U_a = 250 < U_b = 350 (b1's 300 s and
+  //    b2's 50 s): a2 (650), then b3 (750). Without the recalculation at 600, b3 would be next.
+  const std::vector<JobSpec> jobs = {{.submit_s = 0, .duration_s = 250, .tenant = "a"},
+                                     {.submit_s = 0, .duration_s = 300, .tenant = "b"},
+                                     {.submit_s = 10, .duration_s = 100, .tenant = "a"},
+                                     {.submit_s = 10, .duration_s = 100, .tenant = "b"},
+                                     {.submit_s = 10, .duration_s = 100, .tenant = "b"}};
+  SimConfig config{.cluster = OnePool(1, 1),
+                   .policy = "fairshare",
+                   .backfill_interval_s = 0,
+                   .fairshare_half_life_s = 1e9,
+                   .priority_weight_age = 0,
+                   .priority_weight_job_size = 0,
+                   .priority_calc_period_s = 0,
+                   .estimate_factor = 0};
+  for (const bool plain : {false, true}) {
+    SCOPED_TRACE(plain ? "plain passes" : "fast passes");
+    config.plain_passes = plain;
+    config.priority_calc_period_s = 0;
+    SimResult r = RunSim(jobs, config);
+    EXPECT_DOUBLE_EQ(r.job_rows[0].start_s, 0);
+    EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, 250);
+    EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, 550);
+    EXPECT_DOUBLE_EQ(r.job_rows[3].start_s, 650);
+    EXPECT_DOUBLE_EQ(r.job_rows[4].start_s, 750);
+    config.priority_calc_period_s = 300;
+    r = RunSim(jobs, config);
+    EXPECT_DOUBLE_EQ(r.job_rows[0].start_s, 0);
+    EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, 250);
+    EXPECT_DOUBLE_EQ(r.job_rows[3].start_s, 550);
+    EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, 650);
+    EXPECT_DOUBLE_EQ(r.job_rows[4].start_s, 750);
+  }
+}
+
+TEST(Fairshare, AJobQueuedBetweenRecalculationsGetsItsAgeThen) {
+  // Two GPUs, age and size weighted (PriorityMaxAge 1000 s, wA 1000: one point a second of age;
+  // wZ 100: 50 points a GPU). j1 (2 GPUs) runs from 0 to `end`; j2 (1 GPU, submitted at 0) and
+  // j3 (2 GPUs, submitted at 100) wait. Recalculated continuously, j2 leads j3 by its 100 s of
+  // age less 50 size points, at any time: j2 first. With PriorityCalcPeriod 300 s:
+  //  - end = 200: j2's priority is that of t = 0 (age 0: 50), j3's that of its submit (age 0:
+  //    100): j3 first (200-300), j2 at 300;
+  //  - end = 350: both are those of t = 300 (j2: 300 + 50, j3: 200 + 100): j2 first, as
+  //    continuously.
+  SimConfig config{.cluster = OnePool(1, 2),
+                   .policy = "fairshare",
+                   .backfill_interval_s = 0,
+                   .priority_weight_fairshare = 0,
+                   .priority_weight_age = 1000,
+                   .priority_weight_job_size = 100,
+                   .priority_max_age_s = 1000,
+                   .estimate_factor = 0};
+  for (const double end : {200.0, 350.0}) {
+    const std::vector<JobSpec> jobs = {{.submit_s = 0, .gpus = 2, .duration_s = end},
+                                       {.submit_s = 0, .gpus = 1, .duration_s = 100},
+                                       {.submit_s = 100, .gpus = 2, .duration_s = 100}};
+    for (const double period : {0.0, 300.0}) {
+      SCOPED_TRACE("j1 ends at " + std::to_string(end) + ", period " + std::to_string(period));
+      config.priority_calc_period_s = period;
+      const SimResult r = RunSim(jobs, config);
+      const bool j3_first = period > 0 && end < 300;
+      EXPECT_DOUBLE_EQ(r.job_rows[1].start_s, j3_first ? end + 100 : end);
+      EXPECT_DOUBLE_EQ(r.job_rows[2].start_s, j3_first ? end : end + 100);
+    }
+  }
+}
+
 TEST(Placement, WaitsForAFasterTypeWhenItFinishesSooner) {
   // Pool a is 4x faster than b (the reference). j1 (8 GPUs, 40 ref-s) runs on a for 10 s.
   // j2 (8 GPUs, 100 ref-s) could start on b now and end at 100, or on a at 10 and end at 35:
@@ -452,12 +526,15 @@ INSTANTIATE_TEST_SUITE_P(Seeds, AgainstReference, ::testing::Range(1, 9),
                          [](const auto& i) { return "Seed" + std::to_string(i.param); });
 
 // The passes' shortcuts (fairshare: only tenants with queued jobs visited, the total usage
-// integrated on its own; easy and fairshare: placement checks skipped by the no-fit threshold;
+// integrated on its own; with stored priorities, the heaps of tenants' heads merged lazily, the
+// jobs reaching PriorityMaxAge found through one index, jobs queued between recalculations
+// re-keyed from a list; easy and fairshare: placement checks skipped by the no-fit threshold;
 // las: placement and preemption walks skipped by what failed since GPUs last came free;
 // firstfit: shapes dropped once one of their jobs does not fit) against the plain passes (every
-// tenant updated and summed each pass, every placement and walk done): the same schedule on random
-// multi-tenant traces over two pools of different node sizes, with fractional jobs, with backfill
-// scans on every pass and every 30 s.
+// tenant updated and summed at each recalculation, every growing job checked, each pass taking the
+// best of every tenant's next jobs by a scan, every placement and walk done): the same schedule on
+// random multi-tenant traces over two pools of different node sizes, with fractional jobs, with
+// backfill scans on every pass and every 30 s.
 class FastPasses : public ::testing::TestWithParam<int> {};
 
 TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
@@ -483,11 +560,18 @@ TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
   for (size_t i = 0; i < trace.tenants.size(); ++i) {
     trace.tenants[i].share_weight = 1 + static_cast<double>(i % 3);
   }
-  for (const auto& [policy, interval] :
-       {std::pair{"fairshare", 0.0}, std::pair{"fairshare", 30.0}, std::pair{"easy", 0.0},
-        std::pair{"easy", 30.0}, std::pair{"las", 30.0}, std::pair{"firstfit", 30.0},
-        std::pair{"fairshare+failures", 30.0}}) {
-    SCOPED_TRACE(std::string(policy) + " every " + std::to_string(interval) + " s");
+  struct Case {
+    const char* policy;
+    double interval_s;
+    double calc_period_s = 300;  // fairshare: PriorityCalcPeriod (0: every pass)
+  };
+  for (const auto& [policy, interval, calc_period] :
+       {Case{"fairshare", 0.0, 0}, Case{"fairshare", 30.0, 0}, Case{"fairshare", 0.0},
+        Case{"fairshare", 30.0}, Case{"fairshare", 30.0, 45}, Case{"easy", 0.0}, Case{"easy", 30.0},
+        Case{"las", 30.0}, Case{"firstfit", 30.0}, Case{"fairshare+failures", 30.0, 0},
+        Case{"fairshare+failures", 30.0}}) {
+    SCOPED_TRACE(std::string(policy) + " every " + std::to_string(interval) + " s, calc period " +
+                 std::to_string(calc_period) + " s");
     // With failures, killed jobs come back to the queue out of submit order (fairshare's index
     // of jobs reaching PriorityMaxAge keeps them apart from the arrivals), and a node failure
     // kills jobs holding several shares of its GPUs.
@@ -497,7 +581,8 @@ TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
                      .check_invariants = true,
                      .backfill_interval_s = interval,
                      .fairshare_half_life_s = 3600,
-                     .priority_max_age_s = 4000};
+                     .priority_max_age_s = 4000,
+                     .priority_calc_period_s = calc_period};
     if (failures) {
       config.failures.gpu_mtbf_s = 2 * 3600.0;
       config.failures.node_repair_s = 600;

@@ -4,19 +4,36 @@
 //  - F = 2^(-U / S), the classic fair-share factor: U the tenant's share of the decayed GPU
 //    usage of all tenants, S its share of the weights. Usage decays with the half-life H
 //    (PriorityDecayHalfLife): dU_t/dt = g_t(t) - ln2/H U_t, g_t the tenant's GPUs in use,
-//    integrated exactly between changes; F is computed once per pass.
-//  - A = min(1, time since submit / PriorityMaxAge).
+//    integrated exactly between changes.
+//  - A = min(1, age / PriorityMaxAge), the age counted from the job's submit.
 //  - Z = the job's GPUs / the cluster's GPUs (PriorityFavorSmall=NO).
-// Within a tenant the order by priority does not change over time except when a job's age
-// reaches PriorityMaxAge, so each tenant keeps its jobs in two ordered sets (age growing,
-// age capped) and a pass merges the heads of the tenants that have queued jobs. Tenants'
-// usages are brought up to date lazily (when their GPUs change, or when they have jobs in a
-// pass), and the total usage, which follows the same equation with the total GPUs in use, is
-// integrated on its own: a pass costs the tenants with queued jobs, not all tenants.
-// Jobs reaching PriorityMaxAge are found through an index by submit time (arrivals in a FIFO,
-// jobs back in the queue in a heap), not a set erased by key at every start.
-// SimConfig::plain_passes keeps the plain way (every tenant updated and summed each pass, every
-// growing job checked for its age) for the test that the two give the same schedules.
+// Within a tenant the order by priority changes only when a job's age reaches PriorityMaxAge,
+// so each tenant keeps its jobs in two ordered sets (age growing, age capped) by a key, the
+// part of the priority that is the job's own. Tenants' usages are brought up to date lazily
+// (when their GPUs change, or when F is needed), and the total usage, which follows the same
+// equation with the total GPUs in use, is integrated on its own.
+//
+// Stored priorities (SimConfig::priority_calc_period_s, Slurm's PriorityCalcPeriod, > 0): as
+// Slurm's decay thread does, priorities are recalculated at T = 0, P, 2P, ... (F from the
+// usages at T, A from the ages at T) and passes order the queue by the stored numbers; a job
+// queued in between gets its priority then (A from its age then, F of the last recalculation).
+// Such a job's key counts it as submitted earlier by its time since T, so that every growing
+// job's priority is wF F_t + wA T / PriorityMaxAge - key, and the next recalculation re-keys it
+// (a list of them). Between recalculations the order of two tenants' growing heads does not
+// change, nor that of their capped heads: each kind keeps a heap of the tenants' heads (its
+// position per tenant), updated when a head changes or a tenant's F does (tenants that never
+// ran keep F = 1, so a recalculation touches only tenants that have run), and a pass merges
+// lazily, walking each heap in order (a small heap of its nodes: a node's children follow it)
+// with each visited tenant's next job: O(depth log depth) a pass, not O(tenants). Jobs reaching
+// PriorityMaxAge are capped at the recalculation, found through one index by submit time
+// (arrivals in a FIFO, jobs back in the queue in a heap). Jobs queued during a pass (victims of
+// a reclaim) join the sets after it.
+// Period 0: every pass recalculates (F and A at the pass) and merges every tenant's sets (a
+// heap of cursors, one per set, built each pass): the schedules before the period existed.
+// SimConfig::plain_passes keeps the plain way (every tenant updated and summed at each
+// recalculation, every growing job checked for its age and key; with stored priorities each
+// step of a pass takes the best next job of every tenant by a scan) for the test that the two
+// give the same schedules.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -38,31 +55,35 @@ class FairsharePolicy : public SchedulingPolicy {
         w_size_(config.priority_weight_job_size),
         max_age_s_(config.priority_max_age_s),
         total_gpus_(static_cast<double>(std::max<int64_t>(1, config.cluster.total_gpus()))),
+        period_(config.priority_calc_period_s > 0
+                    ? std::max<SimTime>(1, ToSimTime(config.priority_calc_period_s))
+                    : 0),
         update_all_(config.plain_passes),
         reservations_(config) {}
 
   void Enqueue(Engine& engine, JobIdx j) override {
     Resize(engine);
+    MaybeRecalc(engine);
     const SimJob& job = engine.job(j);
     Tenant& t = tenants_[static_cast<size_t>(job.tenant)];
-    const double size = w_size_ * job.gpu_fraction() / total_gpus_;
-    const double submit_s = ToSeconds(job.submit);
-    if (ToSeconds(engine.now()) - submit_s >= max_age_s_) {
-      t.capped.insert({-(size + w_age_), job.submit, j});
-    } else {
-      t.growing.insert({-(size - w_age_ * submit_s / max_age_s_), job.submit, j});
-      if (in_growing_.size() <= static_cast<size_t>(j)) {
-        in_growing_.resize(std::max(in_growing_.size() * 2, static_cast<size_t>(j) + 1), 0);
-      }
-      in_growing_[static_cast<size_t>(j)] = 1;
-      t.by_submit.Push(job.submit, j);
+    if (where_.size() <= static_cast<size_t>(j)) {
+      where_.resize(std::max(where_.size() * 2, static_cast<size_t>(j) + 1), kNone);
+      if (period_ > 0) queued_at_.resize(where_.size(), 0);
     }
+    // When it was queued (the engine's field moves on when it starts; the key needs it then).
+    if (period_ > 0) queued_at_[static_cast<size_t>(j)] = job.since;
     fresh_.push_back(j);
     ++num_queued_;
     if (t.num_queued++ == 0) {
       t.active_pos = static_cast<int32_t>(active_.size());
       active_.push_back(job.tenant);
     }
+    if (in_pass_) {
+      where_[static_cast<size_t>(j)] = kPending;
+      pending_.push_back(j);
+      return;
+    }
+    Insert(engine, j);
   }
   // Called before the engine changes the tenant's GPUs: usages integrate the old count.
   void OnStart(Engine& engine, JobIdx j) override { GpusChange(engine, j, +1); }
@@ -76,118 +97,68 @@ class FairsharePolicy : public SchedulingPolicy {
       return;
     }
     Resize(engine);
+    if (period_ == 0) {
+      ScheduleRecalculating(engine, capacity_freed, fresh);
+      return;
+    }
+    MaybeRecalc(engine);
+    in_pass_ = true;
     if (reservations_.BeginPass(engine, capacity_freed) == PoolReservations::Mode::kFresh) {
       for (JobIdx c : fresh) {
         if (engine.job(c).status == JobStatus::kQueued && reservations_.Consider(engine, c)) {
           Remove(engine, c);
         }
       }
-      return;
-    }
-    const double now_s = ToSeconds(engine.now());
-    if (total_weight_ <= 0) {
-      for (int t = 0; t < engine.num_tenants(); ++t) total_weight_ += engine.tenant_weight(t);
-    }
-    double total_usage = 0;
-    if (update_all_) {
-      for (int t = 0; t < engine.num_tenants(); ++t) {
-        Update(engine, t);
-        total_usage += tenants_[static_cast<size_t>(t)].usage;
-      }
+    } else if (update_all_) {
+      PassPlain(engine);
     } else {
-      UpdateTotal(engine);
-      total_usage = total_usage_;
+      PassMerged(engine);
     }
-    const double total_weight = total_weight_;
-    // Merge the tenants' two sets by priority: a heap of cursors, one per set.
-    heap_.clear();
-    for (const int32_t t : active_) {
-      Tenant& tt = tenants_[static_cast<size_t>(t)];
-      if (!update_all_) Update(engine, t);
-      if (update_all_) {  // plain: every growing job looked at
-        for (auto it = tt.growing.begin(); it != tt.growing.end();) {
-          const JobIdx j = std::get<2>(*it);
-          if (now_s - ToSeconds(std::get<1>(*it)) < max_age_s_) {
-            ++it;
-            continue;
-          }
-          in_growing_[static_cast<size_t>(j)] = 0;
-          it = tt.growing.erase(it);
-          tt.capped.insert({-(w_size_ * engine.job(j).gpu_fraction() / total_gpus_ + w_age_),
-                            engine.job(j).submit, j});
-        }
-      }
-      for (JobIdx j; (j = tt.by_submit.PopAged(now_s, max_age_s_)) >= 0;) {
-        if (in_growing_[static_cast<size_t>(j)] == 0) continue;  // started since
-        in_growing_[static_cast<size_t>(j)] = 0;
-        const SimJob& job = engine.job(j);
-        const double size = w_size_ * job.gpu_fraction() / total_gpus_;
-        tt.growing.erase({-(size - w_age_ * ToSeconds(job.submit) / max_age_s_), job.submit, j});
-        tt.capped.insert({-(size + w_age_), job.submit, j});
-      }
-      if (tt.growing.empty() && tt.capped.empty()) continue;
-      const double u = total_usage > 0 ? tt.usage / total_usage : 0;
-      const double s = engine.tenant_weight(t) / total_weight;
-      const double base = w_fairshare_ * std::exp2(-u / s);
-      tt.base_growing = base + w_age_ * now_s / max_age_s_;
-      tt.base_capped = base;
-      if (!tt.growing.empty()) {
-        heap_.push_back(MakeCursor(engine, tt.growing, tt.growing.begin(), tt.base_growing));
-      }
-      if (!tt.capped.empty()) {
-        heap_.push_back(MakeCursor(engine, tt.capped, tt.capped.begin(), tt.base_capped));
-      }
-    }
-    std::make_heap(heap_.begin(), heap_.end(), After);
-    int examined = 0;
-    while (!heap_.empty() && examined < reservations_.depth() && !reservations_.Exhausted(engine)) {
-      // The first cursor moves on to its set's next job before j is considered (a start erases
-      // j, leaving the next job's iterator valid).
-      Cursor& top = heap_.front();
-      const JobIdx j = top.job;
-      const auto next = std::next(top.it);
-      if (next != top.set->end()) {
-        SiftDown(MakeCursor(engine, *top.set, next, top.base));
-      } else {
-        const Cursor last = heap_.back();
-        heap_.pop_back();
-        if (!heap_.empty()) SiftDown(last);
-      }
-      if (reservations_.Consider(engine, j)) {
-        Remove(engine, j);
-      } else {
-        ++examined;
-      }
-    }
+    in_pass_ = false;
+    std::vector<JobIdx> pending;
+    pending.swap(pending_);
+    for (JobIdx j : pending) Insert(engine, j);
   }
 
   int64_t num_queued() const override { return num_queued_; }
   std::vector<JobIdx> DrainQueue() override {
     std::vector<JobIdx> out;
     for (Tenant& t : tenants_) {
-      for (const auto& e : t.growing) {
-        out.push_back(std::get<2>(e));
-        in_growing_[static_cast<size_t>(std::get<2>(e))] = 0;
+      for (const Queue* q : {&t.growing, &t.capped}) {
+        for (const auto& e : *q) out.push_back(std::get<2>(e));
       }
-      for (const auto& e : t.capped) out.push_back(std::get<2>(e));
       t.growing.clear();
       t.capped.clear();
-      t.by_submit = {};
       t.num_queued = 0;
       t.active_pos = -1;
+      t.used_pos = -1;
     }
+    for (JobIdx j : pending_) out.push_back(j);
+    for (JobIdx j : out) where_[static_cast<size_t>(j)] = kNone;
+    for (Heads& h : heads_) h.Clear();
+    for (const int32_t slot : dirty_) is_dirty_[static_cast<size_t>(slot)] = 0;
+    dirty_.clear();
+    pending_.clear();
+    since_calc_.clear();
+    aging_ = {};
     active_.clear();
+    active_used_.clear();
     fresh_.clear();
     num_queued_ = 0;
     return out;
   }
 
  private:
-  // (-priority term of the job, submit, job): highest priority first, then earliest submit.
+  // (key, submit, job): ascending key is descending priority, then earliest submit. The key is
+  // -(wZ Z - wA s' / PriorityMaxAge) in a growing set (s' the submit, less the time the job was
+  // queued after the last recalculation), -(wZ Z + wA) in a capped one.
   using Queue = std::set<std::tuple<double, SimTime, JobIdx>>;
-  // The growing set's jobs by submit time, for the step to the capped set, and jobs that left it
-  // (in_growing_ tells them apart): arrivals in a FIFO (they come in submit order), jobs back in
-  // the queue (failure, preemption) in a min-heap.
+  enum Where : uint8_t { kNone, kGrowing, kCapped, kPending };
+  enum Kind : int { kGrowingKind = 0, kCappedKind = 1 };
+
+  // Jobs of the growing sets by submit time, for the step to the capped sets (where_ tells the
+  // ones still there): arrivals in a FIFO (they come in submit order), jobs back in the queue
+  // (failure, preemption) in a min-heap.
   class BySubmit {
    public:
     void Push(SimTime submit, JobIdx j) {
@@ -225,17 +196,24 @@ class FairsharePolicy : public SchedulingPolicy {
     size_t head_ = 0;
     std::vector<std::pair<SimTime, JobIdx>> late_;
   };
+
   struct Tenant {
     Queue growing, capped;
-    BySubmit by_submit;
     double usage = 0;
     SimTime last_update = 0;
-    double base_growing = 0, base_capped = 0;
+    double usage_calc = 0;  // the usage at the last recalculation, once known (calc_epoch)
+    int64_t calc_epoch = -1;
+    double base = 0;                           // PriorityWeightFairshare x F (stored priorities)
+    double base_growing = 0, base_capped = 0;  // P = 0: this pass's bases
     int64_t num_queued = 0;
     int32_t active_pos = -1;  // in active_; -1: no queued jobs
+    int32_t used_pos = -1;    // in active_used_; -1: not there
+    bool has_run = false;     // ever held GPUs (else U = 0 and F = 1)
   };
-  // A set's next job in the merge, with the keys that order it (copied, so that ordering the
-  // heap reads no tree nodes).
+
+  // A set's next job in a merge, with the keys that order it (copied, so that ordering the
+  // heap reads no tree nodes). node >= 0: the job heads its set, at that node of its kind's heap
+  // of heads (whose children come next).
   struct Cursor {
     double priority;
     SimTime submit;
@@ -243,46 +221,141 @@ class FairsharePolicy : public SchedulingPolicy {
     Queue* set;
     Queue::iterator it;
     double base;
+    int32_t node;
   };
   // Whether a comes before b: higher priority, then earlier submit, then lower index (a total
   // order, so the merge does not depend on the order the tenants are pushed in).
-  static bool Before(const Cursor& a, const Cursor& b) {
+  template <typename A, typename B>
+  static bool Before(const A& a, const B& b) {
     if (a.priority != b.priority) return a.priority > b.priority;
     if (a.submit != b.submit) return a.submit < b.submit;
     return a.job < b.job;
   }
   static bool After(const Cursor& a, const Cursor& b) { return Before(b, a); }
 
+  // The heads of one kind's non-empty sets (growing or capped), one per tenant, as a binary
+  // heap by Before (priority: PriorityWeightFairshare x F - key, without the age term growing
+  // heads share), with each slot's position.
+  struct Head {
+    double priority;
+    SimTime submit;
+    JobIdx job;
+    int32_t tenant;
+  };
+  class Heads {
+   public:
+    void Resize(size_t num_tenants) { pos_.resize(num_tenants, -1); }
+    const std::vector<Head>& heap() const { return heap_; }
+    // Puts (or replaces, or with has_head false removes) the tenant's head.
+    void Set(int32_t t, bool has_head, const Head& h) {
+      int32_t& pos = pos_[static_cast<size_t>(t)];
+      if (!has_head) {
+        if (pos < 0) return;
+        const auto i = static_cast<size_t>(pos);
+        pos = -1;
+        const Head last = heap_.back();
+        heap_.pop_back();
+        if (i == heap_.size()) return;
+        Place(i, last);
+        Fix(i);
+        return;
+      }
+      if (pos < 0) {
+        heap_.push_back(h);
+        pos = static_cast<int32_t>(heap_.size() - 1);
+      } else {
+        heap_[static_cast<size_t>(pos)] = h;
+      }
+      Fix(static_cast<size_t>(pos));
+    }
+    void Clear() {
+      for (const Head& h : heap_) pos_[static_cast<size_t>(h.tenant)] = -1;
+      heap_.clear();
+    }
+
+   private:
+    void Place(size_t i, const Head& h) {
+      heap_[i] = h;
+      pos_[static_cast<size_t>(h.tenant)] = static_cast<int32_t>(i);
+    }
+    void Fix(size_t i) {
+      const Head h = heap_[i];
+      while (i > 0 && Before(h, heap_[(i - 1) / 2])) {
+        Place(i, heap_[(i - 1) / 2]);
+        i = (i - 1) / 2;
+      }
+      for (size_t l = 2 * i + 1; l < heap_.size(); l = 2 * i + 1) {
+        const size_t m = l + 1 < heap_.size() && Before(heap_[l + 1], heap_[l]) ? l + 1 : l;
+        if (!Before(heap_[m], h)) break;
+        Place(i, heap_[m]);
+        i = m;
+      }
+      Place(i, h);
+    }
+    std::vector<Head> heap_;
+    std::vector<int32_t> pos_;  // by tenant: index in heap_, -1
+  };
+
   // REQUIRES: it != set.end(). Asks for the job's first cache lines, read when it comes first.
-  static Cursor MakeCursor(const Engine& engine, Queue& set, Queue::iterator it, double base) {
+  static Cursor MakeCursor(const Engine& engine, Queue& set, Queue::iterator it, double base,
+                           int32_t node = -1) {
     const JobIdx j = std::get<2>(*it);
     const char* p = reinterpret_cast<const char*>(&engine.job(j));
     __builtin_prefetch(p);
     __builtin_prefetch(p + 64);
-    return Cursor{base - std::get<0>(*it), std::get<1>(*it), j, &set, it, base};
+    return Cursor{base - std::get<0>(*it), std::get<1>(*it), j, &set, it, base, node};
   }
-  // Replaces the first cursor of the heap (a heap by Before: each cursor before its children).
-  void SiftDown(const Cursor c) {
-    const size_t n = heap_.size();
-    size_t i = 0;
-    for (size_t l = 1; l < n; l = 2 * i + 1) {
-      const size_t m = l + 1 < n && Before(heap_[l + 1], heap_[l]) ? l + 1 : l;
-      if (!Before(heap_[m], c)) break;
-      heap_[i] = heap_[m];
-      i = m;
+
+  double SizeTerm(const SimJob& job) const { return w_size_ * job.gpu_fraction() / total_gpus_; }
+  double CappedKey(const SimJob& job) const { return -(SizeTerm(job) + w_age_); }
+  // The growing key against the recalculation at calc_at (stored priorities; P = 0: no lead).
+  double GrowingKey(JobIdx j, const SimJob& job, SimTime calc_at) const {
+    const SimTime lead =
+        period_ > 0 ? std::max<SimTime>(0, queued_at_[static_cast<size_t>(j)] - calc_at) : 0;
+    return -(SizeTerm(job) - w_age_ * (ToSeconds(job.submit) - ToSeconds(lead)) / max_age_s_);
+  }
+  bool Aged(SimTime at, SimTime submit) const {
+    return ToSeconds(at) - ToSeconds(submit) >= max_age_s_;
+  }
+
+  // Puts a queued job in its tenant's growing or capped set.
+  void Insert(const Engine& engine, JobIdx j) {
+    const SimJob& job = engine.job(j);
+    const int32_t tenant = job.tenant;
+    Tenant& t = tenants_[static_cast<size_t>(tenant)];
+    // Its priority's time: the pass's (P = 0), or when it was queued (P > 0).
+    const SimTime at =
+        period_ > 0 ? std::max(queued_at_[static_cast<size_t>(j)], calc_at_) : engine.now();
+    if (Aged(at, job.submit)) {
+      t.capped.insert({CappedKey(job), job.submit, j});
+      where_[static_cast<size_t>(j)] = kCapped;
+      MarkDirty(tenant, kCappedKind);
+    } else {
+      t.growing.insert({GrowingKey(j, job, calc_at_), job.submit, j});
+      where_[static_cast<size_t>(j)] = kGrowing;
+      aging_.Push(job.submit, j);
+      if (period_ > 0 && queued_at_[static_cast<size_t>(j)] > calc_at_) since_calc_.push_back(j);
+      MarkDirty(tenant, kGrowingKind);
     }
-    heap_[i] = c;
+    if (period_ > 0) {
+      if (t.has_run) AddUsed(tenant);
+      SetBase(engine, tenant);
+    }
   }
   void Remove(const Engine& engine, JobIdx j) {
     const SimJob& job = engine.job(j);
     Tenant& t = tenants_[static_cast<size_t>(job.tenant)];
-    const double size = w_size_ * job.gpu_fraction() / total_gpus_;
-    if (static_cast<size_t>(j) < in_growing_.size() && in_growing_[static_cast<size_t>(j)] != 0) {
-      in_growing_[static_cast<size_t>(j)] = 0;
-      t.growing.erase({-(size - w_age_ * ToSeconds(job.submit) / max_age_s_), job.submit, j});
+    uint8_t& where = where_[static_cast<size_t>(j)];
+    if (where == kGrowing) {
+      const size_t erased = t.growing.erase({GrowingKey(j, job, calc_at_), job.submit, j});
+      GPUPLAN_CHECK(erased == 1) << "fairshare: job " << j << " not where its key says";
+      MarkDirty(job.tenant, kGrowingKind);
     } else {
-      t.capped.erase({-(size + w_age_), job.submit, j});
+      GPUPLAN_CHECK(where == kCapped) << "fairshare: job " << j << " is not queued";
+      t.capped.erase({CappedKey(job), job.submit, j});
+      MarkDirty(job.tenant, kCappedKind);
     }
+    where = kNone;
     --num_queued_;
     if (--t.num_queued == 0) {
       Tenant& last = tenants_[static_cast<size_t>(active_.back())];
@@ -290,48 +363,422 @@ class FairsharePolicy : public SchedulingPolicy {
       active_[static_cast<size_t>(t.active_pos)] = active_.back();
       active_.pop_back();
       t.active_pos = -1;
+      if (t.used_pos >= 0) {
+        Tenant& last_used = tenants_[static_cast<size_t>(active_used_.back())];
+        last_used.used_pos = t.used_pos;
+        active_used_[static_cast<size_t>(t.used_pos)] = active_used_.back();
+        active_used_.pop_back();
+        t.used_pos = -1;
+      }
     }
   }
+  // Growing to capped, for a job whose age reached PriorityMaxAge.
+  void Cap(const Engine& engine, JobIdx j) {
+    const SimJob& job = engine.job(j);
+    Tenant& t = tenants_[static_cast<size_t>(job.tenant)];
+    t.growing.erase({GrowingKey(j, job, calc_at_), job.submit, j});
+    t.capped.insert({CappedKey(job), job.submit, j});
+    where_[static_cast<size_t>(j)] = kCapped;
+    MarkDirty(job.tenant, kGrowingKind);
+    MarkDirty(job.tenant, kCappedKind);
+  }
+  void AddUsed(int32_t tenant) {
+    Tenant& t = tenants_[static_cast<size_t>(tenant)];
+    if (t.used_pos >= 0) return;
+    t.used_pos = static_cast<int32_t>(active_used_.size());
+    active_used_.push_back(tenant);
+  }
+
+  // --- stored priorities (period_ > 0) ---
+  void MarkDirty(int32_t tenant, Kind kind) {
+    if (period_ == 0 || update_all_) return;
+    const int32_t slot = 2 * tenant + kind;
+    if (is_dirty_[static_cast<size_t>(slot)] != 0) return;
+    is_dirty_[static_cast<size_t>(slot)] = 1;
+    dirty_.push_back(slot);
+  }
+  void FlushHeads() {
+    for (const int32_t slot : dirty_) {
+      is_dirty_[static_cast<size_t>(slot)] = 0;
+      const int32_t tenant = slot / 2;
+      const Tenant& t = tenants_[static_cast<size_t>(tenant)];
+      const Queue& q = slot % 2 == kGrowingKind ? t.growing : t.capped;
+      Head h{};
+      if (!q.empty()) {
+        h = Head{t.base - std::get<0>(*q.begin()), std::get<1>(*q.begin()), std::get<2>(*q.begin()),
+                 tenant};
+      }
+      heads_[static_cast<size_t>(slot % 2)].Set(tenant, !q.empty(), h);
+    }
+    dirty_.clear();
+  }
+  // PriorityWeightFairshare x F for the tenant at the last recalculation.
+  void SetBase(const Engine& engine, int32_t tenant) {
+    Tenant& t = tenants_[static_cast<size_t>(tenant)];
+    if (!t.has_run && !update_all_) {  // U = 0: F = 2^0 (as the formula gives)
+      t.base = w_fairshare_;
+      return;
+    }
+    if (t.calc_epoch != epoch_) {
+      // No GPU change since the recalculation (it would have kept the usage then).
+      Update(engine, tenant, calc_at_);
+      t.usage_calc = t.usage;
+      t.calc_epoch = epoch_;
+    }
+    const double u = total_usage_calc_ > 0 ? t.usage_calc / total_usage_calc_ : 0;
+    const double s = engine.tenant_weight(tenant) / total_weight_;
+    t.base = w_fairshare_ * std::exp2(-u / s);
+  }
+  void MaybeRecalc(const Engine& engine) {
+    if (period_ == 0) return;
+    const SimTime now = engine.now();
+    const int64_t epoch = now >= 0 ? now / period_ : -((-now + period_ - 1) / period_);
+    if (epoch != epoch_) Recalc(engine, epoch);
+  }
+  // Slurm's decay thread at T = epoch x P: usages to T, every queued job's priority from the
+  // usages and ages at T. Runs at the first call after T, before any GPU change or arrival
+  // after it, so the usages at T are those integrated up to then.
+  void Recalc(const Engine& engine, int64_t epoch) {
+    const SimTime old_at = calc_at_;
+    const SimTime at = epoch * period_;
+    // Re-key the growing jobs queued since the last recalculation (their lead goes), and cap
+    // the jobs that reached PriorityMaxAge.
+    std::vector<JobIdx> moved;
+    if (update_all_) {
+      for (Tenant& t : tenants_) {
+        for (const auto& e : t.growing) moved.push_back(std::get<2>(e));
+      }
+    } else {
+      moved.swap(since_calc_);
+    }
+    rekeyed_.clear();
+    for (const JobIdx j : moved) {
+      const SimJob& job = engine.job(j);
+      if (where_[static_cast<size_t>(j)] != kGrowing) continue;
+      const double old_key = GrowingKey(j, job, old_at), new_key = GrowingKey(j, job, at);
+      if (old_key == new_key) continue;
+      // Out of the set and back with the new key, the node kept (no allocation).
+      auto node = tenants_[static_cast<size_t>(job.tenant)].growing.extract(
+          std::tuple{old_key, job.submit, j});
+      if (node.empty()) continue;  // listed twice
+      std::get<0>(node.value()) = new_key;
+      rekeyed_.push_back(std::move(node));
+    }
+    since_calc_.clear();
+    calc_at_ = at;
+    epoch_ = epoch;
+    for (Queue::node_type& node : rekeyed_) {
+      const int32_t tenant = engine.job(std::get<2>(node.value())).tenant;
+      tenants_[static_cast<size_t>(tenant)].growing.insert(std::move(node));
+      MarkDirty(tenant, kGrowingKind);
+    }
+    rekeyed_.clear();
+    if (update_all_) {
+      std::vector<JobIdx> aged;
+      for (Tenant& t : tenants_) {
+        for (const auto& e : t.growing) {
+          if (Aged(at, std::get<1>(e))) aged.push_back(std::get<2>(e));
+        }
+      }
+      for (const JobIdx j : aged) Cap(engine, j);
+    } else {
+      for (JobIdx j; (j = aging_.PopAged(ToSeconds(at), max_age_s_)) >= 0;) {
+        if (where_[static_cast<size_t>(j)] == kGrowing) Cap(engine, j);
+      }
+    }
+    age_term_ = w_age_ * ToSeconds(at) / max_age_s_;
+    UpdateTotal(at);
+    if (update_all_) {
+      double total = 0;
+      for (int t = 0; t < engine.num_tenants(); ++t) {
+        Tenant& tt = tenants_[static_cast<size_t>(t)];
+        Update(engine, t, at);
+        tt.usage_calc = tt.usage;
+        tt.calc_epoch = epoch_;
+        total += tt.usage;
+      }
+      total_usage_calc_ = total;
+      for (int t = 0; t < engine.num_tenants(); ++t) SetBase(engine, t);
+    } else {
+      total_usage_calc_ = total_usage_;
+      for (const int32_t t : active_used_) {
+        SetBase(engine, t);
+        MarkDirty(t, kGrowingKind);
+        MarkDirty(t, kCappedKind);
+      }
+    }
+  }
+  // Whether the growing stream's next job g comes before the capped stream's c: by their stored
+  // priorities (the growing one with the age term it shares), then submit and index.
+  bool GrowingFirst(const Cursor& g, const Cursor& c) const {
+    const double pg = g.priority + age_term_;
+    if (pg != c.priority) return pg > c.priority;
+    if (g.submit != c.submit) return g.submit < c.submit;
+    return g.job < c.job;
+  }
+  // One pass over the queue in stored-priority order: each kind's heads walked in heap order
+  // (a node's children follow it) merged with the next jobs of the tenants already visited.
+  void PassMerged(Engine& engine) {
+    FlushHeads();
+    for (int k = 0; k < 2; ++k) {
+      std::vector<Cursor>& aux = aux_[static_cast<size_t>(k)];
+      aux.clear();
+      if (!heads_[static_cast<size_t>(k)].heap().empty()) aux.push_back(NodeCursor(engine, k, 0));
+    }
+    int examined = 0;
+    while ((!aux_[0].empty() || !aux_[1].empty()) && examined < reservations_.depth() &&
+           !reservations_.Exhausted(engine)) {
+      const int k =
+          aux_[1].empty() || (!aux_[0].empty() && GrowingFirst(aux_[0].front(), aux_[1].front()))
+              ? kGrowingKind
+              : kCappedKind;
+      std::vector<Cursor>& aux = aux_[static_cast<size_t>(k)];
+      const Cursor c = aux.front();
+      // The cursors that follow it take its place before j is considered (a start erases j,
+      // leaving the next job's iterator valid): the first replaces it (one sift-down), the others
+      // are pushed.
+      bool replaced = false;
+      const auto put = [&](const Cursor& next) {
+        if (replaced) {
+          aux.push_back(next);
+          std::push_heap(aux.begin(), aux.end(), After);
+        } else {
+          SiftDown(aux, next);
+          replaced = true;
+        }
+      };
+      if (const auto next = std::next(c.it); next != c.set->end()) {
+        put(MakeCursor(engine, *c.set, next, c.base));
+      }
+      if (c.node >= 0) {
+        const size_t n = heads_[static_cast<size_t>(k)].heap().size();
+        for (size_t child = 2 * static_cast<size_t>(c.node) + 1;
+             child <= 2 * static_cast<size_t>(c.node) + 2 && child < n; ++child) {
+          put(NodeCursor(engine, k, static_cast<int32_t>(child)));
+        }
+      }
+      if (!replaced) {
+        const Cursor last = aux.back();
+        aux.pop_back();
+        if (!aux.empty()) SiftDown(aux, last);
+      }
+      if (reservations_.Consider(engine, c.job)) {
+        Remove(engine, c.job);
+      } else {
+        ++examined;
+      }
+    }
+  }
+  // The cursor of a heap node's head: the first job of its tenant's set of kind k (the sets do
+  // not change in a pass before their first job is visited).
+  Cursor NodeCursor(const Engine& engine, int k, int32_t node) {
+    const Head& h = heads_[static_cast<size_t>(k)].heap()[static_cast<size_t>(node)];
+    Tenant& t = tenants_[static_cast<size_t>(h.tenant)];
+    Queue& set = k == kGrowingKind ? t.growing : t.capped;
+    GPUPLAN_CHECK(!set.empty() && std::get<2>(*set.begin()) == h.job) << "fairshare: stale head";
+    Cursor c = MakeCursor(engine, set, set.begin(), t.base, node);
+    c.priority = h.priority;
+    return c;
+  }
+  // The same order by its definition: at each step the best of every tenant's next growing job
+  // and the best of every next capped job, by a scan.
+  void PassPlain(Engine& engine) {
+    std::vector<Cursor> next[2];
+    for (const int32_t tenant : active_) {
+      Tenant& t = tenants_[static_cast<size_t>(tenant)];
+      if (!t.growing.empty()) {
+        next[0].push_back(MakeCursor(engine, t.growing, t.growing.begin(), t.base));
+      }
+      if (!t.capped.empty()) {
+        next[1].push_back(MakeCursor(engine, t.capped, t.capped.begin(), t.base));
+      }
+    }
+    int examined = 0;
+    while (examined < reservations_.depth() && !reservations_.Exhausted(engine)) {
+      Cursor* best[2] = {nullptr, nullptr};
+      for (int k = 0; k < 2; ++k) {
+        for (Cursor& c : next[k]) {
+          if (c.it != c.set->end() && (best[k] == nullptr || Before(c, *best[k]))) best[k] = &c;
+        }
+      }
+      if (best[0] == nullptr && best[1] == nullptr) break;
+      Cursor* c = best[1] == nullptr || (best[0] != nullptr && GrowingFirst(*best[0], *best[1]))
+                      ? best[0]
+                      : best[1];
+      const JobIdx j = c->job;
+      const auto following = std::next(c->it);
+      if (following != c->set->end()) {
+        *c = MakeCursor(engine, *c->set, following, c->base);
+      } else {
+        c->it = c->set->end();
+      }
+      if (reservations_.Consider(engine, j)) {
+        Remove(engine, j);
+      } else {
+        ++examined;
+      }
+    }
+  }
+
+  // --- recalculated every pass (period_ == 0) ---
+  void ScheduleRecalculating(Engine& engine, bool capacity_freed,
+                             const std::vector<JobIdx>& fresh) {
+    if (reservations_.BeginPass(engine, capacity_freed) == PoolReservations::Mode::kFresh) {
+      for (JobIdx c : fresh) {
+        if (engine.job(c).status == JobStatus::kQueued && reservations_.Consider(engine, c)) {
+          Remove(engine, c);
+        }
+      }
+      return;
+    }
+    const double now_s = ToSeconds(engine.now());
+    double total_usage = 0;
+    if (update_all_) {
+      for (int t = 0; t < engine.num_tenants(); ++t) {
+        Update(engine, t, engine.now());
+        total_usage += tenants_[static_cast<size_t>(t)].usage;
+      }
+      std::vector<JobIdx> aged;  // plain: every growing job looked at
+      for (const int32_t t : active_) {
+        for (const auto& e : tenants_[static_cast<size_t>(t)].growing) {
+          if (Aged(engine.now(), std::get<1>(e))) aged.push_back(std::get<2>(e));
+        }
+      }
+      for (const JobIdx j : aged) Cap(engine, j);
+    } else {
+      UpdateTotal(engine.now());
+      total_usage = total_usage_;
+      for (JobIdx j; (j = aging_.PopAged(now_s, max_age_s_)) >= 0;) {
+        if (where_[static_cast<size_t>(j)] == kGrowing) Cap(engine, j);  // else started since
+      }
+    }
+    // Merge the tenants' two sets by priority: a heap of cursors, one per set.
+    heap_.clear();
+    for (const int32_t t : active_) {
+      Tenant& tt = tenants_[static_cast<size_t>(t)];
+      if (!update_all_) Update(engine, t, engine.now());
+      if (tt.growing.empty() && tt.capped.empty()) continue;
+      const double u = total_usage > 0 ? tt.usage / total_usage : 0;
+      const double s = engine.tenant_weight(t) / total_weight_;
+      const double base = w_fairshare_ * std::exp2(-u / s);
+      tt.base_growing = base + w_age_ * now_s / max_age_s_;
+      tt.base_capped = base;
+      if (!tt.growing.empty()) {
+        heap_.push_back(MakeCursor(engine, tt.growing, tt.growing.begin(), tt.base_growing));
+      }
+      if (!tt.capped.empty()) {
+        heap_.push_back(MakeCursor(engine, tt.capped, tt.capped.begin(), tt.base_capped));
+      }
+    }
+    std::make_heap(heap_.begin(), heap_.end(), After);
+    int examined = 0;
+    while (!heap_.empty() && examined < reservations_.depth() && !reservations_.Exhausted(engine)) {
+      // The first cursor moves on to its set's next job before j is considered (a start erases
+      // j, leaving the next job's iterator valid).
+      Cursor& top = heap_.front();
+      const JobIdx j = top.job;
+      const auto next = std::next(top.it);
+      if (next != top.set->end()) {
+        SiftDown(heap_, MakeCursor(engine, *top.set, next, top.base));
+      } else {
+        const Cursor last = heap_.back();
+        heap_.pop_back();
+        if (!heap_.empty()) SiftDown(heap_, last);
+      }
+      if (reservations_.Consider(engine, j)) {
+        Remove(engine, j);
+      } else {
+        ++examined;
+      }
+    }
+  }
+  // Replaces the first cursor of the heap (a heap by Before: each cursor before its children).
+  static void SiftDown(std::vector<Cursor>& heap, const Cursor c) {
+    const size_t n = heap.size();
+    size_t i = 0;
+    for (size_t l = 1; l < n; l = 2 * i + 1) {
+      const size_t m = l + 1 < n && Before(heap[l + 1], heap[l]) ? l + 1 : l;
+      if (!Before(heap[m], c)) break;
+      heap[i] = heap[m];
+      i = m;
+    }
+    heap[i] = c;
+  }
+
   void Resize(const Engine& engine) {
     const auto n = static_cast<size_t>(engine.num_tenants());
-    if (tenants_.size() != n) tenants_.resize(n);
+    if (tenants_.size() == n) return;
+    tenants_.resize(n);
+    for (Heads& h : heads_) h.Resize(n);
+    is_dirty_.resize(2 * n, 0);
+    total_weight_ = 0;
+    for (int t = 0; t < engine.num_tenants(); ++t) total_weight_ += engine.tenant_weight(t);
   }
-  // Exact solution of dU/dt = g - k U over [last, now] with g constant.
-  void Update(const Engine& engine, int t) {
-    Resize(engine);
+  // Exact solution of dU/dt = g - k U over [last, at] with g constant.
+  void Update(const Engine& engine, int t, SimTime at) {
     Tenant& tt = tenants_[static_cast<size_t>(t)];
-    const double dt = ToSeconds(engine.now() - tt.last_update);
-    tt.last_update = engine.now();
+    const double dt = ToSeconds(at - tt.last_update);
+    tt.last_update = at;
     if (dt <= 0) return;
     const double g = engine.tenant_running_gpus(t);
     const double decay = std::exp(-decay_per_s_ * dt);
     tt.usage = tt.usage * decay + g * (1 - decay) / decay_per_s_;
   }
   // The same for the sum over tenants, whose GPUs are the total in use.
-  void UpdateTotal(const Engine& engine) {
-    const double dt = ToSeconds(engine.now() - total_last_update_);
-    total_last_update_ = engine.now();
+  void UpdateTotal(SimTime at) {
+    const double dt = ToSeconds(at - total_last_update_);
+    total_last_update_ = at;
     if (dt <= 0) return;
     const double decay = std::exp(-decay_per_s_ * dt);
     total_usage_ = total_usage_ * decay + total_running_gpus_ * (1 - decay) / decay_per_s_;
   }
   void GpusChange(const Engine& engine, JobIdx j, int sign) {
-    Update(engine, engine.job(j).tenant);
-    UpdateTotal(engine);
+    Resize(engine);
+    MaybeRecalc(engine);
+    const int32_t tenant = engine.job(j).tenant;
+    Tenant& t = tenants_[static_cast<size_t>(tenant)];
+    if (period_ > 0 && t.calc_epoch != epoch_) {  // keep the usage at the recalculation
+      Update(engine, tenant, calc_at_);
+      t.usage_calc = t.usage;
+      t.calc_epoch = epoch_;
+    }
+    Update(engine, tenant, engine.now());
+    UpdateTotal(engine.now());
     total_running_gpus_ += sign * engine.job(j).gpu_fraction();
+    if (sign > 0 && !t.has_run) {
+      t.has_run = true;
+      if (period_ > 0 && t.num_queued > 0) AddUsed(tenant);
+    }
   }
 
   double decay_per_s_, w_fairshare_, w_age_, w_size_, max_age_s_, total_gpus_;
+  SimTime period_;  // PriorityCalcPeriod; 0: every pass
   bool update_all_;
   PoolReservations reservations_;
   std::vector<Tenant> tenants_;
-  std::vector<int32_t> active_;  // tenants with queued jobs, unordered
+  std::vector<int32_t> active_;       // tenants with queued jobs, unordered
+  std::vector<int32_t> active_used_;  // those that have run (P > 0)
   double total_weight_ = 0, total_usage_ = 0, total_running_gpus_ = 0;
   SimTime total_last_update_ = 0;
-  std::vector<Cursor> heap_;  // the first cursor first (Before)
+  std::vector<Cursor> heap_;  // P = 0: the first cursor first (Before)
   std::vector<JobIdx> fresh_;
-  std::vector<uint8_t> in_growing_;  // by job: in its tenant's growing set
+  std::vector<uint8_t> where_;      // by job: Where
+  std::vector<SimTime> queued_at_;  // by job, stored priorities: when it was last queued
+  BySubmit aging_;                  // growing jobs by submit, for PriorityMaxAge
   int64_t num_queued_ = 0;
+  // Stored priorities.
+  int64_t epoch_ = -1;  // of the last recalculation, at calc_at_ = epoch_ x period_
+  SimTime calc_at_ = 0;
+  double total_usage_calc_ = 0;
+  double age_term_ = 0;             // wA x calc_at_ / PriorityMaxAge, shared by growing jobs
+  Heads heads_[2];                  // by Kind
+  std::vector<int32_t> dirty_;      // slots (2 x tenant + Kind) whose head may have changed
+  std::vector<uint8_t> is_dirty_;   // by slot
+  std::vector<JobIdx> since_calc_;  // growing jobs queued since the recalculation (with a lead)
+  std::vector<Queue::node_type> rekeyed_;
+  std::vector<JobIdx> pending_;  // queued during a pass
+  bool in_pass_ = false;
+  std::vector<Cursor> aux_[2];  // the merge's next cursors, by Kind
 };
 
 }  // namespace

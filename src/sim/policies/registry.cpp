@@ -20,7 +20,9 @@ constexpr PolicyEntry kPolicies[] = {
     {"fifo", "first come, first served within trace priorities; the head blocks", MakeFifo},
     {"sjf", "shortest job first on true run times (oracle)", MakeSjf},
     {"easy", "FIFO with EASY backfilling per pool on runtime estimates (Slurm backfill)", MakeEasy},
-    {"fairshare", "Slurm multifactor priority (fair share, age, size) with backfill",
+    {"fairshare",
+     "Slurm multifactor priority (fair share, age, size; recalculated every PriorityCalcPeriod) "
+     "with backfill",
      MakeFairshare},
     {"las", "least attained service, preemptive, size-aware victims (Tiresias 2D-LAS)", MakeLas},
     {"firstfit", "list scheduling in submit order, no reservation (Alibaba PAI simulator)",
