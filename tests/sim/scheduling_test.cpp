@@ -331,7 +331,7 @@ TEST_P(LasWholeNodes, SameVictimsAsTheWalk) {
   Rng rng(static_cast<uint64_t>(300 + GetParam()));
   std::vector<JobSpec> specs;
   double t = 0;
-  for (int i = 0; i < 400; ++i) {
+  for (int i = 0; i < 250; ++i) {
     t += static_cast<double>(rng.UniformInt(rng.UniformInt(20) == 0 ? 2000 : 20));
     const int sizes[] = {1, 1, 1, 2, 3, 4, 8, 8, 16, 12, 24, 32};
     JobSpec s{.submit_s = t,
@@ -362,9 +362,10 @@ TEST_P(LasWholeNodes, SameVictimsAsTheWalk) {
     }
     auto fast = Simulate(trace, config);
     config.plain_passes = true;
+    config.check_invariants = false;  // checked on the fast run
     auto plain = Simulate(trace, config);
     ASSERT_TRUE(fast && plain);
-    EXPECT_GT(plain->preemptions, 300);  // the walks matter
+    EXPECT_GT(plain->preemptions, 200);  // the walks matter
     EXPECT_EQ(fast->preemptions, plain->preemptions);
     ASSERT_EQ(fast->job_rows.size(), plain->job_rows.size());
     for (size_t i = 0; i < specs.size(); ++i) {
