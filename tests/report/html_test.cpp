@@ -218,6 +218,17 @@ TEST_F(RenderHtmlTest, AKrwScenarioShowsKrwNeverDollars) {
   EXPECT_EQ(older.find("KRW 5"), std::string::npos);
 }
 
+TEST_F(RenderHtmlTest, WorstWaitCardJudgesALaterTargetOnItsOwnWindow) {
+  const std::string html = Render(Json::parse(R"({
+      "headline": {"worst_class": "industry", "worst_percentile": 95, "worst_wait_h": 492},
+      "service_levels": [{"class": "industry", "percentile": 95, "wait_h": 48,
+                          "achieved_wait_h": 9.26, "from": "2027Q3", "met": true}]})"));
+  EXPECT_NE(html.find("industry over the horizon (from 2027Q3: 9.26 h against a target of 48 h: "
+                      "met)</div>"),
+            std::string::npos);
+  EXPECT_EQ(html.find("(target 48 h from 2027Q3: met)"), std::string::npos);
+}
+
 TEST_F(RenderHtmlTest, HeadlineCardsLeadWithTheWorstWaitAgainstItsTarget) {
   const std::string html = Render(testing::LoadExtended());
   const size_t cards = html.find("<div class=\"kpis\">");

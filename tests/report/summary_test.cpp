@@ -281,6 +281,23 @@ TEST(Summarize, ExtendedLeadsWithTheWorstWaitUtilizationCostAndUnspent) {
   EXPECT_EQ(Joined(lines).find('$'), std::string::npos);
 }
 
+// A target that applies from a later quarter is judged on its own window: the horizon's worst
+// wait (which includes the quarters before it) is not set against it as if it were.
+TEST(Summarize, WorstServiceSaysTheTargetWindowsOwnWait) {
+  const Json doc = Json::parse(R"({
+      "headline": {"worst_class": "industry", "worst_percentile": 95, "worst_wait_h": 492},
+      "service_levels": [{"class": "industry", "percentile": 95, "wait_h": 48,
+                          "achieved_wait_h": 9.26, "worst_quarter": "2027Q4", "from": "2027Q3",
+                          "met": true}]})");
+  const auto lines = Summarize(doc);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(Joined(lines).find("against a target of 48 h from 2027Q3: met"), std::string::npos);
+  EXPECT_NE(Joined(lines).find("over the horizon; from 2027Q3, when its target of 48 h applies, "
+                               "up to 9.26 h: met"),
+            std::string::npos)
+      << Joined(lines);
+}
+
 TEST(Summarize, MissingOrOddNewKeysNeverThrow) {
   const Json older = testing::OlderDocument();
   EXPECT_NO_THROW((void)Summarize(older));
