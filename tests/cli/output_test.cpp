@@ -76,5 +76,32 @@ TEST(JsonOutput, EveryObjectStartsWithSchemaVersion) {
   EXPECT_EQ(RunCli({"catalog", "list"}, {}).out.find("schema_version"), std::string::npos);
 }
 
+// The text path (schema_version inserted into a dump(2)) writes the same bytes as re-parsing
+// and dumping, for every shape a command prints, and leaves other text to the parsing path.
+TEST(JsonOutput, InsertedSchemaVersionIsTheSameAsReparsing) {
+  using OJson = nlohmann::ordered_json;
+  const std::vector<std::string> docs = {
+      OJson::parse(R"({"z": 1, "a": [1, 2.5, -3e-300, {"k": null}], "s": "\u00e9\"x",
+                       "o": {"b": true, "a": {}}, "e": []})")
+              .dump(2) +
+          "\n",
+      OJson::parse(R"({"schema_version": 7, "x": 1})").dump(2) + "\n",  // replaced, moved
+      OJson::parse(R"({"x": 0.1, "schema_version": 7})").dump(2) + "\n",
+      "{}\n",
+      "{\"x\": 1}\n",  // not dump(2)
+      "[1, 2]\n",
+      "not json\n",
+  };
+  for (const std::string& doc : docs) {
+    SCOPED_TRACE(doc);
+    std::ostringstream out, err;
+    EXPECT_EQ(FinishJsonOutput(0, doc, "", out, err), 0);
+    const OJson parsed = OJson::parse(doc, nullptr, false);
+    const std::string expected =
+        parsed.is_object() ? WithSchemaVersion(parsed).dump(2) + "\n" : doc;
+    EXPECT_EQ(out.str(), expected);
+  }
+}
+
 }  // namespace
 }  // namespace gpuplan::cli
