@@ -1447,8 +1447,8 @@ Json BuyJson(const scenario::Scenario& s, Objective objective, const BuyStage& s
       words += r.objective == buy::Objective::kMaxCapacity
                    ? fmt::format(": {} would add {} H100-equivalent GPU-hours", b.relaxation,
                                  FormatQuantity(b.objective_gain))
-                   : fmt::format(": {} would save USD {}", b.relaxation,
-                                 FormatQuantity(b.objective_gain));
+                   : fmt::format(": {} would save {} {}", b.relaxation, s.currency,
+                                 FormatQuantity(b.objective_gain * s.units_per_usd));
     }
     // The constraint name carries the keyword the report reads into words (docs/report.md);
     // a vendor's delivery limit is "availability", not the supply-security policy.
