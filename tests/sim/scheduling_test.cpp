@@ -561,6 +561,13 @@ TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
   for (size_t i = 0; i < trace.tenants.size(); ++i) {
     trace.tenants[i].share_weight = 1 + static_cast<double>(i % 3);
   }
+  // fifo's compact queue (arrivals in a vector per priority class, jobs back in the queue in a
+  // set) against its std::set: three priority classes, failures, and cluster queues whose
+  // reclaims preempt borrowers back into the queue in the middle of a pass.
+  trace::Trace with_priorities = trace;
+  for (size_t i = 0; i < with_priorities.jobs.size(); ++i) {
+    with_priorities.jobs[i].priority = static_cast<int>(i % 3);
+  }
   struct Case {
     const char* policy;
     double interval_s;
@@ -570,15 +577,18 @@ TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
        {Case{"fairshare", 0.0, 0}, Case{"fairshare", 30.0, 0}, Case{"fairshare", 0.0},
         Case{"fairshare", 30.0}, Case{"fairshare", 30.0, 45}, Case{"easy", 0.0}, Case{"easy", 30.0},
         Case{"las", 30.0}, Case{"firstfit", 30.0}, Case{"fairshare+failures", 30.0, 0},
-        Case{"fairshare+failures", 30.0}}) {
+        Case{"fairshare+failures", 30.0}, Case{"fifo", 0.0}, Case{"fifo+failures", 0.0},
+        Case{"fifo+queues", 0.0}}) {
     SCOPED_TRACE(std::string(policy) + " every " + std::to_string(interval) + " s, calc period " +
                  std::to_string(calc_period) + " s");
     // With failures, killed jobs come back to the queue out of submit order (fairshare's index
     // of jobs reaching PriorityMaxAge keeps them apart from the arrivals), and a node failure
     // kills jobs holding several shares of its GPUs.
-    const bool failures = std::string(policy) == "fairshare+failures";
+    const std::string name = policy;
+    const bool failures = name.ends_with("+failures");
+    const bool fifo = name.starts_with("fifo");
     SimConfig config{.cluster = cluster,
-                     .policy = failures ? "fairshare" : policy,
+                     .policy = name.substr(0, name.find('+')),
                      .check_invariants = true,
                      .backfill_interval_s = interval,
                      .fairshare_half_life_s = 3600,
@@ -588,9 +598,17 @@ TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
       config.failures.gpu_mtbf_s = 2 * 3600.0;
       config.failures.node_repair_s = 600;
     }
-    auto fast = Simulate(trace, config);
+    if (name.ends_with("+queues")) {
+      for (int q = 0; q < 3; ++q) {
+        ClusterQueue cq{.name = "q" + std::to_string(q), .cohort = "all", .nominal_quota_gpus = 12};
+        for (int k = q; k < 7; k += 3) cq.tenants.push_back("t" + std::to_string(k));
+        config.cluster_queues.push_back(cq);
+      }
+    }
+    const trace::Trace& jobs = fifo ? with_priorities : trace;
+    auto fast = Simulate(jobs, config);
     config.plain_passes = true;
-    auto plain = Simulate(trace, config);
+    auto plain = Simulate(jobs, config);
     ASSERT_TRUE(fast && plain);
     ASSERT_EQ(fast->job_rows.size(), plain->job_rows.size());
     int waited = 0;
@@ -600,6 +618,12 @@ TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
       waited += plain->job_rows[i].wait_s > 0;
     }
     EXPECT_GT(waited, 50);  // loaded enough that the order matters
+    if (failures) {
+      EXPECT_GT(plain->restarts, 0);
+    }
+    if (!config.cluster_queues.empty()) {
+      EXPECT_GT(plain->reclaim_preemptions, 0);
+    }
   }
 }
 
