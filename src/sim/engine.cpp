@@ -639,15 +639,6 @@ bool Engine::ReclaimFromBorrowers(JobIdx j, uint64_t pool_mask) {
   return true;
 }
 
-int64_t Engine::FreeGpus(uint64_t pool_mask) const {
-  int64_t free = 0;
-  while (pool_mask != 0) {
-    free += cluster_.pool(static_cast<int32_t>(__builtin_ctzll(pool_mask))).free_gpus;
-    pool_mask &= pool_mask - 1;
-  }
-  return free;
-}
-
 void Engine::StartOn(JobIdx j, int32_t pool) {
   policy_->OnStart(*this, j);
   SimJob& job = jobs_[static_cast<size_t>(j)];

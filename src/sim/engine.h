@@ -186,7 +186,13 @@ class Engine {
     return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
   }
   // Whole free GPUs over the pools in `mask`.
-  int64_t FreeGpus(uint64_t pool_mask) const;
+  int64_t FreeGpus(uint64_t pool_mask) const {  // (inline: a scan asks before each job)
+    int64_t free = 0;
+    for (; pool_mask != 0; pool_mask &= pool_mask - 1) {
+      free += cluster_.pool(static_cast<int32_t>(__builtin_ctzll(pool_mask))).free_gpus;
+    }
+    return free;
+  }
   // Running jobs of a pool by (expected end, job).
   const std::set<std::pair<SimTime, JobIdx>>& running_by_end(int32_t pool) const {
     return running_by_end_[static_cast<size_t>(pool)];
