@@ -493,6 +493,14 @@ bool FitsCounts(const std::vector<int64_t>& count, int32_t per_node, int32_t gpu
 
 }  // namespace
 
+void Engine::IndexEnds() const {
+  for (JobIdx r : running_) {
+    const SimJob& job = jobs_[static_cast<size_t>(r)];
+    running_by_end_[static_cast<size_t>(job.pool)].insert({job.est_end, r});
+  }
+  ends_indexed_ = true;
+}
+
 SimTime Engine::EarliestStart(JobIdx j, int32_t p, SimTime horizon, int64_t* spare_nodes) const {
   const SimJob& job = jobs_[static_cast<size_t>(j)];
   const Pool& pool = cluster_.pool(p);
@@ -508,7 +516,7 @@ SimTime Engine::EarliestStart(JobIdx j, int32_t p, SimTime horizon, int64_t* spa
   if (FitsCounts(scratch_count_, per_node, gpus)) {
     found = now_;
   } else if (pool.up_gpus >= gpus) {
-    for (const auto& [end, r] : running_by_end_[static_cast<size_t>(p)]) {
+    for (const auto& [end, r] : running_by_end(p)) {
       const SimTime t = std::max(end, now_);
       if (t > horizon || (found != kNoTime && t > found)) break;  // (jobs ending at `found` too)
       for (const Piece& piece : jobs_[static_cast<size_t>(r)].pieces) {
@@ -663,7 +671,7 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   running_pos_[static_cast<size_t>(j)] = static_cast<int32_t>(running_.size());
   running_.push_back(j);
   ++num_running_;
-  running_by_end_[static_cast<size_t>(pool)].insert({job.est_end, j});
+  if (ends_indexed_) running_by_end_[static_cast<size_t>(pool)].insert({job.est_end, j});
   Push(Later(run), EventKind::kFinish, static_cast<uint32_t>(j), job.generation);
 }
 
@@ -716,7 +724,7 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   running_.pop_back();
   running_pos_[static_cast<size_t>(j)] = -1;
   --num_running_;
-  running_by_end_[static_cast<size_t>(job.pool)].erase({job.est_end, j});
+  if (ends_indexed_) running_by_end_[static_cast<size_t>(job.pool)].erase({job.est_end, j});
   ++job.generation;
   capacity_freed_ = true;
   if (kind == StopKind::kFinished) {

@@ -193,8 +193,10 @@ class Engine {
     }
     return free;
   }
-  // Running jobs of a pool by (expected end, job).
+  // Running jobs of a pool by (expected end, job). Built at the first call and kept from then
+  // on (fifo, sjf, las and firstfit never ask: a std::set insert and erase a run spared).
   const std::set<std::pair<SimTime, JobIdx>>& running_by_end(int32_t pool) const {
+    if (!ends_indexed_) IndexEnds();
     return running_by_end_[static_cast<size_t>(pool)];
   }
   const std::vector<JobIdx>& running() const { return running_; }
@@ -325,7 +327,10 @@ class Engine {
   int64_t num_group_events_left_ = 0;
   int64_t num_completed_ = 0;
   bool capacity_freed_ = false;
-  std::vector<std::set<std::pair<SimTime, JobIdx>>> running_by_end_;  // per pool
+  void IndexEnds() const;  // builds running_by_end_ from running_
+  // Per pool; kept only once ends_indexed_ (running_by_end()).
+  mutable std::vector<std::set<std::pair<SimTime, JobIdx>>> running_by_end_;
+  mutable bool ends_indexed_ = false;
   // EarliestStart's scratch: free GPUs per node as releases are replayed (-1: untouched).
   mutable std::vector<int32_t> scratch_free_;
   mutable std::vector<int32_t> scratch_touched_;
