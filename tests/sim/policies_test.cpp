@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/policies/queue_util.h"
 #include "sim/sim.h"
 #include "sim/sim_test_util.h"
 
@@ -104,3 +105,71 @@ TEST(Policies, EveryRegisteredPolicyRuns) {
 
 }  // namespace
 }  // namespace gpuplan::sim
+
+namespace gpuplan::sim::detail {
+namespace {
+
+// SubmitOrderQueue against a std::set: arrivals in index order, jobs back behind the last
+// arrival, erases by key and in walks (long runs of them, so that the walked stretches and the
+// whole vector are compacted), jobs coming back during a walk; every walk meets the set's order.
+TEST(SubmitOrderQueue, KeepsAStdSetsOrder) {
+  Rng rng(7);
+  SubmitOrderQueue q;
+  std::set<JobIdx> model;
+  std::vector<JobIdx> out;  // started: may come back
+  JobIdx next = 0;
+  for (int round = 0; round < 400; ++round) {
+    const int arrivals = static_cast<int>(rng.UniformInt(400));
+    for (int i = 0; i < arrivals; ++i) {
+      q.Insert(next);
+      model.insert(next++);
+    }
+    for (int i = 0; i < 20 && !out.empty(); ++i) {  // back in the queue
+      const size_t k = rng.UniformInt(out.size());
+      q.Insert(out[k]);
+      model.insert(out[k]);
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+    if (!model.empty() && rng.UniformInt(3) == 0) {  // by key
+      auto it = model.lower_bound(static_cast<JobIdx>(rng.UniformInt(static_cast<uint64_t>(next))));
+      if (it == model.end()) it = model.begin();
+      q.Erase(*it);
+      out.push_back(*it);
+      model.erase(it);
+    }
+    // A walk that erases most of what it meets (runs of erases, then a stretch kept), and
+    // sometimes puts a started job back ahead of or behind where it is.
+    const uint64_t keep_one_in = 1 + rng.UniformInt(12);
+    std::vector<JobIdx> met;
+    auto m = model.begin();
+    for (SubmitOrderQueue::Walk w(q); !w.done();) {
+      ASSERT_NE(m, model.end());
+      ASSERT_EQ(w.job(), *m) << "round " << round;
+      met.push_back(w.job());
+      if (rng.UniformInt(keep_one_in) != 0) {
+        out.push_back(w.job());
+        m = model.erase(m);
+        w.EraseAndNext();
+      } else {
+        ++m;
+        w.Next();
+      }
+      if (!out.empty() && rng.UniformInt(50) == 0) {
+        const JobIdx back = out.front();
+        out.erase(out.begin());
+        q.Insert(back);
+        // Behind the next job the walk meets, it is met later (m's walk goes on over the set);
+        // ahead of it, not in this walk (as with a std::set's iterator).
+        model.insert(back);
+      }
+    }
+    ASSERT_EQ(m, model.end()) << "round " << round;
+    ASSERT_EQ(q.size(), static_cast<int64_t>(model.size()));
+  }
+  const std::vector<JobIdx> drained = q.Drain();
+  EXPECT_EQ(drained, std::vector<JobIdx>(model.begin(), model.end()));
+  EXPECT_TRUE(q.empty());
+}
+
+}  // namespace
+}  // namespace gpuplan::sim::detail

@@ -561,9 +561,9 @@ TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
   for (size_t i = 0; i < trace.tenants.size(); ++i) {
     trace.tenants[i].share_weight = 1 + static_cast<double>(i % 3);
   }
-  // fifo's compact queue (arrivals in a vector per priority class, jobs back in the queue in a
-  // set) against its std::set: three priority classes, failures, and cluster queues whose
-  // reclaims preempt borrowers back into the queue in the middle of a pass.
+  // fifo's and easy's compact queues (SubmitOrderQueue: arrivals in a vector, jobs back in the
+  // queue in a set) against std::sets: fifo with three priority classes; failures, and cluster
+  // queues whose reclaims preempt borrowers back into the queue in the middle of a pass.
   trace::Trace with_priorities = trace;
   for (size_t i = 0; i < with_priorities.jobs.size(); ++i) {
     with_priorities.jobs[i].priority = static_cast<int>(i % 3);
@@ -578,7 +578,7 @@ TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
         Case{"fairshare", 30.0}, Case{"fairshare", 30.0, 45}, Case{"easy", 0.0}, Case{"easy", 30.0},
         Case{"las", 30.0}, Case{"firstfit", 30.0}, Case{"fairshare+failures", 30.0, 0},
         Case{"fairshare+failures", 30.0}, Case{"fifo", 0.0}, Case{"fifo+failures", 0.0},
-        Case{"fifo+queues", 0.0}}) {
+        Case{"fifo+queues", 0.0}, Case{"easy+failures", 30.0}, Case{"easy+queues", 0.0}}) {
     SCOPED_TRACE(std::string(policy) + " every " + std::to_string(interval) + " s, calc period " +
                  std::to_string(calc_period) + " s");
     // With failures, killed jobs come back to the queue out of submit order (fairshare's index

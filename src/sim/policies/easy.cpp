@@ -13,12 +13,44 @@ namespace gpuplan::sim::detail {
 
 namespace {
 
+// plain_passes' queue: the same order in a std::set (SubmitOrderQueue's interface).
+class SetOrderQueue {
+ public:
+  void Insert(JobIdx j) { set_.insert(j); }
+  void Erase(JobIdx j) { set_.erase(j); }
+  int64_t size() const { return static_cast<int64_t>(set_.size()); }
+  bool empty() const { return set_.empty(); }
+  class Walk {
+   public:
+    explicit Walk(SetOrderQueue& q) : q_(q), it_(q.set_.begin()) {}
+    bool done() const { return it_ == q_.set_.end(); }
+    JobIdx job() const { return *it_; }
+    JobIdx ahead(size_t /*k*/) const { return -1; }
+    void Next() { ++it_; }
+    void EraseAndNext() { it_ = q_.set_.erase(it_); }
+
+   private:
+    SetOrderQueue& q_;
+    std::set<JobIdx>::iterator it_;
+  };
+  std::vector<JobIdx> Drain() {
+    std::vector<JobIdx> out(set_.begin(), set_.end());
+    set_.clear();
+    return out;
+  }
+
+ private:
+  std::set<JobIdx> set_;
+};
+
+// Jobs in submit order, which is job index order (the engine's jobs are sorted by submit).
+template <typename Queue>
 class EasyPolicy : public SchedulingPolicy {
  public:
   explicit EasyPolicy(const SimConfig& config) : reservations_(config) {}
 
-  void Enqueue(Engine& engine, JobIdx j) override {
-    queue_.insert({engine.job(j).submit, j});
+  void Enqueue(Engine& /*engine*/, JobIdx j) override {
+    queue_.Insert(j);
     fresh_.push_back(j);
   }
 
@@ -32,39 +64,45 @@ class EasyPolicy : public SchedulingPolicy {
     if (reservations_.BeginPass(engine, capacity_freed) == PoolReservations::Mode::kFresh) {
       for (JobIdx c : fresh) {
         if (engine.job(c).status == JobStatus::kQueued && reservations_.Consider(engine, c)) {
-          queue_.erase({engine.job(c).submit, c});
+          queue_.Erase(c);
         }
       }
       return;
     }
     int examined = 0;
-    for (auto c = queue_.begin(); c != queue_.end() && examined < reservations_.depth();) {
+    for (typename Queue::Walk w(queue_); !w.done() && examined < reservations_.depth();) {
       if (reservations_.Exhausted(engine)) break;
-      if (reservations_.Consider(engine, c->second)) {
-        c = queue_.erase(c);
+      // The jobs a scan passes over are read once each, in queue order: ask for them early.
+      constexpr size_t kPrefetchAhead = 8;
+      if (const JobIdx next = w.ahead(kPrefetchAhead); next >= 0) {
+        __builtin_prefetch(&engine.job(next));
+      }
+      if (reservations_.Consider(engine, w.job())) {
+        w.EraseAndNext();
       } else {
-        ++c;
+        w.Next();
         ++examined;
       }
     }
   }
 
-  int64_t num_queued() const override { return static_cast<int64_t>(queue_.size()); }
+  int64_t num_queued() const override { return queue_.size(); }
   std::vector<JobIdx> DrainQueue() override {
     fresh_.clear();
-    return DrainInOrder(queue_, [](const auto& e) { return e.second; });
+    return queue_.Drain();
   }
 
  private:
   PoolReservations reservations_;
-  std::set<std::pair<SimTime, JobIdx>> queue_;
+  Queue queue_;
   std::vector<JobIdx> fresh_;
 };
 
 }  // namespace
 
 std::unique_ptr<SchedulingPolicy> MakeEasy(const SimConfig& config) {
-  return std::make_unique<EasyPolicy>(config);
+  if (config.plain_passes) return std::make_unique<EasyPolicy<SetOrderQueue>>(config);
+  return std::make_unique<EasyPolicy<SubmitOrderQueue>>(config);
 }
 
 }  // namespace gpuplan::sim::detail

@@ -1,6 +1,9 @@
 // Internals of the policies: the loops over an ordered queue that several policies share.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
+#include <set>
 #include <vector>
 
 #include "sim/engine.h"
@@ -33,6 +36,154 @@ inline bool HasSharedRoom(const Engine& engine) {
   }
   return false;
 }
+
+// Queued jobs in job index order, which is submit order (the engine's jobs are sorted by
+// submit), at 4 bytes a job where a std::set node took 64 (issue 12). Arrivals append to a
+// vector (erased ones marked as ~job, which keeps the order for a binary search), the few jobs
+// that come back behind the last arrival (failures, preemptions) go to a std::set, and a walk
+// merges the two. Marks are dropped at the front as they come, from a walked stretch that held
+// more marks than jobs, and everywhere once they outnumber the jobs.
+class SubmitOrderQueue {
+ public:
+  void Insert(JobIdx j) {
+    if (head_ == arrivals_.size() || j > last_) {
+      arrivals_.push_back(j);
+      last_ = j;
+    } else {
+      late_.insert(j);
+    }
+    ++size_;
+  }
+  // REQUIRES: j is queued.
+  void Erase(JobIdx j) {
+    --size_;
+    if (!late_.empty() && late_.erase(j) > 0) return;
+    const auto it =
+        std::lower_bound(arrivals_.begin() + static_cast<std::ptrdiff_t>(head_), arrivals_.end(), j,
+                         [](JobIdx a, JobIdx b) { return Unmarked(a) < b; });
+    *it = ~j;
+    ++num_marked_;
+    Tidy(head_);
+  }
+  int64_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  // The queued jobs in order. Erase() the current job through the walk; a job inserted during
+  // the walk is met if it comes after the current one (as a std::set's iterator would).
+  // `prefetch`(job) is called for the arrival a few ahead (the walk reads it soon).
+  class Walk {
+   public:
+    explicit Walk(SubmitOrderQueue& q) : q_(q), a_(q.head_), l_(q.late_.begin()) { Settle(); }
+    ~Walk() { q_.Tidy(a_); }
+    Walk(const Walk&) = delete;
+    Walk& operator=(const Walk&) = delete;
+    bool done() const { return done_; }
+    JobIdx job() const { return job_; }
+    // Arrivals a few ahead of the current one (or -1), for a prefetch.
+    JobIdx ahead(size_t k) const {
+      const size_t i = a_ + k;
+      return i < q_.arrivals_.size() ? Unmarked(q_.arrivals_[i]) : -1;
+    }
+    void Next() { Advance(false); }
+    void EraseAndNext() { Advance(true); }
+
+   private:
+    void Advance(bool erase) {
+      if (from_late_) {
+        l_ = erase ? q_.late_.erase(l_) : std::next(l_);
+      } else {
+        if (erase) {
+          q_.arrivals_[a_] = ~job_;
+          ++q_.num_marked_;
+        }
+        ++a_;
+        if (!q_.late_.empty()) l_ = q_.late_.upper_bound(job_);
+      }
+      if (erase) --q_.size_;
+      Settle();
+    }
+    void Settle() {
+      while (a_ < q_.arrivals_.size() && q_.arrivals_[a_] < 0) {
+        ++a_;
+        ++skipped_;
+      }
+      from_late_ = l_ != q_.late_.end() && (a_ == q_.arrivals_.size() || *l_ < q_.arrivals_[a_]);
+      done_ = !from_late_ && a_ == q_.arrivals_.size();
+      if (!done_) job_ = from_late_ ? *l_ : q_.arrivals_[a_];
+      if (skipped_ > 64 && skipped_ > 2 * (a_ - q_.head_ - skipped_)) q_.compact_to_ = a_;
+    }
+
+    SubmitOrderQueue& q_;
+    size_t a_;
+    std::set<JobIdx>::iterator l_;
+    bool from_late_ = false, done_ = true;
+    JobIdx job_ = -1;
+    size_t skipped_ = 0;
+  };
+
+  // Empties the queue, returning its jobs in order.
+  std::vector<JobIdx> Drain() {
+    std::vector<JobIdx> out;
+    out.reserve(static_cast<size_t>(size_));
+    for (Walk w(*this); !w.done(); w.Next()) out.push_back(w.job());
+    arrivals_.clear();
+    late_.clear();
+    head_ = 0;
+    num_marked_ = 0;
+    size_ = 0;
+    last_ = -1;
+    compact_to_ = 0;
+    return out;
+  }
+
+ private:
+  static JobIdx Unmarked(JobIdx v) { return v < 0 ? ~v : v; }
+  // After a walk that reached `walked` (or an erase): drops marks as the comment above says.
+  void Tidy(size_t walked) {
+    while (head_ < arrivals_.size() && arrivals_[head_] < 0) {
+      ++head_;
+      --num_marked_;
+    }
+    if (head_ == arrivals_.size()) {
+      arrivals_.clear();
+      head_ = 0;
+      num_marked_ = 0;
+      last_ = -1;
+      compact_to_ = 0;
+      return;
+    }
+    const auto begin = arrivals_.begin() + static_cast<std::ptrdiff_t>(head_);
+    const auto live = static_cast<int64_t>(arrivals_.size() - head_) - num_marked_;
+    if (head_ + static_cast<size_t>(num_marked_) >= 4096 &&
+        static_cast<int64_t>(head_) + num_marked_ >= live) {
+      arrivals_.erase(std::remove_if(begin, arrivals_.end(), [](JobIdx v) { return v < 0; }),
+                      arrivals_.end());
+      arrivals_.erase(arrivals_.begin(), arrivals_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+      num_marked_ = 0;
+    } else if (compact_to_ > head_ && compact_to_ <= walked) {
+      // The walked stretch's jobs moved to its end, in order; what follows stays put.
+      const auto end = arrivals_.begin() + static_cast<std::ptrdiff_t>(compact_to_);
+      auto out = end;
+      for (auto it = end; it != begin;) {
+        --it;
+        if (*it >= 0) *--out = *it;
+      }
+      const auto dropped = static_cast<int64_t>(out - begin);
+      num_marked_ -= dropped;
+      head_ += static_cast<size_t>(dropped);
+    }
+    compact_to_ = 0;
+  }
+
+  std::vector<JobIdx> arrivals_;  // ascending from head_; ~job: erased
+  size_t head_ = 0;               // arrivals before it are all erased
+  int64_t num_marked_ = 0;        // marks at or after head_
+  JobIdx last_ = -1;              // the last arrival
+  std::set<JobIdx> late_;         // back in the queue, before the last arrival
+  int64_t size_ = 0;
+  size_t compact_to_ = 0;  // a walk passed more marks than jobs up to here
+};
 
 // Empties the queue, returning its jobs in queue order.
 template <typename Queue, typename JobOf>
