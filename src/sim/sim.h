@@ -193,8 +193,8 @@ struct SimConfig {
   // Tests only: scheduling passes without their shortcuts (fairshare updates and sums every
   // tenant's usage each pass instead of the tenants with queued jobs and a running total; easy,
   // fairshare, las and firstfit check every placement instead of skipping counts known not to
-  // fit; las walks every preemption; fifo keeps its queue in a std::set). The same schedules,
-  // up to rounding in the usage sums.
+  // fit; las walks every preemption; fifo and easy keep their queues in std::sets). The same
+  // schedules, up to rounding in the usage sums.
   bool plain_passes = false;
   // las: attained GPU-seconds that demote a job to the next queue (Tiresias' thresholds).
   std::vector<double> las_thresholds_gpu_s = {3600, 36000};
