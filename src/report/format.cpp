@@ -40,6 +40,14 @@ bool BoolOr(const Json& j, std::string_view key, bool fallback) {
   return v->get<bool>();
 }
 
+std::optional<double> WindowWaitH(const Json& service_level, double horizon_wait_h) {
+  const auto achieved = Num(service_level, "achieved_wait_h");
+  if (StrOr(service_level, "from").empty() || !achieved || !(*achieved < horizon_wait_h)) {
+    return std::nullopt;
+  }
+  return achieved;
+}
+
 const Json& ArrayAt(const Json& j, std::string_view key) {
   static const Json kEmpty = Json::array();  // immutable: not global state
   const Json* v = Find(j, key);

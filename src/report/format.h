@@ -19,6 +19,10 @@ double NumOr(const Json& j, std::string_view key, double fallback);
 // The string at j[key]; `fallback` when absent or not a string.
 std::string StrOr(const Json& j, std::string_view key, std::string_view fallback = "");
 bool BoolOr(const Json& j, std::string_view key, bool fallback);
+// A service level's achieved wait over its own window (targets that apply `from` a later
+// quarter), when it is below the horizon's `horizon_wait_h`: the figure to set against the
+// target, as the horizon's includes the quarters before it. nullopt: the horizon's is.
+std::optional<double> WindowWaitH(const Json& service_level, double horizon_wait_h);
 // The array at j[key], or an empty array.
 const Json& ArrayAt(const Json& j, std::string_view key);
 // The object at j[key], or nullptr.

@@ -152,9 +152,7 @@ std::string WorstClassKpi(const Json& report) {
     if (auto target = Num(*sl, "wait_h")) {
       const bool met = detail::BoolOr(*sl, "met", *wait_h <= *target);
       const std::string from = StrOr(*sl, "from");
-      const auto achieved = Num(*sl, "achieved_wait_h");
-      if (!from.empty() && achieved && *achieved < *wait_h) {
-        // The horizon's wait includes quarters before the target applies (summary.cpp).
+      if (const auto achieved = detail::WindowWaitH(*sl, *wait_h)) {
         key += fmt::format(" over the horizon (from {}: {} against a target of {}: {})", from,
                            detail::FormatHours(*achieved), detail::FormatHours(*target),
                            met ? "met" : "missed");

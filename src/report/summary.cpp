@@ -422,10 +422,8 @@ void HeadlineLines(const Json& report, const Money& money, std::vector<std::stri
       if (auto target = Num(*sl, "wait_h")) {
         const bool met = detail::BoolOr(*sl, "met", *wait_h <= *target);
         const std::string from = StrOr(*sl, "from");
-        const auto achieved = Num(*sl, "achieved_wait_h");
-        if (!from.empty() && achieved && *achieved < *wait_h) {
-          // The horizon's wait includes quarters before the target applies: without the
-          // target window's own figure, "20 days against 48 h: met" reads as a contradiction.
+        // Without the window's own figure, "20 days against 48 h: met" reads as a contradiction.
+        if (const auto achieved = detail::WindowWaitH(*sl, *wait_h)) {
           line += fmt::format(
               " over the horizon; from {}, when its target of {} applies, up to {}: {}", from,
               FormatHours(*target), FormatHours(*achieved), met ? "met" : "missed");
