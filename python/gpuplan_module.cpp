@@ -278,7 +278,7 @@ struct SimulateArgs {
   std::optional<std::string> policy, placement;
   std::optional<uint64_t> seed;
   std::optional<std::string> gpu_mtbf, node_repair, checkpoint, restart_overhead;
-  std::optional<std::string> bf_window, decay_half_life;
+  std::optional<std::string> bf_window, decay_half_life, priority_calc_period;
   std::optional<double> estimate_factor;
   bool record_jobs = false;
 };
@@ -327,7 +327,8 @@ std::pair<std::string, std::string> Simulate(const SimulateArgs& a) {
        {Dur{a.gpu_mtbf, "gpu_mtbf", "0", config.failures.gpu_mtbf_s},
         Dur{a.node_repair, "node_repair", "4h", config.failures.node_repair_s},
         Dur{a.checkpoint, "checkpoint", "1h", config.failures.checkpoint_interval_s},
-        Dur{a.restart_overhead, "restart_overhead", "5m", config.failures.restart_overhead_s}}) {
+        Dur{a.restart_overhead, "restart_overhead", "5m", config.failures.restart_overhead_s},
+        Dur{a.priority_calc_period, "priority_calc_period", "5m", config.priority_calc_period_s}}) {
     if (!all && !d.text) continue;
     const std::string text = d.text.value_or(d.fallback);
     const double v = Take(ParseDurationS(text, d.name));
@@ -436,7 +437,8 @@ PYBIND11_MODULE(_gpuplan, m) {
          std::optional<std::string> gpu_mtbf, std::optional<std::string> node_repair,
          std::optional<std::string> checkpoint, std::optional<std::string> restart_overhead,
          std::optional<std::string> bf_window, std::optional<std::string> decay_half_life,
-         std::optional<double> estimate_factor, bool record_jobs) {
+         std::optional<std::string> priority_calc_period, std::optional<double> estimate_factor,
+         bool record_jobs) {
         return Simulate(SimulateArgs{.cluster = cluster,
                                      .scenario = scenario,
                                      .trace = trace,
@@ -450,14 +452,15 @@ PYBIND11_MODULE(_gpuplan, m) {
                                      .restart_overhead = restart_overhead,
                                      .bf_window = bf_window,
                                      .decay_half_life = decay_half_life,
+                                     .priority_calc_period = priority_calc_period,
                                      .estimate_factor = estimate_factor,
                                      .record_jobs = record_jobs});
       },
       py::arg("cluster"), py::arg("scenario"), py::arg("trace"), py::arg("trace_format"),
       py::arg("policy"), py::arg("placement"), py::arg("seed"), py::arg("gpu_mtbf"),
       py::arg("node_repair"), py::arg("checkpoint"), py::arg("restart_overhead"),
-      py::arg("bf_window"), py::arg("decay_half_life"), py::arg("estimate_factor"),
-      py::arg("record_jobs"));
+      py::arg("bf_window"), py::arg("decay_half_life"), py::arg("priority_calc_period"),
+      py::arg("estimate_factor"), py::arg("record_jobs"));
   // Sweeps: the points of a spec, one point's row (a Dask task), rows into the sweep document,
   // and the whole local run on `workers` threads (0: all cores).
   m.def("sweep_points", [](const std::string& spec_json) {

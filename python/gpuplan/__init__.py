@@ -323,8 +323,8 @@ def buy(scenario=None, objective=None, time_limit_s=30.0, gap=1e-4, explain=True
 
 def simulate(trace=None, cluster=None, scenario=None, trace_format="gpuplan", policy=None,
              placement=None, seed=None, gpu_mtbf=None, node_repair=None, checkpoint=None,
-             restart_overhead=None, bf_window=None, decay_half_life=None, estimate_factor=None,
-             jobs=False, overrides=None):
+             restart_overhead=None, bf_window=None, decay_half_life=None,
+             priority_calc_period=None, estimate_factor=None, jobs=False, overrides=None):
     """``gpuplan simulate``: replay ``trace`` on ``cluster`` ("h100-sxm5-80gb:128x8"), or a
     scenario's planned fleet and jobs. Settings left None keep the CLI's defaults (or, with a
     scenario, its [simulation] table). ``jobs=True`` keeps one row per job for to_pandas."""
@@ -334,6 +334,7 @@ def simulate(trace=None, cluster=None, scenario=None, trace_format="gpuplan", po
     doc, jobs_csv = _native(_gpuplan.simulate_json, cluster or "", native, trace or "",
                             trace_format, policy, placement, seed, gpu_mtbf, node_repair,
                             checkpoint, restart_overhead, bf_window, decay_half_life,
+                            priority_calc_period,
                             None if estimate_factor is None else float(estimate_factor), jobs)
     return SimResult(json.loads(doc), jobs_csv)
 

@@ -124,6 +124,20 @@ def test_simulate_scenario_equals_cli(small):
     assert result.jobs > 0
 
 
+def test_simulate_priority_calc_period_equals_cli(small):
+    # Fair share's stored priorities: 0 recalculates every pass; each period gives its own
+    # schedule here, so a setting that did not reach the simulator would differ from the CLI's.
+    default = gpuplan.simulate(scenario=small, policy="fairshare").to_dict()
+    for period in ("0s", "1h"):
+        result = gpuplan.simulate(scenario=small, policy="fairshare", priority_calc_period=period)
+        cli = cli_json("simulate", "--scenario", small, "--policy", "fairshare",
+                       "--priority-calc-period", period)
+        assert without_wall_s(result.to_dict()) == without_wall_s(cli)
+        assert result.to_dict()["avg_wait_s"] != default["avg_wait_s"]
+    with pytest.raises(gpuplan.InputError, match="priority_calc_period"):
+        gpuplan.simulate(scenario=small, policy="fairshare", priority_calc_period="-1s")
+
+
 def test_plan_equals_cli(small, tmp_path):
     report = gpuplan.plan(small, policies=["fifo", "easy"], overrides={"simulation.seed": 3})
     cli = cli_json("plan", small, "--policies", "fifo,easy", "--set", "simulation.seed=3",
