@@ -237,6 +237,8 @@ Result<BuyProblem> BuildBuyProblem(const scenario::Scenario& s, const catalog::C
   p.max_vendor_share = s.supply.max_vendor_share;
   p.min_domestic_share = s.supply.min_domestic_share;
   p.share_from_quarter_idx = s.supply.from.Index() - first;
+  p.currency = s.currency;
+  p.units_per_usd = s.units_per_usd;
   return p;
 }
 

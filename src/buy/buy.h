@@ -130,6 +130,10 @@ struct BuyProblem {
   // Yearly rate at which later cash is worth less (present values; min-cost minimizes the
   // present value of spending). 0: every cost at face value.
   double discount_rate = 0;
+  // The scenario's money, for the words only (constraint names, relaxations): every figure
+  // stays in USD.
+  std::string currency = "USD";
+  double units_per_usd = 1.0;
 };
 
 // The price of one node of `c` ordered in quarter `quarter_idx` (0: the horizon's first).

@@ -484,8 +484,8 @@ std::pair<BuyProblem, std::string> Relax(const BuyProblem& p, const Group& g, do
       double base = v;
       for (double x : p.budget.capex_usd_per_year) base = std::max(base, v > 0 ? v : x);
       v += f * base;
-      return {
-          q, fmt::format("+USD {} in {}", FormatQuantity(f * base), p.budget.first_year + g.index)};
+      return {q, fmt::format("+{} in {}", detail::MoneyWords(p, f * base),
+                             p.budget.first_year + g.index)};
     }
     case GroupKind::kBudgetTotal:
       q.budget.total_usd *= 1 + f;

@@ -32,6 +32,9 @@ struct Group {
   std::vector<int> bounded_columns{};  // columns whose upper bound is the constraint (2), (10)
 };
 
+// `usd` in the scenario's money, for words ("KRW 1.38T"); figures stay USD.
+std::string MoneyWords(const BuyProblem& p, double usd);
+
 // The constraint in words, as reports and EvaluatePlan name it.
 std::string GroupName(const BuyProblem& p, GroupKind kind, int index, const std::string& vendor);
 

@@ -51,13 +51,17 @@ std::string KindName(GroupKind k) {
   return "constraint";
 }
 
+std::string MoneyWords(const BuyProblem& p, double usd) {
+  return fmt::format("{} {}", p.currency, FormatQuantity(usd * p.units_per_usd));
+}
+
 std::string GroupName(const BuyProblem& p, GroupKind kind, int index, const std::string& vendor) {
   switch (kind) {
     case GroupKind::kBudget:
-      return fmt::format("the {} capital budget (USD {})", p.budget.first_year + index,
-                         FormatQuantity(p.budget.capex_usd_per_year[static_cast<size_t>(index)]));
+      return fmt::format("the {} capital budget ({})", p.budget.first_year + index,
+                         MoneyWords(p, p.budget.capex_usd_per_year[static_cast<size_t>(index)]));
     case GroupKind::kBudgetTotal:
-      return fmt::format("the total capital budget (USD {})", FormatQuantity(p.budget.total_usd));
+      return fmt::format("the total capital budget ({})", MoneyWords(p, p.budget.total_usd));
     case GroupKind::kSupply: {
       const CandidateSpec& c = p.candidates[static_cast<size_t>(index)];
       return fmt::format("the supply of {} ({} nodes per quarter)", c.accelerator,

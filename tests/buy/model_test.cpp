@@ -303,6 +303,26 @@ TEST(SolveBuy, MonotoneInBudgetPowerCapAndShares) {
   EXPECT_GT(compared, 20);
 }
 
+TEST(SolveBuy, BindingBudgetIsNamedInTheScenariosMoney) {
+  // A KRW scenario: the words say KRW, the figures stay USD (as every *_usd field).
+  BuyProblem p = OneCandidate();
+  p.currency = "KRW";
+  p.units_per_usd = 1400;
+  SolveOptions o = Exact();
+  o.explain = true;
+  o.relax_fraction = 0.5;
+  auto r = SolveBuy(p, o);
+  ASSERT_TRUE(r);
+  const Binding* budget = nullptr;
+  for (const Binding& b : r->binding) {
+    if (b.kind == "budget") budget = &b;
+  }
+  ASSERT_NE(budget, nullptr);
+  EXPECT_EQ(budget->constraint, "the 2026 capital budget (KRW 420K)");
+  EXPECT_EQ(budget->relaxation, "+KRW 210K in 2026");
+  EXPECT_NEAR(budget->objective_gain, 2 * kH, 1e-6);
+}
+
 TEST(SolveBuy, BindingBudgetIsValued) {
   // Budget 300 binds (3 nodes); +50% = +150 USD buys one more node in 2026Q1: +2 x 2191.5.
   SolveOptions o = Exact();
@@ -316,6 +336,7 @@ TEST(SolveBuy, BindingBudgetIsValued) {
   }
   ASSERT_NE(budget, nullptr);
   EXPECT_EQ(budget->constraint, "the 2026 capital budget (USD 300)");
+  EXPECT_EQ(budget->relaxation, "+USD 150 in 2026");
   EXPECT_TRUE(budget->is_evaluated);
   EXPECT_NEAR(budget->objective_gain, 2 * kH, 1e-6);
   // Power (100 kW for at most 10 nodes) does not bind and is not listed.
