@@ -17,16 +17,12 @@
 
 #include "trace/csv_util.h"
 #include "trace/trace.h"
+#include "trace_input.h"
 #include "units/units.h"
 
 namespace {
 
-void Require(bool ok, const char* what) {
-  if (!ok) {
-    fprintf(stderr, "invariant broken: %s\n", what);
-    abort();
-  }
-}
+using gpuplan::fuzz::Require;
 
 bool SameTenant(const gpuplan::trace::Tenant& a, const gpuplan::trace::Tenant& b) {
   return a.name == b.name && a.tenant_class == b.tenant_class && a.share_weight == b.share_weight &&
@@ -81,11 +77,7 @@ class Sink : public gpuplan::trace::JobSink {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gpuplan;
   if (size < 2) return 0;
-  const trace::TraceFormat formats[] = {trace::TraceFormat::kGpuplan, trace::TraceFormat::kOpenb,
-                                        trace::TraceFormat::kSwf, trace::TraceFormat::kSacct,
-                                        trace::TraceFormat::kPai2020};
-  const trace::TraceFormat format = formats[data[0] % 5];
-  const size_t block = 1 + (data[0] / 5) % 16;
+  const auto [format, block] = fuzz::DecodeTraceByte(data[0]);
   const int refuse_at = data[1] < 64 ? data[1] : -1;
   const std::string text(reinterpret_cast<const char*>(data + 2), size - 2);
 

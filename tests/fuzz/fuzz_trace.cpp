@@ -7,27 +7,18 @@
 
 #include "trace/csv_util.h"
 #include "trace/trace.h"
+#include "trace_input.h"
 #include "units/units.h"
 
-namespace {
-void Require(bool ok, const char* what) {
-  if (!ok) {
-    fprintf(stderr, "invariant broken: %s\n", what);
-    abort();
-  }
-}
-}  // namespace
+using gpuplan::fuzz::Require;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gpuplan;
   if (size < 1) return 0;
-  const trace::TraceFormat formats[] = {trace::TraceFormat::kGpuplan, trace::TraceFormat::kOpenb,
-                                        trace::TraceFormat::kSwf, trace::TraceFormat::kSacct,
-                                        trace::TraceFormat::kPai2020};
-  const trace::TraceFormat format = formats[data[0] % 5];
+  const auto [format, block_bytes] = fuzz::DecodeTraceByte(data[0]);
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   auto t = trace::ParseTrace(text, "fuzz.csv", format);
-  auto blocks = trace::detail::LineSource::Blocks(text, 1 + (data[0] / 5) % 16);
+  auto blocks = trace::detail::LineSource::Blocks(text, block_bytes);
   auto streamed = trace::detail::ParseTrace(*blocks, "fuzz.csv", format);
   Require(t.has_value() == streamed.has_value(), "streamed as in memory");
   if (!t) {
