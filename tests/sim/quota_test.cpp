@@ -66,6 +66,28 @@ TEST(ClusterQueues, BorrowIdleQuotaOfTheCohort) {
   }
 }
 
+// A job its queue does not admit holds no backfill reservation: the quota, not the GPUs, is
+// what it waits for, so reserving GPUs would idle them (Kueue admits before it schedules; Slurm's
+// backfill likewise plans no start for a job held by an association or QOS limit). 16 GPUs
+// (2 x 8), qa nominal 8: a's first 8-GPU job runs 0-100, its second (t = 1) waits for a's quota
+// until 100; b's 8-GPU job of 500 s (t = 2) starts at once on the idle node, though it ends after
+// a's second job could have started had the quota allowed it.
+TEST(ClusterQueues, AJobOverItsQuotaReservesNothing) {
+  const std::vector<JobSpec> jobs = {{.gpus = 8, .duration_s = 100, .tenant = "a"},
+                                     {.submit_s = 1, .gpus = 8, .duration_s = 10, .tenant = "a"},
+                                     {.submit_s = 2, .gpus = 8, .duration_s = 500, .tenant = "b"}};
+  for (const char* policy : {"fifo", "sjf", "easy", "fairshare", "las", "firstfit"}) {
+    SCOPED_TRACE(policy);
+    SimConfig config{.cluster = OnePool(2, 8), .policy = policy};
+    config.cluster_queues = {Queue("qa", "a", 8)};
+    const SimResult r = RunSim(jobs, config);
+    ASSERT_EQ(r.job_rows.size(), 3U);
+    EXPECT_EQ(r.job_rows[2].start_s, 2);
+    EXPECT_EQ(r.job_rows[1].start_s, 100);
+    EXPECT_EQ(r.preemptions, 0);
+  }
+}
+
 // 16 GPUs (4 x 4). qa: nominal 8, borrowing limit 4; qb: nominal 8, idle. a submits 8, 4 and 4
 // GPUs (10 s) at t = 0: the first two fit 8 + 4 (borrowing 4, the limit); the third would borrow
 // 8 and waits until t = 10, though 4 GPUs stand idle.
