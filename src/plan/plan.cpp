@@ -543,6 +543,10 @@ sim::SimConfig ConfigOf(const scenario::Scenario& s, const sim::ClusterSpec& clu
     config.failures.restart_overhead_s = s.simulation.restart_overhead_s;
   }
   config.seed = s.simulation.seed;
+  config.bf_window_s = s.simulation.bf_window_s;
+  config.fairshare_half_life_s = s.simulation.decay_half_life_s;
+  config.priority_calc_period_s = s.simulation.priority_calc_period_s;
+  config.estimate_factor = s.simulation.estimate_factor;
   config.timeline_interval_s = kTimelineIntervalS;
   return config;
 }

@@ -669,7 +669,8 @@ Result<void> ParseSimulation(const Context& c, const Table& root) {
                   "([horizon] first..last); remove it");
   }
   GPUPLAN_TRY(r.CheckKeys({"policy", "placement", "seed", "gpu_mtbf_h", "checkpoint_interval_min",
-                           "restart_overhead_min", "trace"}));
+                           "restart_overhead_min", "trace", "bf_window_h", "decay_half_life_h",
+                           "priority_calc_period_min", "estimate_factor"}));
   Simulation& sim = c.s.simulation;
   GPUPLAN_ASSIGN_OR_RETURN(sim.policy, r.Choice("policy", sim.policy, sim::PolicyNames()));
   auto placement = r.String("placement", "pack");
@@ -690,6 +691,23 @@ Result<void> ParseSimulation(const Context& c, const Table& root) {
   auto restart = r.Number("restart_overhead_min", 0.0, 0);
   GPUPLAN_TRY(restart);
   sim.restart_overhead_s = *restart * kSPerMinute;
+  // The schedulers' settings. Ten years bounds the windows: past the horizon of any plan, and
+  // far inside the simulator's clock.
+  constexpr double kMaxHours = 10 * 8766;
+  auto bf_window = r.Number("bf_window_h", sim.bf_window_s / kSecondsPerHour, 0, kMaxHours, true);
+  GPUPLAN_TRY(bf_window);
+  sim.bf_window_s = *bf_window * kSecondsPerHour;
+  auto half_life =
+      r.Number("decay_half_life_h", sim.decay_half_life_s / kSecondsPerHour, 0, kMaxHours, true);
+  GPUPLAN_TRY(half_life);
+  sim.decay_half_life_s = *half_life * kSecondsPerHour;
+  auto calc = r.Number("priority_calc_period_min", sim.priority_calc_period_s / kSPerMinute, 0,
+                       kMaxHours * 60);
+  GPUPLAN_TRY(calc);
+  sim.priority_calc_period_s = *calc * kSPerMinute;
+  auto factor = r.Number("estimate_factor", sim.estimate_factor, 0, 1000);
+  GPUPLAN_TRY(factor);
+  sim.estimate_factor = *factor;
   GPUPLAN_ASSIGN_OR_RETURN(sim.trace, r.Path("trace"));
   // Checked here so that a typo is named at its line, not when the plan reads the trace.
   if (std::error_code ec; !sim.trace.empty() && !std::filesystem::exists(sim.trace, ec)) {

@@ -215,6 +215,12 @@ struct Simulation {
   double checkpoint_interval_s = 0;  // 0: no checkpoints
   double restart_overhead_s = 0;
   std::string trace{};  // absolute path, or empty: synthesize from [[tenant]] demand
+  // The schedulers' settings, as `simulate`'s flags of the same names; defaults are the
+  // simulator's (sim::SimConfig says where each comes from).
+  double bf_window_s = 24 * kSecondsPerHour;            // bf_window_h
+  double decay_half_life_s = 7 * 24 * kSecondsPerHour;  // decay_half_life_h
+  double priority_calc_period_s = 300;                  // priority_calc_period_min
+  double estimate_factor = 2;                           // estimate_factor
 };
 
 struct Scenario {

@@ -91,6 +91,42 @@ TEST(SimulateCommand, EveryPolicyRunsWithBackfillSettings) {
       << negative.err;
 }
 
+// The scenario's [simulation] scheduler keys reach the simulator as the flags do: each --set
+// gives the run its flag gives, and a schedule of its own (so a key that was dropped would
+// show as the default's schedule).
+TEST(SimulateCommand, ScenarioSchedulerKeysAreTheFlags) {
+  const std::string small = DefaultDataDir() + "/../tests/fixtures/small.toml";
+  const auto without_wall = [](const CliRun& r) {
+    auto j = nlohmann::json::parse(r.out);
+    j.erase("wall_s");
+    return j;
+  };
+  const CliRun plain = Simulate({"--scenario", small, "--policy", "fairshare", "--json"});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> cases = {
+      {{"simulation.priority_calc_period_min=60"}, {"--priority-calc-period", "1h"}},
+      {{"simulation.decay_half_life_h=2"}, {"--decay-half-life", "2h"}},
+      {{"simulation.estimate_factor=0"}, {"--estimate-factor", "0"}},
+      {{"simulation.bf_window_h=1"}, {"--bf-window", "1h"}},
+  };
+  for (const auto& [keys, flags] : cases) {
+    SCOPED_TRACE(keys[0]);
+    std::vector<std::string> by_key = {"--scenario", small, "--policy", "fairshare", "--json"};
+    for (const std::string& k : keys) by_key.insert(by_key.end(), {"--set", k});
+    std::vector<std::string> by_flag = {"--scenario", small, "--policy", "fairshare", "--json"};
+    by_flag.insert(by_flag.end(), flags.begin(), flags.end());
+    const CliRun a = Simulate(by_key);
+    const CliRun b = Simulate(by_flag);
+    ASSERT_EQ(a.code, 0) << a.err;
+    ASSERT_EQ(b.code, 0) << b.err;
+    EXPECT_EQ(without_wall(a), without_wall(b));
+    EXPECT_NE(without_wall(a), without_wall(plain));
+  }
+  const CliRun bad = Simulate({"--scenario", small, "--set", "simulation.bf_window_h=0", "--json"});
+  EXPECT_EQ(bad.code, kExitBadInput);
+  EXPECT_NE(bad.out.find("bf_window_h"), std::string::npos) << bad.out;
+}
+
 TEST(SimulateCommand, SameSeedSameBytes) {
   auto once = [](const std::string& tag) {
     const std::string jobs = Temp("jobs_" + tag + ".csv"), tl = Temp("tl_" + tag + ".csv");

@@ -148,6 +148,30 @@ checkpoint_interval_min = 30
   EXPECT_DOUBLE_EQ(s->simulation.checkpoint_interval_s, 1800);
 }
 
+TEST(ParseScenario, SchedulerSettingsDefaultToTheSimulatorsAndAreRead) {
+  // Absent, each is the simulator's own default, so a scenario without them plans as before.
+  auto plain = Parse(std::string(kBase));
+  ASSERT_TRUE(plain) << plain.error().message;
+  const sim::SimConfig sim_defaults;
+  EXPECT_EQ(plain->simulation.bf_window_s, sim_defaults.bf_window_s);
+  EXPECT_EQ(plain->simulation.decay_half_life_s, sim_defaults.fairshare_half_life_s);
+  EXPECT_EQ(plain->simulation.priority_calc_period_s, sim_defaults.priority_calc_period_s);
+  EXPECT_EQ(plain->simulation.estimate_factor, sim_defaults.estimate_factor);
+  auto s = Parse(std::string(kBase) + R"(
+[simulation]
+policy = "fairshare"
+bf_window_h = 12
+decay_half_life_h = 48
+priority_calc_period_min = 0
+estimate_factor = 1.5
+)");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_DOUBLE_EQ(s->simulation.bf_window_s, 12 * 3600);
+  EXPECT_DOUBLE_EQ(s->simulation.decay_half_life_s, 48 * 3600);
+  EXPECT_DOUBLE_EQ(s->simulation.priority_calc_period_s, 0);
+  EXPECT_DOUBLE_EQ(s->simulation.estimate_factor, 1.5);
+}
+
 TEST(ParseScenario, ServicesAreTypedWithDefaults) {
   auto s = Parse(std::string(kBase) + R"(
 [[service]]
@@ -506,6 +530,15 @@ TEST(ParseScenario, BadInputIsNamedWithFileLineAndKey) {
        "'discount_rate' must be >= 0 and <= 1, got -0.05", "s.toml:7"},
       {"unknown placement", std::string(kBase) + "[simulation]\nplacement = \"scatter\"\n",
        "spread", "s.toml:20"},
+      {"backfill window of zero", std::string(kBase) + "[simulation]\nbf_window_h = 0\n",
+       "'bf_window_h' must be > 0", "s.toml:20"},
+      {"half-life past ten years", std::string(kBase) + "[simulation]\ndecay_half_life_h = 1e9\n",
+       "decay_half_life_h", "s.toml:20"},
+      {"negative priority period",
+       std::string(kBase) + "[simulation]\npriority_calc_period_min = -5\n",
+       "'priority_calc_period_min' must be >= 0", "s.toml:20"},
+      {"negative estimate factor", std::string(kBase) + "[simulation]\nestimate_factor = -1\n",
+       "'estimate_factor' must be >= 0", "s.toml:20"},
       {"unknown top-level section", std::string(kBase) + "[budgett]\n", "did you mean 'budget'",
        "s.toml:19"},
       {"jobs per day table not from the first quarter",
