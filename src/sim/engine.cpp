@@ -10,14 +10,16 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <new>
 
 #if defined(__linux__)
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 namespace gpuplan::sim::detail {
 
-Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<double> tenant_quota,
+Engine::Engine(const SimConfig& config, JobArray jobs, std::vector<double> tenant_quota,
                std::vector<double> tenant_weight, std::unique_ptr<SchedulingPolicy> policy,
                std::vector<int32_t> tenant_queue)
     : config_(config),
@@ -29,7 +31,6 @@ Engine::Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<do
       tenant_queued_gpus_(tenant_quota_.size(), 0.0),
       policy_(std::move(policy)),
       cluster_(config.cluster, config.placement),
-      running_pos_(jobs_.size(), -1),
       failure_rng_(Rng(config.seed).Fork("failures")),
       tenant_queue_(std::move(tenant_queue)) {
   has_limits_ = !tenant_queue_.empty() || std::any_of(tenant_quota_.begin(), tenant_quota_.end(),
@@ -95,6 +96,29 @@ void AdviseHugePages(const void* data, size_t bytes) {
 #else
   (void)data;
   (void)bytes;
+#endif
+}
+
+void JobArray::reserve(size_t n) {
+  if (n <= capacity_) return;
+  void* grown = std::realloc(data_, n * sizeof(SimJob));
+  if (grown == nullptr) throw std::bad_alloc();
+  data_ = static_cast<SimJob*>(grown);
+  capacity_ = n;
+  AdviseHugePages(data_, capacity_ * sizeof(SimJob));
+}
+
+void Engine::ReleaseJobsBefore(size_t end) {
+#if defined(__linux__)
+  // Whole pages only: the block's first and last may hold malloc's bookkeeping or other jobs.
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(jobs_.data());
+  const uintptr_t first = (begin + page - 1) & ~(page - 1);
+  const uintptr_t last = (begin + std::min(end, jobs_.size()) * sizeof(SimJob)) & ~(page - 1);
+  // Advice only: the pages read as zeros if touched again; an error leaves them as they were.
+  if (last > first) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+#else
+  (void)end;
 #endif
 }
 
@@ -494,9 +518,10 @@ bool FitsCounts(const std::vector<int64_t>& count, int32_t per_node, int32_t gpu
 }  // namespace
 
 void Engine::IndexEnds() const {
-  for (JobIdx r : running_) {
-    const SimJob& job = jobs_[static_cast<size_t>(r)];
-    running_by_end_[static_cast<size_t>(job.pool)].insert({job.est_end, r});
+  for (size_t k = 0; k < running_.size(); ++k) {
+    const JobIdx r = running_[k];
+    running_by_end_[static_cast<size_t>(jobs_[static_cast<size_t>(r)].pool)].insert(
+        {runs_[k].est_end, r});
   }
   ends_indexed_ = true;
 }
@@ -519,7 +544,7 @@ SimTime Engine::EarliestStart(JobIdx j, int32_t p, SimTime horizon, int64_t* spa
     for (const auto& [end, r] : running_by_end(p)) {
       const SimTime t = std::max(end, now_);
       if (t > horizon || (found != kNoTime && t > found)) break;  // (jobs ending at `found` too)
-      for (const Piece& piece : jobs_[static_cast<size_t>(r)].pieces) {
+      for (const Piece& piece : pieces(r)) {
         if (piece.slot >= 0) continue;
         int32_t& free = scratch_free_[static_cast<size_t>(piece.node)];
         if (free < 0) {
@@ -579,7 +604,7 @@ bool Engine::ReclaimFromBorrowers(JobIdx j, uint64_t pool_mask) {
     const double before = usage[r];
     usage[r] -= sign * vj.gpu_fraction();
     drawn += Drawn(queues_[r], usage[r]) - Drawn(queues_[r], before);
-    for (const Piece& piece : vj.pieces) {
+    for (const Piece& piece : pieces(v)) {
       const auto p = static_cast<size_t>(cluster_.nodes()[static_cast<size_t>(piece.node)].pool);
       if (piece.slot >= 0 || counts[p].empty()) continue;  // shares freed: ignored (conservative)
       int32_t& free = scratch_free_[static_cast<size_t>(piece.node)];
@@ -654,24 +679,25 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   GPUPLAN_CHECK(now_ >= job.submit) << "job " << j << " starts before it arrives";
   const bool placed = cluster_.Place(pool, job.gpus, job.milli, scratch_pieces_);
   GPUPLAN_CHECK(placed) << "job " << j << " does not fit pool " << pool;
-  job.pieces.Assign(scratch_pieces_);
-  for (const Piece& piece : job.pieces) cluster_.node(piece.node).jobs.push_back(j);
+  for (const Piece& piece : scratch_pieces_) cluster_.node(piece.node).jobs.push_back(j);
   const SimTime run = RunTime(j, pool);
-  job.run_paid_overhead = job.needs_overhead;
+  RunState& started = runs_.emplace_back();
+  started.pieces.Assign(scratch_pieces_);
+  started.paid_overhead = job.needs_overhead;
+  started.stop_record = job.slot;
   job.needs_overhead = false;
   job.pool = pool;
   job.wait_total += now_ - job.since;
   job.since = now_;
-  job.est_end = Later(EstimatedRunTime(j, pool));
-  if (job.first_start < 0) job.first_start = now_;
+  started.est_end = Later(EstimatedRunTime(j, pool));
   job.status = JobStatus::kRunning;
   tenant_running_gpus_[static_cast<size_t>(job.tenant)] += job.gpu_fraction();
   tenant_queued_gpus_[static_cast<size_t>(job.tenant)] -= job.gpu_fraction();
   QueueUsageChange(job, j, +1);
-  running_pos_[static_cast<size_t>(j)] = static_cast<int32_t>(running_.size());
+  job.slot = static_cast<int32_t>(running_.size());
   running_.push_back(j);
   ++num_running_;
-  if (ends_indexed_) running_by_end_[static_cast<size_t>(pool)].insert({job.est_end, j});
+  if (ends_indexed_) running_by_end_[static_cast<size_t>(pool)].insert({started.est_end, j});
   Push(Later(run), EventKind::kFinish, static_cast<uint32_t>(j), job.generation);
 }
 
@@ -692,39 +718,53 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   policy_->OnStop(*this, j);
   SimJob& job = jobs_[static_cast<size_t>(j)];
   const double frac = job.gpu_fraction();
+  const auto pos = static_cast<size_t>(job.slot);
+  RunState& run = runs_[pos];
   const double elapsed_s = ToSeconds(now_ - job.since);
-  const SimTime run_overhead = job.run_paid_overhead ? restart_overhead_ : 0;
+  const SimTime run_overhead = run.paid_overhead ? restart_overhead_ : 0;
   const double worked_s = std::max(0.0, ToSeconds(now_ - job.since - run_overhead));
   const double speed = cluster_.pool(job.pool).speed;
-  if (job.overhead_from_preemption) {
+  // A job stopped before its end gets its stop record now: its first run began at `since`, and
+  // kept nothing so far (useful starts at 0 as attained did).
+  if (run.stop_record < 0 && kind != StopKind::kFinished) {
+    run.stop_record = static_cast<int32_t>(stops_.size());
+    stops_.push_back(StopRecord{.first_start = job.since});
+  }
+  StopRecord* record =
+      run.stop_record >= 0 ? &stops_[static_cast<size_t>(run.stop_record)] : nullptr;
+  if (record != nullptr && record->overhead_from_preemption) {
     totals_.preemption_lost_gpu_s += frac * std::min(elapsed_s, ToSeconds(run_overhead));
   }
-  job.overhead_from_preemption = kind == StopKind::kPreempted;
+  if (record != nullptr) record->overhead_from_preemption = kind == StopKind::kPreempted;
   job.attained_gpu_s += frac * elapsed_s;
   double saved_s = worked_s;  // finished or preempted: all work kept
   if (kind == StopKind::kKilled) {
     const double interval = config_.failures.checkpoint_interval_s;
     saved_s = interval > 0 ? std::floor(worked_s / interval) * interval : 0;
   }
-  job.useful_gpu_s += frac * saved_s;
-  scratch_pieces_.assign(job.pieces.begin(), job.pieces.end());
+  // Without a record the job finished its only run, keeping all of it: useful == attained.
+  if (record != nullptr) record->useful_gpu_s += frac * saved_s;
+  scratch_pieces_.assign(run.pieces.begin(), run.pieces.end());
   cluster_.Release(scratch_pieces_);
-  for (const Piece& piece : job.pieces) {
+  for (const Piece& piece : run.pieces) {
     auto& on_node = cluster_.node(piece.node).jobs;
     auto it = std::find(on_node.begin(), on_node.end(), j);
     *it = on_node.back();
     on_node.pop_back();
   }
-  job.pieces.Clear();
   tenant_running_gpus_[static_cast<size_t>(job.tenant)] -= frac;
   QueueUsageChange(job, j, -1);
-  const auto pos = static_cast<size_t>(running_pos_[static_cast<size_t>(j)]);
-  running_[pos] = running_.back();
-  running_pos_[static_cast<size_t>(running_[pos])] = static_cast<int32_t>(pos);
+  const SimTime est_end = run.est_end;
+  job.slot = run.stop_record;
+  if (pos + 1 != running_.size()) {
+    running_[pos] = running_.back();
+    runs_[pos] = std::move(runs_.back());
+    jobs_[static_cast<size_t>(running_[pos])].slot = static_cast<int32_t>(pos);
+  }
   running_.pop_back();
-  running_pos_[static_cast<size_t>(j)] = -1;
+  runs_.pop_back();
   --num_running_;
-  if (ends_indexed_) running_by_end_[static_cast<size_t>(job.pool)].erase({job.est_end, j});
+  if (ends_indexed_) running_by_end_[static_cast<size_t>(job.pool)].erase({est_end, j});
   ++job.generation;
   capacity_freed_ = true;
   if (kind == StopKind::kFinished) {

@@ -3,12 +3,15 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <queue>
 #include <set>
 #include <string>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "sim/cluster.h"
@@ -20,8 +23,8 @@ using JobIdx = int32_t;
 
 enum class JobStatus : uint8_t { kPending, kQueued, kRunning, kDone, kUnschedulable };
 
-// A running job's pieces in one allocation ended by a piece on node -1: 8 bytes in SimJob where
-// a std::vector took 24 (a trace of millions holds one SimJob a job). Iterates as a vector does.
+// A running job's pieces in one allocation ended by a piece on node -1: 8 bytes where a
+// std::vector took 24. Iterates as a vector does.
 class PieceList {
  public:
   void Assign(const std::vector<Piece>& pieces) {
@@ -51,39 +54,38 @@ class PieceList {
 };
 
 // A trace job bound to the cluster. Work is in reference-seconds: the run time on a type of
-// relative speed v is work / v.
+// relative speed v is work / v. Trivially copyable (JobArray grows by realloc): what only a run
+// needs (pieces, expected end) lies in the engine's record of the run, and what only a job
+// stopped before its end needs (first start, useful work) in a record made at its first stop.
 struct SimJob {
   // The fields a scheduling pass reads (shape, pools, estimate, status), together in the first
-  // cache line: a backfill scan that passes a job over reads no other. Counters and flags fill
-  // the padding: a trace of millions holds one SimJob a job (128 bytes, two cache lines).
+  // 64 bytes: a backfill scan that passes a job over reads no other. A trace of millions holds
+  // one SimJob a job (96 bytes: issue 12, simulate's memory).
   int32_t gpus = 1;
-  int32_t milli = trace::kWholeGpuMilli;
-  int32_t tenant = 0;
+  int16_t milli = trace::kWholeGpuMilli;  // in [1, 1000]
   JobStatus status = JobStatus::kPending;
-  bool needs_overhead = false;
-  bool overhead_from_preemption = false;  // the pending restart overhead is a preemption's cost
-  bool run_paid_overhead = false;         // the current run began with the restart overhead
+  bool needs_overhead = false;  // the next run pays the restart overhead
+  int32_t tenant = 0;
+  int32_t priority = 0;  // the trace's; fifo and firstfit serve higher first
   uint64_t allowed_pools = 0;
   SimTime submit = 0;
   double work_ref_s = 0;  // total work
   double work_left_ref_s = 0;
   double estimate_ref_s = 0;  // runtime estimate (the true work when the trace has none)
-  int32_t priority = 0;       // the trace's; fifo and firstfit serve higher first
-  int32_t pool = -1;          // pool of the current or last run
-  // Second cache line: the run's state and the job's totals.
-  int16_t restarts = 0;  // at most Engine::kMaxRestartsPerJob
-  int16_t preemptions = 0;
-  uint32_t generation = 0;  // bumps on every stop, so stale finish events are ignored
-  SimTime first_start = -1;
   // When the job's current state began (one field: a job is in one state at a time): queued,
   // the current pending interval; running, the current run (restart overhead included); done,
   // its end.
   SimTime since = 0;
-  SimTime est_end = 0;        // expected end of the current run (policies' estimates)
+  // The job's totals and the run's state.
   SimTime wait_total = 0;     // every pending interval: first wait plus time re-queued
   double attained_gpu_s = 0;  // service received in finished runs (las): allocated GPU-seconds
-  double useful_gpu_s = 0;
-  PieceList pieces;  // empty unless running
+  int32_t pool = -1;          // pool of the current or last run
+  // Running: its index in Engine::running(); otherwise its stop record's (Engine::first_start),
+  // -1 before its first stop.
+  int32_t slot = -1;
+  uint32_t generation = 0;  // bumps on every stop, so stale finish events are ignored
+  int16_t restarts = 0;     // at most Engine::kMaxRestartsPerJob
+  int16_t preemptions = 0;
   // Whole GPUs the job needs: its shares packed (milli < 1000: `gpus` shares, 1000 / milli a GPU).
   int32_t whole_gpus() const {
     if (milli >= trace::kWholeGpuMilli) return gpus;
@@ -94,6 +96,45 @@ struct SimJob {
   double gpu_fraction() const {
     return gpus * (milli / static_cast<double>(trace::kWholeGpuMilli));
   }
+};
+static_assert(std::is_trivially_copyable_v<SimJob>, "JobArray moves jobs by realloc");
+
+// Jobs in one malloc'd block grown by realloc: glibc moves a large block by remapping its pages
+// (mremap), so growing to millions of jobs copies none and never holds two arrays (a
+// std::vector's growth copied every job and held both: twice the jobs at that moment).
+class JobArray {
+ public:
+  JobArray() = default;
+  JobArray(JobArray&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)) {}
+  JobArray& operator=(JobArray&& other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    std::swap(capacity_, other.capacity_);
+    return *this;
+  }
+  JobArray(const JobArray&) = delete;
+  JobArray& operator=(const JobArray&) = delete;
+  ~JobArray() { std::free(data_); }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  SimJob& operator[](size_t i) { return data_[i]; }
+  const SimJob& operator[](size_t i) const { return data_[i]; }
+  const SimJob& back() const { return data_[size_ - 1]; }
+  const SimJob* data() const { return data_; }
+  // Room for `n` jobs (pages never written stay unallocated).
+  void reserve(size_t n);
+  SimJob& emplace_back() {
+    if (size_ == capacity_) reserve(std::max<size_t>(1024, capacity_ * 2));
+    return *new (data_ + size_++) SimJob();
+  }
+
+ private:
+  SimJob* data_ = nullptr;
+  size_t size_ = 0, capacity_ = 0;
 };
 
 class Engine;
@@ -119,7 +160,7 @@ enum class StartResult { kStarted, kNoFit, kOverQuota };
 class Engine {
  public:
   // `tenant_queue`: each tenant's index in config.cluster_queues, -1 for none; empty: no quotas.
-  Engine(const SimConfig& config, std::vector<SimJob> jobs, std::vector<double> tenant_quota,
+  Engine(const SimConfig& config, JobArray jobs, std::vector<double> tenant_quota,
          std::vector<double> tenant_weight, std::unique_ptr<SchedulingPolicy> policy,
          std::vector<int32_t> tenant_queue = {});
 
@@ -200,13 +241,37 @@ class Engine {
     return running_by_end_[static_cast<size_t>(pool)];
   }
   const std::vector<JobIdx>& running() const { return running_; }
+  // A running job's pieces (empty for a job not running).
+  const PieceList& pieces(JobIdx j) const {
+    const SimJob& job = jobs_[static_cast<size_t>(j)];
+    return job.status == JobStatus::kRunning ? runs_[static_cast<size_t>(job.slot)].pieces
+                                             : kNoPieces;
+  }
   // Stops a running job with its progress checkpointed; it pays the restart overhead later.
   void Preempt(JobIdx j);
   // Runs a scheduling pass at `at` (policies' own deadlines, e.g. las demotions).
   void WakeUpAt(SimTime at);
 
   // --- results ---
-  const std::vector<SimJob>& jobs() const { return jobs_; }
+  const JobArray& jobs() const { return jobs_; }
+  // When the job first started (-1: never), and its useful GPU-seconds (the work its runs kept).
+  // A job never stopped before its end started when its first wait ended, and kept all it ran.
+  SimTime first_start(JobIdx j) const {
+    const SimJob& job = jobs_[static_cast<size_t>(j)];
+    const int32_t record = StopRecordOf(job);
+    if (record >= 0) return stops_[static_cast<size_t>(record)].first_start;
+    if (job.status == JobStatus::kRunning) return job.since;  // its first run
+    return job.status == JobStatus::kDone ? job.submit + job.wait_total : -1;
+  }
+  double useful_gpu_s(JobIdx j) const {
+    const SimJob& job = jobs_[static_cast<size_t>(j)];
+    const int32_t record = StopRecordOf(job);
+    return record >= 0 ? stops_[static_cast<size_t>(record)].useful_gpu_s : job.attained_gpu_s;
+  }
+  // Gives back the memory of jobs [0, end) (whole pages): the results read the jobs once, in
+  // order, and hold their wait samples while the jobs are let go (issue 12). Those jobs must not
+  // be read again.
+  void ReleaseJobsBefore(size_t end);
   struct Totals {
     int64_t events = 0, failures = 0, preemptions = 0, restarts = 0, max_queue = 0;
     // GPU-seconds preemptions cost: the victims' restart overhead paid after them.
@@ -216,6 +281,7 @@ class Engine {
     SimTime makespan = 0;
   };
   const Totals& totals() const { return totals_; }
+  int64_t num_completed() const { return num_completed_; }
   struct QueueTotals {
     double borrowed_gpu_s = 0, max_borrowed_gpus = 0;
     int64_t reclaimed_jobs = 0, reclaim_preemptions = 0;
@@ -310,7 +376,7 @@ class Engine {
 
   const SimConfig& config_;
   SimTime restart_overhead_ = 0;  // the config's, on the clock
-  std::vector<SimJob> jobs_;
+  JobArray jobs_;
   std::vector<double> tenant_quota_;  // GPUs; 0: none
   bool has_limits_ = false;           // some tenant has a quota, or there are cluster queues
   std::vector<double> tenant_weight_;
@@ -337,8 +403,28 @@ class Engine {
   mutable std::vector<int64_t> scratch_count_;
   std::vector<Piece> scratch_pieces_;  // StartOn's placement, Stop's release
   std::set<SimTime> pending_wakeups_;  // wake-up instants already in the heap
-  std::vector<JobIdx> running_;        // unordered; positions in running_pos_
-  std::vector<int32_t> running_pos_;
+  std::vector<JobIdx> running_;        // unordered; a running job's position is its SimJob::slot
+  // What only a run needs, in running_'s order.
+  struct RunState {
+    PieceList pieces;
+    SimTime est_end = 0;         // expected end (policies' estimates)
+    int32_t stop_record = -1;    // the job's SimJob::slot while not running
+    bool paid_overhead = false;  // began with the restart overhead
+  };
+  std::vector<RunState> runs_;
+  // What a job stopped before its end needs beyond SimJob, made at its first such stop (a job
+  // never stopped first started at submit + wait_total, and kept all the work it ran).
+  struct StopRecord {
+    SimTime first_start = 0;
+    double useful_gpu_s = 0;
+    bool overhead_from_preemption = false;  // the pending restart overhead is a preemption's cost
+  };
+  std::vector<StopRecord> stops_;
+  static inline const PieceList kNoPieces;
+  int32_t StopRecordOf(const SimJob& job) const {
+    return job.status == JobStatus::kRunning ? runs_[static_cast<size_t>(job.slot)].stop_record
+                                             : job.slot;
+  }
   Rng failure_rng_;
   std::vector<int64_t> gpu_prefix_;  // cumulative GPUs over nodes, to draw a failing GPU
   bool failure_pending_ = false;
@@ -357,7 +443,7 @@ class Engine {
 
 // Asks the kernel to back [data, data + bytes) with huge pages where it can (Linux's
 // transparent huge pages; elsewhere, or when they are off, nothing happens). For the arrays of
-// one entry a job: a 1M-job trace's SimJobs are 128 MB, first written one 4 KiB page fault at a
+// one entry a job: a 1M-job trace's SimJobs are 96 MB, first written one 4 KiB page fault at a
 // time otherwise (~13% of the 1M-job bench's time). Memory is not rounded beyond the 2 MiB
 // pages inside the range.
 void AdviseHugePages(const void* data, size_t bytes);

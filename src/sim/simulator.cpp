@@ -101,7 +101,8 @@ std::vector<int64_t> MaxNodesPerPool(const SimConfig& config, const detail::Clus
 // percentiles, where the p-th percentile is the smallest value whose cumulative weight reaches
 // p of the group's total. One array of samples sorted by (value, weight) is walked once per
 // statistic; a group's samples come in the order sorting its own would give, so means sum in
-// the same order (a copy per group held every sample three times: 96 bytes a job).
+// the same order (a copy per group held every sample three times: 96 bytes a job). The arrays
+// (16 bytes a job each) fill as the samples are added, so the jobs can be let go behind them.
 class GroupWaitStats {
  public:
   static constexpr int kMaxGroups = 4;  // of a job
@@ -112,8 +113,16 @@ class GroupWaitStats {
   };
   explicit GroupWaitStats(size_t num_groups) : groups_(num_groups) {}
 
-  // In job order (the slowdown and weight sums run in it).
-  void Add(const Sample& s) {
+  // Room for `n` samples (pages never written stay unallocated).
+  void Reserve(size_t n) {
+    waits_.reserve(n);
+    jcts_.reserve(n);
+  }
+  // In job order (the slowdown and weight sums run in it); a sample's groups and weight must
+  // follow from its tenant and an integer weight (instances), all the sorted arrays keep.
+  void Add(const Sample& s, int32_t tenant) {
+    waits_.push_back({s.wait_s, static_cast<int32_t>(s.weight), tenant});
+    jcts_.push_back({s.jct_s, static_cast<int32_t>(s.weight), tenant});
     for (int k = 0; k < s.num_groups; ++k) {
       Group& g = groups_[static_cast<size_t>(s.groups[static_cast<size_t>(k)])];
       g.slowdown_sum += s.weight * std::max(1.0, s.jct_s / std::max(s.run_s, kSlowdownFloorS));
@@ -122,29 +131,25 @@ class GroupWaitStats {
     }
   }
 
-  // `for_each(f)` calls f(sample, tenant) again for every sample added, in any order; a sample's
-  // groups and weight must follow from its tenant and an integer weight (instances), which is
-  // all the sorted array keeps (16 bytes a job beside the value: the jobs stay unsorted).
-  template <typename ForEach, typename GroupsOf>
-  std::vector<WaitStats> Finish(const ForEach& for_each, const GroupsOf& groups_of) const {
+  // `groups_of(tenant)`: a sample of the tenant with its groups. Sorts and frees the arrays.
+  template <typename GroupsOf>
+  std::vector<WaitStats> Finish(const GroupsOf& groups_of) {
     std::vector<WaitStats> out(groups_.size());
     for (size_t g = 0; g < groups_.size(); ++g) out[g].num_jobs = groups_[g].num_jobs;
-    Walk(
-        for_each, groups_of, [](const Sample& s) { return s.wait_s; }, std::array{0.5, 0.95, 0.99},
-        [&](size_t g, double mean, const std::array<double, 3>& p) {
-          out[g].avg_wait_s = mean;
-          out[g].p50_wait_s = p[0];
-          out[g].p95_wait_s = p[1];
-          out[g].p99_wait_s = p[2];
-        });
-    Walk(
-        for_each, groups_of, [](const Sample& s) { return s.jct_s; }, std::array{0.5, 0.99},
-        [&](size_t g, double mean, const std::array<double, 2>& p) {
-          out[g].avg_jct_s = mean;
-          out[g].p50_jct_s = p[0];
-          out[g].p99_jct_s = p[1];
-          out[g].avg_bounded_slowdown = groups_[g].slowdown_sum / groups_[g].weight_sum;
-        });
+    Walk(waits_, groups_of, std::array{0.5, 0.95, 0.99},
+         [&](size_t g, double mean, const std::array<double, 3>& p) {
+           out[g].avg_wait_s = mean;
+           out[g].p50_wait_s = p[0];
+           out[g].p95_wait_s = p[1];
+           out[g].p99_wait_s = p[2];
+         });
+    Walk(jcts_, groups_of, std::array{0.5, 0.99},
+         [&](size_t g, double mean, const std::array<double, 2>& p) {
+           out[g].avg_jct_s = mean;
+           out[g].p50_jct_s = p[0];
+           out[g].p99_jct_s = p[1];
+           out[g].avg_bounded_slowdown = groups_[g].slowdown_sum / groups_[g].weight_sum;
+         });
     return out;
   }
 
@@ -153,19 +158,15 @@ class GroupWaitStats {
     double slowdown_sum = 0, weight_sum = 0;
     int64_t num_jobs = 0;
   };
+  struct Keyed {
+    double value;
+    int32_t weight, tenant;
+  };
 
-  template <size_t N, typename ForEach, typename GroupsOf, typename ValueOf, typename Emit>
-  void Walk(const ForEach& for_each, const GroupsOf& groups_of, const ValueOf& value,
-            const std::array<double, N>& ps, const Emit& emit) const {
-    struct Keyed {
-      double value;
-      int32_t weight, tenant;
-    };
-    std::vector<Keyed> sorted;
-    sorted.reserve(static_cast<size_t>(groups_.empty() ? 0 : groups_[0].num_jobs));
-    for_each([&](const Sample& s, int32_t tenant) {
-      sorted.push_back({value(s), static_cast<int32_t>(s.weight), tenant});
-    });
+  // Sorts `sorted` (the samples' values in job order), walks it and frees it.
+  template <size_t N, typename GroupsOf, typename Emit>
+  void Walk(std::vector<Keyed>& sorted, const GroupsOf& groups_of, const std::array<double, N>& ps,
+            const Emit& emit) const {
     // Samples of equal value and weight add the same to every group, so their order (here by
     // tenant) cannot change a sum or a percentile.
     std::sort(sorted.begin(), sorted.end(), [](const Keyed& a, const Keyed& b) {
@@ -204,22 +205,24 @@ class GroupWaitStats {
       }
       emit(g, st.sum / groups_[g].weight_sum, st.p);
     }
+    std::vector<Keyed>().swap(sorted);
   }
 
   std::vector<Group> groups_;
+  std::vector<Keyed> waits_, jcts_;
 };
 
 // What the results need of each trace job once the trace is gone: ids packed in one string,
 // source lines, and weights (instances) when metrics are per instance.
-// The results read them once, in job order: sizes and line steps are small numbers (1 and 4 bytes
+// The results read them once, in job order: sizes and line steps are small numbers (1 byte each
 // a job where offsets and lines took 16), the rare large ones kept aside.
 struct JobLabels {
-  static constexpr uint8_t kLongId = 255;                                   // size in long_sizes
-  static constexpr int32_t kFarLine = std::numeric_limits<int32_t>::min();  // in far_lines
+  static constexpr uint8_t kLongId = 255;                                 // size in long_sizes
+  static constexpr int8_t kFarLine = std::numeric_limits<int8_t>::min();  // in far_lines
   std::string ids;
   std::vector<uint8_t> id_sizes;
   std::vector<uint64_t> long_sizes;
-  std::vector<int32_t> line_steps;  // line - the previous job's line (the first's: - 0)
+  std::vector<int8_t> line_steps;  // line - the previous job's line (the first's: - 0)
   std::vector<int64_t> far_lines;
   int64_t last_line = 0;
   std::vector<int32_t> instances;  // empty unless SimConfig::metrics_per_instance
@@ -232,8 +235,8 @@ struct JobLabels {
       long_sizes.push_back(id.size());
     }
     const int64_t step = line - last_line;
-    if (step > std::numeric_limits<int32_t>::min() && step <= std::numeric_limits<int32_t>::max()) {
-      line_steps.push_back(static_cast<int32_t>(step));
+    if (step > kFarLine && step <= std::numeric_limits<int8_t>::max()) {
+      line_steps.push_back(static_cast<int8_t>(step));
     } else {
       line_steps.push_back(kFarLine);
       far_lines.push_back(line);
@@ -250,7 +253,7 @@ struct JobLabels {
       const uint64_t n = size == kLongId ? labels_.long_sizes[num_long_++] : size;
       id = std::string_view(labels_.ids).substr(id_from_, n);
       id_from_ += n;
-      const int32_t step = labels_.line_steps[i];
+      const int8_t step = labels_.line_steps[i];
       line = step == kFarLine ? labels_.far_lines[num_far_++] : line + step;
     }
     std::string_view id;
@@ -402,7 +405,6 @@ class Binder {
     labels_.line_steps.reserve(trace.jobs.size());
     if (config_.metrics_per_instance) labels_.instances.reserve(trace.jobs.size());
     jobs_.reserve(trace.jobs.size());
-    AdviseHugePages(jobs_.data(), jobs_.capacity() * sizeof(SimJob));
   }
 
   // The next job in trace order; its tenant and types must be in `trace`.
@@ -478,7 +480,7 @@ class Binder {
   std::vector<bool> type_known_;
   double last_submit_s_ = 0;
   JobLabels labels_;
-  std::vector<SimJob> jobs_;
+  JobArray jobs_;
   // Why a job cannot run, for the few that cannot (a string per job was 32 bytes of each).
   std::map<size_t, std::string> refusal_;
 };
@@ -588,7 +590,7 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
   const Cluster& layout = *layout_;
   const JobLabels& labels = labels_;
   std::map<size_t, std::string>& refusal = refusal_;
-  std::vector<SimJob>& jobs = jobs_;
+  JobArray& jobs = jobs_;
   std::unique_ptr<SchedulingPolicy>& policy = policy_;
   SimResult result;
   result.policy = config.policy;
@@ -660,12 +662,6 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
                    : static_cast<double>(labels.instances[static_cast<size_t>(j)]);
     return s;
   };
-  // The completed jobs' samples, in job order, each with its tenant.
-  auto each_completed = [&](const auto& f) {
-    for (size_t i = 0; i < done.size(); ++i) {
-      if (done[i].status == JobStatus::kDone) f(sample_of(static_cast<JobIdx>(i)), done[i].tenant);
-    }
-  };
   result.per_tenant.resize(num_tenants);
   for (size_t t = 0; t < num_tenants; ++t) {
     result.per_tenant[t].name = tenants[t].name;
@@ -680,15 +676,19 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
     result.jobs_csv.reserve(256 + done.size() * 128);
     detail::AppendJobsCsvHeader(result.jobs_csv);
   }
+  waits.Reserve(static_cast<size_t>(engine.num_completed()));
+  // Jobs are let go behind the walk in steps of this many (a madvise call each).
+  constexpr size_t kReleaseStep = size_t{1} << 16;
   JobLabels::Reader label(labels);
   for (size_t i = 0; i < done.size(); ++i) {
+    if (i % kReleaseStep == 0) engine.ReleaseJobsBefore(i);
     const SimJob& job = done[i];
     label.Next(i);
     TenantResult& tr = result.per_tenant[static_cast<size_t>(job.tenant)];
     ++tr.jobs;
     tr.gpu_hours += job.attained_gpu_s / kSecondsPerHour;
     allocated_gpu_s += job.attained_gpu_s;
-    useful_gpu_s += job.useful_gpu_s;
+    useful_gpu_s += engine.useful_gpu_s(static_cast<JobIdx>(i));
     ClusterQueueResult* qr =
         queue_of(job) < 0 ? nullptr : &result.cluster_queues[static_cast<size_t>(queue_of(job))];
     if (qr != nullptr) {
@@ -700,7 +700,7 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
       ++result.completed;
       ++tr.completed;
       if (qr != nullptr) ++qr->completed;
-      waits.Add(sample_of(static_cast<JobIdx>(i)));
+      waits.Add(sample_of(static_cast<JobIdx>(i)), job.tenant);
     } else {
       GPUPLAN_CHECK(job.status == JobStatus::kUnschedulable)
           << "job " << label.id << " neither completed nor reported unschedulable";
@@ -710,10 +710,11 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
     }
     if (config.record_jobs || config.jobs_csv) {
       const bool is_done = job.status == JobStatus::kDone;
+      const SimTime first_start = engine.first_start(static_cast<JobIdx>(i));
       JobRow row{.job_id = std::string(label.id),
                  .tenant = tenants[static_cast<size_t>(job.tenant)].name,
                  .submit_s = ToSeconds(job.submit),
-                 .start_s = job.first_start >= 0 ? ToSeconds(job.first_start) : -1,
+                 .start_s = first_start >= 0 ? ToSeconds(first_start) : -1,
                  .end_s = is_done ? ToSeconds(job.since) : -1,
                  .gpus = job.gpus,
                  .gpu_milli = job.milli,
@@ -728,7 +729,8 @@ Result<SimResult> Binder::Finish(const std::vector<std::string>& notes) {
       if (config.record_jobs) result.job_rows.push_back(std::move(row));
     }
   }
-  const std::vector<WaitStats> group_waits = waits.Finish(each_completed, groups_of);
+  engine.ReleaseJobsBefore(done.size());
+  const std::vector<WaitStats> group_waits = waits.Finish(groups_of);
   result.unschedulable_count = static_cast<int64_t>(result.unschedulable.size());
   result.waits = group_waits[0];
   result.allocated_gpu_hours = allocated_gpu_s / kSecondsPerHour;

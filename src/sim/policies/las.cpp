@@ -76,10 +76,10 @@ class LasPolicy : public SchedulingPolicy {
   void OnStop(Engine& engine, JobIdx j) override {
     const SimJob& job = engine.job(j);
     Forget(job.pool, /*no_fit=*/true);  // its GPUs come free
-    MarkDirty(job);
+    MarkDirty(engine.pieces(j));
     if (static_cast<size_t>(j) >= level_of_.size() || level_of_[static_cast<size_t>(j)] < 0) return;
     Candidates(job.pool, level_of_[static_cast<size_t>(j)]).erase({job.gpus, -job.since, j});
-    Unfile(job, j);
+    Unfile(engine.pieces(j), j);
     level_of_[static_cast<size_t>(j)] = -1;
   }
 
@@ -298,7 +298,7 @@ class LasPolicy : public SchedulingPolicy {
     for (const auto& [key, r] : jobs) {
       // The nodes it leaves whole (each counted once).
       int64_t unmade = 0;
-      const PieceList& pieces = engine.job(r).pieces;
+      const PieceList& pieces = engine.pieces(r);
       for (const Piece& piece : pieces) {
         int8_t& w = scratch_whole_[static_cast<size_t>(piece.node)];
         unmade += w == 1;
@@ -345,7 +345,7 @@ class LasPolicy : public SchedulingPolicy {
         AddPiece(victim.node, sign * victim.gpus);
         return;
       }
-      for (const Piece& piece : engine.job(victim.job).pieces) {
+      for (const Piece& piece : engine.pieces(victim.job)) {
         AddPiece(piece.node, sign * piece.gpus);
       }
     }
@@ -358,7 +358,7 @@ class LasPolicy : public SchedulingPolicy {
     // Whether one of the victim's nodes has at least `threshold` free (taken: Add'ed before).
     bool Touches(const Engine& engine, const Victim& victim, int32_t threshold) const {
       if (victim.node >= 0) return free_[static_cast<size_t>(victim.node)] >= threshold;
-      for (const Piece& piece : engine.job(victim.job).pieces) {
+      for (const Piece& piece : engine.pieces(victim.job)) {
         if (free_[static_cast<size_t>(piece.node)] >= threshold) return true;
       }
       return false;
@@ -412,9 +412,9 @@ class LasPolicy : public SchedulingPolicy {
   // has one piece (a walk then reads no SimJob), else -1.
   using CandidateKey = std::tuple<int32_t, SimTime, JobIdx>;
   using CandidateSet = std::map<CandidateKey, int32_t>;
-  static int32_t SoleNode(const SimJob& job) {
-    const Piece* first = job.pieces.begin();
-    return first != nullptr && first + 1 == job.pieces.end() ? first->node : -1;
+  static int32_t SoleNode(const PieceList& pieces) {
+    const Piece* first = pieces.begin();
+    return first != nullptr && first + 1 == pieces.end() ? first->node : -1;
   }
   CandidateSet& Candidates(int32_t pool, int level) {
     return candidates_[static_cast<size_t>(pool) * (thresholds_.size() + 1) +
@@ -430,30 +430,31 @@ class LasPolicy : public SchedulingPolicy {
   void File(const Engine& engine, JobIdx j, int level) {
     const SimJob& job = engine.job(j);
     level_of_[static_cast<size_t>(j)] = static_cast<int16_t>(level);
-    Candidates(job.pool, level).emplace(CandidateKey{job.gpus, -job.since, j}, SoleNode(job));
+    Candidates(job.pool, level)
+        .emplace(CandidateKey{job.gpus, -job.since, j}, SoleNode(engine.pieces(j)));
     if (!plain_) {
       if (occupants_.size() < engine.cluster().nodes().size()) {
         occupants_.resize(engine.cluster().nodes().size());
       }
-      for (const Piece& piece : job.pieces) {
+      for (const Piece& piece : engine.pieces(j)) {
         occupants_[static_cast<size_t>(piece.node)].push_back({KeyOf(job, j), piece.gpus});
       }
-      MarkDirty(job);
+      MarkDirty(engine.pieces(j));
     }
     if (level < static_cast<int>(thresholds_.size())) {
       due_.push({DueAt(engine, job, level), j, job.generation});
     }
   }  // Takes a filed job off its nodes' occupants (before its level changes or it stops).
-  void Unfile(const SimJob& job, JobIdx j) {
+  void Unfile(const PieceList& pieces, JobIdx j) {
     if (plain_) return;
-    for (const Piece& piece : job.pieces) {
+    for (const Piece& piece : pieces) {
       auto& on_node = occupants_[static_cast<size_t>(piece.node)];
       auto it = std::find_if(on_node.begin(), on_node.end(),
                              [&](const Occupant& o) { return std::get<3>(o.key) == j; });
       *it = on_node.back();
       on_node.pop_back();
     }
-    MarkDirty(job);
+    MarkDirty(pieces);
   }
 
   // Files the jobs started since the last call and moves those whose level rose, so the
@@ -468,7 +469,7 @@ class LasPolicy : public SchedulingPolicy {
       if (job.milli >= trace::kWholeGpuMilli) {
         File(engine, j, Level(AttainedNow(engine, job)));
       } else {
-        MarkDirty(job);  // its nodes are not freed whole by preemptions
+        MarkDirty(engine.pieces(j));  // its nodes are not freed whole by preemptions
       }
     }
     started_.clear();
@@ -484,7 +485,7 @@ class LasPolicy : public SchedulingPolicy {
         continue;
       }
       Candidates(job.pool, old_level).erase({job.gpus, -job.since, j});
-      Unfile(job, j);
+      Unfile(engine.pieces(j), j);
       File(engine, j, level);
       Forget(job.pool, /*no_fit=*/false);  // a new candidate for the levels it passed
     }
@@ -534,9 +535,9 @@ class LasPolicy : public SchedulingPolicy {
   }
   void MarkWhole(int32_t node, int8_t whole) { scratch_whole_[static_cast<size_t>(node)] = whole; }
   // A job's nodes changed (a start, a stop, a level): whole_at_ brought up to date lazily.
-  void MarkDirty(const SimJob& job) {
+  void MarkDirty(const PieceList& pieces) {
     if (plain_) return;
-    for (const Piece& piece : job.pieces) {
+    for (const Piece& piece : pieces) {
       if (node_dirty_.size() <= static_cast<size_t>(piece.node)) {
         node_dirty_.resize(static_cast<size_t>(piece.node) + 1, 0);
       }
