@@ -65,8 +65,12 @@ struct SimJob {
   int16_t milli = trace::kWholeGpuMilli;  // in [1, 1000]
   JobStatus status = JobStatus::kPending;
   bool needs_overhead = false;  // the next run pays the restart overhead
+  // Running: its index in Engine::running(); otherwise its stop record's (Engine::first_start),
+  // -1 before its first stop. Beside `status`: Engine::pieces reads both.
+  int32_t slot = -1;
   int32_t tenant = 0;
   int32_t priority = 0;  // the trace's; fifo and firstfit serve higher first
+  int32_t pool = -1;     // pool of the current or last run
   uint64_t allowed_pools = 0;
   SimTime submit = 0;
   double work_ref_s = 0;  // total work
@@ -76,15 +80,11 @@ struct SimJob {
   // the current pending interval; running, the current run (restart overhead included); done,
   // its end.
   SimTime since = 0;
-  // The job's totals and the run's state.
+  // The job's totals.
   SimTime wait_total = 0;     // every pending interval: first wait plus time re-queued
   double attained_gpu_s = 0;  // service received in finished runs (las): allocated GPU-seconds
-  int32_t pool = -1;          // pool of the current or last run
-  // Running: its index in Engine::running(); otherwise its stop record's (Engine::first_start),
-  // -1 before its first stop.
-  int32_t slot = -1;
-  uint32_t generation = 0;  // bumps on every stop, so stale finish events are ignored
-  int16_t restarts = 0;     // at most Engine::kMaxRestartsPerJob
+  uint32_t generation = 0;    // bumps on every stop, so stale finish events are ignored
+  int16_t restarts = 0;       // at most Engine::kMaxRestartsPerJob
   int16_t preemptions = 0;
   // Whole GPUs the job needs: its shares packed (milli < 1000: `gpus` shares, 1000 / milli a GPU).
   int32_t whole_gpus() const {
