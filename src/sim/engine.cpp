@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <new>
 
@@ -101,9 +102,15 @@ void AdviseHugePages(const void* data, size_t bytes) {
 
 void JobArray::reserve(size_t n) {
   if (n <= capacity_) return;
-  void* grown = std::realloc(data_, n * sizeof(SimJob));
+  const size_t shift = raw_ == nullptr ? 0 : reinterpret_cast<char*>(data_) - raw_;
+  auto* grown = static_cast<char*>(std::realloc(raw_, n * sizeof(SimJob) + kAlignBytes));
   if (grown == nullptr) throw std::bad_alloc();
-  data_ = static_cast<SimJob*>(grown);
+  const size_t misalign = reinterpret_cast<uintptr_t>(grown) % kAlignBytes;
+  const size_t new_shift = misalign == 0 ? 0 : kAlignBytes - misalign;
+  // A remapped block keeps its offset in the page; one moved by copying may need the jobs moved.
+  if (new_shift != shift) std::memmove(grown + new_shift, grown + shift, size_ * sizeof(SimJob));
+  raw_ = grown;
+  data_ = reinterpret_cast<SimJob*>(grown + new_shift);
   capacity_ = n;
   AdviseHugePages(data_, capacity_ * sizeof(SimJob));
 }
