@@ -171,5 +171,77 @@ TEST(SubmitOrderQueue, KeepsAStdSetsOrder) {
   EXPECT_TRUE(q.empty());
 }
 
+// KeyOrderQueue against a std::set of (key, job): keys from a few values (ties go by job),
+// inserts that split chunks, erases by key (of queued, absent and erased entries), erased jobs
+// inserted again with their old key (a revived mark) or a new one, walks that erase the job met
+// and jobs further on (marks the walk must pass over), Tidy between walks only; every walk and
+// ForEach meet the set's order, and Ahead(p, 0) is the job at p.
+TEST(KeyOrderQueue, KeepsAStdSetsOrder) {
+  Rng rng(11);
+  KeyOrderQueue q;
+  std::set<std::pair<double, JobIdx>> model;
+  std::vector<std::pair<double, JobIdx>> out;  // erased: may come back
+  JobIdx next = 0;
+  const auto key = [&] { return static_cast<double>(rng.UniformInt(40)) / 4; };
+  for (int round = 0; round < 300; ++round) {
+    const int arrivals = static_cast<int>(rng.UniformInt(rng.UniformInt(4) == 0 ? 2000 : 200));
+    for (int i = 0; i < arrivals; ++i) {
+      const double k = key();
+      q.Insert(k, next);
+      model.insert({k, next++});
+    }
+    for (int i = 0; i < 30 && !out.empty(); ++i) {  // back, with the old key or a new one
+      const size_t x = rng.UniformInt(out.size());
+      auto e = out[x];
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(x));
+      if (rng.UniformInt(2) == 0) e.first = key();
+      q.Insert(e.first, e.second);
+      model.insert(e);
+    }
+    for (int i = 0; i < 20 && !model.empty(); ++i) {  // by key
+      auto it = model.lower_bound(
+          {key(), static_cast<JobIdx>(rng.UniformInt(static_cast<uint64_t>(next)))});
+      if (it == model.end()) it = model.begin();
+      ASSERT_TRUE(q.Erase(it->first, it->second));
+      ASSERT_FALSE(q.Erase(it->first, it->second)) << "erased twice";
+      out.push_back(*it);
+      model.erase(it);
+    }
+    ASSERT_FALSE(q.Erase(-1, 0));
+    const uint64_t keep_one_in = 1 + rng.UniformInt(10);
+    auto m = model.begin();
+    for (KeyOrderQueue::Pos p = q.First(); !q.End(p);) {
+      ASSERT_NE(m, model.end()) << "round " << round;
+      ASSERT_EQ(std::pair(q.Key(p), q.Job(p)), *m) << "round " << round;
+      ASSERT_EQ(q.Ahead(p, 0), q.Job(p));
+      const auto here = *m;
+      const KeyOrderQueue::Pos following = q.Next(p);
+      if (rng.UniformInt(keep_one_in) != 0) {
+        ASSERT_TRUE(q.Erase(here.first, here.second));
+        out.push_back(here);
+        m = model.erase(m);
+      } else {
+        ++m;
+      }
+      if (m != model.end() && std::next(m) != model.end() && rng.UniformInt(8) == 0) {
+        const auto later = *std::next(m);  // beyond p's successor, which stays valid
+        ASSERT_TRUE(q.Erase(later.first, later.second));
+        out.push_back(later);
+        model.erase(std::next(m));
+      }
+      p = following;  // taken before the erases: the loop's check says it is still m
+    }
+    ASSERT_EQ(m, model.end()) << "round " << round;
+    ASSERT_EQ(q.size(), static_cast<int64_t>(model.size()));
+    if (rng.UniformInt(3) != 0) q.Tidy();
+    std::vector<std::pair<double, JobIdx>> all;
+    q.ForEach([&](double k, JobIdx j) { all.emplace_back(k, j); });
+    ASSERT_TRUE(std::equal(all.begin(), all.end(), model.begin(), model.end()));
+  }
+  q.clear();
+  EXPECT_TRUE(q.empty());
+  EXPECT_TRUE(q.End(q.First()));
+}
+
 }  // namespace
 }  // namespace gpuplan::sim::detail

@@ -9,9 +9,10 @@
 //  - Z = the job's GPUs / the cluster's GPUs (PriorityFavorSmall=NO).
 // Within a tenant the order by priority changes only when a job's age reaches PriorityMaxAge,
 // so each tenant keeps its jobs in two ordered sets (age growing, age capped) by a key, the
-// part of the priority that is the job's own. Tenants' usages are brought up to date lazily
-// (when their GPUs change, or when F is needed), and the total usage, which follows the same
-// equation with the total GPUs in use, is integrated on its own.
+// part of the priority that is the job's own: queue_util.h's KeyOrderQueue (sorted chunks, the
+// jobs a merge reads soon prefetched; std::sets for plain_passes). Tenants' usages are brought up
+// to date lazily (when their GPUs change, or when F is needed), and the total usage, which follows
+// the same equation with the total GPUs in use, is integrated on its own.
 //
 // Stored priorities (SimConfig::priority_calc_period_s, Slurm's PriorityCalcPeriod, > 0): as
 // Slurm's decay thread does, priorities are recalculated at T = 0, P, 2P, ... (F from the
@@ -38,14 +39,40 @@
 #include <cmath>
 #include <functional>
 #include <set>
-#include <tuple>
 
 #include "sim/policies/policies.h"
+#include "sim/policies/queue_util.h"
 
 namespace gpuplan::sim::detail {
 
 namespace {
 
+// plain_passes' sets: the same order in a std::set (KeyOrderQueue's interface).
+class SetKeyQueue {
+ public:
+  using Pos = std::set<std::pair<double, JobIdx>>::const_iterator;
+  void Insert(double key, JobIdx j) { set_.insert({key, j}); }
+  bool Erase(double key, JobIdx j) { return set_.erase({key, j}) > 0; }
+  bool empty() const { return set_.empty(); }
+  void clear() { set_.clear(); }
+  Pos First() const { return set_.begin(); }
+  Pos Next(Pos p) const { return std::next(p); }
+  bool End(Pos p) const { return p == set_.end(); }
+  double Key(Pos p) const { return p->first; }
+  JobIdx Job(Pos p) const { return p->second; }
+  JobIdx Ahead(Pos /*p*/, size_t /*k*/) const { return -1; }
+  template <typename F>
+  void ForEach(F f) const {
+    for (const auto& [key, j] : set_) f(key, j);
+  }
+  void Tidy() {}
+
+ private:
+  std::set<std::pair<double, JobIdx>> set_;
+};
+
+// Queue: KeyOrderQueue, or SetKeyQueue for plain_passes.
+template <typename Queue>
 class FairsharePolicy : public SchedulingPolicy {
  public:
   explicit FairsharePolicy(const SimConfig& config)
@@ -90,6 +117,7 @@ class FairsharePolicy : public SchedulingPolicy {
   void OnStop(Engine& engine, JobIdx j) override { GpusChange(engine, j, -1); }
 
   void Schedule(Engine& engine, bool capacity_freed) override {
+    TidySets();
     std::vector<JobIdx> fresh;
     fresh.swap(fresh_);
     if (num_queued_ == 0) {
@@ -125,7 +153,7 @@ class FairsharePolicy : public SchedulingPolicy {
     std::vector<JobIdx> out;
     for (Tenant& t : tenants_) {
       for (const Queue* q : {&t.growing, &t.capped}) {
-        for (const auto& e : *q) out.push_back(std::get<2>(e));
+        q->ForEach([&](double /*key*/, JobIdx j) { out.push_back(j); });
       }
       t.growing.clear();
       t.capped.clear();
@@ -138,6 +166,8 @@ class FairsharePolicy : public SchedulingPolicy {
     for (Heads& h : heads_) h.Clear();
     for (const int32_t slot : dirty_) is_dirty_[static_cast<size_t>(slot)] = 0;
     dirty_.clear();
+    for (const int32_t slot : untidy_) is_untidy_[static_cast<size_t>(slot)] = 0;
+    untidy_.clear();
     pending_.clear();
     since_calc_.clear();
     aging_ = {};
@@ -149,10 +179,10 @@ class FairsharePolicy : public SchedulingPolicy {
   }
 
  private:
-  // (key, submit, job): ascending key is descending priority, then earliest submit. The key is
-  // -(wZ Z - wA s' / PriorityMaxAge) in a growing set (s' the submit, less the time the job was
-  // queued after the last recalculation), -(wZ Z + wA) in a capped one.
-  using Queue = std::set<std::tuple<double, SimTime, JobIdx>>;
+  // (key, job): ascending key is descending priority, then earliest submit (job index order is
+  // submit order: the engine's jobs are sorted by submit). The key is -(wZ Z - wA s' /
+  // PriorityMaxAge) in a growing set (s' the submit, less the time the job was queued after the
+  // last recalculation), -(wZ Z + wA) in a capped one.
   enum Where : uint8_t { kNone, kGrowing, kCapped, kPending };
   enum Kind : int { kGrowingKind = 0, kCappedKind = 1 };
 
@@ -212,23 +242,22 @@ class FairsharePolicy : public SchedulingPolicy {
   };
 
   // A set's next job in a merge, with the keys that order it (copied, so that ordering the
-  // heap reads no tree nodes). node >= 0: the job heads its set, at that node of its kind's heap
+  // heap reads no set entries). node >= 0: the job heads its set, at that node of its kind's heap
   // of heads (whose children come next).
   struct Cursor {
     double priority;
-    SimTime submit;
     JobIdx job;
     Queue* set;
-    Queue::iterator it;
+    typename Queue::Pos pos;
     double base;
     int32_t node;
   };
-  // Whether a comes before b: higher priority, then earlier submit, then lower index (a total
-  // order, so the merge does not depend on the order the tenants are pushed in).
+  // Whether a comes before b: higher priority, then earlier submit, then lower index, which is
+  // lower index alone (jobs are in submit order; a total order, so the merge does not depend on
+  // the order the tenants are pushed in).
   template <typename A, typename B>
   static bool Before(const A& a, const B& b) {
     if (a.priority != b.priority) return a.priority > b.priority;
-    if (a.submit != b.submit) return a.submit < b.submit;
     return a.job < b.job;
   }
   static bool After(const Cursor& a, const Cursor& b) { return Before(b, a); }
@@ -238,7 +267,6 @@ class FairsharePolicy : public SchedulingPolicy {
   // heads share), with each slot's position.
   struct Head {
     double priority;
-    SimTime submit;
     JobIdx job;
     int32_t tenant;
   };
@@ -296,14 +324,26 @@ class FairsharePolicy : public SchedulingPolicy {
     std::vector<int32_t> pos_;  // by tenant: index in heap_, -1
   };
 
-  // REQUIRES: it != set.end(). Asks for the job's first cache lines, read when it comes first.
-  static Cursor MakeCursor(const Engine& engine, Queue& set, Queue::iterator it, double base,
-                           int32_t node = -1) {
-    const JobIdx j = std::get<2>(*it);
+  // The set's jobs a merge reads soon: their first cache lines (read when each comes first).
+  static constexpr size_t kPrefetchAhead = 8;
+  static void Prefetch(const Engine& engine, JobIdx j) {
+    if (j < 0) return;
     const char* p = reinterpret_cast<const char*>(&engine.job(j));
     __builtin_prefetch(p);
     __builtin_prefetch(p + 64);
-    return Cursor{base - std::get<0>(*it), std::get<1>(*it), j, &set, it, base, node};
+  }
+  // REQUIRES: !set.End(pos). Asks for the job kPrefetchAhead entries on (a merge walks each set
+  // in order; the ones before were asked for by the cursors before, or by HeadCursor).
+  static Cursor MakeCursor(const Engine& engine, Queue& set, typename Queue::Pos pos, double base,
+                           int32_t node = -1) {
+    Prefetch(engine, set.Ahead(pos, kPrefetchAhead));
+    return Cursor{base - set.Key(pos), set.Job(pos), &set, pos, base, node};
+  }
+  // The cursor of a set's first job, asking for the jobs up to kPrefetchAhead on.
+  static Cursor HeadCursor(const Engine& engine, Queue& set, double base, int32_t node = -1) {
+    const typename Queue::Pos pos = set.First();
+    for (size_t k = 0; k < kPrefetchAhead; ++k) Prefetch(engine, set.Ahead(pos, k));
+    return MakeCursor(engine, set, pos, base, node);
   }
 
   double SizeTerm(const SimJob& job) const { return w_size_ * job.gpu_fraction() / total_gpus_; }
@@ -327,11 +367,11 @@ class FairsharePolicy : public SchedulingPolicy {
     const SimTime at =
         period_ > 0 ? std::max(queued_at_[static_cast<size_t>(j)], calc_at_) : engine.now();
     if (Aged(at, job.submit)) {
-      t.capped.insert({CappedKey(job), job.submit, j});
+      t.capped.Insert(CappedKey(job), j);
       where_[static_cast<size_t>(j)] = kCapped;
       MarkDirty(tenant, kCappedKind);
     } else {
-      t.growing.insert({GrowingKey(j, job, calc_at_), job.submit, j});
+      t.growing.Insert(GrowingKey(j, job, calc_at_), j);
       where_[static_cast<size_t>(j)] = kGrowing;
       aging_.Push(job.submit, j);
       if (period_ > 0 && queued_at_[static_cast<size_t>(j)] > calc_at_) since_calc_.push_back(j);
@@ -347,13 +387,15 @@ class FairsharePolicy : public SchedulingPolicy {
     Tenant& t = tenants_[static_cast<size_t>(job.tenant)];
     uint8_t& where = where_[static_cast<size_t>(j)];
     if (where == kGrowing) {
-      const size_t erased = t.growing.erase({GrowingKey(j, job, calc_at_), job.submit, j});
-      GPUPLAN_CHECK(erased == 1) << "fairshare: job " << j << " not where its key says";
+      const bool erased = t.growing.Erase(GrowingKey(j, job, calc_at_), j);
+      GPUPLAN_CHECK(erased) << "fairshare: job " << j << " not where its key says";
       MarkDirty(job.tenant, kGrowingKind);
+      MarkUntidy(job.tenant, kGrowingKind);
     } else {
       GPUPLAN_CHECK(where == kCapped) << "fairshare: job " << j << " is not queued";
-      t.capped.erase({CappedKey(job), job.submit, j});
+      t.capped.Erase(CappedKey(job), j);
       MarkDirty(job.tenant, kCappedKind);
+      MarkUntidy(job.tenant, kCappedKind);
     }
     where = kNone;
     --num_queued_;
@@ -376,17 +418,34 @@ class FairsharePolicy : public SchedulingPolicy {
   void Cap(const Engine& engine, JobIdx j) {
     const SimJob& job = engine.job(j);
     Tenant& t = tenants_[static_cast<size_t>(job.tenant)];
-    t.growing.erase({GrowingKey(j, job, calc_at_), job.submit, j});
-    t.capped.insert({CappedKey(job), job.submit, j});
+    t.growing.Erase(GrowingKey(j, job, calc_at_), j);
+    t.capped.Insert(CappedKey(job), j);
     where_[static_cast<size_t>(j)] = kCapped;
     MarkDirty(job.tenant, kGrowingKind);
     MarkDirty(job.tenant, kCappedKind);
+    MarkUntidy(job.tenant, kGrowingKind);
   }
   void AddUsed(int32_t tenant) {
     Tenant& t = tenants_[static_cast<size_t>(tenant)];
     if (t.used_pos >= 0) return;
     t.used_pos = static_cast<int32_t>(active_used_.size());
     active_used_.push_back(tenant);
+  }
+
+  // A set with erased entries, to tidy before the next pass's walks (Queue::Tidy moves entries).
+  void MarkUntidy(int32_t tenant, Kind kind) {
+    const int32_t slot = 2 * tenant + kind;
+    if (is_untidy_[static_cast<size_t>(slot)] != 0) return;
+    is_untidy_[static_cast<size_t>(slot)] = 1;
+    untidy_.push_back(slot);
+  }
+  void TidySets() {
+    for (const int32_t slot : untidy_) {
+      is_untidy_[static_cast<size_t>(slot)] = 0;
+      Tenant& t = tenants_[static_cast<size_t>(slot / 2)];
+      (slot % 2 == kGrowingKind ? t.growing : t.capped).Tidy();
+    }
+    untidy_.clear();
   }
 
   // --- stored priorities (period_ > 0) ---
@@ -405,8 +464,8 @@ class FairsharePolicy : public SchedulingPolicy {
       const Queue& q = slot % 2 == kGrowingKind ? t.growing : t.capped;
       Head h{};
       if (!q.empty()) {
-        h = Head{t.base - std::get<0>(*q.begin()), std::get<1>(*q.begin()), std::get<2>(*q.begin()),
-                 tenant};
+        const typename Queue::Pos first = q.First();
+        h = Head{t.base - q.Key(first), q.Job(first), tenant};
       }
       heads_[static_cast<size_t>(slot % 2)].Set(tenant, !q.empty(), h);
     }
@@ -446,39 +505,31 @@ class FairsharePolicy : public SchedulingPolicy {
     std::vector<JobIdx> moved;
     if (update_all_) {
       for (Tenant& t : tenants_) {
-        for (const auto& e : t.growing) moved.push_back(std::get<2>(e));
+        t.growing.ForEach([&](double /*key*/, JobIdx j) { moved.push_back(j); });
       }
     } else {
       moved.swap(since_calc_);
     }
-    rekeyed_.clear();
     for (const JobIdx j : moved) {
       const SimJob& job = engine.job(j);
       if (where_[static_cast<size_t>(j)] != kGrowing) continue;
       const double old_key = GrowingKey(j, job, old_at), new_key = GrowingKey(j, job, at);
       if (old_key == new_key) continue;
-      // Out of the set and back with the new key, the node kept (no allocation).
-      auto node = tenants_[static_cast<size_t>(job.tenant)].growing.extract(
-          std::tuple{old_key, job.submit, j});
-      if (node.empty()) continue;  // listed twice
-      std::get<0>(node.value()) = new_key;
-      rekeyed_.push_back(std::move(node));
+      Queue& q = tenants_[static_cast<size_t>(job.tenant)].growing;
+      if (!q.Erase(old_key, j)) continue;  // listed twice
+      q.Insert(new_key, j);
+      MarkDirty(job.tenant, kGrowingKind);
+      MarkUntidy(job.tenant, kGrowingKind);
     }
     since_calc_.clear();
     calc_at_ = at;
     epoch_ = epoch;
-    for (Queue::node_type& node : rekeyed_) {
-      const int32_t tenant = engine.job(std::get<2>(node.value())).tenant;
-      tenants_[static_cast<size_t>(tenant)].growing.insert(std::move(node));
-      MarkDirty(tenant, kGrowingKind);
-    }
-    rekeyed_.clear();
     if (update_all_) {
       std::vector<JobIdx> aged;
       for (Tenant& t : tenants_) {
-        for (const auto& e : t.growing) {
-          if (Aged(at, std::get<1>(e))) aged.push_back(std::get<2>(e));
-        }
+        t.growing.ForEach([&](double /*key*/, JobIdx j) {
+          if (Aged(at, engine.job(j).submit)) aged.push_back(j);
+        });
       }
       for (const JobIdx j : aged) Cap(engine, j);
     } else {
@@ -513,8 +564,7 @@ class FairsharePolicy : public SchedulingPolicy {
   bool GrowingFirst(const Cursor& g, const Cursor& c) const {
     const double pg = g.priority + age_term_;
     if (pg != c.priority) return pg > c.priority;
-    if (g.submit != c.submit) return g.submit < c.submit;
-    return g.job < c.job;
+    return g.job < c.job;  // submit order
   }
   // One pass over the queue in stored-priority order: each kind's heads walked in heap order
   // (a node's children follow it) merged with the next jobs of the tenants already visited.
@@ -547,7 +597,7 @@ class FairsharePolicy : public SchedulingPolicy {
           replaced = true;
         }
       };
-      if (const auto next = std::next(c.it); next != c.set->end()) {
+      if (const auto next = c.set->Next(c.pos); !c.set->End(next)) {
         put(MakeCursor(engine, *c.set, next, c.base));
       }
       if (c.node >= 0) {
@@ -575,8 +625,8 @@ class FairsharePolicy : public SchedulingPolicy {
     const Head& h = heads_[static_cast<size_t>(k)].heap()[static_cast<size_t>(node)];
     Tenant& t = tenants_[static_cast<size_t>(h.tenant)];
     Queue& set = k == kGrowingKind ? t.growing : t.capped;
-    GPUPLAN_CHECK(!set.empty() && std::get<2>(*set.begin()) == h.job) << "fairshare: stale head";
-    Cursor c = MakeCursor(engine, set, set.begin(), t.base, node);
+    GPUPLAN_CHECK(!set.empty() && set.Job(set.First()) == h.job) << "fairshare: stale head";
+    Cursor c = HeadCursor(engine, set, t.base, node);
     c.priority = h.priority;
     return c;
   }
@@ -586,19 +636,15 @@ class FairsharePolicy : public SchedulingPolicy {
     std::vector<Cursor> next[2];
     for (const int32_t tenant : active_) {
       Tenant& t = tenants_[static_cast<size_t>(tenant)];
-      if (!t.growing.empty()) {
-        next[0].push_back(MakeCursor(engine, t.growing, t.growing.begin(), t.base));
-      }
-      if (!t.capped.empty()) {
-        next[1].push_back(MakeCursor(engine, t.capped, t.capped.begin(), t.base));
-      }
+      if (!t.growing.empty()) next[0].push_back(HeadCursor(engine, t.growing, t.base));
+      if (!t.capped.empty()) next[1].push_back(HeadCursor(engine, t.capped, t.base));
     }
     int examined = 0;
     while (examined < reservations_.depth() && !reservations_.Exhausted(engine)) {
       Cursor* best[2] = {nullptr, nullptr};
       for (int k = 0; k < 2; ++k) {
         for (Cursor& c : next[k]) {
-          if (c.it != c.set->end() && (best[k] == nullptr || Before(c, *best[k]))) best[k] = &c;
+          if (!c.set->End(c.pos) && (best[k] == nullptr || Before(c, *best[k]))) best[k] = &c;
         }
       }
       if (best[0] == nullptr && best[1] == nullptr) break;
@@ -606,11 +652,11 @@ class FairsharePolicy : public SchedulingPolicy {
                       ? best[0]
                       : best[1];
       const JobIdx j = c->job;
-      const auto following = std::next(c->it);
-      if (following != c->set->end()) {
+      const auto following = c->set->Next(c->pos);
+      if (!c->set->End(following)) {
         *c = MakeCursor(engine, *c->set, following, c->base);
       } else {
-        c->it = c->set->end();
+        c->pos = following;
       }
       if (reservations_.Consider(engine, j)) {
         Remove(engine, j);
@@ -640,9 +686,9 @@ class FairsharePolicy : public SchedulingPolicy {
       }
       std::vector<JobIdx> aged;  // plain: every growing job looked at
       for (const int32_t t : active_) {
-        for (const auto& e : tenants_[static_cast<size_t>(t)].growing) {
-          if (Aged(engine.now(), std::get<1>(e))) aged.push_back(std::get<2>(e));
-        }
+        tenants_[static_cast<size_t>(t)].growing.ForEach([&](double /*key*/, JobIdx j) {
+          if (Aged(engine.now(), engine.job(j).submit)) aged.push_back(j);
+        });
       }
       for (const JobIdx j : aged) Cap(engine, j);
     } else {
@@ -663,12 +709,8 @@ class FairsharePolicy : public SchedulingPolicy {
       const double base = w_fairshare_ * std::exp2(-u / s);
       tt.base_growing = base + w_age_ * now_s / max_age_s_;
       tt.base_capped = base;
-      if (!tt.growing.empty()) {
-        heap_.push_back(MakeCursor(engine, tt.growing, tt.growing.begin(), tt.base_growing));
-      }
-      if (!tt.capped.empty()) {
-        heap_.push_back(MakeCursor(engine, tt.capped, tt.capped.begin(), tt.base_capped));
-      }
+      if (!tt.growing.empty()) heap_.push_back(HeadCursor(engine, tt.growing, tt.base_growing));
+      if (!tt.capped.empty()) heap_.push_back(HeadCursor(engine, tt.capped, tt.base_capped));
     }
     std::make_heap(heap_.begin(), heap_.end(), After);
     int examined = 0;
@@ -677,8 +719,8 @@ class FairsharePolicy : public SchedulingPolicy {
       // j, leaving the next job's iterator valid).
       Cursor& top = heap_.front();
       const JobIdx j = top.job;
-      const auto next = std::next(top.it);
-      if (next != top.set->end()) {
+      const auto next = top.set->Next(top.pos);
+      if (!top.set->End(next)) {
         SiftDown(heap_, MakeCursor(engine, *top.set, next, top.base));
       } else {
         const Cursor last = heap_.back();
@@ -711,6 +753,7 @@ class FairsharePolicy : public SchedulingPolicy {
     tenants_.resize(n);
     for (Heads& h : heads_) h.Resize(n);
     is_dirty_.resize(2 * n, 0);
+    is_untidy_.resize(2 * n, 0);
     total_weight_ = 0;
     for (int t = 0; t < engine.num_tenants(); ++t) total_weight_ += engine.tenant_weight(t);
   }
@@ -775,8 +818,9 @@ class FairsharePolicy : public SchedulingPolicy {
   std::vector<int32_t> dirty_;      // slots (2 x tenant + Kind) whose head may have changed
   std::vector<uint8_t> is_dirty_;   // by slot
   std::vector<JobIdx> since_calc_;  // growing jobs queued since the recalculation (with a lead)
-  std::vector<Queue::node_type> rekeyed_;
-  std::vector<JobIdx> pending_;  // queued during a pass
+  std::vector<int32_t> untidy_;     // slots with erased entries
+  std::vector<uint8_t> is_untidy_;  // by slot
+  std::vector<JobIdx> pending_;     // queued during a pass
   bool in_pass_ = false;
   std::vector<Cursor> aux_[2];  // the merge's next cursors, by Kind
 };
@@ -784,7 +828,8 @@ class FairsharePolicy : public SchedulingPolicy {
 }  // namespace
 
 std::unique_ptr<SchedulingPolicy> MakeFairshare(const SimConfig& config) {
-  return std::make_unique<FairsharePolicy>(config);
+  if (config.plain_passes) return std::make_unique<FairsharePolicy<SetKeyQueue>>(config);
+  return std::make_unique<FairsharePolicy<KeyOrderQueue>>(config);
 }
 
 }  // namespace gpuplan::sim::detail

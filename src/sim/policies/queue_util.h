@@ -185,6 +185,156 @@ class SubmitOrderQueue {
   size_t compact_to_ = 0;  // a walk passed more marks than jobs up to here
 };
 
+// Queued jobs in ascending (key, job) order (fair share's per-tenant sets, issue 11), at 16
+// bytes a job in sorted chunks of at most 2 x kChunk entries, where a std::set node took 64: a
+// walk reads the entries in sequence, so the jobs a few ahead are known for a prefetch, and an
+// insert moves at most a chunk. Erase marks the entry (~job, its key kept, so searches still
+// work) and leaves every Pos valid; Tidy() drops marks and moves entries, so call it only while
+// no Pos is held. At most one entry (marked or not) per (key, job): an insert revives its mark.
+class KeyOrderQueue {
+ public:
+  struct Entry {
+    double key;
+    JobIdx job;  // ~job: erased
+  };
+  struct Pos {
+    size_t chunk = 0, i = 0;
+  };
+
+  void Insert(double key, JobIdx j) {
+    const Entry e{key, j};
+    if (chunks_.empty()) chunks_.emplace_back();
+    const size_t c = ChunkFor(e);
+    Chunk& ch = chunks_[c];
+    const auto it = std::upper_bound(ch.e.begin(), ch.e.end(), e, Less);
+    ++size_;
+    if (it != ch.e.begin() && !Less(*(it - 1), e)) {  // its mark
+      GPUPLAN_CHECK((it - 1)->job < 0) << "KeyOrderQueue: job " << j << " inserted twice";
+      (it - 1)->job = j;
+      --ch.marks;
+      --marks_;
+      return;
+    }
+    ch.e.insert(it, e);
+    if (ch.e.size() > 2 * kChunk) {
+      Chunk back;
+      back.e.assign(ch.e.begin() + static_cast<std::ptrdiff_t>(kChunk), ch.e.end());
+      ch.e.resize(kChunk);
+      for (const Entry& x : back.e) back.marks += x.job < 0 ? 1 : 0;
+      ch.marks -= back.marks;
+      chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(c) + 1, std::move(back));
+    }
+  }
+  // Marks (key, j); false if it is not queued.
+  bool Erase(double key, JobIdx j) {
+    if (chunks_.empty()) return false;
+    const Entry e{key, j};
+    Chunk& ch = chunks_[ChunkFor(e)];
+    const auto it = std::lower_bound(ch.e.begin(), ch.e.end(), e, Less);
+    if (it == ch.e.end() || it->job != j || it->key != key) return false;
+    it->job = ~j;
+    ++ch.marks;
+    ++marks_;
+    --size_;
+    return true;
+  }
+  int64_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void clear() {
+    chunks_.clear();
+    size_ = 0;
+    marks_ = 0;
+  }
+
+  // The first queued entry, the one after p; End(p) past the last.
+  Pos First() const { return Settle(Pos{}); }
+  Pos Next(Pos p) const {
+    ++p.i;
+    return Settle(p);
+  }
+  bool End(Pos p) const { return p.chunk == chunks_.size(); }
+  double Key(Pos p) const { return chunks_[p.chunk].e[p.i].key; }
+  JobIdx Job(Pos p) const { return chunks_[p.chunk].e[p.i].job; }
+  // The job k entries after p (erased or not), or -1: for a prefetch.
+  JobIdx Ahead(Pos p, size_t k) const {
+    size_t i = p.i + k;
+    for (size_t c = p.chunk; c < chunks_.size(); ++c) {
+      if (i < chunks_[c].e.size()) return Unmarked(chunks_[c].e[i].job);
+      i -= chunks_[c].e.size();
+    }
+    return -1;
+  }
+  // f(key, job) for the queued entries in order.
+  template <typename F>
+  void ForEach(F f) const {
+    for (const Chunk& ch : chunks_) {
+      for (const Entry& e : ch.e) {
+        if (e.job >= 0) f(e.key, e.job);
+      }
+    }
+  }
+
+  // Drops the marks of the first chunk and of chunks more than a quarter marked, and the
+  // chunks left empty (a walk then passes over few marks, none before the first job).
+  void Tidy() {
+    if (marks_ == 0) return;
+    size_t out = 0;
+    for (size_t c = 0; c < chunks_.size(); ++c) {
+      Chunk& ch = chunks_[c];
+      if (ch.marks > 0 && (out == 0 || 4 * ch.marks > ch.e.size())) {
+        ch.e.erase(
+            std::remove_if(ch.e.begin(), ch.e.end(), [](const Entry& x) { return x.job < 0; }),
+            ch.e.end());
+        marks_ -= ch.marks;
+        ch.marks = 0;
+      }
+      if (ch.e.empty()) continue;
+      if (out != c) chunks_[out] = std::move(ch);
+      ++out;
+    }
+    chunks_.resize(out);
+  }
+
+ private:
+  static constexpr size_t kChunk = 256;
+  struct Chunk {
+    std::vector<Entry> e;  // ascending by Less; never empty after Tidy() or Insert()
+    size_t marks = 0;
+  };
+  static JobIdx Unmarked(JobIdx v) { return v < 0 ? ~v : v; }
+  static bool Less(const Entry& a, const Entry& b) {
+    if (a.key != b.key) return a.key < b.key;
+    return Unmarked(a.job) < Unmarked(b.job);
+  }
+  // The first chunk whose last entry is not before e (where e is, or goes), else the last.
+  size_t ChunkFor(const Entry& e) const {
+    size_t lo = 0, hi = chunks_.size() - 1;
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (Less(chunks_[mid].e.back(), e)) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+  Pos Settle(Pos p) const {
+    while (p.chunk < chunks_.size()) {
+      const std::vector<Entry>& v = chunks_[p.chunk].e;
+      while (p.i < v.size() && v[p.i].job < 0) ++p.i;
+      if (p.i < v.size()) break;
+      ++p.chunk;
+      p.i = 0;
+    }
+    return p;
+  }
+
+  std::vector<Chunk> chunks_;
+  int64_t size_ = 0;   // entries not marked
+  int64_t marks_ = 0;  // marked
+};
+
 // Empties the queue, returning its jobs in queue order.
 template <typename Queue, typename JobOf>
 std::vector<JobIdx> DrainInOrder(Queue& queue, JobOf job_of) {
