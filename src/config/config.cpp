@@ -37,6 +37,9 @@ std::string Resolve(const std::string& path, const toml::node& n, const std::str
 std::string Prefix(const std::string& ctx) { return ctx.empty() ? "" : ctx + ": "; }
 
 Result<toml::table> ParseTree(std::string_view text, const std::string& path) {
+  // A UTF-8 byte order mark, as Windows editors write, is no part of the TOML (the guard
+  // refused it as a non-ASCII character outside a string).
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   GPUPLAN_TRY(CheckTomlText(text, path));
   try {
     return toml::parse(text, path);
@@ -64,8 +67,11 @@ int Table::line() const { return static_cast<int>(T(table_).source().begin.line)
 Result<void> Table::CheckKeys(const std::vector<std::string>& allowed) const {
   for (const auto& [key, value] : T(table_)) {
     if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
-    const std::string near = NearestName(key.str(), allowed);
-    return Error{fmt::format("{}: {}unknown key '{}'{}", At(*path_, value), Prefix(ctx_), key.str(),
+    // A key of megabytes is quoted cut short and gets no suggestion (no key is near it).
+    const std::string near =
+        key.str().size() > kMaxQuotedChars ? "" : NearestName(key.str(), allowed);
+    return Error{fmt::format("{}: {}unknown key '{}'{}", At(*path_, value), Prefix(ctx_),
+                             Abbreviate(key.str()),
                              near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near))};
   }
   return Ok{};
@@ -400,7 +406,11 @@ Result<void> Document::Override(std::string_view assignment,
     toml::node* child = table->get(part);
     if (!child) {
       // A missing section is created, so an override can add [rental] to a file without one.
-      table = table->insert_or_assign(part, toml::table{}).first->second.as_table();
+      // Parsed rather than default-made, so it is sourced at the override: an error in it
+      // (an unknown key, a missing one) names "--set budgett.total", not "s.toml:0".
+      auto created = ParseOverrideValue("{}", where);
+      GPUPLAN_TRY(created);
+      table = table->insert_or_assign(part, std::move(*created->get("v"))).first->second.as_table();
       continue;
     }
     if (toml::table* t = child->as_table()) {

@@ -637,6 +637,16 @@ Result<void> ParseTenants(const Context& c, const Table& root) {
       }
       rate_by_quarter.push_back(rate * std::pow(1 + *growth, (i - c.s.first.Index()) / 4.0));
     }
+    // The jobs this demand generates over the horizon must fit a trace (kMaxJobs): 1e30 a day
+    // generated until the trace limit, which took minutes, instead of failing here.
+    double num_jobs = 0;
+    for (double rate : rate_by_quarter) num_jobs += rate * kSecondsPerQuarter / kSecondsPerDay;
+    if (!(num_jobs <= static_cast<double>(kMaxJobs))) {
+      return d.Fail("jobs_per_day",
+                    fmt::format("'jobs_per_day' comes to {:.3g} jobs over the horizon, more than "
+                                "the limit of {} jobs in a trace",
+                                num_jobs, kMaxJobs));
+    }
     trace::TenantDemand& dem = ten.demand;
     dem = trace::DefaultDemand(ten.tenant_class, ten.name, rate_by_quarter.front());
     dem.tenant.share_weight = ten.share_weight;
@@ -682,13 +692,20 @@ Result<void> ParseSimulation(const Context& c, const Table& root) {
   GPUPLAN_TRY(seed);
   if (*seed != std::floor(*seed)) return r.Fail("seed", "'seed' must be a whole number");
   sim.seed = static_cast<uint64_t>(*seed);
-  auto mtbf = r.Number("gpu_mtbf_h", 0.0, 0);
+  // Limits of the simulator's clock (kMaxTimeS), checked here to name the line: the
+  // simulator's own check says only "the restart overhead (s) must be in [0, 1e+10]".
+  auto mtbf = r.Number("gpu_mtbf_h", 0.0, 0, kMaxTimeS / kSecondsPerHour);
   GPUPLAN_TRY(mtbf);
+  if (*mtbf != 0 && *mtbf < 1) {
+    return r.Fail("gpu_mtbf_h", fmt::format("'gpu_mtbf_h' must be 0 (no failures) or at least 1 "
+                                            "hour per GPU, got {:g}",
+                                            *mtbf));
+  }
   sim.gpu_mtbf_s = *mtbf * kSecondsPerHour;
-  auto ckpt = r.Number("checkpoint_interval_min", 0.0, 0);
+  auto ckpt = r.Number("checkpoint_interval_min", 0.0, 0, kMaxTimeS / kSPerMinute);
   GPUPLAN_TRY(ckpt);
   sim.checkpoint_interval_s = *ckpt * kSPerMinute;
-  auto restart = r.Number("restart_overhead_min", 0.0, 0);
+  auto restart = r.Number("restart_overhead_min", 0.0, 0, kMaxTimeS / kSPerMinute);
   GPUPLAN_TRY(restart);
   sim.restart_overhead_s = *restart * kSPerMinute;
   // The schedulers' settings. Ten years bounds the windows: past the horizon of any plan, and
@@ -1004,7 +1021,7 @@ Result<Scenario> ParseRoot(const Table& root, const std::string& path,
   GPUPLAN_TRY(extra);
   if (!extra->empty()) {
     auto cat = catalog::Catalog::Load(*extra);
-    if (!cat) return r.Fail("extra_catalog", cat.error().message);
+    if (!cat) return r.Fail("extra_catalog", "extra_catalog: " + cat.error().message);
     for (const auto& id : cat->ids()) {
       if (catalog.Find(id)) {
         return r.Fail("extra_catalog", fmt::format("'{}' is already in the catalog", id));

@@ -478,6 +478,11 @@ Result<void> CheckRequest(const ServeRequest& r, const catalog::Accelerator& gpu
   if (!(r.requests_per_s >= 0) || !std::isfinite(r.requests_per_s)) {
     return Error{fmt::format("'rps' must be a positive rate, got {}", r.requests_per_s)};
   }
+  // Past this the replica counts overflow int (a rate of 1e300 reached an internal check).
+  if (r.requests_per_s > kServeMaxRequestsPerS) {
+    return Error{fmt::format("'rps' must be at most {:g} requests/s, got {:g}",
+                             kServeMaxRequestsPerS, r.requests_per_s)};
+  }
   if (r.num_gpus < 0) return Error{fmt::format("'gpus' must be > 0, got {}", r.num_gpus)};
   if ((r.requests_per_s > 0) == (r.num_gpus > 0)) {
     return Error{
@@ -497,8 +502,9 @@ Result<void> CheckRequest(const ServeRequest& r, const catalog::Accelerator& gpu
     return Error{
         fmt::format("'price_per_gpu_hour' must be >= 0, got {}", r.price_usd_per_gpu_hour)};
   }
-  if (r.tensor_parallel < 0) {
-    return Error{fmt::format("'tensor_parallel' must be >= 0, got {}", r.tensor_parallel)};
+  if (r.tensor_parallel < 0 || r.tensor_parallel > kServeMaxTensorParallel) {
+    return Error{fmt::format("'tensor_parallel' must be in [0, {}] (0: searched), got {}",
+                             kServeMaxTensorParallel, r.tensor_parallel)};
   }
   if (r.max_batch < 0) return Error{fmt::format("'max_batch' must be >= 0, got {}", r.max_batch)};
   if (r.max_tokens_per_step < 0) {
@@ -1171,6 +1177,8 @@ Result<ServePlan> PlanServing(const ServeRequest& r, const catalog::Accelerator&
     const double rate = c.capacity.requests_per_s;
     const int size = c.layout.gpus();
     if (r.requests_per_s > 0) {
+      // A layout needing more replicas than an int counts (GPUs included) is no answer.
+      if (r.requests_per_s / rate * size > kServeMaxGpus) continue;
       // The fewest accelerators; among equals, the most capacity (headroom at the load).
       const int replicas = static_cast<int>(std::ceil(r.requests_per_s / rate - 1e-9));
       const int best = chosen ? best_replicas * chosen->layout.gpus() : 0;
@@ -1187,6 +1195,10 @@ Result<ServePlan> PlanServing(const ServeRequest& r, const catalog::Accelerator&
         best_replicas = replicas;
       }
     }
+  }
+  if (!chosen) {
+    return Error{fmt::format("serving {:g} requests/s on '{}' needs more than {:g} accelerators",
+                             r.requests_per_s, gpu.id, kServeMaxGpus)};
   }
   const Candidate& c = *chosen;
   const ServeLayout& layout = c.layout;

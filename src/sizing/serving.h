@@ -143,6 +143,13 @@ struct ServePoint {
 // one whole sequence (required_bytes_per_gpu says what the widest needs, usable_bytes_per_gpu
 // what it has). kLatencyUnreachable: some layouts fit, none meets the targets even at a light
 // load (point holds the best such point). Either way status_message says why in words.
+// Limits of a serving request (checked before sizing): a rate far past any service's (search
+// engines serve ~1e5 requests/s), tensor parallelism past any published layout, and a fleet
+// whose GPU count an int holds with room.
+inline constexpr double kServeMaxRequestsPerS = 1e8;
+inline constexpr int kServeMaxTensorParallel = 1024;
+inline constexpr double kServeMaxGpus = 1e9;
+
 enum class ServeStatus { kOk, kDoesNotFit, kLatencyUnreachable };
 std::string_view ToString(ServeStatus s);
 

@@ -620,6 +620,35 @@ std::vector<std::string> QuarterSeriesNames(Stage stage) {
   return m;
 }
 
+Result<void> CheckAxes(const SweepSpec& spec, const catalog::Catalog& catalog,
+                       const ScenarioLoader& loader) {
+  const std::string path =
+      spec.scenario_path.empty() ? scenario::DefaultScenarioPath() : spec.scenario_path;
+  for (const Axis& axis : spec.axes) {
+    std::vector<std::string> texts = axis.values;
+    if (axis.distribution == Distribution::kUniform ||
+        axis.distribution == Distribution::kLogUniform) {
+      texts = {NumberText(axis.low), NumberText(axis.high)};
+    } else if (axis.distribution == Distribution::kNormal) {
+      texts = {NumberText(axis.low)};
+    }
+    for (const std::string& text : texts) {
+      std::vector<std::string> overrides = spec.overrides;
+      std::string at = path;
+      if (axis.key == kScenarioAxis) {
+        at = text;
+      } else {
+        overrides.push_back(axis.key + "=" + text);
+      }
+      if (auto s = loader(at, catalog, overrides); !s) {
+        return Error{fmt::format("sweep axis '{}' at '{}': {}", axis.key, text, s.error().message),
+                     s.error().kind};
+      }
+    }
+  }
+  return Ok{};
+}
+
 Json EvaluatePoint(const SweepSpec& spec, const Point& point, const catalog::Catalog& catalog,
                    const ScenarioLoader& loader) {
   Json row;

@@ -251,4 +251,27 @@ TEST(CheckTomlText, RefusesTheInputsThatBreakTomlpp) {
   }
 }
 
+// Issue 12 (5): a byte order mark (Windows editors) was refused as "a non-ASCII character
+// outside a string"; a key of megabytes was quoted whole in its error.
+TEST(Document, ByteOrderMarkIsSkippedAndHugeKeysAreCut) {
+  Document doc = Parse("\xEF\xBB\xBFname = \"x\"\n");
+  EXPECT_EQ(*doc.Root().String("name", ""), "x");
+  Document huge = Parse(std::string(1'000'000, 'k') + " = 1\n");
+  auto bad = huge.Root().CheckKeys({"name"});
+  ASSERT_FALSE(bad);
+  EXPECT_LT(bad.error().message.size(), 400u);
+  EXPECT_NE(bad.error().message.find("t.toml:1: unknown key 'kkk"), std::string::npos);
+}
+
+// Issue 12 (5): a table an override creates is sourced at the override, so an unknown key in it
+// names "--set budgett.total", not "t.toml:0".
+TEST(Override, CreatedTablesNameTheOverride) {
+  Document doc = Parse("name = \"x\"\n");
+  ASSERT_TRUE(doc.Override("budgett.total=1", {}));
+  auto bad = doc.Root().CheckKeys({"name", "budget"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message,
+            "--set budgett.total: unknown key 'budgett' (did you mean 'budget'?)");
+}
+
 }  // namespace gpuplan::config

@@ -752,5 +752,44 @@ TEST_F(Extends, CyclesAndMissingBasesAreRefused) {
       << missing.error().message;
 }
 
+// Issue 12 (3): 1e30 jobs a day generated until the trace limit (minutes) instead of failing;
+// (2) MTBF and restart limits were checked only by the simulator, without file, line or key.
+TEST(ParseScenario, DemandAndFailureLimitsNameTheLine) {
+  const std::string tenant =
+      "[[tenant]]\nname = \"a\"\nclass = \"startup\"\n[tenant.demand]\njobs_per_day = 1e30\n"
+      "gpu_mix = { \"1\" = 1 }\nmedian_duration_h = 3\n";
+  auto jobs = Parse(std::string(kBase) + tenant);
+  ASSERT_FALSE(jobs);
+  EXPECT_NE(jobs.error().message.find("s.toml:23: tenant 'a' demand: 'jobs_per_day' comes to "
+                                      "4.57e+32 jobs over the horizon, more than the limit of "
+                                      "50000000"),
+            std::string::npos)
+      << jobs.error().message;
+  auto sim = [&](const std::string& line) {
+    return Parse(std::string(kBase) + Replace(tenant, "1e30", "10") + "[simulation]\n" + line);
+  };
+  auto mtbf = sim("gpu_mtbf_h = 1e-30\n");
+  ASSERT_FALSE(mtbf);
+  EXPECT_NE(mtbf.error().message.find("s.toml:27: simulation: 'gpu_mtbf_h' must be 0 (no "
+                                      "failures) or at least 1 hour"),
+            std::string::npos)
+      << mtbf.error().message;
+  auto restart = sim("restart_overhead_min = 1e30\n");
+  ASSERT_FALSE(restart);
+  EXPECT_NE(restart.error().message.find("s.toml:27: simulation: 'restart_overhead_min'"),
+            std::string::npos)
+      << restart.error().message;
+  EXPECT_TRUE(sim("gpu_mtbf_h = 50000\nrestart_overhead_min = 5\n"));
+}
+
+// Issue 12 (5): a missing extra catalog named the file but not the key that names it.
+TEST(ParseScenario, MissingExtraCatalogNamesTheKey) {
+  auto s = Parse("extra_catalog = \"/nonexistent/npus.toml\"\n" + std::string(kBase));
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("s.toml:1: extra_catalog: /nonexistent/npus.toml: no such file"),
+            std::string::npos)
+      << s.error().message;
+}
+
 }  // namespace
 }  // namespace gpuplan::scenario

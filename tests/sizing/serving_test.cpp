@@ -1064,5 +1064,25 @@ TEST(SizeServing, CheckedInEfficienciesAreTheFit) {
   }
 }
 
+// Issue 12: a rate of 1e300 overflowed the replica count (an int) and aborted at an internal
+// check; a tensor-parallel degree of 99999 was accepted ("12500 servers per replica").
+TEST(PlanServing, RatesAndTensorParallelPastTheLimitsAreErrors) {
+  ServeRequest r = Request("llama3-8b", 1000, 200);
+  r.requests_per_s = 1e300;
+  auto huge = PlanServing(r, Gpu("h100-sxm5-80gb"));
+  ASSERT_FALSE(huge);
+  EXPECT_NE(huge.error().message.find("'rps' must be at most 1e+08 requests/s, got 1e+300"),
+            std::string::npos)
+      << huge.error().message;
+  r.requests_per_s = kServeMaxRequestsPerS;  // the limit itself is sized
+  EXPECT_TRUE(PlanServing(r, Gpu("h100-sxm5-80gb")));
+  r.requests_per_s = 1;
+  r.tensor_parallel = 99999;
+  auto tp = PlanServing(r, Gpu("h100-sxm5-80gb"));
+  ASSERT_FALSE(tp);
+  EXPECT_NE(tp.error().message.find("'tensor_parallel' must be in [0, 1024]"), std::string::npos)
+      << tp.error().message;
+}
+
 }  // namespace
 }  // namespace gpuplan::sizing
