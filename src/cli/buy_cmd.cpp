@@ -155,9 +155,11 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
     if (!parsed) return ReportBadInput(parsed.error(), err);
     objective = *parsed;
   }
-  if (!(flags.time_limit_s > 0)) {
+  if (!(flags.time_limit_s > 0 && std::isfinite(flags.time_limit_s))) {
     return ReportBadInput(
-        Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)}, err);
+        Error{fmt::format("--time-limit must be a finite number of seconds > 0, got {}",
+                          flags.time_limit_s)},
+        err);
   }
   if (!(flags.gap >= 0 && flags.gap < 1)) {
     return ReportBadInput(Error{fmt::format("--gap must be in [0, 1), got {}", flags.gap)}, err);
@@ -165,10 +167,18 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
   if (auto q = sizing::ValidateSizingQuantile(flags.sizing_quantile); !q) {
     return ReportBadInput(q.error(), err);
   }
-  auto cat = catalog::Catalog::LoadDefault();
-  if (!cat) return ReportBadInput(cat.error(), err);
   const std::string path =
       flags.scenario.empty() ? scenario::DefaultScenarioPath() : flags.scenario;
+  // The MILP files are written last: refused at once when one would replace the scenario.
+  if (auto c = CheckOutputs({{"--write-lp", flags.write_lp}, {"--write-mps", flags.write_mps}},
+                            {{"--scenario", path}});
+      !c) {
+    return ReportError(c.error(), err);
+  }
+  auto locks = LockOutputs({flags.write_lp, flags.write_mps});
+  if (!locks) return ReportError(locks.error(), err);
+  auto cat = catalog::Catalog::LoadDefault();
+  if (!cat) return ReportBadInput(cat.error(), err);
   auto s = scenario::LoadScenario(path, *cat, flags.overrides);
   if (!s) return ReportBadInput(s.error(), err);
   if (!objective) objective = plan::FromScenario(s->objective);

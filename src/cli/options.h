@@ -3,6 +3,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,12 +23,18 @@ inline void AddSetOption(CLI::App* cmd, std::vector<std::string>& overrides) {
       ->allow_extra_args(false);
 }
 
-// A flag validator for unsigned integers: CLI11 would read "-1" as 2^64 - 1.
+// A flag validator for unsigned integers: CLI11 would read "-1" as 2^64 - 1, and 2^64 (one past
+// the largest) as some other seed, silently.
 inline CLI::Validator NonNegativeInteger() {
   return CLI::Validator(
       [](std::string& s) -> std::string {
         if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) {
-          return "must be a whole number >= 0, got '" + s + "'";
+          return "must be a whole number >= 0, got '" + Abbreviate(s) + "'";
+        }
+        uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc() || end != s.data() + s.size()) {
+          return "must be a whole number in [0, 18446744073709551615], got '" + Abbreviate(s) + "'";
         }
         return "";
       },

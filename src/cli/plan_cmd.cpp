@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 
 #include "buy/buy.h"
@@ -30,8 +32,8 @@ struct PlanFlags {
   std::string out_dir = "report";
   std::string catalog_path;
   std::vector<std::string> policies;
-  std::string objective;  // empty: the scenario's [plan] objective
-  int frontier_points = -1;
+  std::string objective;               // empty: the scenario's [plan] objective
+  std::optional<int> frontier_points;  // unset: the objective's default (PlanOptions' -1)
   bool no_compare = false;
   double time_limit_s = 30;
   double sizing_quantile = sizing::kDefaultSizingQuantile;
@@ -119,9 +121,11 @@ int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err)
       flags.scenario_path.empty() ? scenario::DefaultScenarioPath() : flags.scenario_path;
   auto s = scenario::LoadScenario(path, *cat, flags.overrides);
   if (!s) return ReportBadInput(s.error(), err);
-  if (flags.time_limit_s <= 0) {
+  if (!(flags.time_limit_s > 0 && std::isfinite(flags.time_limit_s))) {
     return ReportBadInput(
-        Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)}, err);
+        Error{fmt::format("--time-limit must be a finite number of seconds > 0, got {}",
+                          flags.time_limit_s)},
+        err);
   }
   if (auto q = sizing::ValidateSizingQuantile(flags.sizing_quantile); !q) {
     return ReportBadInput(q.error(), err);
@@ -133,11 +137,12 @@ int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err)
     if (!objective) return ReportBadInput(objective.error(), err);
     options.objective = *objective;
   }
-  if (flags.frontier_points < -1 || flags.frontier_points > 20) {
+  // -1 is PlanOptions' "default", not a value to give: --frontier -1 was accepted silently.
+  if (flags.frontier_points && (*flags.frontier_points < 0 || *flags.frontier_points > 20)) {
     return ReportBadInput(
-        Error{fmt::format("--frontier must be in [0, 20], got {}", flags.frontier_points)}, err);
+        Error{fmt::format("--frontier must be in [0, 20], got {}", *flags.frontier_points)}, err);
   }
-  options.frontier_points = flags.frontier_points;
+  options.frontier_points = flags.frontier_points.value_or(-1);
   options.policies = flags.policies;
   options.compare_purchase_options = !flags.no_compare;
   options.buy_time_limit_s = flags.time_limit_s;

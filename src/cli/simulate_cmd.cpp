@@ -25,6 +25,10 @@ namespace gpuplan::cli {
 
 namespace {
 
+// Estimates of a run time x this stay far inside the clock (kMaxTimeS x 1000 < int64 us); users'
+// time limits run a few times their jobs' times.
+constexpr double kMaxEstimateFactor = 1000;
+
 struct SimulateFlags {
   std::string scenario;  // the cluster, jobs and settings of a scenario (flags given override)
   std::vector<std::string> overrides;  // --set, on the scenario
@@ -83,8 +87,10 @@ Result<void> ApplySettings(const SimulateFlags& flags, sim::SimConfig& config) {
   if (use("--policy")) config.policy = flags.policy;
   if (use("--seed")) config.seed = flags.seed;
   if (use("--estimate-factor")) {
-    if (!(flags.estimate_factor >= 0) || !std::isfinite(flags.estimate_factor)) {
-      return Error{fmt::format("--estimate-factor must be >= 0, got {}", flags.estimate_factor)};
+    // At most kMaxEstimateFactor: 1e308 made estimates past the clock's range (int64 us).
+    if (!(flags.estimate_factor >= 0 && flags.estimate_factor <= kMaxEstimateFactor)) {
+      return Error{fmt::format("--estimate-factor must be in [0, {:g}], got {}", kMaxEstimateFactor,
+                               flags.estimate_factor)};
     }
     config.estimate_factor = flags.estimate_factor;
   }

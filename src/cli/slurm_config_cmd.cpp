@@ -2,9 +2,11 @@
 // fleet (partitions per accelerator type, gres.conf) and the sacctmgr commands of its tenants.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <system_error>
 
@@ -31,14 +33,31 @@ struct SlurmConfigFlags {
 constexpr const char* kFiles[] = {"slurm.conf", "gres.conf", "sacctmgr.sh"};
 
 int RunSlurmConfig(const SlurmConfigFlags& flags, std::ostream& out, std::ostream& err) {
-  if (!(flags.time_limit_s > 0)) {
+  if (!(flags.time_limit_s > 0 && std::isfinite(flags.time_limit_s))) {
     return ReportBadInput(
-        Error{fmt::format("--time-limit must be > 0, got {}", flags.time_limit_s)}, err);
+        Error{fmt::format("--time-limit must be a finite number of seconds > 0, got {}",
+                          flags.time_limit_s)},
+        err);
+  }
+  const std::string path =
+      flags.scenario.empty() ? scenario::DefaultScenarioPath() : flags.scenario;
+  std::vector<NamedPath> outputs;
+  if (!flags.out_dir.empty()) {
+    for (const char* name : kFiles) {
+      outputs.push_back({"--out", (std::filesystem::path(flags.out_dir) / name).string()});
+    }
+  }
+  // Refused at once when a file it writes would replace the scenario (--out beside it).
+  if (auto c = CheckOutputs(outputs, {{"--scenario", path}}); !c)
+    return ReportError(c.error(), err);
+  std::optional<OutputLock> lock;
+  if (!flags.out_dir.empty()) {
+    auto held = OutputLock::Acquire(flags.out_dir);
+    if (!held) return ReportError(held.error(), err);
+    lock = std::move(*held);
   }
   auto cat = catalog::Catalog::LoadDefault();
   if (!cat) return ReportBadInput(cat.error(), err);
-  const std::string path =
-      flags.scenario.empty() ? scenario::DefaultScenarioPath() : flags.scenario;
   auto s = scenario::LoadScenario(path, *cat);
   if (!s) return ReportBadInput(s.error(), err);
   slurm::SlurmConfigOptions options;
@@ -86,12 +105,15 @@ int RunSlurmConfig(const SlurmConfigFlags& flags, std::ostream& out, std::ostrea
           IoError(fmt::format("{}: cannot create the folder: {}", flags.out_dir, ec.message())),
           err);
     }
+    // The three files published together, as report.json and report.html: a signal or a full
+    // disk never leaves a new slurm.conf beside an old gres.conf.
+    std::vector<FileContent> files;
     for (size_t i = 0; i < std::size(kFiles); ++i) {
-      const std::string file = (std::filesystem::path(flags.out_dir) / kFiles[i]).string();
-      auto w = WriteFileAtomic(file, *texts[i]);
-      if (!w) return ReportBadInput(w.error(), err);
-      written.push_back(file);
+      files.push_back({outputs[i].path, *texts[i]});
+      written.push_back(outputs[i].path);
     }
+    auto w = WriteFilesAtomic(files);
+    if (!w) return ReportBadInput(w.error(), err);
   }
   if (flags.json) {
     nlohmann::ordered_json j;

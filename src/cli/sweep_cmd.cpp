@@ -253,6 +253,22 @@ int RunSweepCommand(const SweepFlags& f, std::ostream& out, std::ostream& err) {
   if (!spec_json) return ReportBadInput(spec_json.error(), err);
   auto spec = sweep::SpecFromJson(*spec_json);
   if (!spec) return ReportBadInput(spec.error(), err);
+  // Outputs are written at the end, after every point: refused at once when one would replace
+  // an input, and locked against a second run writing them.
+  std::vector<NamedPath> inputs = {
+      {"--spec", f.spec_path},
+      {"scenario",
+       spec->scenario_path.empty() ? scenario::DefaultScenarioPath() : spec->scenario_path}};
+  for (const std::string& m : f.merge) inputs.push_back({"--merge", m});
+  std::vector<NamedPath> outputs = {
+      {"--csv", f.csv}, {"--quarters-csv", f.quarters_csv}, {"--out", f.out}};
+  if (!f.report_dir.empty()) {
+    outputs.push_back({"--report", f.report_dir + "/sweep.json"});
+    outputs.push_back({"--report", f.report_dir + "/sweep.html"});
+  }
+  if (auto c = CheckOutputs(outputs, inputs); !c) return ReportError(c.error(), err);
+  auto locks = LockOutputs({f.csv, f.quarters_csv, f.out, f.report_dir});
+  if (!locks) return ReportError(locks.error(), err);
   if (f.workers < 0) return ReportBadInput(Error{"--workers must be >= 0 (0: all cores)"}, err);
   if (!f.shard.empty() && !f.report_dir.empty()) {
     return ReportBadInput(
@@ -276,6 +292,7 @@ int RunSweepCommand(const SweepFlags& f, std::ostream& out, std::ostream& err) {
     options.shard_index = shard->first;
     options.shard_count = shard->second;
   }
+  if (auto c = sweep::CheckAxes(*spec, *cat); !c) return ReportError(c.error(), err);
   const auto start = std::chrono::steady_clock::now();
   std::vector<Json> rows = sweep::EvaluateShard(*spec, *cat, options);
   const double wall_s =
@@ -346,7 +363,9 @@ void AddSweepCommand(CLI::App& app, int& exit_code, std::ostream& out, std::ostr
       "KEY=uniform:LO:HI | log_uniform:LO:HI | normal:MEAN:SD | values:A,B: a sampled axis");
   cmd->add_option("--samples", f->samples, "Monte Carlo points (with --sample)");
   cmd->add_option("--set", f->set, "KEY=VALUE for every point (repeatable)");
-  cmd->add_option("--seed", f->seed, "seed of the samples")->capture_default_str();
+  cmd->add_option("--seed", f->seed, "seed of the samples")
+      ->check(NonNegativeInteger())
+      ->capture_default_str();
   cmd->add_option("--stage", f->stage, "buy (the MILP alone) or plan (buy and simulate)")
       ->capture_default_str();
   cmd->add_flag("--no-tornado", f->no_tornado, "skip the one-input-at-a-time points");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "cli/table.h"
@@ -111,6 +112,14 @@ int RunTraceGen(const TraceGenFlags& flags, std::ostream& out, std::ostream& err
   if (auto c = CheckOutputs({{"--out", flags.out}}, {}); !c) return ReportError(c.error(), err);
   auto locks = LockOutputs({flags.out});
   if (!locks) return ReportError(locks.error(), err);
+  // The type names the trace's durations; a typo made a type no cluster has, silently.
+  if (!flags.accelerator.empty()) {
+    auto cat = catalog::Catalog::LoadDefault();
+    if (!cat) return ReportBadInput(cat.error(), err);
+    if (auto a = cat->Find(flags.accelerator); !a) {
+      return ReportBadInput(Error{fmt::format("--accelerator: {}", a.error().message)}, err);
+    }
+  }
   auto arrivals = trace::ParseArrivalPattern(flags.arrivals);
   if (!arrivals) return ReportBadInput(arrivals.error(), err);
   auto tenants = trace::ParseTenantMix(flags.tenants, *rate);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -198,6 +199,47 @@ std::vector<Case> Cases() {
         "--format", "openb"},
        kExitBadInput,
        "the trace has no jobs (1 CPU-only pods"},
+      // The 2026-12-03 re-run of the campaign (bench/hostile_campaign.sh).
+      {"BuyMilpFileOverTheScenario",
+       {"buy", "--scenario", File("lp.toml", kSmallBuyScenario), "--write-lp",
+        (Dir() / "lp.toml").string()},
+       kExitBadInput,
+       "--write-lp '" + (Dir() / "lp.toml").string() + "' is also the input --scenario"},
+      {"SlurmConfigOverTheScenario",
+       {"slurm-config", "--scenario", File("slurm.conf", kSmallBuyScenario), "--out",
+        Dir().string()},
+       kExitBadInput,
+       "slurm.conf' is also the input --scenario"},
+      {"SweepCsvOverTheScenario",
+       {"sweep", File("sw.toml", kSmallBuyScenario), "--grid", "budget.total=1e7,2e7", "--csv",
+        (Dir() / "sw.toml").string()},
+       kExitBadInput,
+       "sw.toml' is also the input scenario"},
+      {"Seed2Pow64",
+       {sim, "--cluster", kCluster, "--trace", jobs, "--seed", "18446744073709551616"},
+       kExitBadInput,
+       "--seed: must be a whole number in [0, 18446744073709551615]"},
+      {"EstimateFactor1e308",
+       {sim, "--cluster", kCluster, "--trace", jobs, "--estimate-factor", "1e308"},
+       kExitBadInput,
+       "--estimate-factor must be in [0, 1000], got 1e+308"},
+      {"TraceGenUnknownAccelerator",
+       {"trace", "gen", "--accelerator", "h100-sxm"},
+       kExitBadInput,
+       "--accelerator: unknown accelerator 'h100-sxm'"},
+      {"Rps1e300",
+       {"size", "serve", "--model", "llama3-8b", "--accelerator", "h100-sxm5-80gb", "--rps",
+        "1e300"},
+       kExitBadInput,
+       "'rps' must be at most 1e+08 requests/s"},
+      {"BuyTimeLimitInf",
+       {"buy", "--scenario", File("tl.toml", kSmallBuyScenario), "--time-limit", "inf"},
+       kExitBadInput,
+       "--time-limit must be a finite number of seconds > 0, got inf"},
+      {"SetUnknownTableNamesTheOverride",
+       {"buy", "--scenario", File("set.toml", kSmallBuyScenario), "--set", "budgett.total=1"},
+       kExitBadInput,
+       "--set budgett.total: unknown key 'budgett' (did you mean 'budget'?)"},
       {"QuotedFieldIsNotTruncated",
        {"trace", "stats", File("q.csv", kHead + "\"a,b\",t,0,1,5\n")},
        kExitOk,
@@ -215,6 +257,19 @@ TEST(Hostile, FifoInputIsNamed) {
   const CliRun r = RunCli({"trace", "stats"}, {fifo});
   EXPECT_EQ(r.code, kExitIo);
   EXPECT_NE(r.err.find("is a FIFO (named pipe)"), std::string::npos) << r.err;
+}
+
+// (1) an output refused as an input leaves the input as it was (buy --write-lp over the
+// scenario replaced it with the MILP and exited 0).
+TEST(Hostile, RefusedOutputsLeaveTheInput) {
+  const std::string scenario = File("keep.toml", kSmallBuyScenario);
+  for (const char* flag : {"--write-lp", "--write-mps"}) {
+    const CliRun r = RunCli({"buy"}, {"--scenario", scenario, flag, scenario});
+    EXPECT_EQ(r.code, kExitBadInput) << r.err;
+    std::ifstream in(scenario);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text, kSmallBuyScenario) << flag;
+  }
 }
 
 // (1) a second run writing the same output fails at once instead of corrupting it.

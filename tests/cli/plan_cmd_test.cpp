@@ -73,7 +73,10 @@ TEST(PlanCommand, BadInputExits2AndWritesNothing) {
   } cases[] = {
       {{"/no/such/scenario.toml"}, "no such file"},
       {{"--policies", "fifo,fastest"}, "unknown policy 'fastest'"},
-      {{"--time-limit", "-1"}, "--time-limit must be > 0"},
+      {{"--time-limit", "-1"}, "--time-limit must be a finite number of seconds > 0"},
+      {{"--time-limit", "nan"}, "--time-limit must be a finite number of seconds > 0"},
+      {{"--time-limit", "inf"}, "--time-limit must be a finite number of seconds > 0"},
+      {{"--frontier", "-1"}, "--frontier must be in [0, 20], got -1"},
   };
   for (const auto& c : cases) {
     const fs::path dir = TempDir("bad");

@@ -267,7 +267,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "--bf-window must be > 0"},
         BadCase{{"--cluster", "h100-sxm5-80gb:4x8", "--estimate-factor", "-1"},
                 kOk,
-                "--estimate-factor must be >= 0"},
+                "--estimate-factor must be in [0, 1000]"},
         BadCase{{}, kOk, "give the cluster"},
         BadCase{{"--cluster", "h100-sxm5-80gb:4x8"},
                 "job_id,tenant,submit_s,gpus,duration_s\na,x,0,1,5\nb,x,1,1\n",

@@ -35,13 +35,26 @@ TEST(SweepCommand, MergeRefusesFilesThatAreNotShards) {
 }
 
 TEST(SweepCommand, EveryPointFailingIsBadInput) {
-  // An override key no scenario has fails at every point: the sweep says so instead of
-  // writing a table of errors.
+  // An override key no scenario has fails at every point: the sweep says so, naming the axis,
+  // before any point runs, instead of writing a table of errors.
   const CliRun r = RunCli({"sweep"}, {"--grid", "no_such_table.key=1,2", "--no-tornado", "--json"});
   EXPECT_EQ(r.code, kExitBadInput);
   // Under --json the error is the one JSON object on stdout.
-  EXPECT_NE(r.out.find("every sweep point failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sweep axis 'no_such_table.key' at '1': --set no_such_table.key: unknown "
+                       "key 'no_such_table'"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("\"kind\": \"bad_input\""), std::string::npos) << r.out;
+}
+
+// Issue 12 (4): one bad value on an axis failed its points alone and the sweep exited 0 with
+// "3 failed"; a typo in a grid value is bad input, refused before any point runs.
+TEST(SweepCommand, OneBadGridValueIsBadInput) {
+  const CliRun r = RunCli({"sweep"}, {"--grid", "budget.total=1.2e12,abc", "--no-tornado"});
+  EXPECT_EQ(r.code, kExitBadInput) << r.err;
+  EXPECT_NE(r.err.find("sweep axis 'budget.total' at 'abc': --set budget.total"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("points in"), std::string::npos) << "no point ran: " << r.err;
 }
 
 TEST(SweepCommand, ReportWritesTheSweepPageAndItsDocument) {
