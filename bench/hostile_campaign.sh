@@ -66,7 +66,7 @@ check() {
 verdict() {
   local name=$1 want=$2 frag=$3 before=$4 why=""
   local head
-  head=$(head -c 300 "$ERR" | tr '\n' ' ')
+  head=$(head -c 300 "$ERR" | tr -d '\0' | tr '\n' ' ')
   if [[ $RC -eq 124 || $RC -eq 137 ]]; then
     why="hung (no exit within ${TIMEOUT_S} s)"
   elif [[ $RC -ge 128 && $want -lt 128 ]]; then
