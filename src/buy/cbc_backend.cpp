@@ -213,10 +213,12 @@ Result<void> WriteMilpFile(const MilpModel& model, const std::string& path, Milp
   std::vector<const char*> cols, rows;
   for (const auto& n : col_names) cols.push_back(n.c_str());
   for (const auto& n : row_names) rows.push_back(n.c_str());
-  // COIN-OR writes to a file name: a temporary beside the target, then the target atomically.
-  const std::string tmp = path + ".coin.tmp";
-  // Osi's LP writer exits the process when it cannot open its file: open it here first.
-  if (!std::ofstream(tmp)) return IoError(fmt::format("{}: cannot write", path));
+  // COIN-OR writes to a file name: a unique scratch file beside the target (mkstemp, removed on
+  // a signal), read back, then the target atomically. Osi's LP writer exits the process when it
+  // cannot open its file: the scratch file exists and is writable before it is called.
+  auto scratch = ScratchFile::Create(path);
+  if (!scratch) return scratch.error();
+  const std::string tmp = (*scratch)->path();
   int rc = 0;
   try {
     OsiClpSolverInterface solver;
@@ -249,11 +251,9 @@ Result<void> WriteMilpFile(const MilpModel& model, const std::string& path, Milp
       rc = writer.writeMps(tmp.c_str(), kPlainText, kExtraAccuracy, kValuesPerLine);
     }
   } catch (const CoinError& e) {
-    std::remove(tmp.c_str());
     return IoError(fmt::format("{}: cannot write: {}", path, e.message()));
   }
   auto body = ReadFile(tmp);
-  std::remove(tmp.c_str());
   if (rc != 0 || !body) return IoError(fmt::format("{}: cannot write", path));
   const bool is_lp = format == MilpFileFormat::kLp;
   const char* mark = is_lp ? "\\" : "*";

@@ -587,6 +587,28 @@ Result<void> CheckOutputs(const std::vector<NamedPath>& outputs,
   return Ok{};
 }
 
+ScratchFile::~ScratchFile() {
+  if (!path_.empty()) unlink(path_.c_str());
+  UnregisterCleanup(slot_);
+}
+
+Result<std::unique_ptr<ScratchFile>> ScratchFile::Create(const std::string& target) {
+  const std::filesystem::path p(target);
+  const std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
+  std::string name =
+      (std::filesystem::path(dir) / ("." + p.filename().string() + ".scratch.XXXXXX")).string();
+  const int fd = mkostemp(name.data(), O_CLOEXEC);
+  if (fd < 0) {
+    return IoError(
+        fmt::format("{}: cannot create a file in {}: {}", target, dir, std::strerror(errno)));
+  }
+  close(fd);
+  auto f = std::make_unique<ScratchFile>();
+  f->path_ = name;
+  f->slot_ = RegisterCleanup(name);
+  return f;
+}
+
 OutputLock::OutputLock(OutputLock&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       slot_(std::exchange(other.slot_, -1)),

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <span>
 #include <sstream>
@@ -227,6 +228,23 @@ class OutputLock {
   int slot_ = -1;
   std::string lock_path_;
 };
+// An empty scratch file beside `target` (".<name>.scratch.XXXXXX", mkstemp), for a library that
+// writes only to a file name (COIN-OR's LP and MPS writers); removed when this goes and on
+// SIGINT/SIGTERM/SIGHUP, so no fixed name is shared by two runs or left behind.
+class ScratchFile {
+ public:
+  ScratchFile() = default;
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  ~ScratchFile();
+  static Result<std::unique_ptr<ScratchFile>> Create(const std::string& target);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int slot_ = -1;
+};
+
 // Locks every non-empty path in `paths` (all or none).
 Result<std::vector<OutputLock>> LockOutputs(const std::vector<std::string>& paths);
 

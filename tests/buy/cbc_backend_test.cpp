@@ -176,13 +176,33 @@ TEST(MilpFile, NamesBecomeLegalAndStayDistinct) {
   }
 }
 
+// COIN-OR writes to a scratch file of its own name beside the target: none stays behind, and
+// the folder holds the target alone.
+TEST(MilpFile, LeavesOnlyTheTarget) {
+  const std::filesystem::path dir = TempPath("folder");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  MilpModel m;
+  m.columns = {{.name = "x", .upper = 1, .cost = 1}};
+  for (MilpFileFormat format : {MilpFileFormat::kLp, MilpFileFormat::kMps}) {
+    const std::string path = (dir / "m.out").string();
+    auto w = WriteMilpFile(m, path, format);
+    ASSERT_TRUE(w) << w.error().message;
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      names.push_back(e.path().filename().string());
+    }
+    EXPECT_EQ(names, std::vector<std::string>{"m.out"});
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(MilpFile, UnwritableAndUnreadablePathsAreErrors) {
   MilpModel m;
   m.columns = {{.name = "x", .upper = 1, .cost = 1}};
   auto w = WriteMilpFile(m, "/nonexistent-dir/m.lp", MilpFileFormat::kLp);
   ASSERT_FALSE(w);
   EXPECT_NE(w.error().message.find("/nonexistent-dir/m.lp"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists("/nonexistent-dir/m.lp.coin.tmp"));
   EXPECT_FALSE(ReadMilpFile("/nonexistent-dir/m.mps", MilpFileFormat::kMps));
 }
 

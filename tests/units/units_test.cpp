@@ -257,13 +257,22 @@ TEST(OutputLock, SecondHolderFailsAndTheLockFileGoes) {
   fs::remove_all(d);
 }
 
+// In a forked child: SIGTERM as gpuplan would see it. An ignored SIGTERM (inherited) becomes the
+// default, so the cleanup handlers install; one they installed already (an earlier test in this
+// process) stays, where resetting it to the default would skip the cleanup this checks.
+void UnignoreSigterm() {
+  struct sigaction old {};
+  sigaction(SIGTERM, nullptr, &old);
+  if (old.sa_handler == SIG_IGN) signal(SIGTERM, SIG_DFL);
+}
+
 // Issue 12 (1): SIGTERM in the middle of a write leaves no temp file (a child process dies).
 TEST(WriteFileAtomic, SignalLeavesNoTempFile) {
   const fs::path d = FreshDir("signal");
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    signal(SIGTERM, SIG_DFL);
+    UnignoreSigterm();
     const std::string big(size_t{64} << 20, 'x');
     for (int i = 0;; ++i) (void)WriteFileAtomic((d / "out.csv").string(), big);
   }
@@ -275,6 +284,38 @@ TEST(WriteFileAtomic, SignalLeavesNoTempFile) {
   for (const auto& e : fs::directory_iterator(d)) {
     EXPECT_EQ(e.path().filename(), "out.csv") << "left behind: " << e.path();
   }
+  fs::remove_all(d);
+}
+
+// A scratch file for a library that writes to names (COIN-OR): unique, beside its target, gone
+// when released and when a signal ends the process.
+TEST(ScratchFile, UniqueAndRemovedOnReleaseAndSignal) {
+  const fs::path d = FreshDir("scratch");
+  const std::string target = (d / "m.lp").string();
+  {
+    auto a = ScratchFile::Create(target);
+    auto b = ScratchFile::Create(target);
+    ASSERT_TRUE(a && b);
+    EXPECT_NE((*a)->path(), (*b)->path());
+    EXPECT_EQ(fs::path((*a)->path()).parent_path(), d);
+    EXPECT_TRUE(fs::exists((*a)->path()));
+  }
+  EXPECT_TRUE(fs::is_empty(d));
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    UnignoreSigterm();
+    auto f = ScratchFile::Create(target);
+    for (;;) pause();
+  }
+  for (int i = 0; i < 200 && fs::is_empty(d); ++i) usleep(10'000);
+  EXPECT_FALSE(fs::is_empty(d));
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_TRUE(fs::is_empty(d));
+  EXPECT_FALSE(ScratchFile::Create((d / "missing" / "m.lp").string()));
   fs::remove_all(d);
 }
 
