@@ -129,6 +129,11 @@ void Engine::ReleaseJobsBefore(size_t end) {
 #endif
 }
 
+std::string Engine::TimelineLimitMessage() {
+  return fmt::format("the timeline passed {} rows (the limit); use a larger --timeline-interval",
+                     kMaxTimelineRows);
+}
+
 SimTime Engine::Later(SimTime delay) const {
   // Both are at most kSimTimeNever, so the sum cannot overflow; past it is never.
   return std::min(now_ + std::max<SimTime>(0, delay), kSimTimeNever);
@@ -144,6 +149,14 @@ bool Engine::IsActive() const {
 }
 
 void Engine::Run() {
+  // The timeline spans at least the last arrival: refuse a span past the row limit before
+  // simulating up to it (a job at 9e9 s sampled every second ran 6 s before the check below).
+  if (config_.timeline_interval_s > 0 && jobs_.size() > 0 &&
+      ToSeconds(jobs_[jobs_.size() - 1].submit) / config_.timeline_interval_s >
+          static_cast<double>(kMaxTimelineRows)) {
+    stopped_because_ = TimelineLimitMessage();
+    return;
+  }
   ScheduleNextFailure();
   if (config_.timeline_interval_s > 0) {
     timeline_pending_ = true;
@@ -166,9 +179,7 @@ void Engine::Run() {
       break;
     }
     if (static_cast<int64_t>(timeline_.size()) > kMaxTimelineRows) {
-      stopped_because_ =
-          fmt::format("the timeline passed {} rows (the limit); use a larger --timeline-interval",
-                      kMaxTimelineRows);
+      stopped_because_ = TimelineLimitMessage();
       break;
     }
     totals_.queue_area += static_cast<double>(policy_->num_queued()) * ToSeconds(t - now_);

@@ -341,6 +341,7 @@ class Engine {
   bool OverLimits(JobIdx j) const;  // OverQuota with some quota or cluster queue
   bool ReclaimFromBorrowers(JobIdx j, uint64_t pool_mask);
   void Push(SimTime at, EventKind kind, uint32_t idx, uint32_t generation = 0);
+  static std::string TimelineLimitMessage();
   SimTime Later(SimTime delay) const;  // now_ + delay, saturating at kSimTimeNever
   void Handle(const Event& e);
   void Enqueue(JobIdx j);

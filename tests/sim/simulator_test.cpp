@@ -461,5 +461,23 @@ TEST(Simulate, JobsCsvStraightFromTheJobsEqualsTheRowsText) {
   EXPECT_EQ(std::count(text->jobs_csv.begin(), text->jobs_csv.end(), '\n'), 4);  // header + 3
 }
 
+// Limits refused before the run, not after simulating up to them: a timeline that the last
+// arrival alone takes past its row limit (9e9 s at 1 s a row), an estimate factor past the
+// one the CLI and the scenario allow.
+TEST(SimulateLimits, RefusedUpFront) {
+  SimConfig config{.cluster = OnePool(1, 8), .policy = "fifo", .timeline_interval_s = 1};
+  auto late = Simulate(MakeTrace({{.submit_s = 9e9, .gpus = 1, .duration_s = 10}}), config);
+  ASSERT_FALSE(late);
+  EXPECT_NE(late.error().message.find("the timeline passed 10000000 rows"), std::string::npos)
+      << late.error().message;
+  config.timeline_interval_s = 1e6;  // 9,000 rows: within the limit
+  EXPECT_TRUE(Simulate(MakeTrace({{.submit_s = 9e9, .gpus = 1, .duration_s = 10}}), config));
+  config.estimate_factor = 1e308;
+  auto factor = Simulate(MakeTrace({{.gpus = 1, .duration_s = 10}}), config);
+  ASSERT_FALSE(factor);
+  EXPECT_NE(factor.error().message.find("estimate_factor must be in [0, 1000]"), std::string::npos)
+      << factor.error().message;
+}
+
 }  // namespace
 }  // namespace gpuplan::sim
