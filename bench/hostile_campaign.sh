@@ -123,12 +123,13 @@ rows() { tail -n +2 "$1" | wc -l; }
 # ---------------------------------------------------------------------------------------------
 # Inputs.
 HEAD="job_id,tenant,submit_s,gpus,duration_s"
-csv() { # csv NAME ROW...: a gpuplan trace with the header and these rows
-  local f="$IN/$1"
-  shift
-  { echo "$HEAD"; printf '%s\n' "$@"; } >"$f"
+table() { # table HEADER NAME ROW...: a file of this header line and these rows
+  local head=$1 f="$IN/$2"
+  shift 2
+  { echo "$head"; printf '%s\n' "$@"; } >"$f"
   echo "$f"
 }
+csv() { table "$HEAD" "$@"; } # csv NAME ROW...: a gpuplan trace
 JOBS=$(csv jobs.csv "a,t,0,8,3600" "b,t,10,8,60" "c,u,20,1,600")
 CL="h100-sxm5-80gb:2x8"
 SIM=(simulate --cluster "$CL" --trace "$JOBS")
@@ -168,19 +169,9 @@ raw() { # raw NAME TEXT: a file with exactly this text (printf %b escapes)
 }
 
 OPENB_HEAD="name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time"
-openb() {
-  local f="$IN/$1"
-  shift
-  { echo "$OPENB_HEAD"; printf '%s\n' "$@"; } >"$f"
-  echo "$f"
-}
+openb() { table "$OPENB_HEAD" "$@"; }
 SACCT_HEAD="JobID|User|Account|Partition|Submit|Start|End|Elapsed|AllocTRES|ReqTRES|Timelimit|State"
-sacct() {
-  local f="$IN/$1"
-  shift
-  { echo "$SACCT_HEAD"; printf '%s\n' "$@"; } >"$f"
-  echo "$f"
-}
+sacct() { table "$SACCT_HEAD" "$@"; }
 SACCT_OK="1|al|acct|gpu|2024-03-01T08:00:00|2024-03-01T08:00:05|2024-03-01T10:00:05|02:00:00|cpu=16,gres/gpu=1,node=1|cpu=16,gres/gpu=1,node=1|04:00:00|COMPLETED"
 swf_line() { # job submit wait run procs ... (18 fields)
   echo "$1 $2 0 $3 $4 -1 -1 $4 $5 -1 1 7 -1 -1 -1 -1 -1 -1"
