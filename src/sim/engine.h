@@ -75,7 +75,10 @@ struct SimJob {
   SimTime submit = 0;
   double work_ref_s = 0;  // total work
   double work_left_ref_s = 0;
-  double estimate_ref_s = 0;  // runtime estimate (the true work when the trace has none)
+  // The runtime estimate (the trace's time limit, else SimConfig::estimate_factor's model) over
+  // the true work, kept as the ratio: a scan asks for each job's estimate in every pool, and the
+  // ratio spares it one of two dependent divides (the same double: the quotient came first).
+  double estimate_per_work = 0;
   // When the job's current state began (one field: a job is in one state at a time): queued,
   // the current pending interval; running, the current run (restart overhead included); done,
   // its end.
@@ -224,7 +227,7 @@ class Engine {
   SimTime EstimatedRunTime(JobIdx j, int32_t pool) const {
     const SimJob& job = jobs_[static_cast<size_t>(j)];
     const SimTime overhead = job.needs_overhead ? restart_overhead_ : 0;
-    const double left = job.work_left_ref_s * (job.estimate_ref_s / job.work_ref_s);
+    const double left = job.work_left_ref_s * job.estimate_per_work;
     return std::min(kSimTimeNever,
                     std::max<SimTime>(1, ToSimTime(left / cluster_.pool(pool).speed)) + overhead);
   }

@@ -535,9 +535,10 @@ Result<void> Binder::AddJob(const trace::Trace& trace, const trace::Job& tj) {
   job.submit = ToSimTime(tj.submit_s);
   job.work_ref_s = tj.duration_s * measured_speed;
   job.work_left_ref_s = job.work_ref_s;
-  job.estimate_ref_s =
+  const double estimate_ref_s =
       (tj.estimate_s > 0 ? tj.estimate_s : EstimateOf(tj.duration_s, config.estimate_factor)) *
       measured_speed;
+  job.estimate_per_work = estimate_ref_s / job.work_ref_s;
   job.gpus = tj.gpus;
   job.milli = tj.gpu_milli;
   job.priority = tj.priority;

@@ -19,7 +19,7 @@ TEST(SimJob, StaysSmallAndItsPiecesIterate) {
            reinterpret_cast<const char*>(&job);
   };
   for (const std::ptrdiff_t end :
-       {end_of(job.status), end_of(job.allowed_pools), end_of(job.estimate_ref_s),
+       {end_of(job.status), end_of(job.allowed_pools), end_of(job.estimate_per_work),
         end_of(job.work_left_ref_s), end_of(job.work_ref_s), end_of(job.tenant)}) {
     EXPECT_LE(end, 64);
   }

@@ -74,7 +74,7 @@ bool PoolReservations::Consider(Engine& engine, JobIdx j) {
   for (uint64_t mask = job.allowed_pools; mask != 0; mask &= mask - 1) {
     const auto p = static_cast<int32_t>(__builtin_ctzll(mask));
     int32_t& no_fit = no_fit_gpus_[static_cast<size_t>(p)];
-    if (whole && job.gpus >= no_fit) continue;
+    if (whole && (job.gpus >= no_fit || job.gpus > engine.cluster().pool(p).free_gpus)) continue;
     // The reservation's test before the placement's: most jobs a scan passes over fit but may
     // not start (Cluster::CanPlace looks at the nodes, Permits at two numbers).
     const SimTime run = engine.EstimatedRunTime(j, p);
