@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Same outputs from two gpuplan binaries (a change to the simulator that must not change results):
 # `simulate` over every trace format, policy, failures, per-instance metrics, cluster queues,
+# fairshare's priority recalculation periods,
 # unsorted traces and bad ones; stdout (JSON without wall_s, text, CSV), stderr, exit code, the
 # per-job and timeline CSVs are compared byte for byte. Prints one line per differing run and a
 # count; exits 1 if any run differs.
@@ -58,6 +59,11 @@ for p in fifo sjf easy fairshare las firstfit; do
   runs+=("--scenario $tmp/queues.toml --policy $p")
 done
 runs+=("--cluster h100-sxm5-80gb:8x8 --trace data/traces/sample.csv --placement spread")
+# fairshare's stored priorities: recalculated every pass (0s), and at a period that spans passes.
+for period in 0s 45s 1h; do
+  runs+=("--cluster h100-sxm5-80gb:64x8 --trace $tmp/gen.csv --policy fairshare --gpu-mtbf 2000h --priority-calc-period $period")
+  runs+=("--cluster h100-sxm5-80gb:32x8,a100-sxm4-80gb:48x8 --trace $tmp/a100.csv --policy fairshare --priority-calc-period $period")
+done
 runs+=("--trace $openb/openb_pod_list_multigpu50.csv --trace-format openb --policy easy --gpu-mtbf 5000h")
 runs+=("--cluster h100-sxm5-80gb:64x8 --trace $tmp/unsorted.csv --policy fairshare")
 runs+=("--cluster h100-sxm5-80gb:4x8 --trace $tmp/iso.csv --policy easy")
