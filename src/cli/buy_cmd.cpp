@@ -181,6 +181,11 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
   if (!cat) return ReportBadInput(cat.error(), err);
   auto s = scenario::LoadScenario(path, *cat, flags.overrides);
   if (!s) return ReportBadInput(s.error(), err);
+  if (auto c = CheckOutputs({{"--write-lp", flags.write_lp}, {"--write-mps", flags.write_mps}},
+                            ScenarioInputs(s->files_read));
+      !c) {
+    return ReportError(c.error(), err);
+  }
   if (!objective) objective = plan::FromScenario(s->objective);
   auto problem =
       buy::BuildBuyProblem(*s, *cat, plan::MakeSizingResolver(*cat, flags.sizing_quantile));

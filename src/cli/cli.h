@@ -39,6 +39,11 @@ int ReportError(const Error& error, std::ostream& err);
 // The same (the name predates error kinds): the exit code follows error.kind.
 int ReportBadInput(const Error& error, std::ostream& err);
 
+// The files a scenario was read from or names (scenario::Scenario::files_read: its extends
+// chain, extra_catalog, model files, trace) as CheckOutputs inputs, checked again once the
+// scenario has loaded: before, only the file on the command line is known.
+std::vector<NamedPath> ScenarioInputs(const std::vector<std::string>& files_read);
+
 // Runs the whole command line; the entry point of main() and of CLI tests.
 int RunMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 

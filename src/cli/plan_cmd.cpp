@@ -121,6 +121,12 @@ int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err)
       flags.scenario_path.empty() ? scenario::DefaultScenarioPath() : flags.scenario_path;
   auto s = scenario::LoadScenario(path, *cat, flags.overrides);
   if (!s) return ReportBadInput(s.error(), err);
+  if (auto c = CheckOutputs(
+          {{"--out", flags.out_dir + "/report.json"}, {"--out", flags.out_dir + "/report.html"}},
+          ScenarioInputs(s->files_read));
+      !c) {
+    return ReportError(c.error(), err);
+  }
   if (!(flags.time_limit_s > 0 && std::isfinite(flags.time_limit_s))) {
     return ReportBadInput(
         Error{fmt::format("--time-limit must be a finite number of seconds > 0, got {}",

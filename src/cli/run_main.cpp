@@ -49,6 +49,12 @@ int ReportError(const Error& error, std::ostream& err) {
 
 int ReportBadInput(const Error& error, std::ostream& err) { return ReportError(error, err); }
 
+std::vector<NamedPath> ScenarioInputs(const std::vector<std::string>& files_read) {
+  std::vector<NamedPath> inputs;
+  for (const std::string& f : files_read) inputs.push_back({"the scenario reads", f});
+  return inputs;
+}
+
 namespace {
 
 // "gpuplan simulte", "gpuplan trace frob", "gpuplan trace": CLI11 says only that a subcommand is

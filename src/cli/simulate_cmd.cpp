@@ -175,6 +175,7 @@ Result<sim::SimConfig> BuildConfig(const SimulateFlags& flags, trace::TraceForma
 struct ScenarioRun {
   sim::SimConfig config;
   trace::Trace trace;
+  std::vector<std::string> files_read;  // the scenario's (Scenario::files_read)
 };
 Result<ScenarioRun> BuildScenarioRun(const SimulateFlags& flags, trace::TraceFormat format) {
   if (!flags.cluster.empty() || !flags.nodes.empty()) {
@@ -186,7 +187,8 @@ Result<ScenarioRun> BuildScenarioRun(const SimulateFlags& flags, trace::TraceFor
   GPUPLAN_TRY(s);
   auto run = plan::SimulationOfScenario(*s, *cat);
   GPUPLAN_TRY(run);
-  ScenarioRun out{.config = run->config, .trace = std::move(run->trace)};
+  ScenarioRun out{
+      .config = run->config, .trace = std::move(run->trace), .files_read = s->files_read};
   if (!flags.trace.empty()) {
     auto trace = trace::ReadTrace(flags.trace, format);
     GPUPLAN_TRY(trace);
@@ -311,6 +313,11 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   if (!flags.scenario.empty()) {
     auto run = BuildScenarioRun(flags, *format);
     if (!run) return ReportBadInput(run.error(), err);
+    if (auto c = CheckOutputs({{"--timeline", flags.timeline}, {"--jobs", flags.jobs}},
+                              ScenarioInputs(run->files_read));
+        !c) {
+      return ReportError(c.error(), err);
+    }
     config = std::move(run->config);
     trace = std::move(run->trace);
   } else {

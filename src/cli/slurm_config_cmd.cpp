@@ -60,6 +60,9 @@ int RunSlurmConfig(const SlurmConfigFlags& flags, std::ostream& out, std::ostrea
   if (!cat) return ReportBadInput(cat.error(), err);
   auto s = scenario::LoadScenario(path, *cat);
   if (!s) return ReportBadInput(s.error(), err);
+  if (auto c = CheckOutputs(outputs, ScenarioInputs(s->files_read)); !c) {
+    return ReportError(c.error(), err);
+  }
   slurm::SlurmConfigOptions options;
   std::string when = fmt::format("at the end of {}", ToString(s->last));
   if (!flags.quarter.empty()) {

@@ -292,7 +292,12 @@ int RunSweepCommand(const SweepFlags& f, std::ostream& out, std::ostream& err) {
     options.shard_index = shard->first;
     options.shard_count = shard->second;
   }
-  if (auto c = sweep::CheckAxes(*spec, *cat); !c) return ReportError(c.error(), err);
+  auto read = sweep::CheckAxes(*spec, *cat);
+  if (!read) return ReportError(read.error(), err);
+  // Checked again with every file the sweep's scenarios read (extends, trace, model files).
+  if (auto c = CheckOutputs(outputs, ScenarioInputs(*read)); !c) {
+    return ReportError(c.error(), err);
+  }
   const auto start = std::chrono::steady_clock::now();
   std::vector<Json> rows = sweep::EvaluateShard(*spec, *cat, options);
   const double wall_s =

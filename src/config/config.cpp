@@ -213,6 +213,7 @@ Result<std::vector<Table>> Table::TableArray(std::string_view key) const {
 struct Document::Impl {
   std::string path;
   toml::table root;
+  std::vector<std::string> files;  // `path` and its extends chain, as read
 };
 
 Document::Document(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -222,11 +223,14 @@ Document::~Document() = default;
 
 Table Document::Root(std::string ctx) const { return Table(&impl_->root, &impl_->path, ctx); }
 const std::string& Document::path() const { return impl_->path; }
+const std::vector<std::string>& Document::files() const { return impl_->files; }
 
 Result<Document> Document::Parse(std::string_view text, std::string path) {
   auto root = ParseTree(text, path);
   GPUPLAN_TRY(root);
-  return Document(std::make_unique<Impl>(Impl{std::move(path), std::move(*root)}));
+  std::vector<std::string> files = {path};
+  return Document(
+      std::make_unique<Impl>(Impl{std::move(path), std::move(*root), std::move(files)}));
 }
 
 Result<Document> Document::Load(const std::string& path, size_t max_bytes) {
@@ -383,7 +387,8 @@ Result<Document> Document::ParseWithExtends(std::string_view text, std::string p
   std::vector<std::string> chain = {path};
   auto root = ReadWithExtends(text, path, extends_key, max_depth, chain);
   GPUPLAN_TRY(root);
-  return Document(std::make_unique<Impl>(Impl{std::move(path), std::move(*root)}));
+  return Document(
+      std::make_unique<Impl>(Impl{std::move(path), std::move(*root), std::move(chain)}));
 }
 
 Result<void> Document::Override(std::string_view assignment,

@@ -113,6 +113,8 @@ class Document {
   // The top-level table, with context `ctx` (usually empty).
   Table Root(std::string ctx = "") const;
   const std::string& path() const;
+  // The files this document was read from: its own path, then each file its extends chain read.
+  const std::vector<std::string>& files() const;
 
   Document(Document&&) noexcept;
   Document& operator=(Document&&) noexcept;

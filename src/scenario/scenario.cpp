@@ -113,23 +113,24 @@ Result<TenantClass> ClassOf(const Table& r) {
   return trace::ParseTenantClass(*cls);
 }
 
+struct Context {
+  const std::string& path;
+  const catalog::Catalog& catalog;
+  Scenario& s;
+};
+
 // The model a workload or service names: a preset id, or a model file (TOML or a Hugging Face
 // config.json) relative to the scenario that names it. Read once here, not at every sizing.
-Result<model::ModelShape> ResolveModel(const Table& r, const std::string& name) {
+Result<model::ModelShape> ResolveModel(const Context& c, const Table& r, const std::string& name) {
   const bool is_file =
       name.find('/') != std::string::npos || name.ends_with(".toml") || name.ends_with(".json");
   auto path = is_file ? r.Path("model") : Result<std::string>(name);
   GPUPLAN_TRY(path);
   auto shape = model::FindModel(*path);
   if (!shape) return r.Fail("model", shape.error().message);
+  if (is_file) c.s.files_read.push_back(*path);
   return shape;
 }
-
-struct Context {
-  const std::string& path;
-  const catalog::Catalog& catalog;
-  Scenario& s;
-};
 
 // An amount in the scenario's currency as USD. The rate is bounded, but a huge amount over a small
 // rate still leaves the sanity bound (1e30 units at 1e-3 a USD); it is refused at its key.
@@ -506,7 +507,7 @@ Result<void> ParseWorkloads(const Context& c, const Table& root) {
     GPUPLAN_TRY(model);
     if (model->empty()) return r.Fail("model", "'model' must name a model preset");
     w.model = *model;
-    GPUPLAN_ASSIGN_OR_RETURN(w.shape, ResolveModel(r, *model));
+    GPUPLAN_ASSIGN_OR_RETURN(w.shape, ResolveModel(c, r, *model));
     GPUPLAN_ASSIGN_OR_RETURN(w.tokens, r.Number("tokens", std::nullopt, 0, kMaxNumber, true));
     auto days = r.Number("deadline_days", std::nullopt, 0, 3650, true);
     GPUPLAN_TRY(days);
@@ -545,7 +546,7 @@ Result<void> ParseServices(const Context& c, const Table& root) {
     GPUPLAN_TRY(model);
     if (model->empty()) return r.Fail("model", "'model' must name a model preset");
     v.model = *model;
-    GPUPLAN_ASSIGN_OR_RETURN(v.shape, ResolveModel(r, *model));
+    GPUPLAN_ASSIGN_OR_RETURN(v.shape, ResolveModel(c, r, *model));
     GPUPLAN_ASSIGN_OR_RETURN(v.requests_per_s,
                              r.Number("requests_per_s", std::nullopt, 0, 1e7, true));
     auto prompt = r.Number("prompt_tokens", 1000.0, 0, 1e7, true);
@@ -730,6 +731,7 @@ Result<void> ParseSimulation(const Context& c, const Table& root) {
   if (std::error_code ec; !sim.trace.empty() && !std::filesystem::exists(sim.trace, ec)) {
     return r.Fail("trace", fmt::format("'trace' names '{}', which does not exist", sim.trace));
   }
+  if (!sim.trace.empty()) c.s.files_read.push_back(sim.trace);
   return Ok{};
 }
 
@@ -976,7 +978,10 @@ Result<Scenario> ParseScenario(std::string_view toml_text, const std::string& pa
   // After a [[list]], an override names one entry by its index or by one of these keys.
   const std::vector<std::string> identity = {"name", "accelerator", "id", "tenant", "class"};
   for (const std::string& o : overrides) GPUPLAN_TRY(doc->Override(o, identity));
-  return ParseRoot(doc->Root(), path, catalog);
+  auto s = ParseRoot(doc->Root(), path, catalog);
+  GPUPLAN_TRY(s);
+  s->files_read.insert(s->files_read.begin(), doc->files().begin(), doc->files().end());
+  return s;
 }
 
 Result<Scenario> LoadScenario(const std::string& path, const catalog::Catalog& catalog,
@@ -1028,6 +1033,7 @@ Result<Scenario> ParseRoot(const Table& root, const std::string& path,
       }
     }
     s.extra_catalog = std::move(*cat);
+    s.files_read.push_back(*extra);
   }
   GPUPLAN_TRY(ParseHorizon(c, root));
   GPUPLAN_TRY(ParseCapacity(c, r));

@@ -250,6 +250,9 @@ struct Scenario {
   std::vector<sim::ClusterQueue> cluster_queues{};  // [[cluster_queue]]: Kueue quotas
   // Accelerators the scenario adds to the catalog (`extra_catalog`), e.g. domestic NPUs.
   std::optional<catalog::Catalog> extra_catalog{};
+  // Every file the scenario was read from or names as an input, so that no output replaces one:
+  // the file and its extends chain, then extra_catalog, model files and the simulation trace.
+  std::vector<std::string> files_read{};
 
   int num_quarters() const { return last.Index() - first.Index() + 1; }
   // Facility power in quarter `q`, W.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -620,19 +622,29 @@ std::vector<std::string> QuarterSeriesNames(Stage stage) {
   return m;
 }
 
-Result<void> CheckAxes(const SweepSpec& spec, const catalog::Catalog& catalog,
-                       const ScenarioLoader& loader) {
+Result<std::vector<std::string>> CheckAxes(const SweepSpec& spec, const catalog::Catalog& catalog,
+                                           const ScenarioLoader& loader) {
   const std::string path =
       spec.scenario_path.empty() ? scenario::DefaultScenarioPath() : spec.scenario_path;
-  for (const Axis& axis : spec.axes) {
-    std::vector<std::string> texts = axis.values;
-    if (axis.distribution == Distribution::kUniform ||
-        axis.distribution == Distribution::kLogUniform) {
-      texts = {NumberText(axis.low), NumberText(axis.high)};
-    } else if (axis.distribution == Distribution::kNormal) {
-      texts = {NumberText(axis.low)};
+  std::set<std::string> files;
+  auto load = [&](const std::string& at, const std::vector<std::string>& overrides) {
+    auto s = loader(at, catalog, overrides);
+    if (s) files.insert(s->files_read.begin(), s->files_read.end());
+    return s;
+  };
+  if (auto s = load(path, spec.overrides); !s) return s.error();
+  // A sampled axis is checked at every value drawn, not only at its bounds: a uniform draw
+  // inside valid bounds can still be refused (a whole-number key given 37.2), and a normal
+  // one has no bounds.
+  std::vector<std::set<std::string>> values(spec.axes.size());  // each axis's, as the points run
+  for (const Point& p : ExpandPoints(spec)) {
+    for (size_t a = 0; a < p.values.size(); ++a) {
+      if (!p.values[a].empty()) values[a].insert(p.values[a]);
     }
-    for (const std::string& text : texts) {
+  }
+  for (size_t a = 0; a < spec.axes.size(); ++a) {
+    const Axis& axis = spec.axes[a];
+    for (const std::string& text : values[a]) {
       std::vector<std::string> overrides = spec.overrides;
       std::string at = path;
       if (axis.key == kScenarioAxis) {
@@ -640,13 +652,13 @@ Result<void> CheckAxes(const SweepSpec& spec, const catalog::Catalog& catalog,
       } else {
         overrides.push_back(axis.key + "=" + text);
       }
-      if (auto s = loader(at, catalog, overrides); !s) {
+      if (auto s = load(at, overrides); !s) {
         return Error{fmt::format("sweep axis '{}' at '{}': {}", axis.key, text, s.error().message),
                      s.error().kind};
       }
     }
   }
-  return Ok{};
+  return std::vector<std::string>(files.begin(), files.end());
 }
 
 Json EvaluatePoint(const SweepSpec& spec, const Point& point, const catalog::Catalog& catalog,
@@ -771,6 +783,7 @@ void EvaluateInProcesses(const SweepSpec& spec, const std::vector<Point>& mine,
   auto* next = new (shared) Counter(0);
   std::fflush(nullptr);  // nothing buffered before the fork is written twice
   std::vector<std::pair<pid_t, FILE*>> children;
+  const pid_t parent = getpid();
   for (int w = 0; w < workers; ++w) {
     FILE* out = std::tmpfile();
     if (out == nullptr) break;
@@ -780,6 +793,11 @@ void EvaluateInProcesses(const SweepSpec& spec, const std::vector<Point>& mine,
       break;
     }
     if (pid == 0) {
+      // The parent's lock and temp files are its own to remove, and a worker does not outlive
+      // it (a killed sweep left its workers running every point to the end).
+      ForgetParentCleanupsAfterFork();
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(1);  // the parent died before prctl took effect
       int code = 0;
       try {
         for (size_t i = (*next)++; i < mine.size(); i = (*next)++) {

@@ -83,11 +83,14 @@ using ScenarioLoader = std::function<Result<scenario::Scenario>(
     const std::string& path, const catalog::Catalog& catalog,
     const std::vector<std::string>& overrides)>;
 
-// Each axis value alone (the others at the scenario's own; a sampled axis at its bounds, a normal
-// one at its mean) loads as a scenario, or the error names the axis, the value and why: a typo
-// in a key or a value is bad input, not a sweep whose points fail one by one and exit 0.
-Result<void> CheckAxes(const SweepSpec& spec, const catalog::Catalog& catalog,
-                       const ScenarioLoader& loader = LoadScenarioWithOverrides);
+// The scenario, and each axis value alone (the others at the scenario's own; a sampled axis at
+// every value its samples draw and its tornado extremes), loads, or the error names the axis,
+// the value and why: a typo in a key or a value is bad input, not a sweep whose points fail one
+// by one and exit 0. Returns every file those scenarios read (Scenario::files_read), sorted, for
+// the output checks.
+Result<std::vector<std::string>> CheckAxes(
+    const SweepSpec& spec, const catalog::Catalog& catalog,
+    const ScenarioLoader& loader = LoadScenarioWithOverrides);
 
 // One point's row: {index, role, varied, inputs{key: value}, status, metrics..., error,
 // by_quarter[{quarter, QuarterSeriesNames...}]}. A point whose overrides or stage fail has its

@@ -459,6 +459,11 @@ class TempFile {
 
 }  // namespace
 
+void ForgetParentCleanupsAfterFork() {
+  // Not freed: the strings are the parent's heap copied, and free after fork is best avoided.
+  for (auto& slot : g_cleanup) slot.store(nullptr);
+}
+
 Result<std::string> ReadFile(const std::string& path, uint64_t max_bytes) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {

@@ -245,6 +245,11 @@ class ScratchFile {
   int slot_ = -1;
 };
 
+// For a child process right after fork(): forgets the temp and lock files the parent registered
+// for removal on a signal, so a signal to the child (a sweep worker) cannot remove files that the
+// parent still owns. Files the child registers afterwards are removed as usual.
+void ForgetParentCleanupsAfterFork();
+
 // Locks every non-empty path in `paths` (all or none).
 Result<std::vector<OutputLock>> LockOutputs(const std::vector<std::string>& paths);
 

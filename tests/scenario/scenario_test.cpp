@@ -737,6 +737,33 @@ lead_time_quarters = 1
       << bad.error().message;
 }
 
+// Every file read is listed, so that the commands refuse an output over any of them (issue 12:
+// only the file on the command line was checked).
+TEST_F(Extends, FilesReadListTheChainAndTheFilesItNames) {
+  const std::string trace = Write("jobs.csv", "job_id,tenant,submit_s,gpus,duration_s\n");
+  const std::string model = Write("sub/m.json", R"({"model_type": "llama", "hidden_size": 4096,
+    "num_hidden_layers": 32, "num_attention_heads": 32, "intermediate_size": 14336,
+    "vocab_size": 128256})");
+  const std::string child = Write("sub/child.toml", R"(extends = "../base.toml"
+[[workload]]
+name = "w"
+model = "m.json"
+tokens = "1T"
+deadline_days = 30
+[simulation]
+trace = "../jobs.csv"
+)");
+  auto s = LoadScenario(child, Cat());
+  ASSERT_TRUE(s) << s.error().message;
+  auto normal = [](const std::string& p) {
+    return std::filesystem::path(p).lexically_normal().string();
+  };
+  std::vector<std::string> read;
+  for (const std::string& f : s->files_read) read.push_back(normal(f));
+  EXPECT_EQ(read, (std::vector<std::string>{normal(child), normal((dir_ / "base.toml").string()),
+                                            normal(model), normal(trace)}));
+}
+
 TEST_F(Extends, CyclesAndMissingBasesAreRefused) {
   const std::string a = Write("a.toml", "extends = \"b.toml\"\n");
   Write("b.toml", "extends = \"a.toml\"\n");

@@ -1,9 +1,16 @@
 #include "sweep/sweep.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
+#include <filesystem>
 #include <set>
+#include <thread>
 
 namespace gpuplan::sweep {
 namespace {
@@ -192,6 +199,85 @@ TEST(RunSweep, AWorkerProcessThatDiesLosesNoPoint) {
     EXPECT_EQ(forked[i].dump(), threaded[i].dump()) << i;
     EXPECT_EQ(forked[i]["error"], "no scenario: x=" + std::to_string(i + 1));
   }
+}
+
+// A worker process that is sent SIGTERM dies alone: it inherited the parent's signal cleanup,
+// which removed the parent's lock and temp files while the parent ran on (issue 12).
+TEST(RunSweep, ASignalledWorkerLeavesTheParentsFiles) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("gpuplan-sweep-lock-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string out = (dir / "out.csv").string();
+  {
+    auto lock = OutputLock::Acquire(out);
+    ASSERT_TRUE(lock) << lock.error().message;
+    const pid_t parent = getpid();
+    ScenarioLoader loader =
+        [parent](const std::string&, const catalog::Catalog&,
+                 const std::vector<std::string>& overrides) -> Result<scenario::Scenario> {
+      if (getpid() != parent && overrides.back() == "x=2") raise(SIGTERM);
+      return Error{"no scenario: " + overrides.back()};
+    };
+    const SweepSpec spec = Parse(R"({"grid": {"x": ["1", "2", "3", "4"]}, "tornado": false})");
+    const auto rows =
+        EvaluateShard(spec, Cat(), RunOptions{.workers = 2, .processes = true, .loader = loader});
+    ASSERT_EQ(rows.size(), 4u);
+    for (const Json& row : rows) EXPECT_FALSE(row.is_null());
+    EXPECT_TRUE(std::filesystem::exists(dir / ".out.csv.lock"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Workers die with the sweep: a killed `gpuplan sweep` left its workers running every point.
+TEST(RunSweep, WorkersDieWithTheirParent) {
+  // Orphans are re-parented to this process, so it can reap them and see that they ended.
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t sweep = fork();
+  ASSERT_GE(sweep, 0);
+  if (sweep == 0) {
+    close(fds[0]);
+    const pid_t me = getpid();
+    ScenarioLoader loader =
+        [me, fd = fds[1]](const std::string&, const catalog::Catalog&,
+                          const std::vector<std::string>& overrides) -> Result<scenario::Scenario> {
+      if (getpid() != me) {  // a worker: says who it is, then works for a long time
+        const pid_t self = getpid();
+        if (write(fd, &self, sizeof self) != sizeof self) _exit(3);
+        sleep(60);
+      }
+      return Error{"no scenario: " + overrides.back()};
+    };
+    const SweepSpec spec = Parse(R"({"grid": {"x": ["1", "2"]}, "tornado": false})");
+    EvaluateShard(spec, Cat(), RunOptions{.workers = 2, .processes = true, .loader = loader});
+    _exit(0);
+  }
+  close(fds[1]);
+  std::vector<pid_t> workers;
+  while (workers.size() < 2) {
+    pollfd p{fds[0], POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 20000), 1) << "the workers did not start";
+    pid_t w = 0;
+    ASSERT_EQ(read(fds[0], &w, sizeof w), static_cast<ssize_t>(sizeof w));
+    workers.push_back(w);
+  }
+  close(fds[0]);
+  kill(sweep, SIGKILL);
+  ASSERT_EQ(waitpid(sweep, nullptr, 0), sweep);
+  for (const pid_t w : workers) {
+    bool ended = false;
+    for (int i = 0; i < 200 && !ended; ++i) {
+      ended = waitpid(w, nullptr, WNOHANG) == w;
+      if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(ended) << "worker " << w << " outlived the sweep by 10 s";
+    if (!ended) {
+      kill(w, SIGKILL);
+      waitpid(w, nullptr, 0);
+    }
+  }
+  prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
 TEST(RunSweep, ShardsMergedEqualTheWhole) {
