@@ -459,6 +459,28 @@ class TempFile {
 
 }  // namespace
 
+void ReexecWithHugePages(char** argv) {
+#if defined(__linux__) && defined(__GLIBC__)
+  constexpr std::string_view kTunable = "glibc.malloc.hugetlb";
+  if (const char* off = std::getenv("GPUPLAN_HUGE_PAGES"); off && std::string_view(off) == "0") {
+    return;
+  }
+  const char* old = std::getenv("GLIBC_TUNABLES");
+  std::string tunables = old ? old : "";
+  // Set already (by the user, or by this function before the exec): the loop ends here.
+  if (tunables.find(kTunable) != std::string::npos) return;
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string mode;
+  if (!std::getline(thp, mode) || mode.find("[never]") != std::string::npos) return;
+  tunables += fmt::format("{}{}=1", tunables.empty() ? "" : ":", kTunable);
+  if (setenv("GLIBC_TUNABLES", tunables.c_str(), 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  // The exec failed (no /proc): run on as we are.
+#else
+  (void)argv;
+#endif
+}
+
 void ForgetParentCleanupsAfterFork() {
   // Not freed: the strings are the parent's heap copied, and free after fork is best avoided.
   for (auto& slot : g_cleanup) slot.store(nullptr);

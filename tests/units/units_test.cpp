@@ -328,3 +328,52 @@ TEST(Abbreviate, CutsLongTextAndSaysHowLong) {
 
 }  // namespace
 }  // namespace gpuplan
+
+namespace gpuplan {
+namespace {
+
+// The re-run gets the huge-page tunable after the user's own, once: the re-run's own call
+// returns (a second exec would loop). Run as a probe, the test binary only reports its tunables.
+TEST(ReexecWithHugePages, AddsTheTunableOnceAfterTheUsers) {
+  if (const char* probe = std::getenv("GPUPLAN_REEXEC_PROBE")) {
+    char self[] = "/proc/self/exe";
+    char* probe_argv[] = {self, nullptr};
+    ReexecWithHugePages(probe_argv);  // must return: the tunable is set
+    std::ofstream(probe) << std::getenv("GLIBC_TUNABLES");
+    return;
+  }
+  std::string mode;
+  std::getline(std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled"), mode);
+  const bool available = !mode.empty() && mode.find("[never]") == std::string::npos;
+  const std::string out =
+      (std::filesystem::temp_directory_path() / fmt::format("gpuplan-reexec-{}", getpid()))
+          .string();
+  std::filesystem::remove(out);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("GPUPLAN_REEXEC_PROBE", out.c_str(), 1);
+    setenv("GLIBC_TUNABLES", "glibc.malloc.check=0", 1);
+    unsetenv("GPUPLAN_HUGE_PAGES");
+    std::string filter = "--gtest_filter=ReexecWithHugePages.AddsTheTunableOnceAfterTheUsers";
+    char self[] = "/proc/self/exe";
+    char* argv[] = {self, filter.data(), nullptr};
+    ReexecWithHugePages(argv);
+    _exit(42);  // not re-run
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (!available) {
+    EXPECT_EQ(WEXITSTATUS(status), 42) << "huge pages are off (" << mode << "): no re-run";
+    return;
+  }
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::string tunables;
+  std::getline(std::ifstream(out), tunables);
+  EXPECT_EQ(tunables, "glibc.malloc.check=0:glibc.malloc.hugetlb=1");
+  std::filesystem::remove(out);
+}
+
+}  // namespace
+}  // namespace gpuplan
