@@ -128,6 +128,11 @@ Result<void> CheckTomlText(std::string_view text, std::string_view path) {
         if ((c == '"' || c == '\'') && in_value && (bare || (i > 0 && text[i - 1] == '.'))) {
           return fail("a quote inside an unquoted value (a string starts a value)");
         }
+        // toml++ 3.3.0's unquoted value runs on through '{' and '[' too (t = 2{k = "..."}):
+        // never valid TOML, and its scan reaches the non-ASCII in the string after them.
+        if ((c == '{' || c == '[') && bare) {
+          return fail(fmt::format("'{}' right after an unquoted value", c));
+        }
         if (std::string_view(" \t\r]},#[{\"'").find(c) != std::string_view::npos ||
             (c == '=' && !bare)) {
           bare = false;

@@ -235,6 +235,9 @@ TEST(CheckTomlText, RefusesTheInputsThatBreakTomlpp) {
       // Found by CI's fuzz run: `-.` then a quote, which a dotted key may have but a value not.
       {"j =-.\"\"\"LY\xc2\xa7\"\"\"\n", "a quote inside an unquoted value"},
       {"j =-.=\"\"\"\xd0\x92\"\"\"&mge\n", "a quote inside an unquoted value"},
+      // Found by CI's fuzz run (2026-12-04): the value `2` scanned on through the inline table.
+      {"t =2{ge_ef.=\"\"\"\xd0\x92\"\"\"&m,e_ege_,}", "'{' right after an unquoted value"},
+      {"t =2[\"\xd0\x92\"]", "'[' right after an unquoted value"},
   };
   for (const auto& c : cases) {
     auto r = CheckTomlText(c.text, "s.toml");
