@@ -170,9 +170,9 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
   const std::string path =
       flags.scenario.empty() ? scenario::DefaultScenarioPath() : flags.scenario;
   // The MILP files are written last: refused at once when one would replace the scenario.
-  if (auto c = CheckOutputs({{"--write-lp", flags.write_lp}, {"--write-mps", flags.write_mps}},
-                            {{"--scenario", path}});
-      !c) {
+  const std::vector<NamedPath> outputs = {{"--write-lp", flags.write_lp},
+                                          {"--write-mps", flags.write_mps}};
+  if (auto c = CheckOutputs(outputs, {{"--scenario", path}}); !c) {
     return ReportError(c.error(), err);
   }
   auto locks = LockOutputs({flags.write_lp, flags.write_mps});
@@ -181,9 +181,7 @@ int RunBuy(const BuyFlags& flags, std::ostream& out, std::ostream& err) {
   if (!cat) return ReportBadInput(cat.error(), err);
   auto s = scenario::LoadScenario(path, *cat, flags.overrides);
   if (!s) return ReportBadInput(s.error(), err);
-  if (auto c = CheckOutputs({{"--write-lp", flags.write_lp}, {"--write-mps", flags.write_mps}},
-                            ScenarioInputs(s->files_read));
-      !c) {
+  if (auto c = CheckOutputs(outputs, ScenarioInputs(s->files_read)); !c) {
     return ReportError(c.error(), err);
   }
   if (!objective) objective = plan::FromScenario(s->objective);

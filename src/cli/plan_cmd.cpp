@@ -106,9 +106,10 @@ Result<void> WriteReportTables(const std::string& dir, const nlohmann::ordered_j
 }
 
 int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err) {
+  const std::vector<NamedPath> outputs = {{"--out", flags.out_dir + "/report.json"},
+                                          {"--out", flags.out_dir + "/report.html"}};
   if (auto c = CheckOutputs(
-          {{"--out", flags.out_dir + "/report.json"}, {"--out", flags.out_dir + "/report.html"}},
-          {{"--scenario", flags.scenario_path}, {"--catalog", flags.catalog_path}});
+          outputs, {{"--scenario", flags.scenario_path}, {"--catalog", flags.catalog_path}});
       !c) {
     return ReportError(c.error(), err);
   }
@@ -121,10 +122,7 @@ int RunPlanCommand(const PlanFlags& flags, std::ostream& out, std::ostream& err)
       flags.scenario_path.empty() ? scenario::DefaultScenarioPath() : flags.scenario_path;
   auto s = scenario::LoadScenario(path, *cat, flags.overrides);
   if (!s) return ReportBadInput(s.error(), err);
-  if (auto c = CheckOutputs(
-          {{"--out", flags.out_dir + "/report.json"}, {"--out", flags.out_dir + "/report.html"}},
-          ScenarioInputs(s->files_read));
-      !c) {
+  if (auto c = CheckOutputs(outputs, ScenarioInputs(s->files_read)); !c) {
     return ReportError(c.error(), err);
   }
   if (!(flags.time_limit_s > 0 && std::isfinite(flags.time_limit_s))) {

@@ -300,8 +300,9 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   auto format = trace::ParseTraceFormat(flags.trace_format);
   if (!format) return ReportBadInput(format.error(), err);
   // Outputs: locked for the run, never an input, never a device or folder.
+  const std::vector<NamedPath> outputs = {{"--timeline", flags.timeline}, {"--jobs", flags.jobs}};
   if (auto c = CheckOutputs(
-          {{"--timeline", flags.timeline}, {"--jobs", flags.jobs}},
+          outputs,
           {{"--trace", flags.trace}, {"--scenario", flags.scenario}, {"--nodes", flags.nodes}});
       !c) {
     return ReportError(c.error(), err);
@@ -313,9 +314,7 @@ int RunSimulate(const SimulateFlags& flags, std::ostream& out, std::ostream& err
   if (!flags.scenario.empty()) {
     auto run = BuildScenarioRun(flags, *format);
     if (!run) return ReportBadInput(run.error(), err);
-    if (auto c = CheckOutputs({{"--timeline", flags.timeline}, {"--jobs", flags.jobs}},
-                              ScenarioInputs(run->files_read));
-        !c) {
+    if (auto c = CheckOutputs(outputs, ScenarioInputs(run->files_read)); !c) {
       return ReportError(c.error(), err);
     }
     config = std::move(run->config);
