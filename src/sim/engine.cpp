@@ -504,12 +504,6 @@ StartResult Engine::TryStart(JobIdx j, bool allow_wait) {
   return StartResult::kStarted;
 }
 
-int64_t Engine::NodesTouched(const SimJob& job, int gpus_per_node) {
-  if (job.milli < trace::kWholeGpuMilli) return job.gpus;  // shares may sit on any nodes
-  if (job.gpus <= gpus_per_node) return 1;
-  return (job.gpus + gpus_per_node - 1) / gpus_per_node;
-}
-
 namespace {
 
 // Whether `gpus` whole GPUs fit nodes of `per_node` GPUs whose free counts are counted in
@@ -538,8 +532,9 @@ bool FitsCounts(const std::vector<int64_t>& count, int32_t per_node, int32_t gpu
 void Engine::IndexEnds() const {
   for (size_t k = 0; k < running_.size(); ++k) {
     const JobIdx r = running_[k];
-    running_by_end_[static_cast<size_t>(jobs_[static_cast<size_t>(r)].pool)].insert(
-        {runs_[k].est_end, r});
+    runs_[k].by_end = running_by_end_[static_cast<size_t>(jobs_[static_cast<size_t>(r)].pool)]
+                          .insert({runs_[k].est_end, r})
+                          .first;
   }
   ends_indexed_ = true;
 }
@@ -715,7 +710,9 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   job.slot = static_cast<int32_t>(running_.size());
   running_.push_back(j);
   ++num_running_;
-  if (ends_indexed_) running_by_end_[static_cast<size_t>(pool)].insert({started.est_end, j});
+  if (ends_indexed_) {
+    started.by_end = running_by_end_[static_cast<size_t>(pool)].insert({started.est_end, j}).first;
+  }
   Push(Later(run), EventKind::kFinish, static_cast<uint32_t>(j), job.generation);
 }
 
@@ -772,7 +769,7 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   }
   tenant_running_gpus_[static_cast<size_t>(job.tenant)] -= frac;
   QueueUsageChange(job, j, -1);
-  const SimTime est_end = run.est_end;
+  if (ends_indexed_) running_by_end_[static_cast<size_t>(job.pool)].erase(run.by_end);
   job.slot = run.stop_record;
   if (pos + 1 != running_.size()) {
     running_[pos] = running_.back();
@@ -782,7 +779,6 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   running_.pop_back();
   runs_.pop_back();
   --num_running_;
-  if (ends_indexed_) running_by_end_[static_cast<size_t>(job.pool)].erase({est_end, j});
   ++job.generation;
   capacity_freed_ = true;
   if (kind == StopKind::kFinished) {

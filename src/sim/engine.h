@@ -199,9 +199,18 @@ class Engine {
   static constexpr SimTime kNoTime = std::numeric_limits<SimTime>::max();
   SimTime EarliestStart(JobIdx j, int32_t pool, SimTime horizon, int64_t* spare_nodes) const;
   // Nodes a job of `gpus` may take from a node-shaped reservation (whole nodes it spans).
-  static int64_t NodesTouched(const SimJob& job, int gpus_per_node);
+  static int64_t NodesTouched(const SimJob& job, int gpus_per_node) {
+    return NodesTouched(job.gpus, job.milli, gpus_per_node);
+  }
+  static int64_t NodesTouched(int32_t gpus, int16_t milli, int gpus_per_node) {
+    if (milli < trace::kWholeGpuMilli) return gpus;  // shares may sit on any nodes
+    if (gpus <= gpus_per_node) return 1;
+    return (gpus + gpus_per_node - 1) / gpus_per_node;
+  }
   // Over its tenant's quota, or not admitted by its cluster queue (SimConfig::cluster_queues).
   bool OverQuota(JobIdx j) const { return has_limits_ && OverLimits(j); }
+  // Some tenant has a quota, or there are cluster queues (OverQuota may be true).
+  bool has_limits() const { return has_limits_; }
   // Kueue's reclaim (sim.h: ClusterQueue): if j is within its queue's nominal quota and can
   // start on a pool in `pool_mask` once some borrowers of its cohort are preempted (at least
   // one is needed), preempts the fewest, newest first, and starts j. False, with nothing
@@ -226,10 +235,15 @@ class Engine {
   }
   SimTime EstimatedRunTime(JobIdx j, int32_t pool) const {
     const SimJob& job = jobs_[static_cast<size_t>(j)];
-    const SimTime overhead = job.needs_overhead ? restart_overhead_ : 0;
-    const double left = job.work_left_ref_s * job.estimate_per_work;
-    return std::min(kSimTimeNever,
-                    std::max<SimTime>(1, ToSimTime(left / cluster_.pool(pool).speed)) + overhead);
+    return EstimatedRunTime(job.work_left_ref_s * job.estimate_per_work, job.needs_overhead, pool);
+  }
+  // The same from the job's estimate left on the reference type (work_left_ref_s x
+  // estimate_per_work), for a pass that keeps it beside the queue rather than read the job.
+  SimTime EstimatedRunTime(double estimate_left_ref_s, bool needs_overhead, int32_t pool) const {
+    const SimTime overhead = needs_overhead ? restart_overhead_ : 0;
+    return std::min(kSimTimeNever, std::max<SimTime>(1, ToSimTime(estimate_left_ref_s /
+                                                                  cluster_.pool(pool).speed)) +
+                                       overhead);
   }
   uint64_t all_pools() const {
     const size_t n = cluster_.pools().size();
@@ -420,6 +434,8 @@ class Engine {
     SimTime est_end = 0;         // expected end (policies' estimates)
     int32_t stop_record = -1;    // the job's SimJob::slot while not running
     bool paid_overhead = false;  // began with the restart overhead
+    // Its entry in running_by_end_, once indexed (an erase by key cost a descent of misses).
+    mutable std::set<std::pair<SimTime, JobIdx>>::const_iterator by_end{};
   };
   std::vector<RunState> runs_;
   // What a job stopped before its end needs beyond SimJob, made at its first such stop (a job

@@ -578,7 +578,8 @@ TEST_P(FastPasses, SameScheduleAsThePlainPasses) {
         Case{"fairshare", 30.0}, Case{"fairshare", 30.0, 45}, Case{"easy", 0.0}, Case{"easy", 30.0},
         Case{"las", 30.0}, Case{"firstfit", 30.0}, Case{"fairshare+failures", 30.0, 0},
         Case{"fairshare+failures", 30.0}, Case{"fifo", 0.0}, Case{"fifo+failures", 0.0},
-        Case{"fifo+queues", 0.0}, Case{"easy+failures", 30.0}, Case{"easy+queues", 0.0}}) {
+        Case{"fifo+queues", 0.0}, Case{"easy+failures", 30.0}, Case{"easy+queues", 0.0},
+        Case{"fairshare+queues", 0.0}, Case{"fairshare+queues", 30.0}}) {
     SCOPED_TRACE(std::string(policy) + " every " + std::to_string(interval) + " s, calc period " +
                  std::to_string(calc_period) + " s");
     // With failures, killed jobs come back to the queue out of submit order (fairshare's index

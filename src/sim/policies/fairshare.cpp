@@ -23,12 +23,14 @@
 // (a list of them). Between recalculations the order of two tenants' growing heads does not
 // change, nor that of their capped heads: each kind keeps a heap of the tenants' heads (its
 // position per tenant), updated when a head changes or a tenant's F does (tenants that never
-// ran keep F = 1, so a recalculation touches only tenants that have run), and a pass merges
-// lazily, walking each heap in order (a small heap of its nodes: a node's children follow it)
-// with each visited tenant's next job: O(depth log depth) a pass, not O(tenants). Jobs reaching
-// PriorityMaxAge are capped at the recalculation, found through one index by submit time
-// (arrivals in a FIFO, jobs back in the queue in a heap). Jobs queued during a pass (victims of
-// a reclaim) join the sets after it.
+// ran keep F = 1, so a recalculation touches only tenants that have run). The merge walks each
+// heap in order (a small heap of its nodes: a node's children follow it) with each visited
+// tenant's next job, O(n log n) for the first n jobs, not O(tenants). Its output, each kind's
+// order, changes between recalculations only by the jobs that join and leave it, so it is kept
+// (Order) and a pass walks it: the 1M-job bench's scans walk ~22M jobs, and merging each again
+// had cost them more than the rest of the pass. Jobs reaching PriorityMaxAge are capped at the
+// recalculation, found through one index by submit time (arrivals in a FIFO, jobs back in the
+// queue in a heap). Jobs queued during a pass (victims of a reclaim) join the sets after it.
 // Period 0: every pass recalculates (F and A at the pass) and merges every tenant's sets (a
 // heap of cursors, one per set, built each pass): the schedules before the period existed.
 // SimConfig::plain_passes keeps the plain way (every tenant updated and summed at each
@@ -38,6 +40,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <set>
 
 #include "sim/policies/policies.h"
@@ -118,8 +121,10 @@ class FairsharePolicy : public SchedulingPolicy {
 
   void Schedule(Engine& engine, bool capacity_freed) override {
     TidySets();
-    std::vector<JobIdx> fresh;
-    fresh.swap(fresh_);
+    // This pass's arrivals (the buffers trade places, keeping their memory: a pass a job).
+    fresh_pass_.swap(fresh_);
+    fresh_.clear();
+    const std::vector<JobIdx>& fresh = fresh_pass_;
     if (num_queued_ == 0) {
       if (capacity_freed) reservations_.Forget();
       return;
@@ -140,12 +145,12 @@ class FairsharePolicy : public SchedulingPolicy {
     } else if (update_all_) {
       PassPlain(engine);
     } else {
-      PassMerged(engine);
+      PassOrdered(engine);
     }
     in_pass_ = false;
-    std::vector<JobIdx> pending;
-    pending.swap(pending_);
-    for (JobIdx j : pending) Insert(engine, j);
+    pending_pass_.swap(pending_);
+    pending_.clear();
+    for (JobIdx j : pending_pass_) Insert(engine, j);
   }
 
   int64_t num_queued() const override { return num_queued_; }
@@ -175,6 +180,7 @@ class FairsharePolicy : public SchedulingPolicy {
     active_used_.clear();
     fresh_.clear();
     num_queued_ = 0;
+    orders_valid_ = false;
     return out;
   }
 
@@ -246,18 +252,22 @@ class FairsharePolicy : public SchedulingPolicy {
   // of heads (whose children come next).
   struct Cursor {
     double priority;
+    double key;
     JobIdx job;
     Queue* set;
     typename Queue::Pos pos;
     double base;
     int32_t node;
   };
-  // Whether a comes before b: higher priority, then earlier submit, then lower index, which is
-  // lower index alone (jobs are in submit order; a total order, so the merge does not depend on
-  // the order the tenants are pushed in).
+  // Whether a comes before b: higher priority, then lower key, then lower index (jobs are in
+  // submit order). A total order, so the merge does not depend on the order the tenants are
+  // pushed in, and one each set's order agrees with (a set orders by key, then index, and two
+  // keys a rounding makes one priority keep their order): so the merge's order is the sorted
+  // order, which a cached pass order (Ordered) keeps by binary search.
   template <typename A, typename B>
   static bool Before(const A& a, const B& b) {
     if (a.priority != b.priority) return a.priority > b.priority;
+    if (a.key != b.key) return a.key < b.key;
     return a.job < b.job;
   }
   static bool After(const Cursor& a, const Cursor& b) { return Before(b, a); }
@@ -267,6 +277,7 @@ class FairsharePolicy : public SchedulingPolicy {
   // heads share), with each slot's position.
   struct Head {
     double priority;
+    double key;
     JobIdx job;
     int32_t tenant;
   };
@@ -337,7 +348,8 @@ class FairsharePolicy : public SchedulingPolicy {
   static Cursor MakeCursor(const Engine& engine, Queue& set, typename Queue::Pos pos, double base,
                            int32_t node = -1) {
     Prefetch(engine, set.Ahead(pos, kPrefetchAhead));
-    return Cursor{base - set.Key(pos), set.Job(pos), &set, pos, base, node};
+    const double key = set.Key(pos);
+    return Cursor{base - key, key, set.Job(pos), &set, pos, base, node};
   }
   // The cursor of a set's first job, asking for the jobs up to kPrefetchAhead on.
   static Cursor HeadCursor(const Engine& engine, Queue& set, double base, int32_t node = -1) {
@@ -366,12 +378,14 @@ class FairsharePolicy : public SchedulingPolicy {
     // Its priority's time: the pass's (P = 0), or when it was queued (P > 0).
     const SimTime at =
         period_ > 0 ? std::max(queued_at_[static_cast<size_t>(j)], calc_at_) : engine.now();
-    if (Aged(at, job.submit)) {
-      t.capped.Insert(CappedKey(job), j);
+    const bool capped = Aged(at, job.submit);
+    const double key = capped ? CappedKey(job) : GrowingKey(j, job, calc_at_);
+    if (capped) {
+      t.capped.Insert(key, j);
       where_[static_cast<size_t>(j)] = kCapped;
       MarkDirty(tenant, kCappedKind);
     } else {
-      t.growing.Insert(GrowingKey(j, job, calc_at_), j);
+      t.growing.Insert(key, j);
       where_[static_cast<size_t>(j)] = kGrowing;
       aging_.Push(job.submit, j);
       if (period_ > 0 && queued_at_[static_cast<size_t>(j)] > calc_at_) since_calc_.push_back(j);
@@ -379,15 +393,24 @@ class FairsharePolicy : public SchedulingPolicy {
     }
     if (period_ > 0) {
       if (t.has_run) AddUsed(tenant);
+      const double base = t.base;
       SetBase(engine, tenant);
+      // A job back in the queue may still be listed where it was.
+      if (orders_valid_ && (t.base != base || job.slot >= 0)) orders_valid_ = false;
+      if (orders_valid_) {
+        AddToOrder(capped ? kCappedKind : kGrowingKind,
+                   Ordered{t.base - key, key, j, PoolReservations::GlanceOf(job)});
+      }
     }
   }
-  void Remove(const Engine& engine, JobIdx j) {
+  // `key`: the job's key where the caller has it (a walk of the pass order), else NaN.
+  void Remove(const Engine& engine, JobIdx j,
+              double key = std::numeric_limits<double>::quiet_NaN()) {
     const SimJob& job = engine.job(j);
     Tenant& t = tenants_[static_cast<size_t>(job.tenant)];
     uint8_t& where = where_[static_cast<size_t>(j)];
     if (where == kGrowing) {
-      const bool erased = t.growing.Erase(GrowingKey(j, job, calc_at_), j);
+      const bool erased = t.growing.Erase(std::isnan(key) ? GrowingKey(j, job, calc_at_) : key, j);
       GPUPLAN_CHECK(erased) << "fairshare: job " << j << " not where its key says";
       MarkDirty(job.tenant, kGrowingKind);
       MarkUntidy(job.tenant, kGrowingKind);
@@ -465,7 +488,7 @@ class FairsharePolicy : public SchedulingPolicy {
       Head h{};
       if (!q.empty()) {
         const typename Queue::Pos first = q.First();
-        h = Head{t.base - q.Key(first), q.Job(first), tenant};
+        h = Head{t.base - q.Key(first), q.Key(first), q.Job(first), tenant};
       }
       heads_[static_cast<size_t>(slot % 2)].Set(tenant, !q.empty(), h);
     }
@@ -498,6 +521,7 @@ class FairsharePolicy : public SchedulingPolicy {
   // usages and ages at T. Runs at the first call after T, before any GPU change or arrival
   // after it, so the usages at T are those integrated up to then.
   void Recalc(const Engine& engine, int64_t epoch) {
+    orders_valid_ = false;
     const SimTime old_at = calc_at_;
     const SimTime at = epoch * period_;
     // Re-key the growing jobs queued since the last recalculation (their lead goes), and cap
@@ -561,32 +585,50 @@ class FairsharePolicy : public SchedulingPolicy {
   }
   // Whether the growing stream's next job g comes before the capped stream's c: by their stored
   // priorities (the growing one with the age term it shares), then submit and index.
-  bool GrowingFirst(const Cursor& g, const Cursor& c) const {
+  template <typename G, typename C>
+  bool GrowingFirst(const G& g, const C& c) const {
     const double pg = g.priority + age_term_;
     if (pg != c.priority) return pg > c.priority;
     return g.job < c.job;  // submit order
   }
-  // One pass over the queue in stored-priority order: each kind's heads walked in heap order
-  // (a node's children follow it) merged with the next jobs of the tenants already visited.
-  void PassMerged(Engine& engine) {
+
+  // --- the pass order, cached (stored priorities) ---
+  // Between recalculations a kind's order changes only by the jobs that join and leave it, so
+  // each kind keeps its first jobs in pass order, as the merge of its tenants' sets gives them
+  // (Before: the sorted order), with what a scan reads of them (a Glance: most jobs a scan looks
+  // at it passes over, and reading each job cost it a cache miss). A job that leaves stays
+  // until a walk drops it (where_ tells); a job that joins goes in by binary search if it comes
+  // before the last; a recalculation, or a job coming back to the queue (it may be listed),
+  // drops the orders, and a walk that reaches an order's end builds it longer.
+  struct Ordered {
+    double priority;  // as a Cursor's
+    double key;
+    JobIdx job;
+    PoolReservations::Glance glance;
+  };
+  struct Order {
+    std::vector<Ordered> e;  // by Before; may hold jobs no longer of the kind
+    bool complete = false;   // holds every job of the kind
+    size_t built = 0;        // entries asked for when built
+    size_t reach = 0;        // the most entries a walk read since it was built
+  };
+  bool Listed(const Ordered& x, int k) const {
+    return where_[static_cast<size_t>(x.job)] == (k == kGrowingKind ? kGrowing : kCapped);
+  }
+  // The kind's first n jobs in pass order: its heads walked in heap order (a node's children
+  // follow it), merged with the next jobs of the tenants already visited.
+  void BuildOrder(const Engine& engine, int k, size_t n) {
     FlushHeads();
-    for (int k = 0; k < 2; ++k) {
-      std::vector<Cursor>& aux = aux_[static_cast<size_t>(k)];
-      aux.clear();
-      if (!heads_[static_cast<size_t>(k)].heap().empty()) aux.push_back(NodeCursor(engine, k, 0));
-    }
-    int examined = 0;
-    while ((!aux_[0].empty() || !aux_[1].empty()) && examined < reservations_.depth() &&
-           !reservations_.Exhausted(engine)) {
-      const int k =
-          aux_[1].empty() || (!aux_[0].empty() && GrowingFirst(aux_[0].front(), aux_[1].front()))
-              ? kGrowingKind
-              : kCappedKind;
-      std::vector<Cursor>& aux = aux_[static_cast<size_t>(k)];
+    Order& o = order_[static_cast<size_t>(k)];
+    o.e.clear();
+    o.built = n;
+    std::vector<Cursor>& aux = aux_[static_cast<size_t>(k)];
+    aux.clear();
+    if (!heads_[static_cast<size_t>(k)].heap().empty()) aux.push_back(NodeCursor(engine, k, 0));
+    while (!aux.empty() && o.e.size() < n) {
       const Cursor c = aux.front();
-      // The cursors that follow it take its place before j is considered (a start erases j,
-      // leaving the next job's iterator valid): the first replaces it (one sift-down), the others
-      // are pushed.
+      // The cursors that follow it take its place: the first replaces it (one sift-down), the
+      // others are pushed.
       bool replaced = false;
       const auto put = [&](const Cursor& next) {
         if (replaced) {
@@ -601,9 +643,9 @@ class FairsharePolicy : public SchedulingPolicy {
         put(MakeCursor(engine, *c.set, next, c.base));
       }
       if (c.node >= 0) {
-        const size_t n = heads_[static_cast<size_t>(k)].heap().size();
+        const size_t num_heads = heads_[static_cast<size_t>(k)].heap().size();
         for (size_t child = 2 * static_cast<size_t>(c.node) + 1;
-             child <= 2 * static_cast<size_t>(c.node) + 2 && child < n; ++child) {
+             child <= 2 * static_cast<size_t>(c.node) + 2 && child < num_heads; ++child) {
           put(NodeCursor(engine, k, static_cast<int32_t>(child)));
         }
       }
@@ -612,13 +654,93 @@ class FairsharePolicy : public SchedulingPolicy {
         aux.pop_back();
         if (!aux.empty()) SiftDown(aux, last);
       }
-      if (reservations_.Consider(engine, c.job)) {
-        Remove(engine, c.job);
-      } else {
-        ++examined;
-      }
+      o.e.push_back(
+          Ordered{c.priority, c.key, c.job, PoolReservations::GlanceOf(engine.job(c.job))});
+    }
+    o.complete = aux.empty();
+  }
+  // A job joining its kind's set (not during a pass).
+  void AddToOrder(int k, const Ordered& x) {
+    Order& o = order_[static_cast<size_t>(k)];
+    const auto it = std::upper_bound(
+        o.e.begin(), o.e.end(), x, [](const Ordered& a, const Ordered& b) { return Before(a, b); });
+    if (it == o.e.end() && !o.complete) return;  // after the jobs it holds
+    o.e.insert(it, x);
+    if (o.e.size() > 2 * o.built + 64) {  // keep inserts short: drop the end
+      o.e.resize(o.built + 32);
+      o.complete = false;
     }
   }
+  // One pass over the queue in stored-priority order: the two kinds' orders merged.
+  void PassOrdered(Engine& engine) {
+    if (!orders_valid_) {
+      // As long as the last orders' walks read, so that a walk seldom builds one again.
+      for (int k = 0; k < 2; ++k) {
+        Order& o = order_[static_cast<size_t>(k)];
+        BuildOrder(engine, k, std::max(kFirstOrder, o.reach + o.reach / 8));
+        o.reach /= 2;  // a kept memory of the walks before, fading
+      }
+      orders_valid_ = true;
+    }
+    size_t read[2] = {0, 0};  // entries walked
+    size_t kept[2] = {0, 0};  // of those, the ones still of the kind
+    // The next job of kind k to walk, or null.
+    const auto next = [&](int k) -> const Ordered* {
+      Order& o = order_[static_cast<size_t>(k)];
+      size_t& r = read[static_cast<size_t>(k)];
+      for (;;) {
+        while (r < o.e.size() && !Listed(o.e[r], k)) ++r;
+        // The walk reads where_ at each entry: ask for it a few on.
+        if (r + kPrefetchAhead < o.e.size()) {
+          __builtin_prefetch(&where_[static_cast<size_t>(o.e[r + kPrefetchAhead].job)]);
+        }
+        if (r < o.e.size()) return &o.e[r];
+        if (o.complete) return nullptr;
+        // The longer order starts with the jobs walked and kept, in the order they were walked.
+        BuildOrder(engine, k, 2 * o.e.size() + kFirstOrder);
+        r = kept[static_cast<size_t>(k)];
+      }
+    };
+    int examined = 0;
+    // Only a Consider changes what Exhausted and the sieve read.
+    bool exhausted = reservations_.Exhausted(engine);
+    reservations_.Sift(engine, &sieve_);
+    while (examined < reservations_.depth() && !exhausted) {
+      const Ordered* g = next(kGrowingKind);
+      const Ordered* c = next(kCappedKind);
+      if (g == nullptr && c == nullptr) break;
+      const int k =
+          c == nullptr || (g != nullptr && GrowingFirst(*g, *c)) ? kGrowingKind : kCappedKind;
+      const Ordered x = k == kGrowingKind ? *g : *c;
+      ++read[static_cast<size_t>(k)];
+      if (sieve_.PassesOver(x.glance)) {
+        ++examined;
+        ++kept[static_cast<size_t>(k)];
+        continue;
+      }
+      if (reservations_.Consider(engine, x.job)) {
+        Remove(engine, x.job, x.key);
+      } else {
+        ++examined;
+        ++kept[static_cast<size_t>(k)];
+      }
+      exhausted = reservations_.Exhausted(engine);
+      reservations_.Sift(engine, &sieve_);
+    }
+    // Drop the walked jobs that left, once they are many (a later walk would pass them again).
+    for (int k = 0; k < 2; ++k) {
+      Order& o = order_[static_cast<size_t>(k)];
+      const size_t r = read[static_cast<size_t>(k)];
+      o.reach = std::max(o.reach, r);
+      if (r - kept[static_cast<size_t>(k)] < kOrderGarbage) continue;
+      const auto walked = o.e.begin() + static_cast<std::ptrdiff_t>(r);
+      o.e.erase(
+          std::remove_if(o.e.begin(), walked, [&](const Ordered& x) { return !Listed(x, k); }),
+          walked);
+    }
+  }
+  static constexpr size_t kFirstOrder = 32;
+  static constexpr size_t kOrderGarbage = 64;
   // The cursor of a heap node's head: the first job of its tenant's set of kind k (the sets do
   // not change in a pass before their first job is visited).
   Cursor NodeCursor(const Engine& engine, int k, int32_t node) {
@@ -804,7 +926,7 @@ class FairsharePolicy : public SchedulingPolicy {
   double total_weight_ = 0, total_usage_ = 0, total_running_gpus_ = 0;
   SimTime total_last_update_ = 0;
   std::vector<Cursor> heap_;  // P = 0: the first cursor first (Before)
-  std::vector<JobIdx> fresh_;
+  std::vector<JobIdx> fresh_, fresh_pass_;
   std::vector<uint8_t> where_;      // by job: Where
   std::vector<SimTime> queued_at_;  // by job, stored priorities: when it was last queued
   BySubmit aging_;                  // growing jobs by submit, for PriorityMaxAge
@@ -821,8 +943,12 @@ class FairsharePolicy : public SchedulingPolicy {
   std::vector<int32_t> untidy_;     // slots with erased entries
   std::vector<uint8_t> is_untidy_;  // by slot
   std::vector<JobIdx> pending_;     // queued during a pass
+  std::vector<JobIdx> pending_pass_;
   bool in_pass_ = false;
   std::vector<Cursor> aux_[2];  // the merge's next cursors, by Kind
+  Order order_[2];              // by Kind
+  PoolReservations::Sieve sieve_;
+  bool orders_valid_ = false;
 };
 
 }  // namespace

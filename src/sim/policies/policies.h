@@ -46,6 +46,56 @@ class PoolReservations {
   Mode mode() const { return pass_; }
   // Starts j now if the rules above allow; true if it started.
   bool Consider(Engine& engine, JobIdx j);
+  // What Consider reads of a queued job, for a pass that keeps it beside its queue: a scan
+  // passes over most jobs it looks at, and reading each job would cost it a cache miss.
+  struct Glance {
+    uint64_t allowed_pools = 0;
+    double estimate_left_ref_s = 0;  // SimJob::work_left_ref_s x estimate_per_work
+    int32_t gpus = 0;
+    int16_t milli = 0;
+    bool needs_overhead = false;
+  };
+  static Glance GlanceOf(const SimJob& job) {
+    return Glance{job.allowed_pools, job.work_left_ref_s * job.estimate_per_work, job.gpus,
+                  job.milli, job.needs_overhead};
+  }
+  // The rules as they stand, put so that a Glance tells cheaply that Consider would pass a job
+  // over and change nothing: in a backfill scan once every pool the job may use holds a
+  // reservation, with no quota in play, for a whole-GPU job that on each of its pools does not
+  // fit the free GPUs or may not start before the reservation (Permits). Valid until the next
+  // Consider (Sift again then).
+  class Sieve {
+   public:
+    // True only if Consider would pass the job over with nothing changed; false when unsure.
+    bool PassesOver(const Glance& g) const {
+      if (!active_ || g.milli < trace::kWholeGpuMilli || (g.allowed_pools & ~reserved_) != 0) {
+        return false;
+      }
+      for (uint64_t mask = g.allowed_pools; mask != 0; mask &= mask - 1) {
+        const Gate& gate = gates_[static_cast<size_t>(__builtin_ctzll(mask))];
+        if (g.gpus > gate.max_gpus) continue;                                // does not fit
+        if (g.estimate_left_ref_s <= gate.max_estimate_ref_s) return false;  // may end in time
+        if (gate.spare_nodes >= 1 &&
+            Engine::NodesTouched(g.gpus, g.milli, gate.gpus_per_node) <= gate.spare_nodes) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+   private:
+    friend class PoolReservations;
+    struct Gate {
+      int64_t max_gpus;           // the most whole GPUs that may fit now
+      double max_estimate_ref_s;  // the longest estimate that may end by the shadow time
+      int64_t spare_nodes;
+      int gpus_per_node;
+    };
+    bool active_ = false;
+    uint64_t reserved_ = 0;
+    std::vector<Gate> gates_;  // by pool
+  };
+  void Sift(const Engine& engine, Sieve* sieve) const;
   // Nothing more can start in this pass.
   bool Exhausted(const Engine& engine) const;
   int depth() const { return depth_; }

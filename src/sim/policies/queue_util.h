@@ -274,14 +274,15 @@ class KeyOrderQueue {
     }
   }
 
-  // Drops the marks of the first chunk and of chunks more than a quarter marked, and the
-  // chunks left empty (a walk then passes over few marks, none before the first job).
+  // Drops the marks of chunks more than a quarter marked, and the chunks left empty (a walk
+  // then passes over few marks). Not every mark: a pass marks the first chunk's jobs it starts,
+  // and moving the chunk after each pass cost more than walking past them.
   void Tidy() {
     if (marks_ == 0) return;
     size_t out = 0;
     for (size_t c = 0; c < chunks_.size(); ++c) {
       Chunk& ch = chunks_[c];
-      if (ch.marks > 0 && (out == 0 || 4 * ch.marks > ch.e.size())) {
+      if (4 * ch.marks > ch.e.size()) {
         ch.e.erase(
             std::remove_if(ch.e.begin(), ch.e.end(), [](const Entry& x) { return x.job < 0; }),
             ch.e.end());

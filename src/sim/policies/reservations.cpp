@@ -143,6 +143,27 @@ bool PoolReservations::Consider(Engine& engine, JobIdx j) {
   return false;
 }
 
+void PoolReservations::Sift(const Engine& engine, Sieve* sieve) const {
+  sieve->active_ =
+      rules_ == Mode::kScan && !plain_ && !engine.has_limits() && !engine.AnyBorrowing();
+  sieve->reserved_ = reserved_;
+  if (!sieve->active_) return;
+  const SimTime now = engine.now();
+  const std::vector<Pool>& pools = engine.cluster().pools();
+  sieve->gates_.resize(pools.size());
+  for (size_t i = 0; i < pools.size(); ++i) {
+    Sieve::Gate& gate = sieve->gates_[i];
+    gate.max_gpus = std::min<int64_t>(pools[i].free_gpus, int64_t{no_fit_gpus_[i]} - 1);
+    // An estimate past the shadow time by more than a millisecond (a margin over the clock's
+    // rounding) may not end by it; a run takes at least a microsecond.
+    const SimTime window = shadow_[i] - now;
+    gate.max_estimate_ref_s =
+        window >= 1 ? (ToSeconds(window) * (1 + 1e-9) + 1e-3) * pools[i].speed : -1.0;
+    gate.spare_nodes = spare_nodes_[i];
+    gate.gpus_per_node = pools[i].gpus_per_node;
+  }
+}
+
 bool PoolReservations::Reclaimed(Engine& engine, JobIdx j) {
   if (!engine.Reclaim(j, engine.job(j).allowed_pools)) return false;
   // GPUs came free: counts that did not fit or start may now.
