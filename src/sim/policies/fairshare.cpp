@@ -380,6 +380,7 @@ class FairsharePolicy : public SchedulingPolicy {
         period_ > 0 ? std::max(queued_at_[static_cast<size_t>(j)], calc_at_) : engine.now();
     const bool capped = Aged(at, job.submit);
     const double key = capped ? CappedKey(job) : GrowingKey(j, job, calc_at_);
+    order_[capped ? kCappedKind : kGrowingKind].resumable = false;  // its cursors may move
     if (capped) {
       t.capped.Insert(key, j);
       where_[static_cast<size_t>(j)] = kCapped;
@@ -443,6 +444,7 @@ class FairsharePolicy : public SchedulingPolicy {
     Tenant& t = tenants_[static_cast<size_t>(job.tenant)];
     t.growing.Erase(GrowingKey(j, job, calc_at_), j);
     t.capped.Insert(CappedKey(job), j);
+    for (Order& o : order_) o.resumable = false;
     where_[static_cast<size_t>(j)] = kCapped;
     MarkDirty(job.tenant, kGrowingKind);
     MarkDirty(job.tenant, kCappedKind);
@@ -467,6 +469,7 @@ class FairsharePolicy : public SchedulingPolicy {
       is_untidy_[static_cast<size_t>(slot)] = 0;
       Tenant& t = tenants_[static_cast<size_t>(slot / 2)];
       (slot % 2 == kGrowingKind ? t.growing : t.capped).Tidy();
+      order_[static_cast<size_t>(slot % 2)].resumable = false;
     }
     untidy_.clear();
   }
@@ -479,8 +482,15 @@ class FairsharePolicy : public SchedulingPolicy {
     is_dirty_[static_cast<size_t>(slot)] = 1;
     dirty_.push_back(slot);
   }
-  void FlushHeads() {
+  // The heads of kind k brought up to date (the other kind's heap stays as it is: a merge of
+  // it may resume).
+  void FlushHeads(int k) {
+    size_t kept = 0;
     for (const int32_t slot : dirty_) {
+      if (slot % 2 != k) {
+        dirty_[kept++] = slot;
+        continue;
+      }
       is_dirty_[static_cast<size_t>(slot)] = 0;
       const int32_t tenant = slot / 2;
       const Tenant& t = tenants_[static_cast<size_t>(tenant)];
@@ -490,9 +500,9 @@ class FairsharePolicy : public SchedulingPolicy {
         const typename Queue::Pos first = q.First();
         h = Head{t.base - q.Key(first), q.Key(first), q.Job(first), tenant};
       }
-      heads_[static_cast<size_t>(slot % 2)].Set(tenant, !q.empty(), h);
+      heads_[static_cast<size_t>(k)].Set(tenant, !q.empty(), h);
     }
-    dirty_.clear();
+    dirty_.resize(kept);
   }
   // PriorityWeightFairshare x F for the tenant at the last recalculation.
   void SetBase(const Engine& engine, int32_t tenant) {
@@ -611,6 +621,7 @@ class FairsharePolicy : public SchedulingPolicy {
     bool complete = false;   // holds every job of the kind
     size_t built = 0;        // entries asked for when built
     size_t reach = 0;        // the most entries a walk read since it was built
+    bool resumable = false;  // MergeInto may go on from the last entry (see there)
   };
   bool Listed(const Ordered& x, int k) const {
     return where_[static_cast<size_t>(x.job)] == (k == kGrowingKind ? kGrowing : kCapped);
@@ -618,13 +629,21 @@ class FairsharePolicy : public SchedulingPolicy {
   // The kind's first n jobs in pass order: its heads walked in heap order (a node's children
   // follow it), merged with the next jobs of the tenants already visited.
   void BuildOrder(const Engine& engine, int k, size_t n) {
-    FlushHeads();
+    FlushHeads(k);
     Order& o = order_[static_cast<size_t>(k)];
     o.e.clear();
-    o.built = n;
     std::vector<Cursor>& aux = aux_[static_cast<size_t>(k)];
     aux.clear();
     if (!heads_[static_cast<size_t>(k)].heap().empty()) aux.push_back(NodeCursor(engine, k, 0));
+    MergeInto(engine, k, n);
+  }
+  // Takes the order on to n entries. The merge's cursors stay valid while no set of the kind
+  // takes a job (Insert) or moves entries (Tidy) and its heads are not flushed: then
+  // o.resumable, and a longer order need not be built again.
+  void MergeInto(const Engine& engine, int k, size_t n) {
+    Order& o = order_[static_cast<size_t>(k)];
+    o.built = n;
+    std::vector<Cursor>& aux = aux_[static_cast<size_t>(k)];
     while (!aux.empty() && o.e.size() < n) {
       const Cursor c = aux.front();
       // The cursors that follow it take its place: the first replaces it (one sift-down), the
@@ -658,17 +677,20 @@ class FairsharePolicy : public SchedulingPolicy {
           Ordered{c.priority, c.key, c.job, PoolReservations::GlanceOf(engine.job(c.job))});
     }
     o.complete = aux.empty();
+    o.resumable = !o.complete;
   }
   // A job joining its kind's set (not during a pass).
   void AddToOrder(int k, const Ordered& x) {
     Order& o = order_[static_cast<size_t>(k)];
+    // Most arrivals come after the jobs it holds (a tenant's newest job is its last).
+    if (!o.complete && (o.e.empty() || Before(o.e.back(), x))) return;
     const auto it = std::upper_bound(
         o.e.begin(), o.e.end(), x, [](const Ordered& a, const Ordered& b) { return Before(a, b); });
-    if (it == o.e.end() && !o.complete) return;  // after the jobs it holds
     o.e.insert(it, x);
     if (o.e.size() > 2 * o.built + 64) {  // keep inserts short: drop the end
       o.e.resize(o.built + 32);
       o.complete = false;
+      o.resumable = false;
     }
   }
   // One pass over the queue in stored-priority order: the two kinds' orders merged.
@@ -696,6 +718,10 @@ class FairsharePolicy : public SchedulingPolicy {
         }
         if (r < o.e.size()) return &o.e[r];
         if (o.complete) return nullptr;
+        if (o.resumable) {
+          MergeInto(engine, k, 2 * o.e.size() + kFirstOrder);
+          continue;
+        }
         // The longer order starts with the jobs walked and kept, in the order they were walked.
         BuildOrder(engine, k, 2 * o.e.size() + kFirstOrder);
         r = kept[static_cast<size_t>(k)];

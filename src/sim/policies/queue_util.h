@@ -203,7 +203,10 @@ class KeyOrderQueue {
 
   void Insert(double key, JobIdx j) {
     const Entry e{key, j};
-    if (chunks_.empty()) chunks_.emplace_back();
+    if (chunks_.empty()) {
+      chunks_.emplace_back();
+      last_.emplace_back();
+    }
     const size_t c = ChunkFor(e);
     Chunk& ch = chunks_[c];
     const auto it = std::upper_bound(ch.e.begin(), ch.e.end(), e, Less);
@@ -222,8 +225,10 @@ class KeyOrderQueue {
       ch.e.resize(kChunk);
       for (const Entry& x : back.e) back.marks += x.job < 0 ? 1 : 0;
       ch.marks -= back.marks;
+      last_.insert(last_.begin() + static_cast<std::ptrdiff_t>(c) + 1, back.e.back());
       chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(c) + 1, std::move(back));
     }
+    last_[c] = chunks_[c].e.back();
   }
   // Marks (key, j); false if it is not queued.
   bool Erase(double key, JobIdx j) {
@@ -242,6 +247,7 @@ class KeyOrderQueue {
   bool empty() const { return size_ == 0; }
   void clear() {
     chunks_.clear();
+    last_.clear();
     size_ = 0;
     marks_ = 0;
   }
@@ -282,7 +288,8 @@ class KeyOrderQueue {
     size_t out = 0;
     for (size_t c = 0; c < chunks_.size(); ++c) {
       Chunk& ch = chunks_[c];
-      if (4 * ch.marks > ch.e.size()) {
+      const bool drop = 4 * ch.marks > ch.e.size();
+      if (drop) {
         ch.e.erase(
             std::remove_if(ch.e.begin(), ch.e.end(), [](const Entry& x) { return x.job < 0; }),
             ch.e.end());
@@ -291,9 +298,11 @@ class KeyOrderQueue {
       }
       if (ch.e.empty()) continue;
       if (out != c) chunks_[out] = std::move(ch);
+      if (drop || out != c) last_[out] = chunks_[out].e.back();
       ++out;
     }
     chunks_.resize(out);
+    last_.resize(out);
   }
 
  private:
@@ -312,7 +321,7 @@ class KeyOrderQueue {
     size_t lo = 0, hi = chunks_.size() - 1;
     while (lo < hi) {
       const size_t mid = (lo + hi) / 2;
-      if (Less(chunks_[mid].e.back(), e)) {
+      if (Less(last_[mid], e)) {
         lo = mid + 1;
       } else {
         hi = mid;
@@ -332,8 +341,9 @@ class KeyOrderQueue {
   }
 
   std::vector<Chunk> chunks_;
-  int64_t size_ = 0;   // entries not marked
-  int64_t marks_ = 0;  // marked
+  std::vector<Entry> last_;  // by chunk: its last entry (ChunkFor's search reads no chunk)
+  int64_t size_ = 0;         // entries not marked
+  int64_t marks_ = 0;        // marked
 };
 
 // Empties the queue, returning its jobs in queue order.
