@@ -396,8 +396,12 @@ class FairsharePolicy : public SchedulingPolicy {
       if (t.has_run) AddUsed(tenant);
       const double base = t.base;
       SetBase(engine, tenant);
-      // A job back in the queue may still be listed where it was.
-      if (orders_valid_ && (t.base != base || job.slot >= 0)) orders_valid_ = false;
+      // A job back in the queue may still be listed where it was. A base changes here only for
+      // a tenant that had no queued jobs at the recalculation (so none listed) unless this is
+      // not its only one.
+      if (orders_valid_ && ((t.base != base && t.num_queued > 1) || job.slot >= 0)) {
+        orders_valid_ = false;
+      }
       if (orders_valid_) {
         AddToOrder(capped ? kCappedKind : kGrowingKind,
                    Ordered{t.base - key, key, j, PoolReservations::GlanceOf(job)});
