@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <memory>
 #include <set>
 #include <string_view>
+#include <utility>
 
 #include "sim/engine.h"
 #include "sim/sim.h"
@@ -165,17 +167,45 @@ class GroupWaitStats {
     int32_t weight, tenant;
   };
 
+  // Orders by (value, weight) and stably: samples of equal value and weight add the same to
+  // every group, so their order cannot change a sum or a percentile. A least-significant-digit
+  // radix sort of 11-bit digits that skips the digits every sample shares (the weights, mostly):
+  // std::sort's comparisons were ~5% of a million-job run.
+  static void SortByValueThenWeight(std::vector<Keyed>& v) {
+    constexpr int kBits = 11;
+    constexpr uint32_t kBuckets = 1u << kBits;
+    constexpr int kWeightDigits = 3, kDigits = kWeightDigits + 6;  // 33 and 66 bits
+    auto digit = [](const Keyed& k, int d) -> uint32_t {
+      if (d < kWeightDigits) {
+        const uint32_t w = static_cast<uint32_t>(k.weight) ^ 0x80000000u;  // signed order
+        return (w >> (d * kBits)) & (kBuckets - 1);
+      }
+      // IEEE order as unsigned: negatives flipped whole, others their sign bit; -0 is 0.
+      uint64_t bits = std::bit_cast<uint64_t>(k.value + 0.0);
+      bits ^= (bits >> 63) != 0 ? ~uint64_t{0} : uint64_t{1} << 63;
+      return static_cast<uint32_t>(bits >> ((d - kWeightDigits) * kBits)) & (kBuckets - 1);
+    };
+    std::vector<std::array<uint32_t, kBuckets>> counts(kDigits);
+    for (const Keyed& k : v) {
+      for (int d = 0; d < kDigits; ++d) ++counts[static_cast<size_t>(d)][digit(k, d)];
+    }
+    std::vector<Keyed> scratch;
+    for (int d = 0; d < kDigits; ++d) {
+      auto& c = counts[static_cast<size_t>(d)];
+      if (std::ranges::find(c, static_cast<uint32_t>(v.size())) != c.end()) continue;
+      uint32_t at = 0;
+      for (uint32_t& n : c) at += std::exchange(n, at);
+      scratch.resize(v.size());
+      for (const Keyed& k : v) scratch[c[digit(k, d)]++] = k;
+      v.swap(scratch);
+    }
+  }
+
   // Sorts `sorted` (the samples' values in job order), walks it and frees it.
   template <size_t N, typename GroupsOf, typename Emit>
   void Walk(std::vector<Keyed>& sorted, const GroupsOf& groups_of, const std::array<double, N>& ps,
             const Emit& emit) const {
-    // Samples of equal value and weight add the same to every group, so their order (here by
-    // tenant) cannot change a sum or a percentile.
-    std::sort(sorted.begin(), sorted.end(), [](const Keyed& a, const Keyed& b) {
-      if (a.value != b.value) return a.value < b.value;
-      if (a.weight != b.weight) return a.weight < b.weight;
-      return a.tenant < b.tenant;
-    });
+    SortByValueThenWeight(sorted);
     struct State {
       double sum = 0, cum = 0, last = 0;
       std::array<double, N> p = {};
