@@ -735,27 +735,31 @@ class FairsharePolicy : public SchedulingPolicy {
     // Only a Consider changes what Exhausted and the sieve read.
     bool exhausted = reservations_.Exhausted(engine);
     reservations_.Sift(engine, &sieve_);
+    // Each kind's next job (a walk of one kind leaves the other's entries where they are).
+    const Ordered* head[2] = {next(kGrowingKind), next(kCappedKind)};
     while (examined < reservations_.depth() && !exhausted) {
-      const Ordered* g = next(kGrowingKind);
-      const Ordered* c = next(kCappedKind);
+      const Ordered* g = head[kGrowingKind];
+      const Ordered* c = head[kCappedKind];
       if (g == nullptr && c == nullptr) break;
       const int k =
           c == nullptr || (g != nullptr && GrowingFirst(*g, *c)) ? kGrowingKind : kCappedKind;
-      const Ordered x = k == kGrowingKind ? *g : *c;
+      const Ordered& x = *head[k];
       ++read[static_cast<size_t>(k)];
       if (sieve_.PassesOver(x.glance)) {
         ++examined;
         ++kept[static_cast<size_t>(k)];
-        continue;
-      }
-      if (reservations_.Consider(engine, x.job)) {
-        Remove(engine, x.job, x.key);
       } else {
-        ++examined;
-        ++kept[static_cast<size_t>(k)];
+        const JobIdx j = x.job;
+        if (reservations_.Consider(engine, j)) {
+          Remove(engine, j, x.key);
+        } else {
+          ++examined;
+          ++kept[static_cast<size_t>(k)];
+        }
+        exhausted = reservations_.Exhausted(engine);
+        reservations_.Sift(engine, &sieve_);
       }
-      exhausted = reservations_.Exhausted(engine);
-      reservations_.Sift(engine, &sieve_);
+      if (examined < reservations_.depth() && !exhausted) head[k] = next(k);
     }
     // Drop the walked jobs that left, once they are many (a later walk would pass them again).
     for (int k = 0; k < 2; ++k) {
