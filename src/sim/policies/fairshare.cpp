@@ -397,8 +397,8 @@ class FairsharePolicy : public SchedulingPolicy {
       const double base = t.base;
       SetBase(engine, tenant);
       // A job back in the queue may still be listed where it was. A base changes here only for
-      // a tenant that had no queued jobs at the recalculation (so none listed) unless this is
-      // not its only one.
+      // a tenant with no job queued at the recalculation: if this job is its only one, no
+      // listed job holds the old base.
       if (orders_valid_ && ((t.base != base && t.num_queued > 1) || job.slot >= 0)) {
         orders_valid_ = false;
       }
