@@ -233,6 +233,17 @@ TEST(KeyOrderQueue, KeepsAStdSetsOrder) {
     }
     ASSERT_EQ(m, model.end()) << "round " << round;
     ASSERT_EQ(q.size(), static_cast<int64_t>(model.size()));
+    for (int i = 0; i < 10; ++i) {  // FirstWhere: the first queued entry after a probe
+      const std::pair<double, JobIdx> probe{
+          key(), static_cast<JobIdx>(rng.UniformInt(static_cast<uint64_t>(next) + 1))};
+      const KeyOrderQueue::Pos p =
+          q.FirstWhere([&](double k, JobIdx j) { return probe < std::pair(k, j); });
+      const auto want = model.upper_bound(probe);
+      ASSERT_EQ(q.End(p), want == model.end()) << "round " << round;
+      if (want != model.end()) {
+        ASSERT_EQ(std::pair(q.Key(p), q.Job(p)), *want);
+      }
+    }
     if (rng.UniformInt(3) != 0) q.Tidy();
     std::vector<std::pair<double, JobIdx>> all;
     q.ForEach([&](double k, JobIdx j) { all.emplace_back(k, j); });

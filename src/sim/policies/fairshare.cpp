@@ -49,7 +49,6 @@
 namespace gpuplan::sim::detail {
 
 namespace {
-
 // plain_passes' sets: the same order in a std::set (KeyOrderQueue's interface).
 class SetKeyQueue {
  public:
@@ -64,6 +63,11 @@ class SetKeyQueue {
   double Key(Pos p) const { return p->first; }
   JobIdx Job(Pos p) const { return p->second; }
   JobIdx Ahead(Pos /*p*/, size_t /*k*/) const { return -1; }
+  template <typename After>
+  Pos FirstWhere(After after) const {
+    return std::find_if(set_.begin(), set_.end(),
+                        [&](const auto& e) { return after(e.first, e.second); });
+  }
   template <typename F>
   void ForEach(F f) const {
     for (const auto& [key, j] : set_) f(key, j);
@@ -683,6 +687,33 @@ class FairsharePolicy : public SchedulingPolicy {
     o.complete = aux.empty();
     o.resumable = !o.complete;
   }
+  // The merge's cursors found again after its sets changed (Insert, Tidy): each set's first job
+  // after the order's last entry (a job that joined before it is in the order: AddToOrder). A
+  // search per tenant with queued jobs, so only while they are fewer than the entries a new
+  // merge would read again; the cursors then stand for the heads' heap (none is a node).
+  bool ResumeOrder(const Engine& engine, int k) {
+    Order& o = order_[static_cast<size_t>(k)];
+    if (o.e.empty() || active_.size() > o.e.size()) return false;
+    const Ordered last = o.e.back();
+    std::vector<Cursor>& aux = aux_[static_cast<size_t>(k)];
+    aux.clear();
+    for (const int32_t tenant : active_) {
+      Tenant& t = tenants_[static_cast<size_t>(tenant)];
+      Queue& set = k == kGrowingKind ? t.growing : t.capped;
+      if (set.empty()) continue;
+      const double base = t.base;
+      const typename Queue::Pos pos = set.FirstWhere([&](double key, JobIdx j) {
+        return Before(last, Ordered{base - key, key, j, {}});
+      });
+      if (set.End(pos)) continue;
+      for (size_t a = 0; a < kPrefetchAhead; ++a) Prefetch(engine, set.Ahead(pos, a));
+      aux.push_back(MakeCursor(engine, set, pos, base));
+    }
+    std::make_heap(aux.begin(), aux.end(), After);
+    o.complete = aux.empty();
+    o.resumable = !o.complete;
+    return true;
+  }
   // A job joining its kind's set (not during a pass).
   void AddToOrder(int k, const Ordered& x) {
     Order& o = order_[static_cast<size_t>(k)];
@@ -703,7 +734,7 @@ class FairsharePolicy : public SchedulingPolicy {
       // As long as the last orders' walks read, so that a walk seldom builds one again.
       for (int k = 0; k < 2; ++k) {
         Order& o = order_[static_cast<size_t>(k)];
-        BuildOrder(engine, k, std::max(kFirstOrder, o.reach + o.reach / 8));
+        BuildOrder(engine, k, kFirstOrder);
         o.reach /= 2;  // a kept memory of the walks before, fading
       }
       orders_valid_ = true;
@@ -726,6 +757,7 @@ class FairsharePolicy : public SchedulingPolicy {
           MergeInto(engine, k, 2 * o.e.size() + kFirstOrder);
           continue;
         }
+        if (ResumeOrder(engine, k)) continue;
         // The longer order starts with the jobs walked and kept, in the order they were walked.
         BuildOrder(engine, k, 2 * o.e.size() + kFirstOrder);
         r = kept[static_cast<size_t>(k)];

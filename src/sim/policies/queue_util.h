@@ -270,6 +270,25 @@ class KeyOrderQueue {
     }
     return -1;
   }
+  // The first queued entry for which after(key, job) holds, for an `after` false then true
+  // along the order (marked entries keep their keys, so the searches read them too).
+  template <typename After>
+  Pos FirstWhere(After after) const {
+    if (chunks_.empty()) return Pos{};
+    size_t lo = 0, hi = chunks_.size() - 1;
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (after(last_[mid].key, Unmarked(last_[mid].job))) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    const std::vector<Entry>& v = chunks_[lo].e;
+    const auto it = std::partition_point(
+        v.begin(), v.end(), [&](const Entry& x) { return !after(x.key, Unmarked(x.job)); });
+    return Settle(Pos{lo, static_cast<size_t>(it - v.begin())});
+  }
   // f(key, job) for the queued entries in order.
   template <typename F>
   void ForEach(F f) const {
