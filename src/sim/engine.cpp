@@ -200,8 +200,22 @@ void Engine::Run() {
       }
       ++next_arrival_;
     }
+    // The next finish reads its job, then the job's run, each a cache miss: ask for the job
+    // before the pass and, its slot known by then, for the run after it.
+    const bool finish_next = !events_.empty() && events_.top().kind == EventKind::kFinish;
+    if (finish_next) {
+      const char* job = reinterpret_cast<const char*>(&jobs_[events_.top().idx]);
+      __builtin_prefetch(job);
+      __builtin_prefetch(job + 64);
+    }
     policy_->Schedule(*this, capacity_freed_);
     capacity_freed_ = false;
+    if (finish_next && !events_.empty() && events_.top().kind == EventKind::kFinish) {
+      const SimJob& next = jobs_[events_.top().idx];
+      if (next.status == JobStatus::kRunning) {
+        __builtin_prefetch(&runs_[static_cast<size_t>(next.slot)]);
+      }
+    }
     ResolveStuckQueue();
     totals_.max_queue = std::max(totals_.max_queue, policy_->num_queued());
     if (config_.check_invariants) {
@@ -529,12 +543,51 @@ bool FitsCounts(const std::vector<int64_t>& count, int32_t per_node, int32_t gpu
 
 }  // namespace
 
+size_t EndIndex::ChunkFor(const Entry& e) const {
+  const auto it = std::lower_bound(last_.begin(), last_.end(), e);
+  return it == last_.end() ? last_.size() - 1 : static_cast<size_t>(it - last_.begin());
+}
+
+void EndIndex::Insert(SimTime end, JobIdx j) {
+  const Entry e{end, j};
+  if (chunks_.empty()) {
+    chunks_.emplace_back();
+    last_.emplace_back();
+  }
+  const size_t c = ChunkFor(e);
+  std::vector<Entry>& ch = chunks_[c];
+  ch.insert(std::upper_bound(ch.begin(), ch.end(), e), e);
+  last_[c] = ch.back();
+  if (ch.size() > 2 * kChunk) {
+    std::vector<Entry> back(ch.begin() + kChunk, ch.end());
+    ch.resize(kChunk);
+    last_[c] = ch.back();
+    last_.insert(last_.begin() + static_cast<std::ptrdiff_t>(c) + 1, back.back());
+    chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(c) + 1, std::move(back));
+  }
+}
+
+void EndIndex::Erase(SimTime end, JobIdx j) {
+  const Entry e{end, j};
+  GPUPLAN_CHECK(!chunks_.empty()) << "EndIndex: job " << j << " not indexed";
+  const size_t c = ChunkFor(e);
+  std::vector<Entry>& ch = chunks_[c];
+  const auto it = std::lower_bound(ch.begin(), ch.end(), e);
+  GPUPLAN_CHECK(it != ch.end() && *it == e) << "EndIndex: job " << j << " not indexed";
+  ch.erase(it);
+  if (ch.empty()) {
+    chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(c));
+    last_.erase(last_.begin() + static_cast<std::ptrdiff_t>(c));
+  } else {
+    last_[c] = ch.back();
+  }
+}
+
 void Engine::IndexEnds() const {
   for (size_t k = 0; k < running_.size(); ++k) {
     const JobIdx r = running_[k];
-    runs_[k].by_end = running_by_end_[static_cast<size_t>(jobs_[static_cast<size_t>(r)].pool)]
-                          .insert({runs_[k].est_end, r})
-                          .first;
+    running_by_end_[static_cast<size_t>(jobs_[static_cast<size_t>(r)].pool)].Insert(
+        runs_[k].est_end, r);
   }
   ends_indexed_ = true;
 }
@@ -711,7 +764,7 @@ void Engine::StartOn(JobIdx j, int32_t pool) {
   running_.push_back(j);
   ++num_running_;
   if (ends_indexed_) {
-    started.by_end = running_by_end_[static_cast<size_t>(pool)].insert({started.est_end, j}).first;
+    running_by_end_[static_cast<size_t>(pool)].Insert(started.est_end, j);
   }
   Push(Later(run), EventKind::kFinish, static_cast<uint32_t>(j), job.generation);
 }
@@ -769,7 +822,7 @@ void Engine::Stop(JobIdx j, StopKind kind) {
   }
   tenant_running_gpus_[static_cast<size_t>(job.tenant)] -= frac;
   QueueUsageChange(job, j, -1);
-  if (ends_indexed_) running_by_end_[static_cast<size_t>(job.pool)].erase(run.by_end);
+  if (ends_indexed_) running_by_end_[static_cast<size_t>(job.pool)].Erase(run.est_end, j);
   job.slot = run.stop_record;
   if (pos + 1 != running_.size()) {
     running_[pos] = running_.back();

@@ -3,10 +3,47 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iterator>
+#include <set>
+#include <utility>
 #include <vector>
+
+#include "units/units.h"
 
 namespace gpuplan::sim::detail {
 namespace {
+
+// EndIndex against a std::set of (end, job): ends from a few values (ties go by job), bursts
+// of inserts that split chunks, erases near the front (as jobs end) and anywhere, chunks
+// emptied; every walk meets the set's order.
+TEST(EndIndex, KeepsAStdSetsOrder) {
+  Rng rng(5);
+  EndIndex index;
+  std::set<std::pair<SimTime, JobIdx>> model;
+  JobIdx next = 0;
+  for (int round = 0; round < 200; ++round) {
+    const int inserts = static_cast<int>(rng.UniformInt(rng.UniformInt(4) == 0 ? 1000 : 100));
+    for (int i = 0; i < inserts; ++i) {
+      const auto end = static_cast<SimTime>(rng.UniformInt(50));
+      index.Insert(end, next);
+      model.insert({end, next++});
+    }
+    const auto erases = static_cast<size_t>(rng.UniformInt(model.size() + 1));
+    for (size_t i = 0; i < erases; ++i) {
+      auto it = model.begin();
+      if (rng.UniformInt(2) == 0) {
+        std::advance(it, static_cast<std::ptrdiff_t>(rng.UniformInt(model.size())));
+      }
+      index.Erase(it->first, it->second);
+      model.erase(it);
+    }
+    std::vector<std::pair<SimTime, JobIdx>> walked;
+    for (const auto& e : index) walked.push_back(e);
+    ASSERT_TRUE(std::equal(walked.begin(), walked.end(), model.begin(), model.end()))
+        << "round " << round;
+    ASSERT_EQ(index.empty(), model.empty());
+  }
+}
 
 // A trace of millions holds one SimJob a job while it runs (issue 12: simulate's memory); a
 // run's pieces are one pointer, and end as a vector's would.
