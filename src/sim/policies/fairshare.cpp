@@ -617,7 +617,7 @@ class FairsharePolicy : public SchedulingPolicy {
   // at it passes over, and reading each job cost it a cache miss). A job that leaves stays
   // until a walk drops it (where_ tells); a job that joins goes in by binary search if it comes
   // before the last; a recalculation, or a job coming back to the queue (it may be listed),
-  // drops the orders, and a walk that reaches an order's end builds it longer.
+  // drops the orders, and a walk that reaches an order's end merges on.
   struct Ordered {
     double priority;  // as a Cursor's
     double key;
@@ -628,7 +628,6 @@ class FairsharePolicy : public SchedulingPolicy {
     std::vector<Ordered> e;  // by Before; may hold jobs no longer of the kind
     bool complete = false;   // holds every job of the kind
     size_t built = 0;        // entries asked for when built
-    size_t reach = 0;        // the most entries a walk read since it was built
     bool resumable = false;  // MergeInto may go on from the last entry (see there)
   };
   bool Listed(const Ordered& x, int k) const {
@@ -731,12 +730,8 @@ class FairsharePolicy : public SchedulingPolicy {
   // One pass over the queue in stored-priority order: the two kinds' orders merged.
   void PassOrdered(Engine& engine) {
     if (!orders_valid_) {
-      // As long as the last orders' walks read, so that a walk seldom builds one again.
-      for (int k = 0; k < 2; ++k) {
-        Order& o = order_[static_cast<size_t>(k)];
-        BuildOrder(engine, k, kFirstOrder);
-        o.reach /= 2;  // a kept memory of the walks before, fading
-      }
+      // Short: a walk that reaches an order's end merges on (MergeInto, ResumeOrder).
+      for (int k = 0; k < 2; ++k) BuildOrder(engine, k, kFirstOrder);
       orders_valid_ = true;
     }
     size_t read[2] = {0, 0};  // entries walked
@@ -797,7 +792,6 @@ class FairsharePolicy : public SchedulingPolicy {
     for (int k = 0; k < 2; ++k) {
       Order& o = order_[static_cast<size_t>(k)];
       const size_t r = read[static_cast<size_t>(k)];
-      o.reach = std::max(o.reach, r);
       if (r - kept[static_cast<size_t>(k)] < kOrderGarbage) continue;
       const auto walked = o.e.begin() + static_cast<std::ptrdiff_t>(r);
       o.e.erase(
