@@ -355,11 +355,16 @@ class FairsharePolicy : public SchedulingPolicy {
     const double key = set.Key(pos);
     return Cursor{base - key, key, set.Job(pos), &set, pos, base, node};
   }
-  // The cursor of a set's first job, asking for the jobs up to kPrefetchAhead on.
-  static Cursor HeadCursor(const Engine& engine, Queue& set, double base, int32_t node = -1) {
-    const typename Queue::Pos pos = set.First();
+  // The cursor of the job at pos where a merge's walk of the set starts, asking for the jobs up
+  // to kPrefetchAhead on.
+  static Cursor FirstCursor(const Engine& engine, Queue& set, typename Queue::Pos pos, double base,
+                            int32_t node = -1) {
     for (size_t k = 0; k < kPrefetchAhead; ++k) Prefetch(engine, set.Ahead(pos, k));
     return MakeCursor(engine, set, pos, base, node);
+  }
+  // The cursor of a set's first job.
+  static Cursor HeadCursor(const Engine& engine, Queue& set, double base, int32_t node = -1) {
+    return FirstCursor(engine, set, set.First(), base, node);
   }
 
   double SizeTerm(const SimJob& job) const { return w_size_ * job.gpu_fraction() / total_gpus_; }
@@ -704,9 +709,7 @@ class FairsharePolicy : public SchedulingPolicy {
       const typename Queue::Pos pos = set.FirstWhere([&](double key, JobIdx j) {
         return Before(last, Ordered{base - key, key, j, {}});
       });
-      if (set.End(pos)) continue;
-      for (size_t a = 0; a < kPrefetchAhead; ++a) Prefetch(engine, set.Ahead(pos, a));
-      aux.push_back(MakeCursor(engine, set, pos, base));
+      if (!set.End(pos)) aux.push_back(FirstCursor(engine, set, pos, base));
     }
     std::make_heap(aux.begin(), aux.end(), After);
     o.complete = aux.empty();
